@@ -1,0 +1,94 @@
+"""Every 4xx/5xx body has one shape: {"error": {"code", "message", "fields"}}."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from marshmallow import ValidationError
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import InvalidContext, flatten_messages
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+    ):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _field_message(fields: dict[str, list[str]]) -> str:
+    first = next(iter(fields))
+    return f"invalid field {first}: {fields[first][0]}" if first != "_body" else fields[first][0]
+
+
+class Parser(FlaskParser):
+    """webargs parser whose validation errors become our 400, with dotted field paths."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        messages = error.messages
+        # webargs nests messages under the location ("json", "query"); the path starts after it.
+        if (
+            isinstance(messages, dict)
+            and len(messages) == 1
+            and next(iter(messages)) in ("json", "query")
+        ):
+            messages = next(iter(messages.values()))
+        fields = flatten_messages(messages)
+        raise ApiError(400, "invalid_request", _field_message(fields), fields)
+
+    def _raw_load_json(self, req):
+        # A body sent as another media type is a 415, not webargs' silent 'missing'.
+        if not is_json_request(req) and req.get_data(cache=True):
+            raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+        return super()._raw_load_json(req)
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        raise ApiError(
+            400, "invalid_json", "the body is not valid JSON", {"_body": ["Invalid JSON."]}
+        )
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(e: ApiError):
+        return jsonify(error_body(e.code, e.message, e.fields)), e.status
+
+    @app.errorhandler(InvalidContext)
+    def _invalid_context(e: InvalidContext):
+        return jsonify(error_body("invalid_request", str(e), e.fields)), 400
+
+    @app.errorhandler(ValidationError)
+    def _validation(e: ValidationError):
+        fields = flatten_messages(e.messages)
+        return jsonify(error_body("invalid_request", _field_message(fields), fields)), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        code = (e.name or "error").lower().replace(" ", "_")
+        if e.code == 413:
+            message = f"request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+        else:
+            message = e.description or e.name
+        resp = jsonify(error_body(code, message))
+        resp.status_code = e.code or 500
+        for k, v in e.get_headers() if e.code == 405 else []:
+            if k.lower() == "allow":
+                resp.headers[k] = v
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):
+        log.exception("unhandled error")
+        return jsonify(error_body("internal_error", "internal error")), 500

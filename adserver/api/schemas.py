@@ -1,0 +1,208 @@
+"""marshmallow schemas of the public API: they validate requests and are the OpenAPI document."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from ..catalog import SENTIMENTS
+
+MAX_KEYWORDS = 50
+MAX_KEYWORD_LENGTH = 100
+
+
+class ArticleSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # publishers send what their CMS has; extra fields are ignored
+
+    id = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "Publisher's article id"}
+    )
+    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
+    title = fields.String(
+        validate=validate.Length(max=500), metadata={"example": "Japan's race for physical AI"}
+    )
+    topic = fields.String(
+        validate=validate.Length(max=100), metadata={"example": "artificial-intelligence"}
+    )
+    keywords = fields.List(
+        fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
+        validate=validate.Length(max=MAX_KEYWORDS),
+        metadata={"example": ["robotics", "japan", "nvidia"]},
+    )
+    summary = fields.String(validate=validate.Length(max=5000))
+    sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
+    source = fields.String(validate=validate.Length(max=200))
+    language = fields.String(
+        validate=validate.Regexp(
+            r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="Not a language tag like 'en'."
+        )
+    )
+    reader = fields.String(
+        validate=validate.Length(max=128),
+        metadata={
+            "description": "Publisher-provided anonymous reader id for frequency caps (never a cookie)."
+        },
+    )
+
+    @validates_schema
+    def _needs_something_to_match(self, data, **kwargs):
+        if not (
+            data.get("topic", "").strip() or data.get("title", "").strip() or data.get("keywords")
+        ):
+            raise ValidationError(
+                "Give at least one of topic, keywords or title.", field_name="_schema"
+            )
+
+
+class DecisionRequestSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    placement = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"example": "article-footer"},
+    )
+    article = fields.Nested(ArticleSchema, required=True)
+
+
+class DecisionQuerySchema(Schema):
+    """`GET /v1/decision` for simple embeds: the same context as flat query parameters."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    placement = fields.String(
+        load_default="article-footer", validate=validate.Length(min=1, max=64)
+    )
+    topic = fields.String(validate=validate.Length(max=100))
+    keywords = fields.String(
+        validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
+        metadata={"description": "Comma-separated keywords", "example": "robotics,japan"},
+    )
+    title = fields.String(validate=validate.Length(max=500))
+    summary = fields.String(validate=validate.Length(max=2000))
+    sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
+    language = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"))
+    id = fields.String(validate=validate.Length(max=200))
+    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
+    source = fields.String(validate=validate.Length(max=200))
+    reader = fields.String(validate=validate.Length(max=128))
+    explain = fields.Boolean(
+        load_default=False, metadata={"description": "Add the score's parts per candidate"}
+    )
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        kws = [k for k in (data.get("keywords") or "").split(",") if k.strip()]
+        if len(kws) > MAX_KEYWORDS:
+            raise ValidationError(
+                f"Longer than maximum length {MAX_KEYWORDS}.", field_name="keywords"
+            )
+        if any(len(k) > MAX_KEYWORD_LENGTH for k in kws):
+            raise ValidationError(
+                f"A keyword is longer than {MAX_KEYWORD_LENGTH}.", field_name="keywords"
+            )
+        if not ((data.get("topic") or "").strip() or (data.get("title") or "").strip() or kws):
+            raise ValidationError(
+                "Give at least one of topic, keywords or title.", field_name="_schema"
+            )
+
+
+class ExplainQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    explain = fields.Boolean(
+        load_default=False, metadata={"description": "Add the score's parts per candidate"}
+    )
+
+
+class CampaignRefSchema(Schema):
+    id = fields.String(required=True)
+    advertiser = fields.String(required=True)
+    advertiser_id = fields.String(required=True)
+
+
+class CtaSchema(Schema):
+    text = fields.String(required=True)
+    url = fields.String(
+        required=True, metadata={"description": "The landing URL (for display; links use tracking)"}
+    )
+
+
+class CardSchema(Schema):
+    creative_id = fields.String(required=True)
+    advertiser = fields.String(required=True)
+    tagline = fields.String(required=True)
+    hook = fields.String(
+        required=True, metadata={"description": "Hook line chosen for the article's context"}
+    )
+    hook_variant = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    code_lines = fields.List(fields.String(), required=True)
+    cta = fields.Nested(CtaSchema, required=True)
+    secondary_cta = fields.Nested(CtaSchema, allow_none=True, required=True)
+    fine_print = fields.String(required=True)
+    image_url = fields.String(allow_none=True, required=True)
+    landing_host = fields.String(required=True)
+
+
+class TrackingSchema(Schema):
+    view_url = fields.String(
+        required=True, metadata={"description": "Beacon: call once when 50% visible for 1 s"}
+    )
+    click_url = fields.String(
+        required=True, metadata={"description": "Counts the click, redirects to the landing URL"}
+    )
+    secondary_click_url = fields.String(allow_none=True, required=True)
+
+
+class CandidateSchema(Schema):
+    campaign = fields.String(required=True)
+    priority = fields.Integer(required=True)
+    score = fields.Float(required=True)
+    parts = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    reasons = fields.List(fields.String(), required=True)
+    chosen = fields.Boolean(required=True)
+
+
+class RejectedSchema(Schema):
+    campaign = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class ExplainSchema(Schema):
+    ranker = fields.String(required=True)
+    catalog_version = fields.Integer(required=True)
+    candidates = fields.List(fields.Nested(CandidateSchema), required=True)
+    rejected = fields.List(fields.Nested(RejectedSchema), required=True)
+
+
+class DecisionResponseSchema(Schema):
+    decision_id = fields.String(required=True)
+    placement = fields.String(required=True)
+    campaign = fields.Nested(CampaignRefSchema, required=True)
+    card = fields.Nested(CardSchema, required=True)
+    html = fields.String(
+        required=True, metadata={"description": "The card as ready HTML; every field escaped"}
+    )
+    tracking = fields.Nested(TrackingSchema, required=True)
+    score = fields.Float(required=True)
+    explain = fields.Nested(ExplainSchema)
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.String())

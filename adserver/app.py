@@ -1,0 +1,68 @@
+"""The app factory proper (kept out of `__init__` so importing the package stays cheap)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+
+from . import __version__
+from .api import decision, errors, health, pages, track
+from .api.schemas import ErrorSchema
+from .services import Services
+from .settings import load_settings
+
+
+class _Api(Api):
+    ERROR_SCHEMA = ErrorSchema  # document our error shape, not flask-smorest's
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    settings = load_settings(overrides)
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE="adserver",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_REDOC_PATH="/docs",
+        OPENAPI_REDOC_URL="/static/vendor/redoc.standalone.js",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    services = Services.from_settings(settings)
+    app.extensions["adserver"] = services
+    if not app.logger.handlers or settings.environment != "test":
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+    api = _Api(
+        app,
+        spec_kwargs={
+            "info": {"description": "Contextual sponsored-card decisions for news sites."}
+        },
+    )
+    errors.register(app)
+    for module in (decision, track, health):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(pages.bp)
+    app.after_request(_headers)
+    return app
+
+
+def _headers(resp):
+    """Publisher pages call us cross-origin without credentials; we never set cookies."""
+    from flask import request
+
+    if request.path.startswith(("/v1/decision", "/t/", "/embed.js")):
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        resp.headers["Access-Control-Max-Age"] = "86400"
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return resp

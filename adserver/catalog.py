@@ -1,0 +1,241 @@
+"""The sponsor catalog as the decision path sees it: frozen values in an in-memory snapshot.
+
+SQL is the source of truth (`storage`); `CatalogHolder` keeps a snapshot per process and swaps in
+a new one when the catalog version in SQL changes (polled by a background thread, so a request
+never waits on SQL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import storage
+from .text import normalize_term
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("active", "paused", "archived")
+PRICING_MODELS = ("cpm", "cpc", "flat")
+PACING = ("even", "asap")
+SENTIMENTS = ("positive", "neutral", "negative")
+
+
+@dataclass(frozen=True)
+class Targeting:
+    topics: frozenset[str] = frozenset()
+    keywords: frozenset[str] = frozenset()
+    exclude_keywords: frozenset[str] = frozenset()
+    exclude_sentiments: frozenset[str] = frozenset()
+    placements: frozenset[str] = frozenset()  # empty: every placement
+    languages: frozenset[str] = frozenset()  # empty: every language
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Targeting:
+        def terms(key: str) -> frozenset[str]:
+            return frozenset(normalize_term(t) for t in d.get(key) or () if normalize_term(t))
+
+        return cls(
+            topics=terms("topics"),
+            keywords=terms("keywords"),
+            exclude_keywords=terms("exclude_keywords"),
+            exclude_sentiments=frozenset(d.get("exclude_sentiments") or ()),
+            placements=frozenset(d.get("placements") or ()),
+            languages=frozenset(str(x).lower() for x in d.get("languages") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Creative:
+    """A sponsor card, as stored; `hook_for` picks the hook line for an article's topic."""
+
+    id: str
+    campaign_id: str
+    display_name: str
+    title: str
+    cta_text: str
+    landing_url: str
+    tagline: str = ""
+    hook: str = ""
+    hook_variants: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""
+    code_lines: tuple[str, ...] = ()
+    secondary_cta_text: str | None = None
+    secondary_cta_url: str | None = None
+    fine_print: str = ""
+    image_url: str | None = None
+
+    def hook_for(self, topic: str | None) -> tuple[str, str]:
+        """(variant key, hook line): the topic's variant when there is one, else the default."""
+        if topic:
+            key = normalize_term(topic)
+            if key in self.hook_variants:
+                return key, self.hook_variants[key]
+        return "default", self.hook
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    advertiser_id: str
+    advertiser_name: str
+    name: str
+    status: str
+    pricing_model: str
+    price: float
+    priority: int = 0
+    starts_on: date | None = None
+    ends_on: date | None = None
+    total_budget: float | None = None
+    daily_budget: float | None = None
+    pacing: str = "even"
+    description: str = ""
+    targeting: Targeting = Targeting()
+    creatives: tuple[Creative, ...] = ()
+
+    def runs_on(self, day: date) -> bool:
+        return (self.starts_on is None or self.starts_on <= day) and (
+            self.ends_on is None or day <= self.ends_on
+        )
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    version: int
+    campaigns: tuple[Campaign, ...]
+    loaded_at: datetime
+    creatives: Mapping[str, Creative] = field(default_factory=dict)
+    by_id: Mapping[str, Campaign] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, version: int, campaigns: tuple[Campaign, ...]) -> CatalogSnapshot:
+        return cls(
+            version=version,
+            campaigns=campaigns,
+            loaded_at=datetime.now(UTC),
+            creatives={cr.id: cr for c in campaigns for cr in c.creatives},
+            by_id={c.id: c for c in campaigns},
+        )
+
+
+def _opt_float(v) -> float | None:
+    return None if v is None else float(v)
+
+
+def campaign_from_row(row: storage.Campaign) -> Campaign:
+    return Campaign(
+        id=row.id,
+        advertiser_id=row.advertiser_id,
+        advertiser_name=row.advertiser.name,
+        name=row.name,
+        status=row.status,
+        pricing_model=row.pricing_model,
+        price=float(row.price),
+        priority=row.priority,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        total_budget=_opt_float(row.total_budget),
+        daily_budget=_opt_float(row.daily_budget),
+        pacing=row.pacing,
+        description=row.description or "",
+        targeting=Targeting.from_dict(row.targeting or {}),
+        creatives=tuple(
+            Creative(
+                id=cr.id,
+                campaign_id=row.id,
+                display_name=cr.display_name,
+                title=cr.title,
+                cta_text=cr.cta_text,
+                landing_url=cr.landing_url,
+                tagline=cr.tagline or "",
+                hook=cr.hook or "",
+                hook_variants={normalize_term(k): v for k, v in (cr.hook_variants or {}).items()},
+                body=cr.body or "",
+                code_lines=tuple(cr.code_lines or ()),
+                secondary_cta_text=cr.secondary_cta_text,
+                secondary_cta_url=cr.secondary_cta_url,
+                fine_print=cr.fine_print or "",
+                image_url=cr.image_url,
+            )
+            for cr in row.creatives
+        ),
+    )
+
+
+def load_snapshot(db: storage.Database) -> CatalogSnapshot:
+    """Read the whole catalog in one transaction (a few queries, not one per campaign)."""
+    with db.sessionmaker() as s:
+        meta = s.get(storage.CatalogMeta, 1)
+        rows = s.scalars(
+            select(storage.Campaign)
+            .options(
+                selectinload(storage.Campaign.creatives), selectinload(storage.Campaign.advertiser)
+            )
+            .order_by(storage.Campaign.id)
+        ).all()
+        return CatalogSnapshot.build(
+            meta.version if meta else 0, tuple(campaign_from_row(r) for r in rows)
+        )
+
+
+class CatalogHolder:
+    """Owns this process's catalog snapshot and refreshes it when the SQL version moves.
+
+    The poller thread is started lazily and per process id, so it survives gunicorn's fork.
+    """
+
+    def __init__(self, db: storage.Database, poll_seconds: float = 2.0):
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self._snapshot: CatalogSnapshot | None = None
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._stop = threading.Event()
+
+    def get(self) -> CatalogSnapshot:
+        snap = self._snapshot
+        if snap is None or self._pid != os.getpid():
+            with self._lock:
+                if self._snapshot is None or self._pid != os.getpid():
+                    self._snapshot = load_snapshot(self.db)
+                    self._start_poller()
+                snap = self._snapshot
+        return snap
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reload when the version changed; True when a new snapshot was swapped in."""
+        version = self.db.catalog_version()
+        if force or self._snapshot is None or version != self._snapshot.version:
+            self._snapshot = load_snapshot(self.db)
+            log.info(
+                "catalog snapshot v%s loaded (%d campaigns)", version, len(self._snapshot.campaigns)
+            )
+            return True
+        return False
+
+    def _start_poller(self) -> None:
+        self._pid = os.getpid()
+        if self.poll_seconds <= 0:
+            return
+        t = threading.Thread(target=self._poll, name="catalog-poller", daemon=True)
+        t.start()
+
+    def _poll(self) -> None:
+        pid = os.getpid()
+        while not self._stop.wait(self.poll_seconds) and pid == os.getpid():
+            try:
+                self.refresh()
+            except Exception:  # keep serving the last good snapshot; say so
+                log.exception(
+                    "catalog refresh failed; serving snapshot v%s", self._snapshot.version
+                )
+
+    def stop(self) -> None:
+        self._stop.set()

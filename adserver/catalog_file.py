@@ -1,0 +1,349 @@
+"""Catalog files (YAML or JSON): validation with marshmallow, idempotent upsert, export.
+
+The file nests campaigns under advertisers and creatives under campaigns, each with a stable
+`id` slug, so importing the same file twice changes nothing. Every bad field is reported with its
+path (`advertisers.0.campaigns.1.budget.daily`) and nothing is imported when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy.orm import Session
+
+from . import storage
+from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
+from .errors import CatalogError, flatten_messages
+
+SLUG = validate.Regexp(
+    r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'."
+)
+WEB_URL = {"schemes": {"http", "https"}, "require_tld": False}
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a typo in a catalog file is an error, not a silently ignored key
+
+
+class TargetingSchema(Strict):
+    topics = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    keywords = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)), load_default=list
+    )
+    exclude_keywords = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)), load_default=list
+    )
+    exclude_sentiments = fields.List(
+        fields.String(validate=validate.OneOf(SENTIMENTS)), load_default=list
+    )
+    placements = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)), load_default=list
+    )
+    languages = fields.List(
+        fields.String(
+            validate=validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like 'en'.")
+        ),
+        load_default=list,
+    )
+
+
+class PricingSchema(Strict):
+    model = fields.String(required=True, validate=validate.OneOf(PRICING_MODELS))
+    price = fields.Decimal(required=True, places=4, validate=validate.Range(min=0))
+
+
+class BudgetSchema(Strict):
+    total = fields.Decimal(
+        load_default=None, allow_none=True, places=4, validate=validate.Range(min=0)
+    )
+    daily = fields.Decimal(
+        load_default=None, allow_none=True, places=4, validate=validate.Range(min=0)
+    )
+
+    @validates_schema
+    def _daily_within_total(self, data, **kwargs):
+        if (
+            data.get("total") is not None
+            and data.get("daily") is not None
+            and data["daily"] > data["total"]
+        ):
+            raise ValidationError("The daily budget exceeds the total budget.", field_name="daily")
+
+
+class CtaSchema(Strict):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    url = fields.Url(required=True, validate=validate.Length(max=2000), **WEB_URL)
+
+
+class CreativeSchema(Strict):
+    id = fields.String(required=True, validate=SLUG)
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    tagline = fields.String(load_default="", validate=validate.Length(max=200))
+    hook = fields.String(load_default="", validate=validate.Length(max=300))
+    hook_variants = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.String(validate=validate.Length(min=1, max=300)),
+        load_default=dict,
+    )
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(load_default="", validate=validate.Length(max=2000))
+    code_lines = fields.List(
+        fields.String(validate=validate.Length(max=200)),
+        load_default=list,
+        validate=validate.Length(max=8),
+    )
+    cta = fields.Nested(CtaSchema, required=True)
+    secondary_cta = fields.Nested(CtaSchema, load_default=None, allow_none=True)
+    fine_print = fields.String(load_default="", validate=validate.Length(max=300))
+    image_url = fields.Url(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000), **WEB_URL
+    )
+
+
+class CampaignSchema(Strict):
+    id = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    starts_on = fields.Date(load_default=None, allow_none=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+    priority = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100), strict=True)
+    pricing = fields.Nested(PricingSchema, required=True)
+    budget = fields.Nested(BudgetSchema, load_default=lambda: {"total": None, "daily": None})
+    pacing = fields.String(load_default="even", validate=validate.OneOf(PACING))
+    targeting = fields.Nested(TargetingSchema, load_default=lambda: TargetingSchema().load({}))
+    creatives = fields.List(
+        fields.Nested(CreativeSchema), required=True, validate=validate.Length(min=1)
+    )
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("ends_on is before starts_on.", field_name="ends_on")
+
+
+class AdvertiserSchema(Strict):
+    id = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    domain = fields.String(load_default="", validate=validate.Length(max=200))
+    campaigns = fields.List(fields.Nested(CampaignSchema), load_default=list)
+
+
+class CatalogFileSchema(Strict):
+    advertisers = fields.List(fields.Nested(AdvertiserSchema), required=True)
+
+    @validates_schema
+    def _unique_ids(self, data, **kwargs):
+        errors: dict[str, list[str]] = {}
+        seen: dict[str, dict[str, str]] = {"advertiser": {}, "campaign": {}, "creative": {}}
+
+        def check(kind: str, ident: str, path: str) -> None:
+            if ident in seen[kind]:
+                errors.setdefault(path, []).append(
+                    f"Duplicate {kind} id {ident!r} (first at {seen[kind][ident]})."
+                )
+            else:
+                seen[kind][ident] = path
+
+        for a_i, adv in enumerate(data.get("advertisers", [])):
+            check("advertiser", adv["id"], f"advertisers.{a_i}.id")
+            for c_i, camp in enumerate(adv.get("campaigns", [])):
+                check("campaign", camp["id"], f"advertisers.{a_i}.campaigns.{c_i}.id")
+                for k_i, cr in enumerate(camp.get("creatives", [])):
+                    check(
+                        "creative",
+                        cr["id"],
+                        f"advertisers.{a_i}.campaigns.{c_i}.creatives.{k_i}.id",
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+
+def read_file(path: str | Path) -> Any:
+    """Parse YAML or JSON (by extension; YAML is a superset, so anything else is read as YAML)."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    try:
+        return json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise CatalogError(
+            f"{p.name} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"
+        ) from None
+
+
+def validate_catalog(data: Any) -> dict:
+    """The file's data, validated; CatalogError lists every bad field by its dotted path."""
+    try:
+        return CatalogFileSchema().load(data if data is not None else {})
+    except ValidationError as e:
+        fields_ = flatten_messages(e.messages)
+        raise CatalogError(f"catalog has {len(fields_)} invalid field(s)", fields_) from None
+
+
+def _money(v: Decimal | None) -> Decimal | None:
+    return None if v is None else Decimal(v)
+
+
+def upsert(s: Session, data: dict) -> dict[str, int]:
+    """Insert or update everything in a validated catalog; returns counts of created/updated rows."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+
+    def put(model, ident: str, values: dict):
+        row = s.get(model, ident)
+        if row is None:
+            s.add(model(id=ident, **values))
+            counts["created"] += 1
+            return
+        changed = False
+        for k, v in values.items():
+            if getattr(row, k) != v:
+                setattr(row, k, v)
+                changed = True
+        counts["updated" if changed else "unchanged"] += 1
+
+    for adv in data["advertisers"]:
+        put(storage.Advertiser, adv["id"], {"name": adv["name"], "domain": adv["domain"]})
+        for camp in adv["campaigns"]:
+            put(
+                storage.Campaign,
+                camp["id"],
+                {
+                    "advertiser_id": adv["id"],
+                    "name": camp["name"],
+                    "description": camp["description"],
+                    "status": camp["status"],
+                    "starts_on": camp["starts_on"],
+                    "ends_on": camp["ends_on"],
+                    "priority": camp["priority"],
+                    "pricing_model": camp["pricing"]["model"],
+                    "price": _money(camp["pricing"]["price"]),
+                    "total_budget": _money(camp["budget"]["total"]),
+                    "daily_budget": _money(camp["budget"]["daily"]),
+                    "pacing": camp["pacing"],
+                    "targeting": dict(camp["targeting"]),
+                },
+            )
+            for cr in camp["creatives"]:
+                second = cr["secondary_cta"] or {}
+                put(
+                    storage.Creative,
+                    cr["id"],
+                    {
+                        "campaign_id": camp["id"],
+                        "display_name": cr["display_name"],
+                        "tagline": cr["tagline"],
+                        "hook": cr["hook"],
+                        "hook_variants": dict(cr["hook_variants"]),
+                        "title": cr["title"],
+                        "body": cr["body"],
+                        "code_lines": list(cr["code_lines"]),
+                        "cta_text": cr["cta"]["text"],
+                        "landing_url": cr["cta"]["url"],
+                        "secondary_cta_text": second.get("text"),
+                        "secondary_cta_url": second.get("url"),
+                        "fine_print": cr["fine_print"],
+                        "image_url": cr["image_url"],
+                    },
+                )
+        s.flush()
+    return counts
+
+
+def import_catalog(db: storage.Database, data: Any) -> dict[str, int]:
+    """Validate then upsert in one transaction; bumps the catalog version when anything changed."""
+    valid = validate_catalog(data)
+    with db.session() as s:
+        counts = upsert(s, valid)
+        if counts["created"] or counts["updated"]:
+            counts["version"] = db.bump_catalog_version(s)
+    return counts
+
+
+def _num(v: Decimal | None) -> float | None:
+    return None if v is None else float(v)
+
+
+def export_catalog(db: storage.Database) -> dict:
+    """The whole catalog in the import format (round-trips through `import_catalog`)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    with db.sessionmaker() as s:
+        advertisers = s.scalars(
+            select(storage.Advertiser)
+            .options(
+                selectinload(storage.Advertiser.campaigns).selectinload(storage.Campaign.creatives)
+            )
+            .order_by(storage.Advertiser.id)
+        ).all()
+        out = []
+        for a in advertisers:
+            out.append(
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "domain": a.domain,
+                    "campaigns": [
+                        {
+                            "id": c.id,
+                            "name": c.name,
+                            "description": c.description,
+                            "status": c.status,
+                            "starts_on": c.starts_on.isoformat() if c.starts_on else None,
+                            "ends_on": c.ends_on.isoformat() if c.ends_on else None,
+                            "priority": c.priority,
+                            "pricing": {"model": c.pricing_model, "price": _num(c.price)},
+                            "budget": {
+                                "total": _num(c.total_budget),
+                                "daily": _num(c.daily_budget),
+                            },
+                            "pacing": c.pacing,
+                            "targeting": c.targeting,
+                            "creatives": [
+                                {
+                                    "id": cr.id,
+                                    "display_name": cr.display_name,
+                                    "tagline": cr.tagline,
+                                    "hook": cr.hook,
+                                    "hook_variants": cr.hook_variants,
+                                    "title": cr.title,
+                                    "body": cr.body,
+                                    "code_lines": cr.code_lines,
+                                    "cta": {"text": cr.cta_text, "url": cr.landing_url},
+                                    "secondary_cta": (
+                                        {"text": cr.secondary_cta_text, "url": cr.secondary_cta_url}
+                                        if cr.secondary_cta_text
+                                        else None
+                                    ),
+                                    "fine_print": cr.fine_print,
+                                    "image_url": cr.image_url,
+                                }
+                                for cr in c.creatives
+                            ],
+                        }
+                        for c in a.campaigns
+                    ],
+                }
+            )
+    return {"advertisers": out}
+
+
+def set_status(db: storage.Database, campaign_id: str, status: str) -> None:
+    """Pause, resume or archive one campaign (bumps the catalog version)."""
+    if status not in STATUSES:
+        raise CatalogError(
+            f"unknown status {status!r}", {"status": [f"Must be one of: {', '.join(STATUSES)}."]}
+        )
+    with db.session() as s:
+        row = s.get(storage.Campaign, campaign_id)
+        if row is None:
+            raise CatalogError(f"no campaign {campaign_id!r}", {"campaign": ["Not found."]})
+        if row.status != status:
+            row.status = status
+            db.bump_catalog_version(s)

@@ -1,0 +1,96 @@
+"""The decision core: a pure function of (context, catalog snapshot, ranker, budget gate).
+
+The API, the CLI's `decide` and the benchmarks all call `decide`.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from .budget import BudgetGate, Unlimited
+from .catalog import Campaign, CatalogSnapshot, Creative
+from .context import ArticleContext
+from .ranking import OverlapRanker, Ranker, Scored, is_run_of_network
+from .targeting import Rejection, split_eligible
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: str
+    context: ArticleContext
+    campaign: Campaign
+    creative: Creative
+    hook_variant: str
+    hook: str
+    score: float
+    scored: Scored
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `decide` saw: the decision (None when nothing is eligible) and everything ranked or refused."""
+
+    decision: Decision | None
+    ranked: list[Scored] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    ranker: str = ""
+
+
+def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -> Creative:
+    """A creative with a hook written for this topic beats the others; ties rotate."""
+    if ctx.topic:
+        fitting = [c for c in campaign.creatives if ctx.topic in c.hook_variants]
+        if fitting:
+            return rng.choice(fitting)
+    return rng.choice(campaign.creatives) if len(campaign.creatives) > 1 else campaign.creatives[0]
+
+
+def decide(
+    ctx: ArticleContext,
+    snapshot: CatalogSnapshot,
+    ranker: Ranker | None = None,
+    budget: BudgetGate | None = None,
+    today: date | None = None,
+    rng: random.Random | None = None,
+) -> Outcome:
+    ranker = ranker or OverlapRanker()
+    budget = budget or Unlimited()
+    rng = rng or random.Random()
+    now = datetime.now(UTC)
+    eligible, rejected = split_eligible(snapshot.campaigns, ctx, today or now.date())
+    if eligible:
+        spent = budget.exhausted(eligible)
+        if spent:
+            rejected += [Rejection(cid, why) for cid, why in spent.items()]
+            eligible = [c for c in eligible if c.id not in spent]
+    ranked = ranker.rank(ctx, eligible, snapshot) if eligible else []
+    # A targeted campaign needs some relevance; untargeted ones may fill any slot.
+    contenders = [s for s in ranked if s.score > 0 or is_run_of_network(s.campaign)]
+    for s in ranked:
+        if s not in contenders:
+            rejected.append(Rejection(s.campaign.id, "no relevance to this article"))
+    # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
+    contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))
+    for best in contenders:
+        if not budget.charge(best.campaign):
+            rejected.append(Rejection(best.campaign.id, "budget exhausted"))
+            continue
+        creative = pick_creative(best.campaign, ctx, rng)
+        variant, hook = creative.hook_for(ctx.topic)
+        decision = Decision(
+            id=uuid.uuid4().hex,
+            context=ctx,
+            campaign=best.campaign,
+            creative=creative,
+            hook_variant=variant,
+            hook=hook,
+            score=best.score,
+            scored=best,
+            created_at=now,
+        )
+        return Outcome(decision, ranked, rejected, ranker.name)
+    return Outcome(None, ranked, rejected, ranker.name)

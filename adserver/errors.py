@@ -1,0 +1,49 @@
+"""Domain exceptions. The API maps them to HTTP in one handler (`api/errors.py`)."""
+
+from __future__ import annotations
+
+
+class AdserverError(Exception):
+    """Base of the domain's errors."""
+
+
+class InvalidContext(AdserverError):
+    """The article context cannot be decided on; `fields` maps dotted paths to messages."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class CatalogError(AdserverError):
+    """A catalog file or change is invalid; `fields` maps dotted paths to messages."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class NotFound(AdserverError):
+    pass
+
+
+def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict -> {"article.keywords.3": ["Not a valid string."]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = str(key) if not prefix else (prefix if key == "_schema" else f"{prefix}.{key}")
+            if key == "_schema" and not prefix:
+                path = "_body"
+            for p, msgs in flatten_messages(value, path).items():
+                out.setdefault(p, []).extend(msgs)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "_body"] = list(messages)
+        else:
+            for m in messages:
+                for p, msgs in flatten_messages(m, prefix).items():
+                    out.setdefault(p, []).extend(msgs)
+    else:
+        out[prefix or "_body"] = [str(messages)]
+    return out

@@ -1,0 +1,61 @@
+"""The sponsor card as HTML and as JSON fields. Jinja2 autoescaping escapes every creative field."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .decision import Decision
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=PackageLoader("adserver", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def card_fields(decision: Decision) -> dict:
+    """The card as the API returns it: every field, with the hook already chosen for the context."""
+    cr = decision.creative
+    return {
+        "creative_id": cr.id,
+        "advertiser": cr.display_name,
+        "tagline": cr.tagline,
+        "hook": decision.hook,
+        "hook_variant": decision.hook_variant,
+        "title": cr.title,
+        "body": cr.body,
+        "code_lines": list(cr.code_lines),
+        "cta": {"text": cr.cta_text, "url": cr.landing_url},
+        "secondary_cta": (
+            {"text": cr.secondary_cta_text, "url": cr.secondary_cta_url}
+            if cr.secondary_cta_text
+            else None
+        ),
+        "fine_print": cr.fine_print,
+        "image_url": cr.image_url,
+        "landing_host": urlsplit(cr.landing_url).hostname or "",
+    }
+
+
+def render_card(decision: Decision, click_url: str, secondary_click_url: str | None) -> str:
+    return (
+        _env()
+        .get_template("card.html")
+        .render(
+            card=card_fields(decision),
+            click_url=click_url,
+            secondary_click_url=secondary_click_url,
+            decision=decision,
+        )
+    )
+
+
+def render(template: str, **context) -> str:
+    return _env().get_template(template).render(**context)

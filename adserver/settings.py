@@ -1,0 +1,110 @@
+"""One settings object: `config/defaults.toml`, overridden by environment variables, validated at start."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = Path(os.environ.get("ADSERVER_CONFIG_DIR", ROOT / "config"))
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    secret_key: str
+    environment: str = "development"
+    public_url: str = ""
+    placements: tuple[str, ...] = ("article-footer",)
+    max_body_bytes: int = 16384
+    max_keywords: int = 50
+    catalog_poll_seconds: float = 2.0
+    view_url_ttl: int = 3600
+    click_url_ttl: int = 86400
+    models_dir: str = "models"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def models_path(self) -> Path:
+        p = Path(self.models_dir)
+        return p if p.is_absolute() else ROOT / p
+
+
+def _coerce(name: str, raw, target_type):
+    try:
+        if target_type is bool:
+            return raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+        if target_type is int:
+            return int(raw)
+        if target_type is float:
+            return float(raw)
+        if target_type == tuple[str, ...]:
+            items = raw.split(",") if isinstance(raw, str) else raw
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {name.upper()}={raw!r} is not a valid {target_type.__name__}")
+
+
+def load_settings(overrides: dict | None = None, env: dict | None = None) -> Settings:
+    """Defaults file < environment < explicit overrides (tests, the CLI)."""
+    env = os.environ if env is None else env
+    defaults_file = CONFIG_DIR / "defaults.toml"
+    try:
+        values = tomllib.loads(defaults_file.read_text())
+    except FileNotFoundError:
+        values = {}
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{defaults_file}: {exc}") from None
+    known = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+    for name in known:
+        if name.upper() in env:
+            values[name] = env[name.upper()]
+    for key, value in (overrides or {}).items():
+        values[key.lower()] = value
+    extra = {k: v for k, v in values.items() if k not in known}
+    hints = typing.get_type_hints(Settings)
+    kwargs = {name: _coerce(name, values[name], hints[name]) for name in known if name in values}
+    for required in ("database_url", "redis_url", "secret_key"):
+        if not kwargs.get(required):
+            raise SettingsError(f"setting {required.upper()} is missing")
+    settings = Settings(**kwargs, extra=extra)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    if not (s.database_url.startswith("sqlite") or s.database_url.startswith("postgresql")):
+        raise SettingsError(
+            f"setting DATABASE_URL={s.database_url!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+    if urlparse(s.redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"setting REDIS_URL={s.redis_url!r}: use redis://host:port/db")
+    if s.environment not in ("development", "production", "test"):
+        raise SettingsError(
+            f"setting ENVIRONMENT={s.environment!r}: use development, production or test"
+        )
+    if s.environment == "production" and (
+        s.secret_key == "dev-only-change-me" or len(s.secret_key) < 16
+    ):
+        raise SettingsError(
+            "setting SECRET_KEY must be a random string of 16+ characters in production"
+        )
+    if not s.placements:
+        raise SettingsError("setting PLACEMENTS is empty")
+    if s.max_body_bytes < 1024:
+        raise SettingsError("setting MAX_BODY_BYTES must be at least 1024")

@@ -1,0 +1,190 @@
+"""SQL storage: SQLAlchemy 2 tables and the engine/session owned by the app.
+
+Schema changes go through Alembic (`adserver/migrations`, `adserver db upgrade`); tests and the
+CLI use the same migrations, never `create_all`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+
+from .settings import ROOT
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+class Advertiser(Base):
+    __tablename__ = "advertisers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    domain: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    campaigns: Mapped[list[Campaign]] = relationship(
+        back_populates="advertiser", cascade="all, delete-orphan", order_by="Campaign.id"
+    )
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    advertiser_id: Mapped[str] = mapped_column(
+        ForeignKey("advertisers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    pricing_model: Mapped[str] = mapped_column(String(8))
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 4))
+    total_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    daily_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    pacing: Mapped[str] = mapped_column(String(8), default="even")
+    targeting: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    advertiser: Mapped[Advertiser] = relationship(back_populates="campaigns")
+    creatives: Mapped[list[Creative]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="Creative.id"
+    )
+
+
+class Creative(Base):
+    """A sponsor card."""
+
+    __tablename__ = "creatives"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(200))
+    tagline: Mapped[str] = mapped_column(String(200), default="")
+    hook: Mapped[str] = mapped_column(String(300), default="")
+    hook_variants: Mapped[dict] = mapped_column(JSON, default=dict)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    code_lines: Mapped[list] = mapped_column(JSON, default=list)
+    cta_text: Mapped[str] = mapped_column(String(100))
+    landing_url: Mapped[str] = mapped_column(String(2000))
+    secondary_cta_text: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    secondary_cta_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    fine_print: Mapped[str] = mapped_column(String(300), default="")
+    image_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    campaign: Mapped[Campaign] = relationship(back_populates="creatives")
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored. advertiser_id NULL means an operator token."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    advertiser_id: Mapped[str | None] = mapped_column(
+        ForeignKey("advertisers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CatalogMeta(Base):
+    """One row: the catalog version, bumped in the same transaction as every catalog change."""
+
+    __tablename__ = "catalog_meta"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:///:memory:"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        if not path.is_absolute():
+            path = ROOT / path
+            database_url = f"sqlite:///{path}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Database:
+    """Owns the engine and the session factory for one app or CLI run."""
+
+    def __init__(self, database_url: str):
+        self.url = database_url
+        self.engine = make_engine(database_url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessionmaker() as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    def bump_catalog_version(self, s: Session) -> int:
+        meta = s.get(CatalogMeta, 1)
+        if meta is None:
+            meta = CatalogMeta(id=1, version=0)
+            s.add(meta)
+        meta.version += 1
+        meta.updated_at = utcnow()
+        s.flush()
+        return meta.version
+
+    def catalog_version(self) -> int:
+        with self.sessionmaker() as s:
+            meta = s.get(CatalogMeta, 1)
+            return meta.version if meta else 0
+
+    def dispose(self) -> None:
+        self.engine.dispose()

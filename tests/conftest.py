@@ -1,0 +1,136 @@
+"""Fixtures on the real services: a real Redis and a real SQL database (SQLite or PostgreSQL).
+
+Backend: `ADSERVER_TEST_DATABASE=sqlite|postgresql` (default sqlite). PostgreSQL tests create a
+private database per test session from `TEST_POSTGRES_URL` (default: local server, database test)
+and drop it at the end. Redis: `REDIS_URL` when set and answering, else a private redis-server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from adserver import create_app
+from adserver.catalog_file import import_catalog, read_file
+from adserver.migrate import upgrade
+from adserver.redis_server import answers, start_local
+from adserver.storage import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
+BACKEND = os.environ.get("ADSERVER_TEST_DATABASE", "sqlite")
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pytest_report_header(config):
+    return f"adserver SQL backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis for the session: REDIS_URL if set and answering, else our own process."""
+    url = os.environ.get("REDIS_URL")
+    if url and answers(url):
+        yield url, None
+        return
+    server = start_local()
+    yield server.url, server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server):
+    return redis_server[0]
+
+
+@pytest.fixture(scope="session")
+def sql_server(tmp_path_factory):
+    """A database URL for the session on the chosen backend (a fresh, empty database)."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sql') / 'base.sqlite3'}"
+        return
+    if BACKEND != "postgresql":
+        raise pytest.UsageError(f"ADSERVER_TEST_DATABASE={BACKEND!r}: use sqlite or postgresql")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"adserver_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _reset(db: Database) -> None:
+    """Empty every table between tests (cheaper than re-migrating)."""
+    from adserver.storage import Base
+
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def migrated_url(sql_server):
+    db = Database(sql_server)
+    upgrade(db)
+    db.dispose()
+    return sql_server
+
+
+@pytest.fixture
+def settings_overrides(migrated_url, redis_url):
+    return {
+        "database_url": migrated_url,
+        "redis_url": redis_url,
+        "secret_key": "test-secret-key-0123456789",
+        "environment": "test",
+        "catalog_poll_seconds": 0,
+    }
+
+
+@pytest.fixture
+def app(settings_overrides):
+    app = create_app(settings_overrides)
+    svc = app.extensions["adserver"]
+    _reset(svc.db)
+    svc.redis.flushdb()
+    yield app
+    svc.close()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["adserver"]
+
+
+@pytest.fixture
+def db(services):
+    return services.db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def load_catalog(services):
+    """Import a catalog (dict or the example file) and make the app see it now."""
+
+    def load(data=None):
+        counts = import_catalog(services.db, read_file(EXAMPLE_CATALOG) if data is None else data)
+        services.catalog.refresh(force=True)
+        return counts
+
+    return load
+
+
+@pytest.fixture
+def example_catalog(load_catalog):
+    load_catalog()
