@@ -36,15 +36,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     services = Services.from_settings(settings)
     app.extensions["adserver"] = services
     if not app.logger.handlers or settings.environment != "test":
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     api = _Api(
         app,
-        spec_kwargs={
-            "info": {"description": "Contextual sponsored-card decisions for news sites."}
-        },
+        spec_kwargs={"info": {"description": "Contextual sponsored-card decisions for news sites."}},
     )
     errors.register(app)
     for module in (decision, track, health):

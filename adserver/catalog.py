@@ -101,9 +101,7 @@ class Campaign:
     creatives: tuple[Creative, ...] = ()
 
     def runs_on(self, day: date) -> bool:
-        return (self.starts_on is None or self.starts_on <= day) and (
-            self.ends_on is None or day <= self.ends_on
-        )
+        return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
 
 
 @dataclass(frozen=True)
@@ -175,14 +173,10 @@ def load_snapshot(db: storage.Database) -> CatalogSnapshot:
         meta = s.get(storage.CatalogMeta, 1)
         rows = s.scalars(
             select(storage.Campaign)
-            .options(
-                selectinload(storage.Campaign.creatives), selectinload(storage.Campaign.advertiser)
-            )
+            .options(selectinload(storage.Campaign.creatives), selectinload(storage.Campaign.advertiser))
             .order_by(storage.Campaign.id)
         ).all()
-        return CatalogSnapshot.build(
-            meta.version if meta else 0, tuple(campaign_from_row(r) for r in rows)
-        )
+        return CatalogSnapshot.build(meta.version if meta else 0, tuple(campaign_from_row(r) for r in rows))
 
 
 class CatalogHolder:
@@ -214,9 +208,7 @@ class CatalogHolder:
         version = self.db.catalog_version()
         if force or self._snapshot is None or version != self._snapshot.version:
             self._snapshot = load_snapshot(self.db)
-            log.info(
-                "catalog snapshot v%s loaded (%d campaigns)", version, len(self._snapshot.campaigns)
-            )
+            log.info("catalog snapshot v%s loaded (%d campaigns)", version, len(self._snapshot.campaigns))
             return True
         return False
 
@@ -233,9 +225,7 @@ class CatalogHolder:
             try:
                 self.refresh()
             except Exception:  # keep serving the last good snapshot; say so
-                log.exception(
-                    "catalog refresh failed; serving snapshot v%s", self._snapshot.version
-                )
+                log.exception("catalog refresh failed; serving snapshot v%s", self._snapshot.version)
 
     def stop(self) -> None:
         self._stop.set()

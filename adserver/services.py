@@ -19,9 +19,7 @@ from .tracking import Tracker
 
 def redis_client(url: str) -> redis.Redis:
     # Short timeouts: a slow or dead Redis must not stall the decision path.
-    return redis.Redis.from_url(
-        url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30
-    )
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
 
 
 @dataclass

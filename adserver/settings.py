@@ -89,21 +89,13 @@ def load_settings(overrides: dict | None = None, env: dict | None = None) -> Set
 
 def _validate(s: Settings) -> None:
     if not (s.database_url.startswith("sqlite") or s.database_url.startswith("postgresql")):
-        raise SettingsError(
-            f"setting DATABASE_URL={s.database_url!r}: use sqlite:/// or postgresql+psycopg://"
-        )
+        raise SettingsError(f"setting DATABASE_URL={s.database_url!r}: use sqlite:/// or postgresql+psycopg://")
     if urlparse(s.redis_url).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError(f"setting REDIS_URL={s.redis_url!r}: use redis://host:port/db")
     if s.environment not in ("development", "production", "test"):
-        raise SettingsError(
-            f"setting ENVIRONMENT={s.environment!r}: use development, production or test"
-        )
-    if s.environment == "production" and (
-        s.secret_key == "dev-only-change-me" or len(s.secret_key) < 16
-    ):
-        raise SettingsError(
-            "setting SECRET_KEY must be a random string of 16+ characters in production"
-        )
+        raise SettingsError(f"setting ENVIRONMENT={s.environment!r}: use development, production or test")
+    if s.environment == "production" and (s.secret_key == "dev-only-change-me" or len(s.secret_key) < 16):
+        raise SettingsError("setting SECRET_KEY must be a random string of 16+ characters in production")
     if not s.placements:
         raise SettingsError("setting PLACEMENTS is empty")
     if s.max_body_bytes < 1024:

@@ -59,9 +59,7 @@ class Advertiser(Base):
 class Campaign(Base):
     __tablename__ = "campaigns"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    advertiser_id: Mapped[str] = mapped_column(
-        ForeignKey("advertisers.id", ondelete="CASCADE"), index=True
-    )
+    advertiser_id: Mapped[str] = mapped_column(ForeignKey("advertisers.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -74,9 +72,7 @@ class Campaign(Base):
     daily_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
     pacing: Mapped[str] = mapped_column(String(8), default="even")
     targeting: Mapped[dict] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     advertiser: Mapped[Advertiser] = relationship(back_populates="campaigns")
     creatives: Mapped[list[Creative]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", order_by="Creative.id"
@@ -88,9 +84,7 @@ class Creative(Base):
 
     __tablename__ = "creatives"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    campaign_id: Mapped[str] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
-    )
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     display_name: Mapped[str] = mapped_column(String(200))
     tagline: Mapped[str] = mapped_column(String(200), default="")
     hook: Mapped[str] = mapped_column(String(300), default="")

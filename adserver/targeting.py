@@ -31,9 +31,7 @@ def _excluded_term(campaign: Campaign, ctx: ArticleContext, text_words: set[str]
     return None
 
 
-def rejection_reason(
-    campaign: Campaign, ctx: ArticleContext, today: date, text_words: set[str]
-) -> str | None:
+def rejection_reason(campaign: Campaign, ctx: ArticleContext, today: date, text_words: set[str]) -> str | None:
     """Why this campaign may not serve this context, or None when it may."""
     t = campaign.targeting
     if campaign.status != "active":

@@ -41,8 +41,7 @@ class TrackedEvent:
 class Tracker:
     def __init__(self, secret_key: str, view_ttl: int, click_ttl: int):
         self._serializers = {
-            kind: URLSafeTimedSerializer(secret_key, salt=f"adserver.tracking.{kind}")
-            for kind in EVENT_TYPES
+            kind: URLSafeTimedSerializer(secret_key, salt=f"adserver.tracking.{kind}") for kind in EVENT_TYPES
         }
         self.ttl = {"view": view_ttl, "click": click_ttl}
 

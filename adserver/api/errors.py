@@ -15,9 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(
-        self, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
-    ):
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
@@ -39,11 +37,7 @@ class Parser(FlaskParser):
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages
         # webargs nests messages under the location ("json", "query"); the path starts after it.
-        if (
-            isinstance(messages, dict)
-            and len(messages) == 1
-            and next(iter(messages)) in ("json", "query")
-        ):
+        if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in ("json", "query"):
             messages = next(iter(messages.values()))
         fields = flatten_messages(messages)
         raise ApiError(400, "invalid_request", _field_message(fields), fields)
@@ -55,9 +49,7 @@ class Parser(FlaskParser):
         return super()._raw_load_json(req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        raise ApiError(
-            400, "invalid_json", "the body is not valid JSON", {"_body": ["Invalid JSON."]}
-        )
+        raise ApiError(400, "invalid_json", "the body is not valid JSON", {"_body": ["Invalid JSON."]})
 
 
 def register(app: Flask) -> None:

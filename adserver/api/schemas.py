@@ -14,16 +14,10 @@ class ArticleSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # publishers send what their CMS has; extra fields are ignored
 
-    id = fields.String(
-        validate=validate.Length(max=200), metadata={"description": "Publisher's article id"}
-    )
+    id = fields.String(validate=validate.Length(max=200), metadata={"description": "Publisher's article id"})
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
-    title = fields.String(
-        validate=validate.Length(max=500), metadata={"example": "Japan's race for physical AI"}
-    )
-    topic = fields.String(
-        validate=validate.Length(max=100), metadata={"example": "artificial-intelligence"}
-    )
+    title = fields.String(validate=validate.Length(max=500), metadata={"example": "Japan's race for physical AI"})
+    topic = fields.String(validate=validate.Length(max=100), metadata={"example": "artificial-intelligence"})
     keywords = fields.List(
         fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
         validate=validate.Length(max=MAX_KEYWORDS),
@@ -33,25 +27,17 @@ class ArticleSchema(Schema):
     sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
     source = fields.String(validate=validate.Length(max=200))
     language = fields.String(
-        validate=validate.Regexp(
-            r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="Not a language tag like 'en'."
-        )
+        validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="Not a language tag like 'en'.")
     )
     reader = fields.String(
         validate=validate.Length(max=128),
-        metadata={
-            "description": "Publisher-provided anonymous reader id for frequency caps (never a cookie)."
-        },
+        metadata={"description": "Publisher-provided anonymous reader id for frequency caps (never a cookie)."},
     )
 
     @validates_schema
     def _needs_something_to_match(self, data, **kwargs):
-        if not (
-            data.get("topic", "").strip() or data.get("title", "").strip() or data.get("keywords")
-        ):
-            raise ValidationError(
-                "Give at least one of topic, keywords or title.", field_name="_schema"
-            )
+        if not (data.get("topic", "").strip() or data.get("title", "").strip() or data.get("keywords")):
+            raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
 
 
 class DecisionRequestSchema(Schema):
@@ -72,9 +58,7 @@ class DecisionQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    placement = fields.String(
-        load_default="article-footer", validate=validate.Length(min=1, max=64)
-    )
+    placement = fields.String(load_default="article-footer", validate=validate.Length(min=1, max=64))
     topic = fields.String(validate=validate.Length(max=100))
     keywords = fields.String(
         validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
@@ -88,34 +72,24 @@ class DecisionQuerySchema(Schema):
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
     source = fields.String(validate=validate.Length(max=200))
     reader = fields.String(validate=validate.Length(max=128))
-    explain = fields.Boolean(
-        load_default=False, metadata={"description": "Add the score's parts per candidate"}
-    )
+    explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
 
     @validates_schema
     def _check(self, data, **kwargs):
         kws = [k for k in (data.get("keywords") or "").split(",") if k.strip()]
         if len(kws) > MAX_KEYWORDS:
-            raise ValidationError(
-                f"Longer than maximum length {MAX_KEYWORDS}.", field_name="keywords"
-            )
+            raise ValidationError(f"Longer than maximum length {MAX_KEYWORDS}.", field_name="keywords")
         if any(len(k) > MAX_KEYWORD_LENGTH for k in kws):
-            raise ValidationError(
-                f"A keyword is longer than {MAX_KEYWORD_LENGTH}.", field_name="keywords"
-            )
+            raise ValidationError(f"A keyword is longer than {MAX_KEYWORD_LENGTH}.", field_name="keywords")
         if not ((data.get("topic") or "").strip() or (data.get("title") or "").strip() or kws):
-            raise ValidationError(
-                "Give at least one of topic, keywords or title.", field_name="_schema"
-            )
+            raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
 
 
 class ExplainQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    explain = fields.Boolean(
-        load_default=False, metadata={"description": "Add the score's parts per candidate"}
-    )
+    explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
 
 
 class CampaignRefSchema(Schema):
@@ -126,18 +100,14 @@ class CampaignRefSchema(Schema):
 
 class CtaSchema(Schema):
     text = fields.String(required=True)
-    url = fields.String(
-        required=True, metadata={"description": "The landing URL (for display; links use tracking)"}
-    )
+    url = fields.String(required=True, metadata={"description": "The landing URL (for display; links use tracking)"})
 
 
 class CardSchema(Schema):
     creative_id = fields.String(required=True)
     advertiser = fields.String(required=True)
     tagline = fields.String(required=True)
-    hook = fields.String(
-        required=True, metadata={"description": "Hook line chosen for the article's context"}
-    )
+    hook = fields.String(required=True, metadata={"description": "Hook line chosen for the article's context"})
     hook_variant = fields.String(required=True)
     title = fields.String(required=True)
     body = fields.String(required=True)
@@ -150,12 +120,8 @@ class CardSchema(Schema):
 
 
 class TrackingSchema(Schema):
-    view_url = fields.String(
-        required=True, metadata={"description": "Beacon: call once when 50% visible for 1 s"}
-    )
-    click_url = fields.String(
-        required=True, metadata={"description": "Counts the click, redirects to the landing URL"}
-    )
+    view_url = fields.String(required=True, metadata={"description": "Beacon: call once when 50% visible for 1 s"})
+    click_url = fields.String(required=True, metadata={"description": "Counts the click, redirects to the landing URL"})
     secondary_click_url = fields.String(allow_none=True, required=True)
 
 
@@ -185,9 +151,7 @@ class DecisionResponseSchema(Schema):
     placement = fields.String(required=True)
     campaign = fields.Nested(CampaignRefSchema, required=True)
     card = fields.Nested(CardSchema, required=True)
-    html = fields.String(
-        required=True, metadata={"description": "The card as ready HTML; every field escaped"}
-    )
+    html = fields.String(required=True, metadata={"description": "The card as ready HTML; every field escaped"})
     tracking = fields.Nested(TrackingSchema, required=True)
     score = fields.Float(required=True)
     explain = fields.Nested(ExplainSchema)

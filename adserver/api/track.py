@@ -10,9 +10,7 @@ from . import Blueprint, services
 from .errors import ApiError
 from .schemas import ErrorSchema
 
-blp = Blueprint(
-    "track", __name__, url_prefix="/t", description="Signed view beacons and click redirects"
-)
+blp = Blueprint("track", __name__, url_prefix="/t", description="Signed view beacons and click redirects")
 
 
 def verified(event_type: str, token: str) -> TrackedEvent:
@@ -57,9 +55,7 @@ class ViewBeacon(MethodView):
 class ClickRedirect(MethodView):
     @blp.response(302, description="Redirect to the creative's registered landing URL")
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
-    @blp.alt_response(
-        404, schema=ErrorSchema, description="The creative is no longer in the catalog"
-    )
+    @blp.alt_response(404, schema=ErrorSchema, description="The creative is no longer in the catalog")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
     def get(self, token):
         """Count the click and redirect to the landing URL."""

@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash"),
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_tokens_advertiser_id"), ["advertiser_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_tokens_advertiser_id"), ["advertiser_id"], unique=False)
 
     op.create_table(
         "campaigns",
@@ -70,9 +68,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_campaigns_advertiser_id"), ["advertiser_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_campaigns_advertiser_id"), ["advertiser_id"], unique=False)
 
     op.create_table(
         "creatives",
