@@ -32,6 +32,7 @@ class Settings:
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
     models_dir: str = "models"
+    queues: tuple[str, ...] = ("adserver-events",)
     extra: dict = field(default_factory=dict)
 
     @property

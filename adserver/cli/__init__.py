@@ -63,6 +63,8 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.obj = Context(overrides)
 
 
-from . import db  # noqa: E402
+from . import db, dev, worker  # noqa: E402
 
 main.add_command(db.group)
+main.add_command(worker.command)
+main.add_command(dev.command)
