@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test test-sqlite test-postgres lint bench install
+.PHONY: dev test test-sqlite test-postgres lint bench install procfile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,3 +31,7 @@ test-postgres: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/decision.py
+
+# The Procfile's two lines under honcho (Redis must answer at REDIS_URL; run `adserver db upgrade` first).
+procfile: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start

@@ -58,7 +58,7 @@ def _coerce(name: str, raw, target_type):
             return tuple(str(i).strip() for i in items if str(i).strip())
         return str(raw)
     except (TypeError, ValueError):
-        raise SettingsError(f"setting {name.upper()}={raw!r} is not a valid {target_type.__name__}")
+        raise SettingsError(f"setting {name.upper()}={raw!r} is not a valid {target_type.__name__}") from None
 
 
 def load_settings(overrides: dict | None = None, env: dict | None = None) -> Settings:

@@ -14,3 +14,6 @@ keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn 24+ opens a control socket at one shared path per user; several servers on one machine
+# (dev, benchmarks, tests) would fight over it, and we don't use it.
+control_socket_disable = True

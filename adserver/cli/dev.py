@@ -6,6 +6,7 @@ child processes, waits for /readyz and prints the demo URL; Ctrl-C or SIGTERM st
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -67,7 +68,10 @@ def command(ctx: click.Context, host: str, port: int, catalog_path: str) -> None
     if settings.is_sqlite:
         db_path = settings.database_url.removeprefix("sqlite:///")
         if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            # Absolute, so the children (which run from the project root) open the same file.
+            absolute = Path(db_path).resolve()
+            absolute.parent.mkdir(parents=True, exist_ok=True)
+            settings = dataclasses.replace(settings, database_url=f"sqlite:///{absolute}")
     db = Database(settings.database_url)
     migrate.upgrade(db)
     counts = import_catalog(db, read_file(catalog_path))
