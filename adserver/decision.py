@@ -69,9 +69,11 @@ def decide(
             eligible = [c for c in eligible if c.id not in spent]
     ranked = ranker.rank(ctx, eligible, snapshot) if eligible else []
     # A targeted campaign needs some relevance; untargeted ones may fill any slot.
-    contenders = [s for s in ranked if s.score > 0 or is_run_of_network(s.campaign)]
-    for s in ranked:
-        if s not in contenders:
+    contenders = []
+    for s in ranked:  # one pass: comparing Scored dataclasses pairwise is quadratic in campaigns
+        if s.score > 0 or is_run_of_network(s.campaign):
+            contenders.append(s)
+        else:
             rejected.append(Rejection(s.campaign.id, "no relevance to this article"))
     # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
     contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))

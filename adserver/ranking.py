@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -59,16 +60,20 @@ class OverlapRanker:
             if ctx.topic and ctx.topic in t.topics:
                 parts["topic"] = TOPIC_WEIGHT
                 reasons.append(f"targets topic '{ctx.topic}'")
-            elif topic_words and any(topic_words & set(term_words(x)) for x in t.topics):
+            elif topic_words and any(not topic_words.isdisjoint(_term_parts(x)) for x in t.topics):
                 parts["topic"] = TOPIC_WORD_WEIGHT
                 reasons.append(f"a targeted topic shares a word with '{ctx.topic}'")
             kw_hits = sorted(ctx_keywords & t.keywords)[:MAX_KEYWORD_HITS]
             if kw_hits:
                 parts["keywords"] = KEYWORD_WEIGHT * len(kw_hits)
                 reasons.append("keywords hit: " + ", ".join(kw_hits))
-            text_hits = sorted(k for k in t.keywords | t.topics if k not in ctx_keywords and _phrase_in(k, text_words))[
-                :MAX_KEYWORD_HITS
-            ]
+            text_hits = (
+                sorted(k for k in t.keywords | t.topics if k not in ctx_keywords and _phrase_in(k, text_words))[
+                    :MAX_KEYWORD_HITS
+                ]
+                if text_words
+                else []
+            )
             if text_hits:
                 parts["text"] = TEXT_WEIGHT * len(text_hits)
                 reasons.append("title/summary mention: " + ", ".join(text_hits))
@@ -81,6 +86,12 @@ class OverlapRanker:
         return scored
 
 
+@functools.lru_cache(maxsize=65536)
+def _term_parts(term: str) -> tuple[str, ...]:
+    """term_words, memoised: catalog terms repeat on every request (an explicit, bounded cache)."""
+    return tuple(term_words(term))
+
+
 def _phrase_in(term: str, text_words: set[str]) -> bool:
-    parts = term_words(term)
+    parts = _term_parts(term)
     return bool(parts) and all(p in text_words for p in parts)
