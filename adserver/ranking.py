@@ -52,6 +52,11 @@ class OverlapRanker:
         text_words = ctx.text_words()
         ctx_keywords = set(ctx.keywords)
         topic_words = set(term_words(ctx.topic)) if ctx.topic else set()
+        # Terms the title/summary mention, decided once per distinct term rather than once per campaign.
+        in_text: set[str] = set()
+        if text_words:
+            terms = set().union(*(c.targeting.keywords | c.targeting.topics for c in campaigns))
+            in_text = {k for k in terms if _phrase_in(k, text_words)}
         scored = []
         for c in campaigns:
             t = c.targeting
@@ -67,13 +72,7 @@ class OverlapRanker:
             if kw_hits:
                 parts["keywords"] = KEYWORD_WEIGHT * len(kw_hits)
                 reasons.append("keywords hit: " + ", ".join(kw_hits))
-            text_hits = (
-                sorted(k for k in t.keywords | t.topics if k not in ctx_keywords and _phrase_in(k, text_words))[
-                    :MAX_KEYWORD_HITS
-                ]
-                if text_words
-                else []
-            )
+            text_hits = sorted(((t.keywords | t.topics) & in_text) - ctx_keywords)[:MAX_KEYWORD_HITS] if in_text else []
             if text_hits:
                 parts["text"] = TEXT_WEIGHT * len(text_hits)
                 reasons.append("title/summary mention: " + ", ".join(text_hits))

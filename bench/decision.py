@@ -134,7 +134,8 @@ def run_wrk(port: int, path: str, bodies: list, seconds: float, connections: int
 def run_python(port: int, path: str, bodies: list, seconds: float, threads: int, tmp: Path, rate: float = 0) -> dict:
     file = tmp / "bodies.json"
     file.write_text(json.dumps(bodies))
-    cmd = [sys.executable, str(ROOT / "bench" / "load.py"), "--port", str(port), "--path", path,
+    load = str(ROOT / "bench" / "load.py")
+    cmd = [sys.executable, load, "--port", str(port), "--path", path,
            "--bodies", str(file), "--threads", str(threads), "--seconds", str(seconds), "--rate", str(rate)]  # fmt: skip
     result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     return {**result, "tool": "bench/load.py" + (f" @ {rate:.0f}/s" if rate else "")}
