@@ -135,8 +135,8 @@ def run_python(port: int, path: str, bodies: list, seconds: float, threads: int,
     file = tmp / "bodies.json"
     file.write_text(json.dumps(bodies))
     load = str(ROOT / "bench" / "load.py")
-    cmd = [sys.executable, load, "--port", str(port), "--path", path,
-           "--bodies", str(file), "--threads", str(threads), "--seconds", str(seconds), "--rate", str(rate)]  # fmt: skip
+    cmd = [sys.executable, load, "--port", str(port), "--path", path, "--bodies", str(file)]
+    cmd += ["--threads", str(threads), "--seconds", str(seconds), "--rate", str(rate)]
     result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     return {**result, "tool": "bench/load.py" + (f" @ {rate:.0f}/s" if rate else "")}
 
