@@ -63,6 +63,10 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.obj = Context(overrides)
 
 
-from . import db  # noqa: E402
+from . import catalog, db, decide, tokens  # noqa: E402
 
 main.add_command(db.group)
+main.add_command(catalog.group)
+main.add_command(catalog.campaigns)
+main.add_command(tokens.group)
+main.add_command(decide.command)
