@@ -30,7 +30,11 @@ def test_ai_article_gets_the_zahid_card_with_its_topic_hook(client, example_cata
     r = decide(client)
     assert r.status_code == 200
     body = r.get_json()
-    assert body["campaign"] == {"id": "zahid-ai-side-projects", "advertiser": "zahid.host", "advertiser_id": "zahid-host"}
+    assert body["campaign"] == {
+        "id": "zahid-ai-side-projects",
+        "advertiser": "zahid.host",
+        "advertiser_id": "zahid-host",
+    }
     assert body["card"]["hook"] == "reading about agents? ship yours in a single git push."
     assert body["card"]["hook_variant"] == "artificial-intelligence"
     assert body["card"]["code_lines"] == ["$ git push zahid main", "Live at https://your-agent.zahid.host"]
@@ -163,8 +167,9 @@ def test_no_cookies_and_cors_for_publisher_pages(client, example_catalog):
     r = decide(client, headers={"Origin": "https://news.example"})
     assert "Set-Cookie" not in r.headers
     assert r.headers["Access-Control-Allow-Origin"] == "*"
-    pre = client.options("/v1/decision", headers={"Origin": "https://news.example",
-                                                  "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/v1/decision", headers={"Origin": "https://news.example", "Access-Control-Request-Method": "POST"}
+    )
     assert pre.status_code == 200 and "POST" in pre.headers["Access-Control-Allow-Methods"]
 
 

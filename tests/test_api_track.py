@@ -11,7 +11,9 @@ from adserver.tracking import Tracker
 
 
 def decision(client):
-    r = client.post("/v1/decision", json={"placement": "article-footer", "article": {"topic": "artificial-intelligence"}})
+    r = client.post(
+        "/v1/decision", json={"placement": "article-footer", "article": {"topic": "artificial-intelligence"}}
+    )
     assert r.status_code == 200
     return r.get_json()
 

@@ -13,10 +13,21 @@ TODAY = date(2026, 11, 25)
 
 def campaign(cid="c1", **kw) -> Campaign:
     targeting = Targeting.from_dict(kw.pop("targeting", {}))
-    creative = Creative(id=f"{cid}-card", campaign_id=cid, display_name="X", title="T", cta_text="Go",
-                        landing_url="https://x.example")
-    return Campaign(id=cid, advertiser_id="a", advertiser_name="A", name=cid, status=kw.pop("status", "active"),
-                    pricing_model="cpm", price=1.0, targeting=targeting, creatives=(creative,), **kw)
+    creative = Creative(
+        id=f"{cid}-card", campaign_id=cid, display_name="X", title="T", cta_text="Go", landing_url="https://x.example"
+    )
+    return Campaign(
+        id=cid,
+        advertiser_id="a",
+        advertiser_name="A",
+        name=cid,
+        status=kw.pop("status", "active"),
+        pricing_model="cpm",
+        price=1.0,
+        targeting=targeting,
+        creatives=(creative,),
+        **kw,
+    )
 
 
 def ctx(**article) -> ArticleContext:

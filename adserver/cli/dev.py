@@ -54,11 +54,27 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str,
     counts = catalog_file.import_catalog(db, catalog_file.read_file(catalog_path))
     click.echo(f"sql: {db.engine.url.render_as_string(hide_password=True)} migrated; catalog: {counts}")
 
-    env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=settings.database_url, HOST=host, PORT=str(port),
-               WEB_CONCURRENCY=str(workers))
+    env = dict(
+        os.environ,
+        REDIS_URL=redis_url,
+        DATABASE_URL=settings.database_url,
+        HOST=host,
+        PORT=str(port),
+        WEB_CONCURRENCY=str(workers),
+    )
     procs = [
-        subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
-                          "adserver:create_app()"], env=env, cwd=ROOT),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "config" / "gunicorn.conf.py"),
+                "adserver:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+        ),
         subprocess.Popen([sys.executable, "-m", "adserver", "worker"], env=env, cwd=ROOT),
     ]
 
@@ -78,8 +94,11 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str,
     base = f"http://{host}:{port}"
     try:
         _wait_ready(base, procs)
-        click.secho(f"\n  adserver is running: open {base}/demo\n  API docs: {base}/docs   (Ctrl-C stops)\n",
-                    fg="green", bold=True)
+        click.secho(
+            f"\n  adserver is running: open {base}/demo\n  API docs: {base}/docs   (Ctrl-C stops)\n",
+            fg="green",
+            bold=True,
+        )
         if check:
             with urllib.request.urlopen(base + "/demo", timeout=5) as r:
                 assert r.status == 200 and b"data-adserver-slot" in r.read()
