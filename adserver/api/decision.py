@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from flask.views import MethodView
 
 from ..context import ArticleContext
@@ -15,11 +15,17 @@ from .schemas import (
     DecisionRequestSchema,
     DecisionResponseSchema,
     ErrorSchema,
-    ExplainQuerySchema,
 )
 
 blp = Blueprint("decision", __name__, url_prefix="/v1", description="Sponsor card decisions")
 
+TRUTHY = {"1", "true", "True", "yes", "on"}
+EXPLAIN_PARAMETER = {
+    "in": "query",
+    "name": "explain",
+    "schema": {"type": "boolean", "default": False},
+    "description": "Add every candidate's score parts and every rejected campaign with its reason",
+}
 NO_FILL = {"description": "No sponsor is eligible for this article: leave the slot empty."}
 
 
@@ -100,8 +106,8 @@ def run_decision(placement: str, article: dict, explain: bool):
 
 @blp.route("/decision")
 class DecisionView(MethodView):
-    @blp.arguments(ExplainQuerySchema, location="query", as_kwargs=True)
     @blp.arguments(DecisionRequestSchema)
+    @blp.doc(parameters=[EXPLAIN_PARAMETER])
     @blp.response(200, DecisionResponseSchema)
     @blp.alt_response(204, description=NO_FILL["description"])
     @blp.alt_response(
@@ -111,9 +117,10 @@ class DecisionView(MethodView):
     )
     @blp.alt_response(413, schema=ErrorSchema, description="Body larger than 16 KiB")
     @blp.alt_response(415, schema=ErrorSchema, description="Body is not application/json")
-    def post(self, body, explain):
+    def post(self, body):
         """Choose the sponsor card for an article."""
-        return run_decision(body["placement"], body["article"], explain)
+        # `explain` is read directly: one query flag is not worth a second schema pass per request.
+        return run_decision(body["placement"], body["article"], request.args.get("explain") in TRUTHY)
 
     @blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
     @blp.alt_response(200, schema=DecisionResponseSchema, success=True, description="The chosen sponsor card")
