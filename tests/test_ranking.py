@@ -1,0 +1,85 @@
+"""Relevance: the overlap score, its parts, and how ranking picks among eligible campaigns."""
+
+from __future__ import annotations
+
+import pytest
+
+from adserver.decision import decide
+from adserver.ranking import OverlapRanker
+from tests.builders import article, campaign, snapshot
+
+
+def ranked_ids(ctx, *campaigns):
+    return [s.campaign.id for s in OverlapRanker().rank(ctx, campaigns, snapshot(*campaigns))]
+
+
+def test_topic_match_beats_a_keyword_only_match():
+    by_topic = campaign("by-topic", targeting={"topics": ["climate"]})
+    by_keyword = campaign("by-keyword", targeting={"keywords": ["solar"]})
+    ctx = article(topic="climate", keywords=["solar"])
+    assert ranked_ids(ctx, by_keyword, by_topic)[0] == "by-topic"
+
+
+def test_more_keyword_hits_rank_higher_all_else_equal():
+    one = campaign("one", targeting={"keywords": ["solar", "wind"]})
+    two = campaign("two", targeting={"keywords": ["solar", "batteries"]})
+    ctx = article(keywords=["solar", "batteries", "grid"])
+    assert ranked_ids(ctx, one, two) == ["two", "one"]
+
+
+def test_title_mention_counts_less_than_a_keyword():
+    in_keywords = campaign("in-keywords", targeting={"keywords": ["heat-pumps"]})
+    in_title = campaign("in-title", targeting={"keywords": ["insulation"]})
+    ctx = article(title="Why insulation matters more than ever", keywords=["heat pumps"])
+    assert ranked_ids(ctx, in_title, in_keywords) == ["in-keywords", "in-title"]
+
+
+def test_score_is_the_sum_of_its_parts_with_reasons():
+    c = campaign(targeting={"topics": ["sport"], "keywords": ["tennis", "grand-slam"]})
+    [scored] = OverlapRanker().rank(article(topic="sport", keywords=["tennis"]), [c], snapshot(c))
+    assert scored.parts == {"topic": 3.0, "keywords": 1.0}
+    assert scored.score == sum(scored.parts.values())
+    assert "targets topic 'sport'" in scored.reasons
+
+
+def test_untargeted_campaign_loses_to_a_relevant_one():
+    anywhere = campaign("anywhere")
+    relevant = campaign("relevant", targeting={"keywords": ["tennis"]})
+    outcome = decide(article(topic="sport", keywords=["tennis"]), snapshot(anywhere, relevant))
+    assert outcome.decision.campaign.id == "relevant"
+
+
+def test_untargeted_campaign_wins_when_nothing_relevant_is_eligible():
+    anywhere = campaign("anywhere")
+    elsewhere = campaign("elsewhere", targeting={"topics": ["gaming"]})
+    outcome = decide(article(topic="gardening"), snapshot(anywhere, elsewhere))
+    assert outcome.decision.campaign.id == "anywhere"
+
+
+def test_irrelevant_targeted_campaign_is_not_chosen():
+    outcome = decide(article(topic="gardening"), snapshot(campaign(targeting={"topics": ["gaming"]})))
+    assert outcome.decision is None
+    assert [r.reason for r in outcome.rejected] == ["no relevance to this article"]
+
+
+def test_higher_priority_tier_wins_over_a_better_score():
+    high = campaign("high", priority=2, targeting={"keywords": ["tennis"]})
+    low = campaign("low", priority=1, targeting={"topics": ["sport"], "keywords": ["tennis"]})
+    assert decide(article(topic="sport", keywords=["tennis"]), snapshot(low, high)).decision.campaign.id == "high"
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
+def test_equal_scores_break_ties_by_campaign_id(order):
+    cs = [campaign(i, targeting={"topics": ["sport"]}) for i in order]
+    assert ranked_ids(article(topic="sport"), *cs) == ["a", "b"]
+
+
+def test_topic_variant_hook_is_chosen_for_its_topic():
+    from tests.builders import creative
+
+    c = campaign(
+        targeting={"topics": ["robotics"]},
+        creatives=(creative("c1", hook="default hook", hook_variants={"robotics": "robot hook"}),),
+    )
+    d = decide(article(topic="Robotics"), snapshot(c)).decision
+    assert (d.hook_variant, d.hook) == ("robotics", "robot hook")
