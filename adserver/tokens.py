@@ -15,19 +15,22 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import storage
-from .errors import NotFound
+from .errors import AdserverError, NotFound
 
-TOKEN_PREFIX = "ads_"
+TOKEN_PREFIX = PREFIX = "ads_"
 PREFIX_LENGTH = 12  # "ads_" + 8 random characters: shown in listings, identifies a token to revoke
+MIN_REVOKE_PREFIX = 8  # "ads_" + 4: a shorter prefix would too easily name someone else's token
 
 
 @dataclass(frozen=True)
 class TokenOwner:
-    """Who a valid token speaks for: an advertiser (own data only) or an operator (everything)."""
+    """Who a valid token speaks for: an advertiser (own data only) or, when None, an operator (everything)."""
 
     advertiser_id: str | None
-    is_operator: bool
-    prefix: str
+
+    @property
+    def is_operator(self) -> bool:
+        return self.advertiser_id is None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class TokenInfo:
 
 def hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+digest = hash_token
 
 
 def _require_advertiser(s, advertiser_id: str | None) -> None:
@@ -83,11 +89,13 @@ def list_tokens(db: storage.Database, advertiser_id: str | None = None, operator
 
 
 def revoke(db: storage.Database, advertiser_id: str | None, prefix: str | None = None) -> int:
-    """Revoke the owner's token with this prefix, or all its active tokens when prefix is None.
+    """Revoke the owner's one token whose prefix starts with `prefix`, or all its live tokens when None.
 
-    advertiser_id None means operator tokens. Returns how many were revoked; NotFound when a
-    given prefix matches no active token of that owner.
+    advertiser_id None means operator tokens. Returns how many were revoked. A prefix that matches
+    no live token of that owner is NotFound; one matching several is refused as ambiguous.
     """
+    if prefix is not None and len(prefix) < MIN_REVOKE_PREFIX:
+        raise AdserverError(f"token prefix {prefix!r} is too short: give at least {MIN_REVOKE_PREFIX} characters")
     with db.session() as s:
         _require_advertiser(s, advertiser_id)
         owner = (
@@ -95,13 +103,14 @@ def revoke(db: storage.Database, advertiser_id: str | None, prefix: str | None =
             if advertiser_id is None
             else storage.ApiToken.advertiser_id == advertiser_id
         )
-        q = select(storage.ApiToken).where(owner, storage.ApiToken.revoked_at.is_(None))
+        rows = s.scalars(select(storage.ApiToken).where(owner, storage.ApiToken.revoked_at.is_(None))).all()
         if prefix is not None:
-            q = q.where(storage.ApiToken.prefix == prefix)
-        rows = s.scalars(q).all()
-        if prefix is not None and not rows:
+            rows = [r for r in rows if r.prefix.startswith(prefix[:PREFIX_LENGTH])]
             whose = f"advertiser {advertiser_id!r}" if advertiser_id else "the operator"
-            raise NotFound(f"no active token with prefix {prefix!r} for {whose}")
+            if not rows:
+                raise NotFound(f"no live token with prefix {prefix!r} for {whose}")
+            if len(rows) > 1:
+                raise AdserverError(f"prefix {prefix!r} matches {len(rows)} tokens of {whose}; give more characters")
         now = storage.utcnow()
         for row in rows:
             row.revoked_at = now
@@ -121,4 +130,4 @@ def authenticate(db: storage.Database, plaintext: str | None) -> TokenOwner | No
         row = s.scalar(select(storage.ApiToken).where(storage.ApiToken.token_hash == digest))
         if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
             return None
-        return TokenOwner(advertiser_id=row.advertiser_id, is_operator=row.advertiser_id is None, prefix=row.prefix)
+        return TokenOwner(row.advertiser_id)

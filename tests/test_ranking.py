@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+from dataclasses import replace
+from datetime import date
+
 import pytest
 
 from adserver.decision import decide
 from adserver.ranking import OverlapRanker
-from tests.builders import article, campaign, snapshot
+from tests.builders import article, campaign, creative, snapshot
 
 
 def ranked_ids(ctx, *campaigns):
@@ -57,7 +62,7 @@ def test_untargeted_campaign_wins_when_nothing_relevant_is_eligible():
 
 
 def test_irrelevant_targeted_campaign_is_not_chosen():
-    outcome = decide(article(topic="gardening"), snapshot(campaign(targeting={"topics": ["gaming"]})))
+    outcome = decide(article(topic="gardening"), snapshot(campaign(targeting={"topics": ["gaming"]})), explain=True)
     assert outcome.decision is None
     assert [r.reason for r in outcome.rejected] == ["no relevance to this article"]
 
@@ -75,11 +80,47 @@ def test_equal_scores_break_ties_by_campaign_id(order):
 
 
 def test_topic_variant_hook_is_chosen_for_its_topic():
-    from tests.builders import creative
-
     c = campaign(
         targeting={"topics": ["robotics"]},
         creatives=(creative("c1", hook="default hook", hook_variants={"robotics": "robot hook"}),),
     )
     d = decide(article(topic="Robotics"), snapshot(c)).decision
     assert (d.hook_variant, d.hook) == ("robotics", "robot hook")
+
+
+def test_title_words_count_when_keywords_are_missing():
+    solar = campaign("solar", targeting={"keywords": ["solar"]})
+    other = campaign("other", targeting={"keywords": ["football"]})
+    assert ranked_ids(article(title="Solar panels on every roof by 2030"), other, solar)[0] == "solar"
+
+
+def test_creative_with_a_hook_for_the_topic_is_preferred_over_a_generic_one():
+    c = campaign("c", targeting={"topics": ["sport"]})
+    generic = c.creatives[0]
+    fitted = replace(generic, id="fitted", hook_variants={"sport": "after the match?"})
+    c = replace(c, creatives=(generic, fitted))
+    for seed in range(5):
+        d = decide(article(topic="Sport"), snapshot(c), rng=random.Random(seed)).decision
+        assert (d.creative.id, d.hook) == ("fitted", "after the match?")
+
+
+def test_indexed_path_decides_exactly_like_the_full_scan():
+    """The hot path's indexes skip campaigns; they must never change the outcome."""
+    from tests.conftest import EXAMPLE_CATALOG
+    from tests.test_catalog_snapshot import snapshot_from_file
+
+    snap = snapshot_from_file(EXAMPLE_CATALOG)
+    today = date(2026, 11, 25)
+    topics = ["artificial-intelligence", "sport", "politics", "travel", "health", "gardening", "", "climate"]
+    keywords = [[], ["agents"], ["football", "layoffs"], ["solar", "crash"], ["recipes"], ["strike"]]
+    titles = ["", "Plane crash near the airport", "Solar roofs and heat pumps", "The election results are in"]
+    for topic, kws, title, sentiment, lang in itertools.product(
+        topics, keywords, titles, ["", "negative"], ["", "en", "de"]
+    ):
+        if not (topic or kws or title):
+            continue
+        c = article(topic=topic, keywords=kws, title=title, sentiment=sentiment, language=lang)
+        fast = decide(c, snap, today=today, rng=random.Random(1))
+        full = decide(c, snap, today=today, rng=random.Random(1), explain=True)
+        pick = lambda o: o.decision and (o.decision.campaign.id, o.decision.creative.id)  # noqa: E731
+        assert pick(fast) == pick(full), (topic, kws, title, sentiment, lang)

@@ -114,7 +114,7 @@ def test_excluded_sentiment_never_wins_even_with_top_priority_and_score():
 
 def test_excluded_keyword_never_wins_even_with_top_priority_and_score():
     best = campaign("best", priority=9, targeting={"topics": ["sport"], "exclude_keywords": ["injury"]})
-    outcome = decide(article(topic="sport", keywords=["injury"]), snapshot(best))
+    outcome = decide(article(topic="sport", keywords=["injury"]), snapshot(best), explain=True)
     assert outcome.decision is None
     assert [r.reason for r in outcome.rejected] == ["excluded keyword 'injury'"]
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from adserver import storage, tokens
 from adserver.catalog_file import import_catalog
-from adserver.errors import NotFound
+from adserver.errors import AdserverError, NotFound
 from tests.builders import catalog_file
 
 
@@ -32,7 +32,7 @@ def test_tokens_are_unique(db, acme):
 
 def test_advertiser_token_authenticates_as_that_advertiser(db, acme):
     owner = tokens.authenticate(db, tokens.create(db, acme, "reports"))
-    assert owner.advertiser_id == "acme"
+    assert owner == tokens.TokenOwner("acme")
     assert owner.is_operator is False
 
 
@@ -78,18 +78,52 @@ def test_revoking_an_advertisers_tokens_leaves_operator_tokens(db, acme):
     assert tokens.authenticate(db, operator).is_operator
 
 
+def test_revoking_all_of_one_advertiser_leaves_other_advertisers(db, acme):
+    rival = _rival(db)
+    mine, theirs = tokens.create(db, acme), tokens.create(db, rival)
+    tokens.revoke(db, acme)
+    assert tokens.authenticate(db, mine) is None
+    assert tokens.authenticate(db, theirs) == tokens.TokenOwner("rival")
+
+
+def test_revoking_by_the_full_token_works(db, acme):
+    token = tokens.create(db, acme)
+    assert tokens.revoke(db, acme, token) == 1
+
+
+def test_revoking_with_a_too_short_prefix_is_refused(db, acme):
+    token = tokens.create(db, acme)
+    with pytest.raises(AdserverError, match="too short"):
+        tokens.revoke(db, acme, "ads_")
+    assert tokens.authenticate(db, token) is not None
+
+
+def test_revoking_with_an_ambiguous_prefix_revokes_nothing(db, acme):
+    first, second = tokens.create(db, acme), tokens.create(db, acme)
+    with db.session() as s:  # force a prefix collision, as a short prefix could produce
+        for row in s.scalars(select(storage.ApiToken)):
+            row.prefix = "ads_same0000"
+    with pytest.raises(AdserverError, match="matches 2 tokens"):
+        tokens.revoke(db, acme, "ads_same")
+    assert tokens.authenticate(db, first) and tokens.authenticate(db, second)
+
+
 def test_revoking_an_unknown_prefix_is_not_found(db, acme):
     tokens.create(db, acme)
     with pytest.raises(NotFound):
         tokens.revoke(db, acme, "ads_nothere")
 
 
-def test_revoking_another_advertisers_prefix_is_not_found(db, acme):
+def _rival(db) -> str:
     data = catalog_file()
     data["advertisers"][0]["id"] = "rival"
     data["advertisers"][0]["campaigns"] = []
     import_catalog(db, data)
-    token = tokens.create(db, "rival")
+    return "rival"
+
+
+def test_revoking_another_advertisers_prefix_is_not_found(db, acme):
+    token = tokens.create(db, _rival(db))
     with pytest.raises(NotFound):
         tokens.revoke(db, acme, token[: tokens.PREFIX_LENGTH])
     assert tokens.authenticate(db, token).advertiser_id == "rival"
@@ -100,7 +134,7 @@ def test_token_for_unknown_advertiser_is_not_found(db):
         tokens.create(db, "nobody")
 
 
-@pytest.mark.parametrize("bad", ["", "ads_", "not-a-token", "ads_" + "x" * 43])
+@pytest.mark.parametrize("bad", ["", "ads_", "not-a-token", "Bearer something", "ads_" + "x" * 43])
 def test_unknown_or_malformed_token_is_refused(db, acme, bad):
     tokens.create(db, acme)
     assert tokens.authenticate(db, bad) is None

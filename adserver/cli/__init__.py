@@ -70,22 +70,12 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.call_on_close(ctx.obj.close)
 
 
-from . import db  # noqa: E402
+from . import campaigns, catalog, db, decide, dev, tokens, worker  # noqa: E402
 
 main.add_command(db.group)
-
-from . import catalog  # noqa: E402
-
 main.add_command(catalog.group)
-
-from . import campaigns  # noqa: E402
-
 main.add_command(campaigns.group)
-
-from . import tokens  # noqa: E402
-
 main.add_command(tokens.group)
-
-from . import decide  # noqa: E402
-
 main.add_command(decide.command)
+main.add_command(dev.command)
+main.add_command(worker.command)

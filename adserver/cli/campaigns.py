@@ -8,7 +8,7 @@ import click
 from tabulate import tabulate
 
 from .. import catalog_file
-from ..catalog import Campaign, load_snapshot
+from ..catalog import STATUSES, Campaign, load_snapshot
 from . import Context, pass_ctx
 
 
@@ -48,13 +48,18 @@ def campaign_row(c: Campaign, today: date) -> list:
 
 
 @group.command("list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only campaigns with this status.")
 @click.option("--advertiser", help="Only this advertiser's campaigns.")
 @pass_ctx
-def list_(ctx: Context, advertiser: str | None) -> None:
+def list_(ctx: Context, status: str | None, advertiser: str | None) -> None:
     """A table of every campaign: status, priority, pricing, budgets, dates, topics."""
     snapshot = load_snapshot(ctx.services.db)
     today = date.today()
-    rows = [campaign_row(c, today) for c in snapshot.campaigns if advertiser in (None, c.advertiser_id)]
+    rows = [
+        campaign_row(c, today)
+        for c in snapshot.campaigns
+        if advertiser in (None, c.advertiser_id) and status in (None, c.status)
+    ]
     if not rows:
         click.echo("no campaigns (import one with `adserver catalog import FILE`)")
         return
