@@ -131,6 +131,11 @@ class CatalogSnapshot:
         return TargetingIndex(self.campaigns)
 
     @cached_property
+    def render_cache(self) -> dict:
+        """Rendered card HTML per (creative, hook), valid as long as this snapshot."""
+        return {}
+
+    @cached_property
     def overlap_index(self):
         """Topic/keyword inverted index used by the overlap ranker."""
         from .ranking import OverlapIndex

@@ -46,7 +46,9 @@ def gunicorn(app_spec: str, port: int, env: dict, workers: int = 2, chdir: Path 
     e = dict(os.environ, **env, PORT=str(port), HOST="127.0.0.1", WEB_CONCURRENCY=str(workers), LOG_LEVEL="warning")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), app_spec],
-        env=e, cwd=chdir, stdout=subprocess.DEVNULL,
+        env=e,
+        cwd=chdir,
+        stdout=subprocess.DEVNULL,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/", proc)
@@ -93,13 +95,19 @@ def wrk(url: str, body: dict | None, seconds: int = 8, connections: int = 16, th
         script = f.name
     out = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script, url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script)
     lat = {p: _ms(v, u) for p, v, u in _LAT.findall(out)}
     non2xx = _NON2XX.search(out)
-    return {"rps": float(_RPS.search(out).group(1)), "p50_ms": lat.get("50"), "p99_ms": lat.get("99"),
-            "errors": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": float(_RPS.search(out).group(1)),
+        "p50_ms": lat.get("50"),
+        "p99_ms": lat.get("99"),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def paced(url: str, body: dict | None, rate: float, seconds: float = 6.0, threads: int = 8) -> dict:

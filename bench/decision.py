@@ -32,10 +32,46 @@ BODY = {
     },
 }
 
-TOPICS = ["artificial-intelligence", "business", "sport", "politics", "travel", "health", "climate", "gaming",
-          "food", "music", "science", "cybersecurity", "automotive", "economy", "film", "books"]
-WORDS = ["cloud", "agents", "robots", "stocks", "football", "election", "trains", "solar", "diet", "console",
-         "recipes", "breach", "ev", "inflation", "cinema", "novel", "startups", "privacy", "tennis", "batteries"]
+TOPICS = [
+    "artificial-intelligence",
+    "business",
+    "sport",
+    "politics",
+    "travel",
+    "health",
+    "climate",
+    "gaming",
+    "food",
+    "music",
+    "science",
+    "cybersecurity",
+    "automotive",
+    "economy",
+    "film",
+    "books",
+]
+WORDS = [
+    "cloud",
+    "agents",
+    "robots",
+    "stocks",
+    "football",
+    "election",
+    "trains",
+    "solar",
+    "diet",
+    "console",
+    "recipes",
+    "breach",
+    "ev",
+    "inflation",
+    "cinema",
+    "novel",
+    "startups",
+    "privacy",
+    "tennis",
+    "batteries",
+]
 
 
 def generated_catalog(n: int, seed: int = 7) -> dict:
@@ -67,9 +103,11 @@ def run(label: str, env: dict, seconds: int, workers: int) -> dict:
         wrk(base + "/v1/decision", BODY, seconds=2)  # warm up every worker's snapshot
         peak = wrk(base + "/v1/decision", BODY, seconds=seconds)
         half = paced(base + "/v1/decision", BODY, rate=peak["rps"] / 2)
-    print(f"  {label:<28} {peak['rps']:>8.0f} req/s  p50 {peak['p50_ms']:.2f} ms  p99 {peak['p99_ms']:.2f} ms"
-          f"  | at 50% load ({half['rate']:.0f}/s): p50 {half['p50_ms']:.2f} ms  p99 {half['p99_ms']:.2f} ms"
-          f"  errors {peak['errors'] + half['errors']}")
+    print(
+        f"  {label:<28} {peak['rps']:>8.0f} req/s  p50 {peak['p50_ms']:.2f} ms  p99 {peak['p99_ms']:.2f} ms"
+        f"  | at 50% load ({half['rate']:.0f}/s): p50 {half['p50_ms']:.2f} ms  p99 {half['p99_ms']:.2f} ms"
+        f"  errors {peak['errors'] + half['errors']}"
+    )
     return {"peak": peak, "half": half}
 
 
@@ -85,8 +123,10 @@ def main() -> None:
             wrk(base + "/bare", BODY, seconds=2)
             bare = wrk(base + "/bare", BODY, seconds=args.seconds)
             bare_half = paced(base + "/bare", BODY, rate=bare["rps"] / 2)
-        print(f"  {'bare Flask {ok: true}':<28} {bare['rps']:>8.0f} req/s  p50 {bare['p50_ms']:.2f} ms  "
-              f"p99 {bare['p99_ms']:.2f} ms  | at 50% load: p99 {bare_half['p99_ms']:.2f} ms")
+        print(
+            f"  {'bare Flask {ok: true}':<28} {bare['rps']:>8.0f} req/s  p50 {bare['p50_ms']:.2f} ms  "
+            f"p99 {bare['p99_ms']:.2f} ms  | at 50% load: p99 {bare_half['p99_ms']:.2f} ms"
+        )
         import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
         small = run("decision, 12 campaigns", env, args.seconds, args.workers)
         import_catalog(s["db"], generated_catalog(1000))
