@@ -55,7 +55,9 @@ def rollup(db, campaign="zahid-ai-side-projects") -> dict:
             ).where(r.campaign_id == campaign)
         ).one()
     keys = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend"]
-    return {k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(keys, row)}
+    return {
+        k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(keys, row, strict=False)
+    }
 
 
 def raw_count(db) -> int:
