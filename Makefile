@@ -1,37 +1,31 @@
-# The README's commands. Each installs into .venv first when needed.
-PY ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The README's commands. `make dev` starts everything; `make test` runs the whole suite.
+VENV   ?= .venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+BIN     = $(VENV)/bin
 
-.PHONY: dev test test-sqlite test-postgres lint bench install procfile
+.PHONY: dev test lint bench install clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,postgres]'
-	touch $(STAMP)
+	touch $@
 
-install: $(STAMP)
+install: $(BIN)/.installed
 
-dev: $(STAMP)
+## Install, migrate, load the example catalog, start Redis (if none), web and worker; open /demo.
+dev: install
 	$(BIN)/adserver dev
 
-lint: $(STAMP)
+## Lint, then the whole suite on SQLite and on PostgreSQL (started or installed if missing).
+test: install
+	scripts/test
+
+lint: install
 	$(BIN)/ruff check adserver tests bench
 
-test: lint test-sqlite test-postgres
-
-test-sqlite: $(STAMP)
-	ADSERVER_TEST_DATABASE=sqlite $(BIN)/python -m pytest -n 2 -p no:cacheprovider
-
-test-postgres: $(STAMP)
-	TEST_POSTGRES_URL="$$(scripts/ensure-postgres)" ADSERVER_TEST_DATABASE=postgresql \
-		$(BIN)/python -m pytest -n 2 -p no:cacheprovider
-
-bench: $(STAMP)
+bench: install
 	$(BIN)/python bench/decision.py
 
-# The Procfile's two lines under honcho (Redis must answer at REDIS_URL; run `adserver db upgrade` first).
-procfile: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+clean:
+	rm -rf $(VENV) var .pytest_cache

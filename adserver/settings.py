@@ -27,17 +27,24 @@ class Settings:
     public_url: str = ""
     placements: tuple[str, ...] = ("article-footer",)
     max_body_bytes: int = 16384
-    max_keywords: int = 50
+    queues: tuple[str, ...] = ("adserver-events",)
     catalog_poll_seconds: float = 2.0
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
     models_dir: str = "models"
-    queues: tuple[str, ...] = ("adserver-events",)
+    spool_dir: str = "var/spool"
+    event_batch_size: int = 500
+    beacon_rate_limit: int = 120
     extra: dict = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def spool_path(self) -> Path:
+        p = Path(self.spool_dir)
+        return p if p.is_absolute() else ROOT / p
 
     @property
     def models_path(self) -> Path:

@@ -1,4 +1,4 @@
-"""The baseline for bench/decision.py: a bare Flask endpoint returning {"ok": true}, same gunicorn setup."""
+"""The baseline: a bare Flask endpoint returning {"ok": true}, served by the same gunicorn setup."""
 
 from flask import Flask
 
@@ -6,9 +6,9 @@ from flask import Flask
 def create_app() -> Flask:
     app = Flask(__name__)
 
-    @app.post("/ok")
-    @app.get("/ok")
-    def ok():
+    @app.post("/bare")
+    @app.get("/bare")
+    def bare():
         return {"ok": True}
 
     return app

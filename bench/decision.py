@@ -1,226 +1,145 @@
-"""Decision API benchmark: POST /v1/decision vs a bare Flask endpoint, same gunicorn setup, same run.
+"""Decision throughput and latency vs a bare Flask endpoint, same gunicorn setup, same run.
 
-Starts a private Redis and a throwaway SQLite database, loads the example catalog (padded to 12 campaigns)
-and later 1,000 generated campaigns, runs gunicorn (WEB_CONCURRENCY workers, default 2) for the adserver
-and for bench/bare_app.py, and drives load from separate processes: wrk when installed (peak throughput),
-else bench/load.py; the latency-at-half-peak run always uses bench/load.py with a rate limit.
+    python bench/decision.py [--seconds 8] [--workers 2]
 
-    python bench/decision.py [--seconds 10] [--connections 8]
+Targets (issue 2): decision >= 0.6x bare with 12 campaigns, >= 0.4x with 1,000; p99 < 15 ms at
+half of the measured peak. Load comes from wrk (a separate process); the paced half-load run uses
+a Python open-loop generator.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
-import os
 import random
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from adserver import migrate, redis_server  # noqa: E402
-from adserver.catalog_file import import_catalog, read_file  # noqa: E402
-from adserver.storage import Database  # noqa: E402
+from common import ROOT, gunicorn, import_catalog, paced, stack, wrk  # noqa: E402
 
-GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
+from adserver.catalog_file import read_file  # noqa: E402
+
+BODY = {
+    "placement": "article-footer",
+    "article": {
+        "title": "Japan's manufacturing sector and the race for physical AI",
+        "topic": "artificial-intelligence",
+        "keywords": ["agents", "robotics", "nvidia", "manufacturing"],
+        "sentiment": "neutral",
+        "language": "en",
+    },
+}
+
 TOPICS = [
-    "artificial-intelligence", "machine-learning", "robotics", "programming", "developer-tools", "security",
-    "climate", "energy", "finance", "markets", "health", "science", "space", "travel", "food", "sports",
-    "politics", "education", "gaming", "music", "film", "cars", "housing", "retail", "telecoms",
-]  # fmt: skip
-WORDS = [f"{a}{b}" for a in ("cloud", "data", "green", "smart", "open", "fast", "net", "bio") for b in range(40)]
-ARTICLES = [
-    {"topic": "artificial-intelligence", "keywords": ["agents", "llm", "nvidia"], "title": "Agents at work"},
-    {"topic": "robotics", "keywords": ["physical-ai", "japan"], "title": "Japan's race for physical AI"},
-    {"topic": "programming", "keywords": ["open-source", "developers"], "title": "A new release"},
-    {"topic": "climate", "keywords": ["green3", "energy"], "title": "Heat records again"},
-    {"topic": "finance", "keywords": ["markets", "data7"], "title": "Rates on hold"},
-    {"topic": "sports", "keywords": ["fast2"], "title": "Final tonight"},
+    "artificial-intelligence",
+    "business",
+    "sport",
+    "politics",
+    "travel",
+    "health",
+    "climate",
+    "gaming",
+    "food",
+    "music",
+    "science",
+    "cybersecurity",
+    "automotive",
+    "economy",
+    "film",
+    "books",
+]
+WORDS = [
+    "cloud",
+    "agents",
+    "robots",
+    "stocks",
+    "football",
+    "election",
+    "trains",
+    "solar",
+    "diet",
+    "console",
+    "recipes",
+    "breach",
+    "ev",
+    "inflation",
+    "cinema",
+    "novel",
+    "startups",
+    "privacy",
+    "tennis",
+    "batteries",
 ]
 
 
-def generated_campaigns(template: dict, n: int, seed: int = 7) -> dict:
-    """`n` active campaigns (one per advertiser) with random topics and keywords, from one template."""
-    rnd = random.Random(seed)
+def generated_catalog(n: int, seed: int = 7) -> dict:
+    """n campaigns across 100 advertisers, with realistic targeting spread over topics and keywords."""
+    rng = random.Random(seed)
+    base = read_file(ROOT / "config" / "catalog.example.yaml")
+    template = base["advertisers"][0]["campaigns"][0]
     advertisers = []
-    for i in range(n):
-        c = copy.deepcopy(template)
-        c["id"] = f"bench-campaign-{i}"
-        c["name"] = f"Bench campaign {i}"
-        c["status"] = "active"
-        c.pop("starts_on", None)
-        c.pop("ends_on", None)
-        c["targeting"] = {
-            "topics": rnd.sample(TOPICS, 3),
-            "keywords": rnd.sample(WORDS, 8),
-            "exclude_keywords": rnd.sample(WORDS, 2),
-            "languages": ["en"],
-        }
-        for j, cr in enumerate(c["creatives"]):
-            cr["id"] = f"bench-creative-{i}-{j}"
-        advertisers.append({"id": f"bench-advertiser-{i}", "name": f"Bench advertiser {i}", "campaigns": [c]})
+    for a in range(100):
+        camps = []
+        for c in range(n // 100):
+            camp = copy.deepcopy(template)
+            cid = f"gen-{a}-{c}"
+            camp.update(id=cid, name=cid, priority=rng.choice([0, 0, 0, 1]))
+            camp["targeting"] = {
+                "topics": rng.sample(TOPICS, 2),
+                "keywords": rng.sample(WORDS, 4),
+                "exclude_keywords": rng.sample(WORDS, 1),
+                "languages": ["en"],
+            }
+            camp["creatives"][0]["id"] = f"{cid}-card"
+            camps.append(camp)
+        advertisers.append({"id": f"gen-adv-{a}", "name": f"Advertiser {a}", "campaigns": camps})
     return {"advertisers": advertisers}
 
 
-class Gunicorn:
-    """One gunicorn master on a loopback port, stopped on exit."""
-
-    def __init__(self, app: str, env: dict, cwd: Path):
-        self.port = redis_server.free_port()
-        env = dict(env, HOST="127.0.0.1", PORT=str(self.port), GUNICORN_LOG_LEVEL="warning")
-        exe = Path(sys.executable).parent / "gunicorn"
-        cmd = [str(exe) if exe.exists() else "gunicorn", "-c", str(GUNICORN_CONF), app]
-        self.proc = subprocess.Popen(cmd, env=env, cwd=cwd)
-
-    def wait(self, path: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn on {self.port} did not answer {path}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-WRK_LUA = """
-local bodies = {%s}
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
-end
-"""
-
-
-def _ms(value: str) -> float:
-    m = re.match(r"([\d.]+)(us|ms|s)", value)
-    number, unit = float(m.group(1)), m.group(2)
-    return number / 1000 if unit == "us" else number * 1000 if unit == "s" else number
-
-
-def run_wrk(port: int, path: str, bodies: list, seconds: float, connections: int, tmp: Path) -> dict:
-    script = tmp / "bodies.lua"
-    script.write_text(WRK_LUA % ", ".join("[[" + json.dumps(b) + "]]" for b in bodies))
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script),
-         f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = int(non2xx.group(1)) if non2xx else 0
-    return {"rps": rps, "p50_ms": _ms(lat["50"]), "p99_ms": _ms(lat["99"]), "errors": errors, "tool": "wrk"}
-
-
-def run_python(port: int, path: str, bodies: list, seconds: float, threads: int, tmp: Path, rate: float = 0) -> dict:
-    file = tmp / "bodies.json"
-    file.write_text(json.dumps(bodies))
-    load = str(ROOT / "bench" / "load.py")
-    cmd = [sys.executable, load, "--port", str(port), "--path", path, "--bodies", str(file)]
-    cmd += ["--threads", str(threads), "--seconds", str(seconds), "--rate", str(rate)]
-    result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-    return {**result, "tool": "bench/load.py" + (f" @ {rate:.0f}/s" if rate else "")}
-
-
-def peak(port: int, path: str, bodies: list, args, tmp: Path) -> dict:
-    if shutil.which("wrk") and not args.python_load:
-        return run_wrk(port, path, bodies, args.seconds, args.connections, tmp)
-    return run_python(port, path, bodies, args.seconds, args.connections, tmp)
-
-
-def line(name: str, r: dict) -> str:
-    return (
-        f"  {name:<34} {r['rps']:>9.0f} req/s   p50 {r['p50_ms']:>6.2f} ms   p99 {r['p99_ms']:>6.2f} ms"
-        f"   errors {r.get('errors', 0)}   ({r['tool']})"
+def run(label: str, env: dict, seconds: int, workers: int) -> dict:
+    with gunicorn("adserver:create_app()", 18601, env, workers) as base:
+        wrk(base + "/v1/decision", BODY, seconds=2)  # warm up every worker's snapshot
+        peak = wrk(base + "/v1/decision", BODY, seconds=seconds)
+        half = paced(base + "/v1/decision", BODY, rate=peak["rps"] / 2)
+    print(
+        f"  {label:<28} {peak['rps']:>8.0f} req/s  p50 {peak['p50_ms']:.2f} ms  p99 {peak['p99_ms']:.2f} ms"
+        f"  | at 50% load ({half['rate']:.0f}/s): p50 {half['p50_ms']:.2f} ms  p99 {half['p99_ms']:.2f} ms"
+        f"  errors {peak['errors'] + half['errors']}"
     )
+    return {"peak": peak, "half": half}
 
 
-def measure(label: str, env: dict, args, tmp: Path, bodies: list) -> dict:
-    decision_srv = Gunicorn("adserver:create_app()", env, ROOT)
-    bare_srv = Gunicorn("bare_app:create_app()", env, ROOT / "bench")
-    try:
-        decision_srv.wait("/readyz")
-        bare_srv.wait("/ok")
-        # Warm both (imports, catalog snapshot, connection pools) before measuring.
-        run_python(decision_srv.port, "/v1/decision", bodies, 2, 2, tmp)
-        run_python(bare_srv.port, "/ok", [{"x": 1}], 1, 2, tmp)
-        bare = peak(bare_srv.port, "/ok", [{"x": 1}], args, tmp)
-        dec = peak(decision_srv.port, "/v1/decision", bodies, args, tmp)
-        half = run_python(decision_srv.port, "/v1/decision", bodies, args.seconds, 4, tmp, rate=dec["rps"] / 2)
-    finally:
-        decision_srv.stop()
-        bare_srv.stop()
-    ratio = dec["rps"] / bare["rps"]
-    print(f"\n{label}")
-    print(line("bare Flask GET/POST /ok", bare))
-    print(line("POST /v1/decision (peak)", dec))
-    print(line("POST /v1/decision (50% of peak)", half))
-    print(f"  decision/bare throughput ratio: {ratio:.2f}")
-    return {"bare": bare, "decision": dec, "half": half, "ratio": ratio}
-
-
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=10)
-    p.add_argument("--connections", type=int, default=8)
-    p.add_argument("--campaigns", type=int, default=1000)
-    p.add_argument("--python-load", action="store_true", help="use bench/load.py even when wrk is installed")
-    args = p.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="adserver-bench-"))
-    redis = redis_server.start_local()
-    db_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    env = dict(
-        os.environ,
-        DATABASE_URL=db_url,
-        REDIS_URL=redis.url,
-        WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
-        PYTHONPATH=str(ROOT),
-    )
-    bodies = [{"placement": "article-footer", "article": a} for a in ARTICLES]
-    try:
-        db = Database(db_url)
-        migrate.upgrade(db)
-        example = read_file(ROOT / "config" / "catalog.example.yaml")
-        import_catalog(db, example)
-        template = example["advertisers"][0]["campaigns"][0]
-        n_example = sum(len(a.get("campaigns", [])) for a in example["advertisers"])
-        pad = max(0, 12 - n_example)
-        if pad:
-            import_catalog(db, generated_campaigns(template, pad))
-        print(f"workers: {env['WEB_CONCURRENCY']}  cores: {os.cpu_count()}  (figures are noisy on a shared machine)")
-        small = measure(f"{n_example + pad} campaigns ({n_example} example + {pad} generated)", env, args, tmp, bodies)
-        import_catalog(db, generated_campaigns(template, args.campaigns))
-        db.dispose()
-        total = n_example + args.campaigns
-        big = measure(f"{total} campaigns ({n_example} example + {args.campaigns} generated)", env, args, tmp, bodies)
-    finally:
-        redis.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("\ntargets: ratio >= 0.6 (12 campaigns), >= 0.4 (1,000); p99 < 15 ms at 50% of peak")
-    ok = small["ratio"] >= 0.6 and big["ratio"] >= 0.4 and max(small["half"]["p99_ms"], big["half"]["p99_ms"]) < 15
-    print("result: " + ("all targets met" if ok else "some targets missed"))
-    return 0
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    print(f"gunicorn sync workers: {args.workers}; load: wrk 2 threads x 16 connections, {args.seconds}s per run")
+    with stack() as s:
+        env = {"REDIS_URL": s["redis_url"], "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
+        with gunicorn("bare_app:create_app()", 18600, env, args.workers, chdir=ROOT / "bench") as base:
+            wrk(base + "/bare", BODY, seconds=2)
+            bare = wrk(base + "/bare", BODY, seconds=args.seconds)
+            bare_half = paced(base + "/bare", BODY, rate=bare["rps"] / 2)
+        print(
+            f"  {'bare Flask {ok: true}':<28} {bare['rps']:>8.0f} req/s  p50 {bare['p50_ms']:.2f} ms  "
+            f"p99 {bare['p99_ms']:.2f} ms  | at 50% load: p99 {bare_half['p99_ms']:.2f} ms"
+        )
+        import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
+        small = run("decision, 12 campaigns", env, args.seconds, args.workers)
+        import_catalog(s["db"], generated_catalog(1000))
+        large = run("decision, 1,000+ campaigns", env, args.seconds, args.workers)
+    r_small = small["peak"]["rps"] / bare["rps"]
+    r_large = large["peak"]["rps"] / bare["rps"]
+    print()
+    print(f"ratio vs bare, 12 campaigns:    {r_small:.2f}x  (target >= 0.6)  {'OK' if r_small >= 0.6 else 'MISS'}")
+    print(f"ratio vs bare, 1,000 campaigns: {r_large:.2f}x  (target >= 0.4)  {'OK' if r_large >= 0.4 else 'MISS'}")
+    for label, res in (("12", small), ("1,000", large)):
+        p99 = res["half"]["p99_ms"]
+        print(f"p99 at half of peak, {label} campaigns: {p99:.2f} ms (target < 15)  {'OK' if p99 < 15 else 'MISS'}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
