@@ -32,11 +32,21 @@ class Settings:
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
     models_dir: str = "models"
+    spool_dir: str = "var/spool"
+    events_batch_size: int = 500
+    events_flush_seconds: float = 0.1
+    events_stale_seconds: float = 30.0
+    track_rate_limit: str = "120/minute"
     extra: dict = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def spool_path(self) -> Path:
+        p = Path(self.spool_dir)
+        return p if p.is_absolute() else ROOT / p
 
     @property
     def models_path(self) -> Path:

@@ -84,8 +84,9 @@ def migrated_url(sql_server):
 
 
 @pytest.fixture
-def settings_overrides(migrated_url, redis_url):
+def settings_overrides(migrated_url, redis_url, tmp_path):
     return {
+        "spool_dir": str(tmp_path / "spool"),
         "database_url": migrated_url,
         "redis_url": redis_url,
         "secret_key": "test-secret-key-0123456789",

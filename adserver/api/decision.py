@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
 from ..errors import InvalidContext
+from ..events import classify, impression
 from ..rendering import card_fields, render_card
 from . import Blueprint, services
 from .schemas import (
@@ -91,7 +92,10 @@ def run_decision(placement: str, article: dict, explain: bool):
     outcome = decide(ctx, svc.catalog.get(), ranker=svc.ranker, budget=svc.budget)
     if outcome.decision is None:
         return "", 204, {"Cache-Control": "no-store"}
-    return serialize(outcome, explain), 200, {"Cache-Control": "no-store"}
+    body = serialize(outcome, explain)
+    client = classify(request.remote_addr or "", request.headers, svc.settings.secret_key)
+    svc.events.record(impression(outcome.decision, client))
+    return body, 200, {"Cache-Control": "no-store"}
 
 
 @blp.route("/decision")

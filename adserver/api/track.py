@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import redirect
+from flask import redirect, request
 from flask.views import MethodView
 
+from ..events import classify, tracked
 from ..tracking import TrackedEvent, TrackingError
 from . import Blueprint, services
 from .errors import ApiError
@@ -22,6 +23,14 @@ def verified(event_type: str, token: str) -> TrackedEvent:
         raise ApiError(403, "bad_signature", str(e)) from None
 
 
+def count(event: TrackedEvent) -> None:
+    """Record a view or click (bots/prefetch non-billable); a replay of the same link is dropped by dedupe."""
+    svc = services()
+    client = classify(request.remote_addr or "", request.headers, svc.settings.secret_key)
+    campaign = svc.catalog.get().by_id.get(event.campaign_id)
+    svc.events.record(tracked(event, client, campaign))
+
+
 def landing_url(event: TrackedEvent) -> str:
     """The registered landing URL of the creative; never anything taken from the request."""
     creative = services().catalog.get().creatives.get(event.creative_id)
@@ -37,17 +46,19 @@ class ViewBeacon(MethodView):
     @blp.response(204, description="Counted (at most once per decision)")
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many beacons from this network; not counted")
     def post(self, token):
         """View beacon: the card was at least 50% visible for one continuous second."""
-        verified("view", token)
+        count(verified("view", token))
         return "", 204, {"Cache-Control": "no-store"}
 
     @blp.response(204, description="Counted (at most once per decision)")
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many beacons from this network; not counted")
     def get(self, token):
         """The same beacon as GET, for clients without `navigator.sendBeacon`."""
-        verified("view", token)
+        count(verified("view", token))
         return "", 204, {"Cache-Control": "no-store"}
 
 
@@ -57,10 +68,12 @@ class ClickRedirect(MethodView):
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
     @blp.alt_response(404, schema=ErrorSchema, description="The creative is no longer in the catalog")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many beacons from this network; not counted")
     def get(self, token):
         """Count the click and redirect to the landing URL."""
         event = verified("click", token)
         resp = redirect(landing_url(event), code=302)
+        count(event)
         resp.headers["Cache-Control"] = "no-store"
         resp.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
         return resp
