@@ -442,7 +442,7 @@ class EventSink:
         Queue(self.queue_name, connection=self.redis).enqueue(
             "adserver.jobs.persist_batch",
             batch_id,
-            retry=Retry(max=5, interval=[1, 2, 5, 10, 30]),
+            retry=Retry(max=3),  # immediate; no scheduler needed. Stale sweep covers the rest
             failure_ttl=7 * 86400,
             result_ttl=60,
             job_timeout=300,

@@ -26,6 +26,13 @@ _db: Database | None = None
 _redis: redis.Redis | None = None
 
 
+def bind(db: Database, client: redis.Redis) -> None:
+    """Use these connections for jobs run in this process (tests, benchmarks with a SimpleWorker)."""
+    global _db, _redis
+    with _lock:
+        _db, _redis = db, client
+
+
 def _services() -> tuple[Database, redis.Redis]:
     """The worker process's own SQL engine and Redis client, built once from settings."""
     global _db, _redis
