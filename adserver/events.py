@@ -312,6 +312,8 @@ class Spool:
         for p in sorted(self.dir.iterdir()):
             if p.suffix == ".ready":
                 out.append(p)
+            elif p.suffix == ".replaying" and p.name.split("-")[0] == str(os.getpid()):
+                out.append(p)  # our own replay that failed half way (Redis went again): retry it
             elif p.suffix in (".open", ".replaying") and not _alive(p.name.split("-")[0]) and p != self._path:
                 out.append(p)
         return out
@@ -379,7 +381,8 @@ class EventSink:
     def _push(self, event: Event, line: str, client=None) -> int:
         keys = [BUFFER, f"{SEEN}{event.decision_id}:{event.event_type}", f"{COUNTS}{event.day}"]
         args = [line, self.dedupe_ttl, counter_field(event), COUNTS_TTL]
-        return int(self._record(keys=keys, args=args, client=client))
+        result = self._record(keys=keys, args=args, client=client)
+        return 0 if client is not None else int(result)
 
     # background
     def start(self) -> None:
@@ -465,6 +468,10 @@ class EventSink:
         replayed = 0
         for path in self.spool.claimable():
             claimed = path.with_name(f"{os.getpid()}-{path.stem.split('-', 1)[-1]}.replaying")
+            if path == claimed:
+                replayed += self._replay_file(claimed)
+                claimed.unlink()
+                continue
             try:
                 path.rename(claimed)
             except FileNotFoundError:
