@@ -1,66 +1,74 @@
-"""Compare one day's raw events, rollups and Redis counters; every difference is a row to look at."""
+"""Three independent counts of one day's events: raw rows, rollups, and the Redis counters the web
+processes keep as they queue events. Any difference is a bug or an event still in flight."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
 import redis
 from sqlalchemy import func, select
 
-from .events import COUNTS
-from .jobs import COUNT_COLUMN
-from .storage import Database, DailyRollup, EventRow
+from . import storage
+from .events import COUNTS_PREFIX
+
+KINDS = ("impression", "view", "click")
 
 
-@dataclass(frozen=True)
-class Difference:
-    campaign_id: str
-    column: str
-    raw: int
-    rollup: int
-    redis: int | None
-
-
-def raw_counts(db: Database, day: date) -> dict[tuple[str, str], int]:
-    start = datetime.combine(day, time(), UTC)
-    with db.session() as s:
+def raw_counts(db: storage.Database, day: date) -> dict[tuple[str, str, bool], int]:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    e = storage.Event
+    with db.sessionmaker() as s:
         rows = s.execute(
-            select(EventRow.campaign_id, EventRow.event_type, EventRow.billable, func.count())
-            .where(EventRow.occurred_at >= start, EventRow.occurred_at < start + timedelta(days=1))
-            .group_by(EventRow.campaign_id, EventRow.event_type, EventRow.billable)
+            select(e.campaign_id, e.event_type, e.billable, func.count())
+            .where(e.occurred_at >= start, e.occurred_at < start + timedelta(days=1))
+            .group_by(e.campaign_id, e.event_type, e.billable)
         ).all()
-    return {(c, COUNT_COLUMN[(t, bool(b))]): n for c, t, b, n in rows}
+    return {(c, t, bool(b)): n for c, t, b, n in rows}
 
 
-def rollup_counts(db: Database, day: date) -> dict[tuple[str, str], int]:
-    cols = list(COUNT_COLUMN.values())
-    with db.session() as s:
-        rows = s.execute(
-            select(DailyRollup.campaign_id, *[func.sum(getattr(DailyRollup, c)) for c in cols])
-            .where(DailyRollup.day == day)
-            .group_by(DailyRollup.campaign_id)
-        ).all()
-    return {(r[0], c): int(v or 0) for r in rows for c, v in zip(cols, r[1:], strict=True) if v}
+def rollup_counts(db: storage.Database, day: date) -> dict[tuple[str, str, bool], int]:
+    r = storage.DailyRollup
+    cols = {
+        "impression": (r.impressions, r.nonbillable_impressions),
+        "view": (r.views, r.nonbillable_views),
+        "click": (r.clicks, r.nonbillable_clicks),
+    }
+    out: dict[tuple[str, str, bool], int] = {}
+    with db.sessionmaker() as s:
+        for kind, (billable, nonbillable) in cols.items():
+            for cid, b, n in s.execute(
+                select(r.campaign_id, func.sum(billable), func.sum(nonbillable))
+                .where(r.day == day)
+                .group_by(r.campaign_id)
+            ).all():
+                if b:
+                    out[(cid, kind, True)] = int(b)
+                if n:
+                    out[(cid, kind, False)] = int(n)
+    return out
 
 
-def redis_counts(client: redis.Redis, day: date) -> dict[tuple[str, str], int]:
+def redis_counts(conn: redis.Redis, day: date) -> dict[tuple[str, str, bool], int]:
     out = {}
-    for f, v in client.hgetall(f"{COUNTS}{day.isoformat()}").items():
-        campaign, event_type, b = f.decode().rsplit("|", 2)
-        out[(campaign, COUNT_COLUMN[(event_type, b == "b")])] = int(v)
+    for field, n in conn.hgetall(COUNTS_PREFIX + day.isoformat()).items():
+        cid, kind, b = field.decode().rsplit(":", 2)
+        out[(cid, kind, b == "b")] = int(n)
     return out
 
 
-def reconcile(db: Database, client: redis.Redis | None, day: date) -> list[Difference]:
-    """Differences between raw events, rollups and (when given) the Redis counters for `day`."""
-    raw, roll = raw_counts(db, day), rollup_counts(db, day)
-    red = redis_counts(client, day) if client is not None else None
-    keys = set(raw) | set(roll) | (set(red) if red is not None else set())
-    out = []
-    for key in sorted(keys):
-        r, u = raw.get(key, 0), roll.get(key, 0)
-        x = red.get(key, 0) if red is not None else None
-        if r != u or (x is not None and x != r):
-            out.append(Difference(key[0], key[1], r, u, x))
-    return out
+def differences(db: storage.Database, conn: redis.Redis, day: date) -> list[dict]:
+    raw, roll, red = raw_counts(db, day), rollup_counts(db, day), redis_counts(conn, day)
+    rows = []
+    for key in sorted(set(raw) | set(roll) | set(red)):
+        a, b, c = raw.get(key, 0), roll.get(key, 0), red.get(key, 0)
+        if not a == b == c:
+            rows.append({"campaign": key[0], "event": key[1], "billable": key[2], "raw": a, "rollups": b, "redis": c})
+    return rows
+
+
+def totals(db: storage.Database, day: date) -> dict[str, int]:
+    t: dict[str, int] = defaultdict(int)
+    for (_, kind, _b), n in raw_counts(db, day).items():
+        t[kind] += n
+    return dict(t)

@@ -27,16 +27,14 @@ class Settings:
     public_url: str = ""
     placements: tuple[str, ...] = ("article-footer",)
     max_body_bytes: int = 16384
-    max_keywords: int = 50
+    queues: tuple[str, ...] = ("adserver-events",)
     catalog_poll_seconds: float = 2.0
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
     models_dir: str = "models"
     spool_dir: str = "var/spool"
-    events_batch_size: int = 500
-    events_flush_seconds: float = 0.1
-    events_stale_seconds: float = 30.0
-    track_rate_limit: str = "120/minute"
+    event_batch_size: int = 500
+    beacon_rate_limit: int = 120
     extra: dict = field(default_factory=dict)
 
     @property
@@ -67,7 +65,7 @@ def _coerce(name: str, raw, target_type):
             return tuple(str(i).strip() for i in items if str(i).strip())
         return str(raw)
     except (TypeError, ValueError):
-        raise SettingsError(f"setting {name.upper()}={raw!r} is not a valid {target_type.__name__}")
+        raise SettingsError(f"setting {name.upper()}={raw!r} is not a valid {target_type.__name__}") from None
 
 
 def load_settings(overrides: dict | None = None, env: dict | None = None) -> Settings:

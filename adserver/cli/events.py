@@ -1,93 +1,84 @@
-"""`adserver events status|replay|reconcile`: look at and repair the event pipeline."""
+"""`adserver events status|replay|reconcile`: the event pipeline for operators."""
 
 from __future__ import annotations
 
-import sys
-import time
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 
 import click
+from rq import Queue
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
-from . import pass_ctx
+from .. import jobs, reconcile
+from ..events import BATCH_PREFIX, INCOMING, Event
+from . import Context, pass_ctx
 
 
 @click.group("events")
 def group() -> None:
-    """The impression/view/click pipeline (Redis buffer -> rq queue `adserver-events` -> SQL)."""
-
-
-def pipeline_status(services) -> dict:
-    from rq import Queue
-    from rq.registry import FailedJobRegistry, StartedJobRegistry
-
-    from ..events import BUFFER, PENDING, Event
-
-    r = services.redis
-    q = Queue("adserver-events", connection=r)
-    files, size = services.events.spool.size()
-    oldest = []
-    head = r.lindex(BUFFER, 0)
-    if head:
-        oldest.append(Event.from_json(head).occurred_at.timestamp())
-    first = r.zrange(PENDING, 0, 0, withscores=True)
-    if first:
-        oldest.append(first[0][1])
-    return {
-        "queue_depth": q.count,
-        "buffer_length": r.llen(BUFFER),
-        "pending_batches": r.zcard(PENDING),
-        "started_jobs": StartedJobRegistry(queue=q).count,
-        "failed_jobs": FailedJobRegistry(queue=q).count,
-        "spool_files": files,
-        "spool_bytes": size,
-        "lag_seconds": round(time.time() - min(oldest), 3) if oldest else 0.0,
-    }
+    """Impressions, views and clicks on their way to SQL."""
 
 
 @group.command()
 @pass_ctx
-def status(ctx) -> None:
-    """Queue depth, buffer length, pending batches, failed jobs, spool size and lag."""
-    for k, v in pipeline_status(ctx.services).items():
-        click.echo(f"{k:16} {v}")
-
-
-@group.command()
-@pass_ctx
-def replay(ctx) -> None:
-    """Replay the local spool and failed jobs, re-enqueue stale batches, flush the buffer."""
-    from rq import Queue
-    from rq.registry import FailedJobRegistry
-
+def status(ctx: Context) -> None:
+    """Queue depth, spool size, failed jobs and lag."""
     svc = ctx.services
-    sink = svc.events
-    spooled = sink.replay_spool()
-    registry = FailedJobRegistry(queue=Queue("adserver-events", connection=svc.redis))
-    failed = 0
-    for job_id in registry.get_job_ids():
-        registry.requeue(job_id)
-        failed += 1
-    stale = sink.requeue_stale()
-    sealed = sink.flush()
-    click.echo(f"spooled events replayed: {spooled}; failed jobs requeued: {failed}; "
-               f"stale batches requeued: {stale}; buffered events sealed: {sealed}")
+    conn = svc.redis
+    q = Queue(svc.settings.queues[0], connection=conn)
+    oldest = conn.lindex(INCOMING, 0)
+    lag = "0s"
+    if oldest:
+        age = datetime.now(UTC) - datetime.fromisoformat(Event.from_json(oldest).occurred_at)
+        lag = f"{age.total_seconds():.1f}s"
+    rows = [
+        ["events waiting in Redis", conn.llen(INCOMING)],
+        ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=BATCH_PREFIX + "*"))],
+        ["persist jobs queued", len(q)],
+        ["persist jobs running", len(StartedJobRegistry(queue=q))],
+        ["failed jobs", len(FailedJobRegistry(queue=q))],
+        ["spooled on this machine", svc.events.spool.size()],
+        ["lag (oldest waiting event)", lag],
+    ]
+    click.echo(tabulate(rows, tablefmt="simple"))
 
 
 @group.command()
-@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="UTC day, YYYY-MM-DD.")
-@click.option("--no-redis", is_flag=True, help="Compare raw events and rollups only.")
 @pass_ctx
-def reconcile(ctx, day, no_redis: bool) -> None:
-    """Raw events vs rollups vs Redis counters for one day; exit 1 on any difference."""
-    from ..reconcile import reconcile as run
-
+def replay(ctx: Context) -> None:
+    """Replay this machine's spool, requeue failed jobs, and persist batches left by killed workers."""
     svc = ctx.services
-    d: date = day.date()
-    diffs = run(svc.db, None if no_redis else svc.redis, d)
-    if not diffs:
-        click.echo(f"{d}: raw events, rollups and Redis counters agree")
-        return
-    rows = [(x.campaign_id, x.column, x.raw, x.rollup, "-" if x.redis is None else x.redis) for x in diffs]
-    click.echo(tabulate(rows, headers=["campaign", "count", "raw", "rollup", "redis"]))
-    sys.exit(1)
+    q = Queue(svc.settings.queues[0], connection=svc.redis)
+    spooled = svc.events.replay_spool(everyone=True)
+    failed = FailedJobRegistry(queue=q)
+    requeued = 0
+    for job_id in failed.get_job_ids():
+        failed.requeue(job_id)
+        requeued += 1
+    orphaned = jobs.persist_orphaned_batches(svc.redis, svc.db)
+    pending = jobs.persist_pending(batch_key=BATCH_PREFIX + "replay")
+    click.echo(
+        f"spool: {spooled} events replayed; failed jobs requeued: {requeued}; "
+        f"orphaned batches: {orphaned} new events; persisted now: {pending} new events"
+    )
+
+
+@group.command("reconcile")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="UTC day (default today)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def reconcile_(ctx: Context, day, as_json: bool) -> None:
+    """Compare raw events, rollups and Redis counters for one day; exit 1 on any difference."""
+    svc = ctx.services
+    d: date = day.date() if day else datetime.now(UTC).date()
+    diffs = reconcile.differences(svc.db, svc.redis, d)
+    if as_json:
+        click.echo(json.dumps({"date": d.isoformat(), "differences": diffs, "totals": reconcile.totals(svc.db, d)}))
+    elif diffs:
+        click.echo(f"{d}: {len(diffs)} difference(s) (events still queued show as redis > raw):")
+        click.echo(tabulate(diffs, headers="keys"))
+    else:
+        click.echo(f"{d}: raw events, rollups and Redis counters agree {reconcile.totals(svc.db, d)}")
+    if diffs:
+        raise SystemExit(1)

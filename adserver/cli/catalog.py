@@ -1,0 +1,73 @@
+"""`adserver catalog import|export|validate`: the sponsor catalog as a YAML or JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import yaml
+
+from .. import catalog_file
+from . import Context, pass_ctx
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group("catalog")
+def group() -> None:
+    """Sponsor catalog (advertisers, campaigns, creatives)."""
+
+
+def _summary(data: dict) -> str:
+    campaigns = [c for a in data["advertisers"] for c in a["campaigns"]]
+    creatives = sum(len(c["creatives"]) for c in campaigns)
+    return f"{len(data['advertisers'])} advertisers, {len(campaigns)} campaigns, {creatives} creatives"
+
+
+@group.command("import")
+@click.argument("file", type=FILE)
+@pass_ctx
+def import_(ctx: Context, file: Path) -> None:
+    """Validate FILE and upsert it (idempotent); nothing is imported when any field is bad."""
+    counts = catalog_file.import_catalog(ctx.services.db, catalog_file.read_file(file))
+    line = f"imported {file.name}: {counts['created']} created, {counts['updated']} updated, "
+    line += f"{counts['unchanged']} unchanged"
+    if "version" in counts:
+        line += f" (catalog version {counts['version']})"
+    click.echo(line)
+
+
+@group.command()
+@click.argument("file", type=FILE)
+def validate(file: Path) -> None:
+    """Check FILE against the catalog schema without touching the database."""
+    data = catalog_file.validate_catalog(catalog_file.read_file(file))
+    click.echo(f"{file.name} is valid: {_summary(data)}")
+
+
+def dump(data: dict, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+
+
+@group.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    help="Default: from the output file's extension, else yaml.",
+)
+@pass_ctx
+def export(ctx: Context, output: Path | None, fmt: str | None) -> None:
+    """Write the whole catalog in the import format (it imports back unchanged)."""
+    if fmt is None:
+        fmt = "json" if output is not None and output.suffix.lower() == ".json" else "yaml"
+    text = dump(catalog_file.export_catalog(ctx.services.db), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output} ({fmt})", err=True)
