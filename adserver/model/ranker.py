@@ -1,0 +1,277 @@
+"""`ModelRanker`: the learned `Ranker`. Scores every eligible campaign with a few matrix products.
+
+Per catalog snapshot (and model) it precomputes a `CampaignIndex`: the campaigns' TF-IDF rows, the
+topic labels each one targets, and its keyword vocabulary. A decision then encodes the article once
+and scores all campaigns at once; only the Scored values handed back are built per campaign.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from ..catalog import Campaign, CatalogSnapshot
+from ..context import ArticleContext
+from ..ranking import OverlapRanker, Scored
+from ..text import words
+from .feedback import ClickStats, TopicCounts, thompson_scores, topic_counts
+from .features import article_text, campaign_text
+from .relevance import RelevanceModel
+
+W_TOPIC = 1.0  # the article is about a topic the campaign targets (probability, 0..1)
+W_TEXT = float(__import__("os").environ.get("WT", "0.5"))  # cosine similarity of article and campaign text (0..1, typically under 0.3)
+W_KEYWORDS = float(__import__("os").environ.get("WK", "0.25"))  # share of up to MAX_HITS campaign keywords found in the article
+MAX_HITS = 3
+MIN_RELEVANCE = 0.05  # below this a targeted campaign counts as unrelated (the decision skips it)
+SHARPEN = float(__import__("os").environ.get("SH", "2"))
+EXPLAIN_TOP = 20  # reasons in words for the best candidates; the rest carry their parts only
+TOPIC_FIELD_SHARE = 0.5  # how much a publisher's topic field weighs against what the text says
+
+
+@dataclass
+class CampaignIndex:
+    """The catalog as matrices for one (snapshot version, model version)."""
+
+    key: tuple
+    ids: list[str]
+    pos: dict[str, int]
+    text: sparse.csr_matrix  # (campaigns, features)
+    topics: np.ndarray  # (campaigns, labels): how much each label counts as a targeted topic
+    topic_vocab: dict[str, int]
+    exact_topics: sparse.csr_matrix  # (campaigns, topic terms) targeted topics, as written
+    kw_vocab: dict[str, int]
+    keywords: sparse.csr_matrix  # (campaigns, keyword terms)
+    variants: dict[str, list[tuple[str, np.ndarray]]]  # campaign id -> [(variant key, label weights)]
+
+
+def _indicator(rows: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    vocab: dict[str, int] = {}
+    indptr, indices = [0], []
+    for terms in rows:
+        cols = sorted({vocab.setdefault(t, len(vocab)) for t in terms})
+        indices += cols
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1))), vocab
+
+
+def build_index(model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignIndex:
+    campaigns = snapshot.campaigns
+    ids = [c.id for c in campaigns]
+    text = model.encode([campaign_text(c) for c in campaigns]) if campaigns else sparse.csr_matrix((0, 1))
+    n_labels = len(model.labels)
+    topics = np.zeros((len(campaigns), n_labels), dtype=np.float32)
+    vec_cache: dict[str, np.ndarray] = {}
+
+    def topic_vec(topic: str) -> np.ndarray:
+        if topic not in vec_cache:
+            v = model.topic_vector(topic)
+            if not v.any():  # a topic no label names: read its words through the classifier instead
+                v = 0.5 * model.topic_probs(model.encode([topic.replace("-", " ")]))[0]
+            vec_cache[topic] = v
+        return vec_cache[topic]
+
+    variants: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for i, c in enumerate(campaigns):
+        for t in c.targeting.topics:
+            topics[i] = np.maximum(topics[i], topic_vec(t))
+        keys = sorted({k for cr in c.creatives for k in cr.hook_variants})
+        if keys:
+            variants[c.id] = [(k, topic_vec(k)) for k in keys]
+    exact, topic_vocab = _indicator([sorted(c.targeting.topics) for c in campaigns])
+    kws, kw_vocab = _indicator([sorted(c.targeting.keywords) for c in campaigns])
+    return CampaignIndex(
+        key=(snapshot.version, id(snapshot), model.version, id(model)),
+        ids=ids,
+        pos={cid: i for i, cid in enumerate(ids)},
+        text=text,
+        topics=topics,
+        topic_vocab=topic_vocab,
+        exact_topics=exact,
+        kw_vocab=kw_vocab,
+        keywords=kws,
+        variants=variants,
+    )
+
+
+def article_terms(ctx: ArticleContext, limit: int = 400) -> set[str]:
+    """The article's keywords, topic, and the words and word pairs of its title and summary, as terms."""
+    ws = (words(ctx.title) + words(ctx.summary[:4000]))[:limit]
+    terms = set(ctx.keywords[:200]) | set(ws) | {f"{a}-{b}" for a, b in zip(ws, ws[1:], strict=False)}
+    if ctx.topic:
+        terms.add(ctx.topic)
+    return terms
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """What the model read from one article: its TF-IDF row and topic distribution."""
+
+    x: sparse.csr_matrix
+    probs: np.ndarray
+    topic: str  # the publisher's topic, or the label the model reads
+    label: str
+    label_p: float
+
+
+class ModelRanker:
+    """The learned ranker; falls back to `OverlapRanker` while no model is loaded."""
+
+    name = "model"
+
+    def __init__(self, models, click_stats: ClickStats | None = None, seed: int | None = None):
+        self.models = models  # anything with .get() -> RelevanceModel | None (ModelHolder), or a model
+        self.click_stats = click_stats
+        self.fallback = OverlapRanker()
+        self._index: CampaignIndex | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._seed = seed
+        self._counts_cache: tuple[tuple, dict[str, TopicCounts]] = ((), {})
+
+    def model(self) -> RelevanceModel | None:
+        return self.models if isinstance(self.models, RelevanceModel) else self.models.get()
+
+    def _rng(self) -> np.random.Generator:
+        rng = getattr(self._local, "rng", None)
+        if rng is None:
+            rng = self._local.rng = np.random.default_rng(self._seed)
+        return rng
+
+    def index(self, model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignIndex:
+        key = (snapshot.version, id(snapshot), model.version, id(model))
+        idx = self._index
+        if idx is None or idx.key != key:
+            with self._lock:
+                idx = self._index
+                if idx is None or idx.key != key:
+                    idx = self._index = build_index(model, snapshot)
+        return idx
+
+    def read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
+        x = model.encode([article_text(ctx)])
+        probs = model.topic_probs(x)[0]
+        if ctx.topic:
+            tv = model.topic_vector(ctx.topic)
+            if tv.any():
+                probs = (1 - TOPIC_FIELD_SHARE) * probs + TOPIC_FIELD_SHARE * tv / tv.sum()
+        best = int(np.argmax(probs))
+        return ArticleView(x, probs, ctx.topic or model.labels[best], model.labels[best], float(probs[best]))
+
+    def context_topic(self, ctx: ArticleContext) -> str:
+        """The topic clicks are counted under: the publisher's topic, else the one the model reads."""
+        model = self.model()
+        if ctx.topic or model is None:
+            return ctx.topic
+        return self.read(model, ctx).topic
+
+    def _topic_counts(self, idx: CampaignIndex, topic: str) -> TopicCounts | None:
+        if self.click_stats is None:
+            return None
+        stats = self.click_stats.counts()
+        key = (idx.key, self.click_stats.version)
+        cache_key, cache = self._counts_cache
+        if cache_key != key:
+            cache = {}
+            self._counts_cache = (key, cache)
+        if topic not in cache:
+            cache[topic] = topic_counts(stats, topic, idx.ids)
+        return cache[topic]
+
+    def relevance(self, model: RelevanceModel, idx: CampaignIndex, ctx: ArticleContext, view: ArticleView):
+        """Per-campaign parts over the whole index: (topic, text, keywords) arrays."""
+        # Relative to the article's most likely label: the campaign targeting it gets a full topic match.
+        topic = np.minimum(idx.topics @ view.probs / max(float(view.probs.max()), 1e-6), 1.0) ** SHARPEN
+        if ctx.topic and ctx.topic in idx.topic_vocab:
+            exact = idx.exact_topics[:, idx.topic_vocab[ctx.topic]].toarray().ravel()
+            topic = np.maximum(topic, exact)
+        text = np.asarray((idx.text @ view.x.T).todense()).ravel() if idx.text.shape[0] else np.zeros(0)
+        cols = [idx.kw_vocab[t] for t in article_terms(ctx) if t in idx.kw_vocab]
+        hits = np.asarray(idx.keywords[:, cols].sum(axis=1)).ravel() if cols else np.zeros(len(idx.ids))
+        return W_TOPIC * topic, W_TEXT * np.clip(text, 0, 1), W_KEYWORDS * np.minimum(hits, MAX_HITS) / MAX_HITS
+
+    def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
+        model = self.model()
+        if model is None:
+            return self.fallback.rank(ctx, campaigns, snapshot)
+        if not campaigns:
+            return []
+        idx = self.index(model, snapshot)
+        view = self.read(model, ctx)
+        topic, text, kw = self.relevance(model, idx, ctx, view)
+        rows = np.fromiter((idx.pos[c.id] for c in campaigns), dtype=np.int64, count=len(campaigns))
+        topic, text, kw = topic[rows], text[rows], kw[rows]
+        rel = topic + text + kw
+        targeted = np.fromiter((bool(c.targeting.topics or c.targeting.keywords) for c in campaigns), bool)
+        rel = np.where(targeted & (rel < MIN_RELEVANCE), 0.0, rel)
+        final, theta = rel, None
+        counts = self._topic_counts(idx, view.topic)
+        if counts is not None and counts.any:
+            sub = TopicCounts(counts.impressions[rows], counts.clicks[rows], counts.topic_ctr)
+            final, theta = thompson_scores(rel, sub, self._rng())
+        order = np.lexsort((rows, -final))
+        out = []
+        for rank_pos, j in enumerate(order):
+            c = campaigns[j]
+            parts = {"topic": round(float(topic[j]), 4), "text": round(float(text[j]), 4)}
+            if kw[j]:
+                parts["keywords"] = round(float(kw[j]), 4)
+            if rel[j] == 0:
+                parts = {k: 0.0 for k in parts}
+            if theta is not None:
+                parts["ctr"] = round(float(final[j] - rel[j]), 4)
+            score = round(max(float(final[j]), 0.0), 4)
+            reasons = self._reasons(c, parts, view, ctx, counts, theta, j, rows) if rank_pos < EXPLAIN_TOP else ()
+            out.append(Scored(c, score, parts, reasons))
+        return out
+
+    def _reasons(self, c, parts, view, ctx, counts, theta, j, rows) -> tuple[str, ...]:
+        r = []
+        read = f"the article reads as '{view.label}' ({view.label_p:.0%})"
+        if ctx.topic:
+            read = f"publisher topic '{ctx.topic}'; " + read
+        if parts["topic"] > 0:
+            r.append(f"topic match {parts['topic']:.2f}: {read}; targets {', '.join(sorted(c.targeting.topics))}")
+        else:
+            r.append(f"no topic match: {read}")
+        r.append(f"text similarity {parts['text']:.2f} with the campaign's description and creative")
+        if "keywords" in parts:
+            hits = sorted(c.targeting.keywords & article_terms(ctx))[:5]
+            r.append(f"keywords hit {parts['keywords']:.2f}: " + ", ".join(hits))
+        if theta is not None:
+            i = int(rows[j])
+            imps, clicks = counts.impressions[i], counts.clicks[i]
+            r.append(
+                f"CTR term {parts['ctr']:+.2f}: {int(clicks)} clicks in {int(imps)} impressions on '{view.topic}' "
+                f"(topic average {counts.topic_ctr:.2%}); sampled CTR {theta[j]:.2%} (exploration)"
+            )
+        r.append(f"priority tier {c.priority} (higher tiers are served first); pacing {c.pacing}")
+        return tuple(r)
+
+    def variant_topic(self, ctx: ArticleContext, campaign: Campaign) -> str:
+        """The hook-variant key that fits the article best ('' for the default hook)."""
+        keys = {k for cr in campaign.creatives for k in cr.hook_variants}
+        if not keys or (ctx.topic and ctx.topic in keys):
+            return ctx.topic
+        model = self.model()
+        if model is None:
+            return ctx.topic
+        vectors = self._variant_vectors(model, campaign)
+        view = self.read(model, ctx)
+        best_key, best = ctx.topic, 0.25  # a variant must fit the article at least this well
+        for key, vec in vectors:
+            s = float(vec @ view.probs)
+            if s > best:
+                best_key, best = key, s
+        return best_key
+
+    def _variant_vectors(self, model: RelevanceModel, campaign: Campaign) -> list[tuple[str, np.ndarray]]:
+        idx = self._index
+        if idx is not None and campaign.id in idx.variants and idx.key[2:] == (model.version, id(model)):
+            return idx.variants[campaign.id]
+        keys = sorted({k for cr in campaign.creatives for k in cr.hook_variants})
+        return [(k, model.topic_vector(k)) for k in keys]

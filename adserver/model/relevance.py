@@ -1,0 +1,48 @@
+"""The fitted relevance model: a TF-IDF encoder and a topic classifier over a label space.
+
+Both the article and the campaigns are read through the same encoder; the classifier projects an
+article onto topic labels, so an article without a topic field still lands on the topics a campaign targets.
+Weights are kept as float32 arrays (small artifact, fast scoring), not as the estimator objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .features import iab_leaf_labels, topic_label_weights
+
+
+@dataclass
+class RelevanceModel:
+    encoder: TfidfVectorizer
+    labels: tuple[str, ...]
+    coef: np.ndarray  # (n_features, n_labels) float32
+    intercept: np.ndarray  # (n_labels,) float32
+    leaf_map: dict[str, str] = field(default_factory=iab_leaf_labels)
+    version: str = ""
+
+    def encode(self, texts: list[str]) -> sparse.csr_matrix:
+        """L2-normalised TF-IDF rows."""
+        return self.encoder.transform(texts).astype(np.float32)
+
+    def topic_probs(self, x: sparse.csr_matrix) -> np.ndarray:
+        """P(label | text) for each row (softmax of the linear classifier)."""
+        z = np.asarray(x @ self.coef) + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def topic_vector(self, topic: str) -> np.ndarray:
+        """Which labels count as this targeted topic (weights in 0..1)."""
+        v = np.zeros(len(self.labels), dtype=np.float32)
+        for label, w in topic_label_weights(topic, self.labels, self.leaf_map).items():
+            v[self.labels.index(label)] = w
+        return v
+
+    def best_label(self, probs: np.ndarray) -> str:
+        return self.labels[int(np.argmax(probs))]
