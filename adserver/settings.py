@@ -32,6 +32,8 @@ class Settings:
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
     models_dir: str = "models"
+    model_poll_seconds: float = 2.0
+    click_stats_poll_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     @property

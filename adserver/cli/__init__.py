@@ -66,3 +66,6 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
 from . import db  # noqa: E402
 
 main.add_command(db.group)
+from . import model  # noqa: E402
+
+main.add_command(model.group)

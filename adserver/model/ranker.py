@@ -8,6 +8,7 @@ and scores all campaigns at once; only the Scored values handed back are built p
 from __future__ import annotations
 
 import threading
+from operator import attrgetter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,12 +24,13 @@ from .features import article_text, campaign_text
 from .relevance import RelevanceModel
 
 W_TOPIC = 1.0  # the article is about a topic the campaign targets (probability, 0..1)
-W_TEXT = float(__import__("os").environ.get("WT", "0.5"))  # cosine similarity of article and campaign text (0..1, typically under 0.3)
-W_KEYWORDS = float(__import__("os").environ.get("WK", "0.25"))  # share of up to MAX_HITS campaign keywords found in the article
+W_TEXT = 1.0  # cosine similarity of article and campaign text (0..1, typically under 0.3)
+W_KEYWORDS = 0.5  # share of up to MAX_HITS campaign keywords found in the article
 MAX_HITS = 3
+_ID = attrgetter("id")
 MIN_RELEVANCE = 0.05  # below this a targeted campaign counts as unrelated (the decision skips it)
-SHARPEN = float(__import__("os").environ.get("SH", "2"))
-EXPLAIN_TOP = 20  # reasons in words for the best candidates; the rest carry their parts only
+EXPLAIN_TOP = 10  # reasons in words for the best candidates; the rest carry their parts only
+MAX_RANKED = 100  # candidates handed back (best by priority tier, then score)
 TOPIC_FIELD_SHARE = 0.5  # how much a publisher's topic field weighs against what the text says
 
 
@@ -39,12 +41,14 @@ class CampaignIndex:
     key: tuple
     ids: list[str]
     pos: dict[str, int]
-    text: sparse.csr_matrix  # (campaigns, features)
+    text: sparse.csc_matrix  # (campaigns, features); CSC: a request reads only the article's columns
     topics: np.ndarray  # (campaigns, labels): how much each label counts as a targeted topic
     topic_vocab: dict[str, int]
-    exact_topics: sparse.csr_matrix  # (campaigns, topic terms) targeted topics, as written
+    exact_topics: sparse.csc_matrix  # (campaigns, topic terms) targeted topics, as written
     kw_vocab: dict[str, int]
-    keywords: sparse.csr_matrix  # (campaigns, keyword terms)
+    keywords: sparse.csc_matrix  # (campaigns, keyword terms)
+    priority: np.ndarray
+    targeted: np.ndarray  # bool: has topics or keywords (untargeted ones run anywhere)
     variants: dict[str, list[tuple[str, np.ndarray]]]  # campaign id -> [(variant key, label weights)]
 
 
@@ -88,12 +92,14 @@ def build_index(model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignInd
         key=(snapshot.version, id(snapshot), model.version, id(model)),
         ids=ids,
         pos={cid: i for i, cid in enumerate(ids)},
-        text=text,
+        text=sparse.csc_matrix(text),
         topics=topics,
         topic_vocab=topic_vocab,
-        exact_topics=exact,
+        exact_topics=sparse.csc_matrix(exact),
         kw_vocab=kw_vocab,
-        keywords=kws,
+        keywords=sparse.csc_matrix(kws),
+        priority=np.array([c.priority for c in campaigns], dtype=np.int64),
+        targeted=np.array([bool(c.targeting.topics or c.targeting.keywords) for c in campaigns], dtype=bool),
         variants=variants,
     )
 
@@ -109,17 +115,23 @@ def article_terms(ctx: ArticleContext, limit: int = 400) -> set[str]:
 
 @dataclass(frozen=True)
 class ArticleView:
-    """What the model read from one article: its TF-IDF row and topic distribution."""
+    """What the model read from one article: its TF-IDF entries, topic distribution and terms."""
 
-    x: sparse.csr_matrix
+    cols: np.ndarray
+    vals: np.ndarray
     probs: np.ndarray
     topic: str  # the publisher's topic, or the label the model reads
     label: str
     label_p: float
+    terms: frozenset[str]
 
 
 class ModelRanker:
-    """The learned ranker; falls back to `OverlapRanker` while no model is loaded."""
+    """The learned ranker; falls back to `OverlapRanker` while no model is loaded.
+
+    Returns the MAX_RANKED best candidates by (priority, score), best score first: the decision core
+    serves priority tiers first, so it picks the same winner as from the full list.
+    """
 
     name = "model"
 
@@ -153,14 +165,15 @@ class ModelRanker:
         return idx
 
     def read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
-        x = model.encode([article_text(ctx)])
-        probs = model.topic_probs(x)[0]
+        cols, vals = model.encode_one(article_text(ctx))
+        probs = model.topic_probs_one(cols, vals)
         if ctx.topic:
             tv = model.topic_vector(ctx.topic)
             if tv.any():
                 probs = (1 - TOPIC_FIELD_SHARE) * probs + TOPIC_FIELD_SHARE * tv / tv.sum()
         best = int(np.argmax(probs))
-        return ArticleView(x, probs, ctx.topic or model.labels[best], model.labels[best], float(probs[best]))
+        label = model.labels[best]
+        return ArticleView(cols, vals, probs, ctx.topic or label, label, float(probs[best]), frozenset(article_terms(ctx)))
 
     def context_topic(self, ctx: ArticleContext) -> str:
         """The topic clicks are counted under: the publisher's topic, else the one the model reads."""
@@ -182,16 +195,16 @@ class ModelRanker:
             cache[topic] = topic_counts(stats, topic, idx.ids)
         return cache[topic]
 
-    def relevance(self, model: RelevanceModel, idx: CampaignIndex, ctx: ArticleContext, view: ArticleView):
+    def relevance(self, idx: CampaignIndex, ctx: ArticleContext, view: ArticleView):
         """Per-campaign parts over the whole index: (topic, text, keywords) arrays."""
-        # Relative to the article's most likely label: the campaign targeting it gets a full topic match.
-        topic = np.minimum(idx.topics @ view.probs / max(float(view.probs.max()), 1e-6), 1.0) ** SHARPEN
+        n = len(idx.ids)
+        topic = np.minimum(idx.topics @ view.probs, 1.0)
         if ctx.topic and ctx.topic in idx.topic_vocab:
             exact = idx.exact_topics[:, idx.topic_vocab[ctx.topic]].toarray().ravel()
             topic = np.maximum(topic, exact)
-        text = np.asarray((idx.text @ view.x.T).todense()).ravel() if idx.text.shape[0] else np.zeros(0)
-        cols = [idx.kw_vocab[t] for t in article_terms(ctx) if t in idx.kw_vocab]
-        hits = np.asarray(idx.keywords[:, cols].sum(axis=1)).ravel() if cols else np.zeros(len(idx.ids))
+        text = idx.text[:, view.cols] @ view.vals if view.cols.size else np.zeros(n, dtype=np.float32)
+        kw_cols = [idx.kw_vocab[t] for t in view.terms if t in idx.kw_vocab]
+        hits = np.asarray(idx.keywords[:, kw_cols].sum(axis=1)).ravel() if kw_cols else np.zeros(n)
         return W_TOPIC * topic, W_TEXT * np.clip(text, 0, 1), W_KEYWORDS * np.minimum(hits, MAX_HITS) / MAX_HITS
 
     def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
@@ -202,31 +215,32 @@ class ModelRanker:
             return []
         idx = self.index(model, snapshot)
         view = self.read(model, ctx)
-        topic, text, kw = self.relevance(model, idx, ctx, view)
-        rows = np.fromiter((idx.pos[c.id] for c in campaigns), dtype=np.int64, count=len(campaigns))
+        topic, text, kw = self.relevance(idx, ctx, view)
+        rows = np.fromiter(map(idx.pos.__getitem__, map(_ID, campaigns)), dtype=np.int64, count=len(campaigns))
         topic, text, kw = topic[rows], text[rows], kw[rows]
         rel = topic + text + kw
-        targeted = np.fromiter((bool(c.targeting.topics or c.targeting.keywords) for c in campaigns), bool)
-        rel = np.where(targeted & (rel < MIN_RELEVANCE), 0.0, rel)
+        rel = np.where(idx.targeted[rows] & (rel < MIN_RELEVANCE), 0.0, rel)
         final, theta = rel, None
         counts = self._topic_counts(idx, view.topic)
         if counts is not None and counts.any:
             sub = TopicCounts(counts.impressions[rows], counts.clicks[rows], counts.topic_ctr)
             final, theta = thompson_scores(rel, sub, self._rng())
-        order = np.lexsort((rows, -final))
+        keep = np.lexsort((rows, -final, -idx.priority[rows]))[:MAX_RANKED]
+        keep = keep[np.lexsort((rows[keep], -final[keep]))]
+        related = rel[keep] > 0
+        t_, x_, k_ = (np.round(a[keep] * related, 4).tolist() for a in (topic, text, kw))
+        f_ = np.round(np.maximum(final[keep], 0.0), 4).tolist()
+        c_ = np.round(final[keep] - rel[keep], 4).tolist()
         out = []
-        for rank_pos, j in enumerate(order):
+        for pos, j in enumerate(keep.tolist()):
             c = campaigns[j]
-            parts = {"topic": round(float(topic[j]), 4), "text": round(float(text[j]), 4)}
-            if kw[j]:
-                parts["keywords"] = round(float(kw[j]), 4)
-            if rel[j] == 0:
-                parts = {k: 0.0 for k in parts}
+            parts = {"topic": t_[pos], "text": x_[pos]}
+            if k_[pos]:
+                parts["keywords"] = k_[pos]
             if theta is not None:
-                parts["ctr"] = round(float(final[j] - rel[j]), 4)
-            score = round(max(float(final[j]), 0.0), 4)
-            reasons = self._reasons(c, parts, view, ctx, counts, theta, j, rows) if rank_pos < EXPLAIN_TOP else ()
-            out.append(Scored(c, score, parts, reasons))
+                parts["ctr"] = c_[pos]
+            reasons = self._reasons(c, parts, view, ctx, counts, theta, j, rows) if pos < EXPLAIN_TOP else ()
+            out.append(Scored(c, f_[pos], parts, reasons))
         return out
 
     def _reasons(self, c, parts, view, ctx, counts, theta, j, rows) -> tuple[str, ...]:
@@ -240,7 +254,7 @@ class ModelRanker:
             r.append(f"no topic match: {read}")
         r.append(f"text similarity {parts['text']:.2f} with the campaign's description and creative")
         if "keywords" in parts:
-            hits = sorted(c.targeting.keywords & article_terms(ctx))[:5]
+            hits = sorted(c.targeting.keywords & view.terms)[:5]
             r.append(f"keywords hit {parts['keywords']:.2f}: " + ", ".join(hits))
         if theta is not None:
             i = int(rows[j])

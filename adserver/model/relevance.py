@@ -29,6 +29,39 @@ class RelevanceModel:
         """L2-normalised TF-IDF rows."""
         return self.encoder.transform(texts).astype(np.float32)
 
+    def encode_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text as (feature indices, L2-normalised TF-IDF values): the request path, without sklearn's checks.
+
+        Same result as `encode` (sublinear tf x idf, l2 norm) for the vectoriser `train.fit` builds.
+        """
+        analyzer = self.__dict__.get("_analyzer")
+        if analyzer is None:
+            analyzer = self.__dict__["_analyzer"] = self.encoder.build_analyzer()
+            self.__dict__["_vocab"] = self.encoder.vocabulary_
+            self.__dict__["_idf"] = self.encoder.idf_.astype(np.float32)
+        vocab = self.__dict__["_vocab"]
+        counts: dict[int, int] = {}
+        for tok in analyzer(text):
+            j = vocab.get(tok)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.__dict__["_idf"][cols]
+        vals /= np.linalg.norm(vals)
+        return cols, vals
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def topic_probs_one(self, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """P(label | text) for one encoded text."""
+        z = vals @ self.coef[cols] + self.intercept
+        z = np.exp(z - z.max())
+        return z / z.sum()
+
     def topic_probs(self, x: sparse.csr_matrix) -> np.ndarray:
         """P(label | text) for each row (softmax of the linear classifier)."""
         z = np.asarray(x @ self.coef) + self.intercept

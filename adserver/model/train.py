@@ -99,10 +99,12 @@ class TrainResult:
     info: dict
 
 
-def fit(campaigns: Sequence[Campaign], articles: Sequence[Article] = (), base: bool = True) -> TrainResult:
+def fit(
+    campaigns: Sequence[Campaign], articles: Sequence[Article] = (), base: bool = True, c: float = 10.0, base_weight: float = 1.0
+) -> TrainResult:
     """Fit the encoder and the topic classifier; `info` feeds metadata.json."""
     started = time.perf_counter()
-    docs = catalog_documents(campaigns) + corpus_documents(articles) + (base_documents() if base else [])
+    docs = catalog_documents(campaigns) + corpus_documents(articles) + (base_documents(base_weight) if base else [])
     labels = sorted({d.label for d in docs})
     if len(labels) < 2:
         raise TrainingError("need at least two topics (from the catalog's targeting, a corpus or the base text)")
@@ -115,7 +117,7 @@ def fit(campaigns: Sequence[Campaign], articles: Sequence[Article] = (), base: b
         dtype=np.float32,
     )
     x = encoder.fit_transform([d.text for d in docs])
-    clf = LogisticRegression(C=10.0, max_iter=1000, class_weight="balanced", fit_intercept=False)
+    clf = LogisticRegression(C=c, max_iter=1000, class_weight="balanced")
     clf.fit(x, [d.label for d in docs], sample_weight=[d.weight for d in docs])
     coef = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0], clf.coef_[0]])
     intercept = clf.intercept_ if len(clf.classes_) > 2 else np.array([-clf.intercept_[0], clf.intercept_[0]])
