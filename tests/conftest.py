@@ -83,9 +83,16 @@ def migrated_url(sql_server):
     return sql_server
 
 
+@pytest.fixture(scope="session")
+def empty_models_dir(tmp_path_factory):
+    """No active model: the app serves with the overlap ranker unless a test activates one."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
-def settings_overrides(migrated_url, redis_url):
+def settings_overrides(migrated_url, redis_url, empty_models_dir):
     return {
+        "models_dir": str(empty_models_dir),
         "database_url": migrated_url,
         "redis_url": redis_url,
         "secret_key": "test-secret-key-0123456789",

@@ -30,6 +30,7 @@ MAX_HITS = 3
 _ID = attrgetter("id")
 MIN_RELEVANCE = 0.05  # below this a targeted campaign counts as unrelated (the decision skips it)
 EXPLAIN_TOP = 10  # reasons in words for the best candidates; the rest carry their parts only
+VARIANT_MIN_FIT = 0.1  # a hook variant must fit the article at least this well, else the default hook
 MAX_RANKED = 100  # candidates handed back (best by priority tier, then score)
 TOPIC_FIELD_SHARE = 0.5  # how much a publisher's topic field weighs against what the text says
 
@@ -49,7 +50,6 @@ class CampaignIndex:
     keywords: sparse.csc_matrix  # (campaigns, keyword terms)
     priority: np.ndarray
     targeted: np.ndarray  # bool: has topics or keywords (untargeted ones run anywhere)
-    variants: dict[str, list[tuple[str, np.ndarray]]]  # campaign id -> [(variant key, label weights)]
 
 
 def _indicator(rows: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, dict[str, int]]:
@@ -79,13 +79,9 @@ def build_index(model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignInd
             vec_cache[topic] = v
         return vec_cache[topic]
 
-    variants: dict[str, list[tuple[str, np.ndarray]]] = {}
     for i, c in enumerate(campaigns):
         for t in c.targeting.topics:
             topics[i] = np.maximum(topics[i], topic_vec(t))
-        keys = sorted({k for cr in c.creatives for k in cr.hook_variants})
-        if keys:
-            variants[c.id] = [(k, topic_vec(k)) for k in keys]
     exact, topic_vocab = _indicator([sorted(c.targeting.topics) for c in campaigns])
     kws, kw_vocab = _indicator([sorted(c.targeting.keywords) for c in campaigns])
     return CampaignIndex(
@@ -100,7 +96,6 @@ def build_index(model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignInd
         keywords=sparse.csc_matrix(kws),
         priority=np.array([c.priority for c in campaigns], dtype=np.int64),
         targeted=np.array([bool(c.targeting.topics or c.targeting.keywords) for c in campaigns], dtype=bool),
-        variants=variants,
     )
 
 
@@ -267,25 +262,34 @@ class ModelRanker:
         return tuple(r)
 
     def variant_topic(self, ctx: ArticleContext, campaign: Campaign) -> str:
-        """The hook-variant key that fits the article best ('' for the default hook)."""
+        """The hook-variant key that fits the article best (its topic labels plus the words of key and hook)."""
         keys = {k for cr in campaign.creatives for k in cr.hook_variants}
         if not keys or (ctx.topic and ctx.topic in keys):
             return ctx.topic
         model = self.model()
         if model is None:
             return ctx.topic
-        vectors = self._variant_vectors(model, campaign)
         view = self.read(model, ctx)
-        best_key, best = ctx.topic, 0.25  # a variant must fit the article at least this well
-        for key, vec in vectors:
-            s = float(vec @ view.probs)
-            if s > best:
-                best_key, best = key, s
+        best_key, best = ctx.topic, VARIANT_MIN_FIT
+        for key, vec, row in self._variant_vectors(model, campaign):
+            fit = float(vec @ view.probs) + (float(row[view.cols] @ view.vals) if view.cols.size else 0.0)
+            if fit > best:
+                best_key, best = key, fit
         return best_key
 
-    def _variant_vectors(self, model: RelevanceModel, campaign: Campaign) -> list[tuple[str, np.ndarray]]:
-        idx = self._index
-        if idx is not None and campaign.id in idx.variants and idx.key[2:] == (model.version, id(model)):
-            return idx.variants[campaign.id]
-        keys = sorted({k for cr in campaign.creatives for k in cr.hook_variants})
-        return [(k, model.topic_vector(k)) for k in keys]
+    def _variant_vectors(self, model: RelevanceModel, campaign: Campaign) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        cache = self.__dict__.setdefault("_variant_cache", {})
+        key = (campaign.id, id(campaign), id(model))
+        if key not in cache:
+            texts: dict[str, list[str]] = {}
+            for cr in campaign.creatives:
+                for k, hook in cr.hook_variants.items():
+                    texts.setdefault(k, [k.replace("-", " ")]).append(hook)
+            out = []
+            for k in sorted(texts):
+                row = np.asarray(model.encode([" ".join(texts[k])]).todense()).ravel()
+                out.append((k, model.topic_vector(k), row))
+            if len(cache) > 10000:
+                cache.clear()
+            cache[key] = out
+        return cache[key]

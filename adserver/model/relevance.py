@@ -34,12 +34,14 @@ class RelevanceModel:
 
         Same result as `encode` (sublinear tf x idf, l2 norm) for the vectoriser `train.fit` builds.
         """
-        analyzer = self.__dict__.get("_analyzer")
-        if analyzer is None:
-            analyzer = self.__dict__["_analyzer"] = self.encoder.build_analyzer()
-            self.__dict__["_vocab"] = self.encoder.vocabulary_
-            self.__dict__["_idf"] = self.encoder.idf_.astype(np.float32)
-        vocab = self.__dict__["_vocab"]
+        fast = self.__dict__.get("_fast")
+        if fast is None:  # built once per process; one assignment, so concurrent requests see all or nothing
+            fast = self.__dict__["_fast"] = (
+                self.encoder.build_analyzer(),
+                self.encoder.vocabulary_,
+                self.encoder.idf_.astype(np.float32),
+            )
+        analyzer, vocab, idf = fast
         counts: dict[int, int] = {}
         for tok in analyzer(text):
             j = vocab.get(tok)
@@ -49,7 +51,7 @@ class RelevanceModel:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        vals = (1.0 + np.log(tf)) * self.__dict__["_idf"][cols]
+        vals = (1.0 + np.log(tf)) * idf[cols]
         vals /= np.linalg.norm(vals)
         return cols, vals
 

@@ -100,10 +100,16 @@ class TrainResult:
 
 
 def fit(
-    campaigns: Sequence[Campaign], articles: Sequence[Article] = (), base: bool = True, c: float = 10.0, base_weight: float = 1.0
+    campaigns: Sequence[Campaign],
+    articles: Sequence[Article] = (),
+    base: bool = True,
+    c: float | None = None,
+    base_weight: float = 1.0,
 ) -> TrainResult:
     """Fit the encoder and the topic classifier; `info` feeds metadata.json."""
     started = time.perf_counter()
+    if c is None:  # short catalog and base texts need a sharper classifier than a corpus of full articles
+        c = 10.0 if articles else 100.0
     docs = catalog_documents(campaigns) + corpus_documents(articles) + (base_documents(base_weight) if base else [])
     labels = sorted({d.label for d in docs})
     if len(labels) < 2:
