@@ -21,7 +21,10 @@ ARTICLES = [
     ("Striker's late goal wins the cup final", "A header in extra time settled the match in front of 80,000 fans."),
     ("Central bank holds interest rates", "Inflation eased but the economy is still fragile, the governor said."),
     ("", ""),
-    ("Mars probe finds signs of ancient water", "Scientists say the rover's data point to a lake billions of years ago."),
+    (
+        "Mars probe finds signs of ancient water",
+        "Scientists say the rover's data point to a lake billions of years ago.",
+    ),
 ]
 
 

@@ -130,7 +130,11 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
 def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overrides, tmp_path):
     runner = CliRunner()
     env = {"DATABASE_URL": settings_overrides["database_url"], "REDIS_URL": settings_overrides["redis_url"]}
-    r = runner.invoke(main, ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"], env=env | {"MODELS_DIR": str(tmp_path)})
+    r = runner.invoke(
+        main,
+        ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"],
+        env=env | {"MODELS_DIR": str(tmp_path)},
+    )
     assert r.exit_code == 0, r.output
     app = create_app({**settings_overrides, "models_dir": str(tmp_path)})
     svc = app.extensions["adserver"]
@@ -139,10 +143,14 @@ def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overri
 
         import_catalog(svc.db, read_file(EXAMPLE_CATALOG))
         svc.catalog.refresh(force=True)
-        body = app.test_client().post(
-            "/v1/decision?explain=1",
-            json={"placement": "article-footer", "article": {"title": "Open-source LLM agents for developers"}},
-        ).get_json()
+        body = (
+            app.test_client()
+            .post(
+                "/v1/decision?explain=1",
+                json={"placement": "article-footer", "article": {"title": "Open-source LLM agents for developers"}},
+            )
+            .get_json()
+        )
     finally:
         svc.close()
     assert body["explain"]["ranker"] == "model"

@@ -128,7 +128,9 @@ def test_parts_sum_to_the_score_and_reasons_name_them(ranker, snapshot):
 def test_hook_variant_fits_an_article_without_a_topic_field():
     snap = snapshot_from_file(EXAMPLE_CATALOG)
     r = ModelRanker(fit(snap.campaigns).model)
-    article = ctx(title="Humanoid robots learn to walk with a new robot brain", summary="Robotics start-up shows a robot.")
+    article = ctx(
+        title="Humanoid robots learn to walk with a new robot brain", summary="Robotics start-up shows a robot."
+    )
     out = decide(article, snap, ranker=r, rng=random.Random(0))
     assert out.decision.hook_variant == "robotics"
     assert out.decision.hook.startswith("building the brain for a robot?")

@@ -16,8 +16,12 @@ def group() -> None:
 
 
 @group.command()
-@click.option("--corpus", type=click.Path(exists=True, dir_okay=False), help="JSON lines: title, text, topic, keywords.")
-@click.option("--catalog", type=click.Path(exists=True, dir_okay=False), help="Catalog file instead of the SQL catalog.")
+@click.option(
+    "--corpus", type=click.Path(exists=True, dir_okay=False), help="JSON lines: title, text, topic, keywords."
+)
+@click.option(
+    "--catalog", type=click.Path(exists=True, dir_okay=False), help="Catalog file instead of the SQL catalog."
+)
 @click.option("--holdout", default=0.1, show_default=True, help="Share of the corpus held out for the metrics.")
 @click.option("--activate", "do_activate", is_flag=True, help="Serve the new version right away.")
 @pass_ctx
@@ -39,7 +43,9 @@ def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activ
 
 
 @group.command()
-@click.option("--ag-news", type=click.Path(exists=True, dir_okay=False), help="AG News test CSV (default: shared data).")
+@click.option(
+    "--ag-news", type=click.Path(exists=True, dir_okay=False), help="AG News test CSV (default: shared data)."
+)
 @click.option("--seed", default=0, show_default=True)
 def evaluate(ag_news: str | None, seed: int) -> None:
     """Five-campaign benchmark: BBC held out, AG News, catalog only, and baselines (research data)."""

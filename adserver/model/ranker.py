@@ -8,9 +8,9 @@ and scores all campaigns at once; only the Scored values handed back are built p
 from __future__ import annotations
 
 import threading
-from operator import attrgetter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 from scipy import sparse
@@ -19,13 +19,13 @@ from ..catalog import Campaign, CatalogSnapshot
 from ..context import ArticleContext
 from ..ranking import OverlapRanker, Scored
 from ..text import words
-from .feedback import ClickStats, TopicCounts, thompson_scores, topic_counts
 from .features import article_text, campaign_text
+from .feedback import ClickStats, TopicCounts, thompson_scores, topic_counts
 from .relevance import RelevanceModel
 
 W_TOPIC = 1.0  # the article is about a topic the campaign targets (probability, 0..1)
-W_TEXT = 1.0  # cosine similarity of article and campaign text (0..1, typically under 0.3)
-W_KEYWORDS = 0.5  # share of up to MAX_HITS campaign keywords found in the article
+W_TEXT = 0.5  # cosine similarity of article and campaign text (0..1, typically under 0.3)
+W_KEYWORDS = 0.25  # share of up to MAX_HITS campaign keywords found in the article
 MAX_HITS = 3
 _ID = attrgetter("id")
 MIN_RELEVANCE = 0.05  # below this a targeted campaign counts as unrelated (the decision skips it)
@@ -160,15 +160,16 @@ class ModelRanker:
         return idx
 
     def read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
-        cols, vals = model.encode_one(article_text(ctx))
-        probs = model.topic_probs_one(cols, vals)
+        cols, vals, probs = model.probs_of(article_text(ctx))
         if ctx.topic:
             tv = model.topic_vector(ctx.topic)
             if tv.any():
                 probs = (1 - TOPIC_FIELD_SHARE) * probs + TOPIC_FIELD_SHARE * tv / tv.sum()
         best = int(np.argmax(probs))
         label = model.labels[best]
-        return ArticleView(cols, vals, probs, ctx.topic or label, label, float(probs[best]), frozenset(article_terms(ctx)))
+        return ArticleView(
+            cols, vals, probs, ctx.topic or label, label, float(probs[best]), frozenset(article_terms(ctx))
+        )
 
     def context_topic(self, ctx: ArticleContext) -> str:
         """The topic clicks are counted under: the publisher's topic, else the one the model reads."""

@@ -24,6 +24,22 @@ class RelevanceModel:
     intercept: np.ndarray  # (n_labels,) float32
     leaf_map: dict[str, str] = field(default_factory=iab_leaf_labels)
     version: str = ""
+    # A second opinion from the catalog and base text alone (mixed in when a corpus trained the main one):
+    # it keeps vocabulary the corpus never saw, which matters for articles unlike the corpus.
+    prior: RelevanceModel | None = None
+    prior_share: float = 0.0
+    prior_labels: np.ndarray | None = None  # position of each prior label in `labels`
+
+    def probs_of(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(feature indices, TF-IDF values, P(label | text)) for one text, the prior mixed in."""
+        cols, vals = self.encode_one(text)
+        probs = self.topic_probs_one(cols, vals)
+        if self.prior is not None and self.prior_share > 0:
+            pc, pv = self.prior.encode_one(text)
+            mixed = np.zeros_like(probs)
+            mixed[self.prior_labels] = self.prior.topic_probs_one(pc, pv)
+            probs = (1 - self.prior_share) * probs + self.prior_share * mixed
+        return cols, vals, probs
 
     def encode(self, texts: list[str]) -> sparse.csr_matrix:
         """L2-normalised TF-IDF rows."""
@@ -65,7 +81,7 @@ class RelevanceModel:
         return z / z.sum()
 
     def topic_probs(self, x: sparse.csr_matrix) -> np.ndarray:
-        """P(label | text) for each row (softmax of the linear classifier)."""
+        """P(label | text) for each row (softmax of the linear classifier; training and indexing, no prior)."""
         z = np.asarray(x @ self.coef) + self.intercept
         z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)

@@ -44,7 +44,10 @@ def train_version(
     info = dict(result.info)
     info["corpus"] = str(corpus) if corpus else None
     if held:
-        info["evaluation"] = {"holdout_articles": len(held), "holdout_topic_accuracy": topic_accuracy(result.model, held)}
+        info["evaluation"] = {
+            "holdout_articles": len(held),
+            "holdout_topic_accuracy": topic_accuracy(result.model, held),
+        }
     path = artifacts.save(models_dir, result.model, info)
     return path, artifacts.read_metadata(models_dir, path.name)
 
@@ -59,4 +62,3 @@ def serving_ranker(settings, db=None) -> Ranker:
 
     stats = RollupClickStats(db.engine, settings.click_stats_poll_seconds) if db is not None else None
     return ModelRanker(artifacts.ModelHolder(models_dir, settings.model_poll_seconds), click_stats=stats)
-

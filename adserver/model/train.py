@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 
 from ..catalog import Campaign
 from ..errors import AdserverError
@@ -25,6 +26,9 @@ from .relevance import RelevanceModel
 
 CATALOG_WEIGHT = 3.0  # an advertiser's own words about a topic count more than one generic line
 MAX_FEATURES = 60000
+NB_ALPHA = 0.1
+NB_SHARPNESS = 3.0
+PRIOR_SHARE = 0.1  # weight of the catalog-and-base-text opinion next to a corpus-trained classifier
 
 
 class TrainingError(AdserverError):
@@ -66,7 +70,9 @@ def read_corpus(path: str | Path) -> list[Article]:
                     )
                 )
             except (ValueError, KeyError, TypeError, AttributeError) as e:
-                raise TrainingError(f"{path}:{n}: not a corpus line ({e}); expected {{title, text, topic, keywords}}")
+                raise TrainingError(
+                    f"{path}:{n}: not a corpus line ({e}); expected {{title, text, topic, keywords}}"
+                ) from None
     if not out:
         raise TrainingError(f"{path}: no articles")
     return out
@@ -93,6 +99,25 @@ def fingerprint(docs: Sequence[Doc]) -> str:
     return h.hexdigest()
 
 
+def _logistic(x, y: list[str], w: list[float], c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Class-balanced logistic regression: the classifier when a corpus of full articles is given."""
+    clf = LogisticRegression(C=c, max_iter=1000, class_weight="balanced")
+    clf.fit(x, y, sample_weight=w)
+    if len(clf.classes_) == 2:
+        return np.vstack([-clf.coef_[0], clf.coef_[0]]), np.array([-clf.intercept_[0], clf.intercept_[0]])
+    return clf.coef_, clf.intercept_
+
+
+def _naive_bayes(x, y: list[str], w: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Complement naive Bayes with uniform priors: steadier than a logistic regression on short catalog text.
+
+    Its decision is linear in the TF-IDF row, so it is stored the same way; NB_SHARPNESS sets the temperature.
+    """
+    clf = ComplementNB(alpha=NB_ALPHA)
+    clf.fit(x, y, sample_weight=w)
+    return clf.feature_log_prob_ * NB_SHARPNESS, np.zeros(len(clf.classes_))
+
+
 @dataclass
 class TrainResult:
     model: RelevanceModel
@@ -103,13 +128,11 @@ def fit(
     campaigns: Sequence[Campaign],
     articles: Sequence[Article] = (),
     base: bool = True,
-    c: float | None = None,
+    c: float = 10.0,
     base_weight: float = 1.0,
 ) -> TrainResult:
     """Fit the encoder and the topic classifier; `info` feeds metadata.json."""
     started = time.perf_counter()
-    if c is None:  # short catalog and base texts need a sharper classifier than a corpus of full articles
-        c = 10.0 if articles else 100.0
     docs = catalog_documents(campaigns) + corpus_documents(articles) + (base_documents(base_weight) if base else [])
     labels = sorted({d.label for d in docs})
     if len(labels) < 2:
@@ -123,17 +146,24 @@ def fit(
         dtype=np.float32,
     )
     x = encoder.fit_transform([d.text for d in docs])
-    clf = LogisticRegression(C=c, max_iter=1000, class_weight="balanced")
-    clf.fit(x, [d.label for d in docs], sample_weight=[d.weight for d in docs])
-    coef = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0], clf.coef_[0]])
-    intercept = clf.intercept_ if len(clf.classes_) > 2 else np.array([-clf.intercept_[0], clf.intercept_[0]])
+    labels_y = [d.label for d in docs]
+    weights = [d.weight for d in docs]
+    if articles:
+        coef, intercept = _logistic(x, labels_y, weights, c)
+    else:
+        coef, intercept = _naive_bayes(x, labels_y, weights)
     model = RelevanceModel(
         encoder=encoder,
-        labels=tuple(str(c) for c in clf.classes_),
+        labels=tuple(labels),
         coef=np.ascontiguousarray(coef.T, dtype=np.float32),
         intercept=intercept.astype(np.float32),
     )
+    if articles and base:
+        prior = fit(campaigns, (), base=True).model
+        model.prior, model.prior_share = prior, PRIOR_SHARE
+        model.prior_labels = np.array([model.labels.index(label) for label in prior.labels], dtype=np.int64)
     info = {
+        "classifier": "logistic-regression" if articles else "complement-naive-bayes",
         "training_seconds": round(time.perf_counter() - started, 2),
         "training_fingerprint": fingerprint(docs),
         "sizes": {
