@@ -27,7 +27,7 @@ class Settings:
     public_url: str = ""
     placements: tuple[str, ...] = ("article-footer",)
     max_body_bytes: int = 16384
-    max_keywords: int = 50
+    queues: tuple[str, ...] = ("adserver-events",)
     catalog_poll_seconds: float = 2.0
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
@@ -59,7 +59,7 @@ def _coerce(name: str, raw, target_type):
             return tuple(str(i).strip() for i in items if str(i).strip())
         return str(raw)
     except (TypeError, ValueError):
-        raise SettingsError(f"setting {name.upper()}={raw!r} is not a valid {target_type.__name__}")
+        raise SettingsError(f"setting {name.upper()}={raw!r} is not a valid {target_type.__name__}") from None
 
 
 def load_settings(overrides: dict | None = None, env: dict | None = None) -> Settings:

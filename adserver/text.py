@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 _SEP = re.compile(r"[\s_]+")
-_WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]*[a-z0-9+#]|[a-z0-9]")
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")  # hyphens split: "AI-powered" -> ai, powered
 
 
 def normalize_term(term: object) -> str:

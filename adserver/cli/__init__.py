@@ -63,9 +63,13 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.obj = Context(overrides)
 
 
-from . import db  # noqa: E402
+from . import catalog, db, decide, dev, model, tokens, worker  # noqa: E402
 
 main.add_command(db.group)
-from . import model  # noqa: E402
-
+main.add_command(catalog.group)
+main.add_command(catalog.campaigns)
+main.add_command(tokens.group)
+main.add_command(decide.command)
+main.add_command(dev.command)
+main.add_command(worker.command)
 main.add_command(model.group)

@@ -1,0 +1,181 @@
+"""The decision contract other parts rely on: status codes, shapes, escaping, explain."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from adserver.catalog_file import read_file
+from tests.conftest import EXAMPLE_CATALOG
+
+AI_ARTICLE = {
+    "placement": "article-footer",
+    "article": {
+        "id": "art-37310",
+        "title": "Japan's manufacturing sector and the race for physical AI",
+        "topic": "artificial-intelligence",
+        "keywords": ["agents", "robotics", "nvidia"],
+        "sentiment": "neutral",
+        "language": "en",
+    },
+}
+
+
+def decide(client, body=AI_ARTICLE, **kw):
+    return client.post("/v1/decision", json=body, **kw)
+
+
+def test_ai_article_gets_the_zahid_card_with_its_topic_hook(client, example_catalog):
+    r = decide(client)
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["campaign"] == {
+        "id": "zahid-ai-side-projects",
+        "advertiser": "zahid.host",
+        "advertiser_id": "zahid-host",
+    }
+    assert body["card"]["hook"] == "reading about agents? ship yours in a single git push."
+    assert body["card"]["hook_variant"] == "artificial-intelligence"
+    assert body["card"]["code_lines"] == ["$ git push zahid main", "Live at https://your-agent.zahid.host"]
+    assert set(body) >= {"decision_id", "campaign", "card", "html", "tracking", "score"}
+    assert body["html"].startswith("<aside") and "zahid.host" in body["html"]
+    assert body["tracking"]["view_url"].startswith("http://localhost/t/view/")
+    assert body["tracking"]["click_url"] in body["html"]
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_each_decision_has_its_own_id(client, example_catalog):
+    ids = {decide(client).get_json()["decision_id"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+def test_sport_article_gets_a_sport_sponsor(client, example_catalog):
+    body = {"placement": "article-footer", "article": {"topic": "sport", "keywords": ["football"]}}
+    assert decide(client, body).get_json()["campaign"]["id"] == "matchday-live-football"
+
+
+def test_get_variant_decides_like_post(client, example_catalog):
+    r = client.get("/v1/decision?topic=artificial-intelligence&keywords=agents,robotics&placement=article-footer")
+    assert r.status_code == 200
+    assert r.get_json()["campaign"]["id"] == "zahid-ai-side-projects"
+
+
+def test_nothing_eligible_is_204_with_empty_body(client, example_catalog):
+    body = {"placement": "article-footer", "article": {"topic": "gardening", "sentiment": "negative"}}
+    r = decide(client, body)
+    assert r.status_code == 204
+    assert r.data == b""
+
+
+def test_empty_catalog_is_204(client):
+    assert decide(client).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("article", "field"),
+    [
+        ({"topic": 3}, "article.topic"),
+        ({"keywords": "ai"}, "article.keywords"),
+        ({"keywords": ["ok", 5]}, "article.keywords.1"),
+        ({"keywords": [f"k{i}" for i in range(51)]}, "article.keywords"),
+        ({"topic": "ai", "sentiment": "furious"}, "article.sentiment"),
+        ({"topic": "ai", "url": "javascript:alert(1)"}, "article.url"),
+        ({"summary": "no topic, keywords or title"}, "article"),
+    ],
+)
+def test_bad_article_field_is_400_naming_the_field(client, example_catalog, article, field):
+    r = decide(client, {"placement": "article-footer", "article": article})
+    assert r.status_code == 400
+    err = r.get_json()["error"]
+    assert err["code"] == "invalid_request"
+    assert field in err["fields"]
+
+
+def test_unknown_placement_is_400_naming_placement(client, example_catalog):
+    r = decide(client, {"placement": "popup", "article": {"topic": "ai"}})
+    assert r.status_code == 400
+    assert "placement" in r.get_json()["error"]["fields"]
+
+
+def test_missing_article_is_400(client):
+    r = decide(client, {"placement": "article-footer"})
+    assert r.status_code == 400
+    assert "article" in r.get_json()["error"]["fields"]
+
+
+def test_body_over_16_kib_is_413(client):
+    big = {"placement": "article-footer", "article": {"title": "x", "summary": "y" * 17000}}
+    r = decide(client, big)
+    assert r.status_code == 413
+    assert r.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_non_json_body_is_415(client):
+    r = client.post("/v1/decision", data="topic=ai", content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 415
+
+
+def test_malformed_json_is_400(client):
+    r = client.post("/v1/decision", data="{not json", content_type="application/json")
+    assert r.status_code == 400
+    assert r.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_wrong_method_is_405_in_the_error_shape(client):
+    r = client.delete("/v1/decision")
+    assert r.status_code == 405
+    assert r.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_explain_lists_candidates_with_score_parts_and_rejections(client, example_catalog):
+    r = client.post("/v1/decision?explain=1", json=AI_ARTICLE)
+    explain = r.get_json()["explain"]
+    chosen = [c for c in explain["candidates"] if c["chosen"]]
+    assert [c["campaign"] for c in chosen] == ["zahid-ai-side-projects"]
+    assert chosen[0]["parts"]["topic"] > 0 and chosen[0]["parts"]["keywords"] > 0
+    assert sum(chosen[0]["parts"].values()) == pytest.approx(chosen[0]["score"])
+    reasons = {r["campaign"]: r["reason"] for r in explain["rejected"]}
+    assert reasons["encore-comedy-tour"] == "status is paused"
+    assert reasons["voltdrive-winter-tyres"] == "outside its flight dates"
+
+
+def test_no_explain_unless_asked(client, example_catalog):
+    assert "explain" not in decide(client).get_json()
+
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+
+
+def test_hostile_creative_text_is_escaped_in_html(client, load_catalog):
+    data = read_file(EXAMPLE_CATALOG)
+    data = {"advertisers": [copy.deepcopy(data["advertisers"][0])]}
+    card = data["advertisers"][0]["campaigns"][0]["creatives"][0]
+    for field in ("display_name", "tagline", "title", "body", "fine_print"):
+        card[field] = HOSTILE
+    card["hook_variants"] = {"artificial-intelligence": HOSTILE}
+    card["code_lines"] = [HOSTILE]
+    card["cta"]["text"] = HOSTILE
+    load_catalog(data)
+    body = decide(client).get_json()
+    assert "<script>" not in body["html"] and "<img src=x" not in body["html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body["html"]
+    assert body["card"]["title"] == HOSTILE  # JSON carries the raw text; the page must escape it
+
+
+def test_no_cookies_and_cors_for_publisher_pages(client, example_catalog):
+    r = decide(client, headers={"Origin": "https://news.example"})
+    assert "Set-Cookie" not in r.headers
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    pre = client.options(
+        "/v1/decision", headers={"Origin": "https://news.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert pre.status_code == 200 and "POST" in pre.headers["Access-Control-Allow-Methods"]
+
+
+def test_paused_campaign_stops_winning_after_refresh(client, services, example_catalog):
+    from adserver.catalog_file import set_status
+
+    set_status(services.db, "zahid-ai-side-projects", "paused")
+    assert services.catalog.refresh() is True
+    assert decide(client).get_json()["campaign"]["id"] != "zahid-ai-side-projects"
