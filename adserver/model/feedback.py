@@ -70,6 +70,7 @@ class RollupClickStats(ClickStats):
         self._pid: int | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._warned = False
 
     def refresh(self) -> bool:
         """Re-read the rollups; True when the counts changed. A missing table reads as no counts."""
@@ -79,8 +80,9 @@ class RollupClickStats(ClickStats):
         try:
             with self.engine.connect() as conn:
                 rows = conn.execute(ROLLUP_QUERY, {"since": since}).all()
-        except Exception as e:  # table not migrated yet, or SQL down: keep the last counts, say so
-            log.warning("click stats not refreshed: %s", str(e).splitlines()[0])
+        except Exception as e:  # table not migrated yet, or SQL down: keep the last counts, say so (once)
+            (log.debug if self._warned else log.warning)("click stats not refreshed: %s", str(e).splitlines()[0])
+            self._warned = True
             return False
         counts = {(t or "", cid): (int(i or 0), int(c or 0)) for t, cid, i, c in rows}
         if counts != self._counts:

@@ -43,13 +43,38 @@ class CampaignIndex:
     ids: list[str]
     pos: dict[str, int]
     text: sparse.csc_matrix  # (campaigns, features); CSC: a request reads only the article's columns
-    topics: np.ndarray  # (campaigns, labels): how much each label counts as a targeted topic
+    topics: sparse.csr_matrix  # (campaigns, labels): how much each label counts as a targeted topic
     topic_vocab: dict[str, int]
     exact_topics: sparse.csc_matrix  # (campaigns, topic terms) targeted topics, as written
     kw_vocab: dict[str, int]
     keywords: sparse.csc_matrix  # (campaigns, keyword terms)
     priority: np.ndarray
     targeted: np.ndarray  # bool: has topics or keywords (untargeted ones run anywhere)
+    object_ids: np.ndarray  # id() of each snapshot Campaign, sorted: rows of a candidate list without a dict loop
+    object_rows: np.ndarray
+    snapshot: CatalogSnapshot  # held so the object ids above stay those of live campaigns
+
+    def rows(self, campaigns: Sequence[Campaign]) -> np.ndarray:
+        """Row of each campaign in the index (by object identity, falling back to the campaign id)."""
+        ids = np.fromiter(map(id, campaigns), dtype=np.int64, count=len(campaigns))
+        at = np.minimum(np.searchsorted(self.object_ids, ids), len(self.object_ids) - 1)
+        if len(self.object_ids) and bool((self.object_ids[at] == ids).all()):
+            return self.object_rows[at]
+        return np.fromiter(map(self.pos.__getitem__, map(_ID, campaigns)), dtype=np.int64, count=len(campaigns))
+
+
+def column_dot(m: sparse.csc_matrix, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """m[:, cols] @ vals from the raw CSC arrays (scipy's fancy indexing costs more than the product here)."""
+    n = m.shape[0]
+    if not len(cols):
+        return np.zeros(n, dtype=np.float32)
+    starts, ends = m.indptr[cols], m.indptr[cols + 1]
+    lens = ends - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(n, dtype=np.float32)
+    pos = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(starts, lens)
+    return np.bincount(m.indices[pos], weights=m.data[pos] * np.repeat(vals, lens), minlength=n)
 
 
 def _indicator(rows: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, dict[str, int]]:
@@ -82,6 +107,8 @@ def build_index(model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignInd
     for i, c in enumerate(campaigns):
         for t in c.targeting.topics:
             topics[i] = np.maximum(topics[i], topic_vec(t))
+    object_ids = np.array([id(c) for c in campaigns], dtype=np.int64)
+    order = np.argsort(object_ids)
     exact, topic_vocab = _indicator([sorted(c.targeting.topics) for c in campaigns])
     kws, kw_vocab = _indicator([sorted(c.targeting.keywords) for c in campaigns])
     return CampaignIndex(
@@ -89,13 +116,16 @@ def build_index(model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignInd
         ids=ids,
         pos={cid: i for i, cid in enumerate(ids)},
         text=sparse.csc_matrix(text),
-        topics=topics,
+        topics=sparse.csr_matrix(topics),
         topic_vocab=topic_vocab,
         exact_topics=sparse.csc_matrix(exact),
         kw_vocab=kw_vocab,
         keywords=sparse.csc_matrix(kws),
         priority=np.array([c.priority for c in campaigns], dtype=np.int64),
         targeted=np.array([bool(c.targeting.topics or c.targeting.keywords) for c in campaigns], dtype=bool),
+        object_ids=object_ids[order],
+        object_rows=order,
+        snapshot=snapshot,
     )
 
 
@@ -193,14 +223,13 @@ class ModelRanker:
 
     def relevance(self, idx: CampaignIndex, ctx: ArticleContext, view: ArticleView):
         """Per-campaign parts over the whole index: (topic, text, keywords) arrays."""
-        n = len(idx.ids)
-        topic = np.minimum(idx.topics @ view.probs, 1.0)
+        topic = np.minimum(idx.topics @ view.probs.astype(np.float32), 1.0)
         if ctx.topic and ctx.topic in idx.topic_vocab:
-            exact = idx.exact_topics[:, idx.topic_vocab[ctx.topic]].toarray().ravel()
+            exact = column_dot(idx.exact_topics, np.array([idx.topic_vocab[ctx.topic]]), np.ones(1))
             topic = np.maximum(topic, exact)
-        text = idx.text[:, view.cols] @ view.vals if view.cols.size else np.zeros(n, dtype=np.float32)
-        kw_cols = [idx.kw_vocab[t] for t in view.terms if t in idx.kw_vocab]
-        hits = np.asarray(idx.keywords[:, kw_cols].sum(axis=1)).ravel() if kw_cols else np.zeros(n)
+        text = column_dot(idx.text, view.cols, view.vals)
+        kw_cols = np.array([idx.kw_vocab[t] for t in view.terms if t in idx.kw_vocab], dtype=np.int64)
+        hits = column_dot(idx.keywords, kw_cols, np.ones(len(kw_cols)))
         return W_TOPIC * topic, W_TEXT * np.clip(text, 0, 1), W_KEYWORDS * np.minimum(hits, MAX_HITS) / MAX_HITS
 
     def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
@@ -212,7 +241,7 @@ class ModelRanker:
         idx = self.index(model, snapshot)
         view = self.read(model, ctx)
         topic, text, kw = self.relevance(idx, ctx, view)
-        rows = np.fromiter(map(idx.pos.__getitem__, map(_ID, campaigns)), dtype=np.int64, count=len(campaigns))
+        rows = idx.rows(campaigns)
         topic, text, kw = topic[rows], text[rows], kw[rows]
         rel = topic + text + kw
         rel = np.where(idx.targeted[rows] & (rel < MIN_RELEVANCE), 0.0, rel)
