@@ -2,7 +2,7 @@
 
 Corpus format (JSON lines): {"title": str, "text": str, "topic": str, "keywords": [str]}; topic is required,
 the rest optional. Each article gives two documents: title + first paragraph (what a decision request
-carries) and title + full text.
+carries), title + full text, and each pair of later paragraphs at half weight.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .relevance import RelevanceModel
 CATALOG_WEIGHT = 3.0  # an advertiser's own words about a topic count more than one generic line
 MAX_FEATURES = 60000
 NB_ALPHA = 0.1
+PASSAGE_WEIGHT = 0.5
 NB_SHARPNESS = 3.0
 PRIOR_SHARE = 0.1  # weight of the catalog-and-base-text opinion next to a corpus-trained classifier
 
@@ -84,6 +85,9 @@ def corpus_documents(articles: Iterable[Article]) -> list[Doc]:
         kw = " ".join(a.keywords)
         docs.append(Doc(f"{a.title} . {a.summary} . {kw}", a.topic))
         docs.append(Doc(f"{a.title} . {a.text} . {kw}", a.topic))
+        paras = [p for p in a.text.split("\n") if p.strip()]
+        for i in range(1, len(paras), 2):  # short passages, like the summaries decisions carry
+            docs.append(Doc(" ".join(paras[i : i + 2]), a.topic, PASSAGE_WEIGHT))
     return docs
 
 
@@ -170,7 +174,7 @@ def fit(
             "documents": len(docs),
             "campaigns": len(campaigns),
             "corpus_articles": len(articles),
-            "base_documents": len(docs) - len(articles) * 2 - len(catalog_documents(campaigns)),
+            "base_documents": len(base_documents()) if base else 0,
             "features": int(x.shape[1]),
             "labels": len(labels),
         },
