@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -121,6 +122,25 @@ class CatalogSnapshot:
             creatives={cr.id: cr for c in campaigns for cr in c.creatives},
             by_id={c.id: c for c in campaigns},
         )
+
+    @cached_property
+    def targeting_index(self):
+        """Eligibility index over this snapshot, built once per snapshot on first use."""
+        from .targeting import TargetingIndex
+
+        return TargetingIndex(self.campaigns)
+
+    @cached_property
+    def render_cache(self) -> dict:
+        """Rendered card HTML per (creative, hook), valid as long as this snapshot."""
+        return {}
+
+    @cached_property
+    def overlap_index(self):
+        """Topic/keyword inverted index used by the overlap ranker."""
+        from .ranking import OverlapIndex
+
+        return OverlapIndex(self.campaigns)
 
 
 def _opt_float(v) -> float | None:

@@ -44,43 +44,85 @@ def is_run_of_network(c: Campaign) -> bool:
     return not c.targeting.topics and not c.targeting.keywords
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """A campaign's targeting, pre-split for scoring."""
+
+    topics: frozenset[str]
+    topic_words: frozenset[str]
+    keywords: frozenset[str]
+    phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (term, its words) for keywords and topics
+
+
+class OverlapIndex:
+    """Per-snapshot inverted index: which campaigns could score at all for a context."""
+
+    def __init__(self, campaigns: Sequence[Campaign]):
+        self.terms: dict[str, _Terms] = {}
+        self.run_of_network: set[int] = set()
+        self.by_term: dict[str, set[int]] = {}  # topic or keyword, exact
+        self.by_word: dict[str, set[int]] = {}  # any word of a topic or keyword
+        for i, c in enumerate(campaigns):
+            t = c.targeting
+            phrases = tuple((term, tuple(term_words(term))) for term in sorted(t.keywords | t.topics))
+            self.terms[c.id] = _Terms(
+                t.topics, frozenset(w for x in t.topics for w in term_words(x)), t.keywords, phrases
+            )
+            if is_run_of_network(c):
+                self.run_of_network.add(i)
+            for term, words in phrases:
+                self.by_term.setdefault(term, set()).add(i)
+                for w in words:
+                    self.by_word.setdefault(w, set()).add(i)
+
+    def candidates(self, ctx: ArticleContext, text_words: set[str]) -> set[int]:
+        """Indices of campaigns that share a term or word with the context, plus untargeted ones."""
+        found = set(self.run_of_network)
+        for term in (*ctx.keywords, ctx.topic):
+            found |= self.by_term.get(term, set())
+        for w in text_words | (set(term_words(ctx.topic)) if ctx.topic else set()):
+            found |= self.by_word.get(w, set())
+        return found
+
+
 class OverlapRanker:
     name = "overlap"
 
+    def prefilter(self, ctx: ArticleContext, snapshot: CatalogSnapshot, text_words: set[str]) -> set[int]:
+        """Only campaigns that can score (or may run anywhere) need eligibility checks and scoring."""
+        return snapshot.overlap_index.candidates(ctx, text_words)
+
     def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
+        index = snapshot.overlap_index
         text_words = ctx.text_words()
         ctx_keywords = set(ctx.keywords)
         topic_words = set(term_words(ctx.topic)) if ctx.topic else set()
         scored = []
         for c in campaigns:
-            t = c.targeting
+            t = index.terms.get(c.id) or OverlapIndex([c]).terms[c.id]
             parts: dict[str, float] = {}
             reasons: list[str] = []
             if ctx.topic and ctx.topic in t.topics:
                 parts["topic"] = TOPIC_WEIGHT
                 reasons.append(f"targets topic '{ctx.topic}'")
-            elif topic_words and any(topic_words & set(term_words(x)) for x in t.topics):
+            elif topic_words & t.topic_words:
                 parts["topic"] = TOPIC_WORD_WEIGHT
                 reasons.append(f"a targeted topic shares a word with '{ctx.topic}'")
             kw_hits = sorted(ctx_keywords & t.keywords)[:MAX_KEYWORD_HITS]
             if kw_hits:
                 parts["keywords"] = KEYWORD_WEIGHT * len(kw_hits)
                 reasons.append("keywords hit: " + ", ".join(kw_hits))
-            text_hits = sorted(k for k in t.keywords | t.topics if k not in ctx_keywords and _phrase_in(k, text_words))[
-                :MAX_KEYWORD_HITS
-            ]
+            text_hits = [
+                term
+                for term, words in t.phrases
+                if term not in ctx_keywords and words and all(w in text_words for w in words)
+            ][:MAX_KEYWORD_HITS]
             if text_hits:
                 parts["text"] = TEXT_WEIGHT * len(text_hits)
                 reasons.append("title/summary mention: " + ", ".join(text_hits))
             if not parts and is_run_of_network(c):
                 parts["run_of_network"] = 0.1
                 reasons.append("untargeted (runs on any article)")
-            score = round(sum(parts.values()), 6)
-            scored.append(Scored(c, score, parts, tuple(reasons)))
+            scored.append(Scored(c, round(sum(parts.values()), 6), parts, tuple(reasons)))
         scored.sort(key=lambda s: (-s.score, s.campaign.id))
         return scored
-
-
-def _phrase_in(term: str, text_words: set[str]) -> bool:
-    parts = term_words(term)
-    return bool(parts) and all(p in text_words for p in parts)

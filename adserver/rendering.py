@@ -42,17 +42,32 @@ def card_fields(decision: Decision) -> dict:
     }
 
 
-def render_card(decision: Decision, click_url: str, secondary_click_url: str | None) -> str:
-    return (
-        _env()
-        .get_template("card.html")
-        .render(
-            card=card_fields(decision),
-            click_url=click_url,
-            secondary_click_url=secondary_click_url,
-            decision=decision,
+# Stand-ins for the per-decision parts of a card; plain ASCII, so escaping leaves them as they are.
+_DECISION, _CLICK, _CLICK2 = "__ads_decision__", "__ads_click__", "__ads_click2__"
+
+
+def render_card(decision: Decision, click_url: str, secondary_click_url: str | None, cache: dict | None = None) -> str:
+    """The card's HTML. The escaped template output is cached per (creative, hook) in `cache` (owned
+    by the catalog snapshot, so it dies with it); only the decision id and the signed URLs, which
+    are URL-safe by construction, are put in per request."""
+    key = (decision.creative.id, decision.hook_variant, secondary_click_url is not None)
+    html = cache.get(key) if cache is not None else None
+    if html is None:
+        html = (
+            _env()
+            .get_template("card.html")
+            .render(
+                card=card_fields(decision),
+                click_url=_CLICK,
+                secondary_click_url=_CLICK2 if secondary_click_url else None,
+                decision_id=_DECISION,
+                campaign_id=decision.campaign.id,
+            )
         )
-    )
+        if cache is not None:
+            cache[key] = html
+    html = html.replace(_DECISION, decision.id).replace(_CLICK2, secondary_click_url or "")
+    return html.replace(_CLICK, click_url)
 
 
 def render(template: str, **context) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SEP = re.compile(r"[\s_]+")
+_SEP = re.compile(r"[^a-z0-9+#]+")  # anything else separates words
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")  # hyphens split: "AI-powered" -> ai, powered
 
 
 def normalize_term(term: object) -> str:
-    """'Artificial Intelligence' -> 'artificial-intelligence'; accents folded, case-insensitive."""
+    """'Artificial Intelligence' -> 'artificial-intelligence', 'Tech & Computing' -> 'tech-computing';
+    accents folded, case-insensitive; the result holds only a-z, 0-9, '+', '#' and '-'."""
     s = unicodedata.normalize("NFKD", str(term)).encode("ascii", "ignore").decode().lower().strip()
     return _SEP.sub("-", s).strip("-")
 

@@ -7,9 +7,10 @@ catalog, so only a creative's registered landing URL can ever be a redirect targ
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from .decision import Decision
 
@@ -39,9 +40,14 @@ class TrackedEvent:
 
 
 class Tracker:
+    """Tokens are `fields,joined,by,commas.timestamp.hmac` (itsdangerous' TimestampSigner, one salt
+    per event type). Every field is a slug or a normalised topic, so no encoding step is needed:
+    signing stays a few microseconds on the decision path."""
+
     def __init__(self, secret_key: str, view_ttl: int, click_ttl: int):
-        self._serializers = {
-            kind: URLSafeTimedSerializer(secret_key, salt=f"adserver.tracking.{kind}") for kind in EVENT_TYPES
+        self._signers = {
+            kind: TimestampSigner(secret_key, salt=f"adserver.tracking.{kind}", digest_method=hashlib.sha256)
+            for kind in EVENT_TYPES
         }
         self.ttl = {"view": view_ttl, "click": click_ttl}
 
@@ -56,23 +62,21 @@ class Tracker:
         ]
         if event_type == "click":
             payload.append(target[0])  # "p" / "s"
-        return self._serializers[event_type].dumps(payload)
+        return self._signers[event_type].sign(",".join(payload)).decode()
 
     def verify(self, event_type: str, token: str) -> TrackedEvent:
-        if event_type not in self._serializers:
+        if event_type not in self._signers:
             raise TrackingError(f"unknown event type {event_type!r}")
         try:
-            payload, issued = self._serializers[event_type].loads(
-                token, max_age=self.ttl[event_type], return_timestamp=True
-            )
+            value, issued = self._signers[event_type].unsign(token, max_age=self.ttl[event_type], return_timestamp=True)
         except SignatureExpired:
             raise TrackingError(f"{event_type} link expired", expired=True) from None
         except BadSignature:
             raise TrackingError(f"{event_type} link signature is not valid") from None
         try:
-            decision_id, campaign_id, creative_id, placement, topic, variant, *rest = payload
+            decision_id, campaign_id, creative_id, placement, topic, variant, *rest = value.decode().split(",")
             target = {"p": "primary", "s": "secondary"}[rest[0]] if rest else "primary"
-        except (ValueError, TypeError, KeyError, IndexError):
+        except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
             raise TrackingError(f"{event_type} link payload is malformed") from None
         return TrackedEvent(
             event_type,

@@ -43,7 +43,7 @@ def test_untargeted_campaign_wins_only_when_nothing_relevant():
 
 def test_targeted_campaign_without_relevance_does_not_fill():
     sport = campaign("sport", targeting={"topics": ["sport"]})
-    out = decide(ctx(topic="gardening"), CatalogSnapshot.build(1, (sport,)), today=TODAY)
+    out = decide(ctx(topic="gardening"), CatalogSnapshot.build(1, (sport,)), today=TODAY, explain=True)
     assert out.decision is None
     assert out.rejected[0].reason == "no relevance to this article"
 
@@ -65,3 +65,26 @@ def test_creative_with_a_hook_for_the_topic_is_preferred():
     for seed in range(5):
         d = decide(ctx(topic="Sport"), CatalogSnapshot.build(1, (c,)), today=TODAY, rng=random.Random(seed)).decision
         assert (d.creative.id, d.hook) == ("fitted", "after the match?")
+
+
+def test_indexed_path_decides_exactly_like_the_full_scan():
+    """The hot path's indexes skip campaigns; they must never change the outcome."""
+    import itertools
+
+    from tests.conftest import EXAMPLE_CATALOG
+    from tests.test_catalog_snapshot import snapshot_from_file
+
+    snap = snapshot_from_file(EXAMPLE_CATALOG)
+    topics = ["artificial-intelligence", "sport", "politics", "travel", "health", "gardening", "", "climate"]
+    keywords = [[], ["agents"], ["football", "layoffs"], ["solar", "crash"], ["recipes"], ["strike"]]
+    titles = ["", "Plane crash near the airport", "Solar roofs and heat pumps", "The election results are in"]
+    for topic, kws, title, sentiment, lang in itertools.product(
+        topics, keywords, titles, ["", "negative"], ["", "en", "de"]
+    ):
+        if not (topic or kws or title):
+            continue
+        c = ctx(topic=topic, keywords=kws, title=title, sentiment=sentiment, language=lang)
+        fast = decide(c, snap, today=TODAY, rng=random.Random(1))
+        full = decide(c, snap, today=TODAY, rng=random.Random(1), explain=True)
+        pick = lambda o: o.decision and (o.decision.campaign.id, o.decision.creative.id)  # noqa: E731
+        assert pick(fast) == pick(full), (topic, kws, title, sentiment, lang)

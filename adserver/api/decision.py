@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import jsonify, request
 from flask.views import MethodView
 
+from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
 from ..errors import InvalidContext
@@ -15,26 +16,33 @@ from .schemas import (
     DecisionRequestSchema,
     DecisionResponseSchema,
     ErrorSchema,
-    ExplainQuerySchema,
 )
 
 blp = Blueprint("decision", __name__, url_prefix="/v1", description="Sponsor card decisions")
 
+TRUTHY = {"1", "true", "True", "yes", "on"}
+EXPLAIN_PARAMETER = {
+    "in": "query",
+    "name": "explain",
+    "schema": {"type": "boolean", "default": False},
+    "description": "Add every candidate's score parts and every rejected campaign with its reason",
+}
 NO_FILL = {"description": "No sponsor is eligible for this article: leave the slot empty."}
 
 
-def tracking_url(kind: str, token: str) -> str:
-    base = services().settings.public_url.rstrip("/")
-    path = url_for(f"track.{kind}", token=token)
-    return f"{base}{path}" if base else url_for(f"track.{kind}", token=token, _external=True)
+def tracking_base() -> str:
+    """Origin of tracking URLs: PUBLIC_URL when set (behind a proxy), else this request's origin."""
+    return services().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
 
 
-def serialize(outcome: Outcome, explain: bool) -> dict:
+def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dict:
     d: Decision = outcome.decision
     svc = services()
-    click_url = tracking_url("click", svc.tracker.token(d, "click"))
+    # Tokens are URL-safe (slugs, digits, '.', ',', '-', '_'), so the URLs are built by concatenation.
+    base = tracking_base()
+    click_url = f"{base}/t/click/{svc.tracker.token(d, 'click')}"
     secondary = (
-        tracking_url("click", svc.tracker.token(d, "click", "secondary"))
+        f"{base}/t/click/{svc.tracker.token(d, 'click', 'secondary')}"
         if d.creative.secondary_cta_text and d.creative.secondary_cta_url
         else None
     )
@@ -47,9 +55,9 @@ def serialize(outcome: Outcome, explain: bool) -> dict:
             "advertiser_id": d.campaign.advertiser_id,
         },
         "card": card_fields(d),
-        "html": render_card(d, click_url, secondary),
+        "html": render_card(d, click_url, secondary, snapshot.render_cache),
         "tracking": {
-            "view_url": tracking_url("view", svc.tracker.token(d, "view")),
+            "view_url": f"{base}/t/view/{svc.tracker.token(d, 'view')}",
             "click_url": click_url,
             "secondary_click_url": secondary,
         },
@@ -88,16 +96,21 @@ def run_decision(placement: str, article: dict, explain: bool):
             {"placement": [f"Must be one of: {', '.join(svc.settings.placements)}."]},
         )
     ctx = ArticleContext.create(placement, **article)
-    outcome = decide(ctx, svc.catalog.get(), ranker=svc.ranker, budget=svc.budget)
+    snapshot = svc.catalog.get()
+    outcome = decide(ctx, snapshot, ranker=svc.ranker, budget=svc.budget, explain=explain)
     if outcome.decision is None:
         return "", 204, {"Cache-Control": "no-store"}
-    return serialize(outcome, explain), 200, {"Cache-Control": "no-store"}
+    # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
+    # as is instead of being dumped through the schema again on the hot path.
+    resp = jsonify(serialize(outcome, explain, snapshot))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @blp.route("/decision")
 class DecisionView(MethodView):
-    @blp.arguments(ExplainQuerySchema, location="query", as_kwargs=True)
     @blp.arguments(DecisionRequestSchema)
+    @blp.doc(parameters=[EXPLAIN_PARAMETER])
     @blp.response(200, DecisionResponseSchema)
     @blp.alt_response(204, description=NO_FILL["description"])
     @blp.alt_response(
@@ -107,12 +120,13 @@ class DecisionView(MethodView):
     )
     @blp.alt_response(413, schema=ErrorSchema, description="Body larger than 16 KiB")
     @blp.alt_response(415, schema=ErrorSchema, description="Body is not application/json")
-    def post(self, body, explain):
+    def post(self, body):
         """Choose the sponsor card for an article."""
-        return run_decision(body["placement"], body["article"], explain)
+        # `explain` is read directly: one query flag is not worth a second schema pass per request.
+        return run_decision(body["placement"], body["article"], request.args.get("explain") in TRUTHY)
 
     @blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, DecisionResponseSchema)
+    @blp.alt_response(200, schema=DecisionResponseSchema, success=True, description="The chosen sponsor card")
     @blp.alt_response(204, description=NO_FILL["description"])
     @blp.alt_response(
         400,

@@ -85,13 +85,6 @@ class DecisionQuerySchema(Schema):
             raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
 
 
-class ExplainQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
-
-
 class CampaignRefSchema(Schema):
     id = fields.String(required=True)
     advertiser = fields.String(required=True)

@@ -33,7 +33,7 @@ def command(ctx: Context, topic, keywords, title, summary, placement, language, 
         raise click.UsageError("give at least one of --topic, --keywords or --title")
     article = dict(topic=topic, keywords=kws, title=title, summary=summary, language=language, sentiment=sentiment)
     context = ArticleContext.create(placement, **article)
-    outcome = decide_core(context, svc.catalog.get(), ranker=svc.ranker)
+    outcome = decide_core(context, svc.catalog.get(), ranker=svc.ranker, explain=explain or as_json)
     d = outcome.decision
     if as_json:
         click.echo(

@@ -1,0 +1,166 @@
+"""Shared pieces of the benchmarks: a private stack (Redis, SQLite, gunicorn) and load generators."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from adserver import catalog_file, migrate  # noqa: E402
+from adserver.redis_server import start_local  # noqa: E402
+from adserver.storage import Database  # noqa: E402
+
+
+@contextmanager
+def stack(database_url: str | None = None):
+    """A private Redis and (by default) a fresh SQLite database, migrated."""
+    redis = start_local()
+    tmp = tempfile.mkdtemp(prefix="adserver-bench-")
+    url = database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    db = Database(url)
+    migrate.upgrade(db)
+    try:
+        yield {"redis_url": redis.url, "database_url": url, "db": db}
+    finally:
+        db.dispose()
+        redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def gunicorn(app_spec: str, port: int, env: dict, workers: int = 2, chdir: Path = ROOT):
+    e = dict(os.environ, **env, PORT=str(port), HOST="127.0.0.1", WEB_CONCURRENCY=str(workers), LOG_LEVEL="warning")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), app_spec],
+        env=e,
+        cwd=chdir,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def wait_for(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # answering, even if 404
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def import_catalog(db: Database, data: dict) -> None:
+    catalog_file.import_catalog(db, data)
+
+
+_LAT = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+
+
+def _ms(v: str, unit: str) -> float:
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, body: dict | None, seconds: int = 8, connections: int = 16, threads: int = 2) -> dict:
+    """Peak throughput and latency with wrk (closed loop)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        if body is not None:
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+            f.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
+        script = f.name
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script)
+    lat = {p: _ms(v, u) for p, v, u in _LAT.findall(out)}
+    non2xx = _NON2XX.search(out)
+    return {
+        "rps": float(_RPS.search(out).group(1)),
+        "p50_ms": lat.get("50"),
+        "p99_ms": lat.get("99"),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def paced(url: str, body: dict | None, rate: float, seconds: float = 6.0, threads: int = 8) -> dict:
+    """Open-loop load at a fixed request rate; latency measured from each request's scheduled start."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    payload = json.dumps(body).encode() if body is not None else None
+    n = int(rate * seconds)
+    start = time.perf_counter() + 0.2
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker():
+        conn = HTTPConnection(host, int(port), timeout=5)
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                if payload is None:
+                    conn.request("GET", path)
+                else:
+                    conn.request("POST", path, payload, {"Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                if r.status >= 400:
+                    errors[0] += 1
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except OSError:
+                errors[0] += 1
+                conn.close()
+            elapsed = (time.perf_counter() - due) * 1000
+            with lock:
+                latencies.append(elapsed)
+
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    latencies.sort()
+    return {
+        "rate": rate,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        "errors": errors[0],
+        "n": len(latencies),
+    }

@@ -1,0 +1,145 @@
+"""Decision throughput and latency vs a bare Flask endpoint, same gunicorn setup, same run.
+
+    python bench/decision.py [--seconds 8] [--workers 2]
+
+Targets (issue 2): decision >= 0.6x bare with 12 campaigns, >= 0.4x with 1,000; p99 < 15 ms at
+half of the measured peak. Load comes from wrk (a separate process); the paced half-load run uses
+a Python open-loop generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, gunicorn, import_catalog, paced, stack, wrk  # noqa: E402
+
+from adserver.catalog_file import read_file  # noqa: E402
+
+BODY = {
+    "placement": "article-footer",
+    "article": {
+        "title": "Japan's manufacturing sector and the race for physical AI",
+        "topic": "artificial-intelligence",
+        "keywords": ["agents", "robotics", "nvidia", "manufacturing"],
+        "sentiment": "neutral",
+        "language": "en",
+    },
+}
+
+TOPICS = [
+    "artificial-intelligence",
+    "business",
+    "sport",
+    "politics",
+    "travel",
+    "health",
+    "climate",
+    "gaming",
+    "food",
+    "music",
+    "science",
+    "cybersecurity",
+    "automotive",
+    "economy",
+    "film",
+    "books",
+]
+WORDS = [
+    "cloud",
+    "agents",
+    "robots",
+    "stocks",
+    "football",
+    "election",
+    "trains",
+    "solar",
+    "diet",
+    "console",
+    "recipes",
+    "breach",
+    "ev",
+    "inflation",
+    "cinema",
+    "novel",
+    "startups",
+    "privacy",
+    "tennis",
+    "batteries",
+]
+
+
+def generated_catalog(n: int, seed: int = 7) -> dict:
+    """n campaigns across 100 advertisers, with realistic targeting spread over topics and keywords."""
+    rng = random.Random(seed)
+    base = read_file(ROOT / "config" / "catalog.example.yaml")
+    template = base["advertisers"][0]["campaigns"][0]
+    advertisers = []
+    for a in range(100):
+        camps = []
+        for c in range(n // 100):
+            camp = copy.deepcopy(template)
+            cid = f"gen-{a}-{c}"
+            camp.update(id=cid, name=cid, priority=rng.choice([0, 0, 0, 1]))
+            camp["targeting"] = {
+                "topics": rng.sample(TOPICS, 2),
+                "keywords": rng.sample(WORDS, 4),
+                "exclude_keywords": rng.sample(WORDS, 1),
+                "languages": ["en"],
+            }
+            camp["creatives"][0]["id"] = f"{cid}-card"
+            camps.append(camp)
+        advertisers.append({"id": f"gen-adv-{a}", "name": f"Advertiser {a}", "campaigns": camps})
+    return {"advertisers": advertisers}
+
+
+def run(label: str, env: dict, seconds: int, workers: int) -> dict:
+    with gunicorn("adserver:create_app()", 18601, env, workers) as base:
+        wrk(base + "/v1/decision", BODY, seconds=2)  # warm up every worker's snapshot
+        peak = wrk(base + "/v1/decision", BODY, seconds=seconds)
+        half = paced(base + "/v1/decision", BODY, rate=peak["rps"] / 2)
+    print(
+        f"  {label:<28} {peak['rps']:>8.0f} req/s  p50 {peak['p50_ms']:.2f} ms  p99 {peak['p99_ms']:.2f} ms"
+        f"  | at 50% load ({half['rate']:.0f}/s): p50 {half['p50_ms']:.2f} ms  p99 {half['p99_ms']:.2f} ms"
+        f"  errors {peak['errors'] + half['errors']}"
+    )
+    return {"peak": peak, "half": half}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    print(f"gunicorn sync workers: {args.workers}; load: wrk 2 threads x 16 connections, {args.seconds}s per run")
+    with stack() as s:
+        env = {"REDIS_URL": s["redis_url"], "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
+        with gunicorn("bare_app:create_app()", 18600, env, args.workers, chdir=ROOT / "bench") as base:
+            wrk(base + "/bare", BODY, seconds=2)
+            bare = wrk(base + "/bare", BODY, seconds=args.seconds)
+            bare_half = paced(base + "/bare", BODY, rate=bare["rps"] / 2)
+        print(
+            f"  {'bare Flask {ok: true}':<28} {bare['rps']:>8.0f} req/s  p50 {bare['p50_ms']:.2f} ms  "
+            f"p99 {bare['p99_ms']:.2f} ms  | at 50% load: p99 {bare_half['p99_ms']:.2f} ms"
+        )
+        import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
+        small = run("decision, 12 campaigns", env, args.seconds, args.workers)
+        import_catalog(s["db"], generated_catalog(1000))
+        large = run("decision, 1,000+ campaigns", env, args.seconds, args.workers)
+    r_small = small["peak"]["rps"] / bare["rps"]
+    r_large = large["peak"]["rps"] / bare["rps"]
+    print()
+    print(f"ratio vs bare, 12 campaigns:    {r_small:.2f}x  (target >= 0.6)  {'OK' if r_small >= 0.6 else 'MISS'}")
+    print(f"ratio vs bare, 1,000 campaigns: {r_large:.2f}x  (target >= 0.4)  {'OK' if r_large >= 0.4 else 'MISS'}")
+    for label, res in (("12", small), ("1,000", large)):
+        p99 = res["half"]["p99_ms"]
+        print(f"p99 at half of peak, {label} campaigns: {p99:.2f} ms (target < 15)  {'OK' if p99 < 15 else 'MISS'}")
+
+
+if __name__ == "__main__":
+    main()
