@@ -89,10 +89,17 @@ class RelevanceModel:
         return z
 
     def topic_vector(self, topic: str) -> np.ndarray:
-        """Which labels count as this targeted topic (weights in 0..1)."""
-        v = np.zeros(len(self.labels), dtype=np.float32)
-        for label, w in topic_label_weights(topic, self.labels, self.leaf_map).items():
-            v[self.labels.index(label)] = w
+        """Which labels count as this targeted topic (weights in 0..1); cached per topic (read-only arrays)."""
+        cache = self.__dict__.setdefault("_topic_vectors", {})
+        v = cache.get(topic)
+        if v is None:
+            v = np.zeros(len(self.labels), dtype=np.float32)
+            for label, w in topic_label_weights(topic, self.labels, self.leaf_map).items():
+                v[self.labels.index(label)] = w
+            v.setflags(write=False)
+            if len(cache) > 10000:
+                cache.clear()
+            cache[topic] = v
         return v
 
     def best_label(self, probs: np.ndarray) -> str:

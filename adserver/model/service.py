@@ -57,8 +57,14 @@ def serving_ranker(settings, db=None) -> Ranker:
     models_dir = settings.models_path
     if artifacts.active_version(models_dir) is None:
         return OverlapRanker()
+    from threadpoolctl import threadpool_limits
+
     from .feedback import RollupClickStats
     from .ranker import ModelRanker
+
+    # One BLAS thread per web process: scoring is a few small products, and BLAS worker threads spinning
+    # next to other gunicorn workers cost far more than they save.
+    threadpool_limits(limits=1)
 
     stats = RollupClickStats(db.engine, settings.click_stats_poll_seconds) if db is not None else None
     return ModelRanker(artifacts.ModelHolder(models_dir, settings.model_poll_seconds), click_stats=stats)
