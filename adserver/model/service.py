@@ -34,6 +34,24 @@ def topic_accuracy(model, articles: Sequence[Article]) -> float:
     return round(sum(label == a.topic for label, a in zip(labels, articles, strict=True)) / len(articles), 4)
 
 
+def catalog_self_top1(model, campaigns: Sequence[Campaign]) -> float:
+    """Share of campaigns ranked first for an article made of their own description (a sanity check)."""
+    from ..catalog import CatalogSnapshot
+    from .ranker import ModelRanker
+
+    with_text = [c for c in campaigns if c.description]
+    if not with_text:
+        return 0.0
+    snapshot = CatalogSnapshot.build(0, tuple(campaigns))
+    ranker = ModelRanker(model)
+    right = sum(
+        ranker.rank(ArticleContext.create("eval", summary=c.description), snapshot.campaigns, snapshot)[0].campaign.id
+        == c.id
+        for c in with_text
+    )
+    return round(right / len(with_text), 4)
+
+
 def train_version(
     models_dir: Path, campaigns: Sequence[Campaign], corpus: str | None = None, holdout: float = 0.1
 ) -> tuple[Path, dict]:
@@ -43,11 +61,10 @@ def train_version(
     result = fit(campaigns, train_set)
     info = dict(result.info)
     info["corpus"] = str(corpus) if corpus else None
+    info["evaluation"] = {"catalog_self_top1": catalog_self_top1(result.model, campaigns)}
     if held:
-        info["evaluation"] = {
-            "holdout_articles": len(held),
-            "holdout_topic_accuracy": topic_accuracy(result.model, held),
-        }
+        info["evaluation"]["holdout_articles"] = len(held)
+        info["evaluation"]["holdout_topic_accuracy"] = topic_accuracy(result.model, held)
     path = artifacts.save(models_dir, result.model, info)
     return path, artifacts.read_metadata(models_dir, path.name)
 
