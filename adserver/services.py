@@ -5,12 +5,14 @@ The app factory, the CLI and the benchmarks build one `Services` and pass it dow
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import redis
 
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
+from .events import EventSink, Spool
 from .model.service import serving_ranker
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
@@ -30,19 +32,32 @@ class Services:
     redis: redis.Redis
     catalog: CatalogHolder
     tracker: Tracker
+    events: EventSink
     ranker: Ranker = field(default_factory=OverlapRanker)
     budget: BudgetGate = field(default_factory=Unlimited)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)
+        client = redis_client(settings.redis_url)
+        from .pacing import RedisBudget
+
         return cls(
+            budget=RedisBudget(client),
             settings=settings,
             db=db,
-            redis=redis_client(settings.redis_url),
+            redis=client,
             catalog=CatalogHolder(db, settings.catalog_poll_seconds),
             tracker=Tracker(settings.secret_key, settings.view_url_ttl, settings.click_url_ttl),
             ranker=serving_ranker(settings, db),
+            events=EventSink(
+                client,
+                Spool(settings.spool_path),
+                settings.queues[0],
+                batch_size=settings.event_batch_size,
+                seen_ttl=max(settings.view_url_ttl, settings.click_url_ttl),
+                rate_limit=settings.beacon_rate_limit,
+            ),
         )
 
     def close(self) -> None:
@@ -56,3 +71,24 @@ class Services:
 
 def build(overrides: dict | None = None) -> Services:
     return Services.from_settings(load_settings(overrides))
+
+
+_worker_services: Services | None = None
+_worker_pid: int | None = None
+
+
+def set_worker_services(svc: Services) -> None:
+    """The `adserver worker` command registers its services for the jobs it runs."""
+    global _worker_services, _worker_pid
+    _worker_services, _worker_pid = svc, os.getpid()
+
+
+def worker_services() -> Services:
+    """Services for rq jobs: the worker's own (re-pooled after rq forks a work horse), else built."""
+    global _worker_services, _worker_pid
+    if _worker_services is None:
+        set_worker_services(build())
+    elif _worker_pid != os.getpid():
+        _worker_services.db.engine.dispose(close=False)  # never share the parent's SQL connections
+        _worker_pid = os.getpid()
+    return _worker_services

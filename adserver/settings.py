@@ -34,11 +34,19 @@ class Settings:
     models_dir: str = "models"
     model_poll_seconds: float = 2.0
     click_stats_poll_seconds: float = 60.0
+    spool_dir: str = "var/spool"
+    event_batch_size: int = 500
+    beacon_rate_limit: int = 120
     extra: dict = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def spool_path(self) -> Path:
+        p = Path(self.spool_dir)
+        return p if p.is_absolute() else ROOT / p
 
     @property
     def models_path(self) -> Path:

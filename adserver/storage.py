@@ -14,13 +14,18 @@ from pathlib import Path
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -182,3 +187,46 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class Event(Base):
+    """One raw event; (decision_id, event_type) is unique, so retried batches never double count."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("decision_id", "event_type", name="uq_events_decision_type"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    decision_id: Mapped[str] = mapped_column(String(32))
+    event_type: Mapped[str] = mapped_column(String(12))  # impression | view | click
+    campaign_id: Mapped[str] = mapped_column(String(64), index=True)
+    creative_id: Mapped[str] = mapped_column(String(64))
+    advertiser_id: Mapped[str] = mapped_column(String(64))
+    placement: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(100), default="")
+    hook_variant: Mapped[str] = mapped_column(String(100), default="")
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    billable: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(24), default="")  # '' when billable, else bot | prefetch
+    cost: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=0)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ip_hash: Mapped[str] = mapped_column(String(64), default="")
+    ua_class: Mapped[str] = mapped_column(String(16), default="")
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class DailyRollup(Base):
+    """Counts per day x campaign x creative x placement x topic, from the raw events."""
+
+    __tablename__ = "daily_rollups"
+    __table_args__ = (Index("ix_rollups_campaign_day", "campaign_id", "day"),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    creative_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    placement: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    nonbillable_impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    nonbillable_views: Mapped[int] = mapped_column(BigInteger, default=0)
+    nonbillable_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    spend: Mapped[Decimal] = mapped_column(Numeric(16, 6), default=0)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.views import MethodView
 
+from .. import events
 from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
 from ..errors import InvalidContext
 from ..rendering import card_fields, render_card
-from . import Blueprint, services
+from . import Blueprint, client, services
 from .schemas import (
     DecisionQuerySchema,
     DecisionRequestSchema,
@@ -100,6 +101,7 @@ def run_decision(placement: str, article: dict, explain: bool):
     outcome = decide(ctx, snapshot, ranker=svc.ranker, budget=svc.budget, explain=explain)
     if outcome.decision is None:
         return "", 204, {"Cache-Control": "no-store"}
+    svc.events.emit(events.from_decision(outcome.decision, *client()))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     resp = jsonify(serialize(outcome, explain, snapshot))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import redis
 from flask import redirect
 from flask.views import MethodView
 
+from .. import events
 from ..tracking import TrackedEvent, TrackingError
-from . import Blueprint, services
+from . import Blueprint, client, services
 from .errors import ApiError
 from .schemas import ErrorSchema
 
@@ -20,6 +22,25 @@ def verified(event_type: str, token: str) -> TrackedEvent:
         if e.expired:
             raise ApiError(410, "link_expired", str(e)) from None
         raise ApiError(403, "bad_signature", str(e)) from None
+
+
+def record(event: TrackedEvent) -> None:
+    """Queue the view or click; a replay is accepted but not counted; over the per-IP limit: 429."""
+    svc = services()
+    reason, ip_h, ua_cls = client()
+    campaign = svc.catalog.get().by_id.get(event.campaign_id)
+    outcome = svc.events.emit(
+        events.from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=f"adserver:rl:{ip_h}"
+    )
+    if outcome == events.RATE_LIMITED:
+        raise ApiError(429, "rate_limited", "too many tracking requests from this address; try again later")
+    if outcome == events.EMITTED and event.event_type == "click" and not reason and campaign is not None:
+        book_click = getattr(svc.budget, "book_click", None)
+        if book_click is not None:
+            try:
+                book_click(campaign)
+            except redis.RedisError:  # the raw click is queued; spend catches up via reconcile
+                pass
 
 
 def landing_url(event: TrackedEvent) -> str:
@@ -37,17 +58,19 @@ class ViewBeacon(MethodView):
     @blp.response(204, description="Counted (at most once per decision)")
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many requests from this address")
     def post(self, token):
         """View beacon: the card was at least 50% visible for one continuous second."""
-        verified("view", token)
+        record(verified("view", token))
         return "", 204, {"Cache-Control": "no-store"}
 
     @blp.response(204, description="Counted (at most once per decision)")
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many requests from this address")
     def get(self, token):
         """The same beacon as GET, for clients without `navigator.sendBeacon`."""
-        verified("view", token)
+        record(verified("view", token))
         return "", 204, {"Cache-Control": "no-store"}
 
 
@@ -57,10 +80,13 @@ class ClickRedirect(MethodView):
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
     @blp.alt_response(404, schema=ErrorSchema, description="The creative is no longer in the catalog")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many requests from this address")
     def get(self, token):
         """Count the click and redirect to the landing URL."""
         event = verified("click", token)
-        resp = redirect(landing_url(event), code=302)
+        target = landing_url(event)
+        record(event)
+        resp = redirect(target, code=302)
         resp.headers["Cache-Control"] = "no-store"
         resp.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
         return resp

@@ -12,10 +12,45 @@ from . import Context, pass_ctx
 @pass_ctx
 def command(ctx: Context, burst: bool) -> None:
     """Process queued jobs until stopped."""
+    import threading
+
     from rq import Queue, Worker
 
+    from .. import jobs
+    from ..services import set_worker_services
+
     svc = ctx.services
+    set_worker_services(svc)
     conn = svc.redis
     queues = [Queue(name, connection=conn) for name in svc.settings.queues]
     click.echo(f"worker on {', '.join(svc.settings.queues)} at {svc.settings.redis_url}")
+    if Worker.count(connection=conn) == 0:
+        # No other worker alive: any batch list left behind belongs to a worker that was killed.
+        recovered = jobs.persist_orphaned_batches(conn, svc.db)
+        if recovered:
+            click.echo(f"recovered {recovered} events from batches of a killed worker")
+    if burst:
+        jobs.tick(conn, svc.settings.queues[0])
+    else:
+        threading.Thread(target=_tick_forever, args=(svc,), name="events-tick", daemon=True).start()
     Worker(queues, connection=conn).work(burst=burst, with_scheduler=not burst)
+
+
+def _tick_forever(svc) -> None:
+    """Every second: make sure queued events have a persist job even when traffic is too thin to
+    trigger one, and replay anything this machine spooled while Redis was away."""
+    import logging
+    import time
+
+    import redis
+
+    from .. import jobs
+
+    while True:
+        time.sleep(1.0)
+        try:
+            jobs.tick(svc.redis, svc.settings.queues[0])
+        except redis.RedisError:
+            continue
+        except Exception:
+            logging.getLogger(__name__).exception("events tick failed")

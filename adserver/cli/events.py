@@ -1,0 +1,84 @@
+"""`adserver events status|replay|reconcile`: the event pipeline for operators."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import click
+from rq import Queue
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+from tabulate import tabulate
+
+from .. import jobs, reconcile
+from ..events import BATCH_PREFIX, INCOMING, Event
+from . import Context, pass_ctx
+
+
+@click.group("events")
+def group() -> None:
+    """Impressions, views and clicks on their way to SQL."""
+
+
+@group.command()
+@pass_ctx
+def status(ctx: Context) -> None:
+    """Queue depth, spool size, failed jobs and lag."""
+    svc = ctx.services
+    conn = svc.redis
+    q = Queue(svc.settings.queues[0], connection=conn)
+    oldest = conn.lindex(INCOMING, 0)
+    lag = "0s"
+    if oldest:
+        age = datetime.now(UTC) - datetime.fromisoformat(Event.from_json(oldest).occurred_at)
+        lag = f"{age.total_seconds():.1f}s"
+    rows = [
+        ["events waiting in Redis", conn.llen(INCOMING)],
+        ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=BATCH_PREFIX + "*"))],
+        ["persist jobs queued", len(q)],
+        ["persist jobs running", len(StartedJobRegistry(queue=q))],
+        ["failed jobs", len(FailedJobRegistry(queue=q))],
+        ["spooled on this machine", svc.events.spool.size()],
+        ["lag (oldest waiting event)", lag],
+    ]
+    click.echo(tabulate(rows, tablefmt="simple"))
+
+
+@group.command()
+@pass_ctx
+def replay(ctx: Context) -> None:
+    """Replay this machine's spool, requeue failed jobs, and persist batches left by killed workers."""
+    svc = ctx.services
+    q = Queue(svc.settings.queues[0], connection=svc.redis)
+    spooled = svc.events.replay_spool(everyone=True)
+    failed = FailedJobRegistry(queue=q)
+    requeued = 0
+    for job_id in failed.get_job_ids():
+        failed.requeue(job_id)
+        requeued += 1
+    orphaned = jobs.persist_orphaned_batches(svc.redis, svc.db)
+    pending = jobs.persist_pending(batch_key=BATCH_PREFIX + "replay")
+    click.echo(
+        f"spool: {spooled} events replayed; failed jobs requeued: {requeued}; "
+        f"orphaned batches: {orphaned} new events; persisted now: {pending} new events"
+    )
+
+
+@group.command("reconcile")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="UTC day (default today)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def reconcile_(ctx: Context, day, as_json: bool) -> None:
+    """Compare raw events, rollups and Redis counters for one day; exit 1 on any difference."""
+    svc = ctx.services
+    d: date = day.date() if day else datetime.now(UTC).date()
+    diffs = reconcile.differences(svc.db, svc.redis, d)
+    if as_json:
+        click.echo(json.dumps({"date": d.isoformat(), "differences": diffs, "totals": reconcile.totals(svc.db, d)}))
+    elif diffs:
+        click.echo(f"{d}: {len(diffs)} difference(s) (events still queued show as redis > raw):")
+        click.echo(tabulate(diffs, headers="keys"))
+    else:
+        click.echo(f"{d}: raw events, rollups and Redis counters agree {reconcile.totals(svc.db, d)}")
+    if diffs:
+        raise SystemExit(1)

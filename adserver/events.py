@@ -1,0 +1,381 @@
+"""Impressions, views and clicks: from the request to a Redis buffer, never lost, never doubled.
+
+Path of an event (see DESIGN.md):
+1. The web process calls `EventSink.emit(event)`: ONE Redis round trip, a Lua script that (a) for
+   views and clicks sets a once-per-decision marker and drops replays, (b) applies the per-IP
+   rate limit to beacons, (c) RPUSHes the event onto the `adserver:events:incoming` list and
+   (d) counts it in a per-day hash used by `adserver events reconcile`.
+2. When the list reaches a new multiple of the batch size, the same request enqueues one rq job
+   (`jobs.persist_pending`); the worker also ticks every second so a quiet tail is not left waiting.
+   One job per batch, not per event: an rq enqueue costs about as much as the decision.
+3. The job moves up to N events into a batch list named after itself, writes them to SQL in one
+   transaction (raw rows with ON CONFLICT DO NOTHING, rollups incremented only for rows actually
+   inserted) and deletes the batch list. A worker killed mid-batch leaves the list in place; the
+   retried job (or `adserver events replay`) finds it and writes it again: duplicates are ignored.
+4. If Redis is unreachable, events are appended to a local spool file (fsync'd in batches) and
+   replayed through the same script when Redis answers again. Nothing is lost; the once-markers
+   and the SQL unique key keep replays from counting twice.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import ipaddress
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import redis
+
+log = logging.getLogger(__name__)
+
+INCOMING = "adserver:events:incoming"
+BATCH_PREFIX = "adserver:events:batch:"
+COUNTS_PREFIX = "adserver:events:counts:"  # + YYYY-MM-DD, hash of campaign:type:billable -> n
+SEEN_PREFIX = "adserver:events:seen:"
+EVENT_TYPES = ("impression", "view", "click")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Plain data: what the worker writes as one row of `events`."""
+
+    decision_id: str
+    event_type: str
+    campaign_id: str
+    creative_id: str
+    advertiser_id: str
+    placement: str
+    topic: str = ""
+    hook_variant: str = ""
+    score: float | None = None
+    billable: bool = True
+    reason: str = ""
+    cost: float = 0.0
+    occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    ip_hash: str = ""
+    ua_class: str = ""
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def day(self) -> str:
+        return self.occurred_at[:10]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Event:
+        d = json.loads(raw)
+        d["keywords"] = tuple(d.get("keywords") or ())
+        return cls(**d)
+
+
+def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -> float:
+    """Spend booked for one event: CPM per thousand billable impressions, CPC per billable click."""
+    if not billable:
+        return 0.0
+    if pricing_model == "cpm" and event_type == "impression":
+        return price / 1000.0
+    if pricing_model == "cpc" and event_type == "click":
+        return price
+    return 0.0
+
+
+# --- who is asking -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _crawler_detect():
+    from crawlerdetect import CrawlerDetect  # maintained list of bot user agents
+
+    return CrawlerDetect()
+
+
+@lru_cache(maxsize=8192)
+def is_bot(user_agent: str) -> bool:
+    return bool(user_agent) and _crawler_detect().isCrawler(user_agent)
+
+
+def ua_class(user_agent: str) -> str:
+    ua = user_agent.lower()
+    if not ua:
+        return "none"
+    if is_bot(user_agent):
+        return "bot"
+    if "mobi" in ua or "android" in ua or "iphone" in ua:
+        return "mobile"
+    if "ipad" in ua or "tablet" in ua:
+        return "tablet"
+    return "desktop"
+
+
+def is_prefetch(headers) -> bool:
+    purpose = (headers.get("Sec-Purpose") or headers.get("Purpose") or headers.get("X-Moz") or "").lower()
+    return "prefetch" in purpose or "prerender" in purpose
+
+
+def non_billable_reason(user_agent: str, headers) -> str:
+    """'' for a person's request, else why it is not billed (still counted, apart)."""
+    if is_prefetch(headers):
+        return "prefetch"
+    if not user_agent:
+        return "no_user_agent"
+    if is_bot(user_agent):
+        return "bot"
+    return ""
+
+
+def ip_hash(ip: str, salt: str) -> str:
+    """Salted hash of the truncated address (/24 for IPv4, /48 for IPv6): never the raw IP."""
+    try:
+        addr = ipaddress.ip_address(ip)
+        net = ipaddress.ip_network(f"{ip}/{24 if addr.version == 4 else 48}", strict=False)
+        truncated = str(net.network_address)
+    except ValueError:
+        truncated = "invalid"
+    return hashlib.sha256(f"{salt}:{truncated}".encode()).hexdigest()[:32]
+
+
+# --- web side: one round trip per event, spool when Redis is away ---------------------------------
+
+# KEYS: incoming, counts hash, seen key ('' for impressions), rate key ('' for no limit)
+# ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size
+EMIT = """
+if KEYS[4] ~= '' then
+  local n = redis.call('INCR', KEYS[4])
+  if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
+  if n > tonumber(ARGV[4]) then return -2 end
+end
+if KEYS[3] ~= '' then
+  if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return -1 end
+end
+local len = redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+redis.call('EXPIRE', KEYS[2], 3456000)
+return len
+"""
+
+EMITTED, DUPLICATE, RATE_LIMITED, SPOOLED = "emitted", "duplicate", "rate_limited", "spooled"
+
+
+class Spool:
+    """Append-only local files for events Redis could not take; fsync'd every `sync_every` lines."""
+
+    def __init__(self, directory: Path, sync_every: int = 50, sync_seconds: float = 0.5):
+        self.dir = directory
+        self.sync_every = sync_every
+        self.sync_seconds = sync_seconds
+        self._lock = threading.Lock()
+        self._fh = None
+        self._pending = 0
+        self._last_sync = time.monotonic()
+
+    def _path(self) -> Path:
+        return self.dir / f"events-{os.getpid()}.jsonl"
+
+    def append(self, line: str) -> None:
+        with self._lock:
+            if self._fh is None or self._fh.closed:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._fh = open(self._path(), "a", encoding="utf-8")  # noqa: SIM115 (kept open on purpose)
+            self._fh.write(line + "\n")
+            self._pending += 1
+            if self._pending >= self.sync_every or time.monotonic() - self._last_sync > self.sync_seconds:
+                self._sync()
+
+    def _sync(self) -> None:
+        if self._fh and not self._fh.closed and self._pending:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._pending = 0
+            self._last_sync = time.monotonic()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._sync()
+
+    def files(self) -> list[Path]:
+        return sorted(Path(p) for p in glob.glob(str(self.dir / "events-*.jsonl")))
+
+    def size(self) -> int:
+        return sum(1 for f in self.files() for _ in open(f, encoding="utf-8"))
+
+    def drain(self, push, everyone: bool = False) -> int:
+        """Hand spooled lines to `push(line)`; a file is removed only once all of it went through.
+
+        By default only this process's own file (under the lock, so no append races the removal);
+        `everyone` also takes the files of processes that are gone (the CLI's replay)."""
+        moved = 0
+        with self._lock:
+            self._sync()
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+            for f in self.files():
+                pid = int(f.name.split("-")[1].split(".")[0])
+                if pid != os.getpid() and not (everyone and not _alive(pid)):
+                    continue
+                with open(f, encoding="utf-8") as fh:
+                    for line in fh:
+                        if line.strip():
+                            push(line.strip())
+                            moved += 1
+                f.unlink()
+        return moved
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class EventSink:
+    """The web process's side of the pipeline."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        spool: Spool,
+        queue_name: str,
+        batch_size: int = 500,
+        seen_ttl: int = 86400,
+        rate_limit: int = 120,
+        rate_window: int = 60,
+    ):
+        self.redis = client
+        self.spool = spool
+        self.queue_name = queue_name
+        self.batch_size = batch_size
+        self.seen_ttl = seen_ttl
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self._script = client.register_script(EMIT)
+        self._replayer: threading.Thread | None = None
+        self._replayer_pid: int | None = None
+
+    def _keys_args(self, event: Event, rate_key: str) -> tuple[list[str], list]:
+        seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if event.event_type != "impression" else ""
+        field_ = f"{event.campaign_id}:{event.event_type}:{'b' if event.billable else 'n'}"
+        keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key]
+        return keys, [event.to_json(), field_, self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
+
+    def emit(self, event: Event, rate_key: str = "") -> str:
+        """Queue one event; returns emitted | duplicate | rate_limited | spooled. Never raises for Redis."""
+        keys, args = self._keys_args(event, rate_key)
+        try:
+            n = self._script(keys=keys, args=args)
+        except redis.RedisError as e:
+            log.warning("redis unavailable (%s): spooling %s %s", type(e).__name__, event.event_type, event.decision_id)
+            self.spool.append(event.to_json())
+            self._start_replayer()
+            return SPOOLED
+        if n == -1:
+            return DUPLICATE
+        if n == -2:
+            return RATE_LIMITED
+        if n % self.batch_size == 1 or self.batch_size == 1:
+            self._enqueue_batch_job()
+        return EMITTED
+
+    def _enqueue_batch_job(self) -> None:
+        try:
+            from . import jobs
+
+            jobs.enqueue_persist(self.redis, self.queue_name)
+        except redis.RedisError:  # the worker's tick will pick the events up
+            log.warning("could not enqueue a persist job; the worker tick will")
+
+    def replay_spool(self, everyone: bool = False) -> int:
+        """Push spooled events through the same script (dedupe markers apply; rate limits do not)."""
+
+        def push(line: str) -> None:
+            event = Event.from_json(line)
+            keys, args = self._keys_args(event, "")
+            self._script(keys=keys, args=args)
+
+        moved = self.spool.drain(push, everyone)
+        if moved:
+            self._enqueue_batch_job()
+            log.info("replayed %d spooled events into Redis", moved)
+        return moved
+
+    def _start_replayer(self) -> None:
+        if self._replayer_pid == os.getpid() and self._replayer and self._replayer.is_alive():
+            return
+        self._replayer_pid = os.getpid()
+        self._replayer = threading.Thread(target=self._replay_loop, name="spool-replayer", daemon=True)
+        self._replayer.start()
+
+    def _replay_loop(self) -> None:
+        """Retry until the spool is empty, then stop (a new outage starts a new loop)."""
+        while True:
+            time.sleep(1.0)
+            self.spool.flush()
+            try:
+                self.redis.ping()
+                self.replay_spool()
+                if not any(f.name == f"events-{os.getpid()}.jsonl" for f in self.spool.files()):
+                    return
+            except redis.RedisError:
+                continue
+            except Exception:
+                log.exception("spool replay failed; retrying")
+
+
+# --- building events from what the web process knows ---------------------------------------------
+
+
+def from_decision(decision, reason: str, ip_h: str, ua_cls: str) -> Event:
+    """The impression of a served decision (`decision.Decision`)."""
+    c = decision.campaign
+    billable = not reason
+    return Event(
+        decision_id=decision.id,
+        event_type="impression",
+        campaign_id=c.id,
+        creative_id=decision.creative.id,
+        advertiser_id=c.advertiser_id,
+        placement=decision.context.placement,
+        topic=decision.context.topic,
+        hook_variant=decision.hook_variant,
+        score=decision.score,
+        billable=billable,
+        reason=reason,
+        cost=cost_of("impression", c.pricing_model, c.price, billable),
+        ip_hash=ip_h,
+        ua_class=ua_cls,
+        keywords=decision.context.keywords[:20],
+    )
+
+
+def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str) -> Event:
+    """A view or click from a verified tracking token (`tracking.TrackedEvent`) and its campaign."""
+    billable = not reason
+    return Event(
+        decision_id=tracked.decision_id,
+        event_type=tracked.event_type,
+        campaign_id=tracked.campaign_id,
+        creative_id=tracked.creative_id,
+        advertiser_id=campaign.advertiser_id if campaign else "",
+        placement=tracked.placement,
+        topic=tracked.topic,
+        hook_variant=tracked.hook_variant,
+        billable=billable,
+        reason=reason,
+        cost=cost_of(tracked.event_type, campaign.pricing_model, campaign.price, billable) if campaign else 0.0,
+        ip_hash=ip_h,
+        ua_class=ua_cls,
+    )
