@@ -168,7 +168,9 @@ def cli(app, settings_overrides):
 
     base = ["--database-url", settings_overrides["database_url"], "--redis-url", settings_overrides["redis_url"]]
 
+    env = {"MODELS_DIR": settings_overrides["models_dir"]}  # the test's models, not the repo's shipped one
+
     def run(*args: str, input: str | None = None):
-        return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False)
+        return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False, env=env)
 
     return run
