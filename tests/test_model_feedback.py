@@ -90,3 +90,18 @@ def test_rollup_click_stats_sum_impressions_and_clicks_per_topic_and_campaign(tm
 def test_missing_rollup_table_reads_as_no_counts(tmp_path):
     stats = RollupClickStats(create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}"), poll_seconds=0)
     assert stats.counts() == {}
+
+
+def test_rollup_click_stats_read_the_migrated_daily_rollups_table(db):
+    with db.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO daily_rollups (day, campaign_id, creative_id, placement, topic, impressions, views, "
+                "clicks, nonbillable_impressions, nonbillable_views, nonbillable_clicks, spend) "
+                "VALUES (:d, 'zahid-ai-side-projects', 'zahid-agents-card', 'article-footer', 'robotics', "
+                "40, 20, 4, 0, 0, 0, 0)"
+            ),
+            {"d": date.today()},
+        )
+    stats = RollupClickStats(db.engine, poll_seconds=0)
+    assert stats.counts() == {("robotics", "zahid-ai-side-projects"): (40, 4)}
