@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from .budget import BudgetGate, Unlimited
@@ -94,8 +94,12 @@ def decide(
         if not budget.charge(best.campaign):
             rejected.append(Rejection(best.campaign.id, "budget exhausted"))
             continue
-        creative = pick_creative(best.campaign, ctx, rng)
-        variant, hook = creative.hook_for(ctx.topic)
+        # A ranker that reads the article may name the hook variant that fits it (no topic field needed).
+        hook_ctx = ctx
+        if hasattr(ranker, "variant_topic"):
+            hook_ctx = replace(ctx, topic=ranker.variant_topic(ctx, best.campaign))
+        creative = pick_creative(best.campaign, hook_ctx, rng)
+        variant, hook = creative.hook_for(hook_ctx.topic)
         decision = Decision(
             id=uuid.uuid4().hex,
             context=ctx,

@@ -13,6 +13,7 @@ import redis
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
 from .events import EventSink, Spool
+from .model.service import serving_ranker
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
 from .storage import Database
@@ -48,6 +49,7 @@ class Services:
             redis=client,
             catalog=CatalogHolder(db, settings.catalog_poll_seconds),
             tracker=Tracker(settings.secret_key, settings.view_url_ttl, settings.click_url_ttl),
+            ranker=serving_ranker(settings, db),
             events=EventSink(
                 client,
                 Spool(settings.spool_path),
@@ -60,6 +62,9 @@ class Services:
 
     def close(self) -> None:
         self.catalog.stop()
+        for part in (getattr(self.ranker, "models", None), getattr(self.ranker, "click_stats", None)):
+            if hasattr(part, "stop"):
+                part.stop()
         self.db.dispose()
         self.redis.close()
 

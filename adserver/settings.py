@@ -32,6 +32,8 @@ class Settings:
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
     models_dir: str = "models"
+    model_poll_seconds: float = 2.0
+    click_stats_poll_seconds: float = 60.0
     spool_dir: str = "var/spool"
     event_batch_size: int = 500
     beacon_rate_limit: int = 120

@@ -83,9 +83,16 @@ def migrated_url(sql_server):
     return sql_server
 
 
+@pytest.fixture(scope="session")
+def empty_models_dir(tmp_path_factory):
+    """No active model: the app serves with the overlap ranker unless a test activates one."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
-def settings_overrides(migrated_url, redis_url):
+def settings_overrides(migrated_url, redis_url, empty_models_dir):
     return {
+        "models_dir": str(empty_models_dir),
         "database_url": migrated_url,
         "redis_url": redis_url,
         "secret_key": "test-secret-key-0123456789",
@@ -161,7 +168,9 @@ def cli(app, settings_overrides):
 
     base = ["--database-url", settings_overrides["database_url"], "--redis-url", settings_overrides["redis_url"]]
 
+    env = {"MODELS_DIR": settings_overrides["models_dir"]}  # the test's models, not the repo's shipped one
+
     def run(*args: str, input: str | None = None):
-        return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False)
+        return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False, env=env)
 
     return run

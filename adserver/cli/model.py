@@ -1,0 +1,103 @@
+"""`adserver model train|evaluate|list|activate|rollback`: the relevance model's artifacts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from . import pass_ctx
+
+
+@click.group("model")
+def group() -> None:
+    """Train, evaluate and activate relevance-model versions (models/)."""
+
+
+@group.command()
+@click.option(
+    "--corpus", type=click.Path(exists=True, dir_okay=False), help="JSON lines: title, text, topic, keywords."
+)
+@click.option(
+    "--catalog", type=click.Path(exists=True, dir_okay=False), help="Catalog file instead of the SQL catalog."
+)
+@click.option("--holdout", default=0.1, show_default=True, help="Share of the corpus held out for the metrics.")
+@click.option("--activate", "do_activate", is_flag=True, help="Serve the new version right away.")
+@pass_ctx
+def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activate: bool) -> None:
+    """Train a new version from the catalog, an optional corpus and the built-in base text."""
+    from ..model import artifacts
+    from ..model.service import train_version
+
+    snapshot = _snapshot(ctx, catalog)
+    models_dir = ctx.settings.models_path
+    path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout)
+    click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path}")
+    click.echo(f"  sizes: {json.dumps(meta['sizes'])}; artifact {meta['artifact_bytes'] / 1e6:.2f} MB")
+    if meta.get("evaluation"):
+        click.echo(f"  evaluation: {json.dumps(meta['evaluation'])}")
+    if do_activate:
+        artifacts.activate(models_dir, meta["version"])
+        click.echo(f"activated {meta['version']}")
+
+
+@group.command()
+@click.option(
+    "--ag-news", type=click.Path(exists=True, dir_okay=False), help="AG News test CSV (default: shared data)."
+)
+@click.option("--seed", default=0, show_default=True)
+def evaluate(ag_news: str | None, seed: int) -> None:
+    """Five-campaign benchmark: BBC held out, AG News, catalog only, and baselines (research data)."""
+    from ..model.evaluate import format_table, run_benchmark
+
+    rows, info = run_benchmark(Path(ag_news) if ag_news else None, seed=seed, echo=click.echo)
+    click.echo(format_table(rows))
+    click.echo(json.dumps(info))
+
+
+@group.command("list")
+@pass_ctx
+def list_(ctx) -> None:
+    """Versions in the models directory, the active one marked with '*'."""
+    from ..model import artifacts
+
+    versions = artifacts.list_versions(ctx.settings.models_path)
+    if not versions:
+        click.echo(f"no models in {ctx.settings.models_path}")
+    for v in versions:
+        mark = "*" if v["active"] else " "
+        sizes = v.get("sizes", {})
+        click.echo(
+            f"{mark} {v['version']}  sklearn {v.get('sklearn_version', '?')}  "
+            f"{sizes.get('documents', '?')} docs  {sizes.get('labels', '?')} labels  "
+            f"{v.get('artifact_bytes', 0) / 1e6:.2f} MB  {json.dumps(v.get('evaluation', {}))}"
+        )
+
+
+@group.command()
+@click.argument("version")
+@pass_ctx
+def activate(ctx, version: str) -> None:
+    """Serve VERSION (web workers pick it up within model_poll_seconds, no restart)."""
+    from ..model import artifacts
+
+    artifacts.activate(ctx.settings.models_path, version)
+    click.echo(f"activated {version}")
+
+
+@group.command()
+@pass_ctx
+def rollback(ctx) -> None:
+    """Re-activate the previously active version."""
+    from ..model import artifacts
+
+    click.echo(f"activated {artifacts.rollback(ctx.settings.models_path)}")
+
+
+def _snapshot(ctx, catalog: str | None):
+    if catalog:
+        from ..model.catalogs import snapshot_from_file
+
+        return snapshot_from_file(catalog)
+    return ctx.services.catalog.get()

@@ -1,0 +1,257 @@
+"""Versioned model artifacts under the configured models directory, and the per-process `ModelHolder`.
+
+Layout: `models/<version>/model.joblib` + `metadata.json` (sklearn version, training fingerprint, sizes,
+training time, evaluation metrics, sha256 of model.joblib); `models/ACTIVE` names the served version and
+`models/HISTORY` lists activations (for rollback). Loading verifies the checksum before unpickling, refuses
+paths outside the models directory and a model pickled by another scikit-learn minor version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import joblib
+import sklearn
+
+from ..errors import AdserverError
+from .relevance import RelevanceModel
+
+log = logging.getLogger(__name__)
+
+ARTIFACT = "model.joblib"
+METADATA = "metadata.json"
+ACTIVE = "ACTIVE"
+HISTORY = "HISTORY"
+MAX_ARTIFACT_BYTES = 20 * 1024 * 1024
+VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class ModelError(AdserverError):
+    """A model artifact is missing, tampered with, too large, or built for another scikit-learn."""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _minor(v: str) -> tuple[str, ...]:
+    return tuple(v.split(".")[:2])
+
+
+def version_dir(models_dir: Path, version: str) -> Path:
+    """The folder of a version, refusing names that could leave the models directory."""
+    if not VERSION_RE.match(version or ""):
+        raise ModelError(f"invalid model version {version!r}")
+    root = Path(models_dir).resolve()
+    d = (root / version).resolve()
+    if d.parent != root:
+        raise ModelError(f"model version {version!r} is outside {root}")
+    return d
+
+
+def new_version(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def save(models_dir: Path, model: RelevanceModel, info: dict, version: str | None = None) -> Path:
+    """Write a new version folder; returns it. Raises ModelError when the artifact exceeds 20 MB."""
+    version = version or new_version()
+    d = version_dir(models_dir, version)
+    d.mkdir(parents=True, exist_ok=False)
+    model.version = version
+    path = d / ARTIFACT
+    joblib.dump(model, path, compress=3)
+    size = path.stat().st_size
+    if size > MAX_ARTIFACT_BYTES:
+        path.unlink()
+        d.rmdir()
+        raise ModelError(f"model artifact is {size / 1e6:.1f} MB, over the 20 MB limit")
+    meta = {
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(),
+        "sklearn_version": sklearn.__version__,
+        "artifact": ARTIFACT,
+        "artifact_sha256": sha256_file(path),
+        "artifact_bytes": size,
+        **info,
+    }
+    (d / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return d
+
+
+def read_metadata(models_dir: Path, version: str) -> dict:
+    p = version_dir(models_dir, version) / METADATA
+    try:
+        return json.loads(p.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"model {version} has no {METADATA} in {p.parent}") from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"model {version}: {METADATA} is not valid JSON ({e})") from None
+
+
+def update_metadata(models_dir: Path, version: str, **fields) -> dict:
+    meta = read_metadata(models_dir, version)
+    meta.update(fields)
+    (version_dir(models_dir, version) / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return meta
+
+
+def load(models_dir: Path, version: str) -> RelevanceModel:
+    """Load a version after checking its sklearn version and checksum; ModelError says what is wrong."""
+    meta = read_metadata(models_dir, version)
+    trained_with = str(meta.get("sklearn_version", "?"))
+    if _minor(trained_with) != _minor(sklearn.__version__):
+        raise ModelError(
+            f"model {version} was trained with scikit-learn {trained_with}, this process has "
+            f"{sklearn.__version__}: retrain it (`adserver model train`) or install scikit-learn {trained_with}"
+        )
+    path = version_dir(models_dir, version) / ARTIFACT
+    if not path.is_file():
+        raise ModelError(f"model {version} has no {ARTIFACT}")
+    if path.stat().st_size > MAX_ARTIFACT_BYTES:
+        raise ModelError(f"model {version} artifact exceeds 20 MB; refused")
+    digest = sha256_file(path)
+    if digest != meta.get("artifact_sha256"):
+        raise ModelError(f"model {version}: {ARTIFACT} does not match the checksum in {METADATA} (tampered?); refused")
+    model = joblib.load(path)
+    if not isinstance(model, RelevanceModel):
+        raise ModelError(f"model {version}: {ARTIFACT} is not a relevance model")
+    model.version = version
+    return model
+
+
+def list_versions(models_dir: Path) -> list[dict]:
+    """Every version folder with its metadata, oldest first; `active` marks the served one."""
+    root = Path(models_dir)
+    if not root.is_dir():
+        return []
+    active = active_version(root)
+    out = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and (p / METADATA).is_file()):
+        try:
+            meta = read_metadata(root, d.name)
+        except ModelError as e:
+            meta = {"error": str(e)}
+        out.append({"version": d.name, "active": d.name == active, **meta})
+    return out
+
+
+def active_version(models_dir: Path) -> str | None:
+    try:
+        v = (Path(models_dir) / ACTIVE).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return v or None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def activate(models_dir: Path, version: str) -> dict:
+    """Point ACTIVE at a version after loading it once (a broken model is never activated)."""
+    load(models_dir, version)
+    root = Path(models_dir)
+    _write_atomic(root / ACTIVE, version + "\n")
+    with open(root / HISTORY, "a") as f:
+        f.write(f"{datetime.now(UTC).isoformat()}\t{version}\n")
+    return read_metadata(models_dir, version)
+
+
+def rollback(models_dir: Path) -> str:
+    """Re-activate the version active before the current one; returns it."""
+    root = Path(models_dir)
+    try:
+        history = [line.split("\t")[1].strip() for line in (root / HISTORY).read_text().splitlines() if "\t" in line]
+    except FileNotFoundError:
+        history = []
+    current = active_version(root)
+    previous = [v for v in history if v != current]
+    if not previous:
+        raise ModelError("no earlier activated model to roll back to")
+    target = previous[-1]
+    load(models_dir, target)
+    _write_atomic(root / ACTIVE, target + "\n")
+    with open(root / HISTORY, "a") as f:
+        f.write(f"{datetime.now(UTC).isoformat()}\t{target}\trollback\n")
+    return target
+
+
+@dataclass
+class _Loaded:
+    version: str
+    model: RelevanceModel
+
+
+class ModelHolder:
+    """Owns this process's active model; a background thread swaps in a newly activated version.
+
+    Requests read one reference (no lock, no I/O); a failed load keeps the last good model and logs why.
+    """
+
+    def __init__(self, models_dir: Path, poll_seconds: float = 2.0):
+        self.models_dir = Path(models_dir)
+        self.poll_seconds = poll_seconds
+        self._loaded: _Loaded | None = None
+        self._checked = False
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def get(self) -> RelevanceModel | None:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self.refresh()
+                    self._start_poller()
+        loaded = self._loaded
+        return loaded.model if loaded else None
+
+    @property
+    def version(self) -> str | None:
+        loaded = self._loaded
+        return loaded.version if loaded else None
+
+    def refresh(self) -> bool:
+        """Load the ACTIVE version when it changed; True when a new model was swapped in."""
+        version = active_version(self.models_dir)
+        if version is None or (self._loaded and self._loaded.version == version):
+            return False
+        try:
+            model = load(self.models_dir, version)
+        except ModelError as e:
+            log.error("model %s not loaded, keeping %s: %s", version, self.version, e)
+            return False
+        self._loaded = _Loaded(version, model)
+        log.info("model %s active", version)
+        return True
+
+    def _start_poller(self) -> None:
+        self._pid = os.getpid()
+        if self.poll_seconds > 0:
+            threading.Thread(target=self._poll, name="model-poller", daemon=True).start()
+
+    def _poll(self) -> None:
+        pid = os.getpid()
+        while not self._stop.wait(self.poll_seconds) and pid == os.getpid():
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("model refresh failed; serving %s", self.version)
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,87 @@
+"""Glue for the edges: train-and-save a version, and the ranker a `Services` serves with."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..catalog import Campaign
+from ..context import ArticleContext
+from ..ranking import OverlapRanker, Ranker
+from . import artifacts
+from .train import Article, fit, read_corpus
+
+
+def holdout_split(articles: Sequence[Article], share: float, seed: int = 0) -> tuple[list[Article], list[Article]]:
+    if share <= 0 or len(articles) < 50:
+        return list(articles), []
+    rng = random.Random(seed)
+    shuffled = list(articles)
+    rng.shuffle(shuffled)
+    k = int(len(shuffled) * share)
+    return shuffled[k:], shuffled[:k]
+
+
+def topic_accuracy(model, articles: Sequence[Article]) -> float:
+    """Share of held-out articles (title + summary, no topic) whose most likely label is their topic."""
+    if not articles:
+        return 0.0
+    from .features import article_text
+
+    x = model.encode([article_text(ArticleContext.create("eval", title=a.title, summary=a.summary)) for a in articles])
+    labels = [model.labels[i] for i in model.topic_probs(x).argmax(axis=1)]
+    return round(sum(label == a.topic for label, a in zip(labels, articles, strict=True)) / len(articles), 4)
+
+
+def catalog_self_top1(model, campaigns: Sequence[Campaign]) -> float:
+    """Share of campaigns ranked first for an article made of their own description (a sanity check)."""
+    from ..catalog import CatalogSnapshot
+    from .ranker import ModelRanker
+
+    with_text = [c for c in campaigns if c.description]
+    if not with_text:
+        return 0.0
+    snapshot = CatalogSnapshot.build(0, tuple(campaigns))
+    ranker = ModelRanker(model)
+    right = sum(
+        ranker.rank(ArticleContext.create("eval", summary=c.description), snapshot.campaigns, snapshot)[0].campaign.id
+        == c.id
+        for c in with_text
+    )
+    return round(right / len(with_text), 4)
+
+
+def train_version(
+    models_dir: Path, campaigns: Sequence[Campaign], corpus: str | None = None, holdout: float = 0.1
+) -> tuple[Path, dict]:
+    """Fit on the catalog (+ corpus minus a held-out share), save a new version; (folder, metadata)."""
+    articles = read_corpus(corpus) if corpus else []
+    train_set, held = holdout_split(articles, holdout)
+    result = fit(campaigns, train_set)
+    info = dict(result.info)
+    info["corpus"] = str(corpus) if corpus else None
+    info["evaluation"] = {"catalog_self_top1": catalog_self_top1(result.model, campaigns)}
+    if held:
+        info["evaluation"]["holdout_articles"] = len(held)
+        info["evaluation"]["holdout_topic_accuracy"] = topic_accuracy(result.model, held)
+    path = artifacts.save(models_dir, result.model, info)
+    return path, artifacts.read_metadata(models_dir, path.name)
+
+
+def serving_ranker(settings, db=None) -> Ranker:
+    """The model ranker when a model is active in the models directory, else the overlap baseline."""
+    models_dir = settings.models_path
+    if artifacts.active_version(models_dir) is None:
+        return OverlapRanker()
+    from threadpoolctl import threadpool_limits
+
+    from .feedback import RollupClickStats
+    from .ranker import ModelRanker
+
+    # One BLAS thread per web process: scoring is a few small products, and BLAS worker threads spinning
+    # next to other gunicorn workers cost far more than they save.
+    threadpool_limits(limits=1)
+
+    stats = RollupClickStats(db.engine, settings.click_stats_poll_seconds) if db is not None else None
+    return ModelRanker(artifacts.ModelHolder(models_dir, settings.model_poll_seconds), click_stats=stats)

@@ -1,0 +1,94 @@
+"""Scoring latency of the relevance model: p50/p99 of `ModelRanker.rank` with 100 and 5,000 campaigns.
+
+Synthetic campaigns (topics and keywords drawn from the IAB taxonomy, descriptions from the primer);
+the model is trained on them (catalog only). Run: `.venv/bin/python bench/model_speed.py`.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
+from adserver.context import ArticleContext
+from adserver.model.features import iab_nodes, label_of, primer
+from adserver.model.ranker import ModelRanker
+from adserver.model.train import fit
+
+ARTICLES = [
+    ("Nvidia unveils a chip for robots", "The company says its new processor runs AI agents on the device."),
+    ("Striker's late goal wins the cup final", "A header in extra time settled the match in front of 80,000 fans."),
+    ("Central bank holds interest rates", "Inflation eased but the economy is still fragile, the governor said."),
+    ("", ""),
+    (
+        "Mars probe finds signs of ancient water",
+        "Scientists say the rover's data point to a lake billions of years ago.",
+    ),
+]
+
+
+def synthetic_campaigns(n: int, seed: int = 0) -> tuple[Campaign, ...]:
+    rng = random.Random(seed)
+    nodes = [p for p in iab_nodes() if len(p) > 1]
+    lines = [line for ls in primer().values() for line in ls]
+    out = []
+    for i in range(n):
+        path = rng.choice(nodes)
+        topics = {label_of(path[0]), label_of(path[-1])}
+        words = rng.choice(lines).split()
+        out.append(
+            Campaign(
+                id=f"c{i:05d}",
+                advertiser_id=f"a{i % 50}",
+                advertiser_name=f"Advertiser {i % 50}",
+                name=f"{path[-1]} offer {i}",
+                status="active",
+                pricing_model="cpm",
+                price=2.0,
+                description=" ".join(rng.sample(words, min(8, len(words)))) + f" for readers of {path[-1]}",
+                targeting=Targeting.from_dict({"topics": sorted(topics), "keywords": rng.sample(words, 3)}),
+                creatives=(
+                    Creative(f"cr{i}", f"c{i:05d}", "Sponsor", f"{path[-1]} deals", "Go", "https://example.com"),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def measure(n: int, repeats: int = 400) -> dict:
+    campaigns = synthetic_campaigns(n)
+    snapshot = CatalogSnapshot.build(1, campaigns)
+    t0 = time.perf_counter()
+    model = fit(campaigns[:300]).model
+    train_s = time.perf_counter() - t0
+    ranker = ModelRanker(model)
+    t0 = time.perf_counter()
+    ranker.index(model, snapshot)
+    index_s = time.perf_counter() - t0
+    ctxs = [ArticleContext.create("article-footer", title=t, summary=s) for t, s in ARTICLES]
+    for ctx in ctxs:
+        ranker.rank(ctx, campaigns, snapshot)
+    times = []
+    for i in range(repeats):
+        ctx = ctxs[i % len(ctxs)]
+        t0 = time.perf_counter()
+        ranker.rank(ctx, campaigns, snapshot)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {
+        "campaigns": n,
+        "p50_ms": round(statistics.median(times), 3),
+        "p99_ms": round(times[int(len(times) * 0.99) - 1], 3),
+        "index_build_s": round(index_s, 2),
+        "train_s": round(train_s, 2),
+    }
+
+
+def main() -> None:
+    for n in (100, 5000):
+        print(measure(n, repeats=1000 if n <= 100 else 300))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Model artifacts: versions, checksums, sklearn version, activation, rollback, hot swap, serving."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from adserver import create_app
+from adserver.cli import main
+from adserver.context import ArticleContext
+from adserver.decision import decide
+from adserver.model import artifacts
+from adserver.model.artifacts import ModelError, ModelHolder
+from adserver.model.evaluate import eval_catalog
+from adserver.model.ranker import ModelRanker
+from adserver.model.train import fit
+from tests.conftest import EXAMPLE_CATALOG
+
+
+@pytest.fixture(scope="module")
+def trained():
+    snap = eval_catalog()
+    return snap, fit(snap.campaigns)
+
+
+def save(models_dir, trained, version):
+    snap, result = trained
+    return artifacts.save(models_dir, result.model, result.info, version=version)
+
+
+def test_saved_version_records_sklearn_checksum_and_sizes(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    meta = json.loads((tmp_path / "v1" / "metadata.json").read_text())
+    assert meta["artifact_sha256"] == artifacts.sha256_file(tmp_path / "v1" / "model.joblib")
+    assert meta["sklearn_version"] and meta["sizes"]["documents"] > 0 and meta["training_fingerprint"]
+    assert meta["artifact_bytes"] <= 20 * 1024 * 1024
+    assert artifacts.load(tmp_path, "v1").labels == trained[1].model.labels
+
+
+def test_tampered_artifact_is_refused(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    with open(tmp_path / "v1" / "model.joblib", "ab") as f:
+        f.write(b"\x00")
+    with pytest.raises(ModelError, match="checksum"):
+        artifacts.load(tmp_path, "v1")
+
+
+def test_other_sklearn_version_is_refused_with_a_clear_error(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    artifacts.update_metadata(tmp_path, "v1", sklearn_version="0.24.2")
+    with pytest.raises(ModelError, match="scikit-learn 0.24.2"):
+        artifacts.load(tmp_path, "v1")
+
+
+@pytest.mark.parametrize("version", ["../etc", "/abs", "a/b", "", ".hidden"])
+def test_versions_outside_the_models_directory_are_refused(tmp_path, version):
+    with pytest.raises(ModelError):
+        artifacts.load(tmp_path, version)
+
+
+def test_activating_a_tampered_version_leaves_the_active_one(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    save(tmp_path, trained, "v2")
+    artifacts.activate(tmp_path, "v1")
+    (tmp_path / "v2" / "model.joblib").write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        artifacts.activate(tmp_path, "v2")
+    assert artifacts.active_version(tmp_path) == "v1"
+
+
+def test_rollback_reactivates_the_previous_version(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    save(tmp_path, trained, "v2")
+    artifacts.activate(tmp_path, "v1")
+    artifacts.activate(tmp_path, "v2")
+    assert artifacts.rollback(tmp_path) == "v1"
+    assert artifacts.active_version(tmp_path) == "v1"
+
+
+def test_holder_keeps_the_last_good_model_when_the_new_one_is_bad(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    artifacts.activate(tmp_path, "v1")
+    holder = ModelHolder(tmp_path, poll_seconds=0)
+    assert holder.get().version == "v1"
+    (tmp_path / "ACTIVE").write_text("missing-version\n")
+    assert holder.refresh() is False
+    assert holder.get().version == "v1"
+
+
+def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained):
+    snap, _ = trained
+    save(tmp_path, trained, "v1")
+    save(tmp_path, trained, "v2")
+    artifacts.activate(tmp_path, "v1")
+    holder = ModelHolder(tmp_path, poll_seconds=0.05)
+    ranker = ModelRanker(holder)
+    errors, served, stop = [], [], threading.Event()
+
+    def worker():
+        ctx = ArticleContext.create("article-footer", title="Striker scores in the cup final")
+        while not stop.is_set():
+            try:
+                out = decide(ctx, snap, ranker=ranker)
+                served.append((holder.version, out.decision.campaign.id))
+            except Exception as e:  # the assertion below reports it
+                errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    artifacts.activate(tmp_path, "v2")
+    deadline = time.time() + 5
+    while holder.version != "v2" and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    stop.set()
+    for t in threads:
+        t.join()
+    holder.stop()
+    assert not errors
+    assert {v for v, _ in served} == {"v1", "v2"}
+    assert {cid for _, cid in served} == {"eval-sport"}
+
+
+def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overrides, tmp_path):
+    runner = CliRunner()
+    env = {"DATABASE_URL": settings_overrides["database_url"], "REDIS_URL": settings_overrides["redis_url"]}
+    r = runner.invoke(
+        main,
+        ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"],
+        env=env | {"MODELS_DIR": str(tmp_path)},
+    )
+    assert r.exit_code == 0, r.output
+    app = create_app({**settings_overrides, "models_dir": str(tmp_path)})
+    svc = app.extensions["adserver"]
+    try:
+        from adserver.catalog_file import import_catalog, read_file
+
+        import_catalog(svc.db, read_file(EXAMPLE_CATALOG))
+        svc.catalog.refresh(force=True)
+        body = (
+            app.test_client()
+            .post(
+                "/v1/decision?explain=1",
+                json={"placement": "article-footer", "article": {"title": "Open-source LLM agents for developers"}},
+            )
+            .get_json()
+        )
+    finally:
+        svc.close()
+    assert body["explain"]["ranker"] == "model"
+    best = body["explain"]["candidates"][0]
+    assert {"topic", "text"} <= set(best["parts"]) and any("topic match" in r for r in best["reasons"])
+
+
+def test_cli_lists_activates_and_rolls_back(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    save(tmp_path, trained, "v2")
+    runner = CliRunner()
+    env = {"MODELS_DIR": str(tmp_path)}
+    assert runner.invoke(main, ["model", "activate", "v1"], env=env).exit_code == 0
+    assert runner.invoke(main, ["model", "activate", "v2"], env=env).exit_code == 0
+    listing = runner.invoke(main, ["model", "list"], env=env).output
+    assert "* v2" in listing and "  v1" in listing
+    assert runner.invoke(main, ["model", "rollback"], env=env).output.strip() == "activated v1"
+    bad = runner.invoke(main, ["model", "activate", "../x"], env=env)
+    assert bad.exit_code == 1 and "invalid model version" in bad.output
