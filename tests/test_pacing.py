@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import redis as redis_lib
 
-from adserver.catalog import CatalogSnapshot
+from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
 from adserver.pacing import RedisBudget
 from tests.builders import TODAY, campaign
@@ -113,3 +113,41 @@ def test_redis_down_fails_open():
     c = cpm(total=1.0)
     assert gate.exhausted([c]) == {}
     assert gate.charge(c) is True
+
+
+def test_higher_priority_tier_beats_higher_relevance(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    targeting = Targeting.from_dict({"topics": ["sport"], "keywords": ["football", "league"]})
+    strong = replace(cpm("strong", total=10.0), targeting=targeting, priority=0)
+    weak = cpm("weak", total=10.0, priority=1)
+    snap = CatalogSnapshot.build(1, (strong, weak))
+    out = decide(ctx(topic="sport", keywords=["football", "league"]), snap, budget=RedisBudget(conn), today=TODAY)
+    scores = {s.campaign.id: s.score for s in out.ranked}
+    assert scores["strong"] > scores["weak"]
+    assert out.decision.campaign.id == "weak"
+
+
+def test_decision_api_answers_200_when_redis_is_down(services, client, example_catalog):
+    services.budget = RedisBudget(redis_lib.Redis(port=1, socket_connect_timeout=0.1, socket_timeout=0.1))
+    body = {
+        "placement": "article-footer",
+        "article": {"title": "Physical AI", "topic": "artificial-intelligence", "keywords": ["agents"]},
+    }
+    assert client.post("/v1/decision", json=body).status_code == 200
+
+
+def test_spend_command_shows_spend_against_budget(cli, load_catalog, services):
+    load_catalog()
+    first = services.catalog.get().campaigns[0]
+    services.redis.flushdb()
+    r = cli("spend", first.id)
+    assert r.exit_code == 0, r.output
+    assert first.id in r.output and "today / daily" in r.output
+
+
+def test_spend_command_refuses_an_unknown_campaign(cli, load_catalog):
+    load_catalog()
+    r = cli("spend", "no-such-campaign")
+    assert r.exit_code == 1
+    assert "no campaign" in r.output
