@@ -151,3 +151,47 @@ def test_spend_command_refuses_an_unknown_campaign(cli, load_catalog):
     r = cli("spend", "no-such-campaign")
     assert r.exit_code == 1
     assert "no campaign" in r.output
+
+
+def test_a_decision_costs_one_redis_round_trip(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    snap = CatalogSnapshot.build(1, (cpm("a", total=10.0, daily=5.0, pacing="even"), cpm("b", total=10.0)))
+    gate = RedisBudget(conn)
+    decide(ctx(topic="sport"), snap, budget=gate, today=TODAY)  # loads the script
+    conn.config_resetstat()
+    decide(ctx(topic="sport"), snap, budget=gate, today=TODAY)
+    calls = {k: v["calls"] for k, v in conn.info("commandstats").items()}
+    # GET/INCRBY/EXPIRE run inside the script; the client sent one EVALSHA and nothing else.
+    sent = set(calls) - {"cmdstat_get", "cmdstat_incrby", "cmdstat_expire", "cmdstat_config|resetstat", "cmdstat_info"}
+    assert sent == {"cmdstat_evalsha"} and calls["cmdstat_evalsha"] == 1
+
+
+def test_concurrent_decisions_stop_at_the_budget(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    snap = CatalogSnapshot.build(1, (cpm("capped", total=0.5, price=10.0, priority=1), cpm("filler", priority=0)))
+    winners = []
+
+    def hammer():
+        gate = RedisBudget(redis_lib.Redis.from_url(redis_url))
+        for _ in range(40):
+            winners.append(decide(ctx(topic="sport"), snap, budget=gate, today=TODAY).decision.campaign.id)
+
+    threads = [threading.Thread(target=hammer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert winners.count("capped") == 50
+    assert RedisBudget(conn).spend([snap.by_id["capped"]])["capped"][0] == 500_000
+
+
+def test_even_pacing_holds_back_a_decision_ahead_of_the_clock(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    snap = CatalogSnapshot.build(1, (cpm("paced", daily=10.0, pacing="even", priority=1), cpm("filler", priority=0)))
+    conn.set("adserver:spend:day:2026-11-25:paced", 5 * 1_000_000)
+    out = decide(ctx(topic="sport"), snap, budget=RedisBudget(conn, now=at(3)), today=TODAY)
+    assert out.decision.campaign.id == "filler"
+    assert ("paced", "pacing: ahead of the day") in [(r.campaign_id, r.reason) for r in out.rejected]
