@@ -6,7 +6,9 @@ atomically, so concurrent web processes can never push a campaign past its budge
 impressions. A CPC campaign is checked at decision time and booked when the click arrives
 (`book_click`), so its overshoot is bounded by clicks on cards already served.
 
-Even pacing spreads the daily budget over the UTC day: a campaign whose spent share of today's
+The decision path calls `choose(ranked contenders)`: one EVALSHA that skips campaigns over budget
+or held back by pacing and books the first one that may win (`exhausted`/`charge` remain for
+callers that check one campaign). Even pacing spreads the daily budget over the UTC day: a campaign whose spent share of today's
 budget runs ahead of the elapsed share of the day is skipped with a probability that grows with
 the lead. `asap` spends as fast as traffic allows.
 
