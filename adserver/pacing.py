@@ -8,9 +8,9 @@ impressions. A CPC campaign is checked at decision time and booked when the clic
 
 The decision path calls `choose(ranked contenders)`: one EVALSHA that skips campaigns over budget
 or held back by pacing and books the first one that may win (`exhausted`/`charge` remain for
-callers that check one campaign). Even pacing spreads the daily budget over the UTC day: a campaign whose spent share of today's
-budget runs ahead of the elapsed share of the day is skipped with a probability that grows with
-the lead. `asap` spends as fast as traffic allows.
+callers that check one campaign). Even pacing spreads the daily budget over the UTC day: a
+campaign whose spent share of today's budget runs ahead of the elapsed share of the day is
+skipped with a probability that grows with the lead. `asap` spends as fast as traffic allows.
 
 If Redis is unreachable the gate fails open (decisions keep being served, with a warning): a
 short outage risks a small overspend, a closed gate would blank every sponsored slot.
