@@ -75,7 +75,8 @@ def decide(
         if prefilter is not None:
             ids &= prefilter(ctx, snapshot, text_words)
         eligible, rejected = [snapshot.campaigns[i] for i in sorted(ids)], []
-    if eligible:
+    choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
+    if eligible and choose is None:
         spent = budget.exhausted(eligible)
         if spent:
             rejected += [Rejection(cid, why) for cid, why in spent.items()]
@@ -90,8 +91,12 @@ def decide(
             rejected.append(Rejection(s.campaign.id, "no relevance to this article"))
     # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
     contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))
+    if choose is not None and contenders:
+        winner, refused = choose([s.campaign for s in contenders])
+        rejected += [Rejection(cid, why) for cid, why in refused.items()]
+        contenders = [] if winner is None else [contenders[winner]]
     for best in contenders:
-        if not budget.charge(best.campaign):
+        if choose is None and not budget.charge(best.campaign):
             rejected.append(Rejection(best.campaign.id, "budget exhausted"))
             continue
         # A ranker that reads the article may name the hook variant that fits it (no topic field needed).

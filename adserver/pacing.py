@@ -6,9 +6,11 @@ atomically, so concurrent web processes can never push a campaign past its budge
 impressions. A CPC campaign is checked at decision time and booked when the click arrives
 (`book_click`), so its overshoot is bounded by clicks on cards already served.
 
-Even pacing spreads the daily budget over the UTC day: a campaign whose spent share of today's
-budget runs ahead of the elapsed share of the day is skipped with a probability that grows with
-the lead. `asap` spends as fast as traffic allows.
+The decision path calls `choose(ranked contenders)`: one EVALSHA that skips campaigns over budget
+or held back by pacing and books the first one that may win (`exhausted`/`charge` remain for
+callers that check one campaign). Even pacing spreads the daily budget over the UTC day: a
+campaign whose spent share of today's budget runs ahead of the elapsed share of the day is
+skipped with a probability that grows with the lead. `asap` spends as fast as traffic allows.
 
 If Redis is unreachable the gate fails open (decisions keep being served, with a warning): a
 short outage risks a small overspend, a closed gate would blank every sponsored slot.
@@ -44,6 +46,42 @@ return 1
 """
 
 
+# One call per decision: walk the ranked contenders, skip those over budget or held back by pacing,
+# book the first one that may win. Returns {winner index (1-based, 0: none), reason per skipped one}.
+CHOOSE = """
+local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local refused = {}
+for i = 1, #KEYS / 2 do
+  local a = 3 + (i - 1) * 4
+  local cost, tb, db, r = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local total = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
+  local day = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  local why = nil
+  if tb >= 0 and total >= tb then why = 'total budget spent'
+  elseif db >= 0 and day >= db then why = 'daily budget spent'
+  elseif r >= 0 and db > 0 then
+    local lead = day / db - elapsed
+    if lead > slack and r < math.min(1, (lead - slack) / ramp) then why = 'pacing: ahead of the day' end
+  end
+  if not why and cost > 0 and ((tb >= 0 and total + cost > tb) or (db >= 0 and day + cost > db)) then
+    why = 'budget exhausted'
+  end
+  if not why then
+    if cost > 0 then
+      redis.call('INCRBY', KEYS[2 * i - 1], cost)
+      redis.call('INCRBY', KEYS[2 * i], cost)
+      redis.call('EXPIRE', KEYS[2 * i], 259200)
+    end
+    table.insert(refused, 1, i)
+    return refused
+  end
+  refused[#refused + 1] = why
+end
+table.insert(refused, 1, 0)
+return refused
+"""
+
+
 def _micros(amount: float | None) -> int:
     return -1 if amount is None else int(round(amount * MICROS))
 
@@ -60,6 +98,8 @@ class RedisBudget:
         self.now = now or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
         self._charge = client.register_script(CHARGE)
+        self._choose = client.register_script(CHOOSE)
+        self.unavailable = 0  # decisions served without budget checks because Redis did not answer
 
     def _day(self) -> tuple[str, float]:
         now = self.now()
@@ -95,6 +135,27 @@ class RedisBudget:
                 if lead > PACING_SLACK and self.rng.random() < min(1.0, (lead - PACING_SLACK) / PACING_RAMP):
                     out[c.id] = f"pacing: {lead:.0%} ahead of the day"
         return out
+
+    def choose(self, campaigns: Sequence[Campaign]) -> tuple[int | None, dict[str, str]]:
+        """(index of the first campaign that may win and was booked, reasons for those skipped): one EVALSHA."""
+        if not campaigns:
+            return None, {}
+        day, elapsed = self._day()
+        ks, args = [], [elapsed, PACING_SLACK, PACING_RAMP]
+        for c in campaigns:
+            ks += keys(c.id, day)
+            budgeted = c.total_budget is not None or c.daily_budget is not None
+            cost = int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted else 0
+            r = self.rng.random() if c.pacing == "even" and c.daily_budget else -1
+            args += [cost, _micros(c.total_budget), _micros(c.daily_budget), r]
+        try:
+            winner, *reasons = self._choose(keys=ks, args=args)
+        except redis.RedisError as e:
+            self.unavailable += 1
+            log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
+            return 0, {}
+        refused = {c.id: (r.decode() if isinstance(r, bytes) else r) for c, r in zip(campaigns, reasons, strict=False)}
+        return (int(winner) - 1 if winner else None), refused
 
     def charge(self, campaign: Campaign) -> bool:
         """Book a CPM impression atomically against both budgets; other models pass (checked above)."""

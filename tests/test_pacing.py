@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import redis as redis_lib
 
-from adserver.catalog import CatalogSnapshot
+from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
 from adserver.pacing import RedisBudget
 from tests.builders import TODAY, campaign
@@ -113,3 +113,85 @@ def test_redis_down_fails_open():
     c = cpm(total=1.0)
     assert gate.exhausted([c]) == {}
     assert gate.charge(c) is True
+
+
+def test_higher_priority_tier_beats_higher_relevance(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    targeting = Targeting.from_dict({"topics": ["sport"], "keywords": ["football", "league"]})
+    strong = replace(cpm("strong", total=10.0), targeting=targeting, priority=0)
+    weak = cpm("weak", total=10.0, priority=1)
+    snap = CatalogSnapshot.build(1, (strong, weak))
+    out = decide(ctx(topic="sport", keywords=["football", "league"]), snap, budget=RedisBudget(conn), today=TODAY)
+    scores = {s.campaign.id: s.score for s in out.ranked}
+    assert scores["strong"] > scores["weak"]
+    assert out.decision.campaign.id == "weak"
+
+
+def test_decision_api_answers_200_when_redis_is_down(services, client, example_catalog):
+    services.budget = RedisBudget(redis_lib.Redis(port=1, socket_connect_timeout=0.1, socket_timeout=0.1))
+    body = {
+        "placement": "article-footer",
+        "article": {"title": "Physical AI", "topic": "artificial-intelligence", "keywords": ["agents"]},
+    }
+    assert client.post("/v1/decision", json=body).status_code == 200
+
+
+def test_spend_command_shows_spend_against_budget(cli, load_catalog, services):
+    load_catalog()
+    first = services.catalog.get().campaigns[0]
+    services.redis.flushdb()
+    r = cli("spend", first.id)
+    assert r.exit_code == 0, r.output
+    assert first.id in r.output and "today / daily" in r.output
+
+
+def test_spend_command_refuses_an_unknown_campaign(cli, load_catalog):
+    load_catalog()
+    r = cli("spend", "no-such-campaign")
+    assert r.exit_code == 1
+    assert "no campaign" in r.output
+
+
+def test_a_decision_costs_one_redis_round_trip(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    snap = CatalogSnapshot.build(1, (cpm("a", total=10.0, daily=5.0, pacing="even"), cpm("b", total=10.0)))
+    gate = RedisBudget(conn)
+    decide(ctx(topic="sport"), snap, budget=gate, today=TODAY)  # loads the script
+    conn.config_resetstat()
+    decide(ctx(topic="sport"), snap, budget=gate, today=TODAY)
+    calls = {k: v["calls"] for k, v in conn.info("commandstats").items()}
+    # GET/INCRBY/EXPIRE run inside the script; the client sent one EVALSHA and nothing else.
+    sent = set(calls) - {"cmdstat_get", "cmdstat_incrby", "cmdstat_expire", "cmdstat_config|resetstat", "cmdstat_info"}
+    assert sent == {"cmdstat_evalsha"} and calls["cmdstat_evalsha"] == 1
+
+
+def test_concurrent_decisions_stop_at_the_budget(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    snap = CatalogSnapshot.build(1, (cpm("capped", total=0.5, price=10.0, priority=1), cpm("filler", priority=0)))
+    winners = []
+
+    def hammer():
+        gate = RedisBudget(redis_lib.Redis.from_url(redis_url))
+        for _ in range(40):
+            winners.append(decide(ctx(topic="sport"), snap, budget=gate, today=TODAY).decision.campaign.id)
+
+    threads = [threading.Thread(target=hammer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert winners.count("capped") == 50
+    assert RedisBudget(conn).spend([snap.by_id["capped"]])["capped"][0] == 500_000
+
+
+def test_even_pacing_holds_back_a_decision_ahead_of_the_clock(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    snap = CatalogSnapshot.build(1, (cpm("paced", daily=10.0, pacing="even", priority=1), cpm("filler", priority=0)))
+    conn.set("adserver:spend:day:2026-11-25:paced", 5 * 1_000_000)
+    out = decide(ctx(topic="sport"), snap, budget=RedisBudget(conn, now=at(3)), today=TODAY)
+    assert out.decision.campaign.id == "filler"
+    assert ("paced", "pacing: ahead of the day") in [(r.campaign_id, r.reason) for r in out.rejected]
