@@ -63,7 +63,7 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.obj = Context(overrides)
 
 
-from . import catalog, db, decide, dev, events, tokens, worker  # noqa: E402
+from . import catalog, db, decide, dev, events, report, tokens, worker  # noqa: E402
 
 main.add_command(db.group)
 main.add_command(catalog.group)
@@ -73,3 +73,4 @@ main.add_command(decide.command)
 main.add_command(dev.command)
 main.add_command(worker.command)
 main.add_command(events.group)
+main.add_command(report.command)
