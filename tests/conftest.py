@@ -134,3 +134,34 @@ def load_catalog(services):
 @pytest.fixture
 def example_catalog(load_catalog):
     load_catalog()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new, empty database on the chosen backend (for migration tests), dropped afterwards."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"adserver_empty_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def cli(app, settings_overrides):
+    """Run `adserver ARGS...` in-process against the test database and Redis; returns click's Result."""
+    from click.testing import CliRunner
+
+    from adserver.cli import main
+
+    base = ["--database-url", settings_overrides["database_url"], "--redis-url", settings_overrides["redis_url"]]
+
+    def run(*args: str, input: str | None = None):
+        return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False)
+
+    return run

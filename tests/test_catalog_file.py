@@ -1,96 +1,217 @@
-"""Catalog files: every bad field reported by path, nothing imported on error, idempotent upsert."""
+"""Catalog files: every bad field reported by path, all-or-nothing imports, idempotent upserts, export."""
 
 from __future__ import annotations
 
-import copy
+import json
 
 import pytest
+from sqlalchemy import func, select
 
-from adserver.catalog import load_snapshot
+from adserver import storage
 from adserver.catalog_file import export_catalog, import_catalog, read_file, validate_catalog
 from adserver.errors import CatalogError
-from tests.conftest import EXAMPLE_CATALOG
+from tests.builders import catalog_file
+from tests.conftest import EXAMPLE_CATALOG, _reset
+
+CAMPAIGN = "advertisers.0.campaigns.0"
+CREATIVE = f"{CAMPAIGN}.creatives.0"
+NEWS_TOPICS = ["technology", "business", "sport", "politics", "entertainment", "science", "health", "travel", "climate"]
 
 
-@pytest.fixture
-def example():
-    return read_file(EXAMPLE_CATALOG)
-
-
-def errors_of(data) -> dict:
+def errors_of(data) -> dict[str, list[str]]:
     with pytest.raises(CatalogError) as exc:
         validate_catalog(data)
     return exc.value.fields
 
 
-def test_example_catalog_is_valid_and_has_at_least_12_sponsors(example):
-    data = validate_catalog(example)
-    assert len(data["advertisers"]) >= 12
-    topics = {t for a in data["advertisers"] for c in a["campaigns"] for t in c["targeting"]["topics"]}
-    assert {"artificial-intelligence", "business", "sport", "politics", "entertainment", "health", "travel"} <= topics
+def count(db, model) -> int:
+    with db.sessionmaker() as s:
+        return s.scalar(select(func.count()).select_from(model))
 
 
-def test_every_bad_field_is_reported_with_its_path(example):
-    camp = example["advertisers"][1]["campaigns"][0]
-    camp["pricing"]["model"] = "per-hour"
+def test_bad_status_is_reported_with_its_path():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["status"] = "running"
+    assert f"{CAMPAIGN}.status" in errors_of(data)
+
+
+def test_bad_pricing_model_is_reported_with_its_path():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["pricing"]["model"] = "cpa"
+    assert f"{CAMPAIGN}.pricing.model" in errors_of(data)
+
+
+def test_bad_excluded_sentiment_is_reported_with_its_index():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["targeting"]["exclude_sentiments"] = ["negative", "angry"]
+    assert list(errors_of(data)) == [f"{CAMPAIGN}.targeting.exclude_sentiments.1"]
+
+
+@pytest.mark.parametrize("field", ["cta", "secondary_cta"])
+def test_javascript_cta_url_is_refused(field):
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["creatives"][0][field] = {"text": "Go", "url": "javascript:alert(1)"}
+    assert f"{CREATIVE}.{field}.url" in errors_of(data)
+
+
+def test_javascript_image_url_is_refused():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["creatives"][0]["image_url"] = "javascript:alert(1)"
+    assert f"{CREATIVE}.image_url" in errors_of(data)
+
+
+def test_data_url_is_refused_as_landing_url():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["creatives"][0]["cta"]["url"] = "data:text/html,<script>alert(1)</script>"
+    assert f"{CREATIVE}.cta.url" in errors_of(data)
+
+
+def test_duplicate_campaign_id_is_reported_at_the_second_occurrence():
+    data = catalog_file()
+    camps = data["advertisers"][0]["campaigns"]
+    second = json.loads(json.dumps(camps[0]))
+    second["creatives"][0]["id"] = "another-card"
+    camps.append(second)
+    errors = errors_of(data)
+    assert list(errors) == ["advertisers.0.campaigns.1.id"]
+    assert "Duplicate campaign id 'acme-spring'" in errors["advertisers.0.campaigns.1.id"][0]
+
+
+def test_duplicate_creative_id_across_campaigns_is_reported():
+    data = catalog_file()
+    camps = data["advertisers"][0]["campaigns"]
+    second = json.loads(json.dumps(camps[0]))
+    second["id"] = "acme-summer"
+    camps.append(second)
+    assert list(errors_of(data)) == ["advertisers.0.campaigns.1.creatives.0.id"]
+
+
+def test_duplicate_advertiser_id_is_reported():
+    data = catalog_file()
+    data["advertisers"].append({"id": "acme", "name": "Acme again"})
+    assert "advertisers.1.id" in errors_of(data)
+
+
+def test_daily_budget_above_total_is_reported_on_daily():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["budget"] = {"total": 100, "daily": 150}
+    assert list(errors_of(data)) == [f"{CAMPAIGN}.budget.daily"]
+
+
+def test_unknown_key_is_reported_not_ignored():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["targetting"] = {"topics": ["sport"]}
+    assert f"{CAMPAIGN}.targetting" in errors_of(data)
+
+
+def test_end_before_start_is_reported():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0].update(starts_on="2026-05-01", ends_on="2026-04-01")
+    assert f"{CAMPAIGN}.ends_on" in errors_of(data)
+
+
+def test_every_bad_field_is_reported_at_once():
+    data = catalog_file()
+    camp = data["advertisers"][0]["campaigns"][0]
+    camp["status"] = "running"
+    camp["priority"] = "high"
     camp["creatives"][0]["cta"]["url"] = "javascript:alert(1)"
-    camp["creatives"][0]["image_url"] = "data:text/html,hi"
-    camp["budget"] = {"total": 10, "daily": 20}
-    camp["targeting"]["colour"] = "blue"
-    fields = errors_of(example)
-    base = "advertisers.1.campaigns.0"
-    assert f"{base}.pricing.model" in fields
-    assert f"{base}.creatives.0.cta.url" in fields
-    assert f"{base}.creatives.0.image_url" in fields
-    assert f"{base}.budget.daily" in fields
-    assert f"{base}.targeting.colour" in fields
+    del camp["creatives"][0]["title"]
+    assert set(errors_of(data)) == {
+        f"{CAMPAIGN}.status",
+        f"{CAMPAIGN}.priority",
+        f"{CREATIVE}.cta.url",
+        f"{CREATIVE}.title",
+    }
 
 
-def test_duplicate_ids_are_reported(example):
-    dup = copy.deepcopy(example["advertisers"][1]["campaigns"][0])
-    example["advertisers"][2]["campaigns"].append(dup)
-    fields = errors_of(example)
-    assert any("Duplicate campaign id" in m for msgs in fields.values() for m in msgs)
-
-
-def test_dates_out_of_order_are_reported(example):
-    example["advertisers"][0]["campaigns"][0].update(starts_on="2026-05-01", ends_on="2026-04-01")
-    assert "advertisers.0.campaigns.0.ends_on" in errors_of(example)
-
-
-def test_nothing_is_imported_when_anything_is_wrong(db, example):
-    example["advertisers"][-1]["campaigns"][0]["status"] = "sleeping"
+def test_nothing_is_imported_when_one_field_is_bad(db):
+    data = catalog_file()
+    data["advertisers"].append({"id": "good-one", "name": "Fine"})
+    data["advertisers"][0]["campaigns"][0]["budget"]["daily"] = 1000
     with pytest.raises(CatalogError):
-        import_catalog(db, example)
-    assert load_snapshot(db).campaigns == ()
+        import_catalog(db, data)
+    assert count(db, storage.Advertiser) == 0
+    assert db.catalog_version() == 0
 
 
-def test_reimport_changes_nothing(db, example):
-    first = import_catalog(db, example)
-    second = import_catalog(db, example)
-    assert first["created"] > 0
+def test_bad_import_leaves_the_existing_catalog_untouched(db):
+    import_catalog(db, catalog_file())
+    data = catalog_file()
+    data["advertisers"][0]["name"] = "Renamed"
+    data["advertisers"][0]["campaigns"][0]["status"] = "bogus"
+    with pytest.raises(CatalogError):
+        import_catalog(db, data)
+    with db.sessionmaker() as s:
+        assert s.get(storage.Advertiser, "acme").name == "Acme"
+
+
+def test_first_import_creates_every_row(db):
+    counts = import_catalog(db, catalog_file())
+    assert (counts["created"], counts["updated"], counts["unchanged"]) == (3, 0, 0)
+    assert db.catalog_version() == 1
+
+
+def test_reimporting_the_example_catalog_changes_nothing(db):
+    first = import_catalog(db, read_file(EXAMPLE_CATALOG))
+    second = import_catalog(db, read_file(EXAMPLE_CATALOG))
     assert (second["created"], second["updated"]) == (0, 0)
-    assert "version" not in second
+    assert second["unchanged"] == first["created"]
+    assert db.catalog_version() == first["version"]
 
 
-def test_reimport_with_a_change_updates_in_place_and_bumps_the_version(db, example):
-    v1 = import_catalog(db, example)["version"]
-    example["advertisers"][0]["campaigns"][0]["creatives"][0]["title"] = "New title"
-    counts = import_catalog(db, example)
-    assert counts["updated"] == 1 and counts["version"] == v1 + 1
-    assert load_snapshot(db).creatives["zahid-agents-card"].title == "New title"
+def test_changed_field_updates_in_place_and_bumps_the_version(db):
+    import_catalog(db, catalog_file())
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["creatives"][0]["title"] = "New title"
+    counts = import_catalog(db, data)
+    assert (counts["created"], counts["updated"], counts["unchanged"]) == (0, 1, 2)
+    assert counts["version"] == 2
+    with db.sessionmaker() as s:
+        assert s.get(storage.Creative, "acme-spring-card").title == "New title"
 
 
-def test_export_round_trips(db, example):
-    import_catalog(db, example)
-    exported = export_catalog(db)
-    counts = import_catalog(db, exported)
+def test_export_imports_back_unchanged(db):
+    import_catalog(db, read_file(EXAMPLE_CATALOG))
+    counts = import_catalog(db, export_catalog(db))
     assert (counts["created"], counts["updated"]) == (0, 0)
-    assert len(exported["advertisers"]) == len(example["advertisers"])
+
+
+def test_export_round_trips_into_an_empty_database(db):
+    import_catalog(db, read_file(EXAMPLE_CATALOG))
+    exported = export_catalog(db)
+    _reset(db)
+    import_catalog(db, json.loads(json.dumps(exported)))
+    assert export_catalog(db) == exported
 
 
 def test_invalid_yaml_is_a_catalog_error(tmp_path):
-    p = tmp_path / "bad.yaml"
-    p.write_text("advertisers: [\n  - id: x\n   name: : :")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("advertisers: [\n  - id: x\n")
     with pytest.raises(CatalogError, match="not valid YAML"):
-        read_file(p)
+        read_file(bad)
+
+
+def test_json_catalog_file_is_read(tmp_path):
+    f = tmp_path / "catalog.json"
+    f.write_text(json.dumps(catalog_file()))
+    assert validate_catalog(read_file(f))["advertisers"][0]["id"] == "acme"
+
+
+def test_example_catalog_has_at_least_twelve_sponsors():
+    assert len(validate_catalog(read_file(EXAMPLE_CATALOG))["advertisers"]) >= 12
+
+
+@pytest.mark.parametrize("topic", NEWS_TOPICS)
+def test_example_catalog_has_an_active_campaign_for_each_news_topic(topic):
+    data = validate_catalog(read_file(EXAMPLE_CATALOG))
+    active = [c for a in data["advertisers"] for c in a["campaigns"] if c["status"] == "active" and not c["ends_on"]]
+    assert any(topic in c["targeting"]["topics"] for c in active)
+
+
+def test_example_catalog_shows_a_paused_and_an_ended_campaign():
+    from datetime import date
+
+    campaigns = [c for a in validate_catalog(read_file(EXAMPLE_CATALOG))["advertisers"] for c in a["campaigns"]]
+    assert any(c["status"] == "paused" for c in campaigns)
+    assert any(c["ends_on"] and c["ends_on"] < date.today() for c in campaigns)

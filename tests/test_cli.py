@@ -1,121 +1,297 @@
-"""The operator CLI, run through click against the test database and Redis."""
+"""The operator CLI end to end, in-process, on the test database and Redis: outputs and exit codes."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from click.testing import CliRunner
+import yaml
 
-from adserver.cli import main
+from adserver import tokens
+from adserver.catalog_file import export_catalog, import_catalog, read_file
+from tests.builders import catalog_file
 from tests.conftest import EXAMPLE_CATALOG
+
+EXAMPLE = str(EXAMPLE_CATALOG)
+AI_ARTICLE = ["--topic", "artificial-intelligence", "--keywords", "agents,nvidia", "--title", "Japan's race for AI"]
 
 
 @pytest.fixture
-def run(settings_overrides, app):
-    """Invoke `adserver ...` with the suite's database and Redis; returns the click Result."""
-    env = {
-        "DATABASE_URL": settings_overrides["database_url"],
-        "REDIS_URL": settings_overrides["redis_url"],
-        "SECRET_KEY": settings_overrides["secret_key"],
-        "CATALOG_POLL_SECONDS": "0",
+def imported(db):
+    return import_catalog(db, read_file(EXAMPLE_CATALOG))
+
+
+@pytest.fixture
+def bad_file(tmp_path):
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["status"] = "running"
+    data["advertisers"][0]["campaigns"][0]["creatives"][0]["cta"]["url"] = "javascript:alert(1)"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def rejected_reasons(stdout: str) -> dict[str, str]:
+    """The `rejected:` table of `decide --explain` as {campaign: reason}."""
+    lines = stdout.split("rejected:")[1].strip().splitlines()[2:]
+    return dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in lines if line.strip())
+
+
+# catalog
+
+
+def test_catalog_import_prints_counts(cli):
+    r = cli("catalog", "import", EXAMPLE)
+    assert r.exit_code == 0
+    assert "46 created, 0 updated, 0 unchanged (catalog version 1)" in r.stdout
+
+
+def test_catalog_reimport_reports_everything_unchanged(cli):
+    cli("catalog", "import", EXAMPLE)
+    r = cli("catalog", "import", EXAMPLE)
+    assert r.exit_code == 0
+    assert "0 created, 0 updated, 46 unchanged" in r.stdout
+
+
+def test_catalog_import_of_a_bad_file_lists_every_bad_path_and_exits_1(cli, bad_file):
+    r = cli("catalog", "import", str(bad_file))
+    assert r.exit_code == 1
+    assert "advertisers.0.campaigns.0.status: Must be one of: active, paused, archived." in r.stderr
+    assert "advertisers.0.campaigns.0.creatives.0.cta.url:" in r.stderr
+
+
+def test_catalog_import_of_a_bad_file_imports_nothing(cli, db, bad_file):
+    cli("catalog", "import", str(bad_file))
+    assert export_catalog(db) == {"advertisers": []}
+
+
+def test_catalog_import_of_a_missing_file_is_a_usage_error(cli, tmp_path):
+    r = cli("catalog", "import", str(tmp_path / "nope.yaml"))
+    assert r.exit_code == 2
+    assert "does not exist" in r.stderr
+
+
+def test_catalog_validate_accepts_the_example_without_importing(cli, db):
+    r = cli("catalog", "validate", EXAMPLE)
+    assert r.exit_code == 0
+    assert "is valid: 14 advertisers, 16 campaigns" in r.stdout
+    assert db.catalog_version() == 0
+
+
+def test_catalog_validate_reports_bad_paths_and_exits_1(cli, bad_file):
+    r = cli("catalog", "validate", str(bad_file))
+    assert r.exit_code == 1
+    assert "advertisers.0.campaigns.0.status" in r.stderr
+
+
+def test_catalog_export_to_stdout_is_yaml_of_the_catalog(cli, db, imported):
+    r = cli("catalog", "export")
+    assert r.exit_code == 0
+    assert yaml.safe_load(r.stdout) == export_catalog(db)
+
+
+def test_catalog_export_to_a_json_file_imports_back_unchanged(cli, imported, tmp_path):
+    out = tmp_path / "catalog.json"
+    assert cli("catalog", "export", "-o", str(out)).exit_code == 0
+    assert json.loads(out.read_text())["advertisers"][0]["id"] == "encore-live"
+    r = cli("catalog", "import", str(out))
+    assert "0 created, 0 updated, 46 unchanged" in r.stdout
+
+
+def test_catalog_export_format_option_overrides_the_extension(cli, imported, tmp_path):
+    out = tmp_path / "catalog.txt"
+    cli("catalog", "export", "-o", str(out), "--format", "json")
+    assert json.loads(out.read_text())["advertisers"]
+
+
+# campaigns
+
+
+def test_campaigns_list_is_a_table_with_status_rules_visible(cli, imported):
+    r = cli("campaigns", "list")
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:4] == ["id", "advertiser", "status", "prio"]
+    rows = {line.split()[0]: line for line in lines[2:] if line.strip()}
+    assert " paused " in rows["encore-comedy-tour"]
+    assert " ended " in rows["voltdrive-winter-tyres"]
+    assert "cpc 0.45" in rows["zahid-ai-side-projects"]
+    assert "5,000.00 / 250.00" in rows["zahid-ai-side-projects"]
+    assert "16 campaigns" in r.stdout
+
+
+def test_campaigns_list_on_an_empty_catalog_says_so(cli):
+    r = cli("campaigns", "list")
+    assert r.exit_code == 0
+    assert "no campaigns" in r.stdout
+
+
+def test_paused_campaign_stops_winning(cli, imported):
+    assert cli("campaigns", "pause", "zahid-ai-side-projects").stdout == "campaign zahid-ai-side-projects is paused\n"
+    r = cli("decide", *AI_ARTICLE)
+    assert "zahid" not in r.stdout
+
+
+def test_resumed_campaign_wins_again(cli, imported):
+    cli("campaigns", "pause", "zahid-ai-side-projects")
+    cli("campaigns", "resume", "zahid-ai-side-projects")
+    assert "chosen: zahid-ai-side-projects" in cli("decide", *AI_ARTICLE).stdout
+
+
+def test_pausing_bumps_the_catalog_version(cli, db, imported):
+    cli("campaigns", "pause", "zahid-ai-side-projects")
+    assert db.catalog_version() == imported["version"] + 1
+
+
+def test_pausing_an_unknown_campaign_exits_1(cli):
+    r = cli("campaigns", "pause", "nope")
+    assert r.exit_code == 1
+    assert "no campaign 'nope'" in r.stderr
+
+
+# tokens
+
+
+def test_tokens_create_prints_only_the_token_on_stdout(cli, db, imported):
+    r = cli("tokens", "create", "zahid-host", "--label", "reports")
+    assert r.exit_code == 0
+    token = r.stdout.strip()
+    assert tokens.authenticate(db, token).advertiser_id == "zahid-host"
+    assert "cannot be shown again" in r.stderr
+
+
+def test_tokens_create_operator(cli, db):
+    token = cli("tokens", "create", "--operator").stdout.strip()
+    assert tokens.authenticate(db, token).is_operator
+
+
+def test_tokens_create_for_unknown_advertiser_exits_1(cli):
+    r = cli("tokens", "create", "nobody")
+    assert r.exit_code == 1
+    assert "no advertiser 'nobody'" in r.stderr
+
+
+def test_tokens_create_needs_an_owner(cli):
+    assert cli("tokens", "create").exit_code == 2
+
+
+def test_tokens_list_shows_prefixes_never_tokens(cli, imported):
+    token = cli("tokens", "create", "zahid-host", "--label", "reports").stdout.strip()
+    r = cli("tokens", "list", "zahid-host")
+    assert r.exit_code == 0
+    assert token[: tokens.PREFIX_LENGTH] + "…" in r.stdout
+    assert token not in r.stdout
+    assert "reports" in r.stdout
+
+
+def test_tokens_revoke_by_prefix_refuses_the_token(cli, db, imported):
+    token = cli("tokens", "create", "zahid-host").stdout.strip()
+    r = cli("tokens", "revoke", "zahid-host", "--prefix", token[: tokens.PREFIX_LENGTH])
+    assert (r.exit_code, r.stdout) == (0, "revoked 1 token\n")
+    assert tokens.authenticate(db, token) is None
+
+
+def test_tokens_revoke_all_revokes_every_token_of_the_advertiser(cli, db, imported):
+    made = [cli("tokens", "create", "zahid-host").stdout.strip() for _ in range(2)]
+    assert cli("tokens", "revoke", "zahid-host", "--all").stdout == "revoked 2 tokens\n"
+    assert [tokens.authenticate(db, t) for t in made] == [None, None]
+
+
+def test_tokens_revoke_needs_prefix_or_all(cli, imported):
+    assert cli("tokens", "revoke", "zahid-host").exit_code == 2
+    assert cli("tokens", "revoke", "zahid-host", "--all", "--prefix", "ads_x").exit_code == 2
+
+
+def test_tokens_revoke_unknown_prefix_exits_1(cli, imported):
+    r = cli("tokens", "revoke", "zahid-host", "--prefix", "ads_nothere")
+    assert r.exit_code == 1
+    assert "no live token" in r.stderr
+
+
+# decide
+
+
+def test_decide_prints_the_chosen_card(cli, imported):
+    r = cli("decide", *AI_ARTICLE)
+    assert r.exit_code == 0
+    assert "chosen: zahid-ai-side-projects (zahid.host)" in r.stdout
+    assert "reading about agents? ship yours in a single git push." in r.stdout
+    assert "Run your AI side-project on zahid.host" in r.stdout
+    assert "Get free account →  https://zahid.host/signup?utm_source=adserver" in r.stdout
+
+
+def test_decide_explain_shows_score_parts_and_rejections(cli, imported):
+    r = cli("decide", *AI_ARTICLE, "--explain")
+    assert r.exit_code == 0
+    assert "topic=3 keywords=2" in r.stdout
+    assert "targets topic 'artificial-intelligence'" in r.stdout
+    rejected = rejected_reasons(r.stdout)
+    assert rejected["encore-comedy-tour"] == "status is paused"
+    assert rejected["voltdrive-winter-tyres"] == "outside its flight dates"
+
+
+def test_decide_with_nothing_eligible_says_no_fill_and_exits_0(cli, imported):
+    r = cli("decide", "--topic", "gardening", "--sentiment", "negative")
+    assert r.exit_code == 0
+    assert "no fill" in r.stdout
+
+
+def test_decide_respects_excluded_sentiment(cli, imported):
+    r = cli("decide", "--topic", "personal-finance", "--sentiment", "negative", "--explain")
+    assert "no fill" in r.stdout
+    assert rejected_reasons(r.stdout)["ledgerly-index-investing"] == "excludes negative sentiment"
+
+
+def test_decide_json_has_the_card_and_the_explanation(cli, imported):
+    r = cli("decide", *AI_ARTICLE, "--json", "--explain")
+    body = json.loads(r.stdout)
+    assert body["decision"]["campaign"]["id"] == "zahid-ai-side-projects"
+    assert body["decision"]["card"]["hook_variant"] == "artificial-intelligence"
+    assert {"campaign": "encore-comedy-tour", "reason": "status is paused"} in body["explain"]["rejected"]
+
+
+def test_decide_json_no_fill_is_a_null_decision(cli, imported):
+    assert json.loads(cli("decide", "--topic", "gardening", "--sentiment", "negative", "--json").stdout) == {
+        "decision": None
     }
 
-    def invoke(*args):
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
-    return invoke
-
-
-def test_catalog_import_reports_counts_then_is_idempotent(run):
-    first = run("catalog", "import", str(EXAMPLE_CATALOG))
-    assert first.exit_code == 0 and " created" in first.output
-    second = run("catalog", "import", str(EXAMPLE_CATALOG))
-    assert "0 created, 0 updated" in second.output
-
-
-def test_catalog_import_lists_every_bad_field_and_exits_1(run, tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text(
-        json.dumps(
-            {
-                "advertisers": [
-                    {
-                        "id": "Bad Id",
-                        "name": "",
-                        "campaigns": [
-                            {"id": "c", "name": "c", "pricing": {"model": "cpx", "price": -1}, "creatives": []}
-                        ],
-                    }
-                ]
-            }
-        )
-    )
-    r = run("catalog", "import", str(bad))
+def test_decide_unknown_placement_exits_1_naming_the_field(cli, imported):
+    r = cli("decide", "--topic", "sport", "--placement", "popup")
     assert r.exit_code == 1
-    for path in (
-        "advertisers.0.id",
-        "advertisers.0.name",
-        "advertisers.0.campaigns.0.pricing.model",
-        "advertisers.0.campaigns.0.pricing.price",
-        "advertisers.0.campaigns.0.creatives",
-    ):
-        assert f"  {path}: " in r.output
-    assert "0 campaign(s)" in run("campaigns", "list").output
+    assert "placement: Must be one of: article-footer" in r.stderr
 
 
-def test_catalog_export_is_importable_json(run, tmp_path):
-    run("catalog", "import", str(EXAMPLE_CATALOG))
-    out = tmp_path / "export.json"
-    assert run("catalog", "export", "--format", "json", "-o", str(out)).exit_code == 0
-    assert "0 created, 0 updated" in run("catalog", "import", str(out)).output
+def test_decide_without_any_context_exits_1(cli, imported):
+    r = cli("decide")
+    assert r.exit_code == 1
+    assert "Give at least one of topic, keywords or title." in r.stderr
 
 
-def test_campaigns_list_pause_resume(run):
-    run("catalog", "import", str(EXAMPLE_CATALOG))
-    assert "zahid-ai-side-projects" in run("campaigns", "list").output
-    assert run("campaigns", "pause", "zahid-ai-side-projects").exit_code == 0
-    assert "zahid-ai-side-projects" in run("campaigns", "list", "--status", "paused").output
-    run("campaigns", "resume", "zahid-ai-side-projects")
-    assert "zahid-ai-side-projects" not in run("campaigns", "list", "--status", "paused").output
+def test_decide_sees_catalog_changes_immediately(cli, imported):
+    assert "chosen: matchday-live-football" in cli("decide", "--topic", "sport").stdout
+    cli("campaigns", "pause", "matchday-live-football")
+    assert "chosen: matchday-live-football" not in cli("decide", "--topic", "sport").stdout
 
 
-def test_pausing_an_unknown_campaign_is_one_clear_error(run):
-    r = run("campaigns", "pause", "nope")
-    assert r.exit_code == 1 and "no campaign 'nope'" in r.output
+def test_campaigns_list_filters_by_status(cli, imported):
+    r = cli("campaigns", "list", "--status", "paused")
+    assert "encore-comedy-tour" in r.stdout
+    assert "zahid-ai-side-projects" not in r.stdout
 
 
-def test_decide_explains_the_choice(run):
-    run("catalog", "import", str(EXAMPLE_CATALOG))
-    r = run("decide", "--topic", "artificial-intelligence", "--keywords", "agents", "--explain")
-    assert r.exit_code == 0
-    assert "chosen: zahid-ai-side-projects" in r.output
-    assert "reading about agents?" in r.output
-    assert "status is paused" in r.output  # the rejected list says why
-
-
-def test_decide_json_matches_the_api_core(run):
-    run("catalog", "import", str(EXAMPLE_CATALOG))
-    data = json.loads(run("decide", "--topic", "sport", "--json").output)
-    assert data["campaign"] == "matchday-live-football"
-
-
-def test_decide_with_no_fill_says_so(run):
-    run("catalog", "import", str(EXAMPLE_CATALOG))
-    r = run("decide", "--topic", "gardening", "--sentiment", "negative")
-    assert r.exit_code == 0 and "no fill" in r.output
-
-
-def test_tokens_create_list_revoke(run):
-    run("catalog", "import", str(EXAMPLE_CATALOG))
-    token = run("tokens", "create", "zahid-host", "--label", "reports").output.split()[0]
-    assert token.startswith("ads_")
-    listed = run("tokens", "list", "zahid-host").output
-    assert token[:10] in listed and token not in listed
-    assert "revoked 1" in run("tokens", "revoke", "zahid-host", "--all").output
+def test_tokens_revoke_operator_tokens(cli, db):
+    token = cli("tokens", "create", "--operator").stdout.strip()
+    assert cli("tokens", "revoke", "--operator", "--all").stdout == "revoked 1 token\n"
+    assert tokens.authenticate(db, token) is None
 
 
 def test_bad_setting_fails_with_one_line(settings_overrides):
+    from click.testing import CliRunner
+
+    from adserver.cli import main
+
     r = CliRunner().invoke(main, ["campaigns", "list"], env={"DATABASE_URL": "mysql://nope"})
     assert r.exit_code == 2
     assert r.output.strip().splitlines() == [

@@ -1,61 +1,68 @@
-"""Alembic migrations from an empty database, both ways, on the suite's backend."""
+"""Migrations: an empty database upgrades to head, matches the models, downgrades to base and back."""
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 
 from adserver import migrate
+from adserver.catalog_file import import_catalog
 from adserver.storage import Base, Database
-from tests.conftest import BACKEND, PG_URL
+from tests.builders import catalog_file
+
+APP_TABLES = set(Base.metadata.tables)
 
 
-def fresh_database(tmp_path) -> tuple[Database, callable]:
-    if BACKEND == "sqlite":
-        return Database(f"sqlite:///{tmp_path / 'empty.sqlite3'}"), lambda: None
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"adserver_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-
-    def drop():
-        db.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return db, drop
+@pytest.fixture
+def empty_db(empty_database_url):
+    db = Database(empty_database_url)
+    yield db
+    db.dispose()
 
 
-def test_upgrade_from_empty_creates_every_table_and_downgrade_removes_them(tmp_path):
-    db, drop = fresh_database(tmp_path)
-    try:
-        assert migrate.current(db) is None
-        migrate.upgrade(db)
-        assert migrate.current(db) is not None
-        tables = set(inspect(db.engine).get_table_names())
-        assert set(Base.metadata.tables) <= tables
-        migrate.downgrade(db, "base")
-        assert set(Base.metadata.tables).isdisjoint(inspect(db.engine).get_table_names())
-        migrate.upgrade(db)
-        assert set(Base.metadata.tables) <= set(inspect(db.engine).get_table_names())
-    finally:
-        drop()
+def head() -> str:
+    return ScriptDirectory(str(migrate.MIGRATIONS)).get_current_head()
 
 
-def test_models_match_the_migrations(tmp_path):
-    """Autogenerate finds nothing to do: the tables in storage.py and the migrations agree."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
+def tables(db: Database) -> set[str]:
+    return set(inspect(db.engine).get_table_names())
 
-    db, drop = fresh_database(tmp_path)
-    try:
-        migrate.upgrade(db)
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        assert diff == []
-    finally:
-        drop()
+
+def test_empty_database_has_no_revision(empty_db):
+    assert migrate.current(empty_db) is None
+
+
+def test_upgrade_from_empty_reaches_head_with_every_table(empty_db):
+    migrate.upgrade(empty_db)
+    assert migrate.current(empty_db) == head()
+    assert APP_TABLES <= tables(empty_db)
+
+
+def test_migrated_schema_matches_the_models(empty_db):
+    migrate.upgrade(empty_db)
+    with empty_db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(ctx, Base.metadata) == []
+
+
+def test_downgrade_to_base_removes_every_table(empty_db):
+    migrate.upgrade(empty_db)
+    migrate.downgrade(empty_db, "base")
+    assert migrate.current(empty_db) is None
+    assert not APP_TABLES & tables(empty_db)
+
+
+def test_upgrade_after_downgrade_gives_a_working_catalog(empty_db):
+    migrate.upgrade(empty_db)
+    migrate.downgrade(empty_db, "base")
+    migrate.upgrade(empty_db)
+    assert import_catalog(empty_db, catalog_file())["created"] == 3
+
+
+def test_upgrade_twice_is_a_no_op(empty_db):
+    migrate.upgrade(empty_db)
+    migrate.upgrade(empty_db)
+    assert migrate.current(empty_db) == head()

@@ -1,87 +1,129 @@
-"""Eligibility rules: what may never be shown, whatever its relevance."""
+"""Eligibility: status, flight dates, placement, language, excluded keywords and sentiments."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from adserver.catalog import Campaign, Creative, Targeting
-from adserver.context import ArticleContext
-from adserver.targeting import split_eligible
+import pytest
 
-TODAY = date(2026, 11, 25)
+from adserver.decision import decide
+from adserver.targeting import rejection_reason, split_eligible
+from tests.builders import TODAY, article, campaign, snapshot
 
-
-def campaign(cid="c1", **kw) -> Campaign:
-    targeting = Targeting.from_dict(kw.pop("targeting", {}))
-    creative = Creative(
-        id=f"{cid}-card", campaign_id=cid, display_name="X", title="T", cta_text="Go", landing_url="https://x.example"
-    )
-    return Campaign(
-        id=cid,
-        advertiser_id="a",
-        advertiser_name="A",
-        name=cid,
-        status=kw.pop("status", "active"),
-        pricing_model="cpm",
-        price=1.0,
-        targeting=targeting,
-        creatives=(creative,),
-        **kw,
-    )
+SPORT = {"topics": ["sport"]}
 
 
-def ctx(**article) -> ArticleContext:
-    return ArticleContext.create(article.pop("placement", "article-footer"), **article)
+def reason(c, ctx, today=TODAY):
+    return rejection_reason(c, ctx, today, ctx.text_words())
 
 
-def eligible_ids(campaigns, context):
-    return [c.id for c in split_eligible(campaigns, context, TODAY)[0]]
+def test_active_campaign_inside_its_dates_is_eligible():
+    c = campaign(targeting=SPORT, starts_on=TODAY - timedelta(days=1), ends_on=TODAY + timedelta(days=1))
+    assert reason(c, article(topic="sport")) is None
 
 
-def test_paused_campaign_is_not_eligible():
-    assert eligible_ids([campaign(status="paused")], ctx(topic="ai")) == []
+@pytest.mark.parametrize("status", ["paused", "archived"])
+def test_inactive_status_is_rejected(status):
+    assert reason(campaign(status=status), article(topic="sport")) == f"status is {status}"
 
 
-def test_campaign_outside_its_dates_is_not_eligible():
-    assert eligible_ids([campaign(ends_on=date(2026, 11, 24))], ctx(topic="ai")) == []
-    assert eligible_ids([campaign(starts_on=date(2026, 11, 26))], ctx(topic="ai")) == []
-    assert eligible_ids([campaign(starts_on=TODAY, ends_on=TODAY)], ctx(topic="ai")) == ["c1"]
+def test_campaign_before_its_start_date_is_rejected():
+    c = campaign(starts_on=TODAY + timedelta(days=1))
+    assert reason(c, article(topic="sport")) == "outside its flight dates"
 
 
-def test_placement_targeting_is_respected():
+def test_campaign_after_its_end_date_is_rejected():
+    c = campaign(ends_on=TODAY - timedelta(days=1))
+    assert reason(c, article(topic="sport")) == "outside its flight dates"
+
+
+def test_campaign_serves_on_its_first_and_last_day():
+    c = campaign(starts_on=TODAY, ends_on=TODAY)
+    assert reason(c, article(topic="sport")) is None
+
+
+def test_untargeted_placement_is_rejected():
     c = campaign(targeting={"placements": ["sidebar"]})
-    assert eligible_ids([c], ctx(topic="ai")) == []
-    assert eligible_ids([c], ctx(topic="ai", placement="sidebar")) == ["c1"]
+    assert reason(c, article("article-footer", topic="sport")) == "placement article-footer not targeted"
 
 
-def test_language_targeting_is_respected():
-    c = campaign(targeting={"languages": ["de"]})
-    assert eligible_ids([c], ctx(topic="ai", language="en-GB")) == []
-    assert eligible_ids([c], ctx(topic="ai", language="de")) == ["c1"]
+def test_no_placement_list_means_every_placement():
+    assert reason(campaign(), article("article-inline", topic="sport")) is None
 
 
-def test_excluded_keyword_in_keywords_never_wins():
-    c = campaign(targeting={"topics": ["ai"], "exclude_keywords": ["Layoffs"]})
-    assert eligible_ids([c], ctx(topic="ai", keywords=["layoffs"])) == []
+def test_untargeted_language_is_rejected():
+    c = campaign(targeting={"languages": ["en"]})
+    assert reason(c, article(topic="sport", language="de")) == "language de not targeted"
 
 
-def test_excluded_keyword_in_title_never_wins():
-    c = campaign(targeting={"exclude_keywords": ["plane crash"]})
-    assert eligible_ids([c], ctx(title="Plane crash kills 40 near airport")) == []
-    assert eligible_ids([c], ctx(title="Plane makers report record orders")) == ["c1"]
+def test_language_region_is_matched_on_the_language():
+    c = campaign(targeting={"languages": ["en"]})
+    assert reason(c, article(topic="sport", language="en-GB")) is None
 
 
-def test_excluded_keyword_as_topic_never_wins():
-    c = campaign(targeting={"exclude_keywords": ["war"]})
-    assert eligible_ids([c], ctx(topic="War")) == []
+def test_article_without_language_is_not_rejected_for_language():
+    c = campaign(targeting={"languages": ["en"]})
+    assert reason(c, article(topic="sport")) is None
 
 
-def test_excluded_sentiment_never_wins():
-    c = campaign(targeting={"exclude_sentiments": ["negative"]})
-    assert eligible_ids([c], ctx(topic="ai", sentiment="negative")) == []
-    assert eligible_ids([c], ctx(topic="ai", sentiment="neutral")) == ["c1"]
+def test_excluded_keyword_in_article_keywords_is_rejected():
+    c = campaign(targeting={"topics": ["sport"], "exclude_keywords": ["doping"]})
+    assert reason(c, article(topic="sport", keywords=["Tour", "Doping"])) == "excluded keyword 'doping'"
 
 
-def test_rejections_say_why():
-    _, rejected = split_eligible([campaign(status="paused")], ctx(topic="ai"), TODAY)
-    assert rejected[0].reason == "status is paused"
+def test_excluded_keyword_in_title_is_rejected():
+    c = campaign(targeting={"topics": ["travel"], "exclude_keywords": ["plane crash"]})
+    ctx = article(topic="travel", title="Plane crash closes the airport for a day")
+    assert reason(c, ctx) == "excluded keyword 'plane-crash'"
+
+
+def test_excluded_keyword_as_topic_is_rejected():
+    c = campaign(targeting={"keywords": ["markets"], "exclude_keywords": ["obituaries"]})
+    assert reason(c, article(topic="Obituaries", keywords=["markets"])) == "excluded keyword 'obituaries'"
+
+
+def test_excluded_keyword_elsewhere_in_a_word_does_not_reject():
+    c = campaign(targeting={"topics": ["sport"], "exclude_keywords": ["war"]})
+    assert reason(c, article(topic="sport", title="Warriors win the final")) is None
+
+
+def test_excluded_sentiment_is_rejected():
+    c = campaign(targeting={"topics": ["business"], "exclude_sentiments": ["negative"]})
+    assert reason(c, article(topic="business", sentiment="negative")) == "excludes negative sentiment"
+
+
+def test_other_sentiment_passes_a_sentiment_exclusion():
+    c = campaign(targeting={"topics": ["business"], "exclude_sentiments": ["negative"]})
+    assert reason(c, article(topic="business", sentiment="positive")) is None
+
+
+def test_split_eligible_returns_every_rejection_with_its_campaign():
+    live, paused = campaign("live"), campaign("paused", status="paused")
+    eligible, rejected = split_eligible([live, paused], article(topic="sport"), TODAY)
+    assert eligible == [live]
+    assert [(r.campaign_id, r.reason) for r in rejected] == [("paused", "status is paused")]
+
+
+def test_excluded_sentiment_never_wins_even_with_top_priority_and_score():
+    rules = {"topics": ["business"], "keywords": ["stocks"], "exclude_sentiments": ["negative"]}
+    best = campaign("best", priority=9, targeting=rules)
+    other = campaign("other", priority=0, targeting={"topics": ["business"]})
+    outcome = decide(article(topic="business", keywords=["stocks"], sentiment="negative"), snapshot(best, other))
+    assert outcome.decision.campaign.id == "other"
+
+
+def test_excluded_keyword_never_wins_even_with_top_priority_and_score():
+    best = campaign("best", priority=9, targeting={"topics": ["sport"], "exclude_keywords": ["injury"]})
+    outcome = decide(article(topic="sport", keywords=["injury"]), snapshot(best), explain=True)
+    assert outcome.decision is None
+    assert [r.reason for r in outcome.rejected] == ["excluded keyword 'injury'"]
+
+
+def test_paused_campaign_is_never_chosen():
+    outcome = decide(article(topic="sport"), snapshot(campaign(status="paused", targeting=SPORT)))
+    assert outcome.decision is None
+
+
+def test_ended_campaign_is_never_chosen():
+    ended = campaign(ends_on=date.today() - timedelta(days=1), targeting=SPORT)
+    assert decide(article(topic="sport"), snapshot(ended)).decision is None

@@ -32,6 +32,12 @@ class Context:
     def settings(self):
         return self.services.settings
 
+    def close(self) -> None:
+        """Release connections (matters when one process runs many commands, as tests do)."""
+        if self._services is not None:
+            self._services.close()
+            self._services = None
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -61,13 +67,14 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     """adserver: contextual sponsor cards for news sites."""
     overrides = {k: v for k, v in {"database_url": database_url, "redis_url": redis_url}.items() if v}
     ctx.obj = Context(overrides)
+    ctx.call_on_close(ctx.obj.close)
 
 
-from . import catalog, db, decide, dev, events, report, tokens, worker  # noqa: E402
+from . import campaigns, catalog, db, decide, dev, events, report, tokens, worker  # noqa: E402
 
 main.add_command(db.group)
 main.add_command(catalog.group)
-main.add_command(catalog.campaigns)
+main.add_command(campaigns.group)
 main.add_command(tokens.group)
 main.add_command(decide.command)
 main.add_command(dev.command)

@@ -1,83 +1,171 @@
-"""`adserver decide`: the same decision core as the API, from the terminal, with its reasons."""
+"""`adserver decide`: the decision the API would make for an article, and why (a dry run)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import click
+from marshmallow import ValidationError
 from tabulate import tabulate
 
+from ..api.schemas import ArticleSchema
+from ..budget import BudgetGate
+from ..catalog import SENTIMENTS, Campaign, CatalogSnapshot, load_snapshot
 from ..context import ArticleContext
-from ..decision import decide as decide_core
+from ..decision import Outcome, decide
+from ..errors import InvalidContext, flatten_messages
+from ..rendering import card_fields
 from . import Context, pass_ctx
 
 
-@click.command("decide")
-@click.option("--topic", default="", help="Article topic, e.g. artificial-intelligence.")
-@click.option("--keywords", default="", help="Comma-separated keywords.")
-@click.option("--title", default="", help="Article title.")
-@click.option("--summary", default="", help="Article summary.")
-@click.option("--placement", default="article-footer", show_default=True)
-@click.option("--language", default="")
-@click.option("--sentiment", type=click.Choice(["", "positive", "neutral", "negative"]), default="")
-@click.option("--explain", is_flag=True, help="Show every candidate's score parts and every rejection.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@pass_ctx
-def command(ctx: Context, topic, keywords, title, summary, placement, language, sentiment, explain, as_json) -> None:
-    """Which sponsor card would go under this article, and why."""
-    svc = ctx.services
-    if placement not in svc.settings.placements:
-        raise click.BadParameter(f"must be one of {', '.join(svc.settings.placements)}", param_hint="--placement")
-    kws = [k for k in keywords.split(",") if k.strip()]
-    if not (topic or kws or title):
-        raise click.UsageError("give at least one of --topic, --keywords or --title")
-    article = dict(topic=topic, keywords=kws, title=title, summary=summary, language=language, sentiment=sentiment)
-    context = ArticleContext.create(placement, **article)
-    outcome = decide_core(context, svc.catalog.get(), ranker=svc.ranker, explain=explain or as_json)
+class DryRun:
+    """The live budget gate's verdicts without booking any spend: the CLI only asks."""
+
+    def __init__(self, gate: BudgetGate):
+        self.gate = gate
+
+    def exhausted(self, campaigns: Sequence[Campaign]) -> dict[str, str]:
+        return self.gate.exhausted(campaigns)
+
+    def charge(self, campaign: Campaign) -> bool:
+        return True
+
+
+def explanation(outcome: Outcome, snapshot: CatalogSnapshot) -> dict:
+    """Every ranked candidate with its score parts, and every refused campaign with its reason."""
+    chosen = outcome.decision.campaign.id if outcome.decision else None
+    return {
+        "ranker": outcome.ranker,
+        "catalog_version": snapshot.version,
+        "candidates": [
+            {
+                "campaign": s.campaign.id,
+                "priority": s.campaign.priority,
+                "score": s.score,
+                "parts": s.parts,
+                "reasons": list(s.reasons),
+                "chosen": s.campaign.id == chosen,
+            }
+            for s in outcome.ranked
+        ],
+        "rejected": [{"campaign": r.campaign_id, "reason": r.reason} for r in outcome.rejected],
+    }
+
+
+def as_json(outcome: Outcome, snapshot: CatalogSnapshot, explain: bool) -> dict:
     d = outcome.decision
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "campaign": d.campaign.id if d else None,
-                    "creative": d.creative.id if d else None,
-                    "hook": d.hook if d else None,
-                    "score": d.score if d else None,
-                    "candidates": [
-                        {"campaign": s.campaign.id, "score": s.score, "parts": s.parts, "reasons": list(s.reasons)}
-                        for s in outcome.ranked
-                    ],
-                    "rejected": [{"campaign": r.campaign_id, "reason": r.reason} for r in outcome.rejected],
-                },
-                indent=2,
-            )
-        )
-        return
-    if d is None:
-        click.echo("no fill: no campaign is eligible for this article")
-    else:
-        click.echo(f"chosen: {d.campaign.id} ({d.campaign.advertiser_name}), score {d.score:g}")
-        click.echo(f"  hook:  {d.hook}  [{d.hook_variant}]")
-        click.echo(f"  title: {d.creative.title}")
-        click.echo(f"  cta:   {d.creative.cta_text} -> {d.creative.landing_url}")
-        click.echo(f"  why:   {'; '.join(d.scored.reasons) or 'eligible'}")
+    body: dict = {"decision": None}
+    if d is not None:
+        body["decision"] = {
+            "campaign": {"id": d.campaign.id, "advertiser": d.campaign.advertiser_name},
+            "card": card_fields(d),
+            "score": d.score,
+        }
     if explain:
+        body["explain"] = explanation(outcome, snapshot)
+    return body
+
+
+def print_card(outcome: Outcome) -> None:
+    d = outcome.decision
+    cr = d.creative
+    rows = [
+        ["advertiser", f"{cr.display_name} · {cr.tagline}" if cr.tagline else cr.display_name],
+        ["hook", f"{d.hook}  ({d.hook_variant})"],
+        ["title", cr.title],
+        ["cta", f"{cr.cta_text}  {cr.landing_url}"],
+    ]
+    if cr.secondary_cta_text:
+        rows.append(["secondary", f"{cr.secondary_cta_text}  {cr.secondary_cta_url}"])
+    if cr.fine_print:
+        rows.append(["fine print", cr.fine_print])
+    click.echo(f"chosen: {d.campaign.id} ({d.campaign.advertiser_name}) · creative {cr.id} · score {d.score:g}")
+    click.echo(tabulate(rows, tablefmt="plain"))
+
+
+def print_explanation(info: dict) -> None:
+    click.echo(f"\ncandidates (ranker {info['ranker']}, catalog version {info['catalog_version']}):")
+    refused = {r["campaign"] for r in info["rejected"]}
+    candidates = [c for c in info["candidates"] if c["chosen"] or c["campaign"] not in refused]
+    if candidates:
         rows = [
             [
-                s.campaign.id,
-                s.campaign.priority,
-                f"{s.score:g}",
-                ", ".join(f"{k}={v:g}" for k, v in s.parts.items()),
-                "; ".join(s.reasons),
+                "*" if c["chosen"] else "",
+                c["campaign"],
+                c["priority"],
+                f"{c['score']:g}",
+                " ".join(f"{k}={v:g}" for k, v in c["parts"].items()) or "-",
+                "; ".join(c["reasons"]) or "-",
             ]
-            for s in outcome.ranked
+            for c in candidates
         ]
-        click.echo(f"\ncandidates (ranker: {outcome.ranker}):")
-        click.echo(
-            tabulate(
-                rows, headers=["campaign", "prio", "score", "parts", "reasons"], maxcolwidths=[None, None, None, 40, 60]
-            )
+        click.echo(tabulate(rows, headers=["", "campaign", "prio", "score", "parts", "reasons"], tablefmt="simple"))
+    else:
+        click.echo("  none")
+    click.echo("\nrejected:")
+    if info["rejected"]:
+        rows = [[r["campaign"], r["reason"]] for r in info["rejected"]]
+        click.echo(tabulate(rows, headers=["campaign", "reason"], tablefmt="simple"))
+    else:
+        click.echo("  none")
+
+
+def article_context(placement: str, placements: Sequence[str], article: dict) -> ArticleContext:
+    """Validate with the API's own article schema, so the CLI refuses what the API refuses."""
+    if placement not in placements:
+        raise InvalidContext(
+            f"unknown placement {placement!r}", {"placement": [f"Must be one of: {', '.join(placements)}."]}
         )
-        if outcome.rejected:
-            click.echo("\nrejected:")
-            click.echo(tabulate([[r.campaign_id, r.reason] for r in outcome.rejected], headers=["campaign", "reason"]))
+    try:
+        loaded = ArticleSchema().load({k: v for k, v in article.items() if v not in (None, "", [])})
+    except ValidationError as e:
+        raise InvalidContext("invalid article context", flatten_messages(e.messages, "article")) from None
+    return ArticleContext.create(placement, **loaded)
+
+
+@click.command("decide")
+@click.option("--topic", help="Article topic, e.g. artificial-intelligence.")
+@click.option("--keywords", default="", help="Comma-separated keywords: robotics,japan.")
+@click.option("--title", help="Article title.")
+@click.option("--summary", help="Article summary.")
+@click.option("--placement", default="article-footer", show_default=True)
+@click.option("--language", help="Article language, e.g. en.")
+@click.option("--sentiment", type=click.Choice(SENTIMENTS))
+@click.option("--explain", is_flag=True, help="Also show every candidate's score parts and every rejection.")
+@click.option("--json", "as_json_", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def command(
+    ctx: Context,
+    topic: str | None,
+    keywords: str,
+    title: str | None,
+    summary: str | None,
+    placement: str,
+    language: str | None,
+    sentiment: str | None,
+    explain: bool,
+    as_json_: bool,
+) -> None:
+    """Which sponsor card the API would choose for this article (books no budget)."""
+    article = {
+        "topic": topic,
+        "keywords": [k.strip() for k in keywords.split(",") if k.strip()],
+        "title": title,
+        "summary": summary,
+        "language": language,
+        "sentiment": sentiment,
+    }
+    svc = ctx.services
+    context = article_context(placement, svc.settings.placements, article)
+    snapshot = load_snapshot(svc.db)
+    outcome = decide(context, snapshot, ranker=svc.ranker, budget=DryRun(svc.budget), explain=explain)
+    if as_json_:
+        click.echo(json.dumps(as_json(outcome, snapshot, explain), indent=2, ensure_ascii=False))
+        return
+    if outcome.decision is None:
+        click.echo("no fill: no campaign is eligible for this article (the API answers 204)")
+    else:
+        print_card(outcome)
+    if explain:
+        print_explanation(explanation(outcome, snapshot))

@@ -1,0 +1,163 @@
+"""Events through real Redis into real SQL: counted once, never lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from adserver import jobs, reconcile, storage
+from adserver.events import INCOMING
+from adserver.services import set_worker_services
+
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+}
+GOOGLEBOT = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
+AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
+
+
+@pytest.fixture
+def persist(services):
+    """Run the worker's job in-process (the same function rq runs)."""
+    set_worker_services(services)
+
+    def run() -> int:
+        return jobs.persist_pending(batch_key="adserver:events:batch:test")
+
+    return run
+
+
+def serve(client, headers=BROWSER) -> dict:
+    r = client.post("/v1/decision", json=AI, headers=headers)
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def rollup(db, campaign="zahid-ai-side-projects") -> dict:
+    r = storage.DailyRollup
+    with db.sessionmaker() as s:
+        row = s.execute(
+            select(
+                func.sum(r.impressions),
+                func.sum(r.views),
+                func.sum(r.clicks),
+                func.sum(r.nonbillable_impressions),
+                func.sum(r.nonbillable_views),
+                func.sum(r.nonbillable_clicks),
+                func.sum(r.spend),
+            ).where(r.campaign_id == campaign)
+        ).one()
+    keys = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend"]
+    return {
+        k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(keys, row, strict=False)
+    }
+
+
+def raw_count(db) -> int:
+    with db.sessionmaker() as s:
+        return s.scalar(select(func.count()).select_from(storage.Event))
+
+
+def test_impression_view_and_click_are_persisted_once(client, db, persist, example_catalog):
+    d = serve(client)
+    assert client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code == 204
+    assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302
+    assert persist() == 3
+    got = rollup(db)
+    assert (got["impressions"], got["views"], got["clicks"]) == (1, 1, 1)
+    assert got["spend"] == pytest.approx(0.45)  # one CPC click at 0.45
+
+
+def test_replayed_view_and_click_are_accepted_but_counted_once(client, db, persist, example_catalog):
+    d = serve(client)
+    for _ in range(3):
+        assert client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code == 204
+        r = client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
+        assert r.status_code == 302 and r.headers["Location"].startswith("https://zahid.host/")
+    persist()
+    got = rollup(db)
+    assert (got["impressions"], got["views"], got["clicks"]) == (1, 1, 1)
+
+
+def test_forged_or_tampered_links_are_not_counted(client, db, services, persist, example_catalog):
+    d = serve(client)
+    persist()
+    view = path(d["tracking"]["view_url"])
+    assert client.post(view[:-2] + "xx", headers=BROWSER).status_code == 403
+    assert client.get("/t/click/forged.token.value", headers=BROWSER).status_code == 403
+    assert services.redis.llen(INCOMING) == 0
+    assert rollup(db)["views"] == 0
+
+
+def test_bot_traffic_is_answered_but_not_billed(client, db, persist, example_catalog):
+    d = serve(client, GOOGLEBOT)
+    assert client.get(path(d["tracking"]["click_url"]), headers=GOOGLEBOT).status_code == 302
+    persist()
+    got = rollup(db)
+    assert (got["impressions"], got["clicks"], got["spend"]) == (0, 0, 0)
+    assert (got["nb_impressions"], got["nb_clicks"]) == (1, 1)
+
+
+def test_prefetch_is_not_billed(client, db, persist, example_catalog):
+    serve(client, {**BROWSER, "Sec-Purpose": "prefetch"})
+    persist()
+    assert rollup(db)["nb_impressions"] == 1 and rollup(db)["impressions"] == 0
+
+
+def test_beacons_over_the_per_ip_limit_get_429_and_are_not_counted(app, client, db, persist, example_catalog):
+    app.extensions["adserver"].events.rate_limit = 3
+    decisions = [serve(client) for _ in range(5)]
+    codes = [client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code for d in decisions]
+    assert codes == [204, 204, 204, 429, 429]
+    persist()
+    assert rollup(db)["views"] == 3
+
+
+def test_raw_events_keep_no_raw_ip(client, db, persist, example_catalog):
+    serve(client, {**BROWSER})
+    persist()
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(storage.Event.__table__)).mappings().all()
+    assert rows and all("127.0.0.1" not in str(v) for row in rows for v in row.values())
+
+
+def test_a_retried_batch_does_not_double_count(client, db, services, persist, example_catalog):
+    for _ in range(10):
+        serve(client)
+    raw = services.redis.lrange(INCOMING, 0, -1)
+    persist()
+    # A worker killed after writing but before deleting its batch: the same events come again.
+    services.redis.rpush("adserver:events:batch:test", *raw)
+    persist()
+    assert rollup(db)["impressions"] == 10
+    assert raw_count(db) == 10
+
+
+def test_orphaned_batch_of_a_killed_worker_is_persisted_by_replay(client, db, services, example_catalog):
+    for _ in range(4):
+        serve(client)
+    services.redis.rename(INCOMING, "adserver:events:batch:dead-job")  # taken, never written
+    assert jobs.persist_orphaned_batches(services.redis, db) == 4
+    assert rollup(db)["impressions"] == 4
+    assert not services.redis.exists("adserver:events:batch:dead-job")
+
+
+def test_reconcile_agrees_then_finds_a_planted_mismatch(client, db, services, persist, example_catalog):
+    d = serve(client)
+    client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
+    persist()
+    today = datetime.now(UTC).date()
+    assert reconcile.differences(db, services.redis, today) == []
+    with db.engine.begin() as conn:
+        conn.execute(storage.DailyRollup.__table__.update().values(clicks=storage.DailyRollup.clicks + 1))
+    diffs = reconcile.differences(db, services.redis, today)
+    assert diffs == [
+        {"campaign": "zahid-ai-side-projects", "event": "click", "billable": True, "raw": 1, "rollups": 2, "redis": 1}
+    ]
