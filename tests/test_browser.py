@@ -357,6 +357,29 @@ def test_card_less_than_half_visible_is_not_viewed(context, stack):
     assert beacons(page) == []
 
 
+def set_tab_hidden(page, hidden: bool) -> None:
+    """What the browser does when the reader switches tabs: `document.hidden` and a visibilitychange."""
+    page.evaluate(
+        "h => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => h});"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
+        hidden,
+    )
+
+
+def test_hidden_tab_time_does_not_count_towards_a_view(context, stack):
+    page = open_page(context, stack, "hidden", page_html(stack.base, "charlie-topic", before=2500))
+    settled(page)
+    scroll_to_card(page)
+    page.wait_for_timeout(300)
+    set_tab_hidden(page, True)
+    page.wait_for_timeout(1500)
+    assert beacons(page) == []
+    back = page.evaluate("performance.now()")
+    set_tab_hidden(page, False)
+    page.wait_for_function("window.__beacons.length > 0", timeout=5000)
+    assert beacons(page)[0]["t"] - back >= 1000
+
+
 def test_view_beacon_fires_once(context, stack):
     sent = []
     context.on("request", lambda r: "/t/view/" in r.url and sent.append(r.url))
