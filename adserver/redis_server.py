@@ -50,6 +50,7 @@ class LocalRedis:
     dir: str
     binary: str
     proc: subprocess.Popen | None = None
+    durable: bool = False  # append-only file, fsync'd every write: a restart keeps queued events
 
     @property
     def url(self) -> str:
@@ -64,8 +65,7 @@ class LocalRedis:
             "127.0.0.1",
             "--save",
             "",
-            "--appendonly",
-            "no",
+            *(["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]),
             "--dir",
             self.dir,
             "--daemonize",
@@ -94,8 +94,9 @@ class LocalRedis:
         self.proc = None
 
 
-def start_local(port: int | None = None) -> LocalRedis:
-    return LocalRedis(port or free_port(), tempfile.mkdtemp(prefix="adserver-redis-"), redis_server_binary()).start()
+def start_local(port: int | None = None, durable: bool = False) -> LocalRedis:
+    d = tempfile.mkdtemp(prefix="adserver-redis-")
+    return LocalRedis(port or free_port(), d, redis_server_binary(), durable=durable).start()
 
 
 def ensure(url: str) -> tuple[str, LocalRedis | None]:

@@ -39,7 +39,10 @@ class Services:
     def from_settings(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)
         client = redis_client(settings.redis_url)
+        from .pacing import RedisBudget
+
         return cls(
+            budget=RedisBudget(client),
             settings=settings,
             db=db,
             redis=client,

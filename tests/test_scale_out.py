@@ -1,0 +1,100 @@
+"""Scale-out as deployed: two web processes and two workers on one Redis and one database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from http.client import HTTPConnection
+
+import pytest
+from sqlalchemy import func, select
+
+from adserver import storage
+from adserver.redis_server import free_port
+from tests.test_events import AI, BROWSER, rollup
+
+pytestmark = pytest.mark.slow
+
+
+def wait_ready(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "gunicorn exited"
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("web process not ready")
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None):
+    conn = HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = dict(BROWSER, **({"Content-Type": "application/json"} if body else {}))
+    conn.request(method, path, body, headers)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, data
+
+
+def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db, example_catalog):
+    env = dict(
+        os.environ,
+        DATABASE_URL=settings_overrides["database_url"],
+        REDIS_URL=settings_overrides["redis_url"],
+        SECRET_KEY=settings_overrides["secret_key"],
+        WEB_CONCURRENCY="1",
+        HOST="127.0.0.1",
+        EVENT_BATCH_SIZE="50",
+        BEACON_RATE_LIMIT="100000",
+    )
+    ports = [free_port(), free_port()]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "adserver:create_app()"],
+            env=dict(env, PORT=str(p)),
+            stderr=subprocess.DEVNULL,
+        )
+        for p in ports
+    ]
+    procs += [
+        subprocess.Popen(
+            [sys.executable, "-m", "adserver", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(2)
+    ]
+    try:
+        for p, proc in zip(ports, procs[:2], strict=True):
+            wait_ready(p, proc)
+        sent = 0
+        for i in range(150):
+            port = ports[i % 2]
+            status, data = request(port, "POST", "/v1/decision", json.dumps(AI).encode())
+            assert status == 200
+            d = json.loads(data)
+            other = ports[(i + 1) % 2]  # the beacon may land on another web process
+            assert request(other, "POST", "/" + d["tracking"]["view_url"].split("/", 3)[3])[0] == 204
+            assert request(port, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302
+            assert request(other, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302  # replay
+            sent += 3
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with db.sessionmaker() as s:
+                if s.scalar(select(func.count()).select_from(storage.Event)) >= sent:
+                    break
+            time.sleep(0.3)
+        time.sleep(1.5)  # anything doubled would land now
+        got = rollup(db)
+        assert (got["impressions"], got["views"], got["clicks"]) == (150, 150, 150)
+        with db.sessionmaker() as s:
+            assert s.scalar(select(func.count()).select_from(storage.Event)) == sent
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(20)
