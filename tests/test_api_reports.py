@@ -29,6 +29,11 @@ def test_advertiser_sees_only_its_own_campaigns(client, zahid_token):
     assert body["totals"]["impressions"] == 160
 
 
+def test_json_names_the_range_and_grouping(client, zahid_token):
+    body = get(client, zahid_token, group_by="day,topic").get_json()
+    assert (body["from"], body["to"], body["group_by"]) == ("2026-11-01", "2026-11-30", ["day", "topic"])
+
+
 def test_operator_sees_every_advertiser(client, db, rollups):  # noqa: F811
     body = get(client, tokens.create(db, None), group_by="campaign").get_json()
     assert {r["campaign"] for r in body["rows"]} == {ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN}

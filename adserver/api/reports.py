@@ -63,7 +63,7 @@ class Reports(MethodView):
         return {
             "advertiser": scope,
             "group_by": list(report.query.group_by),
-            "from": from_.isoformat(),
+            "from_": from_.isoformat(),  # dumped as `from` (ReportSchema.from_)
             "to": to.isoformat(),
             "rows": report.rows,
             "totals": report.totals,
