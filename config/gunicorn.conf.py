@@ -12,3 +12,4 @@ keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+control_socket_disable = True  # several gunicorns (dev, bench, tests) on one machine would share one socket path

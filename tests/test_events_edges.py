@@ -1,0 +1,62 @@
+"""Edges of the event path not covered elsewhere: expired links, pricing, IP hashing."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from adserver import jobs, storage
+from adserver.events import cost_of, ip_hash
+from adserver.services import set_worker_services
+from adserver.tracking import Tracker
+
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+}
+AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
+
+
+def views_stored(services) -> int:
+    set_worker_services(services)
+    jobs.persist_pending(batch_key="adserver:events:batch:edges")
+    with services.db.sessionmaker() as s:
+        return s.scalar(select(func.count()).select_from(storage.Event).where(storage.Event.event_type == "view"))
+
+
+def test_expired_view_link_is_not_counted(app, client, services, example_catalog):
+    d = client.post("/v1/decision", json=AI, headers=BROWSER).get_json()
+    token = urlsplit(d["tracking"]["view_url"]).path.rsplit("/", 1)[1]
+    time.sleep(1.1)
+    services.tracker, original = Tracker(services.settings.secret_key, view_ttl=0, click_ttl=0), services.tracker
+    try:
+        r = client.post(f"/t/view/{token}", headers=BROWSER)
+    finally:
+        services.tracker = original
+    assert r.status_code == 410 and views_stored(services) == 0
+
+
+@pytest.mark.parametrize(
+    "event_type,model,billable,expected",
+    [
+        ("impression", "cpm", True, 0.002),
+        ("click", "cpm", True, 0.0),
+        ("click", "cpc", True, 2.0),
+        ("impression", "cpc", True, 0.0),
+        ("impression", "flat", True, 0.0),
+        ("click", "cpc", False, 0.0),
+    ],
+)
+def test_cost_follows_the_pricing_model_and_billability(event_type, model, billable, expected):
+    assert cost_of(event_type, model, 2.0, billable) == pytest.approx(expected)
+
+
+def test_addresses_in_one_slash_24_share_a_hash():
+    assert ip_hash("203.0.113.7", "s") == ip_hash("203.0.113.250", "s") != ip_hash("203.0.114.7", "s")
+
+
+def test_ip_hash_depends_on_the_salt_and_never_shows_the_address():
+    h = ip_hash("203.0.113.7", "s1")
+    assert h != ip_hash("203.0.113.7", "s2") and "203" not in h
