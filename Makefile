@@ -26,6 +26,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/decision.py
+	$(BIN)/python bench/embed.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -57,6 +57,7 @@ def decide(
     today: date | None = None,
     rng: random.Random | None = None,
     explain: bool = False,
+    exclude_advertisers: frozenset[str] = frozenset(),
 ) -> Outcome:
     """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
     rejection has its reason; without, indexes skip campaigns that cannot be eligible or relevant
@@ -75,6 +76,8 @@ def decide(
         if prefilter is not None:
             ids &= prefilter(ctx, snapshot, text_words)
         eligible, rejected = [snapshot.campaigns[i] for i in sorted(ids)], []
+    if exclude_advertisers:  # sponsors already on this page (several slots, one page)
+        eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
     choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
     if eligible and choose is None:
         spent = budget.exhausted(eligible)

@@ -52,6 +52,7 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
         HOST="127.0.0.1",
         EVENT_BATCH_SIZE="50",
         BEACON_RATE_LIMIT="100000",
+        MODELS_DIR=settings_overrides["models_dir"],
     )
     ports = [free_port(), free_port()]
     procs = [
@@ -82,7 +83,7 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
             assert request(port, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302
             assert request(other, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302  # replay
             sent += 3
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 150  # SQLite serialises the two workers' writes; retries back off
         while time.monotonic() < deadline:
             with db.sessionmaker() as s:
                 if s.scalar(select(func.count()).select_from(storage.Event)) >= sent:

@@ -89,7 +89,7 @@ def explanation(outcome: Outcome) -> dict:
     }
 
 
-def run_decision(placement: str, article: dict, explain: bool):
+def run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str] = frozenset()):
     svc = services()
     if placement not in svc.settings.placements:
         raise InvalidContext(
@@ -98,7 +98,7 @@ def run_decision(placement: str, article: dict, explain: bool):
         )
     ctx = ArticleContext.create(placement, **article)
     snapshot = svc.catalog.get()
-    outcome = decide(ctx, snapshot, ranker=svc.ranker, budget=svc.budget, explain=explain)
+    outcome = decide(ctx, snapshot, ranker=svc.ranker, budget=svc.budget, explain=explain, exclude_advertisers=exclude)
     if outcome.decision is None:
         return "", 204, {"Cache-Control": "no-store"}
     svc.events.emit(events.from_decision(outcome.decision, *client()))
@@ -125,7 +125,8 @@ class DecisionView(MethodView):
     def post(self, body):
         """Choose the sponsor card for an article."""
         # `explain` is read directly: one query flag is not worth a second schema pass per request.
-        return run_decision(body["placement"], body["article"], request.args.get("explain") in TRUTHY)
+        explain = request.args.get("explain") in TRUTHY
+        return run_decision(body["placement"], body["article"], explain, frozenset(body["exclude"]))
 
     @blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
     @blp.alt_response(200, schema=DecisionResponseSchema, success=True, description="The chosen sponsor card")
@@ -135,7 +136,8 @@ class DecisionView(MethodView):
         schema=ErrorSchema,
         description="Invalid article context; `fields` names each bad field",
     )
-    def get(self, placement, explain=False, keywords="", **article):
-        """The same decision from query parameters, for simple embeds (`keywords=a,b`)."""
+    def get(self, placement, explain=False, keywords="", exclude="", **article):
+        """The same decision from query parameters, for simple embeds (`keywords=a,b`, `exclude=adv1,adv2`)."""
         article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
-        return run_decision(placement, article, bool(explain))
+        skip = frozenset(a.strip() for a in exclude.split(",") if a.strip())
+        return run_decision(placement, article, bool(explain), skip)

@@ -23,11 +23,20 @@ def index() -> Response:
 
 
 @bp.get("/embed.js")
+@bp.get("/embed.v1.js")
 def embed_js() -> Response:
-    """The publisher snippet (served here so the page needs no third-party host)."""
-    from flask import current_app
+    """The publisher snippet (ETag from send_static_file). `/embed.js` is revalidated every 5 minutes so fixes roll out;
+    `/embed.v1.js` pins the v1 contract and may be cached for a day."""
+    from flask import current_app, request
 
     resp = current_app.send_static_file("embed.js")
-    resp.headers["Cache-Control"] = "public, max-age=300"
+    pinned = request.path == "/embed.v1.js"
+    resp.headers["Cache-Control"] = "public, max-age=86400" if pinned else "public, max-age=300"
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
+
+
+@bp.get("/reports")
+def reports_page() -> Response:
+    """The advertiser's report page; the token lives in the tab's memory only."""
+    return Response(render("reports.html"), mimetype="text/html", headers={"Cache-Control": "no-store"})

@@ -8,6 +8,7 @@ from ..catalog import SENTIMENTS
 
 MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
+MAX_EXCLUDE = 20
 
 
 class ArticleSchema(Schema):
@@ -50,6 +51,12 @@ class DecisionRequestSchema(Schema):
         metadata={"example": "article-footer"},
     )
     article = fields.Nested(ArticleSchema, required=True)
+    exclude = fields.List(
+        fields.String(validate=validate.Length(max=64)),
+        validate=validate.Length(max=MAX_EXCLUDE),
+        load_default=list,
+        metadata={"description": "Advertiser ids already shown on this page (one sponsor per page)"},
+    )
 
 
 class DecisionQuerySchema(Schema):
@@ -73,9 +80,16 @@ class DecisionQuerySchema(Schema):
     source = fields.String(validate=validate.Length(max=200))
     reader = fields.String(validate=validate.Length(max=128))
     explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
+    exclude = fields.String(
+        load_default="",
+        validate=validate.Length(max=MAX_EXCLUDE * 65),
+        metadata={"description": "Comma-separated advertiser ids already shown on this page", "example": "acme"},
+    )
 
     @validates_schema
     def _check(self, data, **kwargs):
+        if len([a for a in data.get("exclude", "").split(",") if a.strip()]) > MAX_EXCLUDE:
+            raise ValidationError(f"Longer than maximum length {MAX_EXCLUDE}.", field_name="exclude")
         kws = [k for k in (data.get("keywords") or "").split(",") if k.strip()]
         if len(kws) > MAX_KEYWORDS:
             raise ValidationError(f"Longer than maximum length {MAX_KEYWORDS}.", field_name="keywords")
@@ -163,3 +177,48 @@ class ErrorSchema(Schema):
 class HealthSchema(Schema):
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ReportQuerySchema(Schema):
+    """`GET /v1/reports`: a UTC date range (inclusive, at most 366 days) and the grouping."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2026-11-01"})
+    to = fields.Date(required=True, metadata={"example": "2026-11-30"})
+    group_by = fields.String(
+        load_default="day",
+        validate=validate.Length(max=100),
+        metadata={"description": "Comma-separated, any of day, campaign, creative, placement, topic", "example": "day"},
+    )
+    campaign = fields.String(validate=validate.Length(max=64), metadata={"description": "Only this campaign"})
+    advertiser = fields.String(validate=validate.Length(max=64), metadata={"description": "Operator tokens only"})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class ReportRowSchema(Schema):
+    day = fields.String(metadata={"description": "When grouped by day (UTC, ISO date)"})
+    campaign = fields.String()
+    creative = fields.String()
+    placement = fields.String()
+    topic = fields.String()
+    impressions = fields.Integer(required=True)
+    viewable_impressions = fields.Integer(required=True, metadata={"description": "50% visible for 1 s"})
+    view_rate = fields.Float(required=True)
+    clicks = fields.Integer(required=True)
+    ctr = fields.Float(required=True)
+    spend = fields.Float(required=True)
+    nonbillable_impressions = fields.Integer(required=True, metadata={"description": "Bot, prefetch, rate-limited"})
+    nonbillable_views = fields.Integer(required=True)
+    nonbillable_clicks = fields.Integer(required=True)
+
+
+class ReportSchema(Schema):
+    advertiser = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
+    group_by = fields.List(fields.String(), required=True)
+    from_ = fields.String(required=True, data_key="from")
+    to = fields.String(required=True)
+    rows = fields.List(fields.Nested(ReportRowSchema), required=True)
+    totals = fields.Nested(ReportRowSchema, required=True)
+    data_as_of = fields.String(allow_none=True, required=True, metadata={"description": "Newest event persisted"})

@@ -70,7 +70,7 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.call_on_close(ctx.obj.close)
 
 
-from . import campaigns, catalog, db, decide, dev, events, model, spend, tokens, worker  # noqa: E402
+from . import campaigns, catalog, db, decide, dev, events, model, report, spend, tokens, worker  # noqa: E402
 
 main.add_command(db.group)
 main.add_command(catalog.group)
@@ -82,3 +82,4 @@ main.add_command(worker.command)
 main.add_command(events.group)
 main.add_command(model.group)
 main.add_command(spend.command)
+main.add_command(report.command)

@@ -1,0 +1,95 @@
+"""`GET /v1/reports`: tokens, isolation, formats, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from adserver import tokens
+from adserver.api.reports import AUTH_FAILURES_PER_MINUTE
+from tests.test_reporting import LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN, rollups  # noqa: F401
+
+NOV = {"from": "2026-11-01", "to": "2026-11-30"}
+
+
+def get(client, token, **params):
+    return client.get("/v1/reports", query_string=NOV | params, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def zahid_token(db, rollups):  # noqa: F811
+    return tokens.create(db, ZAHID)
+
+
+def test_advertiser_sees_only_its_own_campaigns(client, zahid_token):
+    body = get(client, zahid_token, group_by="campaign").get_json()
+    assert [r["campaign"] for r in body["rows"]] == [ZAHID_CAMPAIGN]
+    assert body["totals"]["impressions"] == 160
+
+
+def test_json_names_the_range_and_grouping(client, zahid_token):
+    body = get(client, zahid_token, group_by="day,topic").get_json()
+    assert (body["from"], body["to"], body["group_by"]) == ("2026-11-01", "2026-11-30", ["day", "topic"])
+
+
+def test_operator_sees_every_advertiser(client, db, rollups):  # noqa: F811
+    body = get(client, tokens.create(db, None), group_by="campaign").get_json()
+    assert {r["campaign"] for r in body["rows"]} == {ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN}
+
+
+def test_another_advertisers_campaign_gives_the_same_404_as_a_missing_one(client, zahid_token):
+    theirs = get(client, zahid_token, campaign=LEDGERLY_CAMPAIGN)
+    missing = get(client, zahid_token, campaign="nope")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.get_json()["error"]["code"] == missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_missing_token_is_401_in_the_error_shape(client, rollups):  # noqa: F811
+    r = client.get("/v1/reports", query_string=NOV)
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_revoked_token_is_refused(client, db, zahid_token):
+    tokens.revoke(db, ZAHID)
+    assert get(client, zahid_token).status_code == 401
+
+
+def test_repeated_bad_tokens_are_rate_limited(client, zahid_token):
+    for _ in range(AUTH_FAILURES_PER_MINUTE):
+        assert get(client, "ads_wrong").status_code == 401
+    assert get(client, "ads_wrong").status_code == 429
+    assert get(client, zahid_token).status_code == 429  # the address is blocked, whatever it sends
+
+
+def test_range_over_366_days_is_a_400_naming_the_field(client, zahid_token):
+    r = get(client, zahid_token, **{"from": "2025-01-01", "to": "2026-11-30"})
+    assert r.status_code == 400
+    assert "to" in r.get_json()["error"]["fields"]
+
+
+def test_bad_date_is_a_400(client, zahid_token):
+    r = get(client, zahid_token, **{"from": "yesterday"})
+    assert r.status_code == 400
+    assert "from" in r.get_json()["error"]["fields"]
+
+
+def test_csv_parses_back_to_the_json_numbers(client, zahid_token):
+    body = get(client, zahid_token, group_by="day,topic").get_json()
+    r = get(client, zahid_token, group_by="day,topic", format="csv")
+    assert r.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True), newline="")))
+    *data, total = rows
+    assert len(data) == len(body["rows"])
+    for parsed, row in zip(data, body["rows"], strict=True):
+        assert {k: type(row[k])(v) for k, v in parsed.items()} == row
+    assert int(total["impressions"]) == body["totals"]["impressions"]
+    assert float(total["spend"]) == body["totals"]["spend"]
+
+
+def test_reports_are_in_the_openapi_document(client):
+    spec = client.get("/openapi.json").get_json()
+    params = {p["name"] for p in spec["paths"]["/v1/reports"]["get"]["parameters"]}
+    assert {"from", "to", "group_by", "format"} <= params

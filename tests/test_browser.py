@@ -1,0 +1,516 @@
+"""The publisher snippet and the report page in headless Chromium (Debian's, no downloaded browser),
+against the real server (werkzeug in a thread), real Redis, real SQL and a real `adserver worker`.
+
+Publisher pages come from a second local server (another origin, as on a real news site; loopback so
+Chromium's local-network rules allow the calls); landing pages on the sponsors' hosts are answered by
+Playwright routing, so no request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from adserver import create_app, tokens
+from adserver.catalog_file import import_catalog
+from tests.conftest import ROOT, _reset
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Readers use a normal Chrome; the headless UA would (rightly) be classed as a bot and not billed.
+READER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+ARTIFACTS = ROOT / "test-artifacts"
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("needs Debian's chromium at /usr/bin/chromium", allow_module_level=True)
+
+
+def sponsor(adv: str, topics: list[str], priority: int = 1, title: str | None = None) -> dict:
+    return {
+        "id": adv,
+        "name": adv.title(),
+        "domain": f"{adv}.example",
+        "campaigns": [
+            {
+                "id": f"{adv}-main",
+                "name": f"{adv} main",
+                "priority": priority,
+                "pricing": {"model": "cpm", "price": 2.0},
+                "budget": {"total": 1000, "daily": 100},
+                "targeting": {"topics": topics},
+                "creatives": [
+                    {
+                        "id": f"{adv}-card",
+                        "display_name": adv.title(),
+                        "title": title or f"{adv.title()} for your readers",
+                        "body": "A short line about the sponsor.",
+                        "cta": {"text": "Learn more", "url": f"https://landing.{adv}.example/offer"},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+CATALOG = {
+    "advertisers": [
+        sponsor("alpha", ["alpha-topic"]),
+        sponsor("bravo", ["alpha-topic", "bravo-topic"], priority=1),
+        sponsor("charlie", ["charlie-topic", "artificial-intelligence"]),  # also the /demo article's topic
+        sponsor("hostile", ["hostile-topic"], title=HOSTILE),
+    ]
+}
+
+# Recorded by every publisher page before any of its scripts: layout shifts, uncaught errors, beacons.
+PROBE = """
+window.__cls = 0; window.__errors = []; window.__beacons = [];
+new PerformanceObserver(function (l) {
+  l.getEntries().forEach(function (e) { if (!e.hadRecentInput) window.__cls += e.value; });
+}).observe({type: 'layout-shift', buffered: true});
+window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) { window.__errors.push(String(e.reason)); });
+var send = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = function (u, d) { window.__beacons.push({url: u, t: performance.now()}); return send(u, d); };
+"""
+
+
+def page_html(base: str, topic: str, *, slots: int = 1, before: int = 0, after: int = 6, head: str = "") -> str:
+    slot = (
+        f'<div data-adserver-slot data-placement="article-footer" data-topic="{topic}" style="min-height:320px"></div>'
+    )
+    para = "<p>" + "Publisher paragraph text that follows the slot. " * 8 + "</p>"
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>Article</title>{head}"
+        "<style>body{font:16px/1.5 Georgia,serif;margin:0 auto;max-width:700px}</style></head><body>"
+        f"<h1>An article</h1><div style='height:{before}px'></div>"
+        + (slot + para) * slots
+        + para * after
+        + f'<script async src="{base}/embed.js"></script></body></html>'
+    )
+
+
+@dataclass
+class Stack:
+    base: str
+    publisher: str
+    services: object
+    pages: dict
+    landings: list
+
+
+@pytest.fixture(scope="module")
+def stack(migrated_url, redis_url, empty_models_dir):
+    from werkzeug.serving import make_server
+
+    overrides = {
+        "models_dir": str(empty_models_dir),  # the test catalog, ranked by the overlap ranker
+        "database_url": migrated_url,
+        "redis_url": redis_url,
+        "secret_key": "browser-secret-key-0123456789",
+        "environment": "test",
+        "catalog_poll_seconds": 0,
+    }
+    app = create_app(overrides)
+    svc = app.extensions["adserver"]
+    _reset(svc.db)
+    svc.redis.flushdb()
+    import_catalog(svc.db, CATALOG)
+    svc.catalog.refresh(force=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = os.environ | {
+        "DATABASE_URL": migrated_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": overrides["secret_key"],
+        "ENVIRONMENT": "test",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "adserver", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # Warm up (first-request imports such as the bot list) so the 1.5 s budget measures steady state.
+    from urllib.request import Request, urlopen
+
+    warm = Request(
+        f"http://127.0.0.1:{server.server_port}/v1/decision?topic=warm-up", headers={"User-Agent": READER_UA}
+    )
+    urlopen(warm, timeout=30).close()
+    pages: dict[str, str] = {}
+
+    def publisher_app(environ, start_response):
+        body = pages.get(environ["PATH_INFO"])
+        start_response("200 OK" if body else "404 Not Found", [("Content-Type", "text/html; charset=utf-8")])
+        return [(body or "not found").encode()]
+
+    publisher = make_server("127.0.0.1", 0, publisher_app, threaded=True)
+    threading.Thread(target=publisher.serve_forever, daemon=True).start()
+    yield Stack(f"http://127.0.0.1:{server.server_port}", f"http://localhost:{publisher.server_port}", svc, pages, [])
+    worker.terminate()
+    worker.wait(10)
+    publisher.shutdown()
+    server.shutdown()
+    svc.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser, stack):
+    """A browser context where only our server is reached; publisher and landing hosts are routed."""
+    ctx = browser.new_context(user_agent=READER_UA, viewport={"width": 1000, "height": 700})
+    ctx.add_init_script(PROBE)
+    local = {urlsplit(stack.base).netloc, urlsplit(stack.publisher).netloc}
+
+    def route(r):
+        url = urlsplit(r.request.url)
+        if url.netloc in local:
+            r.continue_()
+        else:
+            stack.landings.append(r.request.url)
+            r.fulfill(status=200, content_type="text/html", body="<!doctype html><h1>Landing</h1>")
+
+    ctx.route("**/*", route)
+    yield ctx
+    ctx.close()
+
+
+def open_page(context, stack, name: str, html: str):
+    stack.pages[f"/{name}"] = html
+    page = context.new_page()
+    page.console_errors = []
+    page.dialogs = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{stack.publisher}/{name}")
+    return page
+
+
+def settled(page, n: int = 1):
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-adserver-state=filled],[data-adserver-state=empty]').length >= {n}"
+    )
+
+
+def beacons(page) -> list:
+    return page.evaluate("window.__beacons")
+
+
+# --- the card -----------------------------------------------------------------------------------
+
+
+def test_card_shows_without_console_errors_or_layout_shift(context, stack):
+    page = open_page(context, stack, "card", page_html(stack.base, "charlie-topic"))
+    settled(page)
+    page.wait_for_timeout(300)
+    assert page.locator("[data-adserver-slot] .ads-title").inner_text() == "Charlie for your readers"
+    assert page.console_errors == []
+    assert page.evaluate("window.__cls") == 0
+
+
+def test_card_inherits_the_publishers_font(context, stack):
+    page = open_page(context, stack, "font", page_html(stack.base, "charlie-topic"))
+    settled(page)
+    font = page.locator("[data-adserver-slot] .ads-card").evaluate("e => getComputedStyle(e).fontFamily")
+    assert "Georgia" in font
+
+
+def test_demo_page_uses_the_snippet_and_shows_a_card(context, stack):
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(f"{stack.base}/demo")
+    page.wait_for_selector("[data-adserver-state=filled]", state="attached")
+    assert page.locator("#sponsor .ads-card").is_visible()
+    assert errors == []
+
+
+def test_two_slots_never_show_the_same_sponsor(context, stack):
+    page = open_page(context, stack, "two", page_html(stack.base, "alpha-topic", slots=2))
+    settled(page, 2)
+    shown = page.locator("[data-adserver-slot] .ads-card").evaluate_all("cs => cs.map(c => c.dataset.campaign)")
+    assert shown == ["alpha-main", "bravo-main"]
+
+
+def test_hostile_title_renders_as_text_and_opens_no_dialog(context, stack):
+    page = open_page(context, stack, "hostile", page_html(stack.base, "hostile-topic"))
+    settled(page)
+    page.wait_for_timeout(500)
+    assert page.locator("[data-adserver-slot] .ads-title").inner_text() == HOSTILE
+    assert page.locator("[data-adserver-slot] img").count() == 0
+    assert page.dialogs == []
+
+
+def test_no_fill_collapses_the_slot_without_errors(context, stack):
+    page = open_page(context, stack, "nofill", page_html(stack.base, "nobody-sponsors-this"))
+    settled(page)
+    assert page.locator("[data-adserver-slot]").evaluate("e => e.getBoundingClientRect().height") == 0
+    assert page.console_errors == []
+    assert page.evaluate("window.__errors") == []
+
+
+def test_decision_server_down_collapses_the_slot_without_errors_in_the_page(context, stack):
+    context.route("**/v1/decision**", lambda r: r.abort("connectionrefused"))
+    page = open_page(context, stack, "down", page_html(stack.base, "charlie-topic"))
+    settled(page)
+    assert page.locator("[data-adserver-slot]").evaluate("e => e.getBoundingClientRect().height") == 0
+    assert page.evaluate("window.__errors") == []
+
+
+def test_decision_server_error_collapses_the_slot(context, stack):
+    context.route("**/v1/decision**", lambda r: r.fulfill(status=500, body="{}"))
+    page = open_page(context, stack, "err500", page_html(stack.base, "charlie-topic"))
+    settled(page)
+    assert page.locator("[data-adserver-slot]").is_hidden()
+    assert page.evaluate("window.__errors") == []
+
+
+def test_page_opt_out_makes_no_decision_request(context, stack):
+    requested = []
+    context.on("request", lambda r: "/v1/decision" in r.url and requested.append(r.url))
+    html = page_html(stack.base, "charlie-topic").replace("<html>", "<html data-adserver-optout>")
+    page = open_page(context, stack, "optout", html)
+    settled(page)
+    assert requested == []
+    assert page.locator("[data-adserver-slot]").is_hidden()
+
+
+def test_no_cookies_and_no_storage_are_written(context, stack):
+    page = open_page(context, stack, "private", page_html(stack.base, "charlie-topic"))
+    settled(page)
+    assert context.cookies() == []
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+
+# --- the view beacon ----------------------------------------------------------------------------
+
+
+def scroll_to_card(page) -> float:
+    """Scroll the card to the middle of the viewport; returns the page's clock at that moment."""
+    return page.locator("[data-adserver-slot] .ads-card").evaluate(
+        "c => { c.scrollIntoView({block: 'center'}); return performance.now(); }"
+    )
+
+
+def scroll_away(page) -> None:
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def test_view_beacon_fires_after_one_second_in_view_and_not_before(context, stack):
+    page = open_page(context, stack, "view", page_html(stack.base, "charlie-topic", before=2500))
+    settled(page)
+    page.wait_for_timeout(1500)
+    assert beacons(page) == []  # below the fold: no view
+    t0 = scroll_to_card(page)
+    page.wait_for_function("window.__beacons.length > 0", timeout=5000)
+    waited = beacons(page)[0]["t"] - t0
+    assert 1000 <= waited < 1600
+
+
+def test_card_scrolled_out_after_half_a_second_is_not_viewed(context, stack):
+    page = open_page(context, stack, "glance", page_html(stack.base, "charlie-topic", before=2500))
+    settled(page)
+    scroll_to_card(page)
+    page.wait_for_timeout(500)
+    scroll_away(page)
+    page.wait_for_timeout(1500)
+    assert beacons(page) == []
+
+
+def test_card_less_than_half_visible_is_not_viewed(context, stack):
+    page = open_page(context, stack, "partial", page_html(stack.base, "charlie-topic", before=2500))
+    settled(page)
+    card = page.locator("[data-adserver-slot] .ads-card")
+    # Scroll so that only the top 30% of the card is inside the viewport.
+    card.evaluate(
+        "c => { const r = c.getBoundingClientRect(); window.scrollBy(0, r.top - window.innerHeight + r.height * 0.3); }"
+    )
+    page.wait_for_timeout(1600)
+    assert beacons(page) == []
+
+
+def set_tab_hidden(page, hidden: bool) -> None:
+    """What the browser does when the reader switches tabs: `document.hidden` and a visibilitychange."""
+    page.evaluate(
+        "h => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => h});"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
+        hidden,
+    )
+
+
+def test_hidden_tab_time_does_not_count_towards_a_view(context, stack):
+    page = open_page(context, stack, "hidden", page_html(stack.base, "charlie-topic", before=2500))
+    settled(page)
+    scroll_to_card(page)
+    page.wait_for_timeout(300)
+    set_tab_hidden(page, True)
+    page.wait_for_timeout(1500)
+    assert beacons(page) == []
+    back = page.evaluate("performance.now()")
+    set_tab_hidden(page, False)
+    page.wait_for_function("window.__beacons.length > 0", timeout=5000)
+    assert beacons(page)[0]["t"] - back >= 1000
+
+
+def test_view_beacon_fires_once(context, stack):
+    sent = []
+    context.on("request", lambda r: "/t/view/" in r.url and sent.append(r.url))
+    page = open_page(context, stack, "once", page_html(stack.base, "charlie-topic", before=2500))
+    settled(page)
+    scroll_to_card(page)
+    page.wait_for_function("window.__beacons.length > 0")
+    scroll_away(page)
+    scroll_to_card(page)
+    page.wait_for_timeout(1600)
+    assert len(beacons(page)) == 1
+    assert len(sent) == 1
+
+
+# --- click and report ---------------------------------------------------------------------------
+
+
+def report(stack, token: str, **params) -> dict:
+    from urllib.request import Request, urlopen
+
+    day = datetime.now(UTC).date().isoformat()
+    q = "&".join(f"{k}={v}" for k, v in ({"from": day, "to": day, "group_by": "campaign"} | params).items())
+    req = Request(f"{stack.base}/v1/reports?{q}", headers={"Authorization": f"Bearer {token}"})
+    with urlopen(req, timeout=5) as r:
+        import json
+
+        return json.load(r)
+
+
+def test_click_opens_the_landing_page_counts_once_and_the_report_shows_it(context, stack):
+    token = tokens.create(stack.services.db, "charlie")
+    before = report(stack, token)["totals"]
+    page = open_page(context, stack, "click", page_html(stack.base, "charlie-topic"))
+    settled(page)
+    page.wait_for_function("window.__beacons.length > 0")  # in view from the start: viewed after 1 s
+    with context.expect_page() as landing:
+        page.locator("[data-adserver-slot] .ads-title a").click()
+    landing.value.wait_for_url("https://landing.charlie.example/offer")
+    clicked_at = time.monotonic()
+    want = {k: before[k] + 1 for k in ("impressions", "viewable_impressions", "clicks")}
+    got = {}
+    while time.monotonic() - clicked_at < 10:
+        totals = report(stack, token)["totals"]
+        got = {k: totals[k] for k in want}
+        if got == want:
+            break
+        time.sleep(0.2)
+    assert got == want
+    assert time.monotonic() - clicked_at < 5  # freshness: in the report within 5 s of the beacon
+    assert stack.landings.count("https://landing.charlie.example/offer") == 1
+
+
+# --- the report page ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report_data(stack):
+    """A month of rollups for alpha and bravo, written straight into daily_rollups."""
+    from adserver import storage
+
+    today = datetime.now(UTC).date()
+    with stack.services.db.session() as s:
+        for i in range(30):
+            for adv, scale in (("alpha", 100), ("bravo", 10)):
+                s.merge(
+                    storage.DailyRollup(
+                        day=today - timedelta(days=i + 1),
+                        campaign_id=f"{adv}-main",
+                        creative_id=f"{adv}-card",
+                        placement="article-footer",
+                        topic=f"{adv}-topic",
+                        impressions=scale + i * 3,
+                        views=scale // 2 + i,
+                        clicks=i % 5,
+                        nonbillable_impressions=i % 3,
+                        nonbillable_views=0,
+                        nonbillable_clicks=0,
+                        spend=(scale + i) / 500,
+                    )
+                )
+    return {adv: tokens.create(stack.services.db, adv) for adv in ("alpha", "bravo")}
+
+
+def open_reports(context, stack, token: str, group_by: str = "day"):
+    page = context.new_page()
+    page.goto(f"{stack.base}/reports")
+    page.fill("#token", token)
+    page.click("#auth button")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    if group_by != "day":
+        page.evaluate("document.body.removeAttribute('data-loaded')")
+        page.select_option("#group_by", group_by)
+        page.click("#query button:not([type=button])")
+        page.wait_for_selector("body[data-loaded]", state="attached")
+    return page
+
+
+def test_report_page_draws_the_chart_and_the_table(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    painted = page.locator("#chart canvas").evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"
+    )
+    assert painted > 1000  # axes and three lines drawn, not an empty canvas
+    assert page.locator("#table tbody tr").count() >= 29
+    assert "Data as of" in page.locator("#freshness").inner_text() or "No events" in page.inner_text("#freshness")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+
+
+def test_report_page_keeps_the_token_out_of_storage_and_cookies(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert context.cookies() == []
+    assert page.input_value("#token") == ""
+
+
+def test_report_page_isolates_advertisers(context, stack, report_data):
+    alpha = open_reports(context, stack, report_data["alpha"], "campaign").inner_text("#table tbody")
+    bravo = open_reports(context, stack, report_data["bravo"], "campaign").inner_text("#table tbody")
+    assert "alpha-main" in alpha and "bravo-main" not in alpha
+    assert "bravo-main" in bravo and "alpha-main" not in bravo
+
+
+def test_report_page_csv_download_parses_back_to_the_json_numbers(context, stack, report_data):
+    page = open_reports(context, stack, report_data["bravo"])
+    with page.expect_download() as dl:
+        page.click("#csv")
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(), newline="")))
+    start, end = page.input_value("#from"), page.input_value("#to")
+    body = report(stack, report_data["bravo"], group_by="day", **{"from": start, "to": end})
+    assert [int(r["impressions"]) for r in rows[:-1]] == [r["impressions"] for r in body["rows"]]
+    assert float(rows[-1]["spend"]) == body["totals"]["spend"]

@@ -1,0 +1,28 @@
+"""`adserver report`: the same figures as the API, for operators."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.test_reporting import ZAHID, rollups  # noqa: F401
+
+
+def test_report_prints_the_advertisers_rows_and_totals(cli, rollups):  # noqa: F811
+    r = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30")
+    assert r.exit_code == 0
+    assert "2026-11-01" in r.output
+    assert [line for line in r.output.splitlines() if line.startswith("total")][0].split()[1] == "160"
+
+
+def test_report_csv_groups_by_campaign(cli, rollups):  # noqa: F811
+    r = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30", "--group-by", "campaign", "--csv")
+    rows = list(csv.DictReader(io.StringIO(r.output, newline="")))
+    assert [row["campaign"] for row in rows] == ["zahid-ai-side-projects", "total"]
+    assert rows[-1]["clicks"] == "4"
+
+
+def test_report_for_an_unknown_advertiser_is_one_clear_error(cli):
+    r = cli("report", "nobody", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert r.exit_code == 1
+    assert "no advertiser 'nobody'" in r.output

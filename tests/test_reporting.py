@@ -1,0 +1,114 @@
+"""Report figures from daily rollups: grouping, totals, isolation, ranges."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from adserver import storage
+from adserver.errors import InvalidContext, NotFound
+from adserver.reporting import ReportQuery, parse_group_by, run_report, to_csv
+
+ZAHID, LEDGERLY = "zahid-host", "ledgerly"
+ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN = "zahid-ai-side-projects", "ledgerly-index-investing"
+
+
+def rollup(day, campaign, imp, views, clicks, spend="0", creative="c1", placement="article-footer", topic="ai", nb=0):
+    return storage.DailyRollup(
+        day=day,
+        campaign_id=campaign,
+        creative_id=creative,
+        placement=placement,
+        topic=topic,
+        impressions=imp,
+        views=views,
+        clicks=clicks,
+        nonbillable_impressions=nb,
+        nonbillable_views=0,
+        nonbillable_clicks=0,
+        spend=Decimal(spend),
+    )
+
+
+@pytest.fixture
+def rollups(db, example_catalog):
+    with db.session() as s:
+        s.add_all(
+            [
+                rollup(date(2026, 11, 1), ZAHID_CAMPAIGN, 100, 60, 3, "1.5", nb=7),
+                rollup(date(2026, 11, 2), ZAHID_CAMPAIGN, 50, 20, 1, "0.5", topic="tech"),
+                rollup(date(2026, 11, 2), ZAHID_CAMPAIGN, 10, 5, 0, "0.1", creative="c2"),
+                rollup(date(2026, 11, 1), LEDGERLY_CAMPAIGN, 999, 999, 99, "9"),
+            ]
+        )
+
+
+def test_rows_per_day_sum_the_advertisers_rollups(db, rollups):
+    r = run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 30), ("day",), ZAHID))
+    assert [(row["day"], row["impressions"], row["viewable_impressions"], row["clicks"]) for row in r.rows] == [
+        ("2026-11-01", 100, 60, 3),
+        ("2026-11-02", 60, 25, 1),
+    ]
+
+
+def test_totals_carry_rates_spend_and_nonbillable_traffic_apart(db, rollups):
+    t = run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 30), ("day",), ZAHID)).totals
+    assert t == {
+        "impressions": 160,
+        "viewable_impressions": 85,
+        "view_rate": round(85 / 160, 4),
+        "clicks": 4,
+        "ctr": round(4 / 160, 4),
+        "spend": 2.1,
+        "nonbillable_impressions": 7,
+        "nonbillable_views": 0,
+        "nonbillable_clicks": 0,
+    }
+
+
+def test_groupings_combine(db, rollups):
+    r = run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 30), ("day", "creative"), ZAHID))
+    assert [(row["day"], row["creative"], row["impressions"]) for row in r.rows] == [
+        ("2026-11-01", "c1", 100),
+        ("2026-11-02", "c1", 50),
+        ("2026-11-02", "c2", 10),
+    ]
+
+
+def test_operator_scope_sees_every_advertiser(db, rollups):
+    r = run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 1), ("campaign",), None))
+    assert {row["campaign"] for row in r.rows} == {ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN}
+
+
+def test_days_outside_the_range_are_left_out(db, rollups):
+    r = run_report(db, ReportQuery(date(2026, 11, 2), date(2026, 11, 2), ("day",), ZAHID))
+    assert r.totals["impressions"] == 60
+
+
+def test_another_advertisers_campaign_is_not_found_like_a_missing_one(db, rollups):
+    with pytest.raises(NotFound) as theirs:
+        run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 2), ("day",), ZAHID, LEDGERLY_CAMPAIGN))
+    with pytest.raises(NotFound) as missing:
+        run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 2), ("day",), ZAHID, "no-such-campaign"))
+    assert str(theirs.value).replace(LEDGERLY_CAMPAIGN, "X") == str(missing.value).replace("no-such-campaign", "X")
+
+
+def test_a_range_over_366_days_is_refused():
+    with pytest.raises(InvalidContext) as e:
+        ReportQuery(date(2025, 1, 1), date(2026, 1, 2))
+    assert "to" in e.value.fields
+
+
+def test_unknown_grouping_is_refused():
+    with pytest.raises(InvalidContext) as e:
+        ReportQuery(date(2026, 1, 1), date(2026, 1, 2), parse_group_by("day,colour"))
+    assert "group_by" in e.value.fields
+
+
+def test_csv_has_a_header_and_a_total_row_with_crlf(db, rollups):
+    text = to_csv(run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 30), ("day",), ZAHID)))
+    lines = text.split("\r\n")
+    assert lines[0].startswith("day,impressions,viewable_impressions")
+    assert lines[-2].startswith("total,160,85")
