@@ -121,3 +121,25 @@ def decide(
         )
         return Outcome(decision, ranked, rejected, ranker.name)
     return Outcome(None, ranked, rejected, ranker.name)
+
+
+def explanation(outcome: Outcome, catalog_version: int) -> dict:
+    """Every ranked candidate with its score parts, and every refused campaign with its reason
+    (the API's `?explain=1` and `adserver decide --explain/--json` show the same thing)."""
+    chosen = outcome.decision.campaign.id if outcome.decision else None
+    return {
+        "ranker": outcome.ranker,
+        "catalog_version": catalog_version,
+        "candidates": [
+            {
+                "campaign": s.campaign.id,
+                "priority": s.campaign.priority,
+                "score": s.score,
+                "parts": s.parts,
+                "reasons": list(s.reasons),
+                "chosen": s.campaign.id == chosen,
+            }
+            for s in outcome.ranked
+        ],
+        "rejected": [{"campaign": r.campaign_id, "reason": r.reason} for r in outcome.rejected],
+    }

@@ -9,6 +9,7 @@ from .. import events
 from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
+from ..decision import explanation as core_explanation
 from ..errors import InvalidContext
 from ..rendering import card_fields, render_card
 from . import Blueprint, client, services
@@ -70,23 +71,7 @@ def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dic
 
 
 def explanation(outcome: Outcome) -> dict:
-    chosen = outcome.decision.campaign.id if outcome.decision else None
-    return {
-        "ranker": outcome.ranker,
-        "catalog_version": services().catalog.get().version,
-        "candidates": [
-            {
-                "campaign": s.campaign.id,
-                "priority": s.campaign.priority,
-                "score": s.score,
-                "parts": s.parts,
-                "reasons": list(s.reasons),
-                "chosen": s.campaign.id == chosen,
-            }
-            for s in outcome.ranked
-        ],
-        "rejected": [{"campaign": r.campaign_id, "reason": r.reason} for r in outcome.rejected],
-    }
+    return core_explanation(outcome, services().catalog.get().version)
 
 
 def run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str] = frozenset()):

@@ -14,6 +14,7 @@ from ..budget import BudgetGate
 from ..catalog import SENTIMENTS, Campaign, CatalogSnapshot, load_snapshot
 from ..context import ArticleContext
 from ..decision import Outcome, decide
+from ..decision import explanation as core_explanation
 from ..errors import InvalidContext, flatten_messages
 from ..rendering import card_fields
 from . import Context, pass_ctx
@@ -33,24 +34,7 @@ class DryRun:
 
 
 def explanation(outcome: Outcome, snapshot: CatalogSnapshot) -> dict:
-    """Every ranked candidate with its score parts, and every refused campaign with its reason."""
-    chosen = outcome.decision.campaign.id if outcome.decision else None
-    return {
-        "ranker": outcome.ranker,
-        "catalog_version": snapshot.version,
-        "candidates": [
-            {
-                "campaign": s.campaign.id,
-                "priority": s.campaign.priority,
-                "score": s.score,
-                "parts": s.parts,
-                "reasons": list(s.reasons),
-                "chosen": s.campaign.id == chosen,
-            }
-            for s in outcome.ranked
-        ],
-        "rejected": [{"campaign": r.campaign_id, "reason": r.reason} for r in outcome.rejected],
-    }
+    return core_explanation(outcome, snapshot.version)
 
 
 def as_json(outcome: Outcome, snapshot: CatalogSnapshot, explain: bool) -> dict:
