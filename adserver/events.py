@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -69,13 +69,17 @@ class Event:
         return self.occurred_at[:10]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # Flat fields only, so a plain dict beats dataclasses.asdict's recursive copy on the hot path.
+        return json.dumps({f: getattr(self, f) for f in _FIELDS}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
         d = json.loads(raw)
         d["keywords"] = tuple(d.get("keywords") or ())
         return cls(**d)
+
+
+_FIELDS = tuple(f.name for f in fields(Event))
 
 
 def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -> float:

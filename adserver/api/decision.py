@@ -96,7 +96,7 @@ def run_decision(placement: str, article: dict, explain: bool, exclude: frozense
 
 @blp.route("/decision")
 class DecisionView(MethodView):
-    @blp.arguments(DecisionRequestSchema)
+    @blp.arguments(DecisionRequestSchema())  # an instance: built once, not per request
     @blp.doc(parameters=[EXPLAIN_PARAMETER])
     @blp.response(200, DecisionResponseSchema)
     @blp.alt_response(204, description=NO_FILL["description"])
@@ -113,7 +113,7 @@ class DecisionView(MethodView):
         explain = request.args.get("explain") in TRUTHY
         return run_decision(body["placement"], body["article"], explain, frozenset(body["exclude"]))
 
-    @blp.arguments(DecisionQuerySchema, location="query", as_kwargs=True)
+    @blp.arguments(DecisionQuerySchema(), location="query", as_kwargs=True)
     @blp.alt_response(200, schema=DecisionResponseSchema, success=True, description="The chosen sponsor card")
     @blp.alt_response(204, description=NO_FILL["description"])
     @blp.alt_response(
