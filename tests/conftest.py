@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,21 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
 BACKEND = os.environ.get("ADSERVER_TEST_DATABASE", "sqlite")
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def throwaway_postgres(prefix: str):
+    """A new PostgreSQL database on the test server, dropped (even with open connections) afterwards."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def pytest_report_header(config):
@@ -56,14 +72,8 @@ def sql_server(tmp_path_factory):
         return
     if BACKEND != "postgresql":
         raise pytest.UsageError(f"ADSERVER_TEST_DATABASE={BACKEND!r}: use sqlite or postgresql")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"adserver_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres("adserver_test") as url:
+        yield url
 
 
 def _reset(db: Database) -> None:
@@ -149,14 +159,8 @@ def empty_database_url(tmp_path):
     if BACKEND == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"adserver_empty_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres("adserver_empty") as url:
+        yield url
 
 
 @pytest.fixture
