@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 TICK_KEY = "adserver:events:tick"
+BATCHES = "adserver:events:batches"  # sorted set: batch list -> when it was taken (ms); gone once written
+STALE_BATCH_SECONDS = 60  # a batch still there this long after it was taken lost its worker
 FOLD_PREFIX = "adserver:events:rlfold:"  # + fold id: a rate-limited aggregate being folded into SQL
 FOLDS_PENDING = "adserver:events:rlfolds"  # set of fold ids renamed but not yet confirmed written
 FOLD_LOG_DAYS = 30  # how long `event_folds` remembers a fold id (a retry comes within minutes)
@@ -54,7 +56,8 @@ RATE_LIMITED_COUNTERS = {"view": "rate_limited_views", "click": "rate_limited_cl
 ROLLUP_KEY = ["day", "campaign_id", "creative_id", "placement", "topic"]
 
 # Move up to ARGV[1] events from the incoming list to this job's batch list and return them, unless
-# the batch list already holds events (a retry): then those are the batch.
+# the batch list already holds events (a retry): then those are the batch. The batch is noted with
+# the time it was taken (ARGV[2], ms) so one whose worker was killed is found (`recover_stale_batches`).
 TAKE = """
 local have = redis.call('LRANGE', KEYS[2], 0, -1)
 if #have > 0 then return have end
@@ -64,7 +67,15 @@ for i = 1, #items, 1000 do
   redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
 end
 redis.call('LTRIM', KEYS[1], #items, -1)
+redis.call('ZADD', KEYS[3], 'NX', ARGV[2], KEYS[2])
 return items
+"""
+
+# Claim batches taken before ARGV[1] (ms): re-stamp them with ARGV[2] so one tick claims each once.
+CLAIM_STALE = """
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+for _, key in ipairs(stale) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], key) end
+return stale
 """
 
 # Take the rate-limited aggregate for folding: rename it to the fold key and remember the fold id.
@@ -84,15 +95,51 @@ def enqueue_persist(conn: redis.Redis, queue_name: str) -> None:
 
 def tick(conn: redis.Redis, queue_name: str) -> bool:
     """Enqueue a persist job when events (or rate-limited counts) wait and no tick did so in the last
-    second (any worker)."""
+    second (any worker); and one job per batch left behind by a killed worker."""
     pipe = conn.pipeline(transaction=False)
     pipe.llen(INCOMING)
     pipe.exists(RATE_LIMITED_KEY)
     pipe.scard(FOLDS_PENDING)
-    if any(pipe.execute()) and conn.set(TICK_KEY, "1", nx=True, px=1000):
+    waiting = any(pipe.execute())
+    for key in claim_stale_batches(conn):
+        Queue(queue_name, connection=conn).enqueue(
+            persist_batch, key, job_timeout=300, retry=Retry(max=10, interval=[1, 2, 5, 10]), failure_ttl=7 * 86400
+        )
+    if waiting and conn.set(TICK_KEY, "1", nx=True, px=1000):
         enqueue_persist(conn, queue_name)
         return True
     return False
+
+
+def claim_stale_batches(conn: redis.Redis, older_than: float = STALE_BATCH_SECONDS) -> list[str]:
+    """Batch lists taken more than `older_than` seconds ago and never finished (their worker died)."""
+    now = _now_ms()
+    stale = conn.register_script(CLAIM_STALE)(keys=[BATCHES], args=[now - int(older_than * 1000), now])
+    return [k.decode() for k in stale]
+
+
+def persist_batch(batch_key: str) -> int:
+    """Write one batch list left by a killed worker (idempotent: a live owner writing it too is harmless)."""
+    from .services import worker_services
+
+    svc = worker_services()
+    raw = svc.redis.lrange(batch_key, 0, -1)
+    new = write_lines(svc.db, raw) if raw else 0
+    _done(svc.redis, batch_key)
+    if new:
+        log.warning("persisted %d events of the stale batch %s", new, batch_key)
+    return new
+
+
+def _done(conn: redis.Redis, batch_key: str) -> None:
+    pipe = conn.pipeline()
+    pipe.delete(batch_key)
+    pipe.zrem(BATCHES, batch_key)
+    pipe.execute()
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 def persist_pending(batch_key: str | None = None) -> int:
@@ -106,10 +153,10 @@ def persist_pending(batch_key: str | None = None) -> int:
     take = svc.redis.register_script(TAKE)
     total_new = 0
     while True:
-        raw = take(keys=[INCOMING, key], args=[BATCH_SIZE])
+        raw = take(keys=[INCOMING, key, BATCHES], args=[BATCH_SIZE, _now_ms()])
         if raw:
             total_new += write_lines(svc.db, raw)
-            svc.redis.delete(key)
+            _done(svc.redis, key)
         if len(raw) < BATCH_SIZE:
             break
     fold_rate_limited(svc.redis, svc.db)
@@ -124,7 +171,7 @@ def persist_orphaned_batches(conn: redis.Redis, db: storage.Database) -> int:
         raw = conn.lrange(key, 0, -1)
         if raw:
             new += write_lines(db, raw)
-        conn.delete(key)
+        _done(conn, key)
     fold_rate_limited(conn, db)
     return new
 

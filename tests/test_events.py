@@ -285,3 +285,29 @@ def test_one_event_twice_in_a_batch_is_stored_and_rolled_up_once(db, example_cat
     assert jobs.write_batch(db, [e]) == 0
     got = rollup(db)
     assert (got["clicks"], got["spend"], raw_count(db)) == (1, pytest.approx(0.45), 1)
+
+
+def test_a_batch_whose_worker_died_is_claimed_once_and_written(client, services, db, example_catalog):
+    for _ in range(3):
+        serve(client)
+    key = "adserver:events:batch:killed"
+    minute_ago = jobs._now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
+    services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
+    assert jobs.claim_stale_batches(services.redis) == [key]
+    assert jobs.claim_stale_batches(services.redis) == []  # claimed by one tick only
+    set_worker_services(services)
+    assert jobs.persist_batch(key) == 3
+    assert rollup(db)["impressions"] == 3
+    assert not services.redis.exists(key) and services.redis.zcard(jobs.BATCHES) == 0
+
+
+def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catalog):
+    from rq import Queue
+
+    serve(client)
+    key = "adserver:events:batch:killed"
+    minute_ago = jobs._now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
+    services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
+    queue = Queue(services.settings.queues[0], connection=services.redis)
+    jobs.tick(services.redis, queue.name)
+    assert ("adserver.jobs.persist_batch", (key,)) in [(j.func_name, j.args) for j in queue.jobs]
