@@ -113,7 +113,7 @@ def tick(conn: redis.Redis, queue_name: str) -> bool:
 
 def claim_stale_batches(conn: redis.Redis, older_than: float = STALE_BATCH_SECONDS) -> list[str]:
     """Batch lists taken more than `older_than` seconds ago and never finished (their worker died)."""
-    now = _now_ms()
+    now = now_ms()
     stale = conn.register_script(CLAIM_STALE)(keys=[BATCHES], args=[now - int(older_than * 1000), now])
     return [k.decode() for k in stale]
 
@@ -138,7 +138,8 @@ def _done(conn: redis.Redis, batch_key: str) -> None:
     pipe.execute()
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
+    """Milliseconds since the epoch (the batch timestamps)."""
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
@@ -153,7 +154,7 @@ def persist_pending(batch_key: str | None = None) -> int:
     take = svc.redis.register_script(TAKE)
     total_new = 0
     while True:
-        raw = take(keys=[INCOMING, key, BATCHES], args=[BATCH_SIZE, _now_ms()])
+        raw = take(keys=[INCOMING, key, BATCHES], args=[BATCH_SIZE, now_ms()])
         if raw:
             total_new += write_lines(svc.db, raw)
             _done(svc.redis, key)
@@ -347,6 +348,12 @@ def fold_rate_limited(conn: redis.Redis, db: storage.Database) -> int:
     for pending in sorted(m.decode() for m in conn.smembers(FOLDS_PENDING)):
         added += _fold(conn, db, pending)
     return added
+
+
+def rate_limited_pending(conn: redis.Redis) -> int:
+    """Refused beacons counted in Redis and not yet folded into the rollups (`adserver events status`)."""
+    keys = [RATE_LIMITED_KEY, *(FOLD_PREFIX + m.decode() for m in conn.smembers(FOLDS_PENDING))]
+    return sum(int(n) for k in keys for n in conn.hvals(k))
 
 
 def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -291,7 +292,7 @@ def test_a_batch_whose_worker_died_is_claimed_once_and_written(client, services,
     for _ in range(3):
         serve(client)
     key = "adserver:events:batch:killed"
-    minute_ago = jobs._now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
+    minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
     services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
     assert jobs.claim_stale_batches(services.redis) == [key]
     assert jobs.claim_stale_batches(services.redis) == []  # claimed by one tick only
@@ -306,8 +307,20 @@ def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catal
 
     serve(client)
     key = "adserver:events:batch:killed"
-    minute_ago = jobs._now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
+    minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
     services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
     queue = Queue(services.settings.queues[0], connection=services.redis)
     jobs.tick(services.redis, queue.name)
     assert ("adserver.jobs.persist_batch", (key,)) in [(j.func_name, j.args) for j in queue.jobs]
+
+
+def test_events_status_shows_refused_beacons_waiting_for_the_rollups(cli, client, services, persist, example_catalog):
+    d = serve(client)
+    services.events.rate_limit = 0
+    for _ in range(2):
+        client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
+    waiting = re.compile(r"rate-limited beacons not yet in rollups\s+(\d+)")
+    assert waiting.search(cli("events", "status").output).group(1) == "2"
+    persist()
+    assert waiting.search(cli("events", "status").output).group(1) == "0"
+    assert cli("events", "reconcile").exit_code == 0
