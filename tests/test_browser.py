@@ -458,6 +458,8 @@ def report_data(stack):
                         views=scale // 2 + i,
                         clicks=i % 5,
                         nonbillable_impressions=i % 3,
+                        bot_impressions=i % 3,
+                        rate_limited_clicks=i % 2,
                         nonbillable_views=0,
                         nonbillable_clicks=0,
                         spend=(scale + i) / 500,
@@ -491,6 +493,17 @@ def test_report_page_draws_the_chart_and_the_table(context, stack, report_data):
     assert "Data as of" in page.locator("#freshness").inner_text() or "No events" in page.inner_text("#freshness")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+
+
+def test_report_page_keeps_traffic_not_billed_in_its_own_columns(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    sections = page.locator("#table thead tr").first.inner_text()
+    assert all(s in sections for s in ("Billable", "Bots, not billed", "Prefetch, not billed", "Rate-limited (429)"))
+    body = report(stack, report_data["alpha"], group_by="day", **{"from": page.input_value("#from"),
+                                                                  "to": page.input_value("#to")})  # fmt: skip
+    total = page.locator("#table tfoot td").all_inner_texts()
+    assert int(total[-1]) == body["totals"]["rate_limited_clicks"] > 0  # the last column
+    assert int(total[7]) == body["totals"]["bot_impressions"] > 0  # "total", 6 billable, then bot impressions
 
 
 def test_report_page_keeps_the_token_out_of_storage_and_cookies(context, stack, report_data):

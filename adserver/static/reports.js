@@ -8,12 +8,12 @@
   /* Billable figures first, then each kind of traffic that was not billed, apart (headed by its kind). */
   var SECTIONS = [
     { title: "Billable", metrics: ["impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend"] },
-    { title: "Bots (not billed)", metrics: ["bot_impressions", "bot_views", "bot_clicks"] },
-    { title: "Prefetch (not billed)", metrics: ["prefetch_impressions", "prefetch_views", "prefetch_clicks"] },
-    { title: "Rate-limited (429, not billed)", metrics: ["rate_limited_views", "rate_limited_clicks"] }
+    { title: "Bots, not billed", metrics: ["bot_impressions", "bot_views", "bot_clicks"] },
+    { title: "Prefetch, not billed", metrics: ["prefetch_impressions", "prefetch_views", "prefetch_clicks"] },
+    { title: "Rate-limited (429)", metrics: ["rate_limited_views", "rate_limited_clicks"] }
   ];
   var METRICS = [].concat.apply([], SECTIONS.map(function (s) { return s.metrics; }));
-  var LABELS = { viewable_impressions: "views" };
+  var LABELS = { viewable_impressions: "views", bot_impressions: "impr.", prefetch_impressions: "impr." };
   function label(metric) {
     return LABELS[metric] || metric.replace(/^(bot|prefetch|rate_limited)_/, "").replace("_", " ");
   }
