@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -324,3 +325,22 @@ def test_events_status_shows_refused_beacons_waiting_for_the_rollups(cli, client
     persist()
     assert waiting.search(cli("events", "status").output).group(1) == "0"
     assert cli("events", "reconcile").exit_code == 0
+
+
+def test_a_queued_line_without_the_optional_fields_is_stored_with_their_defaults(db, example_catalog):
+    line = json.dumps(
+        {
+            "decision_id": "e" * 32,
+            "event_type": "impression",
+            "campaign_id": "zahid-ai-side-projects",
+            "creative_id": "zahid-agents-card",
+            "advertiser_id": "zahid-host",
+            "placement": "article-footer",
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+    )
+    assert jobs.write_lines(db, [line]) == 1
+    with db.sessionmaker() as s:
+        e = s.scalars(select(storage.Event)).one()
+    assert (e.billable, e.reason, e.topic, e.keywords, float(e.cost), e.score) == (True, "", "", [], 0.0, None)
+    assert rollup(db)["impressions"] == 1
