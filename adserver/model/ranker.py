@@ -167,6 +167,7 @@ class ModelRanker:
         self._index: CampaignIndex | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._last_read = threading.local()
         self._seed = seed
         self._counts_cache: tuple[tuple, dict[str, TopicCounts]] = ((), {})
 
@@ -190,6 +191,16 @@ class ModelRanker:
         return idx
 
     def read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
+        # One decision reads its article several times (rank, then the hook variant of each candidate
+        # the budget gate may pick): the last reading per thread is kept.
+        last = getattr(self._last_read, "value", None)
+        if last is not None and last[0] is model and last[1] == ctx:
+            return last[2]
+        view = self._read(model, ctx)
+        self._last_read.value = (model, ctx, view)
+        return view
+
+    def _read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
         cols, vals, probs = model.probs_of(article_text(ctx))
         if ctx.topic:
             tv = model.topic_vector(ctx.topic)
