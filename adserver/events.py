@@ -113,6 +113,7 @@ def is_bot(user_agent: str) -> bool:
     return bool(user_agent) and _crawler_detect().isCrawler(user_agent)
 
 
+@lru_cache(maxsize=4096)
 def ua_class(user_agent: str) -> str:
     ua = user_agent.lower()
     if not ua:
@@ -142,6 +143,7 @@ def non_billable_reason(user_agent: str, headers) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)  # readers come back: the same /24 is hashed once
 def ip_hash(ip: str, salt: str) -> str:
     """Salted hash of the truncated address (/24 for IPv4, /48 for IPv6): never the raw IP."""
     try:

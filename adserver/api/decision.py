@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import jsonify, request
 from flask.views import MethodView
 
@@ -34,7 +36,13 @@ NO_FILL = {"description": "No sponsor is eligible for this article: leave the sl
 
 def tracking_base() -> str:
     """Origin of tracking URLs: PUBLIC_URL when set (behind a proxy), else this request's origin."""
-    return services().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
+    return services().settings.public_url.rstrip("/") or _origin(request.scheme, request.host)
+
+
+@lru_cache(maxsize=64)
+def _origin(scheme: str, host: str) -> str:
+    # werkzeug's host_url re-parses and re-quotes the URL on every request; the origin is one string.
+    return f"{scheme}://{host}"
 
 
 def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dict:
