@@ -3,7 +3,8 @@
 Path of an event (see DESIGN.md):
 1. The web process calls `EventSink.emit(event)`: ONE Redis round trip, a Lua script that (a) for
    views and clicks sets a once-per-decision marker and drops replays, (b) applies the per-IP
-   rate limit to beacons, (c) RPUSHes the event onto the `adserver:events:incoming` list and
+   rate limit to beacons (a refusal is only counted, in a bounded aggregate), (c) RPUSHes the
+   event onto the `adserver:events:incoming` list and
    (d) counts it in a per-day hash used by `adserver events reconcile`.
 2. When the list reaches a new multiple of the batch size, the same request enqueues one rq job
    (`jobs.persist_pending`); the worker also ticks every second so a quiet tail is not left waiting.
@@ -38,8 +39,11 @@ log = logging.getLogger(__name__)
 
 INCOMING = "adserver:events:incoming"
 BATCH_PREFIX = "adserver:events:batch:"
-COUNTS_PREFIX = "adserver:events:counts:"  # + YYYY-MM-DD, hash of campaign:type:billable -> n
+COUNTS_PREFIX = "adserver:events:counts:"  # + YYYY-MM-DD, hash of campaign:type:b|n|r -> n (r: refused)
 SEEN_PREFIX = "adserver:events:seen:"
+# Beacons refused by the rate limit: hash of [day, campaign, creative, placement, topic, type] -> n,
+# bounded by those combinations however big the flood; `jobs.fold_rate_limited` adds it to the rollups.
+RATE_LIMITED_KEY = "adserver:events:ratelimited"
 EVENT_TYPES = ("impression", "view", "click")
 
 
@@ -158,12 +162,22 @@ def ip_hash(ip: str, salt: str) -> str:
 # --- web side: one round trip per event, spool when Redis is away ---------------------------------
 
 # KEYS: incoming, counts hash, seen key ('' for impressions), rate key ('' for no limit)
+#       [, rate-limited aggregate]
 # ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size
+#       [, aggregate field, counts field of a refusal]
+# A refused beacon sets no once-per-decision marker: a later allowed one still counts.
 EMIT = """
 if KEYS[4] ~= '' then
   local n = redis.call('INCR', KEYS[4])
   if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
-  if n > tonumber(ARGV[4]) then return -2 end
+  if n > tonumber(ARGV[4]) then
+    if KEYS[5] then
+      redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
+      redis.call('HINCRBY', KEYS[2], ARGV[8], 1)
+      redis.call('EXPIRE', KEYS[2], 3456000)
+    end
+    return -2
+  end
 end
 if KEYS[3] ~= '' then
   if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return -1 end
@@ -175,6 +189,14 @@ return len
 """
 
 EMITTED, DUPLICATE, RATE_LIMITED, SPOOLED = "emitted", "duplicate", "rate_limited", "spooled"
+
+
+def rate_limited_field(event: Event) -> str:
+    """The field of `RATE_LIMITED_KEY` a refused beacon is counted in (JSON: no separator to escape)."""
+    return json.dumps(
+        [event.day, event.campaign_id, event.creative_id, event.placement, event.topic, event.event_type],
+        separators=(",", ":"),
+    )
 
 
 class Spool:
@@ -281,6 +303,10 @@ class EventSink:
         seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if event.event_type != "impression" else ""
         keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key]
         args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
+        if rate_key:  # where a refusal is counted
+            keys.append(RATE_LIMITED_KEY)
+            args.append(rate_limited_field(event))
+            args.append(f"{event.campaign_id}:{event.event_type}:r")
         return keys, args
 
     def emit(self, event: Event, rate_key: str = "") -> str:

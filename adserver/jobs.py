@@ -5,40 +5,85 @@ batch to SQL in one transaction and then deletes the list. Run twice (a retry af
 killed) it writes the same batch again, and the unique key on (decision_id, event_type) turns the
 second write into a no-op, rollups included, because rollups are incremented only by the rows the
 INSERT actually returned.
+
+Beacons refused by the rate limit have no raw row: the web side counts them in one Redis hash per
+(day, campaign, creative, placement, topic, type), and `fold_rate_limited` adds that hash to the
+rollups exactly once (the hash is renamed to a fold key, and the SQL transaction that adds it also
+records the fold's id, so a retried fold is a no-op).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import redis
 from rq import Queue, Retry, get_current_job
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import storage
-from .events import BATCH_PREFIX, INCOMING, Event
+from .events import BATCH_PREFIX, INCOMING, RATE_LIMITED_KEY, Event
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 TICK_KEY = "adserver:events:tick"
+BATCHES = "adserver:events:batches"  # sorted set: batch list -> when it was taken (ms); gone once written
+STALE_BATCH_SECONDS = 60  # a batch still there this long after it was taken lost its worker
+FOLD_PREFIX = "adserver:events:rlfold:"  # + fold id: a rate-limited aggregate being folded into SQL
+FOLDS_PENDING = "adserver:events:rlfolds"  # set of fold ids renamed but not yet confirmed written
+FOLD_LOG_DAYS = 30  # how long `event_folds` remembers a fold id (a retry comes within minutes)
 
-# Move up to ARGV[1] events from the incoming list to this job's batch list, unless the batch list
-# already holds events (a retry): then those are the batch.
+KINDS = {"impression": "impressions", "view": "views", "click": "clicks"}
+# Why an event was not billed -> the rollup columns it is counted in apart (see storage.DailyRollup).
+REASON_GROUPS = {"bot": "bot", "no_user_agent": "bot", "prefetch": "prefetch"}
+COUNTERS = (
+    "impressions",
+    "views",
+    "clicks",
+    "nonbillable_impressions",
+    "nonbillable_views",
+    "nonbillable_clicks",
+    *(f"{g}_{k}" for g in ("bot", "prefetch") for k in KINDS.values()),
+)
+RATE_LIMITED_COUNTERS = {"view": "rate_limited_views", "click": "rate_limited_clicks"}
+ROLLUP_KEY = ["day", "campaign_id", "creative_id", "placement", "topic"]
+
+# Move up to ARGV[1] events from the incoming list to this job's batch list and return them, unless
+# the batch list already holds events (a retry): then those are the batch. The batch is noted with
+# the time it was taken (ARGV[2], ms) so one whose worker was killed is found (`recover_stale_batches`).
 TAKE = """
-local have = redis.call('LLEN', KEYS[2])
-if have > 0 then return have end
+local have = redis.call('LRANGE', KEYS[2], 0, -1)
+if #have > 0 then return have end
 local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-if #items == 0 then return 0 end
+if #items == 0 then return items end
 for i = 1, #items, 1000 do
   redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
 end
 redis.call('LTRIM', KEYS[1], #items, -1)
-return #items
+redis.call('ZADD', KEYS[3], 'NX', ARGV[2], KEYS[2])
+return items
+"""
+
+# Claim batches taken before ARGV[1] (ms): re-stamp them with ARGV[2] so one tick claims each once.
+CLAIM_STALE = """
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+for _, key in ipairs(stale) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], key) end
+return stale
+"""
+
+# Take the rate-limited aggregate for folding: rename it to the fold key and remember the fold id.
+TAKE_FOLD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
 """
 
 
@@ -49,54 +94,124 @@ def enqueue_persist(conn: redis.Redis, queue_name: str) -> None:
 
 
 def tick(conn: redis.Redis, queue_name: str) -> bool:
-    """Enqueue a persist job when events wait and no tick did so in the last second (any worker)."""
-    if conn.llen(INCOMING) and conn.set(TICK_KEY, "1", nx=True, px=1000):
+    """Enqueue a persist job when events (or rate-limited counts) wait and no tick did so in the last
+    second (any worker); and one job per batch left behind by a killed worker."""
+    pipe = conn.pipeline(transaction=False)
+    pipe.llen(INCOMING)
+    pipe.exists(RATE_LIMITED_KEY)
+    pipe.scard(FOLDS_PENDING)
+    waiting = any(pipe.execute())
+    for key in claim_stale_batches(conn):
+        Queue(queue_name, connection=conn).enqueue(
+            persist_batch, key, job_timeout=300, retry=Retry(max=10, interval=[1, 2, 5, 10]), failure_ttl=7 * 86400
+        )
+    if waiting and conn.set(TICK_KEY, "1", nx=True, px=1000):
         enqueue_persist(conn, queue_name)
         return True
     return False
 
 
+def claim_stale_batches(conn: redis.Redis, older_than: float = STALE_BATCH_SECONDS) -> list[str]:
+    """Batch lists taken more than `older_than` seconds ago and never finished (their worker died)."""
+    now = now_ms()
+    stale = conn.register_script(CLAIM_STALE)(keys=[BATCHES], args=[now - int(older_than * 1000), now])
+    return [k.decode() for k in stale]
+
+
+def persist_batch(batch_key: str) -> int:
+    """Write one batch list left by a killed worker (idempotent: a live owner writing it too is harmless)."""
+    from .services import worker_services
+
+    svc = worker_services()
+    raw = svc.redis.lrange(batch_key, 0, -1)
+    new = write_lines(svc.db, raw) if raw else 0
+    _done(svc.redis, batch_key)
+    if new:
+        log.warning("persisted %d events of the stale batch %s", new, batch_key)
+    return new
+
+
+def _done(conn: redis.Redis, batch_key: str) -> None:
+    pipe = conn.pipeline()
+    pipe.delete(batch_key)
+    pipe.zrem(BATCHES, batch_key)
+    pipe.execute()
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch (the batch timestamps)."""
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
 def persist_pending(batch_key: str | None = None) -> int:
-    """Persist one batch of queued events (the job); returns how many events were new."""
+    """Persist queued events batch by batch (the job), then fold rate-limited counts; returns how
+    many events were new."""
     from .services import worker_services
 
     svc = worker_services()
     job = get_current_job()
     key = batch_key or BATCH_PREFIX + (job.id if job else "inline")
+    take = svc.redis.register_script(TAKE)
     total_new = 0
     while True:
-        n = svc.redis.register_script(TAKE)(keys=[INCOMING, key], args=[BATCH_SIZE])
-        if not n:
-            return total_new
-        raw = svc.redis.lrange(key, 0, -1)
-        total_new += write_batch(svc.db, [Event.from_json(r) for r in raw])
-        svc.redis.delete(key)
-        if n < BATCH_SIZE:
-            return total_new
+        raw = take(keys=[INCOMING, key, BATCHES], args=[BATCH_SIZE, now_ms()])
+        if raw:
+            total_new += write_lines(svc.db, raw)
+            _done(svc.redis, key)
+        if len(raw) < BATCH_SIZE:
+            break
+    fold_rate_limited(svc.redis, svc.db)
+    return total_new
 
 
 def persist_orphaned_batches(conn: redis.Redis, db: storage.Database) -> int:
-    """Batches left by killed workers whose jobs are gone: write them (idempotent) and drop them."""
+    """Batches left by killed workers whose jobs are gone: write them (idempotent) and drop them;
+    likewise rate-limited counts whose fold was interrupted."""
     new = 0
     for key in conn.scan_iter(match=BATCH_PREFIX + "*", count=100):
         raw = conn.lrange(key, 0, -1)
         if raw:
-            new += write_batch(db, [Event.from_json(r) for r in raw])
-        conn.delete(key)
+            new += write_lines(db, raw)
+        _done(conn, key)
+    fold_rate_limited(conn, db)
     return new
 
 
-def _insert(table: Table, dialect: str):
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+# --- raw events and their rollups ----------------------------------------------------------------
+
+
+def write_lines(db: storage.Database, lines: Sequence[str | bytes]) -> int:
+    """`write_batch` for events as queued (JSON lines); PostgreSQL parses them itself."""
+    if not lines:
+        return 0
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            return _write_postgresql(conn, lines)
+    return write_batch(db, [Event.from_json(x) for x in lines])
 
 
 def write_batch(db: storage.Database, events: list[Event]) -> int:
     """Insert raw events, ignoring ones already stored; add only the new ones to the rollups."""
     if not events:
         return 0
-    dialect = db.engine.dialect.name
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            return _write_postgresql(conn, [e.to_json() for e in events])
+        return _write_generic(conn, events)
+
+
+def reason_group(reason: str) -> str | None:
+    """The rollup columns a not-billed event is counted in apart: bot | prefetch | None (only in nonbillable_*)."""
+    return REASON_GROUPS.get(reason)
+
+
+def _insert(table: Table, dialect: str):
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _write_generic(conn: Connection, events: list[Event]) -> int:
+    dialect = conn.dialect.name
     events_t = storage.Event.__table__
-    rollups_t = storage.DailyRollup.__table__
     rows = [
         {
             "decision_id": e.decision_id,
@@ -119,47 +234,162 @@ def write_batch(db: storage.Database, events: list[Event]) -> int:
         for e in events
     ]
     by_key = {(e.decision_id, e.event_type): e for e in events}
-    with db.engine.begin() as conn:
-        stmt = (
-            _insert(events_t, dialect)
-            .on_conflict_do_nothing(index_elements=["decision_id", "event_type"])
-            .returning(events_t.c.decision_id, events_t.c.event_type)
-        )
-        inserted = []
-        for chunk in range(0, len(rows), 500):
-            inserted += conn.execute(stmt, rows[chunk : chunk + 500]).all()
-        totals: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for decision_id, event_type in inserted:
-            e = by_key[(decision_id, event_type)]
-            col = {"impression": "impressions", "view": "views", "click": "clicks"}[e.event_type]
-            t = totals[(date.fromisoformat(e.day), e.campaign_id, e.creative_id, e.placement, e.topic)]
-            t[col if e.billable else f"nonbillable_{col}"] += 1
-            t["spend"] += e.cost
-        if totals:
-            counters = [
-                "impressions",
-                "views",
-                "clicks",
-                "nonbillable_impressions",
-                "nonbillable_views",
-                "nonbillable_clicks",
-            ]
-            values = [
-                {
-                    "day": k[0],
-                    "campaign_id": k[1],
-                    "creative_id": k[2],
-                    "placement": k[3],
-                    "topic": k[4],
-                    **{c: int(v.get(c, 0)) for c in counters},
-                    "spend": Decimal(str(round(v.get("spend", 0.0), 6))),
-                }
+    stmt = (
+        _insert(events_t, dialect)
+        .on_conflict_do_nothing(index_elements=["decision_id", "event_type"])
+        .returning(events_t.c.decision_id, events_t.c.event_type)
+    )
+    inserted = []
+    for chunk in range(0, len(rows), 500):
+        inserted += conn.execute(stmt, rows[chunk : chunk + 500]).all()
+    totals: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for decision_id, event_type in inserted:
+        e = by_key[(decision_id, event_type)]
+        col = KINDS[e.event_type]
+        t = totals[(date.fromisoformat(e.day), e.campaign_id, e.creative_id, e.placement, e.topic)]
+        if e.billable:
+            t[col] += 1
+        else:
+            t[f"nonbillable_{col}"] += 1
+            group = reason_group(e.reason)
+            if group:
+                t[f"{group}_{col}"] += 1
+        t["spend"] += e.cost
+    if totals:
+        _add_to_rollups(
+            conn,
+            [
+                dict(zip(ROLLUP_KEY, k, strict=True))
+                | {c: int(v.get(c, 0)) for c in COUNTERS}
+                | {"spend": Decimal(str(round(v.get("spend", 0.0), 6)))}
                 for k, v in sorted(totals.items())
-            ]
-            ins = _insert(rollups_t, dialect)
-            upsert = ins.on_conflict_do_update(
-                index_elements=["day", "campaign_id", "creative_id", "placement", "topic"],
-                set_={c: rollups_t.c[c] + ins.excluded[c] for c in [*counters, "spend"]},
-            )
-            conn.execute(upsert, values)
+            ],
+            [*COUNTERS, "spend"],
+        )
     return len(inserted)
+
+
+def _add_to_rollups(conn: Connection, values: list[dict], columns: list[str]) -> None:
+    """Upsert rollup rows, adding `columns` of `values` to what is stored."""
+    rollups_t = storage.DailyRollup.__table__
+    ins = _insert(rollups_t, conn.dialect.name)
+    add = {c: rollups_t.c[c] + ins.excluded[c] for c in columns}
+    conn.execute(ins.on_conflict_do_update(index_elements=ROLLUP_KEY, set_=add), values)
+
+
+def _postgresql_statement() -> str:
+    """One statement: parse the JSON lines, insert the new raw rows, add exactly those to the rollups.
+
+    PostgreSQL parses the JSON (no per-row Python objects) and the statement text never changes, so
+    psycopg caches its conversion; the rollups come from the INSERT's RETURNING, i.e. only new rows."""
+
+    def count(where: str) -> str:
+        return f"count(*) FILTER (WHERE {where})"
+
+    sums = []
+    for kind, col in KINDS.items():
+        sums.append((col, count(f"billable AND event_type = '{kind}'")))
+        sums.append((f"nonbillable_{col}", count(f"NOT billable AND event_type = '{kind}'")))
+        for group in ("bot", "prefetch"):
+            reasons = ", ".join(f"'{r}'" for r, g in REASON_GROUPS.items() if g == group)
+            sums.append((f"{group}_{col}", count(f"NOT billable AND event_type = '{kind}' AND reason IN ({reasons})")))
+    sums.append(("spend", "sum(cost)"))
+    cols = [c for c, _ in sums]
+    return f"""
+WITH src AS (
+  SELECT r.* FROM unnest(string_to_array(%(lines)s, chr(10))) AS l(line),
+  LATERAL jsonb_to_record(l.line::jsonb) AS r(
+    decision_id text, event_type text, campaign_id text, creative_id text, advertiser_id text,
+    placement text, topic text, hook_variant text, score float8, billable boolean, reason text,
+    cost numeric, occurred_at text, ip_hash text, ua_class text, keywords jsonb)
+), ins AS (
+  INSERT INTO events (decision_id, event_type, campaign_id, creative_id, advertiser_id, placement, topic,
+                      hook_variant, score, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords)
+  SELECT decision_id, event_type, campaign_id, creative_id, coalesce(advertiser_id, ''), placement,
+         coalesce(topic, ''), coalesce(hook_variant, ''), score, coalesce(billable, true), coalesce(reason, ''),
+         coalesce(cost, 0), occurred_at::timestamptz, coalesce(ip_hash, ''), coalesce(ua_class, ''),
+         coalesce(keywords, '[]'::jsonb)::json
+  FROM src
+  ON CONFLICT (decision_id, event_type) DO NOTHING
+  RETURNING event_type, campaign_id, creative_id, placement, topic, billable, reason, cost,
+            (occurred_at AT TIME ZONE 'UTC')::date AS day
+), up AS (
+  INSERT INTO daily_rollups AS d (day, campaign_id, creative_id, placement, topic, {", ".join(cols)})
+  SELECT day, campaign_id, creative_id, placement, topic, {", ".join(e for _, e in sums)}
+  FROM ins GROUP BY day, campaign_id, creative_id, placement, topic
+  ON CONFLICT (day, campaign_id, creative_id, placement, topic) DO UPDATE SET
+    {", ".join(f"{c} = d.{c} + EXCLUDED.{c}" for c in cols)}
+)
+SELECT count(*) FROM ins
+"""
+
+
+POSTGRESQL_WRITE = _postgresql_statement()
+
+
+def _write_postgresql(conn: Connection, lines: Sequence[str | bytes]) -> int:
+    # One text parameter, lines joined by newlines (JSON escapes its own): nothing to quote or escape.
+    blob = b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines).decode()
+    return conn.exec_driver_sql(POSTGRESQL_WRITE, {"lines": blob}).scalar_one()
+
+
+# --- rate-limited beacons: a Redis aggregate folded into the rollups exactly once ----------------
+
+
+def fold_rate_limited(conn: redis.Redis, db: storage.Database) -> int:
+    """Add the rate-limited counts gathered in Redis to the rollups; returns how many were added.
+
+    The aggregate is renamed to a fold key first (new refusals start a fresh hash), then written in
+    one SQL transaction that also inserts the fold id into `event_folds`: a fold whose worker died
+    after the commit is found again (`FOLDS_PENDING`), sees its id and is only cleaned up."""
+    fold_id = uuid.uuid4().hex
+    conn.register_script(TAKE_FOLD)(keys=[RATE_LIMITED_KEY, FOLD_PREFIX + fold_id, FOLDS_PENDING], args=[fold_id])
+    added = 0
+    for pending in sorted(m.decode() for m in conn.smembers(FOLDS_PENDING)):
+        added += _fold(conn, db, pending)
+    return added
+
+
+def rate_limited_pending(conn: redis.Redis) -> int:
+    """Refused beacons counted in Redis and not yet folded into the rollups (`adserver events status`)."""
+    keys = [RATE_LIMITED_KEY, *(FOLD_PREFIX + m.decode() for m in conn.smembers(FOLDS_PENDING))]
+    return sum(int(n) for k in keys for n in conn.hvals(k))
+
+
+def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
+    key = FOLD_PREFIX + fold_id
+    counts = conn.hgetall(key)
+    totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for field, n in counts.items():
+        day, campaign, creative, placement, topic, kind = json.loads(field)
+        if kind in RATE_LIMITED_COUNTERS:
+            row = (date.fromisoformat(day), campaign, creative, placement, topic)
+            totals[row][RATE_LIMITED_COUNTERS[kind]] += int(n)
+    added = 0
+    if totals:
+        folds_t = storage.EventFold.__table__
+        with db.engine.begin() as sql:
+            now = datetime.now(UTC)
+            first = sql.execute(
+                _insert(folds_t, sql.dialect.name)
+                .values(id=fold_id, folded_at=now)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(folds_t.c.id)
+            ).first()
+            if first is not None:  # not written before
+                columns = list(RATE_LIMITED_COUNTERS.values())
+                _add_to_rollups(
+                    sql,
+                    [
+                        dict(zip(ROLLUP_KEY, k, strict=True)) | {c: v.get(c, 0) for c in columns}
+                        for k, v in sorted(totals.items())
+                    ],
+                    columns,
+                )
+                added = sum(sum(v.values()) for v in totals.values())
+                sql.execute(folds_t.delete().where(folds_t.c.folded_at < now - timedelta(days=FOLD_LOG_DAYS)))
+    pipe = conn.pipeline()
+    pipe.delete(key)
+    pipe.srem(FOLDS_PENDING, fold_id)
+    pipe.execute()
+    return added

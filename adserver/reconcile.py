@@ -1,5 +1,8 @@
 """Three independent counts of one day's events: raw rows, rollups, and the Redis counters the web
-processes keep as they queue events. Any difference is a bug or an event still in flight."""
+processes keep as they queue events. Any difference is a bug or an event still in flight.
+
+Traffic is `billable`, `nonbillable` (answered, not billed: bot, prefetch, no user agent) or
+`rate_limited` (refused with 429: no raw row, so only rollups and Redis are compared)."""
 
 from __future__ import annotations
 
@@ -13,9 +16,12 @@ from . import storage
 from .events import COUNTS_PREFIX
 
 KINDS = ("impression", "view", "click")
+TRAFFIC = {"b": "billable", "n": "nonbillable", "r": "rate_limited"}
+
+Key = tuple[str, str, str]  # campaign, event type, traffic
 
 
-def raw_counts(db: storage.Database, day: date) -> dict[tuple[str, str, bool], int]:
+def raw_counts(db: storage.Database, day: date) -> dict[Key, int]:
     start = datetime.combine(day, time(), tzinfo=UTC)
     e = storage.Event
     with db.sessionmaker() as s:
@@ -24,36 +30,38 @@ def raw_counts(db: storage.Database, day: date) -> dict[tuple[str, str, bool], i
             .where(e.occurred_at >= start, e.occurred_at < start + timedelta(days=1))
             .group_by(e.campaign_id, e.event_type, e.billable)
         ).all()
-    return {(c, t, bool(b)): n for c, t, b, n in rows}
+    return {(c, t, "billable" if b else "nonbillable"): n for c, t, b, n in rows}
 
 
-def rollup_counts(db: storage.Database, day: date) -> dict[tuple[str, str, bool], int]:
+def rollup_counts(db: storage.Database, day: date) -> dict[Key, int]:
     r = storage.DailyRollup
     cols = {
-        "impression": (r.impressions, r.nonbillable_impressions),
-        "view": (r.views, r.nonbillable_views),
-        "click": (r.clicks, r.nonbillable_clicks),
+        ("impression", "billable"): r.impressions,
+        ("view", "billable"): r.views,
+        ("click", "billable"): r.clicks,
+        ("impression", "nonbillable"): r.nonbillable_impressions,
+        ("view", "nonbillable"): r.nonbillable_views,
+        ("click", "nonbillable"): r.nonbillable_clicks,
+        ("view", "rate_limited"): r.rate_limited_views,
+        ("click", "rate_limited"): r.rate_limited_clicks,
     }
-    out: dict[tuple[str, str, bool], int] = {}
     with db.sessionmaker() as s:
-        for kind, (billable, nonbillable) in cols.items():
-            for cid, b, n in s.execute(
-                select(r.campaign_id, func.sum(billable), func.sum(nonbillable))
-                .where(r.day == day)
-                .group_by(r.campaign_id)
-            ).all():
-                if b:
-                    out[(cid, kind, True)] = int(b)
-                if n:
-                    out[(cid, kind, False)] = int(n)
+        rows = s.execute(
+            select(r.campaign_id, *(func.sum(c) for c in cols.values())).where(r.day == day).group_by(r.campaign_id)
+        ).all()
+    out: dict[Key, int] = {}
+    for cid, *sums in rows:
+        for (kind, traffic), n in zip(cols, sums, strict=True):
+            if n:
+                out[(cid, kind, traffic)] = int(n)
     return out
 
 
-def redis_counts(conn: redis.Redis, day: date) -> dict[tuple[str, str, bool], int]:
+def redis_counts(conn: redis.Redis, day: date) -> dict[Key, int]:
     out = {}
     for field, n in conn.hgetall(COUNTS_PREFIX + day.isoformat()).items():
-        cid, kind, b = field.decode().rsplit(":", 2)
-        out[(cid, kind, b == "b")] = int(n)
+        cid, kind, t = field.decode().rsplit(":", 2)
+        out[(cid, kind, TRAFFIC[t])] = int(n)
     return out
 
 
@@ -61,14 +69,15 @@ def differences(db: storage.Database, conn: redis.Redis, day: date) -> list[dict
     raw, roll, red = raw_counts(db, day), rollup_counts(db, day), redis_counts(conn, day)
     rows = []
     for key in sorted(set(raw) | set(roll) | set(red)):
-        a, b, c = raw.get(key, 0), roll.get(key, 0), red.get(key, 0)
-        if not a == b == c:
-            rows.append({"campaign": key[0], "event": key[1], "billable": key[2], "raw": a, "rollups": b, "redis": c})
+        b, c = roll.get(key, 0), red.get(key, 0)
+        a = None if key[2] == "rate_limited" else raw.get(key, 0)  # refused beacons have no raw row
+        if not (b == c and a in (None, b)):
+            rows.append({"campaign": key[0], "event": key[1], "traffic": key[2], "raw": a, "rollups": b, "redis": c})
     return rows
 
 
 def totals(db: storage.Database, day: date) -> dict[str, int]:
     t: dict[str, int] = defaultdict(int)
-    for (_, kind, _b), n in raw_counts(db, day).items():
+    for (_, kind, _traffic), n in raw_counts(db, day).items():
         t[kind] += n
     return dict(t)

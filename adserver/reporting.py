@@ -19,17 +19,19 @@ from .errors import InvalidContext, NotFound
 
 GROUPS = ("day", "campaign", "creative", "placement", "topic")
 MAX_DAYS = 366
-METRICS = (
-    "impressions",
-    "viewable_impressions",
-    "view_rate",
-    "clicks",
-    "ctr",
-    "spend",
-    "nonbillable_impressions",
-    "nonbillable_views",
-    "nonbillable_clicks",
+# Traffic answered or refused but never billed, each kind in its own column (rollup column names):
+# bot (known crawlers, no user agent), prefetch/prerender, and beacons refused by the rate limit.
+APART = (
+    "bot_impressions",
+    "bot_views",
+    "bot_clicks",
+    "prefetch_impressions",
+    "prefetch_views",
+    "prefetch_clicks",
+    "rate_limited_views",
+    "rate_limited_clicks",
 )
+METRICS = ("impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend", *APART)
 _R = storage.DailyRollup
 _COLUMNS = {
     "day": _R.day,
@@ -85,7 +87,7 @@ def parse_group_by(raw: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
     return tuple(p.strip() for p in parts if p.strip())
 
 
-def _metrics(imp: int, views: int, clicks: int, spend: Decimal | float, nb_i: int, nb_v: int, nb_c: int) -> dict:
+def _metrics(imp: int, views: int, clicks: int, spend: Decimal | float, apart: dict[str, int]) -> dict:
     return {
         "impressions": imp,
         "viewable_impressions": views,
@@ -93,9 +95,7 @@ def _metrics(imp: int, views: int, clicks: int, spend: Decimal | float, nb_i: in
         "clicks": clicks,
         "ctr": round(clicks / imp, 4) if imp else 0.0,
         "spend": round(float(spend or 0), 4),
-        "nonbillable_impressions": nb_i,
-        "nonbillable_views": nb_v,
-        "nonbillable_clicks": nb_c,
+        **{k: apart.get(k, 0) for k in APART},
     }
 
 
@@ -104,8 +104,7 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
     keys = [_COLUMNS[g].label(g) for g in q.group_by]
     sums = [
         func.coalesce(func.sum(c), 0)
-        for c in (_R.impressions, _R.views, _R.clicks, _R.spend)
-        + (_R.nonbillable_impressions, _R.nonbillable_views, _R.nonbillable_clicks)
+        for c in (_R.impressions, _R.views, _R.clicks, _R.spend, *(getattr(_R, k) for k in APART))
     ]
     stmt = (
         select(*keys, *sums)
@@ -128,13 +127,14 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
     n = len(keys)
     rows = []
     for r in result:
-        if not keys and not r[n]:  # no grouping and nothing in range: no row, zero totals
+        if not keys and not any(r[n:]):  # no grouping and nothing in range: no row, zero totals
             continue
         group = {g: (v.isoformat() if isinstance(v, date) else v) for g, v in zip(q.group_by, r[:n], strict=True)}
-        rows.append(group | _metrics(*(int(x) for x in r[n : n + 3]), r[n + 3], *(int(x) for x in r[n + 4 :])))
+        apart = dict(zip(APART, (int(x) for x in r[n + 4 :]), strict=True))
+        rows.append(group | _metrics(*(int(x) for x in r[n : n + 3]), r[n + 3], apart))
     totals = _metrics(
         *(sum(row[k] for row in rows) for k in ("impressions", "viewable_impressions", "clicks", "spend")),
-        *(sum(row[k] for row in rows) for k in ("nonbillable_impressions", "nonbillable_views", "nonbillable_clicks")),
+        {k: sum(row[k] for row in rows) for k in APART},
     )
     return Report(q, rows, totals, as_of)
 

@@ -231,4 +231,23 @@ class DailyRollup(Base):
     nonbillable_impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     nonbillable_views: Mapped[int] = mapped_column(BigInteger, default=0)
     nonbillable_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Not billed, by reason (the nonbillable_* above are every answered-but-not-billed raw event).
+    # bot: known crawlers and requests without a user agent; rate_limited: beacons refused with 429,
+    # counted from a Redis aggregate (they have no raw row), see `jobs.fold_rate_limited`.
+    bot_impressions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    bot_views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    bot_clicks: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    prefetch_impressions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    prefetch_views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    prefetch_clicks: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rate_limited_views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rate_limited_clicks: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     spend: Mapped[Decimal] = mapped_column(Numeric(16, 6), default=0)
+
+
+class EventFold(Base):
+    """One row per Redis aggregate folded into the rollups: a retried fold finds its id and does nothing."""
+
+    __tablename__ = "event_folds"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    folded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

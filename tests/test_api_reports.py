@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 
 from adserver import tokens
 from adserver.api.reports import AUTH_FAILURES_PER_MINUTE
+from adserver.catalog_file import import_catalog, read_file
+from tests.conftest import EXAMPLE_CATALOG
+from tests.test_events import BROWSER, GOOGLEBOT, path, persist, serve  # noqa: F401
 from tests.test_reporting import LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN, rollups  # noqa: F401
 
 NOV = {"from": "2026-11-01", "to": "2026-11-30"}
@@ -93,3 +97,35 @@ def test_reports_are_in_the_openapi_document(client):
     spec = client.get("/openapi.json").get_json()
     params = {p["name"] for p in spec["paths"]["/v1/reports"]["get"]["parameters"]}
     assert {"from", "to", "group_by", "format"} <= params
+
+
+def test_bot_prefetch_and_rate_limited_traffic_reach_the_report_apart(client, db, services, persist):  # noqa: F811
+    import_catalog(db, read_file(EXAMPLE_CATALOG))
+    services.catalog.refresh(force=True)
+    bot = serve(client, GOOGLEBOT)
+    assert client.post(path(bot["tracking"]["view_url"]), headers=GOOGLEBOT).status_code == 204
+    serve(client, {**BROWSER, "Sec-Purpose": "prefetch"})
+    person = serve(client)
+    services.events.rate_limit = 0
+    assert client.get(path(person["tracking"]["click_url"]), headers=BROWSER).status_code == 429
+    persist()
+    today = datetime.now(UTC).date().isoformat()
+    token = tokens.create(db, ZAHID)
+    body = get(client, token, **{"from": today, "to": today, "group_by": "campaign"}).get_json()
+    (row,) = body["rows"]
+    assert {k: v for k, v in row.items() if v and k != "campaign"} == {
+        "impressions": 1,  # billed: only the person's impression
+        "bot_impressions": 1,
+        "bot_views": 1,
+        "prefetch_impressions": 1,
+        "rate_limited_clicks": 1,
+    }
+    csv_text = get(client, token, **{"from": today, "to": today, "group_by": "campaign", "format": "csv"})
+    (parsed, _total) = csv.DictReader(io.StringIO(csv_text.get_data(as_text=True), newline=""))
+    assert (parsed["bot_views"], parsed["prefetch_impressions"], parsed["rate_limited_clicks"]) == ("1", "1", "1")
+
+
+def test_the_openapi_document_describes_each_kind_of_traffic_not_billed(client):
+    row = client.get("/openapi.json").get_json()["components"]["schemas"]["ReportRow"]["properties"]
+    for name in ("bot_impressions", "bot_views", "bot_clicks", "prefetch_impressions", "rate_limited_views"):
+        assert "not billed" in row[name]["description"].lower()

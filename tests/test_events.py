@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adserver import jobs, reconcile, storage
-from adserver.events import INCOMING
+from adserver.events import INCOMING, RATE_LIMITED_KEY, Event
 from adserver.services import set_worker_services
 
 BROWSER = {
@@ -17,6 +18,11 @@ BROWSER = {
 }
 GOOGLEBOT = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
 AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
+REASON_COLUMNS = [
+    *(f"{g}_{k}" for g in ("bot", "prefetch") for k in ("impressions", "views", "clicks")),
+    "rate_limited_views",
+    "rate_limited_clicks",
+]
 
 
 @pytest.fixture
@@ -52,9 +58,10 @@ def rollup(db, campaign="zahid-ai-side-projects") -> dict:
                 func.sum(r.nonbillable_views),
                 func.sum(r.nonbillable_clicks),
                 func.sum(r.spend),
+                *(func.sum(getattr(r, c)) for c in REASON_COLUMNS),
             ).where(r.campaign_id == campaign)
         ).one()
-    keys = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend"]
+    keys = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend", *REASON_COLUMNS]
     return {
         k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(keys, row, strict=False)
     }
@@ -118,6 +125,72 @@ def test_beacons_over_the_per_ip_limit_get_429_and_are_not_counted(app, client, 
     assert codes == [204, 204, 204, 429, 429]
     persist()
     assert rollup(db)["views"] == 3
+    assert rollup(db)["rate_limited_views"] == 2
+
+
+def test_bot_prefetch_and_rate_limited_traffic_each_land_in_their_own_columns(
+    client, db, services, persist, example_catalog
+):
+    bot = serve(client, GOOGLEBOT)
+    assert client.post(path(bot["tracking"]["view_url"]), headers=GOOGLEBOT).status_code == 204
+    serve(client, {**BROWSER, "Sec-Purpose": "prefetch"})
+    person = serve(client)
+    services.events.rate_limit = 0  # every beacon from here on is over the limit
+    assert client.get(path(person["tracking"]["click_url"]), headers=BROWSER).status_code == 429
+    persist()
+    got = rollup(db)
+    assert {k: v for k, v in got.items() if v} == {
+        "impressions": 1,  # the person's
+        "nb_impressions": 2,
+        "nb_views": 1,
+        "bot_impressions": 1,
+        "bot_views": 1,
+        "prefetch_impressions": 1,
+        "rate_limited_clicks": 1,
+    }
+
+
+def test_a_rate_limited_click_then_an_allowed_one_counts_once_billable(client, db, services, persist, example_catalog):
+    d = serve(client)
+    services.events.rate_limit = 0
+    assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 429
+    services.events.rate_limit = 100  # the limit window has passed
+    assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302
+    assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # a replay
+    persist()
+    got = rollup(db)
+    assert (got["clicks"], got["rate_limited_clicks"], got["spend"]) == (1, 1, pytest.approx(0.45))
+
+
+def test_a_flood_of_refused_beacons_keeps_one_counter_per_campaign_and_type(
+    client, services, db, persist, example_catalog
+):
+    d = serve(client)
+    services.events.rate_limit = 0
+    for _ in range(200):
+        assert client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code == 429
+    assert services.redis.hlen(RATE_LIMITED_KEY) == 1
+    assert services.redis.llen(INCOMING) == 1  # only the impression was queued
+    persist()
+    assert rollup(db)["rate_limited_views"] == 200
+    assert not services.redis.exists(RATE_LIMITED_KEY)
+
+
+def test_a_fold_retried_after_its_worker_died_adds_nothing_twice(client, services, db, example_catalog):
+    d = serve(client)
+    services.events.rate_limit = 0
+    for _ in range(3):
+        assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 429
+    fold_key = jobs.FOLD_PREFIX + "dead"
+    services.redis.rename(RATE_LIMITED_KEY, fold_key)  # taken by a worker ...
+    services.redis.sadd(jobs.FOLDS_PENDING, "dead")
+    taken = services.redis.hgetall(fold_key)
+    assert jobs.fold_rate_limited(services.redis, db) == 3  # ... written to SQL ...
+    services.redis.hset(fold_key, mapping=taken)  # ... but killed before it dropped its key
+    services.redis.sadd(jobs.FOLDS_PENDING, "dead")
+    assert jobs.fold_rate_limited(services.redis, db) == 0  # the next worker only cleans up
+    assert rollup(db)["rate_limited_clicks"] == 3
+    assert not services.redis.exists(fold_key) and not services.redis.scard(jobs.FOLDS_PENDING)
 
 
 def test_raw_events_keep_no_raw_ip(client, db, persist, example_catalog):
@@ -159,5 +232,95 @@ def test_reconcile_agrees_then_finds_a_planted_mismatch(client, db, services, pe
         conn.execute(storage.DailyRollup.__table__.update().values(clicks=storage.DailyRollup.clicks + 1))
     diffs = reconcile.differences(db, services.redis, today)
     assert diffs == [
-        {"campaign": "zahid-ai-side-projects", "event": "click", "billable": True, "raw": 1, "rollups": 2, "redis": 1}
+        {
+            "campaign": "zahid-ai-side-projects",
+            "event": "click",
+            "traffic": "billable",
+            "raw": 1,
+            "rollups": 2,
+            "redis": 1,
+        }
     ]
+
+
+def test_reconcile_compares_rate_limited_counts_of_rollups_and_redis(client, db, services, persist, example_catalog):
+    d = serve(client)
+    services.events.rate_limit = 0
+    client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
+    today = datetime.now(UTC).date()
+    assert reconcile.differences(db, services.redis, today) == [  # queued, not yet persisted
+        {
+            "campaign": "zahid-ai-side-projects",
+            "event": "click",
+            "traffic": "rate_limited",
+            "raw": None,
+            "rollups": 0,
+            "redis": 1,
+        },
+        {
+            "campaign": "zahid-ai-side-projects",
+            "event": "impression",
+            "traffic": "billable",
+            "raw": 0,
+            "rollups": 0,
+            "redis": 1,
+        },
+    ]
+    persist()
+    assert reconcile.differences(db, services.redis, today) == []
+
+
+def test_one_event_twice_in_a_batch_is_stored_and_rolled_up_once(db, example_catalog):
+    e = Event(
+        decision_id="d" * 32,
+        event_type="click",
+        campaign_id="zahid-ai-side-projects",
+        creative_id="zahid-agents-card",
+        advertiser_id="zahid-host",
+        placement="article-footer",
+        topic="artificial-intelligence",
+        cost=0.45,
+        keywords=("agents",),
+    )
+    assert jobs.write_lines(db, [e.to_json(), e.to_json().encode()]) == 1
+    assert jobs.write_batch(db, [e]) == 0
+    got = rollup(db)
+    assert (got["clicks"], got["spend"], raw_count(db)) == (1, pytest.approx(0.45), 1)
+
+
+def test_a_batch_whose_worker_died_is_claimed_once_and_written(client, services, db, example_catalog):
+    for _ in range(3):
+        serve(client)
+    key = "adserver:events:batch:killed"
+    minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
+    services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
+    assert jobs.claim_stale_batches(services.redis) == [key]
+    assert jobs.claim_stale_batches(services.redis) == []  # claimed by one tick only
+    set_worker_services(services)
+    assert jobs.persist_batch(key) == 3
+    assert rollup(db)["impressions"] == 3
+    assert not services.redis.exists(key) and services.redis.zcard(jobs.BATCHES) == 0
+
+
+def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catalog):
+    from rq import Queue
+
+    serve(client)
+    key = "adserver:events:batch:killed"
+    minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
+    services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
+    queue = Queue(services.settings.queues[0], connection=services.redis)
+    jobs.tick(services.redis, queue.name)
+    assert ("adserver.jobs.persist_batch", (key,)) in [(j.func_name, j.args) for j in queue.jobs]
+
+
+def test_events_status_shows_refused_beacons_waiting_for_the_rollups(cli, client, services, persist, example_catalog):
+    d = serve(client)
+    services.events.rate_limit = 0
+    for _ in range(2):
+        client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
+    waiting = re.compile(r"rate-limited beacons not yet in rollups\s+(\d+)")
+    assert waiting.search(cli("events", "status").output).group(1) == "2"
+    persist()
+    assert waiting.search(cli("events", "status").output).group(1) == "0"
+    assert cli("events", "reconcile").exit_code == 0

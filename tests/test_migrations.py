@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -10,7 +13,7 @@ from sqlalchemy import inspect
 
 from adserver import migrate
 from adserver.catalog_file import import_catalog
-from adserver.storage import Base, Database
+from adserver.storage import Base, DailyRollup, Database, Event
 from tests.builders import catalog_file
 
 APP_TABLES = set(Base.metadata.tables)
@@ -66,3 +69,40 @@ def test_upgrade_twice_is_a_no_op(empty_db):
     migrate.upgrade(empty_db)
     migrate.upgrade(empty_db)
     assert migrate.current(empty_db) == head()
+
+
+def test_upgrade_to_0003_splits_existing_nonbillable_rollups_by_reason(empty_db):
+    migrate.upgrade(empty_db, "0002")
+    at = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+    event = dict(
+        campaign_id="c", creative_id="k", advertiser_id="a", placement="p", topic="t", hook_variant="", score=None,
+        billable=False, cost=0, occurred_at=at, ip_hash="", ua_class="", keywords=[],
+    )  # fmt: skip
+    counts = ["impressions", "views", "clicks", "nonbillable_impressions", "nonbillable_views", "nonbillable_clicks"]
+    rollups = sa.table("daily_rollups", *(sa.column(c) for c in ["day", "campaign_id", "creative_id", "placement",
+                                                                 "topic", *counts, "spend"]))  # fmt: skip
+    with empty_db.engine.begin() as conn:
+        conn.execute(
+            Event.__table__.insert(),
+            [
+                event | {"decision_id": "1", "event_type": "impression", "reason": "bot"},
+                event | {"decision_id": "2", "event_type": "impression", "reason": "prefetch"},
+                event | {"decision_id": "2", "event_type": "click", "reason": "no_user_agent"},
+            ],
+        )
+        conn.execute(
+            rollups.insert().values(
+                day=date(2026, 11, 20), campaign_id="c", creative_id="k", placement="p", topic="t",
+                **dict.fromkeys(counts, 0), spend=0,
+            ).values(nonbillable_impressions=2, nonbillable_clicks=1)
+        )  # fmt: skip
+    migrate.upgrade(empty_db)
+    with empty_db.sessionmaker() as s:
+        r = s.scalars(sa.select(DailyRollup)).one()
+    assert (r.bot_impressions, r.prefetch_impressions, r.bot_clicks, r.bot_views, r.rate_limited_clicks) == (
+        1,
+        1,
+        1,
+        0,
+        0,
+    )

@@ -15,8 +15,11 @@ ZAHID, LEDGERLY = "zahid-host", "ledgerly"
 ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN = "zahid-ai-side-projects", "ledgerly-index-investing"
 
 
-def rollup(day, campaign, imp, views, clicks, spend="0", creative="c1", placement="article-footer", topic="ai", nb=0):
+def rollup(
+    day, campaign, imp, views, clicks, spend="0", creative="c1", placement="article-footer", topic="ai", nb=0, **apart
+):
     return storage.DailyRollup(
+        **apart,
         day=day,
         campaign_id=campaign,
         creative_id=creative,
@@ -37,7 +40,21 @@ def rollups(db, example_catalog):
     with db.session() as s:
         s.add_all(
             [
-                rollup(date(2026, 11, 1), ZAHID_CAMPAIGN, 100, 60, 3, "1.5", nb=7),
+                rollup(
+                    date(2026, 11, 1),
+                    ZAHID_CAMPAIGN,
+                    100,
+                    60,
+                    3,
+                    "1.5",
+                    nb=7,
+                    bot_impressions=5,
+                    prefetch_impressions=2,
+                    bot_views=4,
+                    bot_clicks=1,
+                    rate_limited_views=9,
+                    rate_limited_clicks=6,
+                ),
                 rollup(date(2026, 11, 2), ZAHID_CAMPAIGN, 50, 20, 1, "0.5", topic="tech"),
                 rollup(date(2026, 11, 2), ZAHID_CAMPAIGN, 10, 5, 0, "0.1", creative="c2"),
                 rollup(date(2026, 11, 1), LEDGERLY_CAMPAIGN, 999, 999, 99, "9"),
@@ -62,10 +79,33 @@ def test_totals_carry_rates_spend_and_nonbillable_traffic_apart(db, rollups):
         "clicks": 4,
         "ctr": round(4 / 160, 4),
         "spend": 2.1,
-        "nonbillable_impressions": 7,
-        "nonbillable_views": 0,
-        "nonbillable_clicks": 0,
+        "bot_impressions": 5,
+        "bot_views": 4,
+        "bot_clicks": 1,
+        "prefetch_impressions": 2,
+        "prefetch_views": 0,
+        "prefetch_clicks": 0,
+        "rate_limited_views": 9,
+        "rate_limited_clicks": 6,
     }
+
+
+@pytest.fixture
+def bots_only_day(db, rollups):
+    with db.session() as s:
+        s.add(rollup(date(2026, 11, 3), ZAHID_CAMPAIGN, 0, 0, 0, bot_views=4, rate_limited_clicks=6))
+
+
+def test_a_day_with_only_traffic_not_billed_is_a_row_of_its_own(db, bots_only_day):
+    r = run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 30), ("day",), ZAHID))
+    row = r.rows[-1]
+    assert (row["day"], row["impressions"], row["clicks"], row["spend"]) == ("2026-11-03", 0, 0, 0.0)
+    assert (row["bot_views"], row["rate_limited_clicks"]) == (4, 6)
+
+
+def test_without_grouping_traffic_not_billed_still_makes_the_row(db, bots_only_day):
+    r = run_report(db, ReportQuery(date(2026, 11, 3), date(2026, 11, 3), (), ZAHID))
+    assert [(row["impressions"], row["rate_limited_clicks"]) for row in r.rows] == [(0, 6)]
 
 
 def test_groupings_combine(db, rollups):
@@ -110,5 +150,8 @@ def test_unknown_grouping_is_refused():
 def test_csv_has_a_header_and_a_total_row_with_crlf(db, rollups):
     text = to_csv(run_report(db, ReportQuery(date(2026, 11, 1), date(2026, 11, 30), ("day",), ZAHID)))
     lines = text.split("\r\n")
-    assert lines[0].startswith("day,impressions,viewable_impressions")
+    assert lines[0] == (
+        "day,impressions,viewable_impressions,view_rate,clicks,ctr,spend,bot_impressions,bot_views,bot_clicks,"
+        "prefetch_impressions,prefetch_views,prefetch_clicks,rate_limited_views,rate_limited_clicks"
+    )
     assert lines[-2].startswith("total,160,85")

@@ -203,15 +203,30 @@ class ReportRowSchema(Schema):
     creative = fields.String()
     placement = fields.String()
     topic = fields.String()
-    impressions = fields.Integer(required=True)
-    viewable_impressions = fields.Integer(required=True, metadata={"description": "50% visible for 1 s"})
-    view_rate = fields.Float(required=True)
-    clicks = fields.Integer(required=True)
-    ctr = fields.Float(required=True)
+    impressions = fields.Integer(required=True, metadata={"description": "Billable impressions"})
+    viewable_impressions = fields.Integer(
+        required=True, metadata={"description": "Billable views: 50% visible for 1 s"}
+    )
+    view_rate = fields.Float(required=True, metadata={"description": "viewable_impressions / impressions"})
+    clicks = fields.Integer(required=True, metadata={"description": "Billable clicks"})
+    ctr = fields.Float(required=True, metadata={"description": "clicks / impressions"})
     spend = fields.Float(required=True)
-    nonbillable_impressions = fields.Integer(required=True, metadata={"description": "Bot, prefetch, rate-limited"})
-    nonbillable_views = fields.Integer(required=True)
-    nonbillable_clicks = fields.Integer(required=True)
+    bot_impressions = fields.Integer(
+        required=True, metadata={"description": "Not billed: known bots and crawlers, or no user agent"}
+    )
+    bot_views = fields.Integer(required=True, metadata={"description": "Not billed: bot view beacons"})
+    bot_clicks = fields.Integer(required=True, metadata={"description": "Not billed: bot clicks"})
+    prefetch_impressions = fields.Integer(
+        required=True, metadata={"description": "Not billed: prefetch or prerender requests"}
+    )
+    prefetch_views = fields.Integer(required=True, metadata={"description": "Not billed: prefetched view beacons"})
+    prefetch_clicks = fields.Integer(required=True, metadata={"description": "Not billed: prefetched click links"})
+    rate_limited_views = fields.Integer(
+        required=True, metadata={"description": "Not billed: view beacons over the per-address limit (429)"}
+    )
+    rate_limited_clicks = fields.Integer(
+        required=True, metadata={"description": "Not billed: clicks over the per-address limit (429)"}
+    )
 
 
 class ReportSchema(Schema):

@@ -27,6 +27,7 @@ def status(ctx: Context) -> None:
     svc = ctx.services
     conn = svc.redis
     q = Queue(svc.settings.queues[0], connection=conn)
+    stale_before = jobs.now_ms() - jobs.STALE_BATCH_SECONDS * 1000
     oldest = conn.lindex(INCOMING, 0)
     lag = "0s"
     if oldest:
@@ -35,6 +36,8 @@ def status(ctx: Context) -> None:
     rows = [
         ["events waiting in Redis", conn.llen(INCOMING)],
         ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=BATCH_PREFIX + "*"))],
+        ["unfinished batches over a minute old", len(conn.zrangebyscore(jobs.BATCHES, "-inf", stale_before))],
+        ["rate-limited beacons not yet in rollups", jobs.rate_limited_pending(conn)],
         ["persist jobs queued", len(q)],
         ["persist jobs running", len(StartedJobRegistry(queue=q))],
         ["failed jobs", len(FailedJobRegistry(queue=q))],

@@ -5,8 +5,18 @@
   var token = "";
   var plot = null;
   var $ = function (id) { return document.getElementById(id); };
-  var METRICS = ["impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend",
-    "nonbillable_impressions", "nonbillable_views", "nonbillable_clicks"];
+  /* Billable figures first, then each kind of traffic that was not billed, apart (headed by its kind). */
+  var SECTIONS = [
+    { title: "Billable", metrics: ["impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend"] },
+    { title: "Bots (not billed)", metrics: ["bot_impressions", "bot_views", "bot_clicks"] },
+    { title: "Prefetch (not billed)", metrics: ["prefetch_impressions", "prefetch_views", "prefetch_clicks"] },
+    { title: "Rate-limited (429, not billed)", metrics: ["rate_limited_views", "rate_limited_clicks"] }
+  ];
+  var METRICS = [].concat.apply([], SECTIONS.map(function (s) { return s.metrics; }));
+  var LABELS = { viewable_impressions: "views" };
+  function label(metric) {
+    return LABELS[metric] || metric.replace(/^(bot|prefetch|rate_limited)_/, "").replace("_", " ");
+  }
 
   function iso(d) { return d.toISOString().slice(0, 10); }
   var today = new Date();
@@ -36,9 +46,20 @@
 
   function table(report) {
     var cols = report.group_by.concat(METRICS);
+    var sections = document.createElement("tr");
     var head = document.createElement("tr");
-    cols.forEach(function (c) { var th = document.createElement("th"); th.textContent = c; head.appendChild(th); });
-    $("table").tHead.replaceChildren(head);
+    function th(row, text, span, title) {
+      var el = document.createElement("th");
+      el.textContent = text;
+      if (span) el.colSpan = span;
+      if (title) el.title = title;
+      row.appendChild(el);
+    }
+    if (report.group_by.length) th(sections, "", report.group_by.length);
+    SECTIONS.forEach(function (s) { th(sections, s.title, s.metrics.length); });
+    report.group_by.forEach(function (g) { th(head, g); });
+    METRICS.forEach(function (m) { th(head, label(m), 0, m); });
+    $("table").tHead.replaceChildren(sections, head);
     $("table").tBodies[0].replaceChildren.apply($("table").tBodies[0], report.rows.map(function (r) {
       var tr = document.createElement("tr");
       cols.forEach(function (c) { cell(tr, r[c]); });
