@@ -31,8 +31,9 @@ from adserver.catalog_file import read_file  # noqa: E402
 from adserver.events import COUNTS_PREFIX, INCOMING, Event  # noqa: E402
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-BODY = json.dumps({"placement": "article-footer", "article": {"topic": "artificial-intelligence",
-                                                              "keywords": ["agents"]}}).encode()
+BODY = json.dumps(
+    {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
+).encode()
 
 
 def raw_count(db) -> int:
@@ -54,8 +55,10 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
             conn.close()
             conn = HTTPConnection("127.0.0.1", 18611, timeout=10)
             counts = {"impression": 1}
-            for method, url, kind in (("POST", d["tracking"]["view_url"], "view"),
-                                      ("GET", d["tracking"]["click_url"], "click")):
+            for method, url, kind in (
+                ("POST", d["tracking"]["view_url"], "view"),
+                ("GET", d["tracking"]["click_url"], "click"),
+            ):
                 conn.request(method, "/" + url.split("/", 3)[3], headers={"User-Agent": UA})
                 rr = conn.getresponse()
                 rr.read()
@@ -67,8 +70,13 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
                 for k, v in counts.items():
                     sent[k] += v
 
-    worker = subprocess.Popen([sys.executable, "-m", "adserver", "worker"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "adserver", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with gunicorn("adserver:create_app()", 18611, {**env, "BEACON_RATE_LIMIT": "100000000"}, 2):
             t0 = time.perf_counter()
@@ -86,9 +94,11 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
         worker.terminate()
         worker.wait(20)
     stored = raw_count(s["db"])
-    print(f"  end to end: {sent} sent in {t_sent:.1f}s ({total / t_sent:.0f} events/s offered); "
-          f"{stored} stored after {t_all:.1f}s; lost {total - stored if stored < total else 0}, "
-          f"doubled {stored - total if stored > total else 0}")
+    print(
+        f"  end to end: {sent} sent in {t_sent:.1f}s ({total / t_sent:.0f} events/s offered); "
+        f"{stored} stored after {t_all:.1f}s; lost {total - stored if stored < total else 0}, "
+        f"doubled {stored - total if stored > total else 0}"
+    )
 
 
 def drain(s, env, n: int, label: str) -> None:
@@ -101,24 +111,37 @@ def drain(s, env, n: int, label: str) -> None:
     pipe = r.pipeline(transaction=False)
     day = None
     for i in range(n):
-        e = Event(decision_id=uuid.uuid4().hex, event_type="impression", campaign_id="zahid-ai-side-projects",
-                  creative_id="zahid-agents-card", advertiser_id="zahid-host", placement="article-footer",
-                  topic="artificial-intelligence", score=5.0, cost=0.0, ua_class="desktop", ip_hash="x" * 32)
+        e = Event(
+            decision_id=uuid.uuid4().hex,
+            event_type="impression",
+            campaign_id="zahid-ai-side-projects",
+            creative_id="zahid-agents-card",
+            advertiser_id="zahid-host",
+            placement="article-footer",
+            topic="artificial-intelligence",
+            score=5.0,
+            cost=0.0,
+            ua_class="desktop",
+            ip_hash="x" * 32,
+        )
         day = e.day
         pipe.rpush(INCOMING, e.to_json())
         if i % 5000 == 4999:
             pipe.execute()
     pipe.execute()
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "adserver", "worker", "--burst"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "adserver", "worker", "--burst"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
     # burst mode enqueues one job; it keeps taking batches until the list is empty
     elapsed = time.perf_counter() - t0
     stored = raw_count(s["db"])
     r.delete(COUNTS_PREFIX + day)
-    print(f"  drain into {label}: {n} events by one worker in {elapsed:.2f}s = {n / elapsed:,.0f} events/s "
-          f"(includes worker start-up); stored {stored}, lost {n - stored if stored < n else 0}, "
-          f"doubled {stored - n if stored > n else 0}  target >= 5,000/s {'OK' if n / elapsed >= 5000 else 'MISS'}")
+    print(
+        f"  drain into {label}: {n} events by one worker in {elapsed:.2f}s = {n / elapsed:,.0f} events/s "
+        f"(includes worker start-up); stored {stored}, lost {n - stored if stored < n else 0}, "
+        f"doubled {stored - n if stored > n else 0}  target >= 5,000/s {'OK' if n / elapsed >= 5000 else 'MISS'}"
+    )
 
 
 def main() -> None:
@@ -128,8 +151,9 @@ def main() -> None:
     ap.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", ""))
     args = ap.parse_args()
     with stack() as s:
-        env = dict(os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=s["database_url"],
-                   SECRET_KEY="bench-secret-key-123456")
+        env = dict(
+            os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=s["database_url"], SECRET_KEY="bench-secret-key-123456"
+        )
         import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
         end_to_end(s, env, args.decisions)
         drain(s, env, args.drain, "SQLite")
@@ -140,8 +164,9 @@ def main() -> None:
         db = Database(args.postgres)
         upgrade(db)
         with stack(args.postgres) as s:
-            env = dict(os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=args.postgres,
-                       SECRET_KEY="bench-secret-key-123456")
+            env = dict(
+                os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=args.postgres, SECRET_KEY="bench-secret-key-123456"
+            )
             import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
             drain(s, env, args.drain, "PostgreSQL")
         db.dispose()
