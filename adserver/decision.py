@@ -55,6 +55,15 @@ def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -
     return rng.choice(campaign.creatives) if len(campaign.creatives) > 1 else campaign.creatives[0]
 
 
+def counted_context(ctx: ArticleContext, ranker: Ranker) -> ArticleContext:
+    """The context an impression is recorded with: without a publisher topic, the topic a ranker that reads
+    the article names (so its impressions and clicks are counted, reported and learned per topic)."""
+    if ctx.topic or not hasattr(ranker, "context_topic"):
+        return ctx
+    topic = ranker.context_topic(ctx)
+    return replace(ctx, topic=topic) if topic else ctx
+
+
 def decide(
     ctx: ArticleContext,
     snapshot: CatalogSnapshot,
@@ -94,7 +103,7 @@ def decide(
         if spent:
             rejected += [Rejection(cid, why) for cid, why in spent.items()]
             eligible = [c for c in eligible if c.id not in spent]
-    ranked = ranker.rank(ctx, eligible, snapshot) if eligible else []
+    ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
     # A targeted campaign needs some relevance; untargeted ones may fill any slot.
     contenders = []
     for s in ranked:
@@ -135,7 +144,7 @@ def _decision(best: Scored, ctx: ArticleContext, ranker: Ranker, rng: random.Ran
     variant, hook = creative.hook_for(hook_ctx.topic)
     return Decision(
         id=uuid.uuid4().hex,
-        context=ctx,
+        context=counted_context(ctx, ranker),
         campaign=best.campaign,
         creative=creative,
         hook_variant=variant,

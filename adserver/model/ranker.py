@@ -167,7 +167,6 @@ class ModelRanker:
         self._index: CampaignIndex | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._last_read = threading.local()
         self._seed = seed
         self._counts_cache: tuple[tuple, dict[str, TopicCounts]] = ((), {})
 
@@ -191,16 +190,11 @@ class ModelRanker:
         return idx
 
     def read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
-        # One decision reads its article several times (rank, then the hook variant of each candidate
-        # the budget gate may pick): the last reading per thread is kept.
-        last = getattr(self._last_read, "value", None)
-        if last is not None and last[0] is model and last[1] == ctx:
+        """What the model reads of the article; the last read is kept per thread, because one decision asks
+        up to three times (ranking, hook variant, the topic its events are counted under)."""
+        last = getattr(self._local, "view", None)
+        if last is not None and last[0] is ctx and last[1] is model:
             return last[2]
-        view = self._read(model, ctx)
-        self._last_read.value = (model, ctx, view)
-        return view
-
-    def _read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
         cols, vals, probs = model.probs_of(article_text(ctx))
         if ctx.topic:
             tv = model.topic_vector(ctx.topic)
@@ -208,9 +202,11 @@ class ModelRanker:
                 probs = (1 - TOPIC_FIELD_SHARE) * probs + TOPIC_FIELD_SHARE * tv / tv.sum()
         best = int(np.argmax(probs))
         label = model.labels[best]
-        return ArticleView(
+        view = ArticleView(
             cols, vals, probs, ctx.topic or label, label, float(probs[best]), frozenset(article_terms(ctx))
         )
+        self._local.view = (ctx, model, view)
+        return view
 
     def context_topic(self, ctx: ArticleContext) -> str:
         """The topic clicks are counted under: the publisher's topic, else the one the model reads."""
@@ -243,10 +239,13 @@ class ModelRanker:
         hits = column_dot(idx.keywords, kw_cols, np.ones(len(kw_cols)))
         return W_TOPIC * topic, W_TEXT * np.clip(text, 0, 1), W_KEYWORDS * np.minimum(hits, MAX_HITS) / MAX_HITS
 
-    def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
+    def rank(
+        self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
+    ) -> list[Scored]:
+        """Best candidates first; with `explain` False (a plain decision) the reasons in words are skipped."""
         model = self.model()
         if model is None:
-            return self.fallback.rank(ctx, campaigns, snapshot)
+            return self.fallback.rank(ctx, campaigns, snapshot, explain)
         if not campaigns:
             return []
         idx = self.index(model, snapshot)
@@ -264,9 +263,15 @@ class ModelRanker:
         keep = np.lexsort((rows, -final, -idx.priority[rows]))[:MAX_RANKED]
         keep = keep[np.lexsort((rows[keep], -final[keep]))]
         related = rel[keep] > 0
-        t_, x_, k_ = (np.round(a[keep] * related, 4).tolist() for a in (topic, text, kw))
-        f_ = np.round(np.maximum(final[keep], 0.0), 4).tolist()
-        c_ = np.round(final[keep] - rel[keep], 4).tolist()
+        # One rounding pass over all parts: topic, text, keywords, final score, CTR term.
+        table = np.round(
+            np.stack(
+                (topic[keep] * related, text[keep] * related, kw[keep] * related, final[keep], final[keep] - rel[keep])
+            ),
+            4,
+        )
+        table[3] = np.maximum(table[3], 0.0)
+        t_, x_, k_, f_, c_ = table.tolist()
         out = []
         for pos, j in enumerate(keep.tolist()):
             c = campaigns[j]
@@ -275,7 +280,9 @@ class ModelRanker:
                 parts["keywords"] = k_[pos]
             if theta is not None:
                 parts["ctr"] = c_[pos]
-            reasons = self._reasons(c, parts, view, ctx, counts, theta, j, rows) if pos < EXPLAIN_TOP else ()
+            reasons = (
+                self._reasons(c, parts, view, ctx, counts, theta, j, rows) if explain and pos < EXPLAIN_TOP else ()
+            )
             out.append(Scored(c, f_[pos], parts, reasons))
         return out
 
