@@ -32,6 +32,7 @@ MIN_RELEVANCE = 0.02  # below this a targeted campaign counts as unrelated (the 
 EXPLAIN_TOP = 10  # reasons in words for the best candidates; the rest carry their parts only
 VARIANT_MIN_FIT = 0.1  # a hook variant must fit the article at least this well, else the default hook
 MAX_RANKED = 100  # candidates handed back (best by priority tier, then score)
+DECISION_RANKED = 24  # without explain: the budget gate rarely looks past the first few
 TOPIC_FIELD_SHARE = 0.5  # how much a publisher's topic field weighs against what the text says
 
 
@@ -154,8 +155,9 @@ class ArticleView:
 class ModelRanker:
     """The learned ranker; falls back to `OverlapRanker` while no model is loaded.
 
-    Returns the MAX_RANKED best candidates by (priority, score), best score first: the decision core
-    serves priority tiers first, so it picks the same winner as from the full list.
+    Returns the MAX_RANKED best candidates by (priority, score) when explaining, DECISION_RANKED for a
+    plain decision, best score first: the decision core serves priority tiers first, so it picks the
+    same winner as from the full list unless budgets or pacing refuse every one of them.
     """
 
     name = "model"
@@ -260,7 +262,7 @@ class ModelRanker:
         if counts is not None and counts.any:
             sub = TopicCounts(counts.impressions[rows], counts.clicks[rows], counts.topic_ctr)
             final, theta = thompson_scores(rel, sub, self._rng())
-        keep = np.lexsort((rows, -final, -idx.priority[rows]))[:MAX_RANKED]
+        keep = np.lexsort((rows, -final, -idx.priority[rows]))[: MAX_RANKED if explain else DECISION_RANKED]
         keep = keep[np.lexsort((rows[keep], -final[keep]))]
         related = rel[keep] > 0
         # One rounding pass over all parts: topic, text, keywords, final score, CTR term.
