@@ -3,7 +3,8 @@
 A `BudgetGate` says which campaigns may still spend and records the spend of a decision it
 allows. `Unlimited` is the gate until budget counting (Redis counters, pacing) lands; the
 decision core only talks to this protocol. A gate may also offer
-`choose(campaigns) -> (winner index | None, {id: reason})` to check and book in one call (`pacing.RedisBudget`).
+`choose(campaigns, impression, reader) -> Choice(winner index | None, {id: reason}, recorded)` to check,
+book and queue the winner's impression event in one call (`pacing.RedisBudget`).
 """
 
 from __future__ import annotations

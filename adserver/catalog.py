@@ -100,6 +100,8 @@ class Campaign:
     description: str = ""
     targeting: Targeting = Targeting()
     creatives: tuple[Creative, ...] = ()
+    frequency_cap: int | None = None  # impressions per reader (publisher's `article.reader`) ...
+    frequency_hours: int = 24  # ... within this many hours
 
     def runs_on(self, day: date) -> bool:
         return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
@@ -162,6 +164,8 @@ def campaign_from_row(row: storage.Campaign) -> Campaign:
         total_budget=_opt_float(row.total_budget),
         daily_budget=_opt_float(row.daily_budget),
         pacing=row.pacing,
+        frequency_cap=row.frequency_cap,
+        frequency_hours=row.frequency_hours or 24,
         description=row.description or "",
         targeting=Targeting.from_dict(row.targeting or {}),
         creatives=tuple(

@@ -56,6 +56,11 @@ class BudgetSchema(Strict):
             raise ValidationError("The daily budget exceeds the total budget.", field_name="daily")
 
 
+class FrequencyCapSchema(Strict):
+    impressions = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    hours = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=24 * 30))
+
+
 class CtaSchema(Strict):
     text = fields.String(required=True, validate=validate.Length(min=1, max=100))
     url = fields.Url(required=True, validate=validate.Length(max=2000), **WEB_URL)
@@ -95,6 +100,8 @@ class CampaignSchema(Strict):
     pricing = fields.Nested(PricingSchema, required=True)
     budget = fields.Nested(BudgetSchema, load_default=lambda: {"total": None, "daily": None})
     pacing = fields.String(load_default="even", validate=validate.OneOf(PACING))
+    # Per reader, keyed by the publisher's anonymous `article.reader` id: never by a cookie of ours.
+    frequency_cap = fields.Nested(FrequencyCapSchema, load_default=None, allow_none=True)
     targeting = fields.Nested(TargetingSchema, load_default=lambda: TargetingSchema().load({}))
     creatives = fields.List(fields.Nested(CreativeSchema), required=True, validate=validate.Length(min=1))
 
@@ -198,6 +205,8 @@ def upsert(s: Session, data: dict) -> dict[str, int]:
                     "total_budget": _money(camp["budget"]["total"]),
                     "daily_budget": _money(camp["budget"]["daily"]),
                     "pacing": camp["pacing"],
+                    "frequency_cap": (camp["frequency_cap"] or {}).get("impressions"),
+                    "frequency_hours": (camp["frequency_cap"] or {}).get("hours", 24),
                     "targeting": dict(camp["targeting"]),
                 },
             )
@@ -274,6 +283,11 @@ def export_catalog(db: storage.Database) -> dict:
                                 "daily": _num(c.daily_budget),
                             },
                             "pacing": c.pacing,
+                            "frequency_cap": (
+                                {"impressions": c.frequency_cap, "hours": c.frequency_hours}
+                                if c.frequency_cap
+                                else None
+                            ),
                             "targeting": c.targeting,
                             "creatives": [
                                 {

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from .budget import BudgetGate, Unlimited
 from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
 from .ranking import OverlapRanker, Ranker, Scored, is_run_of_network
 from .targeting import Rejection, split_eligible
+
+if TYPE_CHECKING:
+    from .events import Event
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Outcome:
     ranked: list[Scored] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     ranker: str = ""
+    recorded: bool = False  # the budget gate already queued the impression event (one round trip)
 
 
 def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -> Creative:
@@ -49,6 +55,15 @@ def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -
     return rng.choice(campaign.creatives) if len(campaign.creatives) > 1 else campaign.creatives[0]
 
 
+def counted_context(ctx: ArticleContext, ranker: Ranker) -> ArticleContext:
+    """The context an impression is recorded with: without a publisher topic, the topic a ranker that reads
+    the article names (so its impressions and clicks are counted, reported and learned per topic)."""
+    if ctx.topic or not hasattr(ranker, "context_topic"):
+        return ctx
+    topic = ranker.context_topic(ctx)
+    return replace(ctx, topic=topic) if topic else ctx
+
+
 def decide(
     ctx: ArticleContext,
     snapshot: CatalogSnapshot,
@@ -58,10 +73,14 @@ def decide(
     rng: random.Random | None = None,
     explain: bool = False,
     exclude_advertisers: frozenset[str] = frozenset(),
+    impression: Callable[[Decision], Event] | None = None,
 ) -> Outcome:
     """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
     rejection has its reason; without, indexes skip campaigns that cannot be eligible or relevant
-    (same decision, a fraction of the work on large catalogs)."""
+    (same decision, a fraction of the work on large catalogs).
+
+    `impression` builds the impression event of a candidate decision; a gate that can (`RedisBudget`)
+    books the winner and queues its event in the same round trip, and says so in `Outcome.recorded`."""
     ranker = ranker or OverlapRanker()
     budget = budget or Unlimited()
     rng = rng or random.Random()
@@ -84,7 +103,7 @@ def decide(
         if spent:
             rejected += [Rejection(cid, why) for cid, why in spent.items()]
             eligible = [c for c in eligible if c.id not in spent]
-    ranked = ranker.rank(ctx, eligible, snapshot) if eligible else []
+    ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
     # A targeted campaign needs some relevance; untargeted ones may fill any slot.
     contenders = []
     for s in ranked:
@@ -95,32 +114,45 @@ def decide(
     # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
     contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))
     if choose is not None and contenders:
-        winner, refused = choose([s.campaign for s in contenders])
+        built: dict[int, Decision] = {}
+
+        def candidate(i: int) -> Decision:
+            if i not in built:
+                built[i] = _decision(contenders[i], ctx, ranker, rng, now)
+            return built[i]
+
+        record = (lambda i: impression(candidate(i))) if impression is not None else None
+        winner, refused, recorded = choose([s.campaign for s in contenders], record, ctx.reader)
         rejected += [Rejection(cid, why) for cid, why in refused.items()]
-        contenders = [] if winner is None else [contenders[winner]]
+        if winner is None:
+            return Outcome(None, ranked, rejected, ranker.name)
+        return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded)
     for best in contenders:
-        if choose is None and not budget.charge(best.campaign):
+        if not budget.charge(best.campaign):
             rejected.append(Rejection(best.campaign.id, "budget exhausted"))
             continue
-        # A ranker that reads the article may name the hook variant that fits it (no topic field needed).
-        hook_ctx = ctx
-        if hasattr(ranker, "variant_topic"):
-            hook_ctx = replace(ctx, topic=ranker.variant_topic(ctx, best.campaign))
-        creative = pick_creative(best.campaign, hook_ctx, rng)
-        variant, hook = creative.hook_for(hook_ctx.topic)
-        decision = Decision(
-            id=uuid.uuid4().hex,
-            context=ctx,
-            campaign=best.campaign,
-            creative=creative,
-            hook_variant=variant,
-            hook=hook,
-            score=best.score,
-            scored=best,
-            created_at=now,
-        )
-        return Outcome(decision, ranked, rejected, ranker.name)
+        return Outcome(_decision(best, ctx, ranker, rng, now), ranked, rejected, ranker.name)
     return Outcome(None, ranked, rejected, ranker.name)
+
+
+def _decision(best: Scored, ctx: ArticleContext, ranker: Ranker, rng: random.Random, now: datetime) -> Decision:
+    # A ranker that reads the article may name the hook variant that fits it (no topic field needed).
+    hook_ctx = ctx
+    if hasattr(ranker, "variant_topic"):
+        hook_ctx = replace(ctx, topic=ranker.variant_topic(ctx, best.campaign))
+    creative = pick_creative(best.campaign, hook_ctx, rng)
+    variant, hook = creative.hook_for(hook_ctx.topic)
+    return Decision(
+        id=uuid.uuid4().hex,
+        context=counted_context(ctx, ranker),
+        campaign=best.campaign,
+        creative=creative,
+        hook_variant=variant,
+        hook=hook,
+        score=best.score,
+        scored=best,
+        created_at=now,
+    )
 
 
 def explanation(outcome: Outcome, catalog_version: int) -> dict:

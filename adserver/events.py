@@ -86,6 +86,11 @@ class Event:
 _FIELDS = tuple(f.name for f in fields(Event))
 
 
+def counts_field(event: Event) -> str:
+    """Field of the per-day counts hash (`adserver events reconcile` compares it with SQL)."""
+    return f"{event.campaign_id}:{event.event_type}:{'b' if event.billable else 'n'}"
+
+
 def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -> float:
     """Spend booked for one event: CPM per thousand billable impressions, CPC per billable click."""
     if not billable:
@@ -112,6 +117,7 @@ def is_bot(user_agent: str) -> bool:
     return bool(user_agent) and _crawler_detect().isCrawler(user_agent)
 
 
+@lru_cache(maxsize=4096)
 def ua_class(user_agent: str) -> str:
     ua = user_agent.lower()
     if not ua:
@@ -141,6 +147,7 @@ def non_billable_reason(user_agent: str, headers) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)  # readers come back: the same /24 is hashed once
 def ip_hash(ip: str, salt: str) -> str:
     """Salted hash of the truncated address (/24 for IPv4, /48 for IPv6): never the raw IP."""
     try:
@@ -294,9 +301,8 @@ class EventSink:
 
     def _keys_args(self, event: Event, rate_key: str) -> tuple[list[str], list]:
         seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if event.event_type != "impression" else ""
-        field_ = f"{event.campaign_id}:{event.event_type}:{'b' if event.billable else 'n'}"
         keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key]
-        args = [event.to_json(), field_, self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
+        args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
         if rate_key:  # where a refusal is counted
             keys.append(RATE_LIMITED_KEY)
             args.append(rate_limited_field(event))
@@ -310,16 +316,25 @@ class EventSink:
             n = self._script(keys=keys, args=args)
         except redis.RedisError as e:
             log.warning("redis unavailable (%s): spooling %s %s", type(e).__name__, event.event_type, event.decision_id)
-            self.spool.append(event.to_json())
-            self._start_replayer()
+            self.spool_event(event)
             return SPOOLED
         if n == -1:
             return DUPLICATE
         if n == -2:
             return RATE_LIMITED
-        if n % self.batch_size == 1 or self.batch_size == 1:
-            self._enqueue_batch_job()
+        self.pushed(n)
         return EMITTED
+
+    def pushed(self, length: int) -> None:
+        """An event was pushed (here or by the budget script) and the list is now `length` long: one
+        persist job per batch of events."""
+        if length % self.batch_size == 1 or self.batch_size == 1:
+            self._enqueue_batch_job()
+
+    def spool_event(self, event: Event) -> None:
+        """Keep an event Redis could not take; the replayer pushes it once Redis answers."""
+        self.spool.append(event.to_json())
+        self._start_replayer()
 
     def _enqueue_batch_job(self) -> None:
         try:

@@ -18,14 +18,20 @@ short outage risks a small overspend, a closed gate would blank every sponsored 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 import redis
 
 from .catalog import Campaign
+
+if TYPE_CHECKING:
+    from .events import Event, EventSink
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +52,26 @@ return 1
 """
 
 
-# One call per decision: walk the ranked contenders, skip those over budget or held back by pacing,
-# book the first one that may win. Returns {winner index (1-based, 0: none), reason per skipped one}.
+# One call per decision: walk the ranked contenders, skip those over budget, held back by pacing or
+# capped for this reader, book the first one that may win, count it against the reader's cap and push
+# its impression event onto the events list (the `events.EMIT` work for impressions, so a decision
+# costs one round trip in all). Returns {winner index (1-based, 0: none), events list length, reason
+# per skipped one}.
+# KEYS: events list, events counts hash, then per contender: total spend, today's spend, cap key ('' = none)
+# ARGV: elapsed day share, slack, ramp, then per contender: cost, total budget, daily budget, pacing
+#       draw (-1: no pacing), cap, cap window seconds, impression event json ('' = none), counts field
 CHOOSE = """
 local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local refused = {}
-for i = 1, #KEYS / 2 do
-  local a = 3 + (i - 1) * 4
-  local cost, tb, db, r = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local total = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
-  local day = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+for i = 1, (#KEYS - 2) / 3 do
+  local k, a = 3 + (i - 1) * 3, 4 + (i - 1) * 8
+  local cost, tb, db, r = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local cap = tonumber(ARGV[a + 4])
+  local total, day = 0, 0
+  if tb >= 0 or db >= 0 then
+    total = tonumber(redis.call('GET', KEYS[k]) or '0')
+    day = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+  end
   local why = nil
   if tb >= 0 and total >= tb then why = 'total budget spent'
   elseif db >= 0 and day >= db then why = 'daily budget spent'
@@ -66,20 +82,41 @@ for i = 1, #KEYS / 2 do
   if not why and cost > 0 and ((tb >= 0 and total + cost > tb) or (db >= 0 and day + cost > db)) then
     why = 'budget exhausted'
   end
+  if not why and KEYS[k + 2] ~= '' and tonumber(redis.call('GET', KEYS[k + 2]) or '0') >= cap then
+    why = 'frequency cap reached for this reader'
+  end
   if not why then
     if cost > 0 then
-      redis.call('INCRBY', KEYS[2 * i - 1], cost)
-      redis.call('INCRBY', KEYS[2 * i], cost)
-      redis.call('EXPIRE', KEYS[2 * i], 259200)
+      redis.call('INCRBY', KEYS[k], cost)
+      redis.call('INCRBY', KEYS[k + 1], cost)
+      redis.call('EXPIRE', KEYS[k + 1], 259200)
     end
-    table.insert(refused, 1, i)
-    return refused
+    if KEYS[k + 2] ~= '' and redis.call('INCR', KEYS[k + 2]) == 1 then
+      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 5])
+    end
+    local len = 0
+    if ARGV[a + 6] ~= '' then
+      len = redis.call('RPUSH', KEYS[1], ARGV[a + 6])
+      redis.call('HINCRBY', KEYS[2], ARGV[a + 7], 1)
+      redis.call('EXPIRE', KEYS[2], 3456000)
+    end
+    return {i, len, unpack(refused)}
   end
   refused[#refused + 1] = why
 end
-table.insert(refused, 1, 0)
-return refused
+return {0, 0, unpack(refused)}
 """
+
+# Contenders sent per round trip: the first call carries the top two (one of them almost always
+# wins, and each carries its impression event), later calls eight more.
+FIRST_CHUNK, CHUNK = 2, 8
+SPENT_HINT_SECONDS = 30.0  # a campaign found out of budget is skipped locally this long
+
+
+class Choice(NamedTuple):
+    winner: int | None  # index into the contenders, None: all refused
+    refused: dict[str, str]  # campaign id -> why it could not win
+    recorded: bool  # the winner's impression event was queued (or spooled) by the same call
 
 
 def _micros(amount: float | None) -> int:
@@ -90,15 +127,28 @@ def keys(campaign_id: str, day: str) -> tuple[str, str]:
     return f"adserver:spend:total:{campaign_id}", f"adserver:spend:day:{day}:{campaign_id}"
 
 
+def _checked(c: Campaign, reader: str) -> bool:
+    """Whether a campaign can be refused at all (budget, pacing or a cap on this reader)."""
+    return c.total_budget is not None or c.daily_budget is not None or bool(c.frequency_cap and reader)
+
+
 class RedisBudget:
     def __init__(
-        self, client: redis.Redis, now: Callable[[], datetime] | None = None, rng: random.Random | None = None
+        self,
+        client: redis.Redis,
+        now: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+        sink: EventSink | None = None,
+        salt: str = "",
     ):
         self.redis = client
         self.now = now or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
+        self.sink = sink
+        self.salt = salt
         self._charge = client.register_script(CHARGE)
         self._choose = client.register_script(CHOOSE)
+        self._spent_hints: dict[str, tuple[str, str, float]] = {}  # campaign id -> (day, reason, until)
         self.unavailable = 0  # decisions served without budget checks because Redis did not answer
 
     def _day(self) -> tuple[str, float]:
@@ -136,26 +186,85 @@ class RedisBudget:
                     out[c.id] = f"pacing: {lead:.0%} ahead of the day"
         return out
 
-    def choose(self, campaigns: Sequence[Campaign]) -> tuple[int | None, dict[str, str]]:
-        """(index of the first campaign that may win and was booked, reasons for those skipped): one EVALSHA."""
+    def cap_key(self, campaign_id: str, reader: str) -> str:
+        # The publisher's reader id is hashed before it reaches Redis, and lives there only for the window.
+        digest = hashlib.sha256(f"{self.salt}:{reader}".encode()).hexdigest()[:24]
+        return f"adserver:cap:{campaign_id}:{digest}"
+
+    def choose(
+        self, campaigns: Sequence[Campaign], impression: Callable[[int], Event] | None = None, reader: str = ""
+    ) -> Choice:
+        """The first contender that may win, booked; with `impression` (contender index -> its impression
+        event) the winner's event is queued by the same EVALSHA. Contenders go CHUNK at a time, cut after
+        the first one nothing can refuse, so a decision almost always costs one round trip whatever the
+        catalog size."""
         if not campaigns:
-            return None, {}
+            return Choice(None, {}, False)
         day, elapsed = self._day()
-        ks, args = [], [elapsed, PACING_SLACK, PACING_RAMP]
-        for c in campaigns:
-            ks += keys(c.id, day)
+        refused: dict[str, str] = {}
+        # Campaigns this process recently found out of budget are skipped without asking Redis again.
+        now = time.monotonic()
+        hints = self._spent_hints
+        order = []
+        for i, c in enumerate(campaigns):
+            hint = hints.get(c.id)
+            if hint is not None and hint[0] == day and hint[2] > now:
+                refused[c.id] = hint[1]
+            else:
+                order.append(i)
+        pos, size = 0, FIRST_CHUNK
+        while pos < len(order):
+            end = pos
+            while end < len(order) and end - pos < size:
+                end += 1
+                if not _checked(campaigns[order[end - 1]], reader):
+                    break
+            idx = order[pos:end]
+            part = [campaigns[i] for i in idx]
+            events = [impression(i) for i in idx] if impression is not None else None
+            try:
+                winner, length, reasons = self._call(part, events, reader, day, elapsed)
+            except redis.RedisError as e:
+                self.unavailable += 1
+                log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
+                recorded = False
+                if events is not None and self.sink is not None:
+                    self.sink.spool_event(events[0])  # fail open: the winner is the first, its event is kept
+                    recorded = True
+                return Choice(idx[0], refused, recorded)
+            for c, why in zip(part, reasons, strict=False):
+                refused[c.id] = why
+                if why.endswith("budget spent"):
+                    hints[c.id] = (day, why, now + SPENT_HINT_SECONDS)
+            if winner is not None:
+                if events is not None and self.sink is not None:
+                    self.sink.pushed(length)
+                return Choice(idx[winner], refused, events is not None)
+            pos, size = end, CHUNK
+        return Choice(None, refused, False)
+
+    def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:
+        from .events import COUNTS_PREFIX, INCOMING, counts_field
+
+        ks = [INCOMING, COUNTS_PREFIX + (events[0].day if events else day)]
+        args: list = [elapsed, PACING_SLACK, PACING_RAMP]
+        for i, c in enumerate(part):
             budgeted = c.total_budget is not None or c.daily_budget is not None
-            cost = int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted else 0
-            r = self.rng.random() if c.pacing == "even" and c.daily_budget else -1
-            args += [cost, _micros(c.total_budget), _micros(c.daily_budget), r]
-        try:
-            winner, *reasons = self._choose(keys=ks, args=args)
-        except redis.RedisError as e:
-            self.unavailable += 1
-            log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
-            return 0, {}
-        refused = {c.id: (r.decode() if isinstance(r, bytes) else r) for c, r in zip(campaigns, reasons, strict=False)}
-        return (int(winner) - 1 if winner else None), refused
+            capped = bool(c.frequency_cap and reader)
+            ks += [*keys(c.id, day), self.cap_key(c.id, reader) if capped else ""]
+            event = events[i] if events is not None else None
+            args += [
+                int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted else 0,
+                _micros(c.total_budget),
+                _micros(c.daily_budget),
+                self.rng.random() if c.pacing == "even" and c.daily_budget else -1,
+                c.frequency_cap or 0,
+                c.frequency_hours * 3600,
+                event.to_json() if event is not None else "",
+                counts_field(event) if event is not None else "",
+            ]
+        winner, length, *reasons = self._choose(keys=ks, args=args)
+        return (int(winner) - 1 if winner else None), int(length), [r.decode() for r in reasons]
 
     def charge(self, campaign: Campaign) -> bool:
         """Book a CPM impression atomically against both budgets; other models pass (checked above)."""

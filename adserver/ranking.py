@@ -26,8 +26,10 @@ class Scored:
 class Ranker(Protocol):
     name: str
 
-    def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
-        """Score every campaign; return them best first. Scores are >= 0."""
+    def rank(
+        self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
+    ) -> list[Scored]:
+        """Score every campaign; return them best first. Scores are >= 0. Reasons may be left out unless `explain`."""
         ...
 
 
@@ -92,7 +94,10 @@ class OverlapRanker:
         """Only campaigns that can score (or may run anywhere) need eligibility checks and scoring."""
         return snapshot.overlap_index.candidates(ctx, text_words)
 
-    def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
+    def rank(
+        self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
+    ) -> list[Scored]:
+        # Reasons are built either way: here they are a by-product of the overlap checks themselves.
         index = snapshot.overlap_index
         text_words = ctx.text_words()
         ctx_keywords = set(ctx.keywords)

@@ -42,22 +42,24 @@ class Services:
         client = redis_client(settings.redis_url)
         from .pacing import RedisBudget
 
+        sink = EventSink(
+            client,
+            Spool(settings.spool_path),
+            settings.queues[0],
+            batch_size=settings.event_batch_size,
+            seen_ttl=max(settings.view_url_ttl, settings.click_url_ttl),
+            rate_limit=settings.beacon_rate_limit,
+        )
         return cls(
-            budget=RedisBudget(client),
+            # The gate books the winner and queues its impression in one round trip, so it holds the sink.
+            budget=RedisBudget(client, sink=sink, salt=settings.secret_key),
             settings=settings,
             db=db,
             redis=client,
             catalog=CatalogHolder(db, settings.catalog_poll_seconds),
             tracker=Tracker(settings.secret_key, settings.view_url_ttl, settings.click_url_ttl),
             ranker=serving_ranker(settings, db),
-            events=EventSink(
-                client,
-                Spool(settings.spool_path),
-                settings.queues[0],
-                batch_size=settings.event_batch_size,
-                seen_ttl=max(settings.view_url_ttl, settings.click_url_ttl),
-                rate_limit=settings.beacon_rate_limit,
-            ),
+            events=sink,
         )
 
     def close(self) -> None:

@@ -76,6 +76,8 @@ class Campaign(Base):
     total_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
     daily_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
     pacing: Mapped[str] = mapped_column(String(8), default="even")
+    frequency_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    frequency_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     targeting: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     advertiser: Mapped[Advertiser] = relationship(back_populates="campaigns")

@@ -39,6 +39,18 @@ class TrackedEvent:
     issued_at: float = 0.0
 
 
+class _Signer(TimestampSigner):
+    """itsdangerous derives the key from the secret on every call; ours never changes, so once."""
+
+    def derive_key(self, secret_key=None) -> bytes:
+        if secret_key is not None:
+            return super().derive_key(secret_key)
+        key = self.__dict__.get("_derived")
+        if key is None:
+            key = self._derived = super().derive_key()
+        return key
+
+
 class Tracker:
     """Tokens are `fields,joined,by,commas.timestamp.hmac` (itsdangerous' TimestampSigner, one salt
     per event type). Every field is a slug or a normalised topic, so no encoding step is needed:
@@ -46,7 +58,7 @@ class Tracker:
 
     def __init__(self, secret_key: str, view_ttl: int, click_ttl: int):
         self._signers = {
-            kind: TimestampSigner(secret_key, salt=f"adserver.tracking.{kind}", digest_method=hashlib.sha256)
+            kind: _Signer(secret_key, salt=f"adserver.tracking.{kind}", digest_method=hashlib.sha256)
             for kind in EVENT_TYPES
         }
         self.ttl = {"view": view_ttl, "click": click_ttl}

@@ -11,6 +11,7 @@ import redis as redis_lib
 
 from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
+from adserver.events import Spool
 from adserver.pacing import RedisBudget
 from tests.builders import TODAY, campaign
 from tests.builders import article as ctx
@@ -195,3 +196,36 @@ def test_even_pacing_holds_back_a_decision_ahead_of_the_clock(redis_url):
     out = decide(ctx(topic="sport"), snap, budget=RedisBudget(conn, now=at(3)), today=TODAY)
     assert out.decision.campaign.id == "filler"
     assert ("paced", "pacing: ahead of the day") in [(r.campaign_id, r.reason) for r in out.rejected]
+
+
+def test_a_served_decision_costs_one_redis_round_trip_impression_included(services, client, example_catalog):
+    body = {
+        "placement": "article-footer",
+        "article": {"title": "Physical AI", "topic": "artificial-intelligence", "keywords": ["agents"]},
+    }
+    conn = services.redis
+    conn.flushdb()
+    assert client.post("/v1/decision", json=body).status_code == 200  # loads the script, enqueues a batch job
+    before = conn.llen("adserver:events:incoming")
+    conn.config_resetstat()
+    assert client.post("/v1/decision", json=body).status_code == 200
+    calls = {k: v["calls"] for k, v in conn.info("commandstats").items()}
+    conn.config_resetstat()
+    assert calls.pop("cmdstat_evalsha") == 1
+    assert set(calls) <= {"cmdstat_get", "cmdstat_incrby", "cmdstat_expire", "cmdstat_rpush", "cmdstat_hincrby"} | {
+        "cmdstat_config|resetstat"
+    }
+    assert conn.llen("adserver:events:incoming") == before + 1  # the impression went with it
+
+
+def test_redis_down_spools_the_impression_once(services, client, example_catalog, tmp_path):
+    dead = redis_lib.Redis(port=1, socket_connect_timeout=0.1, socket_timeout=0.1)
+    services.events.spool = Spool(tmp_path)
+    services.budget = RedisBudget(dead, sink=services.events)
+    services.events.redis = dead
+    services.events._script = dead.register_script("return 1")
+    body = {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
+    assert client.post("/v1/decision", json=body).status_code == 200
+    services.events.spool.flush()
+    lines = [line for f in services.events.spool.files() for line in open(f, encoding="utf-8")]
+    assert len(lines) == 1 and '"event_type":"impression"' in lines[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import jsonify, request
 from flask.views import MethodView
 
@@ -34,7 +36,13 @@ NO_FILL = {"description": "No sponsor is eligible for this article: leave the sl
 
 def tracking_base() -> str:
     """Origin of tracking URLs: PUBLIC_URL when set (behind a proxy), else this request's origin."""
-    return services().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
+    return services().settings.public_url.rstrip("/") or _origin(request.scheme, request.host)
+
+
+@lru_cache(maxsize=64)
+def _origin(scheme: str, host: str) -> str:
+    # werkzeug's host_url re-parses and re-quotes the URL on every request; the origin is one string.
+    return f"{scheme}://{host}"
 
 
 def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dict:
@@ -81,12 +89,24 @@ def run_decision(placement: str, article: dict, explain: bool, exclude: frozense
             f"unknown placement {placement!r}",
             {"placement": [f"Must be one of: {', '.join(svc.settings.placements)}."]},
         )
+    if not article.get("reader"):  # or from a header, for servers that call us on the reader's behalf
+        article["reader"] = request.headers.get("X-Reader-Id", "")[:128]
     ctx = ArticleContext.create(placement, **article)
     snapshot = svc.catalog.get()
-    outcome = decide(ctx, snapshot, ranker=svc.ranker, budget=svc.budget, explain=explain, exclude_advertisers=exclude)
+    who = client()
+    outcome = decide(
+        ctx,
+        snapshot,
+        ranker=svc.ranker,
+        budget=svc.budget,
+        explain=explain,
+        exclude_advertisers=exclude,
+        impression=lambda d: events.from_decision(d, *who),
+    )
     if outcome.decision is None:
         return "", 204, {"Cache-Control": "no-store"}
-    svc.events.emit(events.from_decision(outcome.decision, *client()))
+    if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
+        svc.events.emit(events.from_decision(outcome.decision, *who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     resp = jsonify(serialize(outcome, explain, snapshot))

@@ -98,7 +98,7 @@ class RandomRanker:
     def __init__(self, seed: int = 0):
         self.rng = random.Random(seed)
 
-    def rank(self, ctx, campaigns, snapshot) -> list[Scored]:
+    def rank(self, ctx, campaigns, snapshot, explain: bool = True) -> list[Scored]:
         order = list(campaigns)
         self.rng.shuffle(order)
         return [Scored(c, 1.0 / (i + 1)) for i, c in enumerate(order)]

@@ -32,6 +32,7 @@ MIN_RELEVANCE = 0.02  # below this a targeted campaign counts as unrelated (the 
 EXPLAIN_TOP = 10  # reasons in words for the best candidates; the rest carry their parts only
 VARIANT_MIN_FIT = 0.1  # a hook variant must fit the article at least this well, else the default hook
 MAX_RANKED = 100  # candidates handed back (best by priority tier, then score)
+DECISION_RANKED = 24  # without explain: the budget gate rarely looks past the first few
 TOPIC_FIELD_SHARE = 0.5  # how much a publisher's topic field weighs against what the text says
 
 
@@ -154,8 +155,9 @@ class ArticleView:
 class ModelRanker:
     """The learned ranker; falls back to `OverlapRanker` while no model is loaded.
 
-    Returns the MAX_RANKED best candidates by (priority, score), best score first: the decision core
-    serves priority tiers first, so it picks the same winner as from the full list.
+    Returns the MAX_RANKED best candidates by (priority, score) when explaining, DECISION_RANKED for a
+    plain decision, best score first: the decision core serves priority tiers first, so it picks the
+    same winner as from the full list unless budgets or pacing refuse every one of them.
     """
 
     name = "model"
@@ -190,6 +192,11 @@ class ModelRanker:
         return idx
 
     def read(self, model: RelevanceModel, ctx: ArticleContext) -> ArticleView:
+        """What the model reads of the article; the last read is kept per thread, because one decision asks
+        up to three times (ranking, hook variant, the topic its events are counted under)."""
+        last = getattr(self._local, "view", None)
+        if last is not None and last[0] is ctx and last[1] is model:
+            return last[2]
         cols, vals, probs = model.probs_of(article_text(ctx))
         if ctx.topic:
             tv = model.topic_vector(ctx.topic)
@@ -197,9 +204,11 @@ class ModelRanker:
                 probs = (1 - TOPIC_FIELD_SHARE) * probs + TOPIC_FIELD_SHARE * tv / tv.sum()
         best = int(np.argmax(probs))
         label = model.labels[best]
-        return ArticleView(
+        view = ArticleView(
             cols, vals, probs, ctx.topic or label, label, float(probs[best]), frozenset(article_terms(ctx))
         )
+        self._local.view = (ctx, model, view)
+        return view
 
     def context_topic(self, ctx: ArticleContext) -> str:
         """The topic clicks are counted under: the publisher's topic, else the one the model reads."""
@@ -232,10 +241,13 @@ class ModelRanker:
         hits = column_dot(idx.keywords, kw_cols, np.ones(len(kw_cols)))
         return W_TOPIC * topic, W_TEXT * np.clip(text, 0, 1), W_KEYWORDS * np.minimum(hits, MAX_HITS) / MAX_HITS
 
-    def rank(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
+    def rank(
+        self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
+    ) -> list[Scored]:
+        """Best candidates first; with `explain` False (a plain decision) the reasons in words are skipped."""
         model = self.model()
         if model is None:
-            return self.fallback.rank(ctx, campaigns, snapshot)
+            return self.fallback.rank(ctx, campaigns, snapshot, explain)
         if not campaigns:
             return []
         idx = self.index(model, snapshot)
@@ -250,12 +262,18 @@ class ModelRanker:
         if counts is not None and counts.any:
             sub = TopicCounts(counts.impressions[rows], counts.clicks[rows], counts.topic_ctr)
             final, theta = thompson_scores(rel, sub, self._rng())
-        keep = np.lexsort((rows, -final, -idx.priority[rows]))[:MAX_RANKED]
+        keep = np.lexsort((rows, -final, -idx.priority[rows]))[: MAX_RANKED if explain else DECISION_RANKED]
         keep = keep[np.lexsort((rows[keep], -final[keep]))]
         related = rel[keep] > 0
-        t_, x_, k_ = (np.round(a[keep] * related, 4).tolist() for a in (topic, text, kw))
-        f_ = np.round(np.maximum(final[keep], 0.0), 4).tolist()
-        c_ = np.round(final[keep] - rel[keep], 4).tolist()
+        # One rounding pass over all parts: topic, text, keywords, final score, CTR term.
+        table = np.round(
+            np.stack(
+                (topic[keep] * related, text[keep] * related, kw[keep] * related, final[keep], final[keep] - rel[keep])
+            ),
+            4,
+        )
+        table[3] = np.maximum(table[3], 0.0)
+        t_, x_, k_, f_, c_ = table.tolist()
         out = []
         for pos, j in enumerate(keep.tolist()):
             c = campaigns[j]
@@ -264,7 +282,9 @@ class ModelRanker:
                 parts["keywords"] = k_[pos]
             if theta is not None:
                 parts["ctr"] = c_[pos]
-            reasons = self._reasons(c, parts, view, ctx, counts, theta, j, rows) if pos < EXPLAIN_TOP else ()
+            reasons = (
+                self._reasons(c, parts, view, ctx, counts, theta, j, rows) if explain and pos < EXPLAIN_TOP else ()
+            )
             out.append(Scored(c, f_[pos], parts, reasons))
         return out
 

@@ -49,7 +49,8 @@
       keywords: keywords.split(",").map(function (k) { return k.trim(); })
         .filter(function (k, i, all) { return k && all.indexOf(k) === i; }).slice(0, 50).join(","),
       title: (attr(slot, "data-title") || metas("og:title")[0] || (h1 ? h1.textContent : "")).trim().slice(0, 500),
-      id: attr(slot, "data-article-id")
+      id: attr(slot, "data-article-id"),
+      reader: attr(slot, "data-reader") /* the publisher's own anonymous id, for frequency caps */
     };
     var q = new URLSearchParams();
     Object.keys(c).forEach(function (k) { if (c[k]) q.set(k, c[k]); });
