@@ -202,9 +202,13 @@ def run(args) -> bool:
             deadline = time.monotonic() + 10  # kill it while it holds a batch, if one shows up in time
             while time.monotonic() < deadline and not r.zcard(jobs.BATCHES):
                 time.sleep(0.002)
+            holding = sum(r.llen(k) for k in r.zrange(jobs.BATCHES, 0, -1))
             worker.kill()
             left = sum(r.llen(k) for k in r.zrange(jobs.BATCHES, 0, -1))
-            log(f"worker SIGKILLed, {left} events left in its unfinished batch; supervisor restarts it")
+            log(
+                f"worker SIGKILLed while holding a batch of {holding} events, {left} of them left unfinished "
+                "(0: the batch was done just before the kill landed); the supervisor restarts it"
+            )
             time.sleep(args.seconds * 0.2)
             redis.stop()
             log("Redis stopped")
