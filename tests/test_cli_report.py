@@ -26,3 +26,11 @@ def test_report_for_an_unknown_advertiser_is_one_clear_error(cli):
     r = cli("report", "nobody", "--from", "2026-11-01", "--to", "2026-11-30")
     assert r.exit_code == 1
     assert "no advertiser 'nobody'" in r.output
+
+
+def test_report_table_shows_traffic_not_billed_apart(cli, rollups):  # noqa: F811
+    out = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30").output.splitlines()
+    assert out[0].split()[-4:] == ["prefetch", "prefetch", "rate_limited", "rate_limited"]
+    assert out[1].split()[-4:] == ["views", "clicks", "views", "clicks"]
+    total = [line for line in out if line.startswith("total")][0].split()
+    assert total[-8:] == ["5", "4", "1", "2", "0", "0", "9", "6"]  # bot i/v/c, prefetch i/v/c, rate-limited v/c

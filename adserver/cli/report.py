@@ -36,7 +36,9 @@ def command(ctx: Context, advertiser: str, start, end, group_by: str, as_csv: bo
         + [""] * max(0, len(q.group_by) - 1)
         + [report.totals[m] for m in reporting.METRICS]
     )
-    click.echo(tabulate(rows, headers=report.columns))
+    # Two-line headers ("bot / impressions") keep the table within a terminal; the CSV keeps the names.
+    headers = ["\n".join(c.rsplit("_", 1)) for c in report.columns]
+    click.echo(tabulate(rows, headers=headers))
     click.echo(f"data as of {report.data_as_of.isoformat() if report.data_as_of else 'never (no events yet)'}")
 
 
