@@ -344,3 +344,24 @@ def test_a_queued_line_without_the_optional_fields_is_stored_with_their_defaults
         e = s.scalars(select(storage.Event)).one()
     assert (e.billable, e.reason, e.topic, e.keywords, float(e.cost), e.score) == (True, "", "", [], 0.0, None)
     assert rollup(db)["impressions"] == 1
+
+
+def test_a_fold_whose_sql_write_fails_keeps_its_counts_for_the_next_one(
+    client, services, db, example_catalog, monkeypatch
+):
+    d = serve(client)
+    services.events.rate_limit = 0
+    for _ in range(2):
+        client.post(path(d["tracking"]["view_url"]), headers=BROWSER)
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("database went away mid-fold")
+
+    monkeypatch.setattr(jobs, "_add_to_rollups", broken)
+    with pytest.raises(RuntimeError):
+        jobs.fold_rate_limited(services.redis, db)
+    monkeypatch.undo()
+    client.post(path(d["tracking"]["view_url"]), headers=BROWSER)  # a new refusal meanwhile
+    assert jobs.fold_rate_limited(services.redis, db) == 3
+    assert jobs.fold_rate_limited(services.redis, db) == 0
+    assert rollup(db)["rate_limited_views"] == 3
