@@ -281,7 +281,8 @@ def _postgresql_statement() -> str:
     """One statement: parse the JSON lines, insert the new raw rows, add exactly those to the rollups.
 
     PostgreSQL parses the JSON (no per-row Python objects) and the statement text never changes, so
-    psycopg caches its conversion; the rollups come from the INSERT's RETURNING, i.e. only new rows."""
+    psycopg caches its conversion; the rollups come from the INSERT's RETURNING, i.e. only new rows,
+    upserted in key order (as the generic path does) so two writers lock rollup rows in one order."""
 
     def count(where: str) -> str:
         return f"count(*) FILTER (WHERE {where})"
@@ -317,6 +318,7 @@ WITH src AS (
   INSERT INTO daily_rollups AS d (day, campaign_id, creative_id, placement, topic, {", ".join(cols)})
   SELECT day, campaign_id, creative_id, placement, topic, {", ".join(e for _, e in sums)}
   FROM ins GROUP BY day, campaign_id, creative_id, placement, topic
+  ORDER BY day, campaign_id, creative_id, placement, topic
   ON CONFLICT (day, campaign_id, creative_id, placement, topic) DO UPDATE SET
     {", ".join(f"{c} = d.{c} + EXCLUDED.{c}" for c in cols)}
 )
