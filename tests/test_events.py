@@ -365,3 +365,36 @@ def test_a_fold_whose_sql_write_fails_keeps_its_counts_for_the_next_one(
     assert jobs.fold_rate_limited(services.redis, db) == 3
     assert jobs.fold_rate_limited(services.redis, db) == 0
     assert rollup(db)["rate_limited_views"] == 3
+
+
+def test_two_workers_writing_the_same_batch_at_once_count_it_once(db, example_catalog):
+    import threading
+
+    lines = [
+        Event(
+            decision_id=f"{i:032x}",
+            event_type="impression",
+            campaign_id="zahid-ai-side-projects",
+            creative_id="zahid-agents-card",
+            advertiser_id="zahid-host",
+            placement="article-footer",
+            topic="artificial-intelligence",
+        ).to_json()
+        for i in range(2000)
+    ]
+    start, new, errors = threading.Barrier(2), [], []
+
+    def write() -> None:
+        start.wait()
+        try:
+            new.append(jobs.write_lines(db, lines))
+        except Exception as e:  # a deadlock would surface here (and be retried by rq in production)
+            errors.append(e)
+
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sum(new) == 2000
+    assert raw_count(db) == 2000 and rollup(db)["impressions"] == 2000
