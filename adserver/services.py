@@ -13,7 +13,6 @@ import redis
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
 from .events import EventSink, Spool
-from .model.service import serving_ranker
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
 from .storage import Database
@@ -37,7 +36,8 @@ class Services:
     budget: BudgetGate = field(default_factory=Unlimited)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
+    def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
+        """`ranking=False` for processes that never rank (the rq worker): no model, no scikit-learn import."""
         db = Database(settings.database_url)
         client = redis_client(settings.redis_url)
         from .pacing import RedisBudget
@@ -58,7 +58,7 @@ class Services:
             redis=client,
             catalog=CatalogHolder(db, settings.catalog_poll_seconds),
             tracker=Tracker(settings.secret_key, settings.view_url_ttl, settings.click_url_ttl),
-            ranker=serving_ranker(settings, db),
+            ranker=_serving_ranker(settings, db) if ranking else OverlapRanker(),
             events=sink,
         )
 
@@ -71,8 +71,14 @@ class Services:
         self.redis.close()
 
 
-def build(overrides: dict | None = None) -> Services:
-    return Services.from_settings(load_settings(overrides))
+def _serving_ranker(settings: Settings, db: Database) -> Ranker:
+    from .model.service import serving_ranker  # scikit-learn and numpy: only where decisions are made
+
+    return serving_ranker(settings, db)
+
+
+def build(overrides: dict | None = None, ranking: bool = True) -> Services:
+    return Services.from_settings(load_settings(overrides), ranking)
 
 
 _worker_services: Services | None = None
@@ -89,7 +95,7 @@ def worker_services() -> Services:
     """Services for rq jobs: the worker's own (re-pooled after rq forks a work horse), else built."""
     global _worker_services, _worker_pid
     if _worker_services is None:
-        set_worker_services(build())
+        set_worker_services(build(ranking=False))
     elif _worker_pid != os.getpid():
         _worker_services.db.engine.dispose(close=False)  # never share the parent's SQL connections
         _worker_pid = os.getpid()

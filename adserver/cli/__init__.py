@@ -28,6 +28,14 @@ class Context:
             self._services = build(self.overrides)
         return self._services
 
+    def worker_services(self):
+        """Services for a process that only runs jobs: no ranking model to load."""
+        if self._services is None:
+            from ..services import build
+
+            self._services = build(self.overrides, ranking=False)
+        return self._services
+
     @property
     def settings(self):
         return self.services.settings

@@ -19,7 +19,7 @@ def command(ctx: Context, burst: bool) -> None:
     from .. import jobs
     from ..services import set_worker_services
 
-    svc = ctx.services
+    svc = ctx.worker_services()
     set_worker_services(svc)
     conn = svc.redis
     queues = [Queue(name, connection=conn) for name in svc.settings.queues]
