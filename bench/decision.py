@@ -104,7 +104,11 @@ def run(label: str, env: dict, seconds: int, workers: int) -> dict:
     # The event path is on, as in production: every decision books its budget and queues its
     # impression, and one rq worker persists them to SQL meanwhile (on the same 2 cores).
     worker = subprocess.Popen(
-        [sys.executable, "-m", "adserver", "worker"], env=dict(os.environ, **env), cwd=ROOT, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "adserver", "worker"],
+        env=dict(os.environ, **env),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         with gunicorn("adserver:create_app()", 18601, env, workers) as base:

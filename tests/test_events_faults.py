@@ -51,12 +51,16 @@ def queue_events(redis, n: int, campaign="zahid-ai-side-projects") -> None:
 
 
 def raw_count(db) -> int:
+    """Rows of the events `queue_events` made (ids zero-padded): another test's late event in the
+    shared session Redis must not pass for a doubled one."""
     with db.sessionmaker() as s:
-        return s.scalar(select(func.count()).select_from(storage.Event))
+        ours = storage.Event.decision_id.like("0" * 24 + "%")
+        return s.scalar(select(func.count()).select_from(storage.Event).where(ours))
 
 
 def test_worker_killed_mid_batch_loses_and_doubles_nothing(services, db, settings_overrides, example_catalog):
     n = 12000
+    services.redis.flushdb()  # nothing left over from earlier tests on this Redis
     queue_events(services.redis, n)
     env = worker_env(settings_overrides)
     from adserver.jobs import enqueue_persist
