@@ -1,7 +1,10 @@
-"""Scoring latency of the relevance model: p50/p99 of `ModelRanker.rank` with 100 and 5,000 campaigns.
+"""Scoring latency of the relevance model: p50/p99 of `ModelRanker.rank` with 12, 100 and 5,000 campaigns.
 
 Synthetic campaigns (topics and keywords drawn from the IAB taxonomy, descriptions from the primer);
-the model is trained on them (catalog only). Run: `.venv/bin/python bench/model_speed.py`.
+the model is trained on them (catalog only). `rank` is timed as a decision calls it (no reasons in
+words; `explain_p50_ms` with them), and the article encoding both ways: the request path's
+`encode_one` against scikit-learn's `transform` on one document, which it replaces.
+Run: `.venv/bin/python bench/model_speed.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
 from adserver.context import ArticleContext
-from adserver.model.features import iab_nodes, label_of, primer
+from adserver.model.features import article_text, iab_nodes, label_of, primer
 from adserver.model.ranker import ModelRanker
 from adserver.model.train import fit
 
@@ -56,6 +59,19 @@ def synthetic_campaigns(n: int, seed: int = 0) -> tuple[Campaign, ...]:
     return tuple(out)
 
 
+def percentiles(f, items, repeats: int) -> tuple[float, float]:
+    for x in items:
+        f(x)
+    times = []
+    for i in range(repeats):
+        x = items[i % len(items)]
+        t0 = time.perf_counter()
+        f(x)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return round(statistics.median(times), 3), round(times[int(len(times) * 0.99) - 1], 3)
+
+
 def measure(n: int, repeats: int = 400) -> dict:
     campaigns = synthetic_campaigns(n)
     snapshot = CatalogSnapshot.build(1, campaigns)
@@ -67,27 +83,26 @@ def measure(n: int, repeats: int = 400) -> dict:
     ranker.index(model, snapshot)
     index_s = time.perf_counter() - t0
     ctxs = [ArticleContext.create("article-footer", title=t, summary=s) for t, s in ARTICLES]
-    for ctx in ctxs:
-        ranker.rank(ctx, campaigns, snapshot)
-    times = []
-    for i in range(repeats):
-        ctx = ctxs[i % len(ctxs)]
-        t0 = time.perf_counter()
-        ranker.rank(ctx, campaigns, snapshot)
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
+    p50, p99 = percentiles(lambda c: ranker.rank(c, campaigns, snapshot, explain=False), ctxs, repeats)
+    explain_p50, _ = percentiles(lambda c: ranker.rank(c, campaigns, snapshot), ctxs, repeats)
+    texts = [article_text(c) for c in ctxs]
+    fast_p50, _ = percentiles(model.encode_one, texts, repeats)
+    sklearn_p50, _ = percentiles(lambda t: model.encoder.transform([t]), texts, repeats)
     return {
         "campaigns": n,
-        "p50_ms": round(statistics.median(times), 3),
-        "p99_ms": round(times[int(len(times) * 0.99) - 1], 3),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "explain_p50_ms": explain_p50,
+        "encode_one_p50_ms": fast_p50,
+        "sklearn_transform_p50_ms": sklearn_p50,
         "index_build_s": round(index_s, 2),
         "train_s": round(train_s, 2),
     }
 
 
 def main() -> None:
-    for n in (100, 5000):
-        print(measure(n, repeats=1000 if n <= 100 else 300))
+    for n in (12, 100, 5000):
+        print(measure(n, repeats=2000 if n <= 100 else 300))
 
 
 if __name__ == "__main__":

@@ -105,3 +105,40 @@ def test_rollup_click_stats_read_the_migrated_daily_rollups_table(db):
         )
     stats = RollupClickStats(db.engine, poll_seconds=0)
     assert stats.counts() == {("robotics", "zahid-ai-side-projects"): (40, 4)}
+
+
+def test_clicks_on_a_topic_less_article_are_counted_under_the_topic_the_model_reads(settings_overrides, tmp_path):
+    """Decision and click over HTTP, events persisted to SQL, rollups read back by the serving ranker."""
+    from urllib.parse import urlsplit
+
+    from adserver import create_app, jobs
+    from adserver.catalog_file import import_catalog, read_file
+    from adserver.model import artifacts
+    from adserver.model.evaluate import eval_catalog
+    from adserver.services import set_worker_services
+    from tests.conftest import ROOT, _reset
+
+    result = fit(eval_catalog().campaigns)
+    artifacts.activate(tmp_path, artifacts.save(tmp_path, result.model, result.info, version="v1").name)
+    app = create_app({**settings_overrides, "models_dir": str(tmp_path), "click_stats_poll_seconds": 0})
+    svc = app.extensions["adserver"]
+    try:
+        _reset(svc.db)
+        svc.redis.flushdb()
+        import_catalog(svc.db, read_file(ROOT / "adserver" / "model" / "data" / "eval_catalog.yaml"))
+        svc.catalog.refresh(force=True)
+        client, ua = app.test_client(), {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
+        article = {"title": "Striker scores twice as United win the league cup final"}  # no topic field
+        body = client.post("/v1/decision", json={"placement": "article-footer", "article": article}, headers=ua)
+        decision = body.get_json()
+        assert decision["campaign"]["id"] == "eval-sport"
+        assert client.get(urlsplit(decision["tracking"]["click_url"]).path, headers=ua).status_code == 302
+        set_worker_services(svc)
+        assert jobs.persist_pending(batch_key="adserver:events:batch:model-feedback") == 2
+        with svc.db.engine.connect() as c:
+            rows = c.execute(text("SELECT topic, impressions, clicks FROM daily_rollups")).all()
+        assert [tuple(r) for r in rows] == [("sport", 1, 1)]
+        svc.ranker.click_stats.refresh()
+        assert svc.ranker.click_stats.counts() == {("sport", "eval-sport"): (1, 1)}
+    finally:
+        svc.close()

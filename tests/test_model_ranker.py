@@ -165,3 +165,21 @@ def test_new_catalog_snapshot_rebuilds_the_campaign_index(model, snapshot):
     snap2 = CatalogSnapshot.build(2, (renamed, *snapshot.campaigns[1:]))
     r.rank(ctx(title="Football"), snap2.campaigns, snap2)
     assert r._index.key[0] == 2
+
+
+def test_impression_of_a_topic_less_article_is_counted_under_the_topic_the_model_reads(ranker, snapshot):
+    out = decide(ctx(title="Striker scores twice as United win the league cup final"), snapshot, ranker=ranker)
+    assert out.decision.context.topic == "sport"
+    assert out.decision.context.title.startswith("Striker")
+
+
+def test_publisher_topic_is_what_an_impression_is_counted_under(ranker, snapshot):
+    out = decide(ctx(title="Striker scores twice", topic="local-news"), snapshot, ranker=ranker)
+    assert out.decision.context.topic == "local-news"
+
+
+def test_reasons_in_words_are_built_only_when_explaining(ranker, snapshot):
+    article = ctx(title="Album tops the charts")
+    assert all(not s.reasons for s in decide(article, snapshot, ranker=ranker).ranked)
+    explained = decide(article, snapshot, ranker=ranker, explain=True).ranked
+    assert explained[0].reasons and explained[0].parts == ranker.rank(article, snapshot.campaigns, snapshot)[0].parts

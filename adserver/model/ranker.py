@@ -33,6 +33,7 @@ EXPLAIN_TOP = 10  # reasons in words for the best candidates; the rest carry the
 VARIANT_MIN_FIT = 0.1  # a hook variant must fit the article at least this well, else the default hook
 MAX_RANKED = 100  # candidates handed back (best by priority tier, then score)
 DECISION_RANKED = 24  # without explain: the budget gate rarely looks past the first few
+DENSE_TOPICS_MAX = 50_000  # cells of the campaign x label matrix kept dense
 TOPIC_FIELD_SHARE = 0.5  # how much a publisher's topic field weighs against what the text says
 
 
@@ -44,7 +45,7 @@ class CampaignIndex:
     ids: list[str]
     pos: dict[str, int]
     text: sparse.csc_matrix  # (campaigns, features); CSC: a request reads only the article's columns
-    topics: sparse.csr_matrix  # (campaigns, labels): how much each label counts as a targeted topic
+    topics: sparse.csr_matrix | np.ndarray  # (campaigns, labels): how much each label counts as a targeted topic
     topic_vocab: dict[str, int]
     exact_topics: sparse.csc_matrix  # (campaigns, topic terms) targeted topics, as written
     kw_vocab: dict[str, int]
@@ -117,7 +118,8 @@ def build_index(model: RelevanceModel, snapshot: CatalogSnapshot) -> CampaignInd
         ids=ids,
         pos={cid: i for i, cid in enumerate(ids)},
         text=sparse.csc_matrix(text),
-        topics=sparse.csr_matrix(topics),
+        # Dense while small: a dense product of a few hundred rows beats scipy's per-call overhead.
+        topics=topics if topics.size <= DENSE_TOPICS_MAX else sparse.csr_matrix(topics),
         topic_vocab=topic_vocab,
         exact_topics=sparse.csc_matrix(exact),
         kw_vocab=kw_vocab,
@@ -232,7 +234,7 @@ class ModelRanker:
 
     def relevance(self, idx: CampaignIndex, ctx: ArticleContext, view: ArticleView):
         """Per-campaign parts over the whole index: (topic, text, keywords) arrays."""
-        topic = np.minimum(idx.topics @ view.probs.astype(np.float32), 1.0)
+        topic = np.minimum(idx.topics @ view.probs.astype(np.float32, copy=False), 1.0)
         if ctx.topic and ctx.topic in idx.topic_vocab:
             exact = column_dot(idx.exact_topics, np.array([idx.topic_vocab[ctx.topic]]), np.ones(1))
             topic = np.maximum(topic, exact)
@@ -262,8 +264,12 @@ class ModelRanker:
         if counts is not None and counts.any:
             sub = TopicCounts(counts.impressions[rows], counts.clicks[rows], counts.topic_ctr)
             final, theta = thompson_scores(rel, sub, self._rng())
-        keep = np.lexsort((rows, -final, -idx.priority[rows]))[: MAX_RANKED if explain else DECISION_RANKED]
-        keep = keep[np.lexsort((rows[keep], -final[keep]))]
+        limit = MAX_RANKED if explain else DECISION_RANKED
+        if len(rows) > limit:  # keep the best of each priority tier first, then order by score
+            keep = np.lexsort((rows, -final, -idx.priority[rows]))[:limit]
+            keep = keep[np.lexsort((rows[keep], -final[keep]))]
+        else:
+            keep = np.lexsort((rows, -final))
         related = rel[keep] > 0
         # One rounding pass over all parts: topic, text, keywords, final score, CTR term.
         table = np.round(

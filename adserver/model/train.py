@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +21,16 @@ from sklearn.naive_bayes import ComplementNB
 
 from ..catalog import Campaign
 from ..errors import AdserverError
-from .features import Doc, base_documents, campaign_text, label_of
+from .features import Doc, aliases, base_documents, campaign_text, label_of
 from .relevance import RelevanceModel
 
 CATALOG_WEIGHT = 3.0  # an advertiser's own words about a topic count more than one generic line
 MAX_FEATURES = 60000
+STOP_WORDS: str | None = "english"
+# Classes weigh what their documents weigh: "balanced" lifted each of the ~40 base-text labels (a few short
+# lines each) to a whole corpus topic, and they drew probability away from the topics campaigns target
+# (5-fold CV on the BBC train split: 0.938 balanced, 0.944 not).
+CLASS_WEIGHT: str | None = None
 NB_ALPHA = 0.1
 PASSAGE_WEIGHT = 0.5
 NB_SHARPNESS = 3.0
@@ -96,6 +101,18 @@ def catalog_documents(campaigns: Sequence[Campaign]) -> list[Doc]:
     return [Doc(campaign_text(c), label_of(t), CATALOG_WEIGHT) for c in campaigns for t in c.targeting.topics]
 
 
+def merged_base(docs: Sequence[Doc], own_labels: set[str]) -> list[Doc]:
+    """Base text under the catalog's or corpus's own label when that label names the same topic
+    ('technology-computing' lines count as 'tech'): one topic, one label, so its words back the topic a
+    campaign targets instead of a look-alike label that competes with it."""
+    rename = {}
+    for label in {d.label for d in docs} - own_labels:
+        same = sorted(o for o in own_labels if aliases(o, label))
+        if len(same) == 1:
+            rename[label] = same[0]
+    return [replace(d, label=rename.get(d.label, d.label)) for d in docs]
+
+
 def fingerprint(docs: Sequence[Doc]) -> str:
     h = hashlib.sha256()
     for d in docs:
@@ -104,8 +121,8 @@ def fingerprint(docs: Sequence[Doc]) -> str:
 
 
 def _logistic(x, y: list[str], w: list[float], c: float) -> tuple[np.ndarray, np.ndarray]:
-    """Class-balanced logistic regression: the classifier when a corpus of full articles is given."""
-    clf = LogisticRegression(C=c, max_iter=1000, class_weight="balanced")
+    """Logistic regression: the classifier when a corpus of full articles is given."""
+    clf = LogisticRegression(C=c, max_iter=1000, class_weight=CLASS_WEIGHT)
     clf.fit(x, y, sample_weight=w)
     if len(clf.classes_) == 2:
         return np.vstack([-clf.coef_[0], clf.coef_[0]]), np.array([-clf.intercept_[0], clf.intercept_[0]])
@@ -137,14 +154,15 @@ def fit(
 ) -> TrainResult:
     """Fit the encoder and the topic classifier; `info` feeds metadata.json."""
     started = time.perf_counter()
-    docs = catalog_documents(campaigns) + corpus_documents(articles) + (base_documents(base_weight) if base else [])
+    own = catalog_documents(campaigns) + corpus_documents(articles)
+    docs = own + (merged_base(base_documents(base_weight), {d.label for d in own}) if base else [])
     labels = sorted({d.label for d in docs})
     if len(labels) < 2:
         raise TrainingError("need at least two topics (from the catalog's targeting, a corpus or the base text)")
     encoder = TfidfVectorizer(
         ngram_range=(1, 2),
         sublinear_tf=True,
-        stop_words="english",
+        stop_words=STOP_WORDS,
         min_df=2 if len(articles) >= 200 else 1,
         max_features=MAX_FEATURES,
         dtype=np.float32,
