@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adserver import catalog_file, migrate  # noqa: E402
-from adserver.redis_server import start_local  # noqa: E402
+from adserver.redis_server import free_port, start_local  # noqa: E402
 from adserver.storage import Database  # noqa: E402
 
 
@@ -43,6 +44,12 @@ def stack(database_url: str | None = None):
 
 @contextmanager
 def gunicorn(app_spec: str, port: int, env: dict, workers: int = 2, chdir: Path = ROOT):
+    """Our own gunicorn on `port` (0: a free one). A port already taken is an error, not a silent
+    benchmark of whatever server answers there."""
+    port = port or free_port()
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is already in use by another process")
     e = dict(os.environ, **env, PORT=str(port), HOST="127.0.0.1", WEB_CONCURRENCY=str(workers), LOG_LEVEL="warning")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), app_spec],

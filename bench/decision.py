@@ -111,7 +111,7 @@ def run(label: str, env: dict, seconds: int, workers: int) -> dict:
         stderr=subprocess.DEVNULL,
     )
     try:
-        with gunicorn("adserver:create_app()", 18601, env, workers) as base:
+        with gunicorn("adserver:create_app()", 0, env, workers) as base:
             wrk(base + "/v1/decision", BODY, seconds=2)  # warm up every worker's snapshot
             peak = wrk(base + "/v1/decision", BODY, seconds=seconds)
             half = paced(base + "/v1/decision", BODY, rate=peak["rps"] / 2)
@@ -135,7 +135,7 @@ def main() -> None:
     print("decisions run with the event path on: budget booked and impression queued per decision, one rq worker")
     with stack() as s:
         env = {"REDIS_URL": s["redis_url"], "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
-        with gunicorn("bare_app:create_app()", 18600, env, args.workers, chdir=ROOT / "bench") as base:
+        with gunicorn("bare_app:create_app()", 0, env, args.workers, chdir=ROOT / "bench") as base:
             wrk(base + "/bare", BODY, seconds=2)
             bare = wrk(base + "/bare", BODY, seconds=args.seconds)
             bare_half = paced(base + "/bare", BODY, rate=bare["rps"] / 2)

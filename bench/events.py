@@ -33,6 +33,9 @@ from adserver import storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
 from adserver.events import COUNTS_PREFIX, INCOMING, Event  # noqa: E402
 from adserver.jobs import BATCHES  # noqa: E402
+from adserver.redis_server import free_port  # noqa: E402
+
+PORT = free_port()  # never a fixed port: another process's server could answer there
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 BODY = json.dumps(
@@ -51,13 +54,13 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
     per_thread = decisions // threads
 
     def client_loop():
-        conn = HTTPConnection("127.0.0.1", 18611, timeout=10)
+        conn = HTTPConnection("127.0.0.1", PORT, timeout=10)
         for _ in range(per_thread):
             conn.request("POST", "/v1/decision", BODY, {"Content-Type": "application/json", "User-Agent": UA})
             r = conn.getresponse()
             d = json.loads(r.read())
             conn.close()
-            conn = HTTPConnection("127.0.0.1", 18611, timeout=10)
+            conn = HTTPConnection("127.0.0.1", PORT, timeout=10)
             counts = {"impression": 1}
             for method, url, kind in (
                 ("POST", d["tracking"]["view_url"], "view"),
@@ -67,7 +70,7 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
                 rr = conn.getresponse()
                 rr.read()
                 conn.close()
-                conn = HTTPConnection("127.0.0.1", 18611, timeout=10)
+                conn = HTTPConnection("127.0.0.1", PORT, timeout=10)
                 if rr.status in (204, 302):
                     counts[kind] = 1
             with lock:
@@ -82,7 +85,7 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        with gunicorn("adserver:create_app()", 18611, {**env, "BEACON_RATE_LIMIT": "100000000"}, 2):
+        with gunicorn("adserver:create_app()", PORT, {**env, "BEACON_RATE_LIMIT": "100000000"}, 2):
             t0 = time.perf_counter()
             ts = [threading.Thread(target=client_loop) for _ in range(threads)]
             for t in ts:

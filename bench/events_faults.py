@@ -33,9 +33,9 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from adserver import jobs, migrate, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
-from adserver.redis_server import start_local  # noqa: E402
+from adserver.redis_server import free_port, start_local  # noqa: E402
 
-PORT = 18613
+PORT = free_port()  # a fixed port could be another process's server
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 BODY = json.dumps(
     {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
