@@ -6,8 +6,8 @@ Path of an event (see DESIGN.md):
    rate limit to beacons (a refusal is only counted, in a bounded aggregate), (c) RPUSHes the
    event onto the `adserver:events:incoming` list and
    (d) counts it in a per-day hash used by `adserver events reconcile`.
-2. When the list reaches a new multiple of the batch size, the same request enqueues one rq job
-   (`jobs.persist_pending`); the worker also ticks every second so a quiet tail is not left waiting.
+2. Each time a full batch is waiting (the list length reaches a multiple of the batch size) the same
+   request enqueues one rq job (`jobs.persist_pending`); the worker ticks every second for the tail.
    One job per batch, not per event: an rq enqueue costs about as much as the decision.
 3. The job moves up to N events into a batch list named after itself, writes them to SQL in one
    transaction (raw rows with ON CONFLICT DO NOTHING, rollups incremented only for rows actually
@@ -327,8 +327,10 @@ class EventSink:
 
     def pushed(self, length: int) -> None:
         """An event was pushed (here or by the budget script) and the list is now `length` long: one
-        persist job per batch of events."""
-        if length % self.batch_size == 1 or self.batch_size == 1:
+        persist job each time a full batch is waiting. Not on the first event of a list: a worker
+        that keeps up empties the list, so that would enqueue a job (and fork a work horse) per
+        handful of events. The worker's one-second tick takes the tail."""
+        if length % self.batch_size == 0:
             self._enqueue_batch_job()
 
     def spool_event(self, event: Event) -> None:

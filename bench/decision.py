@@ -100,11 +100,11 @@ def generated_catalog(n: int, seed: int = 7) -> dict:
     return {"advertisers": advertisers}
 
 
-def run(label: str, env: dict, seconds: int, workers: int) -> dict:
+def run(label: str, env: dict, seconds: int, workers: int, with_worker: bool = True) -> dict:
     # The event path is on, as in production: every decision books its budget and queues its
     # impression, and one rq worker persists them to SQL meanwhile (on the same 2 cores).
     worker = subprocess.Popen(
-        [sys.executable, "-m", "adserver", "worker"],
+        [sys.executable, "-m", "adserver", "worker"] if with_worker else ["sleep", "3600"],
         env=dict(os.environ, **env),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -130,6 +130,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-rq-worker", action="store_true", help="leave impressions queued in Redis meanwhile")
     args = ap.parse_args()
     print(f"gunicorn sync workers: {args.workers}; load: wrk 2 threads x 16 connections, {args.seconds}s per run")
     print("decisions run with the event path on: budget booked and impression queued per decision, one rq worker")
@@ -144,9 +145,9 @@ def main() -> None:
             f"p99 {bare['p99_ms']:.2f} ms  | at 50% load: p99 {bare_half['p99_ms']:.2f} ms"
         )
         import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
-        small = run("decision, 12 campaigns", env, args.seconds, args.workers)
+        small = run("decision, 12 campaigns", env, args.seconds, args.workers, not args.no_rq_worker)
         import_catalog(s["db"], generated_catalog(1000))
-        large = run("decision, 1,000+ campaigns", env, args.seconds, args.workers)
+        large = run("decision, 1,000+ campaigns", env, args.seconds, args.workers, not args.no_rq_worker)
     r_small = small["peak"]["rps"] / bare["rps"]
     r_large = large["peak"]["rps"] / bare["rps"]
     print()
