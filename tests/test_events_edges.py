@@ -60,3 +60,23 @@ def test_addresses_in_one_slash_24_share_a_hash():
 def test_ip_hash_depends_on_the_salt_and_never_shows_the_address():
     h = ip_hash("203.0.113.7", "s1")
     assert h != ip_hash("203.0.113.7", "s2") and "203" not in h
+
+
+def test_one_persist_job_per_full_batch_not_per_event(services, client, example_catalog):
+    """A worker that keeps up empties the list; the web side must not then enqueue a job for every
+    event it pushes (each job forks a work horse), only when a full batch waits."""
+    from rq import Queue
+
+    services.redis.flushdb()
+    services.events.batch_size = 5
+    queue = Queue(services.settings.queues[0], connection=services.redis)
+    for _ in range(4):
+        assert client.post("/v1/decision", json=AI, headers=BROWSER).status_code == 200
+    assert services.redis.llen("adserver:events:incoming") == 4
+    assert queue.count == 0  # the worker's tick takes a tail this short
+    assert client.post("/v1/decision", json=AI, headers=BROWSER).status_code == 200
+    assert queue.count == 1  # a full batch of 5
+    services.redis.delete("adserver:events:incoming")  # a worker drained it
+    for _ in range(3):
+        client.post("/v1/decision", json=AI, headers=BROWSER)
+    assert queue.count == 1
