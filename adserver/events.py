@@ -147,7 +147,6 @@ def non_billable_reason(user_agent: str, headers) -> str:
     return ""
 
 
-@lru_cache(maxsize=8192)  # readers come back: the same /24 is hashed once
 def ip_hash(ip: str, salt: str) -> str:
     """Salted hash of the truncated address (/24 for IPv4, /48 for IPv6): never the raw IP."""
     try:
