@@ -26,16 +26,8 @@ from common import ROOT, gunicorn, import_catalog, stack  # noqa: E402
 
 from adserver import reporting, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
+from tests.builders import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # Stamps the moment the slot is filled, then the next frame after it (the card's first paint).
 PAINT_PROBE = """
 new MutationObserver(function (_, obs) {
@@ -61,7 +53,7 @@ def time_to_card(loads: int) -> list[float]:
         import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
         env = {"REDIS_URL": s["redis_url"], "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
         with gunicorn("adserver:create_app()", 0, env, 2) as base, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for i in range(loads + 1):  # the first load warms the server up and is not counted
                 ctx = browser.new_context()
                 ctx.add_init_script(PAINT_PROBE)

@@ -31,9 +31,10 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from adserver import storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
-from adserver.events import COUNTS_PREFIX, INCOMING, Event  # noqa: E402
+from adserver.events import COUNTS_PREFIX, INCOMING  # noqa: E402
 from adserver.jobs import BATCHES  # noqa: E402
 from adserver.redis_server import free_port  # noqa: E402
+from tests.builders import zahid_event  # noqa: E402
 
 PORT = free_port()  # never a fixed port: another process's server could answer there
 
@@ -118,19 +119,7 @@ def drain(s, env, n: int, label: str) -> None:
     pipe = r.pipeline(transaction=False)
     day = None
     for i in range(n):
-        e = Event(
-            decision_id=uuid.uuid4().hex,
-            event_type="impression",
-            campaign_id="zahid-ai-side-projects",
-            creative_id="zahid-agents-card",
-            advertiser_id="zahid-host",
-            placement="article-footer",
-            topic="artificial-intelligence",
-            score=5.0,
-            cost=0.0,
-            ua_class="desktop",
-            ip_hash="x" * 32,
-        )
+        e = zahid_event(uuid.uuid4().hex, score=5.0, ua_class="desktop", ip_hash="x" * 32)
         day = e.day
         pipe.rpush(INCOMING, e.to_json())
         if i % 5000 == 4999:

@@ -1,4 +1,4 @@
-"""Small builders for catalog values in pure tests (targeting, ranking, decisions) and catalog files."""
+"""Small builders for catalog values in pure tests (targeting, ranking, decisions), catalog files and events."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ from datetime import date
 
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
 from adserver.context import ArticleContext
+from adserver.events import Event
+
+# Headless Chromium as the browser tests and bench/embed.py drive it (Debian's, never a downloaded one).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def creative(campaign_id: str, **kw) -> Creative:
@@ -81,3 +94,18 @@ _MINIMAL_FILE = {
 def catalog_file() -> dict:
     """A fresh, valid one-advertiser catalog file (mutate it freely)."""
     return copy.deepcopy(_MINIMAL_FILE)
+
+
+def zahid_event(decision_id: str, event_type: str = "impression", **kw) -> Event:
+    """An event of the example catalog's zahid.host card, as a web process would queue it."""
+    values = dict(
+        decision_id=decision_id,
+        event_type=event_type,
+        campaign_id="zahid-ai-side-projects",
+        creative_id="zahid-agents-card",
+        advertiser_id="zahid-host",
+        placement="article-footer",
+        topic="artificial-intelligence",
+    )
+    values.update(kw)
+    return Event(**values)

@@ -24,22 +24,13 @@ import pytest
 
 from adserver import create_app, tokens
 from adserver.catalog_file import import_catalog
+from tests.builders import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, _reset
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # Readers use a normal Chrome; the headless UA would (rightly) be classed as a bot and not billed.
 READER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from adserver import jobs, reconcile, storage
-from adserver.events import INCOMING, RATE_LIMITED_KEY, Event
+from adserver.events import INCOMING, RATE_LIMITED_KEY
 from adserver.services import set_worker_services
+from tests.builders import zahid_event
 
 BROWSER = {
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -272,17 +273,7 @@ def test_reconcile_compares_rate_limited_counts_of_rollups_and_redis(client, db,
 
 
 def test_one_event_twice_in_a_batch_is_stored_and_rolled_up_once(db, example_catalog):
-    e = Event(
-        decision_id="d" * 32,
-        event_type="click",
-        campaign_id="zahid-ai-side-projects",
-        creative_id="zahid-agents-card",
-        advertiser_id="zahid-host",
-        placement="article-footer",
-        topic="artificial-intelligence",
-        cost=0.45,
-        keywords=("agents",),
-    )
+    e = zahid_event("d" * 32, "click", cost=0.45, keywords=("agents",))
     assert jobs.write_lines(db, [e.to_json(), e.to_json().encode()]) == 1
     assert jobs.write_batch(db, [e]) == 0
     got = rollup(db)
@@ -370,18 +361,7 @@ def test_a_fold_whose_sql_write_fails_keeps_its_counts_for_the_next_one(
 def test_two_workers_writing_the_same_batch_at_once_count_it_once(db, example_catalog):
     import threading
 
-    lines = [
-        Event(
-            decision_id=f"{i:032x}",
-            event_type="impression",
-            campaign_id="zahid-ai-side-projects",
-            creative_id="zahid-agents-card",
-            advertiser_id="zahid-host",
-            placement="article-footer",
-            topic="artificial-intelligence",
-        ).to_json()
-        for i in range(2000)
-    ]
+    lines = [zahid_event(f"{i:032x}").to_json() for i in range(2000)]
     start, new, errors = threading.Barrier(2), [], []
 
     def write() -> None:

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from adserver import storage
-from adserver.events import BATCH_PREFIX, COUNTS_PREFIX, INCOMING, Event
+from adserver.events import BATCH_PREFIX, COUNTS_PREFIX, INCOMING
 from adserver.redis_server import start_local
+from tests.builders import zahid_event
 from tests.test_events import AI, BROWSER, rollup
 
 pytestmark = pytest.mark.slow
@@ -33,15 +34,7 @@ def queue_events(redis, n: int, campaign="zahid-ai-side-projects") -> None:
     day_key = None
     pipe = redis.pipeline(transaction=False)
     for i in range(n):
-        e = Event(
-            decision_id=f"{i:032x}",
-            event_type="impression",
-            campaign_id=campaign,
-            creative_id="zahid-agents-card",
-            advertiser_id="zahid-host",
-            placement="article-footer",
-            topic="artificial-intelligence",
-        )
+        e = zahid_event(f"{i:032x}", campaign_id=campaign)
         day_key = COUNTS_PREFIX + e.day
         pipe.rpush(INCOMING, e.to_json())
         if i % 1000 == 999:

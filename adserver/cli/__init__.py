@@ -22,18 +22,14 @@ class Context:
 
     @property
     def services(self):
+        return self.worker_services(ranking=True)
+
+    def worker_services(self, ranking: bool = False):
+        """The services, built on first use; `ranking=False` for a process that only runs jobs (no model)."""
         if self._services is None:
             from ..services import build
 
-            self._services = build(self.overrides)
-        return self._services
-
-    def worker_services(self):
-        """Services for a process that only runs jobs: no ranking model to load."""
-        if self._services is None:
-            from ..services import build
-
-            self._services = build(self.overrides, ranking=False)
+            self._services = build(self.overrides, ranking)
         return self._services
 
     @property
