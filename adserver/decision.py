@@ -113,12 +113,15 @@ def decide(
             rejected.append(Rejection(s.campaign.id, "no relevance to this article"))
     # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
     contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))
-    if choose is not None and contenders:
+    if not contenders:
+        return Outcome(None, ranked, rejected, ranker.name)
+    counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
+    if choose is not None:
         built: dict[int, Decision] = {}
 
         def candidate(i: int) -> Decision:
             if i not in built:
-                built[i] = _decision(contenders[i], ctx, ranker, rng, now)
+                built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now)
             return built[i]
 
         record = (lambda i: impression(candidate(i))) if impression is not None else None
@@ -131,11 +134,13 @@ def decide(
         if not budget.charge(best.campaign):
             rejected.append(Rejection(best.campaign.id, "budget exhausted"))
             continue
-        return Outcome(_decision(best, ctx, ranker, rng, now), ranked, rejected, ranker.name)
+        return Outcome(_decision(best, ctx, counted, ranker, rng, now), ranked, rejected, ranker.name)
     return Outcome(None, ranked, rejected, ranker.name)
 
 
-def _decision(best: Scored, ctx: ArticleContext, ranker: Ranker, rng: random.Random, now: datetime) -> Decision:
+def _decision(
+    best: Scored, ctx: ArticleContext, counted: ArticleContext, ranker: Ranker, rng: random.Random, now: datetime
+) -> Decision:
     # A ranker that reads the article may name the hook variant that fits it (no topic field needed).
     hook_ctx = ctx
     if hasattr(ranker, "variant_topic"):
@@ -144,7 +149,7 @@ def _decision(best: Scored, ctx: ArticleContext, ranker: Ranker, rng: random.Ran
     variant, hook = creative.hook_for(hook_ctx.topic)
     return Decision(
         id=uuid.uuid4().hex,
-        context=counted_context(ctx, ranker),
+        context=counted,
         campaign=best.campaign,
         creative=creative,
         hook_variant=variant,
