@@ -131,3 +131,16 @@ def test_a_remembered_body_still_takes_each_readers_header(client, example_catal
     assert ids[0] != ids[1]
     # The shared parsed body was not written to: a reader-less request carries no reader.
     assert "reader" not in AI_ARTICLE["article"]
+
+
+def test_plan_cache_is_bounded_by_articles_and_by_eligible_campaigns():
+    from adserver.memo import LRU
+
+    lru = LRU(size=3, max_weight=10)
+    for k, w in (("a", 4), ("b", 4), ("c", 1)):
+        lru.put(k, k.upper(), w)
+    assert lru.get("a") == "A"  # now the most recent: "b" is the oldest
+    lru.put("d", "D", 4)  # 13 > 10: the least recently used goes first
+    assert lru.get("b") is None and lru.get("a") == "A" and lru.weight == 9
+    lru.put("e", "E", 1)  # 4 entries > 3
+    assert len(lru) == 3 and lru.get("c") is None
