@@ -53,12 +53,19 @@ def catalog_self_top1(model, campaigns: Sequence[Campaign]) -> float:
 
 
 def train_version(
-    models_dir: Path, campaigns: Sequence[Campaign], corpus: str | None = None, holdout: float = 0.1
+    models_dir: Path,
+    campaigns: Sequence[Campaign],
+    corpus: str | None = None,
+    holdout: float = 0.1,
+    embedding: bool = False,
 ) -> tuple[Path, dict]:
-    """Fit on the catalog (+ corpus minus a held-out share), save a new version; (folder, metadata)."""
+    """Fit on the catalog (+ corpus minus a held-out share), save a new version; (folder, metadata).
+
+    `embedding` adds the dense-embedding opinion (needs the `adserver[embedding]` extra to train and to serve).
+    """
     articles = read_corpus(corpus) if corpus else []
     train_set, held = holdout_split(articles, holdout)
-    result = fit(campaigns, train_set)
+    result = fit(campaigns, train_set, embedding=embedding)
     info = dict(result.info)
     info["corpus"] = str(corpus) if corpus else None
     info["evaluation"] = {"catalog_self_top1": catalog_self_top1(result.model, campaigns)}
