@@ -159,6 +159,13 @@ def fit(
     needs that extra wherever it is loaded.
     """
     started = time.perf_counter()
+    if embedding:
+        from .embedding import EmbeddingUnavailable, load_embedder
+
+        try:  # before the minutes of fitting, not after
+            load_embedder()
+        except EmbeddingUnavailable as e:
+            raise TrainingError(str(e)) from None
     own = catalog_documents(campaigns) + corpus_documents(articles)
     docs = own + (merged_base(base_documents(base_weight), {d.label for d in own}) if base else [])
     labels = sorted({d.label for d in docs})
@@ -190,14 +197,11 @@ def fit(
         model.prior, model.prior_share = prior, PRIOR_SHARE
         model.prior_labels = np.array([model.labels.index(label) for label in prior.labels], dtype=np.int64)
     if embedding:
-        from .embedding import EmbeddingTopics, EmbeddingUnavailable
+        from .embedding import EmbeddingTopics
 
-        try:
-            model.embedding = EmbeddingTopics.fit(
-                [d.text for d in docs], [model.labels.index(y) for y in labels_y], weights, len(model.labels)
-            )
-        except EmbeddingUnavailable as e:
-            raise TrainingError(str(e)) from None
+        model.embedding = EmbeddingTopics.fit(
+            [d.text for d in docs], [model.labels.index(y) for y in labels_y], weights, len(model.labels)
+        )
     info = {
         "classifier": "logistic-regression" if articles else "complement-naive-bayes",
         "embedding": model.embedding.spec.as_dict() if model.embedding is not None else None,
