@@ -117,3 +117,29 @@ def test_model_trained_with_other_embedding_weights_is_refused(tmp_path, catalog
     artifacts.save(tmp_path, model, {}, version="v1")
     with pytest.raises(ModelError, match="wordllama 0.3.0 weights .* ships other ones"):
         artifacts.load(tmp_path, "v1")
+
+
+def test_app_serves_an_embedding_model_from_the_models_directory(settings_overrides, tmp_path, catalog_text_model):
+    from adserver import create_app
+    from adserver.catalog_file import import_catalog, read_file
+
+    artifacts.save(tmp_path, catalog_text_model, {}, version="v1")
+    artifacts.activate(tmp_path, "v1")
+    app = create_app({**settings_overrides, "models_dir": str(tmp_path)})
+    svc = app.extensions["adserver"]
+    try:
+        import_catalog(svc.db, read_file(ROOT / "adserver" / "model" / "data" / "eval_catalog.yaml"))
+        svc.catalog.refresh(force=True)
+        title, summary = UNSEEN["sport"]
+        body = (
+            app.test_client()
+            .post(
+                "/v1/decision?explain=1",
+                json={"placement": "article-footer", "article": {"title": title, "summary": summary}},
+            )
+            .get_json()
+        )
+    finally:
+        svc.close()
+    assert body["explain"]["ranker"] == "model"
+    assert body["campaign"]["id"] == "eval-sport"
