@@ -15,7 +15,7 @@ from adserver.model.artifacts import ModelError
 from adserver.model.evaluate import eval_catalog
 from adserver.model.ranker import ModelRanker
 from adserver.model.train import TrainingError, fit
-from tests.conftest import ROOT
+from tests.conftest import ROOT, _reset
 
 pytestmark = pytest.mark.skipif(not embedding.available(), reason="needs the embedding extra (in `dev`)")
 
@@ -128,6 +128,7 @@ def test_app_serves_an_embedding_model_from_the_models_directory(settings_overri
     app = create_app({**settings_overrides, "models_dir": str(tmp_path)})
     svc = app.extensions["adserver"]
     try:
+        _reset(svc.db)  # only the five evaluation campaigns
         import_catalog(svc.db, read_file(ROOT / "adserver" / "model" / "data" / "eval_catalog.yaml"))
         svc.catalog.refresh(force=True)
         title, summary = UNSEEN["sport"]
