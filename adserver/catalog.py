@@ -138,6 +138,13 @@ class CatalogSnapshot:
         return {}
 
     @cached_property
+    def plans(self):
+        """Per-article decision work (`adserver.plans`), valid as long as this snapshot."""
+        from .plans import PlanCache
+
+        return PlanCache()
+
+    @cached_property
     def overlap_index(self):
         """Topic/keyword inverted index used by the overlap ranker."""
         from .ranking import OverlapIndex

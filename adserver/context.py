@@ -42,6 +42,12 @@ class ArticleContext:
             reader=article.get("reader") or "",
         )
 
+    @property
+    def content_key(self) -> tuple:
+        """Everything eligibility and ranking read: two readers of one article page share it (reader, id, url
+        and source are recorded with the events but do not change which card fits)."""
+        return (self.placement, self.title, self.topic, self.keywords, self.summary, self.sentiment, self.language)
+
     def text_words(self) -> set[str]:
         """Words of the title and summary, for phrase checks and text similarity."""
         return set(words(self.title)) | set(words(self.summary))

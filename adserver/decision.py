@@ -15,11 +15,15 @@ from typing import TYPE_CHECKING
 from .budget import BudgetGate, Unlimited
 from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
+from .plans import Plan
 from .ranking import OverlapRanker, Ranker, Scored, is_run_of_network
 from .targeting import Rejection, split_eligible
 
 if TYPE_CHECKING:
     from .events import Event
+
+
+_RNG = random.Random()  # creative rotation; seeding a fresh generator per decision costs more than the decision
 
 
 @dataclass(frozen=True)
@@ -77,51 +81,52 @@ def decide(
 ) -> Outcome:
     """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
     rejection has its reason; without, indexes skip campaigns that cannot be eligible or relevant
-    (same decision, a fraction of the work on large catalogs).
+    (same decision, a fraction of the work on large catalogs), and the per-article part of the work
+    is reused for every reader of the same article (`adserver.plans`).
 
     `impression` builds the impression event of a candidate decision; a gate that can (`RedisBudget`)
     books the winner and queues its event in the same round trip, and says so in `Outcome.recorded`."""
     ranker = ranker or OverlapRanker()
     budget = budget or Unlimited()
-    rng = rng or random.Random()
+    rng = rng or _RNG
     now = datetime.now(UTC)
     day = today or now.date()
+    choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
+    plan = None
     if explain:
         eligible, rejected = split_eligible(snapshot.campaigns, ctx, day)
+        if exclude_advertisers:
+            eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
+    elif choose is not None and hasattr(ranker, "prepare"):
+        plan = _plan(ctx, snapshot, ranker, day, exclude_advertisers)
+        eligible, rejected = plan.eligible, []
     else:
-        text_words = ctx.text_words()
-        ids = snapshot.targeting_index.eligible(ctx, day, text_words)
-        prefilter = getattr(ranker, "prefilter", None)
-        if prefilter is not None:
-            ids &= prefilter(ctx, snapshot, text_words)
-        eligible, rejected = [snapshot.campaigns[i] for i in sorted(ids)], []
-    if exclude_advertisers:  # sponsors already on this page (several slots, one page)
-        eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
-    choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
+        eligible, rejected = _eligible(ctx, snapshot, ranker, day, exclude_advertisers), []
     if eligible and choose is None:
         spent = budget.exhausted(eligible)
         if spent:
             rejected += [Rejection(cid, why) for cid, why in spent.items()]
             eligible = [c for c in eligible if c.id not in spent]
-    ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
-    # A targeted campaign needs some relevance; untargeted ones may fill any slot.
-    contenders = []
-    for s in ranked:
-        if s.score > 0 or is_run_of_network(s.campaign):
-            contenders.append(s)
-        elif explain:
-            rejected.append(Rejection(s.campaign.id, "no relevance to this article"))
-    # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
-    contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))
+    if plan is not None:
+        ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
+        seen, contenders = plan.contenders
+        if ranked is not seen:  # the order varies per reader only while a CTR term explores
+            contenders = _contenders(ranked, rejected, False)
+            plan.contenders = (ranked, contenders)
+        counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
+    else:
+        ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
+        contenders = _contenders(ranked, rejected, explain)
     if not contenders:
         return Outcome(None, ranked, rejected, ranker.name)
-    counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
+    if plan is None:
+        counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
     if choose is not None:
         built: dict[int, Decision] = {}
 
         def candidate(i: int) -> Decision:
             if i not in built:
-                built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now)
+                built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan)
             return built[i]
 
         record = (lambda i: impression(candidate(i))) if impression is not None else None
@@ -138,13 +143,66 @@ def decide(
     return Outcome(None, ranked, rejected, ranker.name)
 
 
+def _eligible(
+    ctx: ArticleContext, snapshot: CatalogSnapshot, ranker: Ranker, day: date, exclude: frozenset[str]
+) -> list[Campaign]:
+    text_words = ctx.text_words()
+    ids = snapshot.targeting_index.eligible(ctx, day, text_words)
+    prefilter = getattr(ranker, "prefilter", None)
+    if prefilter is not None:
+        ids &= prefilter(ctx, snapshot, text_words)
+    eligible = [snapshot.campaigns[i] for i in sorted(ids)]
+    if exclude:  # sponsors already on this page (several slots, one page)
+        eligible = [c for c in eligible if c.advertiser_id not in exclude]
+    return eligible
+
+
+def _plan(ctx: ArticleContext, snapshot: CatalogSnapshot, ranker: Ranker, day: date, exclude: frozenset[str]) -> Plan:
+    key = (ctx.content_key, day, exclude, ranker.plan_key())
+    plans = snapshot.plans
+    plan = plans.get(key)
+    if plan is None:
+        eligible = _eligible(ctx, snapshot, ranker, day, exclude)
+        prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
+        plan = Plan(ctx, eligible, prepared, counted_context(ctx, ranker).topic)
+        plans.put(key, plan)
+    return plan
+
+
+def _contenders(ranked: list[Scored], rejected: list[Rejection], explain: bool) -> list[Scored]:
+    # A targeted campaign needs some relevance; untargeted ones may fill any slot.
+    contenders = []
+    for s in ranked:
+        if s.score > 0 or is_run_of_network(s.campaign):
+            contenders.append(s)
+        elif explain:
+            rejected.append(Rejection(s.campaign.id, "no relevance to this article"))
+    # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
+    contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))
+    return contenders
+
+
 def _decision(
-    best: Scored, ctx: ArticleContext, counted: ArticleContext, ranker: Ranker, rng: random.Random, now: datetime
+    best: Scored,
+    ctx: ArticleContext,
+    counted: ArticleContext,
+    ranker: Ranker,
+    rng: random.Random,
+    now: datetime,
+    plan: Plan | None = None,
 ) -> Decision:
     # A ranker that reads the article may name the hook variant that fits it (no topic field needed).
     hook_ctx = ctx
     if hasattr(ranker, "variant_topic"):
-        hook_ctx = replace(ctx, topic=ranker.variant_topic(ctx, best.campaign))
+        campaign = best.campaign
+        if plan is None:
+            topic = ranker.variant_topic(ctx, campaign)
+        else:
+            topic = plan.variants.get(campaign.id)
+            if topic is None:
+                topic = plan.variants[campaign.id] = ranker.variant_topic(plan.ctx, campaign)
+        if topic != ctx.topic:
+            hook_ctx = replace(ctx, topic=topic)
     creative = pick_creative(best.campaign, hook_ctx, rng)
     variant, hook = creative.hook_for(hook_ctx.topic)
     return Decision(

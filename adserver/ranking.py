@@ -32,6 +32,11 @@ class Ranker(Protocol):
         """Score every campaign; return them best first. Scores are >= 0. Reasons may be left out unless `explain`."""
         ...
 
+    # A ranker may also split `rank` in two, so that decisions cache the per-article half (`adserver.plans`):
+    # `prepare(ctx, campaigns, snapshot)` (the same for every reader of the article), `finish(prepared,
+    # explain)` (what varies per reader, such as exploration), and `plan_key()` (what else the prepared
+    # half depends on, such as the model version).
+
 
 # Weights of the overlap score: a topic match outweighs any single keyword.
 TOPIC_WEIGHT = 3.0
@@ -93,6 +98,15 @@ class OverlapRanker:
     def prefilter(self, ctx: ArticleContext, snapshot: CatalogSnapshot, text_words: set[str]) -> set[int]:
         """Only campaigns that can score (or may run anywhere) need eligibility checks and scoring."""
         return snapshot.overlap_index.candidates(ctx, text_words)
+
+    def plan_key(self) -> tuple:
+        return (self.name, id(self))
+
+    def prepare(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
+        return self.rank(ctx, campaigns, snapshot)
+
+    def finish(self, prepared: list[Scored], explain: bool = False) -> list[Scored]:
+        return prepared  # nothing varies per reader
 
     def rank(
         self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True

@@ -56,6 +56,11 @@ class LocalRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def socket_url(self) -> str:
+        """The same server over its Unix socket: processes on this host skip the TCP stack."""
+        return f"unix://{self.dir}/redis.sock?db=0"
+
     def start(self, timeout: float = 10.0) -> LocalRedis:
         args = [
             self.binary,
@@ -68,6 +73,10 @@ class LocalRedis:
             *(["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]),
             "--dir",
             self.dir,
+            "--unixsocket",
+            f"{self.dir}/redis.sock",
+            "--unixsocketperm",
+            "700",
             "--daemonize",
             "no",
             "--loglevel",

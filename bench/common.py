@@ -35,7 +35,7 @@ def stack(database_url: str | None = None):
     db = Database(url)
     migrate.upgrade(db)
     try:
-        yield {"redis_url": redis.url, "database_url": url, "db": db}
+        yield {"redis_url": redis.url, "database_url": url, "db": db, "redis": redis}
     finally:
         db.dispose()
         redis.stop()
@@ -93,10 +93,16 @@ def _ms(v: str, unit: str) -> float:
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, body: dict | None, seconds: int = 8, connections: int = 16, threads: int = 2) -> dict:
-    """Peak throughput and latency with wrk (closed loop)."""
+def wrk(url: str, body: dict | list[dict] | None, seconds: int = 8, connections: int = 16, threads: int = 2) -> dict:
+    """Peak throughput and latency with wrk (closed loop). `body` may be a list: wrk sends the bodies
+    in that order, round and round (each wrk thread from its own position)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        if body is not None:
+        if isinstance(body, list):
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+            f.write("bodies = {" + ",".join(json.dumps(json.dumps(b)) for b in body) + "}\n")
+            f.write("local i = math.random(#bodies)\n")
+            f.write("request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, nil, nil, bodies[i])\nend\n")
+        elif body is not None:
             f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
             f.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
         script = f.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from flask import jsonify, request
@@ -89,9 +90,10 @@ def run_decision(placement: str, article: dict, explain: bool, exclude: frozense
             f"unknown placement {placement!r}",
             {"placement": [f"Must be one of: {', '.join(svc.settings.placements)}."]},
         )
-    if not article.get("reader"):  # or from a header, for servers that call us on the reader's behalf
-        article["reader"] = request.headers.get("X-Reader-Id", "")[:128]
+    # `article` is shared by identical requests (see `errors.Parser`): read it, never write to it.
     ctx = ArticleContext.create(placement, **article)
+    if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf
+        ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     snapshot = svc.catalog.get()
     who = client()
     outcome = decide(

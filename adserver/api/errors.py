@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidContext, flatten_messages
+from ..memo import LRU
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,39 @@ def _field_message(fields: dict[str, list[str]]) -> str:
     return f"invalid field {first}: {fields[first][0]}" if first != "_body" else fields[first][0]
 
 
+MEMO_MAX_BYTES = 4096  # bodies and query strings up to this size are remembered once valid
+MEMO_SIZE = 1024
+
+
 class Parser(FlaskParser):
-    """webargs parser whose validation errors become our 400, with dotted field paths."""
+    """webargs parser whose validation errors become our 400, with dotted field paths.
+
+    Every reader of one article page sends the same body (or query string): a valid one seen recently
+    is not parsed and validated again. Only successful parses are remembered; callers must treat the
+    parsed arguments as read-only, since the same object answers every identical request."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.memo: LRU[tuple, dict] = LRU(MEMO_SIZE)
+
+    def parse(self, argmap, req=None, *, location=None, **kwargs):
+        req = req if req is not None else self.get_default_request()
+        raw = None
+        if isinstance(argmap, Schema):
+            if location == "json" and is_json_request(req):
+                raw = req.get_data(cache=True)
+            elif location == "query":
+                raw = req.query_string
+        if raw is None or len(raw) > MEMO_MAX_BYTES:
+            return super().parse(argmap, req, location=location, **kwargs)
+        key = (id(argmap), location, raw)
+        data = self.memo.get(key)
+        if data is None:
+            data = super().parse(argmap, req, location=location, **kwargs)
+            self.memo.put(key, data)
+        return data
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages

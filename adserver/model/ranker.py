@@ -154,6 +154,22 @@ class ArticleView:
     terms: frozenset[str]
 
 
+@dataclass
+class Prepared:
+    """One article's relevance over its eligible campaigns, before the CTR term (`ModelRanker.prepare`)."""
+
+    ctx: ArticleContext
+    campaigns: Sequence[Campaign]
+    idx: CampaignIndex
+    view: ArticleView
+    rows: np.ndarray
+    topic: np.ndarray
+    text: np.ndarray
+    kw: np.ndarray
+    rel: np.ndarray
+    plain: list[Scored] | None = None  # the finished plain-decision list while no CTR term applies
+
+
 class ModelRanker:
     """The learned ranker; falls back to `OverlapRanker` while no model is loaded.
 
@@ -243,15 +259,24 @@ class ModelRanker:
         hits = column_dot(idx.keywords, kw_cols, np.ones(len(kw_cols)))
         return W_TOPIC * topic, W_TEXT * np.clip(text, 0, 1), W_KEYWORDS * np.minimum(hits, MAX_HITS) / MAX_HITS
 
+    def plan_key(self) -> tuple:
+        """What a cached per-article plan depends on besides the article and the catalog: this ranker's model."""
+        model = self.model()
+        return (self.name, id(self)) if model is None else (self.name, id(self), model.version, id(model))
+
     def rank(
         self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
     ) -> list[Scored]:
         """Best candidates first; with `explain` False (a plain decision) the reasons in words are skipped."""
-        model = self.model()
-        if model is None:
-            return self.fallback.rank(ctx, campaigns, snapshot, explain)
         if not campaigns:
             return []
+        return self.finish(self.prepare(ctx, campaigns, snapshot), explain)
+
+    def prepare(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot):
+        """The per-article part of ranking: the article read once, every campaign's relevance (no CTR term)."""
+        model = self.model()
+        if model is None:
+            return self.fallback.prepare(ctx, campaigns, snapshot)
         idx = self.index(model, snapshot)
         view = self.read(model, ctx)
         topic, text, kw = self.relevance(idx, ctx, view)
@@ -259,14 +284,25 @@ class ModelRanker:
         topic, text, kw = topic[rows], text[rows], kw[rows]
         rel = topic + text + kw
         rel = np.where(idx.targeted[rows] & (rel < MIN_RELEVANCE), 0.0, rel)
-        final, theta = rel, None
-        counts = self._topic_counts(idx, view.topic)
+        return Prepared(ctx, campaigns, idx, view, rows, topic, text, kw, rel)
+
+    def finish(self, prepared, explain: bool = False) -> list[Scored]:
+        """The per-reader part: the CTR term (a fresh Thompson draw) and the order. Without click data the
+        order is fixed, so a plain decision's list is built once per prepared article."""
+        if not isinstance(prepared, Prepared):
+            return self.fallback.finish(prepared, explain)
+        p = prepared
+        final, theta = p.rel, None
+        counts = self._topic_counts(p.idx, p.view.topic)
         if counts is not None and counts.any:
-            sub = TopicCounts(counts.impressions[rows], counts.clicks[rows], counts.topic_ctr)
-            final, theta = thompson_scores(rel, sub, self._rng())
+            sub = TopicCounts(counts.impressions[p.rows], counts.clicks[p.rows], counts.topic_ctr)
+            final, theta = thompson_scores(p.rel, sub, self._rng())
+        elif not explain and p.plain is not None:
+            return p.plain
+        rows, topic, text, kw, rel = p.rows, p.topic, p.text, p.kw, p.rel
         limit = MAX_RANKED if explain else DECISION_RANKED
         if len(rows) > limit:  # keep the best of each priority tier first, then order by score
-            keep = np.lexsort((rows, -final, -idx.priority[rows]))[:limit]
+            keep = np.lexsort((rows, -final, -p.idx.priority[rows]))[:limit]
             keep = keep[np.lexsort((rows[keep], -final[keep]))]
         else:
             keep = np.lexsort((rows, -final))
@@ -282,16 +318,18 @@ class ModelRanker:
         t_, x_, k_, f_, c_ = table.tolist()
         out = []
         for pos, j in enumerate(keep.tolist()):
-            c = campaigns[j]
+            c = p.campaigns[j]
             parts = {"topic": t_[pos], "text": x_[pos]}
             if k_[pos]:
                 parts["keywords"] = k_[pos]
             if theta is not None:
                 parts["ctr"] = c_[pos]
             reasons = (
-                self._reasons(c, parts, view, ctx, counts, theta, j, rows) if explain and pos < EXPLAIN_TOP else ()
+                self._reasons(c, parts, p.view, p.ctx, counts, theta, j, rows) if explain and pos < EXPLAIN_TOP else ()
             )
             out.append(Scored(c, f_[pos], parts, reasons))
+        if theta is None and not explain:
+            p.plain = out
         return out
 
     def _reasons(self, c, parts, view, ctx, counts, theta, j, rows) -> tuple[str, ...]:
