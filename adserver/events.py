@@ -29,7 +29,7 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -166,17 +166,20 @@ def ip_hash(ip: str, salt: str) -> str:
 
 # --- web side: one round trip per event, spool when Redis is away ---------------------------------
 
-# KEYS: incoming, counts hash, seen key ('' for impressions), rate key ('' for no limit)
-#       [, rate-limited aggregate]
-# ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size
-#       [, aggregate field, counts field of a refusal]
+# KEYS: incoming, counts hash, seen key ('' for impressions), rate key ('' for no limit),
+#       rate-limited aggregate (''), total and day spend keys ('' unless a billable CPC click)
+# ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size,
+#       aggregate field, counts field of a refusal,
+#       cost (micros), total and daily budget (micros, -1: none), the event as not billable, its counts field
 # A refused beacon sets no once-per-decision marker: a later allowed one still counts.
+# A CPC click books its price here, in the same step that makes it count once; a click that would take
+# the campaign past a budget is kept, as not billable ('over_budget'): billed spend never passes a budget.
 EMIT = """
 if KEYS[4] ~= '' then
   local n = redis.call('INCR', KEYS[4])
   if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
   if n > tonumber(ARGV[4]) then
-    if KEYS[5] then
+    if KEYS[5] ~= '' then
       redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
       redis.call('HINCRBY', KEYS[2], ARGV[8], 1)
       redis.call('EXPIRE', KEYS[2], 3456000)
@@ -187,13 +190,27 @@ end
 if KEYS[3] ~= '' then
   if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return -1 end
 end
-local len = redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+local event, field = ARGV[1], ARGV[2]
+if KEYS[6] ~= '' then
+  local cost, total_cap, day_cap = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+  local total = tonumber(redis.call('GET', KEYS[6]) or '0')
+  local day = tonumber(redis.call('GET', KEYS[7]) or '0')
+  if (total_cap >= 0 and total + cost > total_cap) or (day_cap >= 0 and day + cost > day_cap) then
+    event, field = ARGV[12], ARGV[13]
+  else
+    redis.call('INCRBY', KEYS[6], cost)
+    redis.call('INCRBY', KEYS[7], cost)
+    redis.call('EXPIRE', KEYS[7], 259200)
+  end
+end
+local len = redis.call('RPUSH', KEYS[1], event)
+redis.call('HINCRBY', KEYS[2], field, 1)
 redis.call('EXPIRE', KEYS[2], 3456000)
 return len
 """
 
 EMITTED, DUPLICATE, RATE_LIMITED, SPOOLED = "emitted", "duplicate", "rate_limited", "spooled"
+OVER_BUDGET = "over_budget"  # reason of a CPC click that arrived after its campaign's budget was spent
 
 
 def rate_limited_field(event: Event) -> str:
@@ -304,19 +321,30 @@ class EventSink:
         self._replayer: threading.Thread | None = None
         self._replayer_pid: int | None = None
 
-    def _keys_args(self, event: Event, rate_key: str) -> tuple[list[str], list]:
+    def _keys_args(self, event: Event, rate_key: str, campaign=None) -> tuple[list[str], list]:
         seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if event.event_type != "impression" else ""
-        keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key]
+        keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key, "", "", ""]
         args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
+        args += ["", ""]
         if rate_key:  # where a refusal is counted
-            keys.append(RATE_LIMITED_KEY)
-            args.append(rate_limited_field(event))
-            args.append(f"{event.campaign_id}:{event.event_type}:r")
+            keys[4] = RATE_LIMITED_KEY
+            args[6] = rate_limited_field(event)
+            args[7] = f"{event.campaign_id}:{event.event_type}:r"
+        if event.event_type == "click" and event.billable and event.cost > 0:  # a CPC click: book its price
+            from .pacing import MICROS, budget_micros
+            from .pacing import keys as spend_keys
+
+            keys[5:7] = spend_keys(event.campaign_id, event.day)
+            # Without the campaign (a spooled click replayed later) the price is booked as it was billed.
+            total, daily = budget_micros(campaign) if campaign is not None else (-1, -1)
+            over = replace(event, billable=False, reason=OVER_BUDGET, cost=0.0)
+            args += [int(round(event.cost * MICROS)), total, daily, over.to_json(), counts_field(over)]
         return keys, args
 
-    def emit(self, event: Event, rate_key: str = "") -> str:
-        """Queue one event; returns emitted | duplicate | rate_limited | spooled. Never raises for Redis."""
-        keys, args = self._keys_args(event, rate_key)
+    def emit(self, event: Event, rate_key: str = "", campaign=None) -> str:
+        """Queue one event; returns emitted | duplicate | rate_limited | spooled. Never raises for Redis.
+        With its `campaign`, a CPC click is billed only within the campaign's budgets."""
+        keys, args = self._keys_args(event, rate_key, campaign)
         try:
             n = self._script(keys=keys, args=args)
         except redis.RedisError as e:

@@ -3,8 +3,9 @@
 Spend is kept in integer micro-units per campaign, in total and per UTC day. A CPM impression is
 booked at decision time by one Lua script that checks both budgets and increments both counters
 atomically, so concurrent web processes can never push a campaign past its budget with
-impressions. A CPC campaign is checked at decision time and booked when the click arrives
-(`book_click`), so its overshoot is bounded by clicks on cards already served.
+impressions. A CPC campaign is checked at decision time and booked when the click arrives, by the
+script that counts the click once (`events.EMIT`): a click that would pass a budget is recorded as
+not billable ('over_budget'), so billed spend never passes a budget either.
 
 The decision path calls `choose(ranked contenders)`: one EVALSHA that skips campaigns over budget
 or held back by pacing and books the first one that may win (`exhausted`/`charge` remain for
@@ -123,6 +124,21 @@ def _micros(amount: float | None) -> int:
     return -1 if amount is None else int(round(amount * MICROS))
 
 
+def budget_micros(c: Campaign) -> tuple[int, int]:
+    """(total, daily) budget in micros; -1 where the campaign has none."""
+    return _micros(c.total_budget), _micros(c.daily_budget)
+
+
+def serving_limits(c: Campaign) -> tuple[int, int]:
+    """(total, daily) spend in micros at which the campaign stops winning; -1: no limit. A CPC campaign
+    stops while one more click still fits, since a click past the budget would not be billed."""
+    total, daily = budget_micros(c)
+    if c.pricing_model == "cpc":
+        click = int(round(c.price * MICROS))
+        total, daily = (max(v - click, 0) if v >= 0 else v for v in (total, daily))
+    return total, daily
+
+
 def keys(campaign_id: str, day: str) -> tuple[str, str]:
     return f"adserver:spend:total:{campaign_id}", f"adserver:spend:day:{day}:{campaign_id}"
 
@@ -176,9 +192,10 @@ class RedisBudget:
         out = {}
         for c in budgeted:
             total, today = spent[c.id]
-            if c.total_budget is not None and total >= _micros(c.total_budget):
+            total_limit, daily_limit = serving_limits(c)
+            if total_limit >= 0 and total >= total_limit:
                 out[c.id] = "total budget spent"
-            elif c.daily_budget is not None and today >= _micros(c.daily_budget):
+            elif daily_limit >= 0 and today >= daily_limit:
                 out[c.id] = "daily budget spent"
             elif c.pacing == "even" and c.daily_budget:
                 lead = today / _micros(c.daily_budget) - elapsed
@@ -255,8 +272,7 @@ class RedisBudget:
             event = events[i] if events is not None else None
             args += [
                 int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted else 0,
-                _micros(c.total_budget),
-                _micros(c.daily_budget),
+                *serving_limits(c),
                 self.rng.random() if c.pacing == "even" and c.daily_budget else -1,
                 c.frequency_cap or 0,
                 c.frequency_hours * 3600,
@@ -281,14 +297,3 @@ class RedisBudget:
             )
         except redis.RedisError:
             return True  # fail open, see the module docstring
-
-    def book_click(self, campaign: Campaign) -> None:
-        """A billable CPC click spends the campaign's price (whatever the budget says: it was served)."""
-        if campaign.pricing_model != "cpc":
-            return
-        day, _ = self._day()
-        cost = int(round(campaign.price * MICROS))
-        total_key, day_key = keys(campaign.id, day)
-        pipe = self.redis.pipeline()
-        pipe.incrby(total_key, cost).incrby(day_key, cost).expire(day_key, 259200)
-        pipe.execute()

@@ -44,3 +44,19 @@ def test_embed_js_is_served_cacheable(client):
 def test_docs_page_and_openapi(client):
     assert client.get("/docs").status_code == 200
     assert client.get("/openapi.json").get_json()["info"]["title"] == "adserver"
+
+
+def test_a_local_redis_serves_decisions_over_its_unix_socket(settings_overrides, load_catalog):
+    """`adserver dev` and the benchmark reach the Redis they start through its socket, not TCP."""
+    redis = start_local()
+    try:
+        assert redis.socket_url.startswith("unix://")
+        app = create_app({**settings_overrides, "redis_url": redis.socket_url})
+        client = app.test_client()
+        assert client.get("/readyz").get_json()["checks"]["redis"] == "ok"
+        r = client.post("/v1/decision", json={"placement": "article-footer", "article": {"topic": "sport"}})
+        assert r.status_code in (200, 204)
+        assert app.extensions["adserver"].redis.connection_pool.connection_kwargs["path"].endswith("redis.sock")
+        app.extensions["adserver"].close()
+    finally:
+        redis.stop()

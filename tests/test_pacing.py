@@ -11,7 +11,7 @@ import redis as redis_lib
 
 from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
-from adserver.events import Spool
+from adserver.events import DUPLICATE, EMITTED, INCOMING, Event, EventSink, Spool
 from adserver.pacing import RedisBudget
 from tests.builders import TODAY, campaign
 from tests.builders import article as ctx
@@ -96,16 +96,49 @@ def test_asap_pacing_does_not_throttle(redis_url):
     assert RedisBudget(conn, now=at(3)).exhausted([c]) == {}
 
 
-def test_cpc_click_books_its_price(redis_url):
+def cpc_click(n: int, price: float = 0.45) -> Event:
+    return Event(f"d{n}", "click", "c", "c-card", "adv", "article-footer", billable=True, cost=price)
+
+
+def test_cpc_clicks_are_billed_only_within_the_budget(redis_url, tmp_path):
     conn = redis_lib.Redis.from_url(redis_url)
     conn.flushdb()
     c = replace(cpm(total=1.0), pricing_model="cpc", price=0.45)
+    sink = EventSink(conn, Spool(tmp_path), "q")
+    assert [sink.emit(cpc_click(i), campaign=c) for i in range(3)] == [EMITTED] * 3
+    assert sink.emit(cpc_click(0), campaign=c) == DUPLICATE  # a replayed click books nothing
     gate = RedisBudget(conn)
-    gate.book_click(c)
-    gate.book_click(c)
-    assert gate.spend([c])["c"][0] == 900_000
-    gate.book_click(c)
+    assert gate.spend([c])["c"][0] == 900_000  # the third click would pass 1.00: kept, but not billed
+    queued = [Event.from_json(x) for x in conn.lrange(INCOMING, 0, -1)]
+    assert [(e.billable, e.reason, e.cost) for e in queued] == [
+        (True, "", 0.45),
+        (True, "", 0.45),
+        (False, "over_budget", 0.0),
+    ]
+    # 0.10 left is less than one click: the campaign stops winning, although the budget is not all spent.
     assert gate.exhausted([c]) == {"c": "total budget spent"}
+    assert decide(ctx(topic="sport"), CatalogSnapshot.build(1, (c,)), budget=gate, today=TODAY).decision is None
+
+
+def test_concurrent_cpc_clicks_never_bill_past_the_budget(redis_url, tmp_path):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    c = replace(cpm(total=10.0, daily=5.0), pricing_model="cpc", price=0.5)  # the day allows 10 clicks
+    billed = []
+
+    def hammer(t: int):
+        sink = EventSink(redis_lib.Redis.from_url(redis_url), Spool(tmp_path / str(t)), "q")
+        for i in range(10):
+            sink.emit(cpc_click(t * 100 + i, price=0.5), campaign=c)
+
+    threads = [threading.Thread(target=hammer, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    billed = [e for e in map(Event.from_json, conn.lrange(INCOMING, 0, -1)) if e.billable]
+    assert len(billed) == 10 and sum(e.cost for e in billed) == 5.0
+    assert RedisBudget(conn).spend([c])["c"] == (5_000_000, 5_000_000)
 
 
 def test_redis_down_fails_open():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import redis
 from flask import redirect
 from flask.views import MethodView
 
@@ -30,17 +29,10 @@ def record(event: TrackedEvent) -> None:
     reason, ip_h, ua_cls = client()
     campaign = svc.catalog.get().by_id.get(event.campaign_id)
     outcome = svc.events.emit(
-        events.from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=f"adserver:rl:{ip_h}"
+        events.from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=f"adserver:rl:{ip_h}", campaign=campaign
     )
     if outcome == events.RATE_LIMITED:
         raise ApiError(429, "rate_limited", "too many tracking requests from this address; try again later")
-    if outcome == events.EMITTED and event.event_type == "click" and not reason and campaign is not None:
-        book_click = getattr(svc.budget, "book_click", None)
-        if book_click is not None:
-            try:
-                book_click(campaign)
-            except redis.RedisError:  # the raw click is queued; spend catches up via reconcile
-                pass
 
 
 def landing_url(event: TrackedEvent) -> str:

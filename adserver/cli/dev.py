@@ -46,6 +46,7 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str,
     settings = ctx.settings
     redis_url, local = redis_server.ensure(settings.redis_url)
     if local:
+        redis_url = local.socket_url  # our own processes, on this host: its Unix socket skips the TCP stack
         click.echo(f"redis: started {local.binary} on {redis_url} (nothing answered at {settings.redis_url})")
     else:
         click.echo(f"redis: using {redis_url}")
