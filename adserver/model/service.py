@@ -24,13 +24,14 @@ def holdout_split(articles: Sequence[Article], share: float, seed: int = 0) -> t
 
 
 def topic_accuracy(model, articles: Sequence[Article]) -> float:
-    """Share of held-out articles (title + summary, no topic) whose most likely label is their topic."""
+    """Share of held-out articles (title + summary, no topic) whose most likely label is their topic, as a
+    decision reads them (prior and embedding included)."""
     if not articles:
         return 0.0
     from .features import article_text
 
-    x = model.encode([article_text(ArticleContext.create("eval", title=a.title, summary=a.summary)) for a in articles])
-    labels = [model.labels[i] for i in model.topic_probs(x).argmax(axis=1)]
+    texts = [article_text(ArticleContext.create("eval", title=a.title, summary=a.summary)) for a in articles]
+    labels = [model.best_label(model.probs_of(t)[2]) for t in texts]
     return round(sum(label == a.topic for label, a in zip(labels, articles, strict=True)) / len(articles), 4)
 
 
@@ -53,12 +54,19 @@ def catalog_self_top1(model, campaigns: Sequence[Campaign]) -> float:
 
 
 def train_version(
-    models_dir: Path, campaigns: Sequence[Campaign], corpus: str | None = None, holdout: float = 0.1
+    models_dir: Path,
+    campaigns: Sequence[Campaign],
+    corpus: str | None = None,
+    holdout: float = 0.1,
+    embedding: bool = False,
 ) -> tuple[Path, dict]:
-    """Fit on the catalog (+ corpus minus a held-out share), save a new version; (folder, metadata)."""
+    """Fit on the catalog (+ corpus minus a held-out share), save a new version; (folder, metadata).
+
+    `embedding` adds the dense-embedding opinion (needs the `adserver[embedding]` extra to train and to serve).
+    """
     articles = read_corpus(corpus) if corpus else []
     train_set, held = holdout_split(articles, holdout)
-    result = fit(campaigns, train_set)
+    result = fit(campaigns, train_set, embedding=embedding)
     info = dict(result.info)
     info["corpus"] = str(corpus) if corpus else None
     info["evaluation"] = {"catalog_self_top1": catalog_self_top1(result.model, campaigns)}

@@ -151,9 +151,21 @@ def fit(
     base: bool = True,
     c: float = 10.0,
     base_weight: float = 1.0,
+    embedding: bool = False,
 ) -> TrainResult:
-    """Fit the encoder and the topic classifier; `info` feeds metadata.json."""
+    """Fit the encoder and the topic classifier; `info` feeds metadata.json.
+
+    `embedding` adds the dense-embedding opinion (label centroids, `adserver[embedding]` extra): the model then
+    needs that extra wherever it is loaded.
+    """
     started = time.perf_counter()
+    if embedding:
+        from .embedding import EmbeddingUnavailable, load_embedder
+
+        try:  # before the minutes of fitting, not after
+            load_embedder()
+        except EmbeddingUnavailable as e:
+            raise TrainingError(str(e)) from None
     own = catalog_documents(campaigns) + corpus_documents(articles)
     docs = own + (merged_base(base_documents(base_weight), {d.label for d in own}) if base else [])
     labels = sorted({d.label for d in docs})
@@ -184,8 +196,15 @@ def fit(
         prior = fit(campaigns, (), base=True).model
         model.prior, model.prior_share = prior, PRIOR_SHARE
         model.prior_labels = np.array([model.labels.index(label) for label in prior.labels], dtype=np.int64)
+    if embedding:
+        from .embedding import EmbeddingTopics
+
+        model.embedding = EmbeddingTopics.fit(
+            [d.text for d in docs], [model.labels.index(y) for y in labels_y], weights, len(model.labels)
+        )
     info = {
         "classifier": "logistic-regression" if articles else "complement-naive-bayes",
+        "embedding": model.embedding.spec.as_dict() if model.embedding is not None else None,
         "training_seconds": round(time.perf_counter() - started, 2),
         "training_fingerprint": fingerprint(docs),
         "sizes": {
