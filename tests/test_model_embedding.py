@@ -144,3 +144,23 @@ def test_app_serves_an_embedding_model_from_the_models_directory(settings_overri
         svc.close()
     assert body["explain"]["ranker"] == "model"
     assert body["campaign"]["id"] == "eval-sport"
+
+
+def test_cli_trains_with_the_embedding_and_names_the_missing_extra(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from adserver.cli import main
+
+    env = {"MODELS_DIR": str(tmp_path)}
+    catalog = str(ROOT / "config" / "catalog.example.yaml")
+    done = CliRunner().invoke(main, ["model", "train", "--catalog", catalog, "--embedding"], env=env)
+    assert done.exit_code == 0, done.output
+    (version,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert json.loads((version / "metadata.json").read_text())["embedding"]["package"] == "wordllama"
+    embedding.forget_loaded()
+    monkeypatch.setitem(sys.modules, "wordllama", None)
+    try:
+        refused = CliRunner().invoke(main, ["model", "train", "--catalog", catalog, "--embedding"], env=env)
+    finally:
+        embedding.forget_loaded()
+    assert refused.exit_code == 1 and "adserver[embedding]" in refused.output

@@ -24,15 +24,18 @@ def group() -> None:
 )
 @click.option("--holdout", default=0.1, show_default=True, help="Share of the corpus held out for the metrics.")
 @click.option("--activate", "do_activate", is_flag=True, help="Serve the new version right away.")
+@click.option(
+    "--embedding", is_flag=True, help="Add the dense-embedding opinion (needs pip install 'adserver[embedding]')."
+)
 @pass_ctx
-def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activate: bool) -> None:
+def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activate: bool, embedding: bool) -> None:
     """Train a new version from the catalog, an optional corpus and the built-in base text."""
     from ..model import artifacts
     from ..model.service import train_version
 
     snapshot = _snapshot(ctx, catalog)
     models_dir = ctx.settings.models_path
-    path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout)
+    path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding)
     click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path}")
     click.echo(f"  sizes: {json.dumps(meta['sizes'])}; artifact {meta['artifact_bytes'] / 1e6:.2f} MB")
     if meta.get("evaluation"):
