@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
@@ -20,8 +22,17 @@ from .tracking import Tracker
 
 
 def redis_client(url: str) -> redis.Redis:
-    # Short timeouts: a slow or dead Redis must not stall the decision path.
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
+    """Short timeouts: a slow or dead Redis must not stall the decision path. And never an automatic
+    retry (said explicitly: `redis.Redis()` itself defaults to ten): our scripts book spend, count caps
+    and queue events, so a second run of one whose reply was merely slow would count twice. A failed
+    call fails open or spools instead, once."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 @dataclass

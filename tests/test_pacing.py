@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 import redis as redis_lib
 
 from adserver.catalog import CatalogSnapshot, Targeting
@@ -262,3 +264,27 @@ def test_redis_down_spools_the_impression_once(services, client, example_catalog
     services.events.spool.flush()
     lines = [line for f in services.events.spool.files() for line in open(f, encoding="utf-8")]
     assert len(lines) == 1 and '"event_type":"impression"' in lines[0]
+
+
+def test_a_slow_reply_is_not_retried_into_a_second_booking(redis_url):
+    """redis-py retries a timed-out command by default; a script that books must run once at most."""
+    from adserver.services import redis_client
+
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    slow_booking = """
+    local start = redis.call('TIME')
+    local t0 = tonumber(start[1]) * 1000000 + tonumber(start[2])
+    repeat
+      local now = redis.call('TIME')
+    until tonumber(now[1]) * 1000000 + tonumber(now[2]) - t0 > 700000
+    return redis.call('INCR', KEYS[1])
+    """
+    client = redis_client(redis_url)  # 0.5 s socket timeout: the reply comes too late
+    with pytest.raises(redis_lib.TimeoutError):
+        client.eval(slow_booking, 1, "booked")
+    deadline = time.monotonic() + 5
+    while conn.get("booked") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # a retry, had there been one, would have run by now
+    assert conn.get("booked") == b"1"
