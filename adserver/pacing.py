@@ -53,11 +53,11 @@ return 1
 """
 
 
-# One call per decision: walk the ranked contenders, skip those over budget, held back by pacing or
-# capped for this reader, book the first one that may win, count it against the reader's cap and push
-# its impression event onto the events list (the `events.EMIT` work for impressions, so a decision
-# costs one round trip in all). Returns {winner index (1-based, 0: none), events list length, reason
-# per skipped one}.
+# One call per contender tried (the script takes several; `choose` sends one, see MAX_CALLS): skip
+# those over budget, held back by pacing or capped for this reader, book the first one that may win,
+# count it against the reader's cap and push its impression event onto the events list (the
+# `events.EMIT` work for impressions, so a served contender costs one round trip in all).
+# Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
 # KEYS: events list, events counts hash, then per contender: total spend, today's spend, cap key ('' = none)
 # ARGV: elapsed day share, slack, ramp, then per contender: cost, total budget, daily budget, pacing
 #       draw (-1: no pacing), cap, cap window seconds, impression event json ('' = none), counts field
@@ -108,9 +108,12 @@ end
 return {0, 0, unpack(refused)}
 """
 
-# Contenders sent per round trip: the first call carries the top two (one of them almost always
-# wins, and each carries its impression event), later calls eight more.
-FIRST_CHUNK, CHUNK = 2, 8
+# One contender per round trip: a call can only ever book the contender the caller serves if the reply
+# is lost (Redis dying between running the script and answering), so the fail-open fallback never serves
+# one card while Redis recorded another's impression. A refused contender costs a further round trip (a
+# campaign out of budget is then skipped locally for a while); after MAX_CALLS refusals the slot stays
+# empty rather than the reader waiting.
+MAX_CALLS = 6
 SPENT_HINT_SECONDS = 30.0  # a campaign found out of budget is skipped locally this long
 
 
@@ -141,11 +144,6 @@ def serving_limits(c: Campaign) -> tuple[int, int]:
 
 def keys(campaign_id: str, day: str) -> tuple[str, str]:
     return f"adserver:spend:total:{campaign_id}", f"adserver:spend:day:{day}:{campaign_id}"
-
-
-def _checked(c: Campaign, reader: str) -> bool:
-    """Whether a campaign can be refused at all (budget, pacing or a cap on this reader)."""
-    return c.total_budget is not None or c.daily_budget is not None or bool(c.frequency_cap and reader)
 
 
 class RedisBudget:
@@ -212,9 +210,8 @@ class RedisBudget:
         self, campaigns: Sequence[Campaign], impression: Callable[[int], Event] | None = None, reader: str = ""
     ) -> Choice:
         """The first contender that may win, booked; with `impression` (contender index -> its impression
-        event) the winner's event is queued by the same EVALSHA. Contenders go CHUNK at a time, cut after
-        the first one nothing can refuse, so a decision almost always costs one round trip whatever the
-        catalog size."""
+        event) the winner's event is queued by the same EVALSHA. One contender per call (see MAX_CALLS):
+        a decision costs one round trip unless its best contender is refused."""
         if not campaigns:
             return Choice(None, {}, False)
         day, elapsed = self._day()
@@ -229,35 +226,26 @@ class RedisBudget:
                 refused[c.id] = hint[1]
             else:
                 order.append(i)
-        pos, size = 0, FIRST_CHUNK
-        while pos < len(order):
-            end = pos
-            while end < len(order) and end - pos < size:
-                end += 1
-                if not _checked(campaigns[order[end - 1]], reader):
-                    break
-            idx = order[pos:end]
-            part = [campaigns[i] for i in idx]
-            events = [impression(i) for i in idx] if impression is not None else None
+        for i in order[:MAX_CALLS]:
+            c = campaigns[i]
+            events = [impression(i)] if impression is not None else None
             try:
-                winner, length, reasons = self._call(part, events, reader, day, elapsed)
+                winner, length, reasons = self._call([c], events, reader, day, elapsed)
             except redis.RedisError as e:
                 self.unavailable += 1
                 log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
                 recorded = False
                 if events is not None and self.sink is not None:
-                    self.sink.spool_event(events[0])  # fail open: the winner is the first, its event is kept
+                    self.sink.spool_event(events[0])  # fail open: the one sent is served, its event is kept
                     recorded = True
-                return Choice(idx[0], refused, recorded)
-            for c, why in zip(part, reasons, strict=False):
-                refused[c.id] = why
-                if why.endswith("budget spent"):
-                    hints[c.id] = (day, why, now + SPENT_HINT_SECONDS)
+                return Choice(i, refused, recorded)
             if winner is not None:
                 if events is not None and self.sink is not None:
                     self.sink.pushed(length)
-                return Choice(idx[winner], refused, events is not None)
-            pos, size = end, CHUNK
+                return Choice(i, refused, events is not None)
+            refused[c.id] = why = reasons[0]
+            if why.endswith("budget spent"):
+                hints[c.id] = (day, why, now + SPENT_HINT_SECONDS)
         return Choice(None, refused, False)
 
     def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:

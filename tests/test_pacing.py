@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import redis as redis_lib
 
+from adserver import events
 from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
 from adserver.events import DUPLICATE, EMITTED, INCOMING, Event, EventSink, Spool
@@ -288,3 +289,31 @@ def test_a_slow_reply_is_not_retried_into_a_second_booking(redis_url):
         time.sleep(0.05)
     time.sleep(1.5)  # a retry, had there been one, would have run by now
     assert conn.get("booked") == b"1"
+
+
+def test_a_reply_lost_after_the_script_ran_leaves_the_served_card_as_the_one_recorded(redis_url, tmp_path):
+    """Redis runs the call, then dies before answering: the web process serves its fallback, and Redis must
+    not hold another contender's impression than the card served (seen in the fault benchmark)."""
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    paced = cpm("paced", daily=10.0, pacing="even", priority=1)  # refused: far ahead of the clock
+    filler = cpm("filler", priority=0)
+    conn.set("adserver:spend:day:2026-11-25:paced", 9 * 1_000_000)
+    sink = EventSink(conn, Spool(tmp_path), "q")
+    gate = RedisBudget(conn, now=at(3), sink=sink)
+    real = gate._choose
+
+    def runs_then_loses_the_reply(*args, **kwargs):
+        real(*args, **kwargs)
+        raise redis_lib.ConnectionError("connection closed by server")
+
+    gate._choose = runs_then_loses_the_reply
+    snap = CatalogSnapshot.build(1, (paced, filler))
+    served = lambda d: events.from_decision(d, "", "", "")  # noqa: E731
+    out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
+    sink.spool.flush()
+    recorded = [Event.from_json(x) for x in conn.lrange(INCOMING, 0, -1)]
+    recorded += [Event.from_json(line) for f in sink.spool.files() for line in open(f, encoding="utf-8")]
+    assert out.recorded and {(e.decision_id, e.campaign_id) for e in recorded} == {
+        (out.decision.id, out.decision.campaign.id)
+    }
