@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from adserver import jobs, reconcile, storage
 from adserver.events import INCOMING, RATE_LIMITED_KEY
@@ -48,7 +48,8 @@ def path(url: str) -> str:
     return urlsplit(url).path
 
 
-def rollup(db, campaign="zahid-ai-side-projects") -> dict:
+def rollup(db, campaign: str | None = "zahid-ai-side-projects") -> dict:
+    """Summed rollups of one campaign, or of all of them with campaign=None."""
     r = storage.DailyRollup
     with db.sessionmaker() as s:
         row = s.execute(
@@ -61,7 +62,7 @@ def rollup(db, campaign="zahid-ai-side-projects") -> dict:
                 func.sum(r.nonbillable_clicks),
                 func.sum(r.spend),
                 *(func.sum(getattr(r, c)) for c in REASON_COLUMNS),
-            ).where(r.campaign_id == campaign)
+            ).where(r.campaign_id == campaign if campaign else true())
         ).one()
     keys = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend", *REASON_COLUMNS]
     return {
