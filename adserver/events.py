@@ -29,13 +29,18 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import redis
+
+if TYPE_CHECKING:
+    from .catalog import Campaign
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +215,7 @@ return len
 """
 
 EMITTED, DUPLICATE, RATE_LIMITED, SPOOLED = "emitted", "duplicate", "rate_limited", "spooled"
-OVER_BUDGET = "over_budget"  # reason of a CPC click that arrived after its campaign's budget was spent
+OVER_BUDGET = "over_budget"  # a CPC click, or a replayed impression, that came after the budget was spent
 
 
 def rate_limited_field(event: Event) -> str:
@@ -318,11 +323,16 @@ class EventSink:
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self._script = client.register_script(EMIT)
+        # campaign id -> its current catalog entry, for replays to check budgets (set by `Services`).
+        self.campaign_of: Callable[[str], Campaign | None] | None = None
         self._replayer: threading.Thread | None = None
         self._replayer_pid: int | None = None
 
-    def _keys_args(self, event: Event, rate_key: str, campaign=None) -> tuple[list[str], list]:
-        seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if event.event_type != "impression" else ""
+    def _keys_args(self, event: Event, rate_key: str, campaign=None, replay: bool = False) -> tuple[list[str], list]:
+        # A live impression is booked and queued by the budget script, which dedupes by serving once; a
+        # replayed one is marked seen like a beacon, so a spool drained twice books and counts it once.
+        once = event.event_type != "impression" or replay
+        seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if once else ""
         keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key, "", "", ""]
         args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
         args += ["", ""]
@@ -330,12 +340,13 @@ class EventSink:
             keys[4] = RATE_LIMITED_KEY
             args[6] = rate_limited_field(event)
             args[7] = f"{event.campaign_id}:{event.event_type}:r"
-        if event.event_type == "click" and event.billable and event.cost > 0:  # a CPC click: book its price
+        # A CPC click books its price here; so does a spooled CPM impression, whose budget script never ran.
+        if event.billable and event.cost > 0 and (event.event_type == "click" or replay):
             from .pacing import MICROS, budget_micros
             from .pacing import keys as spend_keys
 
             keys[5:7] = spend_keys(event.campaign_id, event.day)
-            # Without the campaign (a spooled click replayed later) the price is booked as it was billed.
+            # Without the campaign (gone from the catalog since) the price is booked as it was billed.
             total, daily = budget_micros(campaign) if campaign is not None else (-1, -1)
             over = replace(event, billable=False, reason=OVER_BUDGET, cost=0.0)
             args += [int(round(event.cost * MICROS)), total, daily, over.to_json(), counts_field(over)]
@@ -380,11 +391,14 @@ class EventSink:
             log.warning("could not enqueue a persist job; the worker tick will")
 
     def replay_spool(self, everyone: bool = False) -> int:
-        """Push spooled events through the same script (dedupe markers apply; rate limits do not)."""
+        """Push spooled events through the same script (dedupe markers apply; rate limits do not). What
+        was billed while Redis was away is booked now, within the campaign's budgets like live traffic:
+        past a budget it stays, as not billable ('over_budget')."""
+        campaign_of = self.campaign_of or (lambda _id: None)
 
         def push(line: str) -> None:
             event = Event.from_json(line)
-            keys, args = self._keys_args(event, "")
+            keys, args = self._keys_args(event, "", campaign_of(event.campaign_id), replay=True)
             self._script(keys=keys, args=args)
 
         moved = self.spool.drain(push, everyone)

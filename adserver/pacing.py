@@ -14,7 +14,9 @@ campaign whose spent share of today's budget runs ahead of the elapsed share of 
 skipped with a probability that grows with the lead. `asap` spends as fast as traffic allows.
 
 If Redis is unreachable the gate fails open (decisions keep being served, with a warning): a
-short outage risks a small overspend, a closed gate would blank every sponsored slot.
+closed gate would blank every sponsored slot. The impressions served meanwhile are spooled and
+booked when they are replayed, against the same budgets (`EventSink.replay_spool`): an outage may
+serve past a budget, but what passes it is kept as not billable, never billed.
 """
 
 from __future__ import annotations

@@ -61,13 +61,15 @@ class Services:
             seen_ttl=max(settings.view_url_ttl, settings.click_url_ttl),
             rate_limit=settings.beacon_rate_limit,
         )
+        catalog = CatalogHolder(db, settings.catalog_poll_seconds)
+        sink.campaign_of = lambda campaign_id: catalog.get().by_id.get(campaign_id)
         return cls(
             # The gate books the winner and queues its impression in one round trip, so it holds the sink.
             budget=RedisBudget(client, sink=sink, salt=settings.secret_key),
             settings=settings,
             db=db,
             redis=client,
-            catalog=CatalogHolder(db, settings.catalog_poll_seconds),
+            catalog=catalog,
             tracker=Tracker(settings.secret_key, settings.view_url_ttl, settings.click_url_ttl),
             ranker=_serving_ranker(settings, db) if ranking else OverlapRanker(),
             events=sink,

@@ -123,6 +123,35 @@ def test_cpc_clicks_are_billed_only_within_the_budget(redis_url, tmp_path):
     assert decide(ctx(topic="sport"), CatalogSnapshot.build(1, (c,)), budget=gate, today=TODAY).decision is None
 
 
+def test_replayed_spool_books_what_redis_missed_within_the_budget(redis_url, tmp_path):
+    """Served while Redis was away: on replay, CPM impressions and CPC clicks are booked like live
+    traffic; past the budget they stay, not billed; a spool replayed twice books nothing more."""
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    shown = cpm("shown", total=0.02, price=10.0)  # 0.01 per impression: two fit
+    clicked = replace(cpm("clicked", total=1.0), pricing_model="cpc", price=0.45)  # two clicks fit
+    sink = EventSink(conn, Spool(tmp_path), "q")
+    sink.campaign_of = {c.id: c for c in (shown, clicked)}.get
+    spooled = [Event(f"i{n}", "impression", "shown", "shown-card", "adv", "placement", cost=0.01) for n in range(3)]
+    spooled += [replace(cpc_click(n), campaign_id="clicked") for n in range(3)]
+    for _ in range(2):  # the second time: a drain that pushed, then died before truncating its file
+        for e in spooled:
+            sink.spool.append(e.to_json())
+        sink.spool.flush()
+        sink.replay_spool()
+    queued = [Event.from_json(x) for x in conn.lrange(INCOMING, 0, -1)]
+    assert [(e.decision_id, e.billable, e.reason) for e in queued] == [
+        ("i0", True, ""),
+        ("i1", True, ""),
+        ("i2", False, "over_budget"),
+        ("d0", True, ""),
+        ("d1", True, ""),
+        ("d2", False, "over_budget"),
+    ]
+    spend = RedisBudget(conn).spend([shown, clicked])
+    assert spend["shown"][0] == 20_000 and spend["clicked"][0] == 900_000
+
+
 def test_concurrent_cpc_clicks_never_bill_past_the_budget(redis_url, tmp_path):
     conn = redis_lib.Redis.from_url(redis_url)
     conn.flushdb()
