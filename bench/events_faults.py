@@ -153,15 +153,21 @@ class Supervised:
                 self.proc.wait(20)
 
 
-def stored(db: storage.Database) -> tuple[dict[str, set[str]], dict[str, int]]:
-    """Decision ids of the raw rows per type, and the rollup totals per type (billable)."""
+def stored(db: storage.Database) -> tuple[dict[str, set[str]], dict[str, int], dict[str, int]]:
+    """Decision ids of the raw rows per type, and the rollup totals per type (billable or not: a click
+    served while Redis was away, past its campaign's budget, is stored as not billable), and the not
+    billable part of them."""
     e, r = storage.Event, storage.DailyRollup
     with db.sessionmaker() as s:
         raw: dict[str, set[str]] = {t: set() for t in TYPES}
         for decision_id, kind in s.execute(select(e.decision_id, e.event_type)):
             raw[kind].add(decision_id)
-        sums = s.execute(select(func.sum(r.impressions), func.sum(r.views), func.sum(r.clicks))).one()
-    return raw, {t: int(n or 0) for t, n in zip(TYPES, sums, strict=True)}
+        billed = s.execute(select(func.sum(r.impressions), func.sum(r.views), func.sum(r.clicks))).one()
+        unbilled = s.execute(
+            select(func.sum(r.nonbillable_impressions), func.sum(r.nonbillable_views), func.sum(r.nonbillable_clicks))
+        ).one()
+    not_billed = {t: int(n or 0) for t, n in zip(TYPES, unbilled, strict=True)}
+    return raw, {t: int(b or 0) + not_billed[t] for t, b in zip(TYPES, billed, strict=True)}, not_billed
 
 
 def run(args) -> bool:
@@ -228,13 +234,13 @@ def run(args) -> bool:
             # claimed by the tick after jobs.STALE_BATCH_SECONDS.
             drain_deadline = time.monotonic() + args.drain_timeout
             while time.monotonic() < drain_deadline:
-                raw, _ = stored(db)
+                raw, _, _ = stored(db)
                 if all(load.sent[t] <= raw[t] for t in TYPES):
                     break
                 time.sleep(1)
             t_drained = time.perf_counter() - t0
             time.sleep(2)  # anything still arriving would be a double
-            raw, rollups = stored(db)
+            raw, rollups, not_billed = stored(db)
     finally:
         worker.stop()
         redis.stop()
@@ -245,14 +251,21 @@ def run(args) -> bool:
     ok = True
     # lost: confirmed to a client, not stored. doubled: counted in the rollups more often than stored
     # (raw rows are unique per decision and type). unconfirmed: stored though the client saw an error.
-    print(f"  {'type':<11}{'sent':>8}{'stored':>8}{'rollups':>9}{'lost':>6}{'doubled':>9}{'unconfirmed':>13}")
+    # not billed: of the rollups, those past a budget (served while Redis was away) or from bots.
+    print(
+        f"  {'type':<11}{'sent':>8}{'stored':>8}{'rollups':>9}{'lost':>6}{'doubled':>9}{'unconfirmed':>13}"
+        f"{'not billed':>12}"
+    )
     for t in TYPES:
         lost = len(load.sent[t] - raw[t])
         unconfirmed = len(raw[t] - load.sent[t])
         doubled = rollups[t] - len(raw[t])
         errors = sum(n for k, n in load.errors.items() if k.startswith(t if t != "impression" else "decision"))
         ok &= lost == 0 and doubled == 0 and unconfirmed <= errors
-        print(f"  {t:<11}{len(load.sent[t]):>8}{len(raw[t]):>8}{rollups[t]:>9}{lost:>6}{doubled:>9}{unconfirmed:>13}")
+        print(
+            f"  {t:<11}{len(load.sent[t]):>8}{len(raw[t]):>8}{rollups[t]:>9}{lost:>6}{doubled:>9}{unconfirmed:>13}"
+            f"{not_billed[t]:>12}"
+        )
     print(f"  fault run: {'OK, zero lost, zero doubled' if ok else 'FAILED'}")
     return ok
 
