@@ -26,6 +26,21 @@ from adserver.redis_server import free_port, start_local  # noqa: E402
 from adserver.storage import Database  # noqa: E402
 
 
+def ensure_database(url: str) -> str:
+    """A PostgreSQL URL's database, created if missing (a fresh server has only `postgres`)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() == "postgresql" and u.database:
+        admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            if not c.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}):
+                c.execute(text(f'CREATE DATABASE "{u.database}"'))
+        admin.dispose()
+    return url
+
+
 @contextmanager
 def stack(database_url: str | None = None):
     """A private Redis and (by default) a fresh SQLite database, migrated."""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, gunicorn, import_catalog, stack  # noqa: E402
+from common import ROOT, ensure_database, gunicorn, import_catalog, stack  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from adserver import storage  # noqa: E402
@@ -177,7 +177,7 @@ def main() -> None:
         from adserver.migrate import upgrade
         from adserver.storage import Database
 
-        db = Database(args.postgres)
+        db = Database(ensure_database(args.postgres))
         upgrade(db)
         with stack(args.postgres) as s:
             env = dict(

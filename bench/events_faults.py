@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, gunicorn, import_catalog  # noqa: E402
+from common import ROOT, ensure_database, gunicorn, import_catalog  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from adserver import jobs, migrate, storage  # noqa: E402
@@ -172,7 +172,7 @@ def stored(db: storage.Database) -> tuple[dict[str, set[str]], dict[str, int], d
 
 def run(args) -> bool:
     tmp = Path(tempfile.mkdtemp(prefix="adserver-faults-"))
-    url = args.postgres or f"sqlite:///{tmp}/faults.sqlite3"
+    url = ensure_database(args.postgres) if args.postgres else f"sqlite:///{tmp}/faults.sqlite3"
     db = storage.Database(url)
     migrate.upgrade(db)
     with db.engine.begin() as conn:
