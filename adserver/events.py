@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING
 import orjson
 import redis
 
+from .lua import LuaScript
+
 if TYPE_CHECKING:
     from .catalog import Campaign
 
@@ -322,7 +324,7 @@ class EventSink:
         self.seen_ttl = seen_ttl
         self.rate_limit = rate_limit
         self.rate_window = rate_window
-        self._script = client.register_script(EMIT)
+        self._script = LuaScript(client, EMIT)  # on every beacon
         # campaign id -> its current catalog entry, for replays to check budgets (set by `Services`).
         self.campaign_of: Callable[[str], Campaign | None] | None = None
         self._replayer: threading.Thread | None = None

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import redis
 
 from .catalog import Campaign
+from .lua import LuaScript
 
 if TYPE_CHECKING:
     from .events import Event, EventSink
@@ -163,7 +164,7 @@ class RedisBudget:
         self.sink = sink
         self.salt = salt
         self._charge = client.register_script(CHARGE)
-        self._choose = client.register_script(CHOOSE)
+        self._choose = LuaScript(client, CHOOSE)  # on every decision
         self._spent_hints: dict[str, tuple[str, str, float]] = {}  # campaign id -> (day, reason, until)
         self.unavailable = 0  # decisions served without budget checks because Redis did not answer
 

@@ -1,0 +1,55 @@
+"""The request path's Lua calls (`adserver.lua.LuaScript`) on a real Redis."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis as redis_lib
+
+from adserver.lua import LuaScript
+from adserver.services import redis_client
+
+INCR = "return redis.call('INCR', KEYS[1])"
+
+
+@pytest.fixture
+def conn(redis_url):
+    c = redis_lib.Redis.from_url(redis_url)
+    c.flushdb()
+    return c
+
+
+def test_runs_once_more_after_redis_forgot_the_script(conn, redis_url):
+    script = LuaScript(redis_client(redis_url), INCR)
+    assert script(keys=["n"]) == 1
+    conn.script_flush()  # what a restarted Redis looks like
+    assert script(keys=["n"]) == 2
+    assert conn.get("n") == b"2"
+
+
+def test_a_dropped_connection_fails_that_call_only_and_never_runs_it_twice(conn, redis_url):
+    script = LuaScript(redis_client(redis_url), INCR)
+    assert script(keys=["n"]) == 1
+    conn.client_kill_filter(_type="normal", skipme=True)  # drops the script's connection
+    outcomes = []
+    for _ in range(3):
+        try:
+            outcomes.append(script(keys=["n"]))
+        except redis_lib.ConnectionError:
+            outcomes.append("error")
+    assert outcomes[1:] == [outcomes[1], outcomes[1] + 1] and isinstance(outcomes[1], int)
+    assert int(conn.get("n")) == outcomes[-1]  # every run answered, none run twice
+
+
+def test_a_forked_child_uses_its_own_connection(conn, redis_url):
+    script = LuaScript(redis_client(redis_url), INCR)
+    assert script(keys=["n"]) == 1
+    pid = os.fork()
+    if pid == 0:  # child: its replies must be its own, not read off the parent's socket
+        ok = all(script(keys=["child"]) == i for i in range(1, 51))
+        os._exit(0 if ok else 1)
+    for i in range(2, 52):
+        assert script(keys=["n"]) == i
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and conn.get("child") == b"50"
