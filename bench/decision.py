@@ -1,6 +1,6 @@
 """Decision throughput and latency vs a bare Flask endpoint, same gunicorn setup, same run.
 
-    python bench/decision.py [--seconds 8] [--workers 2]
+    python bench/decision.py [--seconds 8] [--rounds 3] [--workers 2] [--no-rq-worker] [--tcp]
 
 Targets (issue 2): decision >= 0.6x bare with 12 campaigns, >= 0.4x with 1,000; p99 < 15 ms at
 half of the measured peak. Load comes from wrk (a separate process); the paced half-load run uses
@@ -20,6 +20,8 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -135,86 +137,117 @@ MIX = zipf_sequence(articles(1000))
 COLD = articles(5000, seed=12)
 
 
-def run(label: str, env: dict, seconds: int, workers: int, with_worker: bool = True) -> dict:
-    # The event path is on, as in production: every decision books its budget and queues its
-    # impression, and one rq worker persists them to SQL meanwhile (on the same 2 cores).
+@contextmanager
+def decision_server(s: dict, catalog: dict, args, also: dict | None = None) -> Iterator[str]:
+    """gunicorn serving the app on its own stack (Redis, SQLite), with the event path on, as in
+    production: every decision books its budget and queues its impression, and one rq worker
+    persists them to SQL meanwhile (on the same 2 cores)."""
+    for data in (also, catalog):
+        if data:
+            import_catalog(s["db"], data)
+    env = stack_env(s, args)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "adserver", "worker"] if with_worker else ["sleep", "3600"],
+        [sys.executable, "-m", "adserver", "worker"] if not args.no_rq_worker else ["sleep", "3600"],
         env=dict(os.environ, **env),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        with gunicorn("adserver:create_app()", 0, env, workers) as base:
+        with gunicorn("adserver:create_app()", 0, env, args.workers) as base:
             wrk(base + "/v1/decision", BODY, seconds=2)  # warm up every worker's snapshot
-            peak = wrk(base + "/v1/decision", BODY, seconds=seconds)
-            half = paced(base + "/v1/decision", BODY, rate=peak["rps"] / 2)
-            mix = wrk(base + "/v1/decision", MIX, seconds=seconds)
-            cold = wrk(base + "/v1/decision", COLD, seconds=seconds)
+            yield base + "/v1/decision"
     finally:
         worker.terminate()
         worker.wait(30)
-    print(
-        f"  {label:<28} {peak['rps']:>8.0f} req/s  p50 {peak['p50_ms']:.2f} ms  p99 {peak['p99_ms']:.2f} ms"
-        f"  | at 50% load ({half['rate']:.0f}/s): p50 {half['p50_ms']:.2f} ms  p99 {half['p99_ms']:.2f} ms"
-        f"  errors {peak['errors'] + half['errors'] + mix['errors'] + cold['errors']}"
-    )
-    for name, r in (("  1,000 articles (Zipf)", mix), ("  every article new", cold)):
-        print(f"  {name:<28} {r['rps']:>8.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms")
-    return {"peak": peak, "half": half, "mix": mix, "cold": cold}
+
+
+def stack_env(s: dict, args) -> dict:
+    redis_url = s["redis_url"] if args.tcp else s["redis"].socket_url
+    return {"REDIS_URL": redis_url, "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run of median throughput (its latencies with it)."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+
+
+def line(label: str, r: dict, half: dict | None = None) -> str:
+    out = f"  {label:<28} {r['rps']:>8.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms"
+    if half is not None:
+        out += f"  | at 50% load ({half['rate']:.0f}/s): p50 {half['p50_ms']:.2f} ms  p99 {half['p99_ms']:.2f} ms"
+        if half["achieved"] < 0.95 * half["rate"]:
+            out += f" (the Python generator reached {half['achieved']:.0f}/s)"
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved peak runs per server; medians are reported")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-rq-worker", action="store_true", help="leave impressions queued in Redis meanwhile")
     ap.add_argument("--tcp", action="store_true", help="reach Redis over TCP loopback instead of its Unix socket")
     args = ap.parse_args()
     print(f"gunicorn sync workers: {args.workers}; load: wrk 2 threads x 16 connections, {args.seconds}s per run")
     print("decisions run with the event path on: budget booked and impression queued per decision, one rq worker")
-    with stack() as s:
-        redis_url = s["redis_url"] if args.tcp else s["redis"].socket_url
-        print(f"Redis on this host, over {'TCP loopback' if args.tcp else 'its Unix socket'}: {redis_url}")
-        env = {"REDIS_URL": redis_url, "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
-        with gunicorn("bare_app:create_app()", 0, env, args.workers, chdir=ROOT / "bench") as base:
-            wrk(base + "/bare", BODY, seconds=2)
-            bare = wrk(base + "/bare", BODY, seconds=args.seconds)
-            bare_half = paced(base + "/bare", BODY, rate=bare["rps"] / 2)
-            bare_mix = wrk(base + "/bare", MIX, seconds=args.seconds)  # the same wrk script cost as the mixes
-            floor = wrk(base + "/bare-redis", BODY, seconds=args.seconds)
-        print(
-            f"  {'bare Flask {ok: true}':<28} {bare['rps']:>8.0f} req/s  p50 {bare['p50_ms']:.2f} ms  "
-            f"p99 {bare['p99_ms']:.2f} ms  | at 50% load: p99 {bare_half['p99_ms']:.2f} ms"
-            + (
-                ""
-                if bare_half["achieved"] > 0.95 * bare_half["rate"]
-                else f" (the Python generator reached {bare_half['achieved']:.0f} of {bare_half['rate']:.0f}/s)"
-            )
+    print(
+        f"peaks: {args.rounds} rounds of bare, 12 and 1,000 campaigns in turn (a noisy shared machine drifts "
+        "between runs); the median of each is reported"
+    )
+    with stack() as s12, stack() as s1000, ExitStack() as servers:
+        print(f"Redis on this host, over {'TCP loopback' if args.tcp else 'its Unix socket'} (one per server)")
+        base = servers.enter_context(
+            gunicorn("bare_app:create_app()", 0, stack_env(s12, args), args.workers, chdir=ROOT / "bench")
         )
-        print(f"  {'  with the article bodies':<28} {bare_mix['rps']:>8.0f} req/s")
-        print(
-            f"  {'  + one Redis round trip':<28} {floor['rps']:>8.0f} req/s  ({floor['rps'] / bare['rps']:.2f}x: "
-            "the ceiling of any design that asks Redis once per decision)"
-        )
-        import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
-        small = run("decision, 12 campaigns", env, args.seconds, args.workers, not args.no_rq_worker)
-        import_catalog(s["db"], generated_catalog(1000))
-        large = run("decision, 1,000+ campaigns", env, args.seconds, args.workers, not args.no_rq_worker)
-    r_small = small["peak"]["rps"] / bare["rps"]
-    r_large = large["peak"]["rps"] / bare["rps"]
+        wrk(base + "/bare", BODY, seconds=2)
+        example = read_file(ROOT / "config" / "catalog.example.yaml")
+        urls = {
+            "bare": base + "/bare",
+            "12": servers.enter_context(decision_server(s12, example, args)),
+            "1000": servers.enter_context(decision_server(s1000, generated_catalog(1000), args, also=example)),
+        }
+        peaks: dict[str, list[dict]] = {k: [] for k in urls}
+        for _ in range(args.rounds):
+            for k, url in urls.items():
+                peaks[k].append(wrk(url, BODY, seconds=args.seconds))
+        peak = {k: median_run(v) for k, v in peaks.items()}
+        half = {k: paced(url, BODY, rate=peak[k]["rps"] / 2) for k, url in urls.items()}
+        mix = {k: wrk(url, MIX, seconds=args.seconds) for k, url in urls.items()}  # bare: the same wrk script cost
+        cold = {k: wrk(url, COLD, seconds=args.seconds) for k, url in urls.items() if k != "bare"}
+        floor = wrk(base + "/bare-redis", BODY, seconds=args.seconds)
+    errors = sum(r["errors"] for k in ("12", "1000") for r in (*peaks[k], half[k], mix[k], cold[k]))
+    print(line("bare Flask {ok: true}", peak["bare"], half["bare"]))
+    print(f"  {'  with the article bodies':<28} {mix['bare']['rps']:>8.0f} req/s")
+    print(
+        f"  {'  + one Redis round trip':<28} {floor['rps']:>8.0f} req/s  ({floor['rps'] / peak['bare']['rps']:.2f}x: "
+        "the ceiling of any design that asks Redis once per decision)"
+    )
+    for k, label in (("12", "decision, 12 campaigns"), ("1000", "decision, 1,000+ campaigns")):
+        print(line(label, peak[k], half[k]))
+        print(line("  1,000 articles (Zipf)", mix[k]))
+        print(line("  every article new", cold[k]))
+    print(f"  errors (non-2xx) in all decision runs: {errors}")
     print()
-    print(f"ratio vs bare, 12 campaigns:    {r_small:.2f}x  (target >= 0.6)  {'OK' if r_small >= 0.6 else 'MISS'}")
-    print(f"ratio vs bare, 1,000 campaigns: {r_large:.2f}x  (target >= 0.4)  {'OK' if r_large >= 0.4 else 'MISS'}")
+    rounds = {
+        k: ", ".join(f"{d['rps'] / b['rps']:.2f}" for d, b in zip(peaks[k], peaks["bare"], strict=True))
+        for k in ("12", "1000")
+    }
+    for k, label, target in (("12", "12 campaigns:   ", 0.6), ("1000", "1,000 campaigns:", 0.4)):
+        r = peak[k]["rps"] / peak["bare"]["rps"]
+        print(
+            f"ratio vs bare, {label} {r:.2f}x  (target >= {target})  {'OK' if r >= target else 'MISS'}"
+            f"   [round by round: {rounds[k]}]"
+        )
+    r_small = peak["12"]["rps"] / peak["bare"]["rps"]
     print(
         f"event path on (issue 3), 12 campaigns: {r_small:.2f}x  (target >= 0.5)  {'OK' if r_small >= 0.5 else 'MISS'}"
     )
-    for label, res in (("12", small), ("1,000", large)):
-        mix, cold = res["mix"]["rps"] / bare_mix["rps"], res["cold"]["rps"] / bare_mix["rps"]
-        print(f"  {label} campaigns, 1,000 articles (Zipf): {mix:.2f}x; every article new: {cold:.2f}x  (no target)")
-    for label, res in (("12", small), ("1,000", large)):
-        p99 = res["half"]["p99_ms"]
+    for k, label in (("12", "12"), ("1000", "1,000")):
+        m, c = mix[k]["rps"] / mix["bare"]["rps"], cold[k]["rps"] / mix["bare"]["rps"]
+        print(f"  {label} campaigns, 1,000 articles (Zipf): {m:.2f}x; every article new: {c:.2f}x  (no target)")
+    for k, label in (("12", "12"), ("1000", "1,000")):
+        p99 = half[k]["p99_ms"]
         print(f"p99 at half of peak, {label} campaigns: {p99:.2f} ms (target < 15)  {'OK' if p99 < 15 else 'MISS'}")
 
 
