@@ -7,15 +7,12 @@ import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from contextlib import contextmanager
-from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,10 +105,22 @@ def _ms(v: str, unit: str) -> float:
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, body: dict | list[dict] | None, seconds: int = 8, connections: int = 16, threads: int = 2) -> dict:
+def wrk(
+    url: str,
+    body: dict | list[dict] | None,
+    seconds: int = 8,
+    connections: int = 16,
+    threads: int = 2,
+    rate: float | None = None,
+) -> dict:
     """Peak throughput and latency with wrk (closed loop). `body` may be a list: wrk sends the bodies
-    in that order, round and round (each wrk thread from its own position)."""
+    in that order, round and round (each wrk thread from its own position). With `rate`, each
+    connection waits connections/rate between its requests (wrk's `delay` hook), so the load is paced
+    at about `rate` per second while latencies are still taken by wrk itself, in C: a Python load
+    generator's own scheduling delays on these two cores show up in its p99."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        if rate:
+            f.write(f"function delay()\n  return {connections * 1000 / rate:.3f}\nend\n")
         if isinstance(body, list):
             f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
             f.write("bodies = {" + ",".join(json.dumps(json.dumps(b)) for b in body) + "}\n")
@@ -135,62 +144,4 @@ def wrk(url: str, body: dict | list[dict] | None, seconds: int = 8, connections:
         "p50_ms": lat.get("50"),
         "p99_ms": lat.get("99"),
         "errors": int(non2xx.group(1)) if non2xx else 0,
-    }
-
-
-def paced(url: str, body: dict | None, rate: float, seconds: float = 6.0, threads: int = 8) -> dict:
-    """Open-loop load at a fixed request rate; latency measured from each request's scheduled start."""
-    host, port = url.split("//")[1].split("/")[0].split(":")
-    path = "/" + url.split("//")[1].split("/", 1)[1]
-    payload = json.dumps(body).encode() if body is not None else None
-    n = int(rate * seconds)
-    start = time.perf_counter() + 0.2
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    counter = iter(range(n))
-
-    def worker():
-        conn = HTTPConnection(host, int(port), timeout=5)
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            try:
-                if payload is None:
-                    conn.request("GET", path)
-                else:
-                    conn.request("POST", path, payload, {"Content-Type": "application/json"})
-                r = conn.getresponse()
-                r.read()
-                if r.status >= 400:
-                    errors[0] += 1
-                if r.getheader("Connection", "").lower() == "close":
-                    conn.close()
-            except OSError:
-                errors[0] += 1
-                conn.close()
-            elapsed = (time.perf_counter() - due) * 1000
-            with lock:
-                latencies.append(elapsed)
-
-    ts = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    took = time.perf_counter() - start
-    latencies.sort()
-    return {
-        "rate": rate,
-        "achieved": len(latencies) / took,  # below `rate` when the Python generator itself cannot keep up
-        "p50_ms": statistics.median(latencies),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
-        "errors": errors[0],
-        "n": len(latencies),
     }
