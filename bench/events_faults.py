@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, ensure_database, gunicorn, import_catalog  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from adserver import jobs, migrate, storage  # noqa: E402
+from adserver import jobs, migrate, reconcile, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
 from adserver.redis_server import free_port, start_local  # noqa: E402
 
@@ -241,6 +242,9 @@ def run(args) -> bool:
             t_drained = time.perf_counter() - t0
             time.sleep(2)  # anything still arriving would be a double
             raw, rollups, not_billed = stored(db)
+            # What `adserver events reconcile` would say: raw rows, rollups and the Redis counters per
+            # campaign, type and traffic kind (the run stays inside one UTC day unless it starts at midnight).
+            mismatches = reconcile.differences(db, r, datetime.now(UTC).date())
     finally:
         worker.stop()
         redis.stop()
@@ -266,6 +270,10 @@ def run(args) -> bool:
             f"  {t:<11}{len(load.sent[t]):>8}{len(raw[t]):>8}{rollups[t]:>9}{lost:>6}{doubled:>9}{unconfirmed:>13}"
             f"{not_billed[t]:>12}"
         )
+    print(f"  reconcile (raw rows vs rollups vs Redis counters): {len(mismatches)} differences")
+    for row in mismatches:
+        print(f"    {row}")
+    ok &= not mismatches
     print(f"  fault run: {'OK, zero lost, zero doubled' if ok else 'FAILED'}")
     return ok
 
