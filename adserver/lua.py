@@ -28,9 +28,11 @@ class LuaScript:
         self._local = threading.local()
 
     def _connection(self):
+        # Outside the pool's books: a thread that ends (a server spawning one per request) drops its
+        # connection with it, and redis-py closes a connection when it is collected.
         local = self._local
         if getattr(local, "pid", None) != os.getpid():  # a fork must not share its parent's socket
-            local.conn, local.pid = self.client.connection_pool.get_connection(), os.getpid()
+            local.conn, local.pid = self.client.connection_pool.make_connection(), os.getpid()
         return local.conn
 
     def __call__(self, keys: Sequence = (), args: Sequence = ()):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import threading
 
 import pytest
 import redis as redis_lib
@@ -53,3 +55,16 @@ def test_a_forked_child_uses_its_own_connection(conn, redis_url):
         assert script(keys=["n"]) == i
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0 and conn.get("child") == b"50"
+
+
+def test_threads_that_end_leave_no_connection_behind(conn, redis_url):
+    """A server that spawns a thread per request (werkzeug's) must not grow Redis connections."""
+    script = LuaScript(redis_client(redis_url), INCR)
+    script(keys=["n"])
+    before = len(conn.client_list())
+    for _ in range(30):
+        t = threading.Thread(target=script, kwargs={"keys": ["n"]})
+        t.start()
+        t.join()
+    gc.collect()
+    assert conn.get("n") == b"31" and len(conn.client_list()) <= before + 1
