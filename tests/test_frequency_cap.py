@@ -78,3 +78,21 @@ def test_catalog_file_validates_and_round_trips_the_cap(db):
     import_catalog(db, data)
     exported = export_catalog(db)["advertisers"][0]["campaigns"][0]
     assert exported["frequency_cap"] == {"impressions": 3, "hours": 12}
+
+
+def test_get_with_reader_shares_the_parsed_query_and_caps_each_reader(app, services, client, load_catalog):
+    """The snippet sends `reader=` in the query: readers of one page share the parse, never the reader."""
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["frequency_cap"] = {"impressions": 1, "hours": 1}
+    load_catalog(data)
+    services.redis.flushdb()
+    parser = app.blueprints["decision"].ARGUMENTS_PARSER
+    url = "/v1/decision?topic=technology&keywords=gadgets&id=get-reader-test&reader="
+    hits = parser.memo.hits
+    assert client.get(url + "r-1").status_code == 200
+    assert client.get(url + "r-2").status_code == 200  # another reader: parsed once, capped apart
+    assert client.get(url + "r-1").status_code == 204  # r-1 has had its one impression
+    assert client.get(url.removesuffix("&reader=")).status_code == 200  # no reader: no cap
+    assert parser.memo.hits == hits + 3  # all but the first reused one parse, the reader-less one too
+    r = client.get(url + "x" * 129)
+    assert r.status_code == 400 and "reader" in r.get_json()["error"]["fields"]

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidContext, flatten_messages
 from ..memo import LRU
+from .schemas import MAX_READER_LENGTH
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,23 @@ class Parser(FlaskParser):
                 raw = req.query_string
         if raw is None or len(raw) > MEMO_MAX_BYTES:
             return super().parse(argmap, req, location=location, **kwargs)
+        reader = None
+        if location == "query" and b"reader=" in raw:
+            # The snippet's `reader=` (frequency caps) differs per reader; the rest is what readers of
+            # one page share, so it is remembered without the reader and the reader is added back.
+            reader = req.args.get("reader")
+            if reader is not None:
+                if len(reader) > MAX_READER_LENGTH:
+                    return super().parse(argmap, req, location=location, **kwargs)  # the schema says why
+                raw = b"&".join(p for p in raw.split(b"&") if not p.startswith(b"reader="))
         key = (id(argmap), location, raw)
         data = self.memo.get(key)
         if data is None:
             data = super().parse(argmap, req, location=location, **kwargs)
+            if reader is not None:
+                data = {k: v for k, v in data.items() if k != "reader"}
             self.memo.put(key, data)
-        return data
+        return data if reader is None else {**data, "reader": reader}
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages

@@ -8,6 +8,7 @@ from ..catalog import SENTIMENTS
 
 MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
+MAX_READER_LENGTH = 128
 MAX_EXCLUDE = 20
 
 
@@ -31,7 +32,7 @@ class ArticleSchema(Schema):
         validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="Not a language tag like 'en'.")
     )
     reader = fields.String(
-        validate=validate.Length(max=128),
+        validate=validate.Length(max=MAX_READER_LENGTH),
         metadata={"description": "Publisher-provided anonymous reader id for frequency caps (never a cookie)."},
     )
 
@@ -78,7 +79,7 @@ class DecisionQuerySchema(Schema):
     id = fields.String(validate=validate.Length(max=200))
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
     source = fields.String(validate=validate.Length(max=200))
-    reader = fields.String(validate=validate.Length(max=128))
+    reader = fields.String(validate=validate.Length(max=MAX_READER_LENGTH))
     explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
     exclude = fields.String(
         load_default="",
