@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidContext, flatten_messages
 from ..memo import LRU
-from .schemas import MAX_READER_LENGTH
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +57,28 @@ class Parser(FlaskParser):
                 raw = req.query_string
         if raw is None or len(raw) > MEMO_MAX_BYTES:
             return super().parse(argmap, req, location=location, **kwargs)
-        reader = None
-        if location == "query" and b"reader=" in raw:
-            # The snippet's `reader=` (frequency caps) differs per reader; the rest is what readers of
-            # one page share, so it is remembered without the reader and the reader is added back.
-            reader = req.args.get("reader")
-            if reader is not None:
-                if len(reader) > MAX_READER_LENGTH:
-                    return super().parse(argmap, req, location=location, **kwargs)  # the schema says why
-                raw = b"&".join(p for p in raw.split(b"&") if not p.startswith(b"reader="))
+        own: dict = {}
+        if location == "query":
+            # Fields that differ per reader of one page (the schema's PER_REQUEST, e.g. the snippet's
+            # `reader=`) are left out of the key and added back, checked by the schema's own field.
+            for name in getattr(argmap, "PER_REQUEST", ()):
+                value = req.args.get(name)
+                if value is not None:
+                    try:
+                        own[name] = argmap.fields[name].deserialize(value)
+                    except ValidationError:
+                        return super().parse(argmap, req, location=location, **kwargs)  # the schema says why
+            if own:
+                prefixes = tuple(f"{name}=".encode() for name in own)
+                raw = b"&".join(p for p in raw.split(b"&") if not p.startswith(prefixes))
         key = (id(argmap), location, raw)
         data = self.memo.get(key)
         if data is None:
             data = super().parse(argmap, req, location=location, **kwargs)
-            if reader is not None:
-                data = {k: v for k, v in data.items() if k != "reader"}
+            if own:
+                data = {k: v for k, v in data.items() if k not in own}
             self.memo.put(key, data)
-        return data if reader is None else {**data, "reader": reader}
+        return {**data, **own} if own else data
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages

@@ -66,6 +66,8 @@ class DecisionQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    PER_REQUEST = ("reader",)  # differs between readers of one page: not part of the parse memo's key
+
     placement = fields.String(load_default="article-footer", validate=validate.Length(min=1, max=64))
     topic = fields.String(validate=validate.Length(max=100))
     keywords = fields.String(
