@@ -316,6 +316,7 @@ class EventSink:
         seen_ttl: int = 86400,
         rate_limit: int = 120,
         rate_window: int = 60,
+        campaign_of: Callable[[str], Campaign | None] | None = None,
     ):
         self.redis = client
         self.spool = spool
@@ -325,8 +326,7 @@ class EventSink:
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self._script = LuaScript(client, EMIT)  # on every beacon
-        # campaign id -> its current catalog entry, for replays to check budgets (set by `Services`).
-        self.campaign_of: Callable[[str], Campaign | None] | None = None
+        self.campaign_of = campaign_of  # campaign id -> its catalog entry, for replays to check budgets
         self._replayer: threading.Thread | None = None
         self._replayer_pid: int | None = None
 

@@ -53,6 +53,7 @@ class Services:
         client = redis_client(settings.redis_url)
         from .pacing import RedisBudget
 
+        catalog = CatalogHolder(db, settings.catalog_poll_seconds)
         sink = EventSink(
             client,
             Spool(settings.spool_path),
@@ -60,9 +61,8 @@ class Services:
             batch_size=settings.event_batch_size,
             seen_ttl=max(settings.view_url_ttl, settings.click_url_ttl),
             rate_limit=settings.beacon_rate_limit,
+            campaign_of=lambda campaign_id: catalog.get().by_id.get(campaign_id),
         )
-        catalog = CatalogHolder(db, settings.catalog_poll_seconds)
-        sink.campaign_of = lambda campaign_id: catalog.get().by_id.get(campaign_id)
         return cls(
             # The gate books the winner and queues its impression in one round trip, so it holds the sink.
             budget=RedisBudget(client, sink=sink, salt=settings.secret_key),

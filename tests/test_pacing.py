@@ -130,8 +130,7 @@ def test_replayed_spool_books_what_redis_missed_within_the_budget(redis_url, tmp
     conn.flushdb()
     shown = cpm("shown", total=0.02, price=10.0)  # 0.01 per impression: two fit
     clicked = replace(cpm("clicked", total=1.0), pricing_model="cpc", price=0.45)  # two clicks fit
-    sink = EventSink(conn, Spool(tmp_path), "q")
-    sink.campaign_of = {c.id: c for c in (shown, clicked)}.get
+    sink = EventSink(conn, Spool(tmp_path), "q", campaign_of={c.id: c for c in (shown, clicked)}.get)
     spooled = [Event(f"i{n}", "impression", "shown", "shown-card", "adv", "placement", cost=0.01) for n in range(3)]
     spooled += [replace(cpc_click(n), campaign_id="clicked") for n in range(3)]
     for _ in range(2):  # the second time: a drain that pushed, then died before truncating its file
