@@ -163,11 +163,17 @@ def stored(db: storage.Database) -> tuple[dict[str, set[str]], dict[str, int], d
         raw: dict[str, set[str]] = {t: set() for t in TYPES}
         for decision_id, kind in s.execute(select(e.decision_id, e.event_type)):
             raw[kind].add(decision_id)
-        billed = s.execute(select(func.sum(r.impressions), func.sum(r.views), func.sum(r.clicks))).one()
-        unbilled = s.execute(
-            select(func.sum(r.nonbillable_impressions), func.sum(r.nonbillable_views), func.sum(r.nonbillable_clicks))
+        *billed, i, v, c = s.execute(
+            select(
+                func.sum(r.impressions),
+                func.sum(r.views),
+                func.sum(r.clicks),
+                func.sum(r.nonbillable_impressions),
+                func.sum(r.nonbillable_views),
+                func.sum(r.nonbillable_clicks),
+            )
         ).one()
-    not_billed = {t: int(n or 0) for t, n in zip(TYPES, unbilled, strict=True)}
+    not_billed = {t: int(n or 0) for t, n in zip(TYPES, (i, v, c), strict=True)}
     return raw, {t: int(b or 0) + not_billed[t] for t, b in zip(TYPES, billed, strict=True)}, not_billed
 
 

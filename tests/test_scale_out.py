@@ -90,7 +90,7 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
                     break
             time.sleep(0.3)
         time.sleep(1.5)  # anything doubled would land now
-        got = rollup(db, campaign=None)  # exploration may send a decision to another campaign
+        got = rollup(db, campaign=None)  # even pacing may hand some decisions to another campaign
         assert (got["impressions"], got["views"], got["clicks"]) == (150, 150, 150)
         with db.sessionmaker() as s:
             assert s.scalar(select(func.count()).select_from(storage.Event)) == sent
