@@ -37,6 +37,7 @@ class Targeting:
     exclude_sentiments: frozenset[str] = frozenset()
     placements: frozenset[str] = frozenset()  # empty: every placement
     languages: frozenset[str] = frozenset()  # empty: every language
+    min_relevance: float | None = None  # confidence floor for topics read from the text (None: the default)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Targeting:
@@ -50,6 +51,7 @@ class Targeting:
             exclude_sentiments=frozenset(d.get("exclude_sentiments") or ()),
             placements=frozenset(d.get("placements") or ()),
             languages=frozenset(str(x).lower() for x in d.get("languages") or ()),
+            min_relevance=None if d.get("min_relevance") is None else float(d["min_relevance"]),
         )
 
 
@@ -102,6 +104,7 @@ class Campaign:
     creatives: tuple[Creative, ...] = ()
     frequency_cap: int | None = None  # impressions per reader (publisher's `article.reader`) ...
     frequency_hours: int = 24  # ... within this many hours
+    house: bool = False  # the publisher's own card: fills only what nothing paid matches, never billed
 
     def runs_on(self, day: date) -> bool:
         return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
@@ -173,6 +176,7 @@ def campaign_from_row(row: storage.Campaign) -> Campaign:
         pacing=row.pacing,
         frequency_cap=row.frequency_cap,
         frequency_hours=row.frequency_hours or 24,
+        house=bool(row.house),
         description=row.description or "",
         targeting=Targeting.from_dict(row.targeting or {}),
         creatives=tuple(

@@ -39,6 +39,9 @@ class TargetingSchema(Strict):
         fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like 'en'.")),
         load_default=list,
     )
+    # How sure the topic read from an article's text must be (0..1) before a campaign with `topics` may serve
+    # there; a publisher's own topic that matches needs no floor. Default: `targeting.MIN_RELEVANCE`.
+    min_relevance = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1))
 
 
 class PricingSchema(Strict):
@@ -97,6 +100,8 @@ class CampaignSchema(Strict):
     starts_on = fields.Date(load_default=None, allow_none=True)
     ends_on = fields.Date(load_default=None, allow_none=True)
     priority = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100), strict=True)
+    # A house campaign (the publisher's own newsletter, say) fills a slot only when nothing paid is eligible.
+    house = fields.Boolean(load_default=False)
     pricing = fields.Nested(PricingSchema, required=True)
     budget = fields.Nested(BudgetSchema, load_default=lambda: {"total": None, "daily": None})
     pacing = fields.String(load_default="even", validate=validate.OneOf(PACING))
@@ -200,6 +205,7 @@ def upsert(s: Session, data: dict) -> dict[str, int]:
                     "starts_on": camp["starts_on"],
                     "ends_on": camp["ends_on"],
                     "priority": camp["priority"],
+                    "house": camp["house"],
                     "pricing_model": camp["pricing"]["model"],
                     "price": _money(camp["pricing"]["price"]),
                     "total_budget": _money(camp["budget"]["total"]),
@@ -277,6 +283,7 @@ def export_catalog(db: storage.Database) -> dict:
                             "starts_on": c.starts_on.isoformat() if c.starts_on else None,
                             "ends_on": c.ends_on.isoformat() if c.ends_on else None,
                             "priority": c.priority,
+                            "house": bool(c.house),
                             "pricing": {"model": c.pricing_model, "price": _num(c.price)},
                             "budget": {
                                 "total": _num(c.total_budget),

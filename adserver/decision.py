@@ -16,8 +16,8 @@ from .budget import BudgetGate, Unlimited
 from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
 from .plans import Plan
-from .ranking import OverlapRanker, Ranker, Scored, is_run_of_network
-from .targeting import Rejection, split_eligible
+from .ranking import OverlapRanker, Ranker, Scored
+from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible
 
 if TYPE_CHECKING:
     from .events import Event
@@ -48,6 +48,7 @@ class Outcome:
     rejected: list[Rejection] = field(default_factory=list)
     ranker: str = ""
     recorded: bool = False  # the budget gate already queued the impression event (one round trip)
+    fits: dict[str, Fit] = field(default_factory=dict)  # with explain: each campaign's targeting match
 
 
 def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -> Creative:
@@ -78,6 +79,7 @@ def decide(
     explain: bool = False,
     exclude_advertisers: frozenset[str] = frozenset(),
     impression: Callable[[Decision], Event] | None = None,
+    reader: TopicReader | None = None,
 ) -> Outcome:
     """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
     rejection has its reason; without, indexes skip campaigns that cannot be eligible or relevant
@@ -85,23 +87,35 @@ def decide(
     is reused for every reader of the same article (`adserver.plans`).
 
     `impression` builds the impression event of a candidate decision; a gate that can (`RedisBudget`)
-    books the winner and queues its event in the same round trip, and says so in `Outcome.recorded`."""
+    books the winner and queues its event in the same round trip, and says so in `Outcome.recorded`.
+
+    `reader` says which campaigns the article is about (`targeting.fit`'s rules); without one only the
+    publisher's topic and keywords match."""
     ranker = ranker or OverlapRanker()
+    reader = reader or _DECLARED
     budget = budget or Unlimited()
     rng = rng or _RNG
     now = datetime.now(UTC)
     day = today or now.date()
     choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
     plan = None
+    fits: dict[str, Fit] = {}
     if explain:
         eligible, rejected = split_eligible(snapshot.campaigns, ctx, day)
         if exclude_advertisers:
             eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
+        fits = {c.id: f for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True)}
+        rejected += [
+            Rejection(c.id, "not about its targeting: " + fits[c.id].reason)
+            for c in eligible
+            if not fits[c.id].eligible
+        ]
+        eligible = [c for c in eligible if fits[c.id].eligible]
     elif choose is not None and hasattr(ranker, "prepare"):
-        plan = _plan(ctx, snapshot, ranker, day, exclude_advertisers)
+        plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
         eligible, rejected = plan.eligible, []
     else:
-        eligible, rejected = _eligible(ctx, snapshot, ranker, day, exclude_advertisers), []
+        eligible, rejected = _eligible(ctx, snapshot, reader, day, exclude_advertisers), []
     if eligible and choose is None:
         spent = budget.exhausted(eligible)
         if spent:
@@ -111,14 +125,14 @@ def decide(
         ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
         seen, contenders = plan.contenders
         if ranked is not seen:  # the order varies per reader only while a CTR term explores
-            contenders = _contenders(ranked, rejected, False)
+            contenders = _contenders(ranked)
             plan.contenders = (ranked, contenders)
         counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
     else:
         ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
-        contenders = _contenders(ranked, rejected, explain)
+        contenders = _contenders(ranked)
     if not contenders:
-        return Outcome(None, ranked, rejected, ranker.name)
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits)
     if plan is None:
         counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
     if choose is not None:
@@ -133,53 +147,53 @@ def decide(
         winner, refused, recorded = choose([s.campaign for s in contenders], record, ctx.reader)
         rejected += [Rejection(cid, why) for cid, why in refused.items()]
         if winner is None:
-            return Outcome(None, ranked, rejected, ranker.name)
-        return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded)
+            return Outcome(None, ranked, rejected, ranker.name, fits=fits)
+        return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits)
     for best in contenders:
         if not budget.charge(best.campaign):
             rejected.append(Rejection(best.campaign.id, "budget exhausted"))
             continue
-        return Outcome(_decision(best, ctx, counted, ranker, rng, now), ranked, rejected, ranker.name)
-    return Outcome(None, ranked, rejected, ranker.name)
+        return Outcome(_decision(best, ctx, counted, ranker, rng, now), ranked, rejected, ranker.name, fits=fits)
+    return Outcome(None, ranked, rejected, ranker.name, fits=fits)
+
+
+_DECLARED = DeclaredTopics()
 
 
 def _eligible(
-    ctx: ArticleContext, snapshot: CatalogSnapshot, ranker: Ranker, day: date, exclude: frozenset[str]
+    ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader, day: date, exclude: frozenset[str]
 ) -> list[Campaign]:
-    text_words = ctx.text_words()
-    ids = snapshot.targeting_index.eligible(ctx, day, text_words)
-    prefilter = getattr(ranker, "prefilter", None)
-    if prefilter is not None:
-        ids &= prefilter(ctx, snapshot, text_words)
+    """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets."""
+    ids = snapshot.targeting_index.eligible(ctx, day, ctx.text_words())
     eligible = [snapshot.campaigns[i] for i in sorted(ids)]
     if exclude:  # sponsors already on this page (several slots, one page)
         eligible = [c for c in eligible if c.advertiser_id not in exclude]
-    return eligible
+    return [c for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True) if f.eligible]
 
 
-def _plan(ctx: ArticleContext, snapshot: CatalogSnapshot, ranker: Ranker, day: date, exclude: frozenset[str]) -> Plan:
-    key = (ctx.content_key, day, exclude, ranker.plan_key())
+def _plan(
+    ctx: ArticleContext,
+    snapshot: CatalogSnapshot,
+    ranker: Ranker,
+    reader: TopicReader,
+    day: date,
+    exclude: frozenset[str],
+) -> Plan:
+    key = (ctx.content_key, day, exclude, ranker.plan_key(), reader.plan_key())
     plans = snapshot.plans
     plan = plans.get(key)
     if plan is None:
-        eligible = _eligible(ctx, snapshot, ranker, day, exclude)
+        eligible = _eligible(ctx, snapshot, reader, day, exclude)
         prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
         plan = Plan(ctx, eligible, prepared, counted_context(ctx, ranker).topic)
         plans.put(key, plan)
     return plan
 
 
-def _contenders(ranked: list[Scored], rejected: list[Rejection], explain: bool) -> list[Scored]:
-    # A targeted campaign needs some relevance; untargeted ones may fill any slot.
-    contenders = []
-    for s in ranked:
-        if s.score > 0 or is_run_of_network(s.campaign):
-            contenders.append(s)
-        elif explain:
-            rejected.append(Rejection(s.campaign.id, "no relevance to this article"))
-    # Priority tiers first: a higher tier wins whenever it has an eligible campaign.
-    contenders.sort(key=lambda s: (-s.campaign.priority, -s.score, s.campaign.id))
-    return contenders
+def _contenders(ranked: list[Scored]) -> list[Scored]:
+    # Every ranked campaign is eligible (it matches the article). Paid before house; then priority tiers
+    # order the eligible, and relevance decides within a tier.
+    return sorted(ranked, key=lambda s: (s.campaign.house, -s.campaign.priority, -s.score, s.campaign.id))
 
 
 def _decision(
@@ -229,12 +243,30 @@ def explanation(outcome: Outcome, catalog_version: int) -> dict:
             {
                 "campaign": s.campaign.id,
                 "priority": s.campaign.priority,
+                "house": s.campaign.house,
                 "score": s.score,
                 "parts": s.parts,
                 "reasons": list(s.reasons),
                 "chosen": s.campaign.id == chosen,
+                "match": _fit_dict(outcome.fits.get(s.campaign.id)),
             }
             for s in outcome.ranked
         ],
-        "rejected": [{"campaign": r.campaign_id, "reason": r.reason} for r in outcome.rejected],
+        "rejected": [
+            {"campaign": r.campaign_id, "reason": r.reason, "match": _fit_dict(outcome.fits.get(r.campaign_id))}
+            for r in outcome.rejected
+        ],
+    }
+
+
+def _fit_dict(f: Fit | None) -> dict | None:
+    if f is None:
+        return None
+    return {
+        "eligible": f.eligible,
+        "how": f.how,
+        "topic": f.topic,
+        "confidence": round(f.confidence, 4),
+        "floor": f.floor,
+        "reason": f.reason,
     }

@@ -435,9 +435,13 @@ class EventSink:
 # --- building events from what the web process knows ---------------------------------------------
 
 
+HOUSE = "house"  # not-billable reason of every event on a house card (the publisher's own)
+
+
 def from_decision(decision, reason: str, ip_h: str, ua_cls: str) -> Event:
     """The impression of a served decision (`decision.Decision`)."""
     c = decision.campaign
+    reason = reason or (HOUSE if c.house else "")
     billable = not reason
     return Event(
         decision_id=decision.id,
@@ -460,6 +464,7 @@ def from_decision(decision, reason: str, ip_h: str, ua_cls: str) -> Event:
 
 def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str) -> Event:
     """A view or click from a verified tracking token (`tracking.TrackedEvent`) and its campaign."""
+    reason = reason or (HOUSE if campaign is not None and campaign.house else "")
     billable = not reason
     return Event(
         decision_id=tracked.decision_id,

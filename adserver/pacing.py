@@ -262,7 +262,7 @@ class RedisBudget:
             ks += [*keys(c.id, day), self.cap_key(c.id, reader) if capped else ""]
             event = events[i] if events is not None else None
             args += [
-                int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted else 0,
+                int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted and not c.house else 0,
                 *serving_limits(c),
                 self.rng.random() if c.pacing == "even" and c.daily_budget else -1,
                 c.frequency_cap or 0,

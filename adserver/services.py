@@ -18,6 +18,7 @@ from .events import EventSink, Spool
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
 from .storage import Database
+from .targeting import DeclaredTopics, TopicReader
 from .tracking import Tracker
 
 
@@ -45,6 +46,7 @@ class Services:
     events: EventSink
     ranker: Ranker = field(default_factory=OverlapRanker)
     budget: BudgetGate = field(default_factory=Unlimited)
+    reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
@@ -63,6 +65,7 @@ class Services:
             rate_limit=settings.beacon_rate_limit,
             campaign_of=lambda campaign_id: catalog.get().by_id.get(campaign_id),
         )
+        ranker = _serving_ranker(settings, db) if ranking else OverlapRanker()
         return cls(
             # The gate books the winner and queues its impression in one round trip, so it holds the sink.
             budget=RedisBudget(client, sink=sink, salt=settings.secret_key),
@@ -71,7 +74,8 @@ class Services:
             redis=client,
             catalog=catalog,
             tracker=Tracker(settings.secret_key, settings.view_url_ttl, settings.click_url_ttl),
-            ranker=_serving_ranker(settings, db) if ranking else OverlapRanker(),
+            ranker=ranker,
+            reader=_serving_reader(ranker) if ranking else DeclaredTopics(),
             events=sink,
         )
 
@@ -88,6 +92,12 @@ def _serving_ranker(settings: Settings, db: Database) -> Ranker:
     from .model.service import serving_ranker  # scikit-learn and numpy: only where decisions are made
 
     return serving_ranker(settings, db)
+
+
+def _serving_reader(ranker: Ranker) -> TopicReader:
+    from .model.service import serving_reader  # the encoder: only where decisions are made
+
+    return serving_reader(ranker)
 
 
 def build(overrides: dict | None = None, ranking: bool = True) -> Services:

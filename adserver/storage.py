@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -71,6 +72,7 @@ class Campaign(Base):
     starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    house: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     pricing_model: Mapped[str] = mapped_column(String(8))
     price: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     total_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from .catalog import Campaign
 from .context import ArticleContext
+from .taxonomy import taxonomy
 from .text import term_words
 
 
@@ -129,3 +131,100 @@ def _file(free: set[int], by_value: dict[str, set[int]], i: int, values: frozens
         free.add(i)
     for v in values:
         by_value.setdefault(v, set()).add(i)
+
+
+# --- relevance: is the article about what the campaign targets? ------------------------------------------
+
+MIN_RELEVANCE = 0.4  # default floor for a topic read from the text (chosen with bench/relevance.py)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Whether a campaign's targeting matches an article, how, and in words (for `?explain=1`)."""
+
+    eligible: bool
+    how: str  # publisher topic | read from text | keyword | keyword meaning | run of site | house | no match
+    topic: str = ""  # the targeted topic (or keyword) that matched best
+    confidence: float = 1.0  # how sure the match is (1 for what the publisher said), 0..1
+    floor: float = 0.0  # the confidence it needed
+    reason: str = ""
+
+
+def keyword_hit(campaign: Campaign, ctx: ArticleContext, text_words: set[str]) -> str:
+    """A campaign keyword among the article's keywords or written in its title or summary ('' for none)."""
+    for term in sorted(campaign.targeting.keywords):
+        if term in ctx.keywords:
+            return term
+        parts = term_words(term)
+        if parts and all(p in text_words for p in parts):
+            return term
+    return ""
+
+
+class TopicReader(Protocol):
+    """Reads what an article is about and says, per campaign, whether its targeting matches."""
+
+    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign]) -> list[Fit]: ...
+
+    def plan_key(self) -> tuple:
+        """What else the fits depend on (a model version): part of a cached plan's key."""
+        ...
+
+
+class DeclaredTopics:
+    """The reader that reads no text: only the publisher's topic (through the taxonomy) and keywords match.
+
+    The serving reader (`adserver.model.reader.ModelReader`) adds what the text says; this one is what a
+    decision falls back to without it, and the shared rules both apply.
+    """
+
+    def plan_key(self) -> tuple:
+        return ("declared",)
+
+    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign]) -> list[Fit]:
+        declared = taxonomy().resolve(ctx.topic)
+        text_words = ctx.text_words()
+        return [fit(c, ctx, declared, text_words) for c in campaigns]
+
+
+def fit(
+    c: Campaign,
+    ctx: ArticleContext,
+    declared: str,
+    text_words: set[str],
+    read: Callable[[Campaign], tuple[str, float]] | None = None,
+    closeness: Callable[[Campaign], float] | None = None,
+) -> Fit:
+    """The targeting rules, in one place. `declared` is the taxonomy node of the publisher's topic; `read(c)`
+    gives the campaign's best topic and how sure the text is about it; `closeness(c)` how close the text is in
+    meaning to its keywords (both absent when nothing reads the text)."""
+    t = c.targeting
+    if c.house:
+        return Fit(True, "house", reason="house card: fills only when no paid campaign is eligible")
+    if t.topics:
+        tax = taxonomy()
+        for topic in sorted(t.topics):
+            node = tax.resolve(topic)
+            if topic == ctx.topic or (node and declared and tax.covers(node, declared)):
+                return Fit(True, "publisher topic", topic, 1.0, 0.0, f"publisher topic '{ctx.topic}' is '{topic}'")
+        floor = MIN_RELEVANCE if t.min_relevance is None else t.min_relevance
+        if read is None:
+            said = f"publisher topic '{ctx.topic}'" if ctx.topic else "no publisher topic"
+            return Fit(False, "no match", "", 0.0, floor, f"{said}; targets {', '.join(sorted(t.topics))}")
+        topic, p = read(c)
+        if p >= floor:
+            return Fit(True, "read from text", topic, p, floor, f"the text reads as '{topic}' ({p:.2f} >= {floor:.2f})")
+        return Fit(False, "no match", topic, p, floor, f"the text reads as '{topic}' only {p:.2f} (< {floor:.2f})")
+    if t.keywords:
+        hit = keyword_hit(c, ctx, text_words)
+        if hit:
+            return Fit(True, "keyword", hit, 1.0, 0.0, f"keyword '{hit}' in the article")
+        floor = KEYWORD_MEANING if t.min_relevance is None else t.min_relevance
+        near = closeness(c) if closeness is not None else 0.0
+        if near >= floor:
+            return Fit(True, "keyword meaning", "", near, floor, f"text close to its keywords ({near:.2f})")
+        return Fit(False, "no match", "", near, floor, f"no keyword in the article (meaning {near:.2f} < {floor:.2f})")
+    return Fit(True, "run of site", reason="untargeted: runs on any article")
+
+
+KEYWORD_MEANING = 0.5  # cosine of article and keywords for a keyword-only campaign without a keyword hit

@@ -62,7 +62,7 @@ def test_get_variant_decides_like_post(client, example_catalog):
 
 
 def test_nothing_eligible_is_204_with_empty_body(client, example_catalog):
-    body = {"placement": "article-footer", "article": {"topic": "gardening", "sentiment": "negative"}}
+    body = {"placement": "article-footer", "article": {"topic": "religion", "sentiment": "negative"}}
     r = decide(client, body)
     assert r.status_code == 204
     assert r.data == b""

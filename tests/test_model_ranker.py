@@ -14,6 +14,7 @@ from adserver.decision import decide
 from adserver.model.catalogs import snapshot_from_file
 from adserver.model.evaluate import eval_catalog
 from adserver.model.ranker import MAX_RANKED, ModelRanker
+from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from tests.conftest import EXAMPLE_CATALOG
 
@@ -31,6 +32,11 @@ def model(snapshot):
 @pytest.fixture
 def ranker(model):
     return ModelRanker(model)
+
+
+@pytest.fixture(scope="module")
+def reader(model):
+    return ModelReader(model)
 
 
 def ctx(**article) -> ArticleContext:
@@ -128,10 +134,11 @@ def test_parts_sum_to_the_score_and_reasons_name_them(ranker, snapshot):
 def test_hook_variant_fits_an_article_without_a_topic_field():
     snap = snapshot_from_file(EXAMPLE_CATALOG)
     r = ModelRanker(fit(snap.campaigns).model)
+    reader = ModelReader(r.models)
     article = ctx(
         title="Humanoid robots learn to walk with a new robot brain", summary="Robotics start-up shows a robot."
     )
-    out = decide(article, snap, ranker=r, rng=random.Random(0))
+    out = decide(article, snap, ranker=r, reader=reader, rng=random.Random(0))
     assert out.decision.hook_variant == "robotics"
     assert out.decision.hook.startswith("building the brain for a robot?")
 
@@ -167,19 +174,21 @@ def test_new_catalog_snapshot_rebuilds_the_campaign_index(model, snapshot):
     assert r._index.key[0] == 2
 
 
-def test_impression_of_a_topic_less_article_is_counted_under_the_topic_the_model_reads(ranker, snapshot):
-    out = decide(ctx(title="Striker scores twice as United win the league cup final"), snapshot, ranker=ranker)
+def test_impression_of_a_topic_less_article_is_counted_under_the_topic_the_model_reads(ranker, snapshot, reader):
+    out = decide(
+        ctx(title="Striker scores twice as United win the league cup final"), snapshot, ranker=ranker, reader=reader
+    )
     assert out.decision.context.topic == "sport"
     assert out.decision.context.title.startswith("Striker")
 
 
-def test_publisher_topic_is_what_an_impression_is_counted_under(ranker, snapshot):
-    out = decide(ctx(title="Striker scores twice", topic="local-news"), snapshot, ranker=ranker)
+def test_publisher_topic_is_what_an_impression_is_counted_under(ranker, snapshot, reader):
+    out = decide(ctx(title="Striker scores twice", topic="local-news"), snapshot, ranker=ranker, reader=reader)
     assert out.decision.context.topic == "local-news"
 
 
-def test_reasons_in_words_are_built_only_when_explaining(ranker, snapshot):
+def test_reasons_in_words_are_built_only_when_explaining(ranker, snapshot, reader):
     article = ctx(title="Album tops the charts")
-    assert all(not s.reasons for s in decide(article, snapshot, ranker=ranker).ranked)
-    explained = decide(article, snapshot, ranker=ranker, explain=True).ranked
+    assert all(not s.reasons for s in decide(article, snapshot, ranker=ranker, reader=reader).ranked)
+    explained = decide(article, snapshot, ranker=ranker, reader=reader, explain=True).ranked
     assert explained[0].reasons and explained[0].parts == ranker.rank(article, snapshot.campaigns, snapshot)[0].parts

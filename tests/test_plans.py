@@ -12,6 +12,7 @@ from adserver.context import ArticleContext
 from adserver.decision import decide
 from adserver.model.feedback import MemoryClickStats
 from adserver.model.ranker import ModelRanker
+from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from adserver.pacing import RedisBudget
 from adserver.ranking import OverlapRanker
@@ -78,14 +79,15 @@ def test_a_newly_activated_model_is_not_served_a_stale_plan(redis_url):
             return holder["model"]
 
     ranker, budget = ModelRanker(Holder()), gate(redis_url)
+    reader = ModelReader(Holder())
     ctx = ArticleContext.create("article-footer", title="Striker scores twice in the cup final")
-    assert decide(ctx, snap, ranker=ranker, budget=budget, today=TODAY).decision.campaign.id == "sport"
+    assert decide(ctx, snap, ranker=ranker, reader=reader, budget=budget, today=TODAY).decision.campaign.id == "sport"
     # A model that reads everything as technology: the plan built for the old model must not answer.
     swapped = fit((campaign("sport", targeting={"topics": ["technology"]}), tech)).model
     swapped.version = "other"
     holder["model"] = swapped
     plan_keys_before = len(snap.plans)
-    decide(ctx, snap, ranker=ranker, budget=budget, today=TODAY)
+    decide(ctx, snap, ranker=ranker, reader=reader, budget=budget, today=TODAY)
     assert len(snap.plans) == plan_keys_before + 1
 
 

@@ -64,7 +64,9 @@ def test_untargeted_campaign_wins_when_nothing_relevant_is_eligible():
 def test_irrelevant_targeted_campaign_is_not_chosen():
     outcome = decide(article(topic="gardening"), snapshot(campaign(targeting={"topics": ["gaming"]})), explain=True)
     assert outcome.decision is None
-    assert [r.reason for r in outcome.rejected] == ["no relevance to this article"]
+    assert [r.reason for r in outcome.rejected] == [
+        "not about its targeting: publisher topic 'gardening'; targets gaming"
+    ]
 
 
 def test_higher_priority_tier_wins_over_a_better_score():

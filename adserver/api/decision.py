@@ -32,7 +32,10 @@ EXPLAIN_PARAMETER = {
     "schema": {"type": "boolean", "default": False},
     "description": "Add every candidate's score parts and every rejected campaign with its reason",
 }
-NO_FILL = {"description": "No sponsor is eligible for this article: leave the slot empty."}
+NO_FILL = {
+    "description": "No sponsor is eligible for this article: leave the slot empty (with `?explain=1`: a 200 whose "
+    "card fields are null and whose `explain` gives each campaign's reason)."
+}
 
 
 def tracking_base() -> str:
@@ -100,12 +103,19 @@ def run_decision(placement: str, article: dict, explain: bool, exclude: frozense
         ctx,
         snapshot,
         ranker=svc.ranker,
+        reader=svc.reader,
         budget=svc.budget,
         explain=explain,
         exclude_advertisers=exclude,
         impression=lambda d: events.from_decision(d, *who),
     )
     if outcome.decision is None:
+        if explain:  # "why no ad": a 204 cannot carry the reasons
+            body = dict.fromkeys(("decision_id", "campaign", "card", "html", "tracking", "score"))
+            body.update(placement=ctx.placement, explain=explanation(outcome))
+            resp = jsonify(body)
+            resp.headers["Cache-Control"] = "no-store"
+            return resp
         return "", 204, {"Cache-Control": "no-store"}
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
         svc.events.emit(events.from_decision(outcome.decision, *who))

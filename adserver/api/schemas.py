@@ -135,18 +135,41 @@ class TrackingSchema(Schema):
     secondary_click_url = fields.String(allow_none=True, required=True)
 
 
+class MatchSchema(Schema):
+    """Whether a campaign's targeting matches the article, and why: what an operator tunes `min_relevance` by."""
+
+    eligible = fields.Boolean(required=True)
+    how = fields.String(
+        required=True,
+        metadata={
+            "description": "publisher topic, read from text, keyword, keyword meaning, run of site, house or no match"
+        },
+    )
+    topic = fields.String(required=True, metadata={"description": "The targeted topic or keyword that matched best"})
+    confidence = fields.Float(required=True, metadata={"description": "How sure the match is, 0..1"})
+    floor = fields.Float(
+        required=True, metadata={"description": "The confidence it needed (the campaign's min_relevance)"}
+    )
+    reason = fields.String(required=True)
+
+
 class CandidateSchema(Schema):
     campaign = fields.String(required=True)
     priority = fields.Integer(required=True)
+    house = fields.Boolean(
+        required=True, metadata={"description": "A house card: serves only when nothing paid is eligible"}
+    )
     score = fields.Float(required=True)
     parts = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     reasons = fields.List(fields.String(), required=True)
     chosen = fields.Boolean(required=True)
+    match = fields.Nested(MatchSchema, allow_none=True, required=True)
 
 
 class RejectedSchema(Schema):
     campaign = fields.String(required=True)
     reason = fields.String(required=True)
+    match = fields.Nested(MatchSchema, allow_none=True, required=True, metadata={"description": "null: refused before"})
 
 
 class ExplainSchema(Schema):
@@ -156,14 +179,24 @@ class ExplainSchema(Schema):
     rejected = fields.List(fields.Nested(RejectedSchema), required=True)
 
 
+NO_CARD = " null only in the answer to `?explain=1` when no card fits (without explain that is a 204)."
+
+
 class DecisionResponseSchema(Schema):
-    decision_id = fields.String(required=True)
+    """The chosen card. With `?explain=1` and no card ("why no ad"), the card fields are null and `explain` says
+    why each campaign was not eligible."""
+
+    decision_id = fields.String(required=True, allow_none=True, metadata={"description": "Unique id;" + NO_CARD})
     placement = fields.String(required=True)
-    campaign = fields.Nested(CampaignRefSchema, required=True)
-    card = fields.Nested(CardSchema, required=True)
-    html = fields.String(required=True, metadata={"description": "The card as ready HTML; every field escaped"})
-    tracking = fields.Nested(TrackingSchema, required=True)
-    score = fields.Float(required=True)
+    campaign = fields.Nested(CampaignRefSchema, required=True, allow_none=True, metadata={"description": NO_CARD})
+    card = fields.Nested(CardSchema, required=True, allow_none=True, metadata={"description": NO_CARD})
+    html = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The card as ready HTML; every field escaped;" + NO_CARD},
+    )
+    tracking = fields.Nested(TrackingSchema, required=True, allow_none=True, metadata={"description": NO_CARD})
+    score = fields.Float(required=True, allow_none=True, metadata={"description": NO_CARD})
     explain = fields.Nested(ExplainSchema)
 
 

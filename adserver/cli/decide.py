@@ -143,7 +143,9 @@ def command(
     svc = ctx.services
     context = article_context(placement, svc.settings.placements, article)
     snapshot = load_snapshot(svc.db)
-    outcome = decide(context, snapshot, ranker=svc.ranker, budget=DryRun(svc.budget), explain=explain)
+    outcome = decide(
+        context, snapshot, ranker=svc.ranker, reader=svc.reader, budget=DryRun(svc.budget), explain=explain
+    )
     if as_json_:
         click.echo(json.dumps(as_json(outcome, snapshot, explain), indent=2, ensure_ascii=False))
         return

@@ -29,6 +29,7 @@ def campaigns_from_data(data: dict) -> tuple[Campaign, ...]:
                     pricing_model=camp["pricing"]["model"],
                     price=float(camp["pricing"]["price"]),
                     priority=camp["priority"],
+                    house=camp["house"],
                     starts_on=camp["starts_on"],
                     ends_on=camp["ends_on"],
                     total_budget=_opt(camp["budget"]["total"]),

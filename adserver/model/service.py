@@ -93,3 +93,11 @@ def serving_ranker(settings, db=None) -> Ranker:
 
     stats = RollupClickStats(db.engine, settings.click_stats_poll_seconds) if db is not None else None
     return ModelRanker(artifacts.ModelHolder(models_dir, settings.model_poll_seconds), click_stats=stats)
+
+
+def serving_reader(ranker: Ranker):
+    """The topic reader decisions use: the shipped encoder, with the active TF-IDF model when there is one."""
+    from .ranker import ModelRanker
+    from .reader import ModelReader
+
+    return ModelReader(ranker.models if isinstance(ranker, ModelRanker) else None)

@@ -1,0 +1,170 @@
+"""`ModelReader`: what an article is about, read from its text, on the taxonomy's nodes.
+
+Two opinions, mixed as a geometric mean: the sentence encoder (`encoder.py`; cosine of the article to each
+node's centroid: its description, example headlines, the IAB Content Taxonomy lines and the topic primer
+lines filed under it) and, when one is active, the TF-IDF relevance model's topic probabilities (its labels
+mapped onto nodes), which a publisher can train on its own archive (`adserver model train --corpus`).
+A node's confidence is the probability of the node and everything below it. The rules that turn
+confidences into eligibility are `targeting.fit`'s; this module only reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..catalog import Campaign
+from ..context import ArticleContext
+from ..memo import LRU
+from ..targeting import Fit, fit
+from ..taxonomy import Taxonomy, taxonomy
+from ..text import normalize_term
+from .encoder import Encoder, load_encoder
+from .features import article_text, iab_nodes, label_of, primer
+from .relevance import RelevanceModel
+
+SHARPNESS = 20.0  # softmax(SHARPNESS x cosine to each node's centroid)
+TERM_MEANING = 0.55  # an unknown topic string maps to the node whose description it is this close to
+TERMS_CACHED = 10_000
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One article on the taxonomy: its declared node, P(node) from the text, and its embedding."""
+
+    declared: str
+    probs: np.ndarray  # (nodes,) sums to 1
+    about: np.ndarray  # (nodes,) probability of the node or any node below it
+    vector: np.ndarray  # the article's embedding (keyword meaning)
+
+    def best(self, names: Sequence[str]) -> tuple[str, float]:
+        i = int(np.argmax(self.probs))
+        return names[i], float(self.about[i])
+
+
+class ModelReader:
+    """The serving `TopicReader`: the taxonomy, the encoder and (optionally) the active TF-IDF model."""
+
+    def __init__(self, models=None, encoder: Encoder | None = None, tax: Taxonomy | None = None):
+        self.models = models  # ModelHolder (anything with .get()), a RelevanceModel, or None
+        self.encoder = encoder or load_encoder()
+        self.tax = tax or taxonomy()
+        names = self.tax.names
+        self.centroids = self._centroids()
+        self.descriptions = self.encoder.embed([self.tax.nodes[n].description for n in names])
+        # below[i, j] = 1 when node j is node i or below it: about = below @ probs
+        self.below = np.zeros((len(names), len(names)), dtype=np.float32)
+        for j, n in enumerate(names):
+            for a in self.tax.ancestors(n):
+                self.below[self.tax.index[a], j] = 1.0
+        self._terms: LRU[str, str] = LRU(TERMS_CACHED)
+        self._keywords: LRU[tuple, np.ndarray] = LRU(TERMS_CACHED)
+        self._label_maps: dict[tuple, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _centroids(self) -> np.ndarray:
+        tax = self.tax
+        texts, rows = [], []
+        for n in tax.names:
+            node = tax.nodes[n]
+            for t in (node.description, *node.examples):
+                texts.append(t)
+                rows.append(tax.index[n])
+        for path in iab_nodes():
+            node = tax.resolve(normalize_term(path[0]))
+            if node:
+                texts.append(" . ".join(path))
+                rows.append(tax.index[node])
+        for label, lines in primer().items():
+            node = tax.resolve(label)
+            for line in lines if node else ():
+                texts.append(line)
+                rows.append(tax.index[node])
+        x = self.encoder.embed(texts)
+        c = np.zeros((len(tax.names), x.shape[1]), dtype=np.float32)
+        np.add.at(c, np.asarray(rows), x)
+        return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-9)
+
+    def model(self) -> RelevanceModel | None:
+        m = self.models
+        return m if m is None or isinstance(m, RelevanceModel) else m.get()
+
+    def plan_key(self) -> tuple:
+        m = self.model()
+        return ("reader", self.encoder.name) if m is None else ("reader", self.encoder.name, m.version, id(m))
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def node_of(self, term: str) -> str:
+        """A topic string's node: by name or alias, else by meaning (its words close to a description), else ''."""
+        node = self.tax.resolve(term)
+        if node or not term:
+            return node
+        got = self._terms.get(term)
+        if got is None:
+            cos = self.descriptions @ self.encoder.embed_one(term.replace("-", " "))
+            best = int(np.argmax(cos))
+            got = self.tax.names[best] if cos[best] >= TERM_MEANING else ""
+            self._terms.put(term, got)
+        return got
+
+    def _label_map(self, model) -> np.ndarray:
+        """(model labels, nodes): where each of the TF-IDF model's labels lands on the taxonomy."""
+        key = (model.version, id(model))
+        m = self._label_maps.get(key)
+        if m is None:
+            m = np.zeros((len(model.labels), len(self.tax.names)), dtype=np.float32)
+            for i, label in enumerate(model.labels):
+                node = self.tax.resolve(label) or self.tax.resolve(label_of(model.leaf_map.get(label, "")))
+                if node:
+                    m[i, self.tax.index[node]] = 1.0
+            with self._lock:
+                self._label_maps = {key: m}
+        return m
+
+    def read(self, ctx: ArticleContext) -> Reading:
+        text = article_text(ctx)
+        vector = self.encoder.embed_one(text)
+        z = SHARPNESS * (self.centroids @ vector)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        model = self.model()
+        if model is not None:
+            q = model.probs_of(text)[2] @ self._label_map(model)
+            total = float(q.sum())
+            if total > 0:
+                p = np.sqrt(p * (q / total))
+                p /= max(float(p.sum()), 1e-12)
+        declared = self.node_of(ctx.topic)
+        return Reading(declared, p, self.below @ p, vector)
+
+    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign]) -> list[Fit]:
+        if not campaigns:
+            return []
+        reading = self.read(ctx)
+        text_words = ctx.text_words()
+        names, index = self.tax.names, self.tax.index
+
+        def read(c: Campaign) -> tuple[str, float]:
+            best, p = "", 0.0
+            for topic in c.targeting.topics:
+                node = self.node_of(topic)
+                if node and reading.about[index[node]] > p:
+                    best, p = topic, float(reading.about[index[node]])
+            if not best:
+                label, _ = reading.best(names)
+                return label, 0.0
+            return best, p
+
+        def closeness(c: Campaign) -> float:
+            key = tuple(sorted(c.targeting.keywords))
+            v = self._keywords.get(key)
+            if v is None:
+                v = self.encoder.embed_one(" ".join(k.replace("-", " ") for k in key))
+                self._keywords.put(key, v)
+            return float(v @ reading.vector)
+
+        return [fit(c, ctx, reading.declared, text_words, read, closeness) for c in campaigns]

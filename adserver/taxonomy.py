@@ -1,0 +1,88 @@
+"""The topic taxonomy: one vocabulary for what an article is about (`data/taxonomy.yaml`).
+
+A publisher's section name and a campaign's targeted topic both land on a node: by name, by alias
+("uk-politics" and "elections" are politics, "Sports" and "football" reach sport) or, for a string the table
+does not know, by meaning (`adserver.model.reader`). A campaign that targets a node matches an article about
+that node or anything below it: `football` articles are `sport` articles, not the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from .text import normalize_term
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    parent: str
+    aliases: tuple[str, ...]
+    iab: tuple[str, ...]
+    description: str
+    examples: tuple[str, ...]
+
+
+class Taxonomy:
+    def __init__(self, nodes: dict[str, Node]):
+        self.nodes = nodes
+        self.names = tuple(nodes)
+        self.index = {n: i for i, n in enumerate(self.names)}
+        self._alias: dict[str, str] = {}
+        for node in nodes.values():
+            for term in (node.name, *node.aliases, *(normalize_term(x) for x in node.iab)):
+                owner = self._alias.setdefault(term, node.name)
+                if owner != node.name:
+                    raise ValueError(f"taxonomy: '{term}' names both {owner} and {node.name}")
+            if node.parent and node.parent not in nodes:
+                raise ValueError(f"taxonomy: {node.name}'s parent {node.parent} is not a node")
+        for name in nodes:
+            self.ancestors(name)  # no cycles
+
+    def resolve(self, term: str) -> str:
+        """The node a normalised term names (itself, an alias or an IAB tier-1 name), or ''."""
+        if not term:
+            return ""
+        node = self._alias.get(term)
+        if node is None and term.endswith("s"):  # "elections", "markets": a plural of a known term
+            node = self._alias.get(term[:-1])
+        return node or ""
+
+    def ancestors(self, name: str) -> tuple[str, ...]:
+        """The node and its parents up to its news section, nearest first."""
+        out = [name]
+        while self.nodes[out[-1]].parent:
+            out.append(self.nodes[out[-1]].parent)
+            if len(out) > len(self.nodes):
+                raise ValueError(f"taxonomy: a cycle through {name}")
+        return tuple(out)
+
+    def section(self, name: str) -> str:
+        return self.ancestors(name)[-1]
+
+    def covers(self, target: str, node: str) -> bool:
+        """An article about `node` is about `target` when `target` is the node or one of its ancestors."""
+        return target in self.ancestors(node)
+
+
+@cache
+def taxonomy() -> Taxonomy:
+    """The shipped taxonomy, read once per process."""
+    raw = yaml.safe_load(resources.files(__package__).joinpath("data/taxonomy.yaml").read_text(encoding="utf-8"))
+    return Taxonomy(
+        {
+            name: Node(
+                name=name,
+                parent=d.get("parent") or "",
+                aliases=tuple(normalize_term(a) for a in d.get("aliases") or ()),
+                iab=tuple(d.get("iab") or ()),
+                description=" ".join(d["description"].split()),
+                examples=tuple(d.get("examples") or ()),
+            )
+            for name, d in raw.items()
+        }
+    )
