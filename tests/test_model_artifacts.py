@@ -17,6 +17,7 @@ from adserver.model import artifacts
 from adserver.model.artifacts import ModelError, ModelHolder
 from adserver.model.evaluate import eval_catalog
 from adserver.model.ranker import ModelRanker
+from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from tests.conftest import EXAMPLE_CATALOG
 
@@ -97,14 +98,14 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
     save(tmp_path, trained, "v2")
     artifacts.activate(tmp_path, "v1")
     holder = ModelHolder(tmp_path, poll_seconds=0.05)
-    ranker = ModelRanker(holder)
+    ranker, reader = ModelRanker(holder), ModelReader(holder)
     errors, served, stop = [], [], threading.Event()
 
     def worker():
         ctx = ArticleContext.create("article-footer", title="Striker scores in the cup final")
         while not stop.is_set():
             try:
-                out = decide(ctx, snap, ranker=ranker)
+                out = decide(ctx, snap, ranker=ranker, reader=reader)
                 served.append((holder.version, out.decision.campaign.id))
             except Exception as e:  # the assertion below reports it
                 errors.append(e)

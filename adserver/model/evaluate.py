@@ -19,6 +19,7 @@ from ..context import ArticleContext
 from ..decision import decide
 from ..errors import AdserverError
 from ..ranking import OverlapRanker, Ranker, Scored
+from ..targeting import Fit
 from .catalogs import snapshot_from_file
 from .train import Article
 
@@ -115,13 +116,27 @@ class Score:
         return self.right / self.total if self.total else 0.0
 
 
+class _EveryCampaign:
+    """A reader that admits every campaign: this evaluation measures ranking among the eligible; what is
+    eligible is `bench/relevance.py`'s to measure."""
+
+    def plan_key(self) -> tuple:
+        return ("every campaign",)
+
+    def fits(self, ctx, campaigns) -> list[Fit]:
+        return [Fit(True, "run of site")] * len(campaigns)
+
+
+EVERY_CAMPAIGN = _EveryCampaign()
+
+
 def top1(ranker: Ranker, snapshot: CatalogSnapshot, articles: Sequence[Article], seed: int = 0) -> Score:
     """Decide on each article (title + summary, no topic); right when the winner targets its topic."""
     rng = random.Random(seed)
     right = no_fill = 0
     for a in articles:
         ctx = ArticleContext.create("article-footer", title=a.title, summary=a.summary)
-        out = decide(ctx, snapshot, ranker=ranker, rng=rng)
+        out = decide(ctx, snapshot, ranker=ranker, rng=rng, reader=EVERY_CAMPAIGN)
         if out.decision is None:
             no_fill += 1
         elif a.topic in out.decision.campaign.targeting.topics:
