@@ -179,3 +179,58 @@ def test_paused_campaign_stops_winning_after_refresh(client, services, example_c
     set_status(services.db, "zahid-ai-side-projects", "paused")
     assert services.catalog.refresh() is True
     assert decide(client).get_json()["campaign"]["id"] != "zahid-ai-side-projects"
+
+
+def test_a_food_article_never_gets_zahid_host(client, example_catalog):
+    body = {"placement": "article-footer", "article": {"topic": "food", "title": "Ten pasta recipes for winter"}}
+    for _ in range(20):
+        r = decide(client, body)
+        assert r.status_code == 200
+        assert r.get_json()["campaign"]["id"] == "pantry-recipe-boxes"
+
+
+PRIORITY_ONE = {"zahid-ai-side-projects", "ledgerly-index-investing", "matchday-live-football"}
+
+
+@pytest.mark.parametrize(
+    "article",
+    [
+        {"topic": "food", "title": "Ten pasta recipes for winter"},
+        {"topic": "politics", "title": "Parliament votes on the new housing bill"},
+        {"topic": "travel", "title": "A weekend in Lisbon by night train"},
+        {"topic": "health", "title": "Doctors warn of a rise in flu cases"},
+        {"title": "The band announces a world tour and a new album"},
+        {"title": "Scientists find water ice on a distant moon"},
+    ],
+)
+def test_a_priority_one_campaign_is_never_served_outside_its_topics(client, example_catalog, article):
+    r = decide(client, {"placement": "article-footer", "article": article}, query_string={"explain": "1"})
+    body = r.get_json()
+    assert body["campaign"] is None or body["campaign"]["id"] not in PRIORITY_ONE
+    for rejected in body["explain"]["rejected"]:
+        if rejected["campaign"] in PRIORITY_ONE and rejected["match"]:
+            assert rejected["match"]["eligible"] is False
+
+
+def test_why_no_ad_answers_200_with_each_campaigns_reason(client, example_catalog):
+    body = {"placement": "article-footer", "article": {"topic": "religion", "sentiment": "negative"}}
+    r = decide(client, body, query_string={"explain": "1"})
+    assert r.status_code == 200
+    got = r.get_json()
+    assert got["card"] is None and got["decision_id"] is None and got["html"] is None
+    reasons = {x["campaign"]: x for x in got["explain"]["rejected"]}
+    assert reasons["briefing-morning-newsletter"]["reason"] == "excludes negative sentiment"
+    zahid = reasons["zahid-ai-side-projects"]
+    assert zahid["reason"] == "excludes negative sentiment"  # refused before its topics were read
+    margin = reasons["margin-nonfiction"]["match"]
+    assert margin["eligible"] is False and margin["how"] == "no match"
+    assert margin["confidence"] < margin["floor"] == 0.5
+
+
+def test_house_card_fills_when_nothing_paid_matches(client, example_catalog):
+    body = {"placement": "article-footer", "article": {"topic": "religion", "title": "Bishops gather for a synod"}}
+    r = decide(client, body)
+    assert r.status_code == 200
+    assert r.get_json()["campaign"]["id"] == "briefing-morning-newsletter"
+    paid = decide(client, {"placement": "article-footer", "article": {"topic": "sport", "title": "Cup final"}})
+    assert paid.get_json()["campaign"]["id"] == "matchday-live-football"

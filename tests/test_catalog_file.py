@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adserver import storage
+from adserver.catalog import load_snapshot
 from adserver.catalog_file import export_catalog, import_catalog, read_file, validate_catalog
 from adserver.errors import CatalogError
 from tests.builders import catalog_file
@@ -215,3 +216,21 @@ def test_example_catalog_shows_a_paused_and_an_ended_campaign():
     campaigns = [c for a in validate_catalog(read_file(EXAMPLE_CATALOG))["advertisers"] for c in a["campaigns"]]
     assert any(c["status"] == "paused" for c in campaigns)
     assert any(c["ends_on"] and c["ends_on"] < date.today() for c in campaigns)
+
+
+def test_min_relevance_outside_0_to_1_is_reported_with_its_path():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0].setdefault("targeting", {})["min_relevance"] = 1.5
+    assert f"{CAMPAIGN}.targeting.min_relevance" in errors_of(data)
+
+
+def test_house_and_min_relevance_survive_import_and_export(db):
+    data = catalog_file()
+    camp = data["advertisers"][0]["campaigns"][0]
+    camp["house"] = True
+    camp.setdefault("targeting", {})["min_relevance"] = 0.7
+    import_catalog(db, data)
+    exported = export_catalog(db)["advertisers"][0]["campaigns"][0]
+    assert exported["house"] is True and exported["targeting"]["min_relevance"] == 0.7
+    snap = load_snapshot(db)
+    assert snap.campaigns[0].house and snap.campaigns[0].targeting.min_relevance == 0.7
