@@ -113,9 +113,11 @@ def decide(
         eligible = [c for c in eligible if fits[c.id].eligible]
     elif choose is not None and hasattr(ranker, "prepare"):
         plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
-        eligible, rejected = plan.eligible, []
+        eligible, rejected, matched = plan.eligible, [], plan.fits
     else:
-        eligible, rejected = _eligible(ctx, snapshot, reader, day, exclude_advertisers), []
+        (eligible, matched), rejected = _eligible(ctx, snapshot, reader, day, exclude_advertisers), []
+    if explain:
+        matched = fits
     if eligible and choose is None:
         spent = budget.exhausted(eligible)
         if spent:
@@ -125,12 +127,12 @@ def decide(
         ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
         seen, contenders = plan.contenders
         if ranked is not seen:  # the order varies per reader only while a CTR term explores
-            contenders = _contenders(ranked)
+            contenders = _contenders(ranked, matched)
             plan.contenders = (ranked, contenders)
         counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
     else:
         ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
-        contenders = _contenders(ranked)
+        contenders = _contenders(ranked, matched)
     if not contenders:
         return Outcome(None, ranked, rejected, ranker.name, fits=fits)
     if plan is None:
@@ -162,13 +164,15 @@ _DECLARED = DeclaredTopics()
 
 def _eligible(
     ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader, day: date, exclude: frozenset[str]
-) -> list[Campaign]:
-    """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets."""
+) -> tuple[list[Campaign], dict[str, Fit]]:
+    """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets:
+    the campaigns that match, and how."""
     ids = snapshot.targeting_index.eligible(ctx, day, ctx.text_words())
     eligible = [snapshot.campaigns[i] for i in sorted(ids)]
     if exclude:  # sponsors already on this page (several slots, one page)
         eligible = [c for c in eligible if c.advertiser_id not in exclude]
-    return [c for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True) if f.eligible]
+    matched = [(c, f) for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True) if f.eligible]
+    return [c for c, _ in matched], {c.id: f for c, f in matched}
 
 
 def _plan(
@@ -183,17 +187,26 @@ def _plan(
     plans = snapshot.plans
     plan = plans.get(key)
     if plan is None:
-        eligible = _eligible(ctx, snapshot, reader, day, exclude)
+        eligible, matched = _eligible(ctx, snapshot, reader, day, exclude)
         prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
-        plan = Plan(ctx, eligible, prepared, counted_context(ctx, ranker).topic)
+        plan = Plan(ctx, eligible, prepared, counted_context(ctx, ranker).topic, matched)
         plans.put(key, plan)
     return plan
 
 
-def _contenders(ranked: list[Scored]) -> list[Scored]:
+MATCH_WEIGHT = 1.0  # how much the reader's confidence that the article is about the campaign's topic counts
+
+
+def _contenders(ranked: list[Scored], matched: dict[str, Fit]) -> list[Scored]:
     # Every ranked campaign is eligible (it matches the article). Paid before house; then priority tiers
-    # order the eligible, and relevance decides within a tier.
-    return sorted(ranked, key=lambda s: (s.campaign.house, -s.campaign.priority, -s.score, s.campaign.id))
+    # order the eligible, and relevance decides within a tier: the ranker's score (text, keywords, CTR)
+    # plus how sure the reader is that the article is about what the campaign targets.
+    def key(s: Scored) -> tuple:
+        f = matched.get(s.campaign.id)
+        match = f.confidence if f is not None else 0.0
+        return (s.campaign.house, -s.campaign.priority, -(s.score + MATCH_WEIGHT * match), s.campaign.id)
+
+    return sorted(ranked, key=key)
 
 
 def _decision(

@@ -19,6 +19,7 @@ from .catalog import Campaign
 from .context import ArticleContext
 from .memo import LRU
 from .ranking import Scored
+from .targeting import Fit
 
 PLAN_CACHE_SIZE = 2048  # articles per process and catalog version: a news site's hot set
 # A plan costs ~100 bytes per eligible campaign (its relevance parts, measured with tracemalloc on the
@@ -33,6 +34,7 @@ class Plan:
     eligible: list[Campaign]
     prepared: Any  # the ranker's per-article state (`Ranker.prepare`); None when nothing is eligible
     counted_topic: str  # the topic impressions of this article are recorded under
+    fits: dict[str, Fit] = field(default_factory=dict)  # campaign id -> how it matches the article
     variants: dict[str, str] = field(default_factory=dict)  # campaign id -> hook variant topic
     contenders: tuple[list[Scored] | None, list[Scored]] = (None, [])  # (ranking, its contenders) last seen
 

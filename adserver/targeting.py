@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
 from .catalog import Campaign
@@ -144,10 +145,51 @@ class Fit:
 
     eligible: bool
     how: str  # publisher topic | read from text | keyword | keyword meaning | run of site | house | no match
-    topic: str = ""  # the targeted topic (or keyword) that matched best
+    topic: str = ""  # the targeted topic (or keyword) that matched best, or the topic the text reads as
     confidence: float = 1.0  # how sure the match is (1 for what the publisher said), 0..1
     floor: float = 0.0  # the confidence it needed
-    reason: str = ""
+    said: str = ""  # the publisher's topic, as normalised
+
+    @property
+    def reason(self) -> str:
+        """The fit in words, built only when someone reads it (explain), not on every decision."""
+        c, f = self.confidence, self.floor
+        if self.how == "house":
+            return "house card: fills only when no paid campaign is eligible"
+        if self.how == "run of site":
+            return "untargeted: runs on any article"
+        if self.how == "publisher topic":
+            return f"publisher topic '{self.said}' is '{self.topic}'"
+        if self.how == "read from text":
+            return f"the text reads as '{self.topic}' ({c:.2f} >= {f:.2f})"
+        if self.how == "keyword":
+            return f"keyword '{self.topic}' in the article"
+        if self.how == "keyword meaning":
+            return f"text close to its keywords ({c:.2f})"
+        if f == 0.0:  # nothing read the text: only the publisher's topic counted
+            said = f"publisher topic '{self.said}'" if self.said else "no publisher topic"
+            return f"{said}; targets {self.topic}"
+        if self.topic:
+            return f"the text reads as '{self.topic}' only {c:.2f} (< {f:.2f})"
+        return f"no keyword in the article (meaning {c:.2f} < {f:.2f})"
+
+
+@dataclass(frozen=True)
+class TopicTargets:
+    """A campaign's targeted topics on the taxonomy: each topic's node ('' when the table does not know it)
+    and every node an article's declared topic may be to match (the targeted nodes and all below them)."""
+
+    topics: tuple[str, ...]
+    nodes: tuple[str, ...]
+    covered: frozenset[str]
+
+
+@lru_cache(maxsize=65536)
+def topic_targets(topics: frozenset[str]) -> TopicTargets:
+    tax = taxonomy()
+    ordered = tuple(sorted(topics))
+    nodes = tuple(tax.resolve(t) for t in ordered)
+    return TopicTargets(ordered, nodes, frozenset().union(*(tax.below(n) for n in nodes if n)))
 
 
 def keyword_hit(campaign: Campaign, ctx: ArticleContext, text_words: set[str]) -> str:
@@ -192,39 +234,37 @@ def fit(
     ctx: ArticleContext,
     declared: str,
     text_words: set[str],
-    read: Callable[[Campaign], tuple[str, float]] | None = None,
+    read: Callable[[Campaign, TopicTargets], tuple[str, float]] | None = None,
     closeness: Callable[[Campaign], float] | None = None,
 ) -> Fit:
-    """The targeting rules, in one place. `declared` is the taxonomy node of the publisher's topic; `read(c)`
+    """The targeting rules, in one place. `declared` is the taxonomy node of the publisher's topic; `read(c, tt)`
     gives the campaign's best topic and how sure the text is about it; `closeness(c)` how close the text is in
     meaning to its keywords (both absent when nothing reads the text)."""
     t = c.targeting
     if c.house:
-        return Fit(True, "house", reason="house card: fills only when no paid campaign is eligible")
+        return Fit(True, "house")
     if t.topics:
-        tax = taxonomy()
-        for topic in sorted(t.topics):
-            node = tax.resolve(topic)
-            if topic == ctx.topic or (node and declared and tax.covers(node, declared)):
-                return Fit(True, "publisher topic", topic, 1.0, 0.0, f"publisher topic '{ctx.topic}' is '{topic}'")
+        tt = topic_targets(t.topics)
+        if ctx.topic in t.topics or declared in tt.covered:
+            topic = (
+                ctx.topic
+                if ctx.topic in t.topics
+                else next(x for x, n in zip(tt.topics, tt.nodes, strict=True) if n and declared in taxonomy().below(n))
+            )
+            return Fit(True, "publisher topic", topic, 1.0, 0.0, ctx.topic)
         floor = MIN_RELEVANCE if t.min_relevance is None else t.min_relevance
         if read is None:
-            said = f"publisher topic '{ctx.topic}'" if ctx.topic else "no publisher topic"
-            return Fit(False, "no match", "", 0.0, floor, f"{said}; targets {', '.join(sorted(t.topics))}")
-        topic, p = read(c)
-        if p >= floor:
-            return Fit(True, "read from text", topic, p, floor, f"the text reads as '{topic}' ({p:.2f} >= {floor:.2f})")
-        return Fit(False, "no match", topic, p, floor, f"the text reads as '{topic}' only {p:.2f} (< {floor:.2f})")
+            return Fit(False, "no match", ", ".join(tt.topics), 0.0, 0.0, ctx.topic)
+        topic, p = read(c, tt)
+        return Fit(p >= floor, "read from text" if p >= floor else "no match", topic, p, floor, ctx.topic)
     if t.keywords:
         hit = keyword_hit(c, ctx, text_words)
         if hit:
-            return Fit(True, "keyword", hit, 1.0, 0.0, f"keyword '{hit}' in the article")
+            return Fit(True, "keyword", hit, 1.0, 0.0, ctx.topic)
         floor = KEYWORD_MEANING if t.min_relevance is None else t.min_relevance
         near = closeness(c) if closeness is not None else 0.0
-        if near >= floor:
-            return Fit(True, "keyword meaning", "", near, floor, f"text close to its keywords ({near:.2f})")
-        return Fit(False, "no match", "", near, floor, f"no keyword in the article (meaning {near:.2f} < {floor:.2f})")
-    return Fit(True, "run of site", reason="untargeted: runs on any article")
+        return Fit(near >= floor, "keyword meaning" if near >= floor else "no match", "", near, floor, ctx.topic)
+    return Fit(True, "run of site", confidence=0.0)
 
 
 KEYWORD_MEANING = 0.5  # cosine of article and keywords for a keyword-only campaign without a keyword hit

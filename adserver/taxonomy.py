@@ -40,8 +40,12 @@ class Taxonomy:
                     raise ValueError(f"taxonomy: '{term}' names both {owner} and {node.name}")
             if node.parent and node.parent not in nodes:
                 raise ValueError(f"taxonomy: {node.name}'s parent {node.parent} is not a node")
-        for name in nodes:
-            self.ancestors(name)  # no cycles
+        self._ancestors = {name: self._walk_up(name) for name in nodes}
+        below: dict[str, set[str]] = {name: set() for name in nodes}
+        for name, chain in self._ancestors.items():
+            for a in chain:
+                below[a].add(name)
+        self._below = {name: frozenset(v) for name, v in below.items()}
 
     def resolve(self, term: str) -> str:
         """The node a normalised term names (itself, an alias or an IAB tier-1 name), or ''."""
@@ -54,6 +58,13 @@ class Taxonomy:
 
     def ancestors(self, name: str) -> tuple[str, ...]:
         """The node and its parents up to its news section, nearest first."""
+        return self._ancestors[name]
+
+    def below(self, name: str) -> frozenset[str]:
+        """The node and every node under it."""
+        return self._below[name]
+
+    def _walk_up(self, name: str) -> tuple[str, ...]:
         out = [name]
         while self.nodes[out[-1]].parent:
             out.append(self.nodes[out[-1]].parent)
@@ -66,7 +77,7 @@ class Taxonomy:
 
     def covers(self, target: str, node: str) -> bool:
         """An article about `node` is about `target` when `target` is the node or one of its ancestors."""
-        return target in self.ancestors(node)
+        return node in self._below[target]
 
 
 @cache
@@ -81,7 +92,7 @@ def taxonomy() -> Taxonomy:
                 aliases=tuple(normalize_term(a) for a in d.get("aliases") or ()),
                 iab=tuple(d.get("iab") or ()),
                 description=" ".join(d["description"].split()),
-                examples=tuple(d.get("examples") or ()),
+                examples=tuple(str(x) for x in d.get("examples") or ()),
             )
             for name, d in raw.items()
         }

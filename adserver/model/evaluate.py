@@ -19,7 +19,7 @@ from ..context import ArticleContext
 from ..decision import decide
 from ..errors import AdserverError
 from ..ranking import OverlapRanker, Ranker, Scored
-from ..targeting import Fit
+from ..targeting import Fit, TopicReader
 from .catalogs import snapshot_from_file
 from .train import Article
 
@@ -130,13 +130,19 @@ class _EveryCampaign:
 EVERY_CAMPAIGN = _EveryCampaign()
 
 
-def top1(ranker: Ranker, snapshot: CatalogSnapshot, articles: Sequence[Article], seed: int = 0) -> Score:
+def top1(
+    ranker: Ranker,
+    snapshot: CatalogSnapshot,
+    articles: Sequence[Article],
+    seed: int = 0,
+    reader: TopicReader | None = None,
+) -> Score:
     """Decide on each article (title + summary, no topic); right when the winner targets its topic."""
     rng = random.Random(seed)
     right = no_fill = 0
     for a in articles:
         ctx = ArticleContext.create("article-footer", title=a.title, summary=a.summary)
-        out = decide(ctx, snapshot, ranker=ranker, rng=rng, reader=EVERY_CAMPAIGN)
+        out = decide(ctx, snapshot, ranker=ranker, rng=rng, reader=reader or EVERY_CAMPAIGN)
         if out.decision is None:
             no_fill += 1
         elif a.topic in out.decision.campaign.targeting.topics:
@@ -170,6 +176,7 @@ def run_benchmark(
 
     from . import embedding as dense
     from .ranker import ModelRanker
+    from .reader import ModelReader
     from .train import fit
 
     if embedding is None:
@@ -194,17 +201,26 @@ def run_benchmark(
     }
     catalog_only = fit(snapshot.campaigns, (), embedding=embedding)
     models = [("catalog + BBC train split", with_corpus.model), ("catalog only", catalog_only.model)]
-    rankers: list[tuple[str, Ranker]] = []
+    rankers: list[tuple[str, Ranker, TopicReader]] = []
     for data, model in models:
-        rankers.append((f"model ({data})", ModelRanker(replace(model, embedding=None))))
+        plain = replace(model, embedding=None)
+        rankers.append((f"model ({data})", ModelRanker(plain), EVERY_CAMPAIGN))
         if embedding:
-            rankers.append((f"model + embedding ({data})", ModelRanker(model)))
-    rankers += list(baselines().items())
+            rankers.append((f"model + embedding ({data})", ModelRanker(model), EVERY_CAMPAIGN))
+        # The serving order: the topic reader's confidence (encoder + this TF-IDF model) beside the score.
+        rankers.append((f"model + topic reader ({data})", ModelRanker(plain), ModelReader(plain)))
+    rankers += [(name, r, EVERY_CAMPAIGN) for name, r in baselines().items()]
+    # Floor 0: every campaign stays eligible, so this measures the order among them (eligibility is
+    # bench/relevance.py's to measure).
+    ranked_all = CatalogSnapshot.build(
+        snapshot.version,
+        tuple(replace(c, targeting=replace(c.targeting, min_relevance=0.0)) for c in snapshot.campaigns),
+    )
     rows = []
-    for name, ranker in rankers:
-        rows.append((name, "BBC held out", top1(ranker, snapshot, test, seed)))
+    for name, ranker, reader in rankers:
+        rows.append((name, "BBC held out", top1(ranker, ranked_all, test, seed, reader)))
         if ag:
-            rows.append((name, "AG News (sport/business/tech)", top1(ranker, snapshot, ag, seed)))
+            rows.append((name, "AG News (sport/business/tech)", top1(ranker, ranked_all, ag, seed, reader)))
         if "catalog only" in name:
-            rows.append((name, "BBC all", top1(ranker, snapshot, bbc, seed)))
+            rows.append((name, "BBC all", top1(ranker, ranked_all, bbc, seed, reader)))
     return rows, info

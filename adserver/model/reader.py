@@ -19,7 +19,7 @@ import numpy as np
 from ..catalog import Campaign
 from ..context import ArticleContext
 from ..memo import LRU
-from ..targeting import Fit, fit
+from ..targeting import Fit, TopicTargets, fit
 from ..taxonomy import Taxonomy, taxonomy
 from ..text import normalize_term
 from .encoder import Encoder, load_encoder
@@ -147,16 +147,16 @@ class ModelReader:
         reading = self.read(ctx)
         text_words = ctx.text_words()
         names, index = self.tax.names, self.tax.index
+        about = reading.about.tolist()  # Python floats: one lookup per targeted topic below
 
-        def read(c: Campaign) -> tuple[str, float]:
-            best, p = "", 0.0
-            for topic in c.targeting.topics:
-                node = self.node_of(topic)
-                if node and reading.about[index[node]] > p:
-                    best, p = topic, float(reading.about[index[node]])
+        def read(c: Campaign, tt: TopicTargets) -> tuple[str, float]:
+            best, p = "", -1.0
+            for topic, node in zip(tt.topics, tt.nodes, strict=True):
+                node = node or self.node_of(topic)  # a topic the table does not know: by meaning
+                if node and about[index[node]] > p:
+                    best, p = topic, about[index[node]]
             if not best:
-                label, _ = reading.best(names)
-                return label, 0.0
+                return reading.best(names)[0], 0.0
             return best, p
 
         def closeness(c: Campaign) -> float:
