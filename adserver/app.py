@@ -63,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .events import is_bot
 
     is_bot("Mozilla/5.0")
+    services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
     app.extensions["adserver"] = services
     if not app.logger.handlers or settings.environment != "test":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

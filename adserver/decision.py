@@ -171,7 +171,7 @@ def _eligible(
     eligible = [snapshot.campaigns[i] for i in sorted(ids)]
     if exclude:  # sponsors already on this page (several slots, one page)
         eligible = [c for c in eligible if c.advertiser_id not in exclude]
-    matched = [(c, f) for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True) if f.eligible]
+    matched = [(c, f) for c, f in zip(eligible, reader.fits(ctx, eligible, misses=False), strict=True) if f]
     return [c for c, _ in matched], {c.id: f for c, f in matched}
 
 
@@ -194,7 +194,7 @@ def _plan(
     return plan
 
 
-MATCH_WEIGHT = 1.0  # how much the reader's confidence that the article is about the campaign's topic counts
+MATCH_WEIGHT = 0.5  # how much the reader's confidence counts beside the ranker's score (bench/model_eval.py)
 
 
 def _contenders(ranked: list[Scored], matched: dict[str, Fit]) -> list[Scored]:

@@ -194,22 +194,32 @@ def topic_targets(topics: frozenset[str]) -> TopicTargets:
 
 def keyword_hit(campaign: Campaign, ctx: ArticleContext, text_words: set[str]) -> str:
     """A campaign keyword among the article's keywords or written in its title or summary ('' for none)."""
-    for term in sorted(campaign.targeting.keywords):
+    for term, parts in _keyword_parts(campaign.targeting.keywords):
         if term in ctx.keywords:
             return term
-        parts = term_words(term)
         if parts and all(p in text_words for p in parts):
             return term
     return ""
 
 
+@lru_cache(maxsize=65536)
+def _keyword_parts(keywords: frozenset[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((term, tuple(term_words(term))) for term in sorted(keywords))
+
+
 class TopicReader(Protocol):
     """Reads what an article is about and says, per campaign, whether its targeting matches."""
 
-    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign]) -> list[Fit]: ...
+    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign], misses: bool = True) -> list[Fit | None]:
+        """Each campaign's fit, in order; without `misses`, None for a campaign that does not match."""
+        ...
 
     def plan_key(self) -> tuple:
         """What else the fits depend on (a model version): part of a cached plan's key."""
+        ...
+
+    def warm(self) -> None:
+        """Load what reading needs now (a web process at start), not in the first decision."""
         ...
 
 
@@ -223,10 +233,13 @@ class DeclaredTopics:
     def plan_key(self) -> tuple:
         return ("declared",)
 
-    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign]) -> list[Fit]:
+    def warm(self) -> None:
+        pass
+
+    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign], misses: bool = True) -> list[Fit | None]:
         declared = taxonomy().resolve(ctx.topic)
         text_words = ctx.text_words()
-        return [fit(c, ctx, declared, text_words) for c in campaigns]
+        return [fit(c, ctx, declared, text_words, misses=misses) for c in campaigns]
 
 
 def fit(
@@ -236,10 +249,12 @@ def fit(
     text_words: set[str],
     read: Callable[[Campaign, TopicTargets], tuple[str, float]] | None = None,
     closeness: Callable[[Campaign], float] | None = None,
-) -> Fit:
+    misses: bool = True,
+) -> Fit | None:
     """The targeting rules, in one place. `declared` is the taxonomy node of the publisher's topic; `read(c, tt)`
     gives the campaign's best topic and how sure the text is about it; `closeness(c)` how close the text is in
-    meaning to its keywords (both absent when nothing reads the text)."""
+    meaning to its keywords (both absent when nothing reads the text). Without `misses`, a campaign that does
+    not match gets None instead of its Fit (a decision needs only the matches; explain needs all)."""
     t = c.targeting
     if c.house:
         return Fit(True, "house")
@@ -254,16 +269,20 @@ def fit(
             return Fit(True, "publisher topic", topic, 1.0, 0.0, ctx.topic)
         floor = MIN_RELEVANCE if t.min_relevance is None else t.min_relevance
         if read is None:
-            return Fit(False, "no match", ", ".join(tt.topics), 0.0, 0.0, ctx.topic)
+            return Fit(False, "no match", ", ".join(tt.topics), 0.0, 0.0, ctx.topic) if misses else None
         topic, p = read(c, tt)
-        return Fit(p >= floor, "read from text" if p >= floor else "no match", topic, p, floor, ctx.topic)
+        if p >= floor:
+            return Fit(True, "read from text", topic, p, floor, ctx.topic)
+        return Fit(False, "no match", topic, p, floor, ctx.topic) if misses else None
     if t.keywords:
         hit = keyword_hit(c, ctx, text_words)
         if hit:
             return Fit(True, "keyword", hit, 1.0, 0.0, ctx.topic)
         floor = KEYWORD_MEANING if t.min_relevance is None else t.min_relevance
         near = closeness(c) if closeness is not None else 0.0
-        return Fit(near >= floor, "keyword meaning" if near >= floor else "no match", "", near, floor, ctx.topic)
+        if near >= floor:
+            return Fit(True, "keyword meaning", "", near, floor, ctx.topic)
+        return Fit(False, "no match", "", near, floor, ctx.topic) if misses else None
     return Fit(True, "run of site", confidence=0.0)
 
 

@@ -123,7 +123,10 @@ class _EveryCampaign:
     def plan_key(self) -> tuple:
         return ("every campaign",)
 
-    def fits(self, ctx, campaigns) -> list[Fit]:
+    def warm(self) -> None:
+        pass
+
+    def fits(self, ctx, campaigns, misses: bool = True) -> list[Fit | None]:
         return [Fit(True, "run of site")] * len(campaigns)
 
 

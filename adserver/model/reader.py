@@ -22,6 +22,7 @@ from ..memo import LRU
 from ..targeting import Fit, TopicTargets, fit
 from ..taxonomy import Taxonomy, taxonomy
 from ..text import normalize_term
+from .encoder import NAME as ENCODER
 from .encoder import Encoder, load_encoder
 from .features import article_text, iab_nodes, label_of, primer
 from .relevance import RelevanceModel
@@ -45,27 +46,58 @@ class Reading:
         return names[i], float(self.about[i])
 
 
+@dataclass(frozen=True)
+class _Vectors:
+    """The encoder and the taxonomy in its space: built once per process."""
+
+    encoder: Encoder
+    centroids: np.ndarray  # (nodes, dim) L2-normalised
+    descriptions: np.ndarray  # (nodes, dim)
+    below: np.ndarray  # (nodes, nodes)
+
+
 class ModelReader:
     """The serving `TopicReader`: the taxonomy, the encoder and (optionally) the active TF-IDF model."""
 
     def __init__(self, models=None, encoder: Encoder | None = None, tax: Taxonomy | None = None):
         self.models = models  # ModelHolder (anything with .get()), a RelevanceModel, or None
-        self.encoder = encoder or load_encoder()
         self.tax = tax or taxonomy()
-        names = self.tax.names
-        self.centroids = self._centroids()
-        self.descriptions = self.encoder.embed([self.tax.nodes[n].description for n in names])
-        # below[i, j] = 1 when node j is node i or below it: about = below @ probs
-        self.below = np.zeros((len(names), len(names)), dtype=np.float32)
-        for j, n in enumerate(names):
-            for a in self.tax.ancestors(n):
-                self.below[self.tax.index[a], j] = 1.0
+        self._encoder = encoder
+        self._vectors: _Vectors | None = None  # built on first use or by `warm` (CLI commands never pay)
         self._terms: LRU[str, str] = LRU(TERMS_CACHED)
         self._keywords: LRU[tuple, np.ndarray] = LRU(TERMS_CACHED)
         self._label_maps: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def _centroids(self) -> np.ndarray:
+    def warm(self) -> None:
+        """Load the encoder and embed the taxonomy now (about 1 s), not in some reader's first decision."""
+        self.vectors()
+
+    def vectors(self) -> _Vectors:
+        v = self._vectors
+        if v is None:
+            with self._lock:
+                v = self._vectors
+                if v is None:
+                    v = self._vectors = self._build()
+        return v
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.vectors().encoder
+
+    def _build(self) -> _Vectors:
+        encoder = self._encoder or load_encoder()
+        names = self.tax.names
+        # below[i, j] = 1 when node j is node i or below it: about = below @ probs
+        below = np.zeros((len(names), len(names)), dtype=np.float32)
+        for j, n in enumerate(names):
+            for a in self.tax.ancestors(n):
+                below[self.tax.index[a], j] = 1.0
+        descriptions = encoder.embed([self.tax.nodes[n].description for n in names])
+        return _Vectors(encoder, self._centroids(encoder), descriptions, below)
+
+    def _centroids(self, encoder: Encoder) -> np.ndarray:
         tax = self.tax
         texts, rows = [], []
         for n in tax.names:
@@ -83,7 +115,7 @@ class ModelReader:
             for line in lines if node else ():
                 texts.append(line)
                 rows.append(tax.index[node])
-        x = self.encoder.embed(texts)
+        x = encoder.embed(texts)
         c = np.zeros((len(tax.names), x.shape[1]), dtype=np.float32)
         np.add.at(c, np.asarray(rows), x)
         return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-9)
@@ -94,7 +126,7 @@ class ModelReader:
 
     def plan_key(self) -> tuple:
         m = self.model()
-        return ("reader", self.encoder.name) if m is None else ("reader", self.encoder.name, m.version, id(m))
+        return ("reader", ENCODER) if m is None else ("reader", ENCODER, m.version, id(m))
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -105,7 +137,8 @@ class ModelReader:
             return node
         got = self._terms.get(term)
         if got is None:
-            cos = self.descriptions @ self.encoder.embed_one(term.replace("-", " "))
+            v = self.vectors()
+            cos = v.descriptions @ v.encoder.embed_one(term.replace("-", " "))
             best = int(np.argmax(cos))
             got = self.tax.names[best] if cos[best] >= TERM_MEANING else ""
             self._terms.put(term, got)
@@ -127,8 +160,9 @@ class ModelReader:
 
     def read(self, ctx: ArticleContext) -> Reading:
         text = article_text(ctx)
-        vector = self.encoder.embed_one(text)
-        z = SHARPNESS * (self.centroids @ vector)
+        v = self.vectors()
+        vector = v.encoder.embed_one(text)
+        z = SHARPNESS * (v.centroids @ vector)
         p = np.exp(z - z.max())
         p /= p.sum()
         model = self.model()
@@ -139,9 +173,9 @@ class ModelReader:
                 p = np.sqrt(p * (q / total))
                 p /= max(float(p.sum()), 1e-12)
         declared = self.node_of(ctx.topic)
-        return Reading(declared, p, self.below @ p, vector)
+        return Reading(declared, p, v.below @ p, vector)
 
-    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign]) -> list[Fit]:
+    def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign], misses: bool = True) -> list[Fit | None]:
         if not campaigns:
             return []
         reading = self.read(ctx)
@@ -149,15 +183,18 @@ class ModelReader:
         names, index = self.tax.names, self.tax.index
         about = reading.about.tolist()  # Python floats: one lookup per targeted topic below
 
+        seen: dict[int, tuple[str, float]] = {}  # campaigns targeting the same topics read the same
+
         def read(c: Campaign, tt: TopicTargets) -> tuple[str, float]:
-            best, p = "", -1.0
-            for topic, node in zip(tt.topics, tt.nodes, strict=True):
-                node = node or self.node_of(topic)  # a topic the table does not know: by meaning
-                if node and about[index[node]] > p:
-                    best, p = topic, about[index[node]]
-            if not best:
-                return reading.best(names)[0], 0.0
-            return best, p
+            got = seen.get(id(tt))
+            if got is None:
+                best, p = "", -1.0
+                for topic, node in zip(tt.topics, tt.nodes, strict=True):
+                    node = node or self.node_of(topic)  # a topic the table does not know: by meaning
+                    if node and about[index[node]] > p:
+                        best, p = topic, about[index[node]]
+                got = seen[id(tt)] = (best, p) if best else (reading.best(names)[0], 0.0)
+            return got
 
         def closeness(c: Campaign) -> float:
             key = tuple(sorted(c.targeting.keywords))
@@ -167,4 +204,4 @@ class ModelReader:
                 self._keywords.put(key, v)
             return float(v @ reading.vector)
 
-        return [fit(c, ctx, reading.declared, text_words, read, closeness) for c in campaigns]
+        return [fit(c, ctx, reading.declared, text_words, read, closeness, misses) for c in campaigns]
