@@ -142,7 +142,7 @@ def decide(
 
         def candidate(i: int) -> Decision:
             if i not in built:
-                built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan)
+                built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan, matched)
             return built[i]
 
         record = (lambda i: impression(candidate(i))) if impression is not None else None
@@ -155,7 +155,8 @@ def decide(
         if not budget.charge(best.campaign):
             rejected.append(Rejection(best.campaign.id, "budget exhausted"))
             continue
-        return Outcome(_decision(best, ctx, counted, ranker, rng, now), ranked, rejected, ranker.name, fits=fits)
+        decision = _decision(best, ctx, counted, ranker, rng, now, None, matched)
+        return Outcome(decision, ranked, rejected, ranker.name, fits=fits)
     return Outcome(None, ranked, rejected, ranker.name, fits=fits)
 
 
@@ -217,10 +218,16 @@ def _decision(
     rng: random.Random,
     now: datetime,
     plan: Plan | None = None,
+    matched: dict[str, Fit] | None = None,
 ) -> Decision:
-    # A ranker that reads the article may name the hook variant that fits it (no topic field needed).
+    # The hook speaks to what the reader just read: the targeted topic the article matched, when a creative
+    # has a variant for it; else a ranker that reads the article may name the variant that fits it.
     hook_ctx = ctx
-    if hasattr(ranker, "variant_topic"):
+    fit = (matched or {}).get(best.campaign.id)
+    topic = fit.topic if fit is not None else ctx.topic
+    if topic != ctx.topic and any(topic in c.hook_variants for c in best.campaign.creatives):
+        hook_ctx = replace(ctx, topic=topic)
+    elif hasattr(ranker, "variant_topic"):
         campaign = best.campaign
         if plan is None:
             topic = ranker.variant_topic(ctx, campaign)

@@ -234,3 +234,27 @@ def test_house_card_fills_when_nothing_paid_matches(client, example_catalog):
     assert r.get_json()["campaign"]["id"] == "briefing-morning-newsletter"
     paid = decide(client, {"placement": "article-footer", "article": {"topic": "sport", "title": "Cup final"}})
     assert paid.get_json()["campaign"]["id"] == "matchday-live-football"
+
+
+SEED_SUMMARY = (
+    "Japan is racing to leverage its manufacturing expertise to lead in physical AI, systems that enable robots to "
+    "autonomously support human workers. Prime Minister Sanae Takaichi announced plans to use decades of "
+    "operational data from manufacturing and service sectors to advance this technology, while Nvidia CEO Jensen "
+    "Huang highlighted physical AI as the next innovation wave."
+)
+
+
+@pytest.mark.parametrize("topic", ["artificial-intelligence", ""])
+def test_the_seed_article_gets_zahid_host_with_its_agents_hook(client, example_catalog, topic):
+    article = {
+        "id": "art-37310",
+        "title": "Japan’s manufacturing sector and the race for physical AI",
+        "summary": SEED_SUMMARY,
+        "sentiment": "neutral",
+        "source": "japantimes.co.jp",
+    }
+    if topic:
+        article["topic"] = topic
+    body = decide(client, {"placement": "article-footer", "article": article}).get_json()
+    assert body["campaign"]["id"] == "zahid-ai-side-projects"
+    assert body["card"]["hook"] == "reading about agents? ship yours in a single git push."

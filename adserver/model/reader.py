@@ -182,17 +182,22 @@ class ModelReader:
         text_words = ctx.text_words()
         names, index = self.tax.names, self.tax.index
         about = reading.about.tolist()  # Python floats: one lookup per targeted topic below
-
+        own = reading.probs.tolist()
         seen: dict[int, tuple[str, float]] = {}  # campaigns targeting the same topics read the same
 
         def read(c: Campaign, tt: TopicTargets) -> tuple[str, float]:
+            # Confidence: the best subtree ("robotics" articles are "technology" articles). Named: the targeted
+            # topic most likely on its own, so the hook speaks to robots rather than to technology at large.
             got = seen.get(id(tt))
             if got is None:
-                best, p = "", -1.0
+                best, p, named = "", -1.0, -1.0
                 for topic, node in zip(tt.topics, tt.nodes, strict=True):
                     node = node or self.node_of(topic)  # a topic the table does not know: by meaning
-                    if node and about[index[node]] > p:
-                        best, p = topic, about[index[node]]
+                    if node:
+                        i = index[node]
+                        p = max(p, about[i])
+                        if own[i] > named:
+                            best, named = topic, own[i]
                 got = seen[id(tt)] = (best, p) if best else (reading.best(names)[0], 0.0)
             return got
 
