@@ -136,7 +136,7 @@ def _file(free: set[int], by_value: dict[str, set[int]], i: int, values: frozens
 
 # --- relevance: is the article about what the campaign targets? ------------------------------------------
 
-MIN_RELEVANCE = 0.5  # default floor for a topic read from the text (chosen with bench/relevance.py)
+MIN_RELEVANCE = 0.4  # default floor for a topic read from the text (chosen with bench/relevance.py)
 
 
 @dataclass(frozen=True)

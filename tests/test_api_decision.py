@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from adserver.catalog_file import read_file
+from adserver.targeting import MIN_RELEVANCE
 from tests.conftest import EXAMPLE_CATALOG
 
 AI_ARTICLE = {
@@ -224,7 +225,7 @@ def test_why_no_ad_answers_200_with_each_campaigns_reason(client, example_catalo
     assert zahid["reason"] == "excludes negative sentiment"  # refused before its topics were read
     margin = reasons["margin-nonfiction"]["match"]
     assert margin["eligible"] is False and margin["how"] == "no match"
-    assert margin["confidence"] < margin["floor"] == 0.5
+    assert margin["confidence"] < margin["floor"] == MIN_RELEVANCE
 
 
 def test_house_card_fills_when_nothing_paid_matches(client, example_catalog):

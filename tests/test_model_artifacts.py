@@ -99,6 +99,7 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
     artifacts.activate(tmp_path, "v1")
     holder = ModelHolder(tmp_path, poll_seconds=0.05)
     ranker, reader = ModelRanker(holder), ModelReader(holder)
+    reader.warm()  # as a web process does at start: the swap below must land while decisions run
     errors, served, stop = [], [], threading.Event()
 
     def worker():
