@@ -195,7 +195,7 @@ def _plan(
     return plan
 
 
-MATCH_WEIGHT = 0.5  # how much the reader's confidence counts beside the ranker's score (bench/model_eval.py)
+MATCH_WEIGHT = 1.0  # how much the reader's confidence counts beside the ranker's score (bench/model_eval.py)
 
 
 def _contenders(ranked: list[Scored], matched: dict[str, Fit]) -> list[Scored]:
