@@ -174,6 +174,49 @@ def _money(v: Decimal | None) -> Decimal | None:
     return None if v is None else Decimal(v)
 
 
+def campaign_values(advertiser_id: str, camp: dict) -> dict:
+    """A validated file campaign as its SQL row's columns (the one mapping: import and in-memory catalogs)."""
+    return {
+        "advertiser_id": advertiser_id,
+        "name": camp["name"],
+        "description": camp["description"],
+        "status": camp["status"],
+        "starts_on": camp["starts_on"],
+        "ends_on": camp["ends_on"],
+        "priority": camp["priority"],
+        "house": camp["house"],
+        "pricing_model": camp["pricing"]["model"],
+        "price": _money(camp["pricing"]["price"]),
+        "total_budget": _money(camp["budget"]["total"]),
+        "daily_budget": _money(camp["budget"]["daily"]),
+        "pacing": camp["pacing"],
+        "frequency_cap": (camp["frequency_cap"] or {}).get("impressions"),
+        "frequency_hours": (camp["frequency_cap"] or {}).get("hours", 24),
+        "targeting": dict(camp["targeting"]),
+    }
+
+
+def creative_values(campaign_id: str, cr: dict) -> dict:
+    """A validated file creative as its SQL row's columns."""
+    second = cr["secondary_cta"] or {}
+    return {
+        "campaign_id": campaign_id,
+        "display_name": cr["display_name"],
+        "tagline": cr["tagline"],
+        "hook": cr["hook"],
+        "hook_variants": dict(cr["hook_variants"]),
+        "title": cr["title"],
+        "body": cr["body"],
+        "code_lines": list(cr["code_lines"]),
+        "cta_text": cr["cta"]["text"],
+        "landing_url": cr["cta"]["url"],
+        "secondary_cta_text": second.get("text"),
+        "secondary_cta_url": second.get("url"),
+        "fine_print": cr["fine_print"],
+        "image_url": cr["image_url"],
+    }
+
+
 def upsert(s: Session, data: dict) -> dict[str, int]:
     """Insert or update everything in a validated catalog; returns counts of created/updated rows."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
@@ -194,50 +237,9 @@ def upsert(s: Session, data: dict) -> dict[str, int]:
     for adv in data["advertisers"]:
         put(storage.Advertiser, adv["id"], {"name": adv["name"], "domain": adv["domain"]})
         for camp in adv["campaigns"]:
-            put(
-                storage.Campaign,
-                camp["id"],
-                {
-                    "advertiser_id": adv["id"],
-                    "name": camp["name"],
-                    "description": camp["description"],
-                    "status": camp["status"],
-                    "starts_on": camp["starts_on"],
-                    "ends_on": camp["ends_on"],
-                    "priority": camp["priority"],
-                    "house": camp["house"],
-                    "pricing_model": camp["pricing"]["model"],
-                    "price": _money(camp["pricing"]["price"]),
-                    "total_budget": _money(camp["budget"]["total"]),
-                    "daily_budget": _money(camp["budget"]["daily"]),
-                    "pacing": camp["pacing"],
-                    "frequency_cap": (camp["frequency_cap"] or {}).get("impressions"),
-                    "frequency_hours": (camp["frequency_cap"] or {}).get("hours", 24),
-                    "targeting": dict(camp["targeting"]),
-                },
-            )
+            put(storage.Campaign, camp["id"], campaign_values(adv["id"], camp))
             for cr in camp["creatives"]:
-                second = cr["secondary_cta"] or {}
-                put(
-                    storage.Creative,
-                    cr["id"],
-                    {
-                        "campaign_id": camp["id"],
-                        "display_name": cr["display_name"],
-                        "tagline": cr["tagline"],
-                        "hook": cr["hook"],
-                        "hook_variants": dict(cr["hook_variants"]),
-                        "title": cr["title"],
-                        "body": cr["body"],
-                        "code_lines": list(cr["code_lines"]),
-                        "cta_text": cr["cta"]["text"],
-                        "landing_url": cr["cta"]["url"],
-                        "secondary_cta_text": second.get("text"),
-                        "secondary_cta_url": second.get("url"),
-                        "fine_print": cr["fine_print"],
-                        "image_url": cr["image_url"],
-                    },
-                )
+                put(storage.Creative, cr["id"], creative_values(camp["id"], cr))
         s.flush()
     return counts
 

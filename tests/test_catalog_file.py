@@ -234,3 +234,11 @@ def test_house_and_min_relevance_survive_import_and_export(db):
     assert exported["house"] is True and exported["targeting"]["min_relevance"] == 0.7
     snap = load_snapshot(db)
     assert snap.campaigns[0].house and snap.campaigns[0].targeting.min_relevance == 0.7
+
+
+def test_a_file_read_in_memory_is_the_catalog_serving_sees_after_its_import(db):
+    from adserver.model.catalogs import campaigns_from_data
+
+    data = read_file(EXAMPLE_CATALOG)
+    import_catalog(db, data)
+    assert campaigns_from_data(data) == load_snapshot(db).campaigns

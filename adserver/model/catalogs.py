@@ -4,58 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..catalog import Campaign, CatalogSnapshot, Creative, Targeting
-from ..catalog_file import read_file, validate_catalog
-from ..text import normalize_term
-
-
-def _opt(v) -> float | None:
-    return None if v is None else float(v)
+from .. import storage
+from ..catalog import Campaign, CatalogSnapshot, campaign_from_row
+from ..catalog_file import campaign_values, creative_values, read_file, validate_catalog
 
 
 def campaigns_from_data(data: dict) -> tuple[Campaign, ...]:
-    """Validated catalog-file data -> frozen campaigns, as `catalog.campaign_from_row` builds them."""
+    """Validated catalog-file data -> frozen campaigns, through the same rows and builder as an import:
+    a file read here is the campaign serving would see after `adserver catalog import`."""
     data = validate_catalog(data)
     out = []
     for adv in data["advertisers"]:
+        advertiser = storage.Advertiser(id=adv["id"], name=adv["name"], domain=adv["domain"])
         for camp in adv["campaigns"]:
-            out.append(
-                Campaign(
-                    id=camp["id"],
-                    advertiser_id=adv["id"],
-                    advertiser_name=adv["name"],
-                    name=camp["name"],
-                    status=camp["status"],
-                    pricing_model=camp["pricing"]["model"],
-                    price=float(camp["pricing"]["price"]),
-                    priority=camp["priority"],
-                    house=camp["house"],
-                    starts_on=camp["starts_on"],
-                    ends_on=camp["ends_on"],
-                    total_budget=_opt(camp["budget"]["total"]),
-                    daily_budget=_opt(camp["budget"]["daily"]),
-                    pacing=camp["pacing"],
-                    description=camp["description"],
-                    targeting=Targeting.from_dict(camp["targeting"]),
-                    creatives=tuple(
-                        Creative(
-                            id=cr["id"],
-                            campaign_id=camp["id"],
-                            display_name=cr["display_name"],
-                            title=cr["title"],
-                            cta_text=cr["cta"]["text"],
-                            landing_url=cr["cta"]["url"],
-                            tagline=cr["tagline"],
-                            hook=cr["hook"],
-                            hook_variants={normalize_term(k): v for k, v in cr["hook_variants"].items()},
-                            body=cr["body"],
-                            code_lines=tuple(cr["code_lines"]),
-                            fine_print=cr["fine_print"],
-                        )
-                        for cr in camp["creatives"]
-                    ),
-                )
-            )
+            row = storage.Campaign(id=camp["id"], **campaign_values(adv["id"], camp))
+            row.advertiser = advertiser
+            row.creatives = [
+                storage.Creative(id=cr["id"], **creative_values(camp["id"], cr)) for cr in camp["creatives"]
+            ]
+            out.append(campaign_from_row(row))
     return tuple(sorted(out, key=lambda c: c.id))
 
 
