@@ -60,7 +60,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     services = Services.from_settings(settings)
     # Compile the bot list now, not inside some reader's first decision (it takes ~100 ms).
-    from .events import is_bot
+    from .bots import is_bot
 
     is_bot("Mozilla/5.0")
     app.extensions["adserver"] = services

@@ -32,13 +32,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
 import redis
 
+from .bots import is_bot
 from .lua import LuaScript
 
 if TYPE_CHECKING:
@@ -112,32 +112,6 @@ def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -
 
 
 # --- who is asking -----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _crawler_detect():
-    from crawlerdetect import CrawlerDetect  # maintained list of bot user agents
-
-    return CrawlerDetect()
-
-
-@lru_cache(maxsize=8192)
-def is_bot(user_agent: str) -> bool:
-    return bool(user_agent) and _crawler_detect().isCrawler(user_agent)
-
-
-@lru_cache(maxsize=4096)
-def ua_class(user_agent: str) -> str:
-    ua = user_agent.lower()
-    if not ua:
-        return "none"
-    if is_bot(user_agent):
-        return "bot"
-    if "mobi" in ua or "android" in ua or "iphone" in ua:
-        return "mobile"
-    if "ipad" in ua or "tablet" in ua:
-        return "tablet"
-    return "desktop"
 
 
 def is_prefetch(headers) -> bool:
