@@ -164,7 +164,12 @@ def decision_server(s: dict, catalog: dict, args, also: dict | None = None) -> I
 
 def stack_env(s: dict, args) -> dict:
     redis_url = s["redis_url"] if args.tcp else s["redis"].socket_url
-    return {"REDIS_URL": redis_url, "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
+    return {
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": s["database_url"],
+        "SECRET_KEY": "bench-secret-key-123456",
+        "ENVIRONMENT": "development",
+    }
 
 
 def median_run(runs: list[dict]) -> dict:

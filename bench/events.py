@@ -168,7 +168,11 @@ def main() -> None:
     args = ap.parse_args()
     with stack() as s:
         env = dict(
-            os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=s["database_url"], SECRET_KEY="bench-secret-key-123456"
+            os.environ,
+            REDIS_URL=s["redis_url"],
+            DATABASE_URL=s["database_url"],
+            SECRET_KEY="bench-secret-key-123456",
+            ENVIRONMENT="development",
         )
         import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
         end_to_end(s, env, args.decisions)
@@ -181,7 +185,11 @@ def main() -> None:
         upgrade(db)
         with stack(args.postgres) as s:
             env = dict(
-                os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=args.postgres, SECRET_KEY="bench-secret-key-123456"
+                os.environ,
+                REDIS_URL=s["redis_url"],
+                DATABASE_URL=args.postgres,
+                SECRET_KEY="bench-secret-key-123456",
+                ENVIRONMENT="development",
             )
             import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
             drain(s, env, args.drain, "PostgreSQL")

@@ -192,6 +192,7 @@ def run(args) -> bool:
         REDIS_URL=redis.url,
         DATABASE_URL=url,
         SECRET_KEY="bench-secret-key-123456",
+        ENVIRONMENT="development",
         SPOOL_DIR=str(tmp / "spool"),
         BEACON_RATE_LIMIT="100000000",
     )

@@ -172,7 +172,11 @@ def cli(app, settings_overrides):
 
     base = ["--database-url", settings_overrides["database_url"], "--redis-url", settings_overrides["redis_url"]]
 
-    env = {"MODELS_DIR": settings_overrides["models_dir"]}  # the test's models, not the repo's shipped one
+    env = {
+        "MODELS_DIR": settings_overrides["models_dir"],  # the test's models, not the repo's shipped one
+        "ENVIRONMENT": settings_overrides["environment"],
+        "SECRET_KEY": settings_overrides["secret_key"],
+    }
 
     def run(*args: str, input: str | None = None):
         return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False, env=env)

@@ -26,6 +26,7 @@ def worker_env(settings_overrides, redis_url=None) -> dict:
         DATABASE_URL=settings_overrides["database_url"],
         REDIS_URL=redis_url or settings_overrides["redis_url"],
         SECRET_KEY=settings_overrides["secret_key"],
+        ENVIRONMENT="test",
     )
 
 
