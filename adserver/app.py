@@ -8,6 +8,7 @@ import orjson
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
 from .api import decision, errors, health, pages, reports, track
@@ -76,6 +77,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
     app.after_request(_headers)
+    if settings.trusted_proxy_hops:
+        # The client is the address the outermost trusted proxy saw; gunicorn's access log reads the same
+        # REMOTE_ADDR. The Host header is never taken from X-Forwarded-Host (tracking URLs use PUBLIC_URL).
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
     return app
 
 

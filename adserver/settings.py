@@ -38,6 +38,7 @@ class Settings:
     spool_dir: str = "var/spool"
     event_batch_size: int = 500
     beacon_rate_limit: int = 120
+    trusted_proxy_hops: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -132,5 +133,7 @@ def _validate(s: Settings) -> None:
         )
     if not s.placements:
         raise SettingsError("setting PLACEMENTS is empty")
+    if not 0 <= s.trusted_proxy_hops <= 5:
+        raise SettingsError("setting TRUSTED_PROXY_HOPS must be between 0 (no proxy) and 5")
     if s.max_body_bytes < 1024:
         raise SettingsError("setting MAX_BODY_BYTES must be at least 1024")
