@@ -26,6 +26,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -60,15 +61,20 @@ return 1
 # those over budget, held back by pacing or capped for this reader, book the first one that may win,
 # count it against the reader's cap and push its impression event onto the events list (the
 # `events.EMIT` work for impressions, so a served contender costs one round trip in all).
+# Past the reader's address's impression rate the winner is still served and its impression queued,
+# but as not billable ('rate_limited') and without booking its price: one address cannot spend budgets.
 # Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
-# KEYS: events list, events counts hash, then per contender: total spend, today's spend, cap key ('' = none)
-# ARGV: elapsed day share, slack, ramp, then per contender: cost, total budget, daily budget, pacing
-#       draw (-1: no pacing), cap, cap window seconds, impression event json ('' = none), counts field
+# KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
+#       today's spend, cap key ('' = none)
+# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, then per
+#       contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window seconds,
+#       impression event json ('' = none), counts field, the same event as rate limited, its counts field
 CHOOSE = """
 local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local limited = KEYS[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
 local refused = {}
-for i = 1, (#KEYS - 2) / 3 do
-  local k, a = 3 + (i - 1) * 3, 4 + (i - 1) * 8
+for i = 1, (#KEYS - 3) / 3 do
+  local k, a = 4 + (i - 1) * 3, 6 + (i - 1) * 10
   local cost, tb, db, r = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local cap = tonumber(ARGV[a + 4])
   local total, day = 0, 0
@@ -90,6 +96,9 @@ for i = 1, (#KEYS - 2) / 3 do
     why = 'frequency cap reached for this reader'
   end
   if not why then
+    if KEYS[3] ~= '' and redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+    local event, field = ARGV[a + 6], ARGV[a + 7]
+    if limited then cost, event, field = 0, ARGV[a + 8], ARGV[a + 9] end
     if cost > 0 then
       redis.call('INCRBY', KEYS[k], cost)
       redis.call('INCRBY', KEYS[k + 1], cost)
@@ -99,9 +108,9 @@ for i = 1, (#KEYS - 2) / 3 do
       redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 5])
     end
     local len = 0
-    if ARGV[a + 6] ~= '' then
-      len = redis.call('RPUSH', KEYS[1], ARGV[a + 6])
-      redis.call('HINCRBY', KEYS[2], ARGV[a + 7], 1)
+    if event ~= '' then
+      len = redis.call('RPUSH', KEYS[1], event)
+      redis.call('HINCRBY', KEYS[2], field, 1)
       redis.call('EXPIRE', KEYS[2], 3456000)
     end
     return {i, len, unpack(refused)}
@@ -118,6 +127,17 @@ return {0, 0, unpack(refused)}
 # empty rather than the reader waiting.
 MAX_CALLS = 6
 SPENT_HINT_SECONDS = 30.0  # a campaign found out of budget is skipped locally this long
+
+
+IMPRESSION_RATE_PREFIX = "adserver:irl:"  # + the client's address hash: impressions served this window
+
+
+def _rate_limited(event, reason: str, counts_field) -> tuple[str, str]:
+    """The impression as stored past the address's rate: answered, not billed, nothing booked."""
+    if event is None:
+        return "", ""
+    limited = event if not event.billable else replace(event, billable=False, reason=reason, cost=0.0)
+    return limited.to_json(), counts_field(limited)
 
 
 class Choice(NamedTuple):
@@ -157,12 +177,16 @@ class RedisBudget:
         rng: random.Random | None = None,
         sink: EventSink | None = None,
         salt: str = "",
+        impression_rate_limit: int = 300,
+        rate_window: int = 60,
     ):
         self.redis = client
         self.now = now or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
         self.sink = sink
         self.salt = salt
+        self.impression_rate_limit = impression_rate_limit  # per client address (hashed) per rate_window
+        self.rate_window = rate_window
         self._charge = client.register_script(CHARGE)
         self._choose = LuaScript(client, CHOOSE)  # on every decision
         self._spent_hints: dict[str, tuple[str, str, float]] = {}  # campaign id -> (day, reason, until)
@@ -252,10 +276,12 @@ class RedisBudget:
         return Choice(None, refused, False)
 
     def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:
-        from .events import COUNTS_PREFIX, INCOMING, counts_field
+        from .events import COUNTS_PREFIX, INCOMING, RATE_LIMITED, counts_field
 
-        ks = [INCOMING, COUNTS_PREFIX + (events[0].day if events else day)]
-        args: list = [elapsed, PACING_SLACK, PACING_RAMP]
+        address = events[0].ip_hash if events else ""
+        rate_key = f"{IMPRESSION_RATE_PREFIX}{address}" if address else ""
+        ks = [INCOMING, COUNTS_PREFIX + (events[0].day if events else day), rate_key]
+        args: list = [elapsed, PACING_SLACK, PACING_RAMP, self.impression_rate_limit, self.rate_window]
         for i, c in enumerate(part):
             budgeted = c.total_budget is not None or c.daily_budget is not None
             capped = bool(c.frequency_cap and reader)
@@ -269,6 +295,7 @@ class RedisBudget:
                 c.frequency_hours * 3600,
                 event.to_json() if event is not None else "",
                 counts_field(event) if event is not None else "",
+                *_rate_limited(event, RATE_LIMITED, counts_field),
             ]
         winner, length, *reasons = self._choose(keys=ks, args=args)
         return (int(winner) - 1 if winner else None), int(length), [r.decode() for r in reasons]

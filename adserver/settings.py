@@ -38,6 +38,7 @@ class Settings:
     spool_dir: str = "var/spool"
     event_batch_size: int = 500
     beacon_rate_limit: int = 120
+    impression_rate_limit: int = 300
     trusted_proxy_hops: int = 0
     extra: dict = field(default_factory=dict)
 

@@ -86,7 +86,8 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        with gunicorn("adserver:create_app()", PORT, {**env, "BEACON_RATE_LIMIT": "100000000"}, 2):
+        unlimited = {"BEACON_RATE_LIMIT": "100000000", "IMPRESSION_RATE_LIMIT": "100000000"}  # one client address
+        with gunicorn("adserver:create_app()", PORT, {**env, **unlimited}, 2):
             t0 = time.perf_counter()
             ts = [threading.Thread(target=client_loop) for _ in range(threads)]
             for t in ts:

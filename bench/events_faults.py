@@ -195,6 +195,7 @@ def run(args) -> bool:
         ENVIRONMENT="development",
         SPOOL_DIR=str(tmp / "spool"),
         BEACON_RATE_LIMIT="100000000",
+        IMPRESSION_RATE_LIMIT="100000000",  # one client address: all load comes from here
     )
     worker = Supervised(env)
     load = Load(args.threads)

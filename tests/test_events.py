@@ -131,6 +131,37 @@ def test_beacons_over_the_per_ip_limit_get_429_and_are_not_counted(app, client, 
     assert rollup(db)["rate_limited_views"] == 2
 
 
+MARKETS = {"placement": "article-footer", "article": {"topic": "markets", "keywords": ["etf"]}}
+
+
+def test_impressions_past_the_address_rate_are_served_but_neither_billed_nor_booked(
+    client, db, services, persist, example_catalog
+):
+    services.budget.impression_rate_limit = 3
+    served = [client.post("/v1/decision", json=MARKETS, headers=BROWSER) for _ in range(5)]
+    assert [r.status_code for r in served] == [200] * 5  # the reader keeps getting cards
+    assert {r.get_json()["campaign"]["id"] for r in served} == {"ledgerly-index-investing"}  # CPM 9.50
+    assert int(services.redis.get("adserver:spend:total:ledgerly-index-investing")) == 3 * 9500  # micros
+    persist()
+    got = rollup(db, "ledgerly-index-investing")
+    assert (got["impressions"], got["nb_impressions"], got["spend"]) == (3, 2, pytest.approx(3 * 0.0095))
+    with db.sessionmaker() as s:
+        reasons = s.scalars(select(storage.Event.reason).where(storage.Event.billable.is_(False))).all()
+    assert reasons == ["rate_limited", "rate_limited"]
+    assert reconcile.differences(db, services.redis, datetime.now(UTC).date()) == []
+
+
+def test_another_address_is_billed_while_one_is_over_its_impression_rate(
+    client, db, services, persist, example_catalog
+):
+    services.budget.impression_rate_limit = 1
+    for address in ("203.0.113.7", "203.0.113.8", "198.51.100.9"):  # the first two share a /24
+        client.post("/v1/decision", json=MARKETS, headers=BROWSER, environ_base={"REMOTE_ADDR": address})
+    persist()
+    got = rollup(db, "ledgerly-index-investing")
+    assert (got["impressions"], got["nb_impressions"]) == (2, 1)
+
+
 def test_bot_prefetch_and_rate_limited_traffic_each_land_in_their_own_columns(
     client, db, services, persist, example_catalog
 ):

@@ -53,6 +53,7 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
         HOST="127.0.0.1",
         EVENT_BATCH_SIZE="50",
         BEACON_RATE_LIMIT="100000",
+        IMPRESSION_RATE_LIMIT="100000",
         MODELS_DIR=settings_overrides["models_dir"],
     )
     ports = [free_port(), free_port()]
