@@ -11,6 +11,7 @@ from http.client import HTTPConnection
 
 import pytest
 
+from adserver.api.errors import MAX_QUERY_BYTES
 from adserver.redis_server import free_port
 from tests.conftest import ROOT
 from tests.test_scale_out import wait_ready
@@ -73,3 +74,11 @@ def test_healthz_keeps_answering_while_clients_send_their_headers_slowly(served)
     finally:
         for s in slow:
             s.close()
+
+
+def test_a_query_string_the_api_reads_reaches_it_and_a_longer_one_is_json(served):
+    near = "/v1/decision?topic=ai&summary=" + "x" * (MAX_QUERY_BYTES - 100)
+    r, body = get(served, near)
+    assert r.status == 400 and b'"summary"' in body  # our schema's answer (too long a summary), not the server's
+    r, body = get(served, near + "x" * 200)
+    assert r.status == 414 and r.getheader("Content-Type") == "application/json" and b"uri_too_long" in body

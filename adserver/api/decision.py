@@ -16,6 +16,7 @@ from ..decision import explanation as core_explanation
 from ..errors import InvalidContext
 from ..rendering import card_fields, render_card
 from . import Blueprint, client, services
+from .errors import MAX_QUERY_BYTES
 from .schemas import (
     DecisionQuerySchema,
     DecisionRequestSchema,
@@ -25,6 +26,10 @@ from .schemas import (
 
 blp = Blueprint("decision", __name__, url_prefix="/v1", description="Sponsor card decisions")
 
+QUERY_TOO_LONG = (
+    f"The whole query string, percent-encoded, is longer than {MAX_QUERY_BYTES} bytes (each field's own limit "
+    "aside): send the article as a POST body"
+)
 TRUTHY = {"1", "true", "True", "yes", "on"}
 EXPLAIN_PARAMETER = {
     "in": "query",
@@ -153,6 +158,7 @@ class DecisionView(MethodView):
         schema=ErrorSchema,
         description="Invalid article context; `fields` names each bad field",
     )
+    @blp.alt_response(414, schema=ErrorSchema, description=QUERY_TOO_LONG)
     def get(self, placement, explain=False, keywords="", exclude="", **article):
         """The same decision from query parameters, for simple embeds (`keywords=a,b`, `exclude=adv1,adv2`)."""
         article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]

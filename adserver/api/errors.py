@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import orjson
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from marshmallow import Schema, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
@@ -31,6 +31,10 @@ def _field_message(fields: dict[str, list[str]]) -> str:
     return f"invalid field {first}: {fields[first][0]}" if first != "_body" else fields[first][0]
 
 
+# The longest query string read (bytes, percent-encoded). gunicorn's request line limit (8,190, in
+# config/gunicorn.conf.py) leaves room for it and the path, so every longer one gets our 414 in the error
+# shape, not the server's HTML page. Longer articles go in a POST body (16 KiB).
+MAX_QUERY_BYTES = 8000
 MEMO_MAX_BYTES = 4096  # bodies and query strings up to this size are remembered once valid
 MEMO_SIZE = 1024
 
@@ -110,6 +114,15 @@ class Parser(FlaskParser):
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def _query_string_limit():
+        if len(request.query_string) > MAX_QUERY_BYTES:
+            raise ApiError(
+                414,
+                "uri_too_long",
+                f"the query string is longer than {MAX_QUERY_BYTES} bytes; send the article as a POST body",
+            )
+
     @app.errorhandler(ApiError)
     def _api_error(e: ApiError):
         return jsonify(error_body(e.code, e.message, e.fields)), e.status
