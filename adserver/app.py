@@ -49,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json = _JSON(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TRUSTED_HOSTS=list(settings.allowed_hosts) or None,  # Flask answers 400 to any other Host header
         API_TITLE="adserver",
         API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",

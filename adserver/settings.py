@@ -26,6 +26,7 @@ class Settings:
     secret_key: str
     environment: str = "production"
     public_url: str = ""
+    allowed_hosts: tuple[str, ...] = ()
     placements: tuple[str, ...] = ("article-footer",)
     max_body_bytes: int = 16384
     queues: tuple[str, ...] = ("adserver-events",)
@@ -134,6 +135,11 @@ def _validate(s: Settings) -> None:
         )
     if not s.placements:
         raise SettingsError("setting PLACEMENTS is empty")
+    if s.public_url and not (urlparse(s.public_url).scheme in ("http", "https") and urlparse(s.public_url).hostname):
+        raise SettingsError(f"setting PUBLIC_URL={s.public_url!r}: use the service's origin, https://host[:port]")
+    if s.environment not in RELAXED_ENVIRONMENTS and not (s.public_url or s.allowed_hosts):
+        # Else tracking URLs would be built from whatever Host header a client sends.
+        raise SettingsError("setting PUBLIC_URL (the origin tracking URLs point to) or ALLOWED_HOSTS is required")
     if not 0 <= s.trusted_proxy_hops <= 5:
         raise SettingsError("setting TRUSTED_PROXY_HOPS must be between 0 (no proxy) and 5")
     if s.max_body_bytes < 1024:

@@ -155,3 +155,17 @@ def test_a_click_over_the_address_limit_still_reaches_the_landing_page_uncounted
     assert r.status_code == 302 and r.headers["Location"] == "https://zahid.host/signup?utm_source=adserver"
     queued = [json.loads(raw)["event_type"] for raw in svc.redis.lrange(INCOMING, 0, -1)]
     assert queued == ["impression"]  # the click went to the rate-limited aggregate only
+
+
+def test_with_allowed_hosts_another_host_header_is_refused_and_never_in_tracking_urls(app_with):
+    client = app_with(allowed_hosts=("ads.example.com",)).test_client()
+    r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "evil.example"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"
+    r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "ads.example.com"})
+    assert r.get_json()["tracking"]["click_url"].startswith("http://ads.example.com/t/click/")
+
+
+def test_with_a_public_url_tracking_urls_ignore_the_host_header(app_with):
+    client = app_with(public_url="https://ads.example.com").test_client()
+    r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "evil.example"})
+    assert r.get_json()["tracking"]["view_url"].startswith("https://ads.example.com/t/view/")

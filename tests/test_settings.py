@@ -60,7 +60,20 @@ def test_a_public_short_or_repetitive_secret_key_is_refused_unless_development_i
 
 
 def test_a_random_secret_key_serves_in_production():
-    assert load_settings(env={"SECRET_KEY": STRONG_KEY}).environment == "production"
+    s = load_settings(env={"SECRET_KEY": STRONG_KEY, "PUBLIC_URL": "https://ads.example.com"})
+    assert s.environment == "production"
+
+
+@pytest.mark.parametrize("origin", [{"PUBLIC_URL": "https://ads.example.com"}, {"ALLOWED_HOSTS": "ads.example.com"}])
+def test_production_needs_a_public_url_or_allowed_hosts(origin):
+    with pytest.raises(SettingsError, match="PUBLIC_URL"):
+        load_settings(env={"SECRET_KEY": STRONG_KEY})
+    assert load_settings(env={"SECRET_KEY": STRONG_KEY, **origin})
+
+
+def test_a_public_url_must_be_an_origin():
+    with pytest.raises(SettingsError, match="PUBLIC_URL"):
+        load_settings(env={**DEV, "PUBLIC_URL": "ads.example.com"})
 
 
 def test_the_default_environment_is_production():
