@@ -97,4 +97,26 @@ def _headers(resp):
         resp.headers["Access-Control-Max-Age"] = "86400"
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if resp.mimetype == "text/html":  # /demo, /reports, /docs, /: our own pages, never framed by others
+        resp.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        resp.headers.setdefault("X-Frame-Options", "DENY")
     return resp
+
+
+# Scripts only from this origin (the pages, embed.js, vendored ReDoc and uPlot have no inline script);
+# inline styles (the pages' <style>, ReDoc's styled components); card images from advertisers over https.
+PAGE_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: https:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)

@@ -40,6 +40,7 @@ import redis
 
 from .bots import is_bot
 from .lua import LuaScript
+from .outage import OutageLog
 
 if TYPE_CHECKING:
     from .catalog import Campaign
@@ -300,6 +301,7 @@ class EventSink:
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self._script = LuaScript(client, EMIT)  # on every beacon
+        self.outage = OutageLog(log)  # while Redis is away: one warning per interval, not one per call
         self.campaign_of = campaign_of  # campaign id -> its catalog entry, for replays to check budgets
         self._replayer: threading.Thread | None = None
         self._replayer_pid: int | None = None
@@ -335,7 +337,7 @@ class EventSink:
         try:
             n = self._script(keys=keys, args=args)
         except redis.RedisError as e:
-            log.warning("redis unavailable (%s): spooling %s %s", type(e).__name__, event.event_type, event.decision_id)
+            self.outage.warning("spool", "redis unavailable (%s): spooling events", type(e).__name__)
             self.spool_event(event)
             return SPOOLED
         if n == -1:
@@ -364,7 +366,7 @@ class EventSink:
 
             jobs.enqueue_persist(self.redis, self.queue_name)
         except redis.RedisError:  # the worker's tick will pick the events up
-            log.warning("could not enqueue a persist job; the worker tick will")
+            self.outage.warning("enqueue", "could not enqueue a persist job; the worker tick will")
 
     def replay_spool(self, everyone: bool = False) -> int:
         """Push spooled events through the same script (dedupe markers apply; rate limits do not). What

@@ -34,11 +34,13 @@ import redis
 
 from .catalog import Campaign
 from .lua import LuaScript
+from .outage import OutageLog
 
 if TYPE_CHECKING:
     from .events import Event, EventSink
 
 log = logging.getLogger(__name__)
+UNAVAILABLE = "budget counters unavailable (%s): serving without budget checks"
 
 MICROS = 1_000_000
 PACING_SLACK = 0.02  # spend may lead the clock by 2% of the daily budget before throttling
@@ -189,6 +191,7 @@ class RedisBudget:
         self.rate_window = rate_window
         self._charge = client.register_script(CHARGE)
         self._choose = LuaScript(client, CHOOSE)  # on every decision
+        self.outage = OutageLog(log)  # while Redis is away: one warning per interval, not one per call
         self._spent_hints: dict[str, tuple[str, str, float]] = {}  # campaign id -> (day, reason, until)
         self.unavailable = 0  # decisions served without budget checks because Redis did not answer
 
@@ -211,7 +214,7 @@ class RedisBudget:
         try:
             spent = self.spend(budgeted)
         except redis.RedisError as e:
-            log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
+            self.outage.warning("budget", UNAVAILABLE, type(e).__name__)
             return {}
         _, elapsed = self._day()
         out = {}
@@ -260,7 +263,7 @@ class RedisBudget:
                 winner, length, reasons = self._call([c], events, reader, day, elapsed)
             except redis.RedisError as e:
                 self.unavailable += 1
-                log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
+                self.outage.warning("budget", UNAVAILABLE, type(e).__name__)
                 recorded = False
                 if events is not None and self.sink is not None:
                     self.sink.spool_event(events[0])  # fail open: the one sent is served, its event is kept
