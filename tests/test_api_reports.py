@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adserver import tokens
-from adserver.api.reports import AUTH_FAILURES_PER_MINUTE
+from adserver.api.auth import AUTH_FAILURES_PER_MINUTE
 from adserver.catalog_file import import_catalog, read_file
 from tests.conftest import EXAMPLE_CATALOG
 from tests.test_events import BROWSER, GOOGLEBOT, path, persist, serve  # noqa: F401
