@@ -153,10 +153,12 @@ def ip_hash(ip: str, salt: str) -> str:
 # ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size,
 #       aggregate field, counts field of a refusal,
 #       cost (micros), total and daily budget (micros, -1: none), the event as not billable, its counts field
-# A refused beacon sets no once-per-decision marker: a later allowed one still counts.
+# A refused beacon sets no once-per-decision marker: a later allowed one still counts. A replay of one
+# already counted is answered as a duplicate before the limit: it neither counts as refused nor uses it up.
 # A CPC click books its price here, in the same step that makes it count once; a click that would take
 # the campaign past a budget is kept, as not billable ('over_budget'): billed spend never passes a budget.
 EMIT = """
+if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 if KEYS[4] ~= '' then
   local n = redis.call('INCR', KEYS[4])
   if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end

@@ -410,3 +410,17 @@ def test_two_workers_writing_the_same_batch_at_once_count_it_once(db, example_ca
         t.join()
     assert errors == [] and sum(new) == 2000
     assert raw_count(db) == 2000 and rollup(db)["impressions"] == 2000
+
+
+def test_replays_of_a_counted_beacon_neither_count_as_refused_nor_use_up_the_limit(
+    client, db, services, persist, example_catalog
+):
+    services.events.rate_limit = 3
+    first, second = serve(client), serve(client)
+    view = path(first["tracking"]["view_url"])
+    codes = [client.post(view, headers=BROWSER).status_code for _ in range(300)]  # counted once, then replays
+    assert set(codes) == {204}
+    assert client.post(path(second["tracking"]["view_url"]), headers=BROWSER).status_code == 204  # limit left
+    persist()
+    got = rollup(db)
+    assert (got["views"], got["rate_limited_views"]) == (2, 0)
