@@ -260,7 +260,7 @@ class Spool:
                 self._fh = None
             for f in self.files():
                 pid = int(f.name.split("-")[1].split(".")[0])
-                if pid != os.getpid() and not (everyone and not _alive(pid)):
+                if pid != os.getpid() and not (everyone and not process_alive(pid)):
                     continue
                 with open(f, encoding="utf-8") as fh:
                     for line in fh:
@@ -271,7 +271,8 @@ class Spool:
         return moved
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, true
 
 from adserver import jobs, reconcile, storage
-from adserver.events import INCOMING, RATE_LIMITED_KEY
+from adserver.events import BATCH_PREFIX, INCOMING, RATE_LIMITED_KEY
 from adserver.services import set_worker_services
 from tests.builders import zahid_event
 
@@ -254,6 +256,38 @@ def test_orphaned_batch_of_a_killed_worker_is_persisted_by_replay(client, db, se
     assert jobs.persist_orphaned_batches(services.redis, db) == 4
     assert rollup(db)["impressions"] == 4
     assert not services.redis.exists("adserver:events:batch:dead-job")
+
+
+def _batch_taken_by(services, worker_pid: int) -> str:
+    """Queued events moved into the batch of a job run by a registered rq worker of process `worker_pid`."""
+    from rq import Queue, Worker
+
+    conn = services.redis
+    worker = Worker([Queue("adserver-events", connection=conn)], connection=conn)
+    worker.register_birth()
+    conn.hset(worker.key, "pid", worker_pid)
+    job = Queue("adserver-events", connection=conn).enqueue(jobs.persist_pending)
+    job.worker_name = worker.name
+    job.save()
+    conn.rename(INCOMING, BATCH_PREFIX + job.id)
+    return BATCH_PREFIX + job.id
+
+
+def test_a_starting_worker_writes_the_batch_of_a_worker_whose_process_is_gone(client, db, services, example_catalog):
+    for _ in range(4):
+        serve(client)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    key = _batch_taken_by(services, dead.pid)  # still registered in rq: a SIGKILL unregisters nothing
+    assert jobs.persist_batches_of_dead_workers(services.redis, db) == 4
+    assert rollup(db)["impressions"] == 4 and not services.redis.exists(key)
+
+
+def test_a_starting_worker_leaves_the_batch_of_a_live_worker(client, db, services, example_catalog):
+    serve(client)
+    key = _batch_taken_by(services, os.getpid())
+    assert jobs.persist_batches_of_dead_workers(services.redis, db) == 0
+    assert services.redis.llen(key) == 1
 
 
 def test_reconcile_agrees_then_finds_a_planted_mismatch(client, db, services, persist, example_catalog):
