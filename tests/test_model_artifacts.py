@@ -130,11 +130,7 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
 
 def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overrides, tmp_path):
     runner = CliRunner()
-    env = {
-        "DATABASE_URL": settings_overrides["database_url"],
-        "REDIS_URL": settings_overrides["redis_url"],
-        "ENVIRONMENT": "test",
-    }
+    env = {"DATABASE_URL": settings_overrides["database_url"], "REDIS_URL": settings_overrides["redis_url"]}
     r = runner.invoke(
         main,
         ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"],
@@ -167,7 +163,7 @@ def test_cli_lists_activates_and_rolls_back(tmp_path, trained):
     save(tmp_path, trained, "v1")
     save(tmp_path, trained, "v2")
     runner = CliRunner()
-    env = {"MODELS_DIR": str(tmp_path), "ENVIRONMENT": "test"}
+    env = {"MODELS_DIR": str(tmp_path)}
     assert runner.invoke(main, ["model", "activate", "v1"], env=env).exit_code == 0
     assert runner.invoke(main, ["model", "activate", "v2"], env=env).exit_code == 0
     listing = runner.invoke(main, ["model", "list"], env=env).output
