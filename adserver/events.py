@@ -96,6 +96,11 @@ class Event:
 _FIELDS = tuple(f.name for f in fields(Event))
 
 
+def seen_key(event: Event) -> str:
+    """The once-per-decision marker of an event: set when it is queued, so a replay counts nothing twice."""
+    return f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}"
+
+
 def counts_field(event: Event) -> str:
     """Field of the per-day counts hash (`adserver events reconcile` compares it with SQL)."""
     return f"{event.campaign_id}:{event.event_type}:{'b' if event.billable else 'n'}"
@@ -310,10 +315,10 @@ class EventSink:
         self._replayer_pid: int | None = None
 
     def _keys_args(self, event: Event, rate_key: str, campaign=None, replay: bool = False) -> tuple[list[str], list]:
-        # A live impression is booked and queued by the budget script, which dedupes by serving once; a
-        # replayed one is marked seen like a beacon, so a spool drained twice books and counts it once.
+        # A live impression is booked, queued and marked seen by the budget script; a replayed one checks
+        # and sets the same marker, so neither a lost reply nor a spool drained twice books or counts twice.
         once = event.event_type != "impression" or replay
-        seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if once else ""
+        seen = seen_key(event) if once else ""
         keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key, "", "", ""]
         args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
         args += ["", ""]

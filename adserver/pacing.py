@@ -65,18 +65,20 @@ return 1
 # `events.EMIT` work for impressions, so a served contender costs one round trip in all).
 # Past the reader's address's impression rate the winner is still served and its impression queued,
 # but as not billable ('rate_limited') and without booking its price: one address cannot spend budgets.
+# The queued impression is marked seen (as `events.EMIT` marks beacons) for ARGV[6] seconds: if the reply
+# is lost the web process spools it, and its replay is then a duplicate, neither booked nor counted again.
 # Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
 # KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
-#       today's spend, cap key ('' = none)
-# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, then per
-#       contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window seconds,
-#       impression event json ('' = none), counts field, the same event as rate limited, its counts field
+#       today's spend, cap key ('' = none), its impression's seen key ('' = none)
+# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, seen seconds,
+#       then per contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window
+#       seconds, impression event json ('' = none), counts field, the same event as rate limited, its field
 CHOOSE = """
 local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local limited = KEYS[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
 local refused = {}
-for i = 1, (#KEYS - 3) / 3 do
-  local k, a = 4 + (i - 1) * 3, 6 + (i - 1) * 10
+for i = 1, (#KEYS - 3) / 4 do
+  local k, a = 4 + (i - 1) * 4, 7 + (i - 1) * 10
   local cost, tb, db, r = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local cap = tonumber(ARGV[a + 4])
   local total, day = 0, 0
@@ -111,6 +113,7 @@ for i = 1, (#KEYS - 3) / 3 do
     end
     local len = 0
     if event ~= '' then
+      if KEYS[k + 3] ~= '' then redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[6]) end
       len = redis.call('RPUSH', KEYS[1], event)
       redis.call('HINCRBY', KEYS[2], field, 1)
       redis.call('EXPIRE', KEYS[2], 3456000)
@@ -181,6 +184,7 @@ class RedisBudget:
         salt: str = "",
         impression_rate_limit: int = 300,
         rate_window: int = 60,
+        replay_window: int = 3600,
     ):
         self.redis = client
         self.now = now or (lambda: datetime.now(UTC))
@@ -189,6 +193,7 @@ class RedisBudget:
         self.salt = salt
         self.impression_rate_limit = impression_rate_limit  # per client address (hashed) per rate_window
         self.rate_window = rate_window
+        self.replay_window = replay_window  # how long a queued impression's replay is known as a duplicate
         self._charge = client.register_script(CHARGE)
         self._choose = LuaScript(client, CHOOSE)  # on every decision
         self.outage = OutageLog(log)  # while Redis is away: one warning per interval, not one per call
@@ -279,17 +284,24 @@ class RedisBudget:
         return Choice(None, refused, False)
 
     def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:
-        from .events import COUNTS_PREFIX, INCOMING, RATE_LIMITED, counts_field
+        from .events import COUNTS_PREFIX, INCOMING, RATE_LIMITED, counts_field, seen_key
 
         address = events[0].ip_hash if events else ""
         rate_key = f"{IMPRESSION_RATE_PREFIX}{address}" if address else ""
         ks = [INCOMING, COUNTS_PREFIX + (events[0].day if events else day), rate_key]
-        args: list = [elapsed, PACING_SLACK, PACING_RAMP, self.impression_rate_limit, self.rate_window]
+        args: list = [
+            elapsed,
+            PACING_SLACK,
+            PACING_RAMP,
+            self.impression_rate_limit,
+            self.rate_window,
+            self.replay_window,
+        ]
         for i, c in enumerate(part):
             budgeted = c.total_budget is not None or c.daily_budget is not None
             capped = bool(c.frequency_cap and reader)
-            ks += [*keys(c.id, day), self.cap_key(c.id, reader) if capped else ""]
             event = events[i] if events is not None else None
+            ks += [*keys(c.id, day), self.cap_key(c.id, reader) if capped else "", seen_key(event) if event else ""]
             args += [
                 int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted and not c.house else 0,
                 *serving_limits(c),

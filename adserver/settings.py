@@ -40,6 +40,7 @@ class Settings:
     event_batch_size: int = 500
     beacon_rate_limit: int = 120
     impression_rate_limit: int = 300
+    impression_replay_window: int = 3600
     trusted_proxy_hops: int = 0
     extra: dict = field(default_factory=dict)
 
