@@ -1,13 +1,14 @@
 """Slow clients vs the serving configuration: /healthz latency while 50 connections trickle their
 headers, and decision throughput, for the old setup (sync workers) and the new one (gthread), same run.
 
-    python bench/slow_clients.py [--slow 50] [--seconds 10] [--workers 2]
+    python bench/slow_clients.py [--slow 50] [--seconds 10] [--workers 2] [--rounds 3] [--threads 64]
 
 Both servers run config/gunicorn.conf.py, one with WEB_THREADS=1 (gunicorn's sync workers, as before
 issue 11), one with the default threads. Each slow connection sends a request line, then one header
 byte a second and never finishes, as a slowloris client does. Meanwhile a probe asks /healthz every
 100 ms (5 s timeout: a probe that waits longer counts as 5 s). Throughput: wrk, 2 threads x 16
-connections, a decision per request (event path on, one rq worker persisting), no slow clients.
+connections, a decision per request (event path on, one rq worker persisting), no slow clients, in
+rounds alternating between the two setups; the median run of each and the ratio per round are printed.
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def main() -> None:
     ap.add_argument("--slow", type=int, default=50, help="slow connections held open")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved throughput runs per setup")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "64")), help="new setup")
     args = ap.parse_args()
     example = read_file(ROOT / "config" / "catalog.example.yaml")
@@ -139,14 +141,27 @@ def main() -> None:
             quiet = probe_healthz(base, 2)
             with slow_connections(base, args.slow):
                 held = probe_healthz(base, args.seconds)
-            peak = wrk(base + "/v1/decision", BODY, seconds=args.seconds)
             print(f"{label}")
             print(f"  /healthz, no slow clients:      {summary(quiet)}")
             print(f"  /healthz, {args.slow} slow connections: {summary(held)}")
+        # Throughput in interleaved rounds: the shared machine drifts more between runs than the setups differ.
+        runs: dict[str, list[dict]] = {label: [] for label in bases}
+        for _ in range(args.rounds):
+            for label, base in bases.items():
+                runs[label].append(wrk(base + "/v1/decision", BODY, seconds=args.seconds))
+        old, new = (runs[label] for label in bases)
+        for label, rs in runs.items():
+            mid = sorted(rs, key=lambda r: r["rps"])[len(rs) // 2]
             print(
-                f"  decisions (wrk 2x16):           {peak['rps']:.0f} req/s, p50 {peak['p50_ms']:.2f} ms, "
-                f"p99 {peak['p99_ms']:.2f} ms, {peak['errors']} errors"
+                f"decisions, {label} (wrk 2x16, median of {len(rs)}): {mid['rps']:.0f} req/s, p50 "
+                f"{mid['p50_ms']:.2f} ms, p99 {mid['p99_ms']:.2f} ms; rounds "
+                + " / ".join(f"{r['rps']:.0f}" for r in rs)
+                + f"; {sum(r['errors'] for r in rs)} errors"
             )
+        print(
+            "new / old, round by round: "
+            + " / ".join(f"{n['rps'] / o['rps']:.2f}" for o, n in zip(old, new, strict=True))
+        )
 
 
 if __name__ == "__main__":
