@@ -8,6 +8,7 @@ import orjson
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
 from .api import decision, errors, health, pages, reports, track
@@ -48,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json = _JSON(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TRUSTED_HOSTS=list(settings.allowed_hosts) or None,  # Flask answers 400 to any other Host header
         API_TITLE="adserver",
         API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",
@@ -60,7 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     services = Services.from_settings(settings)
     # Compile the bot list now, not inside some reader's first decision (it takes ~100 ms).
-    from .events import is_bot
+    from .bots import is_bot
 
     is_bot("Mozilla/5.0")
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
@@ -77,6 +79,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
     app.after_request(_headers)
+    if settings.trusted_proxy_hops:
+        # The client is the address the outermost trusted proxy saw; gunicorn's access log reads the same
+        # REMOTE_ADDR. The Host header is never taken from X-Forwarded-Host (tracking URLs use PUBLIC_URL).
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
     return app
 
 
@@ -91,4 +98,26 @@ def _headers(resp):
         resp.headers["Access-Control-Max-Age"] = "86400"
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if resp.mimetype == "text/html":  # /demo, /reports, /docs, /: our own pages, never framed by others
+        resp.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        resp.headers.setdefault("X-Frame-Options", "DENY")
     return resp
+
+
+# Scripts only from this origin (the pages, embed.js, vendored ReDoc and uPlot have no inline script);
+# inline styles (the pages' <style>, ReDoc's styled components); card images from advertisers over https.
+PAGE_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: https:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)

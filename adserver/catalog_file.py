@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from . import storage
 from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from .errors import CatalogError, flatten_messages
+from .urls import WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
-WEB_URL = {"schemes": {"http", "https"}, "require_tld": False}
 
 
 class Strict(Schema):
@@ -66,7 +66,7 @@ class FrequencyCapSchema(Strict):
 
 class CtaSchema(Strict):
     text = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    url = fields.Url(required=True, validate=validate.Length(max=2000), **WEB_URL)
+    url = WebUrl(required=True, validate=validate.Length(max=2000))  # public http(s) only: see adserver/urls.py
 
 
 class CreativeSchema(Strict):
@@ -89,7 +89,7 @@ class CreativeSchema(Strict):
     cta = fields.Nested(CtaSchema, required=True)
     secondary_cta = fields.Nested(CtaSchema, load_default=None, allow_none=True)
     fine_print = fields.String(load_default="", validate=validate.Length(max=300))
-    image_url = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=2000), **WEB_URL)
+    image_url = WebUrl(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class CampaignSchema(Strict):

@@ -32,14 +32,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
 import redis
 
+from .bots import is_bot
 from .lua import LuaScript
+from .outage import OutageLog
 
 if TYPE_CHECKING:
     from .catalog import Campaign
@@ -95,6 +96,11 @@ class Event:
 _FIELDS = tuple(f.name for f in fields(Event))
 
 
+def seen_key(event: Event) -> str:
+    """The once-per-decision marker of an event: set when it is queued, so a replay counts nothing twice."""
+    return f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}"
+
+
 def counts_field(event: Event) -> str:
     """Field of the per-day counts hash (`adserver events reconcile` compares it with SQL)."""
     return f"{event.campaign_id}:{event.event_type}:{'b' if event.billable else 'n'}"
@@ -112,32 +118,6 @@ def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -
 
 
 # --- who is asking -----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _crawler_detect():
-    from crawlerdetect import CrawlerDetect  # maintained list of bot user agents
-
-    return CrawlerDetect()
-
-
-@lru_cache(maxsize=8192)
-def is_bot(user_agent: str) -> bool:
-    return bool(user_agent) and _crawler_detect().isCrawler(user_agent)
-
-
-@lru_cache(maxsize=4096)
-def ua_class(user_agent: str) -> str:
-    ua = user_agent.lower()
-    if not ua:
-        return "none"
-    if is_bot(user_agent):
-        return "bot"
-    if "mobi" in ua or "android" in ua or "iphone" in ua:
-        return "mobile"
-    if "ipad" in ua or "tablet" in ua:
-        return "tablet"
-    return "desktop"
 
 
 def is_prefetch(headers) -> bool:
@@ -178,10 +158,12 @@ def ip_hash(ip: str, salt: str) -> str:
 # ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size,
 #       aggregate field, counts field of a refusal,
 #       cost (micros), total and daily budget (micros, -1: none), the event as not billable, its counts field
-# A refused beacon sets no once-per-decision marker: a later allowed one still counts.
+# A refused beacon sets no once-per-decision marker: a later allowed one still counts. A replay of one
+# already counted is answered as a duplicate before the limit: it neither counts as refused nor uses it up.
 # A CPC click books its price here, in the same step that makes it count once; a click that would take
 # the campaign past a budget is kept, as not billable ('over_budget'): billed spend never passes a budget.
 EMIT = """
+if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 if KEYS[4] ~= '' then
   local n = redis.call('INCR', KEYS[4])
   if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
@@ -283,7 +265,7 @@ class Spool:
                 self._fh = None
             for f in self.files():
                 pid = int(f.name.split("-")[1].split(".")[0])
-                if pid != os.getpid() and not (everyone and not _alive(pid)):
+                if pid != os.getpid() and not (everyone and not process_alive(pid)):
                     continue
                 with open(f, encoding="utf-8") as fh:
                     for line in fh:
@@ -294,7 +276,8 @@ class Spool:
         return moved
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -326,15 +309,16 @@ class EventSink:
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self._script = LuaScript(client, EMIT)  # on every beacon
+        self.outage = OutageLog(log)  # while Redis is away: one warning per interval, not one per call
         self.campaign_of = campaign_of  # campaign id -> its catalog entry, for replays to check budgets
         self._replayer: threading.Thread | None = None
         self._replayer_pid: int | None = None
 
     def _keys_args(self, event: Event, rate_key: str, campaign=None, replay: bool = False) -> tuple[list[str], list]:
-        # A live impression is booked and queued by the budget script, which dedupes by serving once; a
-        # replayed one is marked seen like a beacon, so a spool drained twice books and counts it once.
+        # A live impression is booked, queued and marked seen by the budget script; a replayed one checks
+        # and sets the same marker, so neither a lost reply nor a spool drained twice books or counts twice.
         once = event.event_type != "impression" or replay
-        seen = f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}" if once else ""
+        seen = seen_key(event) if once else ""
         keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key, "", "", ""]
         args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
         args += ["", ""]
@@ -361,7 +345,7 @@ class EventSink:
         try:
             n = self._script(keys=keys, args=args)
         except redis.RedisError as e:
-            log.warning("redis unavailable (%s): spooling %s %s", type(e).__name__, event.event_type, event.decision_id)
+            self.outage.warning("spool", "redis unavailable (%s): spooling events", type(e).__name__)
             self.spool_event(event)
             return SPOOLED
         if n == -1:
@@ -390,7 +374,7 @@ class EventSink:
 
             jobs.enqueue_persist(self.redis, self.queue_name)
         except redis.RedisError:  # the worker's tick will pick the events up
-            log.warning("could not enqueue a persist job; the worker tick will")
+            self.outage.warning("enqueue", "could not enqueue a persist job; the worker tick will")
 
     def replay_spool(self, everyone: bool = False) -> int:
         """Push spooled events through the same script (dedupe markers apply; rate limits do not). What

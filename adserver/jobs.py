@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,12 +24,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import redis
-from rq import Queue, Retry, get_current_job
+from rq import Queue, Retry, Worker, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import storage
-from .events import BATCH_PREFIX, INCOMING, RATE_LIMITED_KEY, Event
+from .events import BATCH_PREFIX, INCOMING, RATE_LIMITED_KEY, Event, process_alive
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +172,41 @@ def persist_orphaned_batches(conn: redis.Redis, db: storage.Database) -> int:
     likewise rate-limited counts whose fold was interrupted."""
     new = 0
     for key in conn.scan_iter(match=BATCH_PREFIX + "*", count=100):
+        raw = conn.lrange(key, 0, -1)
+        if raw:
+            new += write_lines(db, raw)
+        _done(conn, key)
+    fold_rate_limited(conn, db)
+    return new
+
+
+def live_workers(conn: redis.Redis) -> set[str]:
+    """Names of registered rq workers that may still run: on this host those whose process exists;
+    on other hosts all of them (their batches are left to the stale check)."""
+    here = socket.gethostname()
+    workers = Worker.all(connection=conn)
+    return {w.name for w in workers if w.hostname != here or (w.pid is not None and process_alive(w.pid))}
+
+
+def _owner(conn: redis.Redis, batch_key: str) -> str | None:
+    """The worker whose job took this batch (the batch list is named after the job); None if unknown."""
+    try:
+        return Job.fetch(batch_key.removeprefix(BATCH_PREFIX), connection=conn).worker_name
+    except NoSuchJobError:
+        return None
+
+
+def persist_batches_of_dead_workers(conn: redis.Redis, db: storage.Database) -> int:
+    """At a worker's start: write (idempotently) and drop every batch whose worker is gone, e.g. SIGKILLed
+    a moment ago and restarted by the process manager, instead of leaving it to the 60 s stale check.
+    A dead worker stays registered in rq until its key expires, so liveness is its process, not rq's list.
+    A batch of a live worker is left alone (were it written twice, the unique key would absorb it)."""
+    live = live_workers(conn)
+    new = 0
+    for raw_key in conn.scan_iter(match=BATCH_PREFIX + "*", count=100):
+        key = raw_key.decode()
+        if _owner(conn, key) in live:
+            continue
         raw = conn.lrange(key, 0, -1)
         if raw:
             new += write_lines(db, raw)

@@ -26,6 +26,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -33,11 +34,13 @@ import redis
 
 from .catalog import Campaign
 from .lua import LuaScript
+from .outage import OutageLog
 
 if TYPE_CHECKING:
     from .events import Event, EventSink
 
 log = logging.getLogger(__name__)
+UNAVAILABLE = "budget counters unavailable (%s): serving without budget checks"
 
 MICROS = 1_000_000
 PACING_SLACK = 0.02  # spend may lead the clock by 2% of the daily budget before throttling
@@ -60,15 +63,22 @@ return 1
 # those over budget, held back by pacing or capped for this reader, book the first one that may win,
 # count it against the reader's cap and push its impression event onto the events list (the
 # `events.EMIT` work for impressions, so a served contender costs one round trip in all).
+# Past the reader's address's impression rate the winner is still served and its impression queued,
+# but as not billable ('rate_limited') and without booking its price: one address cannot spend budgets.
+# The queued impression is marked seen (as `events.EMIT` marks beacons) for ARGV[6] seconds: if the reply
+# is lost the web process spools it, and its replay is then a duplicate, neither booked nor counted again.
 # Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
-# KEYS: events list, events counts hash, then per contender: total spend, today's spend, cap key ('' = none)
-# ARGV: elapsed day share, slack, ramp, then per contender: cost, total budget, daily budget, pacing
-#       draw (-1: no pacing), cap, cap window seconds, impression event json ('' = none), counts field
+# KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
+#       today's spend, cap key ('' = none), its impression's seen key ('' = none)
+# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, seen seconds,
+#       then per contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window
+#       seconds, impression event json ('' = none), counts field, the same event as rate limited, its field
 CHOOSE = """
 local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local limited = KEYS[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
 local refused = {}
-for i = 1, (#KEYS - 2) / 3 do
-  local k, a = 3 + (i - 1) * 3, 4 + (i - 1) * 8
+for i = 1, (#KEYS - 3) / 4 do
+  local k, a = 4 + (i - 1) * 4, 7 + (i - 1) * 10
   local cost, tb, db, r = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local cap = tonumber(ARGV[a + 4])
   local total, day = 0, 0
@@ -90,6 +100,9 @@ for i = 1, (#KEYS - 2) / 3 do
     why = 'frequency cap reached for this reader'
   end
   if not why then
+    if KEYS[3] ~= '' and redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+    local event, field = ARGV[a + 6], ARGV[a + 7]
+    if limited then cost, event, field = 0, ARGV[a + 8], ARGV[a + 9] end
     if cost > 0 then
       redis.call('INCRBY', KEYS[k], cost)
       redis.call('INCRBY', KEYS[k + 1], cost)
@@ -99,9 +112,10 @@ for i = 1, (#KEYS - 2) / 3 do
       redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 5])
     end
     local len = 0
-    if ARGV[a + 6] ~= '' then
-      len = redis.call('RPUSH', KEYS[1], ARGV[a + 6])
-      redis.call('HINCRBY', KEYS[2], ARGV[a + 7], 1)
+    if event ~= '' then
+      if KEYS[k + 3] ~= '' then redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[6]) end
+      len = redis.call('RPUSH', KEYS[1], event)
+      redis.call('HINCRBY', KEYS[2], field, 1)
       redis.call('EXPIRE', KEYS[2], 3456000)
     end
     return {i, len, unpack(refused)}
@@ -118,6 +132,17 @@ return {0, 0, unpack(refused)}
 # empty rather than the reader waiting.
 MAX_CALLS = 6
 SPENT_HINT_SECONDS = 30.0  # a campaign found out of budget is skipped locally this long
+
+
+IMPRESSION_RATE_PREFIX = "adserver:irl:"  # + the client's address hash: impressions served this window
+
+
+def _rate_limited(event, reason: str, counts_field) -> tuple[str, str]:
+    """The impression as stored past the address's rate: answered, not billed, nothing booked."""
+    if event is None:
+        return "", ""
+    limited = event if not event.billable else replace(event, billable=False, reason=reason, cost=0.0)
+    return limited.to_json(), counts_field(limited)
 
 
 class Choice(NamedTuple):
@@ -157,14 +182,21 @@ class RedisBudget:
         rng: random.Random | None = None,
         sink: EventSink | None = None,
         salt: str = "",
+        impression_rate_limit: int = 300,
+        rate_window: int = 60,
+        replay_window: int = 3600,
     ):
         self.redis = client
         self.now = now or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
         self.sink = sink
         self.salt = salt
+        self.impression_rate_limit = impression_rate_limit  # per client address (hashed) per rate_window
+        self.rate_window = rate_window
+        self.replay_window = replay_window  # how long a queued impression's replay is known as a duplicate
         self._charge = client.register_script(CHARGE)
         self._choose = LuaScript(client, CHOOSE)  # on every decision
+        self.outage = OutageLog(log)  # while Redis is away: one warning per interval, not one per call
         self._spent_hints: dict[str, tuple[str, str, float]] = {}  # campaign id -> (day, reason, until)
         self.unavailable = 0  # decisions served without budget checks because Redis did not answer
 
@@ -187,7 +219,7 @@ class RedisBudget:
         try:
             spent = self.spend(budgeted)
         except redis.RedisError as e:
-            log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
+            self.outage.warning("budget", UNAVAILABLE, type(e).__name__)
             return {}
         _, elapsed = self._day()
         out = {}
@@ -236,7 +268,7 @@ class RedisBudget:
                 winner, length, reasons = self._call([c], events, reader, day, elapsed)
             except redis.RedisError as e:
                 self.unavailable += 1
-                log.warning("budget counters unavailable (%s): serving without budget checks", type(e).__name__)
+                self.outage.warning("budget", UNAVAILABLE, type(e).__name__)
                 recorded = False
                 if events is not None and self.sink is not None:
                     self.sink.spool_event(events[0])  # fail open: the one sent is served, its event is kept
@@ -252,15 +284,24 @@ class RedisBudget:
         return Choice(None, refused, False)
 
     def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:
-        from .events import COUNTS_PREFIX, INCOMING, counts_field
+        from .events import COUNTS_PREFIX, INCOMING, RATE_LIMITED, counts_field, seen_key
 
-        ks = [INCOMING, COUNTS_PREFIX + (events[0].day if events else day)]
-        args: list = [elapsed, PACING_SLACK, PACING_RAMP]
+        address = events[0].ip_hash if events else ""
+        rate_key = f"{IMPRESSION_RATE_PREFIX}{address}" if address else ""
+        ks = [INCOMING, COUNTS_PREFIX + (events[0].day if events else day), rate_key]
+        args: list = [
+            elapsed,
+            PACING_SLACK,
+            PACING_RAMP,
+            self.impression_rate_limit,
+            self.rate_window,
+            self.replay_window,
+        ]
         for i, c in enumerate(part):
             budgeted = c.total_budget is not None or c.daily_budget is not None
             capped = bool(c.frequency_cap and reader)
-            ks += [*keys(c.id, day), self.cap_key(c.id, reader) if capped else ""]
             event = events[i] if events is not None else None
+            ks += [*keys(c.id, day), self.cap_key(c.id, reader) if capped else "", seen_key(event) if event else ""]
             args += [
                 int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted and not c.house else 0,
                 *serving_limits(c),
@@ -269,6 +310,7 @@ class RedisBudget:
                 c.frequency_hours * 3600,
                 event.to_json() if event is not None else "",
                 counts_field(event) if event is not None else "",
+                *_rate_limited(event, RATE_LIMITED, counts_field),
             ]
         winner, length, *reasons = self._choose(keys=ks, args=args)
         return (int(winner) - 1 if winner else None), int(length), [r.decode() for r in reasons]

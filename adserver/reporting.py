@@ -72,7 +72,7 @@ class Report:
     query: ReportQuery
     rows: list[dict]
     totals: dict
-    data_as_of: datetime | None  # the newest event persisted (how fresh the figures are)
+    data_as_of: datetime | None  # the newest event persisted in the report's scope (how fresh its figures are)
 
     @property
     def columns(self) -> list[str]:
@@ -123,7 +123,7 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
             if owner is None or (q.advertiser_id is not None and owner != q.advertiser_id):
                 raise NotFound(f"no campaign {q.campaign_id!r}")  # the same answer for missing and not yours
         result = s.execute(stmt).all()
-        as_of = s.scalar(select(func.max(storage.Event.occurred_at)))
+        as_of = s.scalar(_as_of(q))
     n = len(keys)
     rows = []
     for r in result:
@@ -137,6 +137,18 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
         {k: sum(row[k] for row in rows) for k in APART},
     )
     return Report(q, rows, totals, as_of)
+
+
+def _as_of(q: ReportQuery):
+    """The newest persisted event within the report's scope: another advertiser's traffic must neither
+    move it nor be read from it. Through the campaign index (the events table's advertiser id has none)."""
+    stmt = select(func.max(storage.Event.occurred_at))
+    if q.advertiser_id is not None:
+        owned = select(storage.Campaign.id).where(storage.Campaign.advertiser_id == q.advertiser_id)
+        stmt = stmt.where(storage.Event.campaign_id.in_(owned))
+    if q.campaign_id is not None:
+        stmt = stmt.where(storage.Event.campaign_id == q.campaign_id)
+    return stmt
 
 
 def to_csv(report: Report) -> str:

@@ -68,7 +68,13 @@ class Services:
         ranker = _serving_ranker(settings, db) if ranking else OverlapRanker()
         return cls(
             # The gate books the winner and queues its impression in one round trip, so it holds the sink.
-            budget=RedisBudget(client, sink=sink, salt=settings.secret_key),
+            budget=RedisBudget(
+                client,
+                sink=sink,
+                salt=settings.secret_key,
+                impression_rate_limit=settings.impression_rate_limit,
+                replay_window=settings.impression_replay_window,
+            ),
             settings=settings,
             db=db,
             redis=client,

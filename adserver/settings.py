@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -23,8 +24,9 @@ class Settings:
     database_url: str
     redis_url: str
     secret_key: str
-    environment: str = "development"
+    environment: str = "production"
     public_url: str = ""
+    allowed_hosts: tuple[str, ...] = ()
     placements: tuple[str, ...] = ("article-footer",)
     max_body_bytes: int = 16384
     queues: tuple[str, ...] = ("adserver-events",)
@@ -37,6 +39,9 @@ class Settings:
     spool_dir: str = "var/spool"
     event_batch_size: int = 500
     beacon_rate_limit: int = 120
+    impression_rate_limit: int = 300
+    impression_replay_window: int = 3600
+    trusted_proxy_hops: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -97,6 +102,26 @@ def load_settings(overrides: dict | None = None, env: dict | None = None) -> Set
     return settings
 
 
+DEFAULT_SECRET_KEY = "dev-only-change-me"  # config/defaults.toml: public, so never served outside development
+RELAXED_ENVIRONMENTS = ("development", "test")  # chosen explicitly; the default environment is production
+SECRET_KEY_MIN_CHARS = 32
+SECRET_KEY_MIN_BITS = 85  # length x entropy of its own character frequencies (32 random hex digits: 89+)
+
+
+def weak_secret(key: str) -> str:
+    """Why `key` cannot sign tracking URLs in production ('' if it can): anyone who guesses it can forge
+    clicks and spend budgets."""
+    if key == DEFAULT_SECRET_KEY:
+        return "is the public development default"
+    if len(key) < SECRET_KEY_MIN_CHARS:
+        return f"is shorter than {SECRET_KEY_MIN_CHARS} characters"
+    counts = [key.count(c) for c in set(key)]
+    bits = -sum(n * math.log2(n / len(key)) for n in counts)  # length x Shannon entropy per character
+    if bits < SECRET_KEY_MIN_BITS:
+        return "is too repetitive to be random"
+    return ""
+
+
 def _validate(s: Settings) -> None:
     if not (s.database_url.startswith("sqlite") or s.database_url.startswith("postgresql")):
         raise SettingsError(f"setting DATABASE_URL={s.database_url!r}: use sqlite:/// or postgresql+psycopg://")
@@ -104,9 +129,19 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"setting REDIS_URL={s.redis_url!r}: use redis://host:port/db")
     if s.environment not in ("development", "production", "test"):
         raise SettingsError(f"setting ENVIRONMENT={s.environment!r}: use development, production or test")
-    if s.environment == "production" and (s.secret_key == "dev-only-change-me" or len(s.secret_key) < 16):
-        raise SettingsError("setting SECRET_KEY must be a random string of 16+ characters in production")
+    if s.environment not in RELAXED_ENVIRONMENTS and (problem := weak_secret(s.secret_key)):
+        raise SettingsError(
+            f"setting SECRET_KEY {problem}: generate one with `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'` (or set ENVIRONMENT=development on your own machine)"
+        )
     if not s.placements:
         raise SettingsError("setting PLACEMENTS is empty")
+    if s.public_url and not (urlparse(s.public_url).scheme in ("http", "https") and urlparse(s.public_url).hostname):
+        raise SettingsError(f"setting PUBLIC_URL={s.public_url!r}: use the service's origin, https://host[:port]")
+    if s.environment not in RELAXED_ENVIRONMENTS and not (s.public_url or s.allowed_hosts):
+        # Else tracking URLs would be built from whatever Host header a client sends.
+        raise SettingsError("setting PUBLIC_URL (the origin tracking URLs point to) or ALLOWED_HOSTS is required")
+    if not 0 <= s.trusted_proxy_hops <= 5:
+        raise SettingsError("setting TRUSTED_PROXY_HOPS must be between 0 (no proxy) and 5")
     if s.max_body_bytes < 1024:
         raise SettingsError("setting MAX_BODY_BYTES must be at least 1024")

@@ -131,3 +131,19 @@ def authenticate(db: storage.Database, plaintext: str | None) -> TokenOwner | No
         if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
             return None
         return TokenOwner(row.advertiser_id)
+
+
+def prefix_of(plaintext: str) -> str:
+    """The listed prefix a presented token claims ('' when it is not shaped like one of ours)."""
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) < PREFIX_LENGTH:
+        return ""
+    return plaintext[:PREFIX_LENGTH]
+
+
+def live_prefix(db: storage.Database, prefix: str) -> bool:
+    """Whether an unrevoked token has this prefix (the table is small: operators and advertisers)."""
+    if not prefix:
+        return False
+    with db.sessionmaker() as s:
+        q = select(storage.ApiToken.id).where(storage.ApiToken.prefix == prefix, storage.ApiToken.revoked_at.is_(None))
+        return s.scalar(q.limit(1)) is not None

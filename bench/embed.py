@@ -51,7 +51,12 @@ def time_to_card(loads: int) -> list[float]:
     out = []
     with stack() as s:
         import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
-        env = {"REDIS_URL": s["redis_url"], "DATABASE_URL": s["database_url"], "SECRET_KEY": "bench-secret-key-123456"}
+        env = {
+            "REDIS_URL": s["redis_url"],
+            "DATABASE_URL": s["database_url"],
+            "SECRET_KEY": "bench-secret-key-123456",
+            "ENVIRONMENT": "development",
+        }
         with gunicorn("adserver:create_app()", 0, env, 2) as base, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for i in range(loads + 1):  # the first load warms the server up and is not counted

@@ -86,7 +86,8 @@ def end_to_end(s, env, decisions: int, threads: int = 8) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        with gunicorn("adserver:create_app()", PORT, {**env, "BEACON_RATE_LIMIT": "100000000"}, 2):
+        unlimited = {"BEACON_RATE_LIMIT": "100000000", "IMPRESSION_RATE_LIMIT": "100000000"}  # one client address
+        with gunicorn("adserver:create_app()", PORT, {**env, **unlimited}, 2):
             t0 = time.perf_counter()
             ts = [threading.Thread(target=client_loop) for _ in range(threads)]
             for t in ts:
@@ -168,7 +169,11 @@ def main() -> None:
     args = ap.parse_args()
     with stack() as s:
         env = dict(
-            os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=s["database_url"], SECRET_KEY="bench-secret-key-123456"
+            os.environ,
+            REDIS_URL=s["redis_url"],
+            DATABASE_URL=s["database_url"],
+            SECRET_KEY="bench-secret-key-123456",
+            ENVIRONMENT="development",
         )
         import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
         end_to_end(s, env, args.decisions)
@@ -181,7 +186,11 @@ def main() -> None:
         upgrade(db)
         with stack(args.postgres) as s:
             env = dict(
-                os.environ, REDIS_URL=s["redis_url"], DATABASE_URL=args.postgres, SECRET_KEY="bench-secret-key-123456"
+                os.environ,
+                REDIS_URL=s["redis_url"],
+                DATABASE_URL=args.postgres,
+                SECRET_KEY="bench-secret-key-123456",
+                ENVIRONMENT="development",
             )
             import_catalog(s["db"], read_file(ROOT / "config" / "catalog.example.yaml"))
             drain(s, env, args.drain, "PostgreSQL")

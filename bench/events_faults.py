@@ -35,6 +35,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from adserver import jobs, migrate, reconcile, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
 from adserver.redis_server import free_port, start_local  # noqa: E402
+from tests.processes import kill_worker_and_horse  # noqa: E402 (the fault test kills the same way)
 
 PORT = free_port()  # a fixed port could be another process's server
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -139,11 +140,14 @@ class Supervised:
                     time.sleep(0.5)
                     self._spawn()
 
-    def kill(self) -> None:
-        """SIGKILL the worker and its work horse; the supervisor starts a new one."""
+    def kill(self) -> int:
+        """SIGKILL the worker and its work horse (rq puts the horse in a process group of its own, so a
+        signal to the worker's group alone leaves it writing); the supervisor starts a new one. Returns
+        how many work horses were killed."""
         with self._lock:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            horses = kill_worker_and_horse(self.proc.pid)
             self.proc.wait()
+            return len(horses)
 
     def stop(self) -> None:
         self._stop.set()
@@ -192,8 +196,10 @@ def run(args) -> bool:
         REDIS_URL=redis.url,
         DATABASE_URL=url,
         SECRET_KEY="bench-secret-key-123456",
+        ENVIRONMENT="development",
         SPOOL_DIR=str(tmp / "spool"),
         BEACON_RATE_LIMIT="100000000",
+        IMPRESSION_RATE_LIMIT="100000000",  # one client address: all load comes from here
     )
     worker = Supervised(env)
     load = Load(args.threads)
@@ -216,11 +222,12 @@ def run(args) -> bool:
             while time.monotonic() < deadline and not r.zcard(jobs.BATCHES):
                 time.sleep(0.002)
             holding = sum(r.llen(k) for k in r.zrange(jobs.BATCHES, 0, -1))
-            worker.kill()
+            horses = worker.kill()
             left = sum(r.llen(k) for k in r.zrange(jobs.BATCHES, 0, -1))
             log(
-                f"worker SIGKILLed while holding a batch of {holding} events, {left} of them left unfinished "
-                "(0: the batch was done just before the kill landed); the supervisor restarts it"
+                f"worker and {horses} work horse(s) SIGKILLed while holding a batch of {holding} events, {left} "
+                "of them left unfinished (0: the batch was done just before the kill landed); the supervisor "
+                "restarts it, and the new worker writes what was left at its start"
             )
             time.sleep(args.seconds * 0.2)
             redis.stop()

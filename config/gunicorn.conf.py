@@ -4,11 +4,22 @@ import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "1"))
+# Threaded workers: a client that sends its request slowly holds one thread, not a whole worker (with
+# sync workers three such clients stalled every request). gunicorn's gthread worker waits for a new
+# connection's first bytes in its poller (5 s, then parks it), so idle connections hold no thread; a
+# trickling sender holds one until it finishes. 64 threads per worker outlast 50 such clients; past that,
+# or in production anyway, put a buffering proxy (nginx, a cloud load balancer) in front.
+# WEB_THREADS=1: the old sync workers.
+threads = int(os.environ.get("WEB_THREADS", "64"))
 worker_class = "sync" if threads == 1 else "gthread"
+worker_connections = 1000  # per worker: open connections, idle keep-alive ones included
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+# The longest request line and header the server reads (gunicorn's maxima). The OpenAPI schema's
+# GET limits fit inside them, so a query string it allows is never refused with gunicorn's own 414.
+limit_request_line = 8190
+limit_request_field_size = 8190
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")

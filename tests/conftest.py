@@ -23,6 +23,9 @@ from adserver.redis_server import answers, start_local
 from adserver.storage import Database
 
 ROOT = Path(__file__).resolve().parent.parent
+# The suite's own CLI runs and subprocesses are the test environment too (the default is production,
+# which refuses the public development SECRET_KEY); `settings_overrides` says the same for apps.
+os.environ.setdefault("ENVIRONMENT", "test")
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
 BACKEND = os.environ.get("ADSERVER_TEST_DATABASE", "sqlite")
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -172,7 +175,11 @@ def cli(app, settings_overrides):
 
     base = ["--database-url", settings_overrides["database_url"], "--redis-url", settings_overrides["redis_url"]]
 
-    env = {"MODELS_DIR": settings_overrides["models_dir"]}  # the test's models, not the repo's shipped one
+    env = {
+        "MODELS_DIR": settings_overrides["models_dir"],  # the test's models, not the repo's shipped one
+        "ENVIRONMENT": settings_overrides["environment"],
+        "SECRET_KEY": settings_overrides["secret_key"],
+    }
 
     def run(*args: str, input: str | None = None):
         return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False, env=env)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from urllib.parse import urlsplit
 
+import pytest
 from itsdangerous import TimestampSigner
 
+from adserver import create_app
+from adserver.events import INCOMING, ip_hash
 from adserver.tracking import Tracker
+
+AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence"}}
 
 
 def decision(client):
@@ -84,3 +90,82 @@ def test_expired_link_is_410(app, client, example_catalog):
         svc.tracker = original
     assert r.status_code == 410
     assert r.get_json()["error"]["code"] == "link_expired"
+
+
+# --- the client's address behind a proxy ------------------------------------------------------------
+
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"}
+
+
+@pytest.fixture
+def app_with(settings_overrides, example_catalog):
+    """An app built with extra settings, on the same (reset) Redis and SQL as `app`."""
+    made = []
+
+    def build(**extra):
+        made.append(create_app({**settings_overrides, **extra}))
+        svc = made[-1].extensions["adserver"]
+        svc.catalog.refresh(force=True)
+        return made[-1]
+
+    yield build
+    for a in made:
+        a.extensions["adserver"].close()
+
+
+def queued_ip_hashes(services) -> list[str]:
+    return [json.loads(raw)["ip_hash"] for raw in services.redis.lrange(INCOMING, 0, -1)]
+
+
+def test_behind_a_trusted_proxy_each_reader_has_their_own_address(app_with):
+    app = app_with(trusted_proxy_hops=1, beacon_rate_limit=1)
+    svc, client = app.extensions["adserver"], app.test_client()
+    for reader in ("203.0.113.7", "198.51.100.9"):
+        headers = {**BROWSER, "X-Forwarded-For": reader}
+        d = client.post("/v1/decision", json=AI, headers=headers).get_json()
+        assert client.post(path(d["tracking"]["view_url"]), headers=headers).status_code == 204  # own limit
+    salt = svc.settings.secret_key
+    assert set(queued_ip_hashes(svc)) == {ip_hash("203.0.113.7", salt), ip_hash("198.51.100.9", salt)}
+
+
+def test_only_the_trusted_hops_of_x_forwarded_for_are_believed(app_with):
+    app = app_with(trusted_proxy_hops=1)
+    svc, client = app.extensions["adserver"], app.test_client()
+    # The reader wrote the first entry itself; the load balancer appended the address it saw.
+    client.post("/v1/decision", json=AI, headers={**BROWSER, "X-Forwarded-For": "10.9.9.9, 203.0.113.7"})
+    assert queued_ip_hashes(svc) == [ip_hash("203.0.113.7", svc.settings.secret_key)]
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(app_with):
+    app = app_with(beacon_rate_limit=1)
+    client = app.test_client()
+    codes = []
+    for reader in ("203.0.113.7", "198.51.100.9"):
+        headers = {**BROWSER, "X-Forwarded-For": reader}  # anyone can send it: it must not reset the limit
+        d = client.post("/v1/decision", json=AI, headers=headers).get_json()
+        codes.append(client.post(path(d["tracking"]["view_url"]), headers=headers).status_code)
+    assert codes == [204, 429]
+
+
+def test_a_click_over_the_address_limit_still_reaches_the_landing_page_uncounted(app_with):
+    app = app_with(beacon_rate_limit=0)
+    svc, client = app.extensions["adserver"], app.test_client()
+    d = client.post("/v1/decision", json=AI, headers=BROWSER).get_json()
+    r = client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
+    assert r.status_code == 302 and r.headers["Location"] == "https://zahid.host/signup?utm_source=adserver"
+    queued = [json.loads(raw)["event_type"] for raw in svc.redis.lrange(INCOMING, 0, -1)]
+    assert queued == ["impression"]  # the click went to the rate-limited aggregate only
+
+
+def test_with_allowed_hosts_another_host_header_is_refused_and_never_in_tracking_urls(app_with):
+    client = app_with(allowed_hosts=("ads.example.com",)).test_client()
+    r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "evil.example"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"
+    r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "ads.example.com"})
+    assert r.get_json()["tracking"]["click_url"].startswith("http://ads.example.com/t/click/")
+
+
+def test_with_a_public_url_tracking_urls_ignore_the_host_header(app_with):
+    client = app_with(public_url="https://ads.example.com").test_client()
+    r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "evil.example"})
+    assert r.get_json()["tracking"]["view_url"].startswith("https://ads.example.com/t/view/")

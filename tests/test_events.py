@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, true
 
 from adserver import jobs, reconcile, storage
-from adserver.events import INCOMING, RATE_LIMITED_KEY
+from adserver.events import BATCH_PREFIX, INCOMING, RATE_LIMITED_KEY
 from adserver.services import set_worker_services
 from tests.builders import zahid_event
 
@@ -131,6 +133,37 @@ def test_beacons_over_the_per_ip_limit_get_429_and_are_not_counted(app, client, 
     assert rollup(db)["rate_limited_views"] == 2
 
 
+MARKETS = {"placement": "article-footer", "article": {"topic": "markets", "keywords": ["etf"]}}
+
+
+def test_impressions_past_the_address_rate_are_served_but_neither_billed_nor_booked(
+    client, db, services, persist, example_catalog
+):
+    services.budget.impression_rate_limit = 3
+    served = [client.post("/v1/decision", json=MARKETS, headers=BROWSER) for _ in range(5)]
+    assert [r.status_code for r in served] == [200] * 5  # the reader keeps getting cards
+    assert {r.get_json()["campaign"]["id"] for r in served} == {"ledgerly-index-investing"}  # CPM 9.50
+    assert int(services.redis.get("adserver:spend:total:ledgerly-index-investing")) == 3 * 9500  # micros
+    persist()
+    got = rollup(db, "ledgerly-index-investing")
+    assert (got["impressions"], got["nb_impressions"], got["spend"]) == (3, 2, pytest.approx(3 * 0.0095))
+    with db.sessionmaker() as s:
+        reasons = s.scalars(select(storage.Event.reason).where(storage.Event.billable.is_(False))).all()
+    assert reasons == ["rate_limited", "rate_limited"]
+    assert reconcile.differences(db, services.redis, datetime.now(UTC).date()) == []
+
+
+def test_another_address_is_billed_while_one_is_over_its_impression_rate(
+    client, db, services, persist, example_catalog
+):
+    services.budget.impression_rate_limit = 1
+    for address in ("203.0.113.7", "203.0.113.8", "198.51.100.9"):  # the first two share a /24
+        client.post("/v1/decision", json=MARKETS, headers=BROWSER, environ_base={"REMOTE_ADDR": address})
+    persist()
+    got = rollup(db, "ledgerly-index-investing")
+    assert (got["impressions"], got["nb_impressions"]) == (2, 1)
+
+
 def test_bot_prefetch_and_rate_limited_traffic_each_land_in_their_own_columns(
     client, db, services, persist, example_catalog
 ):
@@ -139,7 +172,7 @@ def test_bot_prefetch_and_rate_limited_traffic_each_land_in_their_own_columns(
     serve(client, {**BROWSER, "Sec-Purpose": "prefetch"})
     person = serve(client)
     services.events.rate_limit = 0  # every beacon from here on is over the limit
-    assert client.get(path(person["tracking"]["click_url"]), headers=BROWSER).status_code == 429
+    assert client.get(path(person["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # still sent on
     persist()
     got = rollup(db)
     assert {k: v for k, v in got.items() if v} == {
@@ -156,7 +189,7 @@ def test_bot_prefetch_and_rate_limited_traffic_each_land_in_their_own_columns(
 def test_a_rate_limited_click_then_an_allowed_one_counts_once_billable(client, db, services, persist, example_catalog):
     d = serve(client)
     services.events.rate_limit = 0
-    assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 429
+    assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # not counted
     services.events.rate_limit = 100  # the limit window has passed
     assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302
     assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # a replay
@@ -183,7 +216,7 @@ def test_a_fold_retried_after_its_worker_died_adds_nothing_twice(client, service
     d = serve(client)
     services.events.rate_limit = 0
     for _ in range(3):
-        assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 429
+        assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # not counted
     fold_key = jobs.FOLD_PREFIX + "dead"
     services.redis.rename(RATE_LIMITED_KEY, fold_key)  # taken by a worker ...
     services.redis.sadd(jobs.FOLDS_PENDING, "dead")
@@ -223,6 +256,38 @@ def test_orphaned_batch_of_a_killed_worker_is_persisted_by_replay(client, db, se
     assert jobs.persist_orphaned_batches(services.redis, db) == 4
     assert rollup(db)["impressions"] == 4
     assert not services.redis.exists("adserver:events:batch:dead-job")
+
+
+def _batch_taken_by(services, worker_pid: int) -> str:
+    """Queued events moved into the batch of a job run by a registered rq worker of process `worker_pid`."""
+    from rq import Queue, Worker
+
+    conn = services.redis
+    worker = Worker([Queue("adserver-events", connection=conn)], connection=conn)
+    worker.register_birth()
+    conn.hset(worker.key, "pid", worker_pid)
+    job = Queue("adserver-events", connection=conn).enqueue(jobs.persist_pending)
+    job.worker_name = worker.name
+    job.save()
+    conn.rename(INCOMING, BATCH_PREFIX + job.id)
+    return BATCH_PREFIX + job.id
+
+
+def test_a_starting_worker_writes_the_batch_of_a_worker_whose_process_is_gone(client, db, services, example_catalog):
+    for _ in range(4):
+        serve(client)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    key = _batch_taken_by(services, dead.pid)  # still registered in rq: a SIGKILL unregisters nothing
+    assert jobs.persist_batches_of_dead_workers(services.redis, db) == 4
+    assert rollup(db)["impressions"] == 4 and not services.redis.exists(key)
+
+
+def test_a_starting_worker_leaves_the_batch_of_a_live_worker(client, db, services, example_catalog):
+    serve(client)
+    key = _batch_taken_by(services, os.getpid())
+    assert jobs.persist_batches_of_dead_workers(services.redis, db) == 0
+    assert services.redis.llen(key) == 1
 
 
 def test_reconcile_agrees_then_finds_a_planted_mismatch(client, db, services, persist, example_catalog):
@@ -379,3 +444,17 @@ def test_two_workers_writing_the_same_batch_at_once_count_it_once(db, example_ca
         t.join()
     assert errors == [] and sum(new) == 2000
     assert raw_count(db) == 2000 and rollup(db)["impressions"] == 2000
+
+
+def test_replays_of_a_counted_beacon_neither_count_as_refused_nor_use_up_the_limit(
+    client, db, services, persist, example_catalog
+):
+    services.events.rate_limit = 3
+    first, second = serve(client), serve(client)
+    view = path(first["tracking"]["view_url"])
+    codes = [client.post(view, headers=BROWSER).status_code for _ in range(300)]  # counted once, then replays
+    assert set(codes) == {204}
+    assert client.post(path(second["tracking"]["view_url"]), headers=BROWSER).status_code == 204  # limit left
+    persist()
+    got = rollup(db)
+    assert (got["views"], got["rate_limited_views"]) == (2, 0)

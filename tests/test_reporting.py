@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -155,3 +155,30 @@ def test_csv_has_a_header_and_a_total_row_with_crlf(db, rollups):
         "prefetch_impressions,prefetch_views,prefetch_clicks,rate_limited_views,rate_limited_clicks"
     )
     assert lines[-2].startswith("total,160,85")
+
+
+def _event(decision_id: str, campaign: str, advertiser: str, at: datetime) -> storage.Event:
+    return storage.Event(
+        decision_id=decision_id,
+        event_type="impression",
+        campaign_id=campaign,
+        creative_id="c1",
+        advertiser_id=advertiser,
+        placement="article-footer",
+        billable=True,
+        cost=0,
+        occurred_at=at,
+    )
+
+
+def test_data_as_of_is_the_newest_event_of_the_advertisers_own_campaigns(db, rollups):
+    ours, theirs = datetime(2026, 11, 2, 9, tzinfo=UTC), datetime(2026, 11, 2, 17, tzinfo=UTC)
+    with db.session() as s:
+        s.add_all([_event("d1", ZAHID_CAMPAIGN, ZAHID, ours), _event("d2", LEDGERLY_CAMPAIGN, LEDGERLY, theirs)])
+    nov = (date(2026, 11, 1), date(2026, 11, 30))
+
+    def as_of(advertiser):
+        return run_report(db, ReportQuery(*nov, ("day",), advertiser)).data_as_of.replace(tzinfo=UTC)
+
+    assert as_of(ZAHID) == ours  # Ledgerly's later traffic neither moves nor shows in it
+    assert as_of(None) == theirs  # the operator's view of everything

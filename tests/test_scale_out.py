@@ -42,16 +42,18 @@ def request(port: int, method: str, path: str, body: bytes | None = None):
     return r.status, data
 
 
-def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db, example_catalog):
+def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db, example_catalog, tmp_path):
     env = dict(
         os.environ,
         DATABASE_URL=settings_overrides["database_url"],
         REDIS_URL=settings_overrides["redis_url"],
         SECRET_KEY=settings_overrides["secret_key"],
+        ENVIRONMENT="test",
         WEB_CONCURRENCY="1",
         HOST="127.0.0.1",
         EVENT_BATCH_SIZE="50",
         BEACON_RATE_LIMIT="100000",
+        IMPRESSION_RATE_LIMIT="100000",
         MODELS_DIR=settings_overrides["models_dir"],
     )
     ports = [free_port(), free_port()]
@@ -59,7 +61,7 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
         subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "adserver:create_app()"],
             env=dict(env, PORT=str(p)),
-            stderr=subprocess.DEVNULL,
+            stderr=(tmp_path / f"web-{p}.log").open("w"),  # shown below if a request fails
         )
         for p in ports
     ]
@@ -79,7 +81,8 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
             assert status == 200
             d = json.loads(data)
             other = ports[(i + 1) % 2]  # the beacon may land on another web process
-            assert request(other, "POST", "/" + d["tracking"]["view_url"].split("/", 3)[3])[0] == 204
+            status = request(other, "POST", "/" + d["tracking"]["view_url"].split("/", 3)[3])[0]
+            assert status == 204, (tmp_path / f"web-{other}.log").read_text()[-3000:]
             assert request(port, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302
             assert request(other, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302  # replay
             sent += 3

@@ -23,12 +23,12 @@ def client() -> tuple[str, str, str]:
     """(non-billable reason or '', truncated-IP hash, user-agent class) of the current request."""
     from flask import request
 
-    from .. import events
+    from .. import bots, events
 
     ua = request.headers.get("User-Agent", "")
     salt = services().settings.secret_key
     return (
         events.non_billable_reason(ua, request.headers),
         events.ip_hash(request.remote_addr or "", salt),
-        events.ua_class(ua),
+        bots.ua_class(ua),
     )

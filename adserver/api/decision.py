@@ -15,7 +15,10 @@ from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext
 from ..rendering import card_fields, render_card
+from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
+from .auth import operator
+from .errors import MAX_QUERY_BYTES
 from .schemas import (
     DecisionQuerySchema,
     DecisionRequestSchema,
@@ -25,12 +28,20 @@ from .schemas import (
 
 blp = Blueprint("decision", __name__, url_prefix="/v1", description="Sponsor card decisions")
 
+QUERY_TOO_LONG = (
+    f"The whole query string, percent-encoded, is longer than {MAX_QUERY_BYTES} bytes (each field's own limit "
+    "aside): send the article as a POST body"
+)
+EXPLAIN_UNAUTHORIZED = "`explain` without a valid operator token (outside development)"
+EXPLAIN_FORBIDDEN = "`explain` with an advertiser's token: operators only"
 TRUTHY = {"1", "true", "True", "yes", "on"}
 EXPLAIN_PARAMETER = {
     "in": "query",
     "name": "explain",
     "schema": {"type": "boolean", "default": False},
-    "description": "Add every candidate's score parts and every rejected campaign with its reason",
+    "description": "Add every candidate's score parts and every rejected campaign with its reason. It lists "
+    "every campaign with internal reasons (paused, outside its dates), so outside development it needs an "
+    "operator token: `Authorization: Bearer <token>` (401 without one, 403 for an advertiser's)",
 }
 NO_FILL = {
     "description": "No sponsor is eligible for this article: leave the slot empty (with `?explain=1`: a 200 whose "
@@ -86,8 +97,17 @@ def explanation(outcome: Outcome) -> dict:
     return core_explanation(outcome, services().catalog.get().version)
 
 
+def explain_allowed() -> None:
+    """`?explain=1` shows every campaign and why it lost: an operator's view, open only in development
+    (and to the test suite)."""
+    if services().settings.environment not in RELAXED_ENVIRONMENTS:
+        operator()
+
+
 def run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str] = frozenset()):
     svc = services()
+    if explain:
+        explain_allowed()
     if placement not in svc.settings.placements:
         raise InvalidContext(
             f"unknown placement {placement!r}",
@@ -137,6 +157,8 @@ class DecisionView(MethodView):
         schema=ErrorSchema,
         description="Invalid article context; `fields` names each bad field",
     )
+    @blp.alt_response(401, schema=ErrorSchema, description=EXPLAIN_UNAUTHORIZED)
+    @blp.alt_response(403, schema=ErrorSchema, description=EXPLAIN_FORBIDDEN)
     @blp.alt_response(413, schema=ErrorSchema, description="Body larger than 16 KiB")
     @blp.alt_response(415, schema=ErrorSchema, description="Body is not application/json")
     def post(self, body):
@@ -153,6 +175,9 @@ class DecisionView(MethodView):
         schema=ErrorSchema,
         description="Invalid article context; `fields` names each bad field",
     )
+    @blp.alt_response(401, schema=ErrorSchema, description=EXPLAIN_UNAUTHORIZED)
+    @blp.alt_response(403, schema=ErrorSchema, description=EXPLAIN_FORBIDDEN)
+    @blp.alt_response(414, schema=ErrorSchema, description=QUERY_TOO_LONG)
     def get(self, placement, explain=False, keywords="", exclude="", **article):
         """The same decision from query parameters, for simple embeds (`keywords=a,b`, `exclude=adv1,adv2`)."""
         article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 
-from .. import reporting, tokens
+from .. import reporting
 from ..errors import NotFound
-from ..events import ip_hash
 from . import Blueprint, services
+from .auth import owner
 from .errors import ApiError
 from .schemas import ErrorSchema, ReportQuerySchema, ReportSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/v1", description="Advertiser reports")
-
-AUTH_FAILURES_PER_MINUTE = 10
-
-
-def owner() -> tokens.TokenOwner:
-    """The token's owner; 401 on a bad token, 429 after too many bad tokens from one address."""
-    svc = services()
-    key = f"adserver:authfail:{ip_hash(request.remote_addr or '', svc.settings.secret_key)}"
-    if int(svc.redis.get(key) or 0) >= AUTH_FAILURES_PER_MINUTE:
-        raise ApiError(429, "rate_limited", "too many failed authentications; try again in a minute")
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    found = tokens.authenticate(svc.db, token.strip()) if scheme.lower() == "bearer" else None
-    if found is None:
-        pipe = svc.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, 60, nx=True)
-        pipe.execute()
-        raise ApiError(401, "unauthorized", "a valid `Authorization: Bearer <token>` header is required")
-    return found
 
 
 @blp.route("/reports")

@@ -23,15 +23,19 @@ def verified(event_type: str, token: str) -> TrackedEvent:
         raise ApiError(403, "bad_signature", str(e)) from None
 
 
-def record(event: TrackedEvent) -> None:
-    """Queue the view or click; a replay is accepted but not counted; over the per-IP limit: 429."""
+def record(event: TrackedEvent) -> str:
+    """Queue the view or click; a replay is accepted but not counted. Returns the sink's outcome."""
     svc = services()
     reason, ip_h, ua_cls = client()
     campaign = svc.catalog.get().by_id.get(event.campaign_id)
-    outcome = svc.events.emit(
+    return svc.events.emit(
         events.from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=f"adserver:rl:{ip_h}", campaign=campaign
     )
-    if outcome == events.RATE_LIMITED:
+
+
+def record_view(event: TrackedEvent) -> None:
+    """Over the per-address limit a view beacon is refused (429): nobody is waiting on it."""
+    if record(event) == events.RATE_LIMITED:
         raise ApiError(429, "rate_limited", "too many tracking requests from this address; try again later")
 
 
@@ -53,7 +57,7 @@ class ViewBeacon(MethodView):
     @blp.alt_response(429, schema=ErrorSchema, description="Too many requests from this address")
     def post(self, token):
         """View beacon: the card was at least 50% visible for one continuous second."""
-        record(verified("view", token))
+        record_view(verified("view", token))
         return "", 204, {"Cache-Control": "no-store"}
 
     @blp.response(204, description="Counted (at most once per decision)")
@@ -62,7 +66,7 @@ class ViewBeacon(MethodView):
     @blp.alt_response(429, schema=ErrorSchema, description="Too many requests from this address")
     def get(self, token):
         """The same beacon as GET, for clients without `navigator.sendBeacon`."""
-        record(verified("view", token))
+        record_view(verified("view", token))
         return "", 204, {"Cache-Control": "no-store"}
 
 
@@ -72,9 +76,9 @@ class ClickRedirect(MethodView):
     @blp.alt_response(403, schema=ErrorSchema, description="Forged or tampered link")
     @blp.alt_response(404, schema=ErrorSchema, description="The creative is no longer in the catalog")
     @blp.alt_response(410, schema=ErrorSchema, description="Expired link")
-    @blp.alt_response(429, schema=ErrorSchema, description="Too many requests from this address")
     def get(self, token):
-        """Count the click and redirect to the landing URL."""
+        """Count the click and redirect to the landing URL. Over the per-address limit the reader is still
+        sent on to the advertiser; the click is counted apart (`rate_limited_clicks`), not billed."""
         event = verified("click", token)
         target = landing_url(event)
         record(event)

@@ -43,6 +43,7 @@ def _wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 60) ->
 @pass_ctx
 def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str, check: bool) -> None:
     """Migrate, import the example catalog, start Redis if needed, gunicorn and an rq worker."""
+    ctx.overrides["environment"] = "development"  # the explicit development mode: the public default key is fine
     settings = ctx.settings
     redis_url, local = redis_server.ensure(settings.redis_url)
     if local:
@@ -59,6 +60,7 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str,
         os.environ,
         REDIS_URL=redis_url,
         DATABASE_URL=settings.database_url,
+        ENVIRONMENT="development",
         HOST=host,
         PORT=str(port),
         WEB_CONCURRENCY=str(workers),

@@ -24,11 +24,10 @@ def command(ctx: Context, burst: bool) -> None:
     conn = svc.redis
     queues = [Queue(name, connection=conn) for name in svc.settings.queues]
     click.echo(f"worker on {', '.join(svc.settings.queues)} at {svc.settings.redis_url}")
-    if Worker.count(connection=conn) == 0:
-        # No other worker alive: any batch list left behind belongs to a worker that was killed.
-        recovered = jobs.persist_orphaned_batches(conn, svc.db)
-        if recovered:
-            click.echo(f"recovered {recovered} events from batches of a killed worker")
+    # Batches left by a worker that was killed (its process is gone) are written now, not in a minute.
+    recovered = jobs.persist_batches_of_dead_workers(conn, svc.db)
+    if recovered:
+        click.echo(f"recovered {recovered} events from batches of a killed worker")
     if burst:
         jobs.tick(conn, svc.settings.queues[0])
     else:

@@ -1,0 +1,47 @@
+"""Killing an rq worker as a crash would: rq runs each job in a work horse it forks into a process group
+of its own (`os.setpgrp`), so a signal to the worker's group leaves the horse writing its batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                out.append(int(entry))
+    return out
+
+
+def kill_worker_and_horse(pid: int) -> list[int]:
+    """SIGKILL the worker `pid` (leader of its own group), its group and every work horse it forked;
+    returns the horses' pids. The worker is stopped first so it cannot fork a new horse meanwhile."""
+    os.killpg(pid, signal.SIGSTOP)
+    horses = children(pid)
+    for horse in horses:
+        try:
+            os.kill(horse, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    os.killpg(pid, signal.SIGKILL)
+    return horses
+
+
+def gone(pids: list[int], timeout: float = 10.0) -> bool:
+    """Whether all these processes have ended (and been reaped) within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(os.path.exists(f"/proc/{p}") for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
