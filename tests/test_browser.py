@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from adserver import create_app, tokens
 from adserver.catalog_file import import_catalog
@@ -69,8 +70,19 @@ def sponsor(adv: str, topics: list[str], priority: int = 1, title: str | None = 
     }
 
 
+def tallest_example_sponsor() -> dict:
+    """The example catalog's tallest card (tagline, hook, body, code box, two calls to action, fine print)."""
+    adv = yaml.safe_load((ROOT / "config" / "catalog.example.yaml").read_text())["advertisers"][0]
+    tall = sponsor("delta", ["tall-topic"])
+    creative = dict(adv["campaigns"][0]["creatives"][0], id="delta-card")
+    creative.pop("hook_variants")
+    tall["campaigns"][0]["creatives"] = [creative]
+    return tall
+
+
 CATALOG = {
     "advertisers": [
+        tallest_example_sponsor(),
         sponsor("alpha", ["alpha-topic"]),
         sponsor("bravo", ["alpha-topic", "bravo-topic"], priority=1),
         sponsor("charlie", ["charlie-topic", "artificial-intelligence"]),  # also the /demo article's topic
@@ -91,9 +103,15 @@ navigator.sendBeacon = function (u, d) { window.__beacons.push({url: u, t: perfo
 """
 
 
-def page_html(base: str, topic: str, *, slots: int = 1, before: int = 0, after: int = 6, head: str = "") -> str:
+RESERVED = 320  # what the README tells publishers to reserve, on desktop and on phones
+
+
+def page_html(
+    base: str, topic: str, *, slots: int = 1, before: int = 0, after: int = 6, head: str = "", attrs: str = ""
+) -> str:
     slot = (
-        f'<div data-adserver-slot data-placement="article-footer" data-topic="{topic}" style="min-height:320px"></div>'
+        f'<div data-adserver-slot data-placement="article-footer" data-topic="{topic}" {attrs}'
+        f' style="min-height:{RESERVED}px"></div>'
     )
     para = "<p>" + "Publisher paragraph text that follows the slot. " * 8 + "</p>"
     return (
@@ -196,9 +214,11 @@ def context(browser, stack):
     ctx.close()
 
 
-def open_page(context, stack, name: str, html: str):
+def open_page(context, stack, name: str, html: str, viewport: dict | None = None):
     stack.pages[f"/{name}"] = html
     page = context.new_page()
+    if viewport:
+        page.set_viewport_size(viewport)
     page.console_errors = []
     page.dialogs = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
@@ -302,6 +322,206 @@ def test_no_cookies_and_no_storage_are_written(context, stack):
     settled(page)
     assert context.cookies() == []
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def card_box(page) -> dict:
+    return page.locator("[data-adserver-slot] .ads-card").evaluate(
+        "c => { const r = c.getBoundingClientRect(), s = c.getRootNode().host.getBoundingClientRect();"
+        " return {card: r.height, slot: s.height, code: !!c.querySelector('.ads-code')}; }"
+    )
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_tallest_card_fits_the_reserved_space_with_no_layout_shift(context, stack, viewport):
+    page = open_page(context, stack, "tall", page_html(stack.base, "tall-topic"), viewport=viewport)
+    settled(page)
+    page.wait_for_timeout(300)
+    box = card_box(page)
+    assert box["card"] == box["slot"] == RESERVED
+    assert page.evaluate("window.__cls") == 0  # publisher paragraphs follow the slot
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_short_card_fills_the_reserved_space_without_a_gap(context, stack, viewport):
+    page = open_page(context, stack, "short", page_html(stack.base, "charlie-topic"), viewport=viewport)
+    settled(page)
+    page.wait_for_timeout(300)
+    box = card_box(page)
+    assert box["card"] == box["slot"] == RESERVED
+    assert page.evaluate("window.__cls") == 0
+
+
+def test_card_in_a_smaller_space_drops_optional_parts_but_keeps_the_call_to_action_and_fine_print(context, stack):
+    html = page_html(stack.base, "tall-topic").replace(f"min-height:{RESERVED}px", "min-height:250px")
+    page = open_page(context, stack, "small", html, viewport=PHONE)
+    settled(page)
+    card = page.locator("[data-adserver-slot] .ads-card")
+    assert card.evaluate("c => c.getBoundingClientRect().height") == 250
+    assert card.locator(".ads-code").count() == 0
+    assert card.locator(".ads-cta").is_visible() and card.locator(".ads-fine").is_visible()
+    assert page.evaluate("window.__cls") == 0
+
+
+def test_tallest_card_keeps_its_code_box_on_desktop(context, stack):
+    page = open_page(context, stack, "tallcode", page_html(stack.base, "tall-topic"))
+    settled(page)
+    assert card_box(page)["code"]
+
+
+def test_code_box_shows_one_line_per_code_line(context, stack):
+    page = open_page(context, stack, "code", page_html(stack.base, "tall-topic"))
+    settled(page)
+    code = page.locator("[data-adserver-slot] .ads-code")
+    assert code.inner_text().split("\n") == ["$ git push zahid main", "Live at https://your-agent.zahid.host"]
+    lines = code.evaluate(
+        "p => { const s = getComputedStyle(p);"
+        " return (p.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom)) / parseFloat(s.lineHeight); }"
+    )
+    assert round(lines) == 2
+
+
+# --- theme ----------------------------------------------------------------------------------------
+
+
+def card_background(page, n: int = 0) -> str:
+    return page.locator("[data-adserver-slot] .ads-card").nth(n).evaluate("c => getComputedStyle(c).backgroundColor")
+
+
+WHITE, DARK = "rgb(255, 255, 255)", "rgb(29, 31, 33)"
+
+
+def test_demo_card_stays_light_on_the_light_page_when_the_reader_prefers_dark(browser, stack):
+    ctx = browser.new_context(user_agent=READER_UA, color_scheme="dark")
+    page = ctx.new_page()
+    page.goto(f"{stack.base}/demo")
+    page.wait_for_selector("[data-adserver-state=filled]", state="attached")
+    assert card_background(page) == WHITE
+    ctx.close()
+
+
+def test_auto_theme_follows_a_dark_page_background(context, stack):
+    head = "<style>body{background:#121212;color:#eee}</style>"
+    page = open_page(context, stack, "darkpage", page_html(stack.base, "charlie-topic", head=head))
+    settled(page)
+    assert card_background(page) == DARK
+
+
+@pytest.mark.parametrize("theme,want", [("dark", DARK), ("light", WHITE)])
+def test_data_theme_on_the_slot_sets_the_card_theme(browser, stack, theme, want):
+    ctx = browser.new_context(user_agent=READER_UA, color_scheme="light" if theme == "dark" else "dark")
+    stack.pages[f"/theme-{theme}"] = page_html(stack.base, "charlie-topic", attrs=f'data-theme="{theme}"')
+    page = ctx.new_page()
+    page.goto(f"{stack.publisher}/theme-{theme}")
+    settled(page)
+    assert card_background(page) == want
+    ctx.close()
+
+
+def test_card_follows_the_sites_own_dark_mode_selector_as_it_toggles(context, stack):
+    html = page_html(stack.base, "charlie-topic", attrs='data-dark-selector="html[data-theme=dark]"')
+    page = open_page(context, stack, "toggle", html)
+    settled(page)
+    assert card_background(page) == WHITE
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('[data-adserver-slot]').shadowRoot.querySelector('.ads-card'))"
+        ".backgroundColor === 'rgb(29, 31, 33)'"
+    )
+    page.evaluate("document.documentElement.dataset.theme = 'light'")
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('[data-adserver-slot]').shadowRoot.querySelector('.ads-card'))"
+        ".backgroundColor === 'rgb(255, 255, 255)'"
+    )
+
+
+# --- single-page sites: events, reload, fallback -------------------------------------------------
+
+# Recorded before the snippet runs: every adserver event, as the publisher's own code would see it.
+LISTEN = """<script>window.__events = [];
+['adserver:filled', 'adserver:empty'].forEach(function (n) {
+  document.addEventListener(n, function (e) {
+    window.__events.push({type: e.type, topic: e.target.dataset.topic,
+      campaign: e.detail.campaign && e.detail.campaign.id, reason: e.detail.reason});
+  });
+});</script>"""
+
+
+def test_each_slot_announces_filled_or_empty(context, stack):
+    html = page_html(stack.base, "alpha-topic", head=LISTEN).replace(
+        "</h1>", '</h1><div data-adserver-slot data-topic="nobody-sponsors-this" style="min-height:320px"></div>'
+    )
+    page = open_page(context, stack, "events", html)
+    settled(page, 2)
+    assert page.evaluate("window.__events") == [
+        {"type": "adserver:empty", "topic": "nobody-sponsors-this", "campaign": None, "reason": "nofill"},
+        {"type": "adserver:filled", "topic": "alpha-topic", "campaign": "alpha-main", "reason": None},
+    ]
+
+
+def test_reload_rereads_the_context_and_refills_the_slot(context, stack):
+    page = open_page(context, stack, "spa", page_html(stack.base, "alpha-topic", head=LISTEN))
+    settled(page)
+    first = page.get_attribute("[data-adserver-slot]", "data-adserver-decision")
+    # A route change: the page now shows another article; the publisher asks for a new card.
+    page.evaluate(
+        "document.querySelector('[data-adserver-slot]').dataset.topic = 'charlie-topic';"
+        "window.__done = window.adserver.reload().then(() => true)"
+    )
+    page.wait_for_function("window.__done")
+    assert page.locator("[data-adserver-slot] .ads-title").inner_text() == "Charlie for your readers"
+    assert page.get_attribute("[data-adserver-slot]", "data-adserver-decision") != first
+    assert [e["campaign"] for e in page.evaluate("window.__events")] == ["alpha-main", "charlie-main"]
+    assert page.locator("[data-adserver-slot] .ads-card").count() == 1
+    assert page.evaluate("window.__errors") == []
+
+
+def test_reload_after_no_fill_shows_the_slot_again_when_a_card_fills(context, stack):
+    page = open_page(context, stack, "spa-empty", page_html(stack.base, "nobody-sponsors-this"))
+    settled(page)
+    page.evaluate(
+        "document.querySelector('[data-adserver-slot]').dataset.topic = 'charlie-topic';"
+        "window.__done = window.adserver.reload().then(() => true)"
+    )
+    page.wait_for_function("window.__done")
+    assert page.locator("[data-adserver-slot]").evaluate("e => e.getBoundingClientRect().height") == RESERVED
+
+
+def test_reload_does_not_count_a_view_for_the_card_it_replaced(context, stack):
+    page = open_page(context, stack, "spa-view", page_html(stack.base, "alpha-topic"))
+    settled(page)
+    reloaded = page.evaluate("window.adserver.reload().then(() => performance.now())")  # within its first second
+    page.wait_for_function("window.__beacons.length > 0", timeout=5000)
+    page.wait_for_timeout(1200)
+    sent = beacons(page)
+    assert len(sent) == 1  # the new card's, a second after it came
+    assert sent[0]["t"] - reloaded >= 1000
+
+
+def test_publisher_can_show_its_own_content_when_nothing_fills(context, stack):
+    fallback = """<script>document.addEventListener('adserver:empty', function (e) {
+      e.preventDefault(); e.target.innerHTML = '<a id=house href=/subscribe>Subscribe to our newsletter</a>';
+    });</script>"""
+    page = open_page(context, stack, "fallback", page_html(stack.base, "nobody-sponsors-this", head=fallback))
+    settled(page)
+    assert page.locator("#house").is_visible()
+    assert page.locator("[data-adserver-slot]").evaluate("e => e.getBoundingClientRect().height") == RESERVED
+    assert page.evaluate("window.__cls") == 0
+
+
+# --- the docs page --------------------------------------------------------------------------------
+
+
+def test_docs_page_fetches_nothing_from_another_host(context, stack):
+    hosts = set()
+    context.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+    page = context.new_page()
+    page.goto(f"{stack.base}/docs")
+    page.wait_for_selector("text=Decision", timeout=15000)
+    page.wait_for_timeout(500)
+    assert hosts == {urlsplit(stack.base).netloc}
 
 
 # --- the view beacon ----------------------------------------------------------------------------
