@@ -377,8 +377,8 @@ def test_code_box_shows_one_line_per_code_line(context, stack):
     code = page.locator("[data-adserver-slot] .ads-code")
     assert code.inner_text().split("\n") == ["$ git push zahid main", "Live at https://your-agent.zahid.host"]
     lines = code.evaluate(
-        "p => { const s = getComputedStyle(p);"
-        " return (p.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom)) / parseFloat(s.lineHeight); }"
+        "p => { const s = getComputedStyle(p), pad = parseFloat(s.paddingTop) + parseFloat(s.paddingBottom);"
+        " return (p.clientHeight - pad) / parseFloat(s.lineHeight); }"
     )
     assert round(lines) == 2
 
