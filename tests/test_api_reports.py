@@ -129,3 +129,20 @@ def test_the_openapi_document_describes_each_kind_of_traffic_not_billed(client):
     row = client.get("/openapi.json").get_json()["components"]["schemas"]["ReportRow"]["properties"]
     for name in ("bot_impressions", "bot_views", "bot_clicks", "prefetch_impressions", "rate_limited_views"):
         assert "not billed" in row[name]["description"].lower()
+
+
+def test_report_names_the_advertiser_and_gives_data_as_of_in_utc(client, db, services, persist):  # noqa: F811
+    import_catalog(db, read_file(EXAMPLE_CATALOG))
+    services.catalog.refresh(force=True)
+    serve(client)
+    persist()
+    body = get(client, tokens.create(db, ZAHID)).get_json()
+    assert (body["advertiser"], body["advertiser_name"]) == (ZAHID, "zahid.host")
+    as_of = datetime.fromisoformat(body["data_as_of"])
+    assert as_of.utcoffset().total_seconds() == 0
+    assert abs((datetime.now(UTC) - as_of).total_seconds()) < 60
+
+
+def test_operator_report_names_no_advertiser(client, db, rollups):  # noqa: F811
+    body = get(client, tokens.create(db, None)).get_json()
+    assert (body["advertiser"], body["advertiser_name"]) == (None, None)

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -740,3 +740,77 @@ def test_report_page_csv_download_parses_back_to_the_json_numbers(context, stack
     body = report(stack, report_data["bravo"], group_by="day", **{"from": start, "to": end})
     assert [int(r["impressions"]) for r in rows[:-1]] == [r["impressions"] for r in body["rows"]]
     assert float(rows[-1]["spend"]) == body["totals"]["spend"]
+
+
+def total_cell(page, heading: str) -> str:
+    """The totals row's cell under the column headed `heading` (its metric name, in the title)."""
+    return page.evaluate(
+        "m => { const ths = [...document.querySelectorAll('#table thead tr:last-child th')];"
+        " const i = ths.findIndex(th => (th.title || th.textContent) === m);"
+        " return document.querySelectorAll('#table tfoot td')[i].textContent; }",
+        heading,
+    )
+
+
+def test_report_page_shows_rates_as_percentages(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    body = report(stack, report_data["alpha"], group_by="day", **{"from": page.input_value("#from"),
+                                                                  "to": page.input_value("#to")})  # fmt: skip
+    for metric in ("view_rate", "ctr"):
+        text = total_cell(page, metric)
+        assert text.endswith("%")
+        assert float(text.rstrip("%\u00a0 ")) == pytest.approx(body["totals"][metric] * 100, abs=0.01)
+
+
+def test_report_page_names_the_advertiser(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    assert page.inner_text("#who") == "Reports for Alpha (alpha)"
+
+
+def test_report_page_shows_data_as_of_in_the_viewers_time_zone_with_utc_kept(browser, stack, report_data):
+    from urllib.request import Request, urlopen
+
+    # One impression, persisted by the stack's worker, so the report has a newest event.
+    urlopen(Request(f"{stack.base}/v1/decision?topic=alpha-topic", headers={"User-Agent": READER_UA}), timeout=5)
+    deadline = time.monotonic() + 10
+    while report(stack, report_data["alpha"])["data_as_of"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    ctx = browser.new_context(user_agent=READER_UA, timezone_id="Asia/Tokyo", locale="en-GB")
+    page = open_reports(ctx, stack, report_data["alpha"])
+    as_of = datetime.fromisoformat(report(stack, report_data["alpha"])["data_as_of"])
+    shown = page.locator("#freshness time")
+    in_page = datetime.fromisoformat(shown.get_attribute("datetime").replace("Z", "+00:00"))
+    assert in_page == as_of.replace(microsecond=as_of.microsecond // 1000 * 1000)  # a JS Date keeps milliseconds
+    tokyo = as_of.astimezone(timezone(timedelta(hours=9)))
+    assert tokyo.strftime("%H:%M") in shown.inner_text()
+    assert f"{as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in page.inner_text("#freshness")
+    ctx.close()
+
+
+def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
+    page = context.new_page()
+    page.goto(f"{stack.base}/reports")
+    page.fill("#token", "ads_wrong-token")
+    page.click("#auth button")
+    page.wait_for_selector("#status.error")
+    assert "That token was not accepted" in page.inner_text("#status")
+    assert "Bearer" not in page.inner_text("#status")
+    assert page.locator("#token").is_visible() and page.locator("#query").is_hidden()
+    assert page.input_value("#token") == "ads_wrong-token"  # to correct, not to retype
+    page.fill("#token", report_data["alpha"])
+    page.click("#auth button")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    assert page.locator("#query").is_visible() and page.locator("#auth").is_hidden()
+
+
+def test_report_page_explains_errors_in_words(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    page.fill("#from", "2026-11-20")
+    page.fill("#to", "2026-11-10")
+    page.click("#query button:not([type=button])")
+    page.wait_for_selector("#status.error")
+    assert page.inner_text("#status") == "To: Must not be before `from`."
+    page.route("**/v1/reports**", lambda r: r.abort("connectionrefused"))
+    page.fill("#to", "2026-11-25")
+    page.click("#query button:not([type=button])")
+    page.wait_for_function("document.getElementById('status').textContent.includes('could not be reached')")

@@ -267,9 +267,14 @@ class ReportRowSchema(Schema):
 
 class ReportSchema(Schema):
     advertiser = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
+    advertiser_name = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
     group_by = fields.List(fields.String(), required=True)
     from_ = fields.String(required=True, data_key="from")
     to = fields.String(required=True)
     rows = fields.List(fields.Nested(ReportRowSchema), required=True)
     totals = fields.Nested(ReportRowSchema, required=True)
-    data_as_of = fields.String(allow_none=True, required=True, metadata={"description": "Newest event persisted"})
+    data_as_of = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Newest event persisted, ISO 8601 in UTC with its offset (+00:00)"},
+    )
