@@ -274,6 +274,33 @@ def test_two_slots_never_show_the_same_sponsor(context, stack):
     assert shown == ["alpha-main", "bravo-main"]
 
 
+def test_slots_with_one_context_are_filled_by_one_request(context, stack):
+    asked = []
+    context.on("request", lambda r: "/v1/decision" in r.url and asked.append(urlsplit(r.url).path))
+    html = page_html(stack.base, "alpha-topic", slots=2).replace(
+        'data-placement="article-footer"', 'data-placement="sidebar"', 1
+    )
+    page = open_page(context, stack, "batch", html)
+    settled(page, 2)
+    assert asked == ["/v1/decisions"]
+    cards = page.locator("[data-adserver-slot] .ads-card").evaluate_all("cs => cs.map(c => c.dataset.campaign)")
+    assert cards == ["alpha-main", "bravo-main"]
+
+
+def test_slots_with_their_own_context_are_asked_in_turn_without_repeating_a_sponsor(context, stack):
+    asked = []
+    context.on("request", lambda r: "/v1/decision" in r.url and asked.append(r.url))
+    html = page_html(stack.base, "alpha-topic", slots=2).replace(
+        'data-topic="alpha-topic"', 'data-topic="bravo-topic"', 1
+    )
+    page = open_page(context, stack, "turns", html)
+    settled(page, 2)
+    assert [urlsplit(u).path for u in asked] == ["/v1/decision", "/v1/decision"]
+    assert "exclude=bravo" in asked[1]
+    cards = page.locator("[data-adserver-slot] .ads-card").evaluate_all("cs => cs.map(c => c.dataset.campaign)")
+    assert cards == ["bravo-main", "alpha-main"]
+
+
 def test_hostile_title_renders_as_text_and_opens_no_dialog(context, stack):
     page = open_page(context, stack, "hostile", page_html(stack.base, "hostile-topic"))
     settled(page)

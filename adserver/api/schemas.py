@@ -278,3 +278,29 @@ class ReportSchema(Schema):
         required=True,
         metadata={"description": "Newest event persisted, ISO 8601 in UTC with its offset (+00:00)"},
     )
+
+
+MAX_SLOTS = 10
+
+
+class DecisionsQuerySchema(DecisionQuerySchema):
+    """`GET /v1/decisions`: the slots of one page in one request (the article context once)."""
+
+    placements = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SLOTS * 65),
+        metadata={"description": "Comma-separated placements in the page's order", "example": "article-footer,sidebar"},
+    )
+
+    @validates_schema
+    def _check_slots(self, data, **kwargs):
+        if len([p for p in data.get("placements", "").split(",") if p.strip()]) > MAX_SLOTS:
+            raise ValidationError(f"Longer than maximum length {MAX_SLOTS}.", field_name="placements")
+
+
+class DecisionsResponseSchema(Schema):
+    decisions = fields.List(
+        fields.Nested(DecisionResponseSchema, allow_none=True),
+        required=True,
+        metadata={"description": "One per placement, in order: its card, or null where nothing is eligible"},
+    )

@@ -91,11 +91,11 @@
     });
   }
 
-  /* GET /v1/decision with a 1.5 s budget; resolves to the decision, else the HTTP status (0: error, timeout). */
-  function request(q) {
+  /* GET with a 1.5 s budget; resolves to the answer, else the HTTP status (0: error, timeout). */
+  function request(path, q) {
     var ctl = new AbortController();
     var timer = setTimeout(function () { ctl.abort(); }, TIMEOUT);
-    return fetch(origin + "/v1/decision?" + q, {
+    return fetch(origin + "/v1/" + path + "?" + q, {
       credentials: "omit", cache: "no-store", referrerPolicy: "strict-origin", signal: ctl.signal
     }).then(function (r) {
       return r.status === 200 ? r.json() : r.status;
@@ -186,22 +186,34 @@
     slot.setAttribute("data-adserver-state", "loading");
   }
 
-  /* Slots are filled one after another so a page never shows the same sponsor twice. */
+  /* Slots with the same context share one request (/v1/decisions: one card per placement, no sponsor
+   * twice); slots with their own context follow one after another, excluding the sponsors already shown. */
   function fill(again) {
     var slots = all("[data-adserver-slot]" + (again ? "" : ":not([data-adserver-state])"));
-    var mine = ++run, seen = [], out = optedOut();
+    var mine = ++run, seen = [], groups = {}, out = optedOut();
     slots.forEach(reset);
-    return slots.reduce(function (prev, slot) {
+    slots.forEach(function (slot) {
+      var q = context(slot), k;
+      q.delete("placement");
+      (groups[(k = "" + q)] = groups[k] || []).push(slot);
+    });
+    return Object.keys(groups).reduce(function (prev, k) {
       return prev.then(function () {
+        var g = groups[k], q = new URLSearchParams(k), many = g.length > 1;
         if (mine !== run) return;
-        if (out) return empty(slot, "optout");
-        var q = context(slot);
+        if (out) return g.forEach(function (slot) { empty(slot, "optout"); });
         if (seen.length) q.set("exclude", seen.join(","));
-        return request(q).then(function (res) {
+        q.set(many ? "placements" : "placement", g.map(function (slot) {
+          return context(slot).get("placement");
+        }).join(","));
+        return request(many ? "decisions" : "decision", q).then(function (res) {
           if (mine !== run) return;
-          if (!res || !res.html) return empty(slot, res === 204 ? "nofill" : "error");
-          seen.push(res.campaign.advertiser_id);
-          render(slot, res);
+          g.forEach(function (slot, i) {
+            var r = many && res && res.decisions ? res.decisions[i] : res;
+            if (!r || !r.html) return empty(slot, r === null || r === 204 ? "nofill" : "error");
+            seen.push(r.campaign.advertiser_id);
+            render(slot, r);
+          });
         });
       });
     }, Promise.resolve()).catch(function () {});
