@@ -464,6 +464,13 @@ def test_card_follows_the_sites_own_dark_mode_selector_as_it_toggles(context, st
     )
 
 
+def test_a_dark_mode_selector_that_is_not_one_still_shows_the_card(context, stack):
+    page = open_page(context, stack, "badsel", page_html(stack.base, "charlie-topic", attrs='data-dark-selector="[["'))
+    settled(page)
+    assert card_background(page) == WHITE
+    assert page.evaluate("window.__errors") == []
+
+
 # --- single-page sites: events, reload, fallback -------------------------------------------------
 
 # Recorded before the snippet runs: every adserver event, as the publisher's own code would see it.

@@ -76,7 +76,9 @@
   function dark(slot) {
     var t = attr(slot, "data-theme"), sel = attr(slot, "data-dark-selector");
     if (t === "dark" || t === "light") return t === "dark";
-    if (sel) return !!d.querySelector(sel);
+    try {
+      if (sel) return !!d.querySelector(sel);
+    } catch (e) {} // not a selector: as if none were given
     for (var e = slot; e; e = e.parentElement) {
       var c = getComputedStyle(e).backgroundColor.match(/[\d.]+/g) || [];
       if (c.length === 3 || c[3] > 0) return c[0] * 0.3 + c[1] * 0.6 + c[2] * 0.1 < 128;
