@@ -10,7 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from . import __version__
-from .api import decision, decisions, errors, health, pages, reports, track
+from .api import advertisers, decision, decisions, errors, health, pages, reports, track
 from .api.schemas import ErrorSchema
 from .services import Services
 from .settings import load_settings
@@ -72,7 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         spec_kwargs={"info": {"description": "Contextual sponsored-card decisions for news sites."}},
     )
     errors.register(app)
-    for module in (decision, decisions, track, reports, health):
+    for module in (decision, decisions, track, reports, advertisers, health):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
     app.after_request(_headers)

@@ -156,3 +156,12 @@ def to_csv(report: Report) -> str:
         + [report.totals[m] for m in METRICS]
     )
     return out.getvalue()
+
+
+def advertisers(db: storage.Database, only: str | None = None) -> list[dict]:
+    """Advertisers a token may report on, as {id, name}: `only` that one, or every advertiser (operator)."""
+    stmt = select(storage.Advertiser.id, storage.Advertiser.name).order_by(storage.Advertiser.name)
+    if only is not None:
+        stmt = stmt.where(storage.Advertiser.id == only)
+    with db.sessionmaker() as s:
+        return [{"id": i, "name": n} for i, n in s.execute(stmt)]

@@ -146,3 +146,22 @@ def test_report_names_the_advertiser_and_gives_data_as_of_in_utc(client, db, ser
 def test_operator_report_names_no_advertiser(client, db, rollups):  # noqa: F811
     body = get(client, tokens.create(db, None)).get_json()
     assert (body["advertiser"], body["advertiser_name"]) == (None, None)
+
+
+def test_operator_token_lists_every_advertiser_by_name(client, db, rollups):  # noqa: F811
+    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {tokens.create(db, None)}"})
+    listed = r.get_json()["advertisers"]
+    assert len(listed) == 14  # the example catalog's
+    assert {"id": ZAHID, "name": "zahid.host"} in listed and {"id": LEDGERLY, "name": "Ledgerly"} in listed
+    assert [a["name"].casefold() for a in listed] == sorted(a["name"].casefold() for a in listed)
+
+
+def test_advertiser_token_lists_only_its_own_advertiser(client, zahid_token):
+    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {zahid_token}"})
+    assert r.get_json() == {"advertisers": [{"id": ZAHID, "name": "zahid.host"}]}
+
+
+def test_advertisers_need_a_valid_token(client, rollups):  # noqa: F811
+    r = client.get("/v1/advertisers", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthorized"

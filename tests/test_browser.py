@@ -848,3 +848,18 @@ def test_report_page_explains_errors_in_words(context, stack, report_data):
     page.fill("#to", "2026-11-25")
     page.click("#query button:not([type=button])")
     page.wait_for_function("document.getElementById('status').textContent.includes('could not be reached')")
+
+
+def test_report_page_lets_an_operator_pick_an_advertiser_by_name(context, stack, report_data):
+    page = open_reports(context, stack, tokens.create(stack.services.db, None), "campaign")
+    assert page.inner_text("#who") == "Reports for every advertiser (operator token)"
+    page.wait_for_selector("#pick:not([hidden])")
+    names = page.locator("#advertiser option").all_inner_texts()
+    assert names[0] == "every advertiser" and "Bravo (bravo)" in names and "Alpha (alpha)" in names
+    everyone = page.inner_text("#table tbody")
+    assert "alpha-main" in everyone and "bravo-main" in everyone
+    page.evaluate("document.body.removeAttribute('data-loaded')")
+    page.select_option("#advertiser", "bravo")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    assert page.inner_text("#who") == "Reports for Bravo (bravo)"
+    assert "bravo-main" in page.inner_text("#table tbody") and "alpha-main" not in page.inner_text("#table tbody")

@@ -304,3 +304,16 @@ class DecisionsResponseSchema(Schema):
         required=True,
         metadata={"description": "One per placement, in order: its card, or null where nothing is eligible"},
     )
+
+
+class AdvertiserSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class AdvertisersSchema(Schema):
+    advertisers = fields.List(
+        fields.Nested(AdvertiserSchema),
+        required=True,
+        metadata={"description": "Every advertiser for an operator token; the token's own for an advertiser's"},
+    )

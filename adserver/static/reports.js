@@ -56,7 +56,12 @@
   function query(format) {
     var q = new URLSearchParams({ from: $("from").value, to: $("to").value, group_by: $("group_by").value,
       format: format });
-    return fetch("/v1/reports?" + q, { headers: { Authorization: "Bearer " + token }, credentials: "omit",
+    if ($("advertiser").value) q.set("advertiser", $("advertiser").value);
+    return get("/v1/reports?" + q);
+  }
+
+  function get(url) {
+    return fetch(url, { headers: { Authorization: "Bearer " + token }, credentials: "omit",
       cache: "no-store" }).then(function (r) {
       if (r.ok) return r;
       return r.json().catch(function () { return {}; }).then(function (body) { throw problem(r.status, body); });
@@ -145,17 +150,30 @@
         : "Reports for every advertiser (operator token)";
       status(report.rows.length + " rows.");
       document.body.setAttribute("data-loaded", "");
+      return report;
     });
   }
+
+  /* Operator tokens see every advertiser: a picker narrows the report to one of them, by name. */
+  function picker() {
+    return get("/v1/advertisers").then(function (r) { return r.json(); }).then(function (body) {
+      body.advertisers.forEach(function (a) { $("advertiser").add(new Option(a.name + " (" + a.id + ")", a.id)); });
+      $("pick").hidden = false;
+    }).catch(function (e) { status(e.message, true); });
+  }
+  $("advertiser").addEventListener("change", function () {
+    show().catch(function (e) { status(e.message, true); });
+  });
 
   /* The token is checked by the first report: a wrong one leaves the field as it was, to try again. */
   $("auth").addEventListener("submit", function (ev) {
     ev.preventDefault();
     token = $("token").value.trim();
-    show().then(function () {
+    show().then(function (report) {
       $("token").value = "";
       $("auth").hidden = true;
       $("query").hidden = false;
+      if (!report.advertiser) return picker();
     }, function (e) {
       if (e.status === 401 || e.status === 429) {
         token = "";
