@@ -17,10 +17,6 @@ def group() -> None:
     """Campaigns (status, schedule, budgets, targeting)."""
 
 
-def _money(v: float | None) -> str:
-    return "-" if v is None else f"{v:,.2f}"
-
-
 def serving_state(c: Campaign, today: date) -> str:
     """Why a campaign is (not) serving today, before relevance and budget: status and flight dates."""
     if c.status != "active":
@@ -32,7 +28,8 @@ def serving_state(c: Campaign, today: date) -> str:
     return "active"
 
 
-def _short(v: float | None) -> str:
+def _money(v: float | None) -> str:
+    """Whole amounts without cents: a budget column narrow enough for 100 columns."""
     return "-" if v is None else f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
 
 
@@ -55,7 +52,7 @@ def campaign_row(c: Campaign, today: date) -> list:
         serving(c, today),
         c.priority,
         f"{c.pricing_model} {c.price:g}",
-        f"{_short(c.total_budget)} / {_short(c.daily_budget)}",
+        f"{_money(c.total_budget)} / {_money(c.daily_budget)}",
         ", ".join(sorted(c.targeting.topics)) or "(any)",
     ]
 
