@@ -13,7 +13,7 @@ from tabulate import tabulate
 from .. import jobs, reconcile
 from ..events import BATCH_PREFIX, INCOMING, Event
 from . import Context, pass_ctx
-from .tables import table, wide_option
+from .tables import table
 
 
 @click.group("events")
@@ -71,9 +71,8 @@ def replay(ctx: Context) -> None:
 @group.command("reconcile")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="UTC day (default today)")
 @click.option("--json", "as_json", is_flag=True)
-@wide_option
 @pass_ctx
-def reconcile_(ctx: Context, day, as_json: bool, wide: bool) -> None:
+def reconcile_(ctx: Context, day, as_json: bool) -> None:
     """Compare raw events, rollups and Redis counters for one day; exit 1 on any difference."""
     svc = ctx.services
     d: date = day.date() if day else datetime.now(UTC).date()
@@ -88,6 +87,6 @@ def reconcile_(ctx: Context, day, as_json: bool, wide: bool) -> None:
     if diffs:
         click.echo(f"\n{d}: {len(diffs)} difference(s) (events still queued show as redis > raw):")
         columns = ["campaign", *columns]
-        click.echo(table([[r[k] for k in columns] for r in diffs], columns, wrap={0: 16}, wide=wide))
+        click.echo(table([[r[k] for k in columns] for r in diffs], columns))
         raise SystemExit(1)
     click.echo(f"\n{d}: raw events, rollups and Redis counters agree" if counts else f"{d}: no events")
