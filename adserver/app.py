@@ -11,7 +11,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
-from .api import decision, errors, health, pages, reports, track
+from .api import advertisers, decision, decisions, errors, health, pages, reports, track
 from .api.schemas import ErrorSchema
 from .services import Services
 from .settings import load_settings
@@ -75,7 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         spec_kwargs={"info": {"description": "Contextual sponsored-card decisions for news sites."}},
     )
     errors.register(app)
-    for module in (decision, track, reports, health):
+    for module in (decision, decisions, track, reports, advertisers, health):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
     app.after_request(_headers)

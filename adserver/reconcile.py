@@ -81,3 +81,18 @@ def totals(db: storage.Database, day: date) -> dict[str, int]:
     for (_, kind, _traffic), n in raw_counts(db, day).items():
         t[kind] += n
     return dict(t)
+
+
+def summary(db: storage.Database, conn: redis.Redis, day: date) -> list[dict]:
+    """The three counts per event type and traffic, summed over campaigns (what `differences` compares)."""
+    counts = raw_counts(db, day), rollup_counts(db, day), redis_counts(conn, day)
+    sums: dict[tuple[str, str], list] = {}
+    for source, found in enumerate(counts):
+        for (_, kind, traffic), n in found.items():
+            row = sums.setdefault((kind, traffic), [None if traffic == "rate_limited" else 0, 0, 0])
+            row[source] += n
+    order = {k: i for i, k in enumerate(KINDS)}
+    return [
+        {"event": kind, "traffic": traffic, "raw": a, "rollups": b, "redis": c}
+        for (kind, traffic), (a, b, c) in sorted(sums.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -72,7 +72,8 @@ class Report:
     query: ReportQuery
     rows: list[dict]
     totals: dict
-    data_as_of: datetime | None  # the newest event persisted in the report's scope (how fresh its figures are)
+    data_as_of: datetime | None  # the newest event persisted in the report's scope, in UTC
+    advertiser_name: str | None = None  # None: every advertiser
 
     @property
     def columns(self) -> list[str]:
@@ -124,6 +125,7 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
                 raise NotFound(f"no campaign {q.campaign_id!r}")  # the same answer for missing and not yours
         result = s.execute(stmt).all()
         as_of = s.scalar(_as_of(q))
+        name = s.scalar(select(storage.Advertiser.name).where(storage.Advertiser.id == q.advertiser_id))
     n = len(keys)
     rows = []
     for r in result:
@@ -136,7 +138,9 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
         *(sum(row[k] for row in rows) for k in ("impressions", "viewable_impressions", "clicks", "spend")),
         {k: sum(row[k] for row in rows) for k in APART},
     )
-    return Report(q, rows, totals, as_of)
+    if as_of is not None and as_of.tzinfo is None:  # SQLite keeps no zone; every stored time is UTC
+        as_of = as_of.replace(tzinfo=UTC)
+    return Report(q, rows, totals, as_of, name)
 
 
 def _as_of(q: ReportQuery):
@@ -164,3 +168,12 @@ def to_csv(report: Report) -> str:
         + [report.totals[m] for m in METRICS]
     )
     return out.getvalue()
+
+
+def advertisers(db: storage.Database, only: str | None = None) -> list[dict]:
+    """Advertisers a token may report on, as {id, name}: `only` that one, or every advertiser (operator)."""
+    stmt = select(storage.Advertiser.id, storage.Advertiser.name).order_by(storage.Advertiser.name)
+    if only is not None:
+        stmt = stmt.where(storage.Advertiser.id == only)
+    with db.sessionmaker() as s:
+        return [{"id": i, "name": n} for i, n in s.execute(stmt)]

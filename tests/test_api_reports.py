@@ -144,3 +144,39 @@ def test_the_openapi_document_describes_each_kind_of_traffic_not_billed(client):
     row = client.get("/openapi.json").get_json()["components"]["schemas"]["ReportRow"]["properties"]
     for name in ("bot_impressions", "bot_views", "bot_clicks", "prefetch_impressions", "rate_limited_views"):
         assert "not billed" in row[name]["description"].lower()
+
+
+def test_report_names_the_advertiser_and_gives_data_as_of_in_utc(client, db, services, persist):  # noqa: F811
+    import_catalog(db, read_file(EXAMPLE_CATALOG))
+    services.catalog.refresh(force=True)
+    serve(client)
+    persist()
+    body = get(client, tokens.create(db, ZAHID)).get_json()
+    assert (body["advertiser"], body["advertiser_name"]) == (ZAHID, "zahid.host")
+    as_of = datetime.fromisoformat(body["data_as_of"])
+    assert as_of.utcoffset().total_seconds() == 0
+    assert abs((datetime.now(UTC) - as_of).total_seconds()) < 60
+
+
+def test_operator_report_names_no_advertiser(client, db, rollups):  # noqa: F811
+    body = get(client, tokens.create(db, None)).get_json()
+    assert (body["advertiser"], body["advertiser_name"]) == (None, None)
+
+
+def test_operator_token_lists_every_advertiser_by_name(client, db, rollups):  # noqa: F811
+    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {tokens.create(db, None)}"})
+    listed = r.get_json()["advertisers"]
+    assert len(listed) == 14  # the example catalog's
+    assert {"id": ZAHID, "name": "zahid.host"} in listed and {"id": LEDGERLY, "name": "Ledgerly"} in listed
+    assert [a["name"].casefold() for a in listed] == sorted(a["name"].casefold() for a in listed)
+
+
+def test_advertiser_token_lists_only_its_own_advertiser(client, zahid_token):
+    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {zahid_token}"})
+    assert r.get_json() == {"advertisers": [{"id": ZAHID, "name": "zahid.host"}]}
+
+
+def test_advertisers_need_a_valid_token(client, rollups):  # noqa: F811
+    r = client.get("/v1/advertisers", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthorized"

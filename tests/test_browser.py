@@ -16,11 +16,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from adserver import create_app, tokens
 from adserver.catalog_file import import_catalog
@@ -69,8 +70,19 @@ def sponsor(adv: str, topics: list[str], priority: int = 1, title: str | None = 
     }
 
 
+def tallest_example_sponsor() -> dict:
+    """The example catalog's tallest card (tagline, hook, body, code box, two calls to action, fine print)."""
+    adv = yaml.safe_load((ROOT / "config" / "catalog.example.yaml").read_text())["advertisers"][0]
+    tall = sponsor("delta", ["tall-topic"])
+    creative = dict(adv["campaigns"][0]["creatives"][0], id="delta-card")
+    creative.pop("hook_variants")
+    tall["campaigns"][0]["creatives"] = [creative]
+    return tall
+
+
 CATALOG = {
     "advertisers": [
+        tallest_example_sponsor(),
         sponsor("alpha", ["alpha-topic"]),
         sponsor("bravo", ["alpha-topic", "bravo-topic"], priority=1),
         sponsor("charlie", ["charlie-topic", "artificial-intelligence"]),  # also the /demo article's topic
@@ -91,9 +103,15 @@ navigator.sendBeacon = function (u, d) { window.__beacons.push({url: u, t: perfo
 """
 
 
-def page_html(base: str, topic: str, *, slots: int = 1, before: int = 0, after: int = 6, head: str = "") -> str:
+RESERVED = 320  # what the README tells publishers to reserve, on desktop and on phones
+
+
+def page_html(
+    base: str, topic: str, *, slots: int = 1, before: int = 0, after: int = 6, head: str = "", attrs: str = ""
+) -> str:
     slot = (
-        f'<div data-adserver-slot data-placement="article-footer" data-topic="{topic}" style="min-height:320px"></div>'
+        f'<div data-adserver-slot data-placement="article-footer" data-topic="{topic}" {attrs}'
+        f' style="min-height:{RESERVED}px"></div>'
     )
     para = "<p>" + "Publisher paragraph text that follows the slot. " * 8 + "</p>"
     return (
@@ -196,9 +214,11 @@ def context(browser, stack):
     ctx.close()
 
 
-def open_page(context, stack, name: str, html: str):
+def open_page(context, stack, name: str, html: str, viewport: dict | None = None):
     stack.pages[f"/{name}"] = html
     page = context.new_page()
+    if viewport:
+        page.set_viewport_size(viewport)
     page.console_errors = []
     page.dialogs = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
@@ -254,6 +274,33 @@ def test_two_slots_never_show_the_same_sponsor(context, stack):
     assert shown == ["alpha-main", "bravo-main"]
 
 
+def test_slots_with_one_context_are_filled_by_one_request(context, stack):
+    asked = []
+    context.on("request", lambda r: "/v1/decision" in r.url and asked.append(urlsplit(r.url).path))
+    html = page_html(stack.base, "alpha-topic", slots=2).replace(
+        'data-placement="article-footer"', 'data-placement="sidebar"', 1
+    )
+    page = open_page(context, stack, "batch", html)
+    settled(page, 2)
+    assert asked == ["/v1/decisions"]
+    cards = page.locator("[data-adserver-slot] .ads-card").evaluate_all("cs => cs.map(c => c.dataset.campaign)")
+    assert cards == ["alpha-main", "bravo-main"]
+
+
+def test_slots_with_their_own_context_are_asked_in_turn_without_repeating_a_sponsor(context, stack):
+    asked = []
+    context.on("request", lambda r: "/v1/decision" in r.url and asked.append(r.url))
+    html = page_html(stack.base, "alpha-topic", slots=2).replace(
+        'data-topic="alpha-topic"', 'data-topic="bravo-topic"', 1
+    )
+    page = open_page(context, stack, "turns", html)
+    settled(page, 2)
+    assert [urlsplit(u).path for u in asked] == ["/v1/decision", "/v1/decision"]
+    assert "exclude=bravo" in asked[1]
+    cards = page.locator("[data-adserver-slot] .ads-card").evaluate_all("cs => cs.map(c => c.dataset.campaign)")
+    assert cards == ["bravo-main", "alpha-main"]
+
+
 def test_hostile_title_renders_as_text_and_opens_no_dialog(context, stack):
     page = open_page(context, stack, "hostile", page_html(stack.base, "hostile-topic"))
     settled(page)
@@ -302,6 +349,213 @@ def test_no_cookies_and_no_storage_are_written(context, stack):
     settled(page)
     assert context.cookies() == []
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def card_box(page) -> dict:
+    return page.locator("[data-adserver-slot] .ads-card").evaluate(
+        "c => { const r = c.getBoundingClientRect(), s = c.getRootNode().host.getBoundingClientRect();"
+        " return {card: r.height, slot: s.height, code: !!c.querySelector('.ads-code')}; }"
+    )
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_tallest_card_fits_the_reserved_space_with_no_layout_shift(context, stack, viewport):
+    page = open_page(context, stack, "tall", page_html(stack.base, "tall-topic"), viewport=viewport)
+    settled(page)
+    page.wait_for_timeout(300)
+    box = card_box(page)
+    assert box["card"] == box["slot"] == RESERVED
+    assert page.evaluate("window.__cls") == 0  # publisher paragraphs follow the slot
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_short_card_fills_the_reserved_space_without_a_gap(context, stack, viewport):
+    page = open_page(context, stack, "short", page_html(stack.base, "charlie-topic"), viewport=viewport)
+    settled(page)
+    page.wait_for_timeout(300)
+    box = card_box(page)
+    assert box["card"] == box["slot"] == RESERVED
+    assert page.evaluate("window.__cls") == 0
+
+
+def test_card_in_a_smaller_space_drops_optional_parts_but_keeps_the_call_to_action_and_fine_print(context, stack):
+    html = page_html(stack.base, "tall-topic").replace(f"min-height:{RESERVED}px", "min-height:250px")
+    page = open_page(context, stack, "small", html, viewport=PHONE)
+    settled(page)
+    card = page.locator("[data-adserver-slot] .ads-card")
+    assert card.evaluate("c => c.getBoundingClientRect().height") == 250
+    assert card.locator(".ads-code").count() == 0
+    assert card.locator(".ads-cta").is_visible() and card.locator(".ads-fine").is_visible()
+    assert page.evaluate("window.__cls") == 0
+
+
+def test_tallest_card_keeps_its_code_box_on_desktop(context, stack):
+    page = open_page(context, stack, "tallcode", page_html(stack.base, "tall-topic"))
+    settled(page)
+    assert card_box(page)["code"]
+
+
+def test_code_box_shows_one_line_per_code_line(context, stack):
+    page = open_page(context, stack, "code", page_html(stack.base, "tall-topic"))
+    settled(page)
+    code = page.locator("[data-adserver-slot] .ads-code")
+    assert code.inner_text().split("\n") == ["$ git push zahid main", "Live at https://your-agent.zahid.host"]
+    lines = code.evaluate(
+        "p => { const s = getComputedStyle(p), pad = parseFloat(s.paddingTop) + parseFloat(s.paddingBottom);"
+        " return (p.clientHeight - pad) / parseFloat(s.lineHeight); }"
+    )
+    assert round(lines) == 2
+
+
+# --- theme ----------------------------------------------------------------------------------------
+
+
+def card_background(page, n: int = 0) -> str:
+    return page.locator("[data-adserver-slot] .ads-card").nth(n).evaluate("c => getComputedStyle(c).backgroundColor")
+
+
+WHITE, DARK = "rgb(255, 255, 255)", "rgb(29, 31, 33)"
+
+
+def test_demo_card_stays_light_on_the_light_page_when_the_reader_prefers_dark(browser, stack):
+    ctx = browser.new_context(user_agent=READER_UA, color_scheme="dark")
+    page = ctx.new_page()
+    page.goto(f"{stack.base}/demo")
+    page.wait_for_selector("[data-adserver-state=filled]", state="attached")
+    assert card_background(page) == WHITE
+    ctx.close()
+
+
+def test_auto_theme_follows_a_dark_page_background(context, stack):
+    head = "<style>body{background:#121212;color:#eee}</style>"
+    page = open_page(context, stack, "darkpage", page_html(stack.base, "charlie-topic", head=head))
+    settled(page)
+    assert card_background(page) == DARK
+
+
+@pytest.mark.parametrize("theme,want", [("dark", DARK), ("light", WHITE)])
+def test_data_theme_on_the_slot_sets_the_card_theme(browser, stack, theme, want):
+    ctx = browser.new_context(user_agent=READER_UA, color_scheme="light" if theme == "dark" else "dark")
+    stack.pages[f"/theme-{theme}"] = page_html(stack.base, "charlie-topic", attrs=f'data-theme="{theme}"')
+    page = ctx.new_page()
+    page.goto(f"{stack.publisher}/theme-{theme}")
+    settled(page)
+    assert card_background(page) == want
+    ctx.close()
+
+
+def test_card_follows_the_sites_own_dark_mode_selector_as_it_toggles(context, stack):
+    html = page_html(stack.base, "charlie-topic", attrs='data-dark-selector="html[data-theme=dark]"')
+    page = open_page(context, stack, "toggle", html)
+    settled(page)
+    assert card_background(page) == WHITE
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('[data-adserver-slot]').shadowRoot.querySelector('.ads-card'))"
+        ".backgroundColor === 'rgb(29, 31, 33)'"
+    )
+    page.evaluate("document.documentElement.dataset.theme = 'light'")
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('[data-adserver-slot]').shadowRoot.querySelector('.ads-card'))"
+        ".backgroundColor === 'rgb(255, 255, 255)'"
+    )
+
+
+def test_a_dark_mode_selector_that_is_not_one_still_shows_the_card(context, stack):
+    page = open_page(context, stack, "badsel", page_html(stack.base, "charlie-topic", attrs='data-dark-selector="[["'))
+    settled(page)
+    assert card_background(page) == WHITE
+    assert page.evaluate("window.__errors") == []
+
+
+# --- single-page sites: events, reload, fallback -------------------------------------------------
+
+# Recorded before the snippet runs: every adserver event, as the publisher's own code would see it.
+LISTEN = """<script>window.__events = [];
+['adserver:filled', 'adserver:empty'].forEach(function (n) {
+  document.addEventListener(n, function (e) {
+    window.__events.push({type: e.type, topic: e.target.dataset.topic,
+      campaign: e.detail.campaign && e.detail.campaign.id, reason: e.detail.reason});
+  });
+});</script>"""
+
+
+def test_each_slot_announces_filled_or_empty(context, stack):
+    html = page_html(stack.base, "alpha-topic", head=LISTEN).replace(
+        "</h1>", '</h1><div data-adserver-slot data-topic="nobody-sponsors-this" style="min-height:320px"></div>'
+    )
+    page = open_page(context, stack, "events", html)
+    settled(page, 2)
+    assert page.evaluate("window.__events") == [
+        {"type": "adserver:empty", "topic": "nobody-sponsors-this", "campaign": None, "reason": "nofill"},
+        {"type": "adserver:filled", "topic": "alpha-topic", "campaign": "alpha-main", "reason": None},
+    ]
+
+
+def test_reload_rereads_the_context_and_refills_the_slot(context, stack):
+    page = open_page(context, stack, "spa", page_html(stack.base, "alpha-topic", head=LISTEN))
+    settled(page)
+    first = page.get_attribute("[data-adserver-slot]", "data-adserver-decision")
+    # A route change: the page now shows another article; the publisher asks for a new card.
+    page.evaluate(
+        "document.querySelector('[data-adserver-slot]').dataset.topic = 'charlie-topic';"
+        "window.__done = window.adserver.reload().then(() => true)"
+    )
+    page.wait_for_function("window.__done")
+    assert page.locator("[data-adserver-slot] .ads-title").inner_text() == "Charlie for your readers"
+    assert page.get_attribute("[data-adserver-slot]", "data-adserver-decision") != first
+    assert [e["campaign"] for e in page.evaluate("window.__events")] == ["alpha-main", "charlie-main"]
+    assert page.locator("[data-adserver-slot] .ads-card").count() == 1
+    assert page.evaluate("window.__errors") == []
+
+
+def test_reload_after_no_fill_shows_the_slot_again_when_a_card_fills(context, stack):
+    page = open_page(context, stack, "spa-empty", page_html(stack.base, "nobody-sponsors-this"))
+    settled(page)
+    page.evaluate(
+        "document.querySelector('[data-adserver-slot]').dataset.topic = 'charlie-topic';"
+        "window.__done = window.adserver.reload().then(() => true)"
+    )
+    page.wait_for_function("window.__done")
+    assert page.locator("[data-adserver-slot]").evaluate("e => e.getBoundingClientRect().height") == RESERVED
+
+
+def test_reload_does_not_count_a_view_for_the_card_it_replaced(context, stack):
+    page = open_page(context, stack, "spa-view", page_html(stack.base, "alpha-topic"))
+    settled(page)
+    reloaded = page.evaluate("window.adserver.reload().then(() => performance.now())")  # within its first second
+    page.wait_for_function("window.__beacons.length > 0", timeout=5000)
+    page.wait_for_timeout(1200)
+    sent = beacons(page)
+    assert len(sent) == 1  # the new card's, a second after it came
+    assert sent[0]["t"] - reloaded >= 1000
+
+
+def test_publisher_can_show_its_own_content_when_nothing_fills(context, stack):
+    fallback = """<script>document.addEventListener('adserver:empty', function (e) {
+      e.preventDefault(); e.target.innerHTML = '<a id=house href=/subscribe>Subscribe to our newsletter</a>';
+    });</script>"""
+    page = open_page(context, stack, "fallback", page_html(stack.base, "nobody-sponsors-this", head=fallback))
+    settled(page)
+    assert page.locator("#house").is_visible()
+    assert page.locator("[data-adserver-slot]").evaluate("e => e.getBoundingClientRect().height") == RESERVED
+    assert page.evaluate("window.__cls") == 0
+
+
+# --- the docs page --------------------------------------------------------------------------------
+
+
+def test_docs_page_fetches_nothing_from_another_host(context, stack):
+    hosts = set()
+    context.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+    page = context.new_page()
+    page.goto(f"{stack.base}/docs")
+    page.wait_for_selector("text=Decision", timeout=15000)
+    page.wait_for_timeout(500)
+    assert hosts == {urlsplit(stack.base).netloc}
 
 
 # --- the view beacon ----------------------------------------------------------------------------
@@ -520,3 +774,92 @@ def test_report_page_csv_download_parses_back_to_the_json_numbers(context, stack
     body = report(stack, report_data["bravo"], group_by="day", **{"from": start, "to": end})
     assert [int(r["impressions"]) for r in rows[:-1]] == [r["impressions"] for r in body["rows"]]
     assert float(rows[-1]["spend"]) == body["totals"]["spend"]
+
+
+def total_cell(page, heading: str) -> str:
+    """The totals row's cell under the column headed `heading` (its metric name, in the title)."""
+    return page.evaluate(
+        "m => { const ths = [...document.querySelectorAll('#table thead tr:last-child th')];"
+        " const i = ths.findIndex(th => (th.title || th.textContent) === m);"
+        " return document.querySelectorAll('#table tfoot td')[i].textContent; }",
+        heading,
+    )
+
+
+def test_report_page_shows_rates_as_percentages(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    body = report(stack, report_data["alpha"], group_by="day", **{"from": page.input_value("#from"),
+                                                                  "to": page.input_value("#to")})  # fmt: skip
+    for metric in ("view_rate", "ctr"):
+        text = total_cell(page, metric)
+        assert text.endswith("%")
+        assert float(text.rstrip("%\u00a0 ")) == pytest.approx(body["totals"][metric] * 100, abs=0.01)
+
+
+def test_report_page_names_the_advertiser(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    assert page.inner_text("#who") == "Reports for Alpha (alpha)"
+
+
+def test_report_page_shows_data_as_of_in_the_viewers_time_zone_with_utc_kept(browser, stack, report_data):
+    from urllib.request import Request, urlopen
+
+    # One impression, persisted by the stack's worker, so the report has a newest event.
+    urlopen(Request(f"{stack.base}/v1/decision?topic=alpha-topic", headers={"User-Agent": READER_UA}), timeout=5)
+    deadline = time.monotonic() + 10
+    while report(stack, report_data["alpha"])["data_as_of"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    ctx = browser.new_context(user_agent=READER_UA, timezone_id="Asia/Tokyo", locale="en-GB")
+    page = open_reports(ctx, stack, report_data["alpha"])
+    as_of = datetime.fromisoformat(report(stack, report_data["alpha"])["data_as_of"])
+    shown = page.locator("#freshness time")
+    in_page = datetime.fromisoformat(shown.get_attribute("datetime").replace("Z", "+00:00"))
+    assert in_page == as_of.replace(microsecond=as_of.microsecond // 1000 * 1000)  # a JS Date keeps milliseconds
+    tokyo = as_of.astimezone(timezone(timedelta(hours=9)))
+    assert tokyo.strftime("%H:%M") in shown.inner_text()
+    assert f"{as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in page.inner_text("#freshness")
+    ctx.close()
+
+
+def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
+    page = context.new_page()
+    page.goto(f"{stack.base}/reports")
+    page.fill("#token", "ads_wrong-token")
+    page.click("#auth button")
+    page.wait_for_selector("#status.error")
+    assert "That token was not accepted" in page.inner_text("#status")
+    assert "Bearer" not in page.inner_text("#status")
+    assert page.locator("#token").is_visible() and page.locator("#query").is_hidden()
+    assert page.input_value("#token") == "ads_wrong-token"  # to correct, not to retype
+    page.fill("#token", report_data["alpha"])
+    page.click("#auth button")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    assert page.locator("#query").is_visible() and page.locator("#auth").is_hidden()
+
+
+def test_report_page_explains_errors_in_words(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    page.fill("#from", "2026-11-20")
+    page.fill("#to", "2026-11-10")
+    page.click("#query button:not([type=button])")
+    page.wait_for_selector("#status.error")
+    assert page.inner_text("#status") == "To: Must not be before `from`."
+    page.route("**/v1/reports**", lambda r: r.abort("connectionrefused"))
+    page.fill("#to", "2026-11-25")
+    page.click("#query button:not([type=button])")
+    page.wait_for_function("document.getElementById('status').textContent.includes('could not be reached')")
+
+
+def test_report_page_lets_an_operator_pick_an_advertiser_by_name(context, stack, report_data):
+    page = open_reports(context, stack, tokens.create(stack.services.db, None), "campaign")
+    assert page.inner_text("#who") == "Reports for every advertiser (operator token)"
+    page.wait_for_selector("#pick:not([hidden])")
+    names = page.locator("#advertiser option").all_inner_texts()
+    assert names[0] == "every advertiser" and "Bravo (bravo)" in names and "Alpha (alpha)" in names
+    everyone = page.inner_text("#table tbody")
+    assert "alpha-main" in everyone and "bravo-main" in everyone
+    page.evaluate("document.body.removeAttribute('data-loaded')")
+    page.select_option("#advertiser", "bravo")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    assert page.inner_text("#who") == "Reports for Bravo (bravo)"
+    assert "bravo-main" in page.inner_text("#table tbody") and "alpha-main" not in page.inner_text("#table tbody")

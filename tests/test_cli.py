@@ -33,9 +33,20 @@ def bad_file(tmp_path):
 
 
 def rejected_reasons(stdout: str) -> dict[str, str]:
-    """The `rejected:` table of `decide --explain` as {campaign: reason}."""
-    lines = stdout.split("rejected:")[1].strip().splitlines()[2:]
-    return dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in lines if line.strip())
+    """The `rejected:` table of `decide --explain` as {campaign: reason} (wrapped reasons joined)."""
+    out: dict[str, str] = {}
+    last = ""
+    for line in stdout.split("rejected:")[1].strip().splitlines()[2:]:
+        if line.startswith(" "):
+            out[last] += " " + line.strip()
+        elif line.strip():
+            last, reason = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+            out[last] = reason
+    return out
+
+
+def widest_line(stdout: str) -> int:
+    return max(len(line) for line in stdout.splitlines())
 
 
 # catalog
@@ -108,17 +119,75 @@ def test_catalog_export_format_option_overrides_the_extension(cli, imported, tmp
 # campaigns
 
 
-def test_campaigns_list_is_a_table_with_status_rules_visible(cli, imported):
-    r = cli("campaigns", "list")
+def test_campaigns_list_is_a_table_with_serving_state_and_dates_visible(cli, imported):
+    r = cli("campaigns", "list", "--wide")
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
-    assert lines[0].split()[:4] == ["id", "advertiser", "status", "prio"]
+    assert lines[0].split()[:4] == ["id", "advertiser", "serving", "prio"]
     rows = {line.split()[0]: line for line in lines[2:] if line.strip()}
     assert " paused " in rows["encore-comedy-tour"]
-    assert " ended " in rows["voltdrive-winter-tyres"]
+    assert " ended 2026-03-31 " in rows["voltdrive-winter-tyres"]
     assert "cpc 0.45" in rows["zahid-ai-side-projects"]
-    assert "5,000.00 / 250.00" in rows["zahid-ai-side-projects"]
+    assert "5,000 / 250" in rows["zahid-ai-side-projects"]
+    assert "artificial-intelligence, developer-tools, machine-learning" in rows["zahid-ai-side-projects"]
     assert "16 campaigns" in r.stdout
+
+
+def test_campaigns_list_fits_100_columns_by_wrapping(cli, imported):
+    r = cli("campaigns", "list")
+    assert widest_line(r.stdout) <= 100
+    assert "artificial-" in r.stdout and "zahid-ai-side-projects" in r.stdout  # ids are never wrapped
+
+
+def test_campaigns_list_wide_keeps_one_line_per_campaign(cli, imported):
+    r = cli("campaigns", "list", "--wide")
+    assert len([line for line in r.stdout.splitlines()[2:] if line.strip()]) == 16 + 1  # and the count line
+    assert widest_line(r.stdout) > 100
+
+
+def test_campaigns_list_by_advertiser_name_or_id(cli, imported):
+    by_name = cli("campaigns", "list", "--advertiser", "encore live")
+    by_id = cli("campaigns", "list", "--advertiser", "encore-live")
+    assert by_name.stdout == by_id.stdout
+    assert "encore-comedy-tour" in by_id.stdout and "encore-concert-tickets" in by_id.stdout
+    assert "2 campaigns" in by_id.stdout and "zahid" not in by_id.stdout
+
+
+def test_campaigns_list_of_an_unknown_advertiser_says_no_such_advertiser(cli, imported):
+    r = cli("campaigns", "list", "--advertiser", "nobody")
+    assert r.exit_code == 1
+    assert "no such advertiser 'nobody'" in r.stderr
+    assert "import" not in r.stderr
+
+
+def test_advertisers_list_shows_ids_names_and_campaign_counts(cli, imported):
+    r = cli("advertisers", "list")
+    assert r.exit_code == 0
+    rows = {line.split()[0]: line for line in r.stdout.splitlines()[2:] if line.strip()}
+    assert "Northbound Rail Passes" in rows["northbound-rail"]
+    assert rows["voltdrive"].rstrip().endswith("2 / 2") and rows["encore-live"].rstrip().endswith("1 / 2")
+    assert "14 advertisers" in r.stdout
+    assert widest_line(r.stdout) <= 100
+
+
+def test_advertisers_list_on_an_empty_catalog_says_so(cli):
+    assert "no advertisers" in cli("advertisers", "list").stdout
+
+
+def test_resuming_an_ended_campaign_says_it_cannot_serve(cli, imported):
+    r = cli("campaigns", "resume", "voltdrive-winter-tyres")
+    assert r.exit_code == 0
+    assert r.stdout == (
+        "campaign voltdrive-winter-tyres is active but cannot serve: it ended on 2026-03-31 (its flight dates)\n"
+    )
+
+
+def test_archived_campaign_is_listed_as_archived_and_stops_winning(cli, imported):
+    assert (
+        cli("campaigns", "archive", "zahid-ai-side-projects").stdout == "campaign zahid-ai-side-projects is archived\n"
+    )
+    assert "zahid-ai-side-projects" in cli("campaigns", "list", "--status", "archived").stdout
+    assert "chosen: zahid" not in cli("decide", *AI_ARTICLE).stdout
 
 
 def test_campaigns_list_on_an_empty_catalog_says_so(cli):
@@ -222,13 +291,20 @@ def test_decide_prints_the_chosen_card(cli, imported):
 
 
 def test_decide_explain_shows_score_parts_and_rejections(cli, imported):
-    r = cli("decide", *AI_ARTICLE, "--explain")
+    r = cli("decide", *AI_ARTICLE, "--explain", "--wide")
     assert r.exit_code == 0
     assert "topic=3 keywords=2" in r.stdout
     assert "targets topic 'artificial-intelligence'" in r.stdout
     rejected = rejected_reasons(r.stdout)
     assert rejected["encore-comedy-tour"] == "status is paused"
     assert rejected["voltdrive-winter-tyres"] == "outside its flight dates"
+
+
+def test_decide_explain_wraps_its_reasons_within_100_columns(cli, imported):
+    r = cli("decide", *AI_ARTICLE, "--explain")
+    assert widest_line(r.stdout) <= 100
+    assert "targets topic 'artificial-intelligence'" in " ".join(r.stdout.split())  # wrapped, not cut
+    assert widest_line(cli("decide", *AI_ARTICLE, "--explain", "--wide").stdout) > 100
 
 
 def test_decide_with_nothing_eligible_says_no_fill_and_exits_0(cli, imported):

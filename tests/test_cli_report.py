@@ -25,12 +25,26 @@ def test_report_csv_groups_by_campaign(cli, rollups):  # noqa: F811
 def test_report_for_an_unknown_advertiser_is_one_clear_error(cli):
     r = cli("report", "nobody", "--from", "2026-11-01", "--to", "2026-11-30")
     assert r.exit_code == 1
-    assert "no advertiser 'nobody'" in r.output
+    assert "no such advertiser 'nobody'" in r.output
 
 
 def test_report_table_shows_traffic_not_billed_apart(cli, rollups):  # noqa: F811
-    out = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30").output.splitlines()
+    out = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30", "--wide").output.splitlines()
     assert out[0].split()[-4:] == ["prefetch", "prefetch", "rate_limited", "rate_limited"]
     assert out[1].split()[-4:] == ["views", "clicks", "views", "clicks"]
     total = [line for line in out if line.startswith("total")][0].split()
     assert total[-8:] == ["5", "4", "1", "2", "0", "0", "9", "6"]  # bot i/v/c, prefetch i/v/c, rate-limited v/c
+
+
+def test_report_fits_100_columns_with_traffic_not_billed_in_a_second_table(cli, rollups):  # noqa: F811
+    out = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30").output
+    assert max(len(line) for line in out.splitlines()) <= 100
+    billable, apart = out.split("not billed")
+    totals = [line.split() for line in billable.splitlines() + apart.splitlines() if line.startswith("total")]
+    assert totals[0][1] == "160"
+    assert totals[1][1:] == ["5", "4", "1", "2", "0", "0", "9", "6"]
+
+
+def test_report_takes_the_advertisers_name_too(cli, rollups):  # noqa: F811
+    by_id = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30").output
+    assert cli("report", "zahid.host", "--from", "2026-11-01", "--to", "2026-11-30").output == by_id

@@ -8,8 +8,11 @@ import sys
 
 import pytest
 
+from adserver.catalog import load_snapshot
+from adserver.catalog_file import set_status
+from adserver.cli.dev import seed
 from adserver.redis_server import free_port
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE_CATALOG, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -34,3 +37,24 @@ def test_adserver_dev_starts_its_own_redis_and_serves_the_demo(tmp_path):
     assert "redis: started" in run.stdout and "unix://" in run.stdout
     assert "adserver is running: open http://127.0.0.1:" in run.stdout
     assert "check: /demo and /v1/decision answer" in run.stdout
+
+
+def test_dev_imports_the_example_catalog_into_an_empty_catalog(db):
+    assert seed(db, None).startswith("imported catalog.example.yaml: {'created': 46")
+    assert len(load_snapshot(db).campaigns) == 16
+
+
+def test_dev_restart_keeps_a_paused_campaign_paused(db):
+    seed(db, None)
+    set_status(db, "zahid-ai-side-projects", "paused")
+    version = db.catalog_version()
+    assert seed(db, None) == "14 advertisers kept as they are (the example is imported only into an empty catalog)"
+    assert {c.id: c.status for c in load_snapshot(db).campaigns}["zahid-ai-side-projects"] == "paused"
+    assert db.catalog_version() == version
+
+
+def test_dev_with_an_explicit_catalog_imports_it_every_time(db):
+    seed(db, None)
+    set_status(db, "zahid-ai-side-projects", "paused")
+    assert "'updated': 1" in seed(db, str(EXAMPLE_CATALOG))
+    assert {c.id: c.status for c in load_snapshot(db).campaigns}["zahid-ai-side-projects"] == "active"

@@ -338,6 +338,24 @@ def test_reconcile_compares_rate_limited_counts_of_rollups_and_redis(client, db,
     assert reconcile.differences(db, services.redis, today) == []
 
 
+def test_reconcile_prints_the_counts_as_a_table_and_a_mismatch_as_rows(cli, client, db, persist, example_catalog):
+    d = serve(client)
+    client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
+    persist()
+    r = cli("events", "reconcile")
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["event", "traffic", "raw", "rollups", "redis"]
+    assert lines[2].split() == ["impression", "billable", "1", "1", "1"]
+    assert lines[3].split() == ["click", "billable", "1", "1", "1"]
+    assert "agree" in lines[-1] and "{" not in r.stdout
+    with db.engine.begin() as conn:
+        conn.execute(storage.DailyRollup.__table__.update().values(clicks=storage.DailyRollup.clicks + 1))
+    r = cli("events", "reconcile")
+    assert r.exit_code == 1
+    assert re.search(r"zahid-ai-side-projects\s+click\s+billable\s+1\s+2\s+1", r.stdout)
+
+
 def test_one_event_twice_in_a_batch_is_stored_and_rolled_up_once(db, example_catalog):
     e = zahid_event("d" * 32, "click", cost=0.45, keywords=("agents",))
     assert jobs.write_lines(db, [e.to_json(), e.to_json().encode()]) == 1

@@ -16,6 +16,8 @@ from schemathesis.checks import positive_data_acceptance
 OPERATIONS = [
     ("POST", "/v1/decision"),
     ("GET", "/v1/decision"),
+    ("GET", "/v1/decisions"),
+    ("GET", "/v1/advertisers"),
     ("GET", "/t/view/{token}"),
     ("POST", "/t/view/{token}"),
     ("GET", "/t/click/{token}"),

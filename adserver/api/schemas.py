@@ -267,9 +267,53 @@ class ReportRowSchema(Schema):
 
 class ReportSchema(Schema):
     advertiser = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
+    advertiser_name = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
     group_by = fields.List(fields.String(), required=True)
     from_ = fields.String(required=True, data_key="from")
     to = fields.String(required=True)
     rows = fields.List(fields.Nested(ReportRowSchema), required=True)
     totals = fields.Nested(ReportRowSchema, required=True)
-    data_as_of = fields.String(allow_none=True, required=True, metadata={"description": "Newest event persisted"})
+    data_as_of = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Newest event persisted, ISO 8601 in UTC with its offset (+00:00)"},
+    )
+
+
+MAX_SLOTS = 10
+
+
+class DecisionsQuerySchema(DecisionQuerySchema):
+    """`GET /v1/decisions`: the slots of one page in one request (the article context once)."""
+
+    placements = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SLOTS * 65),
+        metadata={"description": "Comma-separated placements in the page's order", "example": "article-footer,sidebar"},
+    )
+
+    @validates_schema
+    def _check_slots(self, data, **kwargs):
+        if len([p for p in data.get("placements", "").split(",") if p.strip()]) > MAX_SLOTS:
+            raise ValidationError(f"Longer than maximum length {MAX_SLOTS}.", field_name="placements")
+
+
+class DecisionsResponseSchema(Schema):
+    decisions = fields.List(
+        fields.Nested(DecisionResponseSchema, allow_none=True),
+        required=True,
+        metadata={"description": "One per placement, in order: its card, or null where nothing is eligible"},
+    )
+
+
+class AdvertiserSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class AdvertisersSchema(Schema):
+    advertisers = fields.List(
+        fields.Nested(AdvertiserSchema),
+        required=True,
+        metadata={"description": "Every advertiser for an operator token; the token's own for an advertiser's"},
+    )

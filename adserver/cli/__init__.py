@@ -74,10 +74,11 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.call_on_close(ctx.obj.close)
 
 
-from . import campaigns, catalog, db, decide, dev, events, model, report, spend, tokens, worker  # noqa: E402
+from . import advertisers, campaigns, catalog, db, decide, dev, events, model, report, spend, tokens, worker  # noqa: E402
 
 main.add_command(db.group)
 main.add_command(catalog.group)
+main.add_command(advertisers.group)
 main.add_command(campaigns.group)
 main.add_command(tokens.group)
 main.add_command(decide.command)

@@ -1,24 +1,20 @@
-"""`adserver campaigns list|pause|resume`: campaigns at a glance, and switching them on and off."""
+"""`adserver campaigns list|pause|resume|archive`: campaigns at a glance, and switching them on and off."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import click
-from tabulate import tabulate
 
 from .. import catalog_file
 from ..catalog import STATUSES, Campaign, load_snapshot
-from . import Context, pass_ctx
+from . import Context, advertisers, pass_ctx
+from .tables import table, wide_option
 
 
 @click.group("campaigns")
 def group() -> None:
     """Campaigns (status, schedule, budgets, targeting)."""
-
-
-def _money(v: float | None) -> str:
-    return "-" if v is None else f"{v:,.2f}"
 
 
 def serving_state(c: Campaign, today: date) -> str:
@@ -32,45 +28,73 @@ def serving_state(c: Campaign, today: date) -> str:
     return "active"
 
 
+def _money(v: float | None) -> str:
+    """Whole amounts without cents: a budget column narrow enough for 100 columns."""
+    return "-" if v is None else f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
+
+
+def serving(c: Campaign, today: date) -> str:
+    """The serving state with the dates that make it so ("ended 2026-03-31", "active to 2026-12-31")."""
+    state = serving_state(c, today)
+    if state == "ended":
+        return f"ended {c.ends_on}"
+    if state == "scheduled":
+        return f"scheduled from {c.starts_on}"
+    if state == "active" and c.ends_on:
+        return f"active to {c.ends_on}"
+    return state
+
+
 def campaign_row(c: Campaign, today: date) -> list:
-    dates = f"{c.starts_on or '…'} → {c.ends_on or '…'}" if c.starts_on or c.ends_on else "always"
-    topics = ", ".join(sorted(c.targeting.topics)) or "(any)"
     return [
         c.id,
         c.advertiser_name,
-        serving_state(c, today),
+        serving(c, today),
         c.priority,
         f"{c.pricing_model} {c.price:g}",
         f"{_money(c.total_budget)} / {_money(c.daily_budget)}",
-        dates,
-        topics if len(topics) <= 48 else topics[:47] + "…",
+        ", ".join(sorted(c.targeting.topics)) or "(any)",
     ]
 
 
 @group.command("list")
 @click.option("--status", type=click.Choice(STATUSES), help="Only campaigns with this status.")
-@click.option("--advertiser", help="Only this advertiser's campaigns.")
+@click.option("--advertiser", help="Only this advertiser's campaigns (its id or its name).")
+@wide_option
 @pass_ctx
-def list_(ctx: Context, status: str | None, advertiser: str | None) -> None:
-    """A table of every campaign: status, priority, pricing, budgets, dates, topics."""
-    snapshot = load_snapshot(ctx.services.db)
+def list_(ctx: Context, status: str | None, advertiser: str | None, wide: bool) -> None:
+    """A table of every campaign: serving state and dates, priority, pricing, budgets, topics."""
+    db = ctx.services.db
+    advertiser_id = advertisers.find(db, advertiser).id if advertiser else None
+    snapshot = load_snapshot(db)
     today = date.today()
     rows = [
         campaign_row(c, today)
         for c in snapshot.campaigns
-        if advertiser in (None, c.advertiser_id) and status in (None, c.status)
+        if advertiser_id in (None, c.advertiser_id) and status in (None, c.status)
     ]
     if not rows:
-        click.echo("no campaigns (import one with `adserver catalog import FILE`)")
+        if advertiser_id or status:
+            click.echo("no campaigns match")
+        else:
+            click.echo("no campaigns (import one with `adserver catalog import FILE`)")
         return
-    headers = ["id", "advertiser", "status", "prio", "pricing", "budget total / daily", "dates", "topics"]
-    click.echo(tabulate(rows, headers=headers, tablefmt="simple"))
+    headers = ["id", "advertiser", "serving", "prio", "pricing", "budget total/day", "topics"]
+    click.echo(table(rows, headers, wrap={1: 10, 2: 10, 5: 12, 6: 16}, wide=wide))
     click.echo(f"\n{len(rows)} campaigns · catalog version {snapshot.version}")
 
 
 def _set(ctx: Context, campaign_id: str, status: str) -> None:
-    catalog_file.set_status(ctx.services.db, campaign_id, status)
-    click.echo(f"campaign {campaign_id} is {status}")
+    db = ctx.services.db
+    catalog_file.set_status(db, campaign_id, status)
+    c = next(c for c in load_snapshot(db).campaigns if c.id == campaign_id)
+    state = serving_state(c, date.today())
+    if status == "active" and state == "ended":
+        click.echo(f"campaign {campaign_id} is active but cannot serve: it ended on {c.ends_on} (its flight dates)")
+    elif status == "active" and state == "scheduled":
+        click.echo(f"campaign {campaign_id} is active; it serves from {c.starts_on} (its flight dates)")
+    else:
+        click.echo(f"campaign {campaign_id} is {status}")
 
 
 @group.command()
@@ -85,5 +109,13 @@ def pause(ctx: Context, campaign_id: str) -> None:
 @click.argument("campaign_id", metavar="ID")
 @pass_ctx
 def resume(ctx: Context, campaign_id: str) -> None:
-    """Serve campaign ID again."""
+    """Serve campaign ID again (says so when its flight dates keep it from serving)."""
     _set(ctx, campaign_id, "active")
+
+
+@group.command()
+@click.argument("campaign_id", metavar="ID")
+@pass_ctx
+def archive(ctx: Context, campaign_id: str) -> None:
+    """Retire campaign ID: never served, kept for its reports (`resume` brings it back)."""
+    _set(ctx, campaign_id, "archived")

@@ -18,6 +18,7 @@ from ..decision import explanation as core_explanation
 from ..errors import InvalidContext, flatten_messages
 from ..rendering import card_fields
 from . import Context, pass_ctx
+from .tables import table, wide_option
 
 
 class DryRun:
@@ -68,7 +69,7 @@ def print_card(outcome: Outcome) -> None:
     click.echo(tabulate(rows, tablefmt="plain"))
 
 
-def print_explanation(info: dict) -> None:
+def print_explanation(info: dict, wide: bool = False) -> None:
     click.echo(f"\ncandidates (ranker {info['ranker']}, catalog version {info['catalog_version']}):")
     refused = {r["campaign"] for r in info["rejected"]}
     candidates = [c for c in info["candidates"] if c["chosen"] or c["campaign"] not in refused]
@@ -84,13 +85,14 @@ def print_explanation(info: dict) -> None:
             ]
             for c in candidates
         ]
-        click.echo(tabulate(rows, headers=["", "campaign", "prio", "score", "parts", "reasons"], tablefmt="simple"))
+        headers = ["", "campaign", "prio", "score", "parts", "reasons"]
+        click.echo(table(rows, headers, wrap={4: 14, 5: 24}, wide=wide))
     else:
         click.echo("  none")
     click.echo("\nrejected:")
     if info["rejected"]:
         rows = [[r["campaign"], r["reason"]] for r in info["rejected"]]
-        click.echo(tabulate(rows, headers=["campaign", "reason"], tablefmt="simple"))
+        click.echo(table(rows, ["campaign", "reason"], wrap={1: 30}, wide=wide))
     else:
         click.echo("  none")
 
@@ -118,6 +120,7 @@ def article_context(placement: str, placements: Sequence[str], article: dict) ->
 @click.option("--sentiment", type=click.Choice(SENTIMENTS))
 @click.option("--explain", is_flag=True, help="Also show every candidate's score parts and every rejection.")
 @click.option("--json", "as_json_", is_flag=True, help="Machine-readable output.")
+@wide_option
 @pass_ctx
 def command(
     ctx: Context,
@@ -130,6 +133,7 @@ def command(
     sentiment: str | None,
     explain: bool,
     as_json_: bool,
+    wide: bool,
 ) -> None:
     """Which sponsor card the API would choose for this article (books no budget)."""
     article = {
@@ -154,4 +158,4 @@ def command(
     else:
         print_card(outcome)
     if explain:
-        print_explanation(explanation(outcome, snapshot))
+        print_explanation(explanation(outcome, snapshot), wide)

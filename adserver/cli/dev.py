@@ -8,14 +8,29 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import click
+from sqlalchemy import func, select
 
-from .. import catalog_file, migrate, redis_server
+from .. import catalog_file, migrate, redis_server, storage
 from ..settings import ROOT
 from . import Context, pass_ctx
 
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
+
+
+def seed(db: storage.Database, path: str | None) -> str:
+    """Import `path`, or the example catalog when the catalog is empty: a restart must not undo what the
+    operator changed since (a pause, an edit)."""
+    if path is None:
+        with db.sessionmaker() as s:
+            advertisers = s.scalar(select(func.count()).select_from(storage.Advertiser))
+        if advertisers:
+            return f"{advertisers} advertisers kept as they are (the example is imported only into an empty catalog)"
+        path = str(EXAMPLE_CATALOG)
+    counts = catalog_file.import_catalog(db, catalog_file.read_file(path))
+    return f"imported {Path(path).name}: {counts}"
 
 
 def _wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 60) -> None:
@@ -38,11 +53,16 @@ def _wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 60) ->
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn web workers")
-@click.option("--catalog", "catalog_path", default=str(EXAMPLE_CATALOG), type=click.Path(exists=True))
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True),
+    help="Import this catalog file on every start (default: the example catalog, only into an empty catalog).",
+)
 @click.option("--check", is_flag=True, help="Start everything, fetch /demo and a decision, then stop (CI).")
 @pass_ctx
-def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str, check: bool) -> None:
-    """Migrate, import the example catalog, start Redis if needed, gunicorn and an rq worker."""
+def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str | None, check: bool) -> None:
+    """Migrate, import the example catalog into an empty catalog, start Redis if needed, gunicorn and an rq worker."""
     ctx.overrides["environment"] = "development"  # the explicit development mode: the public default key is fine
     settings = ctx.settings
     redis_url, local = redis_server.ensure(settings.redis_url)
@@ -53,8 +73,7 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str,
         click.echo(f"redis: using {redis_url}")
     db = ctx.services.db
     migrate.upgrade(db)
-    counts = catalog_file.import_catalog(db, catalog_file.read_file(catalog_path))
-    click.echo(f"sql: {db.engine.url.render_as_string(hide_password=True)} migrated; catalog: {counts}")
+    click.echo(f"sql: {db.engine.url.render_as_string(hide_password=True)} migrated; catalog: {seed(db, catalog_path)}")
 
     env = dict(
         os.environ,

@@ -13,6 +13,7 @@ from tabulate import tabulate
 from .. import jobs, reconcile
 from ..events import BATCH_PREFIX, INCOMING, Event
 from . import Context, pass_ctx
+from .tables import table
 
 
 @click.group("events")
@@ -78,10 +79,14 @@ def reconcile_(ctx: Context, day, as_json: bool) -> None:
     diffs = reconcile.differences(svc.db, svc.redis, d)
     if as_json:
         click.echo(json.dumps({"date": d.isoformat(), "differences": diffs, "totals": reconcile.totals(svc.db, d)}))
-    elif diffs:
-        click.echo(f"{d}: {len(diffs)} difference(s) (events still queued show as redis > raw):")
-        click.echo(tabulate(diffs, headers="keys"))
-    else:
-        click.echo(f"{d}: raw events, rollups and Redis counters agree {reconcile.totals(svc.db, d)}")
+        raise SystemExit(1 if diffs else 0)
+    counts = reconcile.summary(svc.db, svc.redis, d)
+    columns = ["event", "traffic", "raw", "rollups", "redis"]
+    if counts:
+        click.echo(table([[c[k] for k in columns] for c in counts], columns))
     if diffs:
+        click.echo(f"\n{d}: {len(diffs)} difference(s) (events still queued show as redis > raw):")
+        columns = ["campaign", *columns]
+        click.echo(table([[r[k] for k in columns] for r in diffs], columns))
         raise SystemExit(1)
+    click.echo(f"\n{d}: raw events, rollups and Redis counters agree" if counts else f"{d}: no events")

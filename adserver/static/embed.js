@@ -1,8 +1,5 @@
 /* adserver embed v1: fills each [data-adserver-slot] with the sponsor card for this article.
- * Paste: <div data-adserver-slot data-placement="article-footer" style="min-height:300px"></div>
- *        <script async src="https://ADS-HOST/embed.js"></script>
- * No cookies, no storage, no requests to anyone but ADS-HOST. Opt out per page with
- * <html data-adserver-optout> or <meta name="adserver" content="optout">. */
+ * No cookies, no storage, no requests to anyone but ADS-HOST. Its API: README, "Publisher snippet". */
 (function () {
   "use strict";
   var d = document;
@@ -11,27 +8,32 @@
   var TIMEOUT = 1500, VIEW_MS = 1000, RATIO = 0.5;
   var CSS =
     ":host{display:block;font:inherit;color:inherit}" +
-    ".ads-card{box-sizing:border-box;font-family:inherit;font-size:15px;line-height:1.5;border:1px solid #d8d8d0;" +
-    "border-radius:10px;padding:14px 16px;margin:0;background:#fff;color:#1b1b1b;overflow-wrap:anywhere}" +
-    ".ads-head{display:flex;gap:8px;flex-wrap:wrap;font-size:12px;color:#666}" +
+    ".ads-card{box-sizing:border-box;display:flex;flex-direction:column;gap:8px;font-size:15px;line-height:1.45;" +
+    "border:1px solid #d8d8d0;border-radius:10px;padding:12px 16px;background:#fff;color:#1b1b1b;" +
+    "overflow-wrap:anywhere}.ads-card>*{margin:0}" +
+    ".ads-head{display:flex;gap:0 8px;flex-wrap:wrap;font-size:12px;color:#666}" +
     ".ads-label{text-transform:uppercase;letter-spacing:.06em}.ads-tagline{margin-left:auto}" +
-    ".ads-hook{font-style:italic;margin:.5em 0}.ads-title{margin:.2em 0;font-size:18px}" +
-    ".ads-title a{color:inherit;text-decoration:none}.ads-image{max-width:100%;height:auto}" +
+    ".ads-hook{font-style:italic}.ads-title{font-size:18px;line-height:1.3}" +
+    ".ads-title a{color:inherit;text-decoration:none}" +
+    ".ads-image{display:block;max-width:100%;height:96px;object-fit:contain}" +
     ".ads-code{background:#111;color:#d6f5d6;padding:8px;border-radius:6px;overflow:auto;font-size:13px}" +
-    ".ads-code code{display:block}.ads-actions a{margin-right:12px;color:#0b57d0}.ads-cta{font-weight:600}" +
-    ".ads-fine{font-size:12px;color:#777;margin-bottom:0}" +
-    "@media (prefers-color-scheme:dark){.ads-card{background:#1d1f21;color:#e8e8e3;border-color:#3a3d40}" +
-    ".ads-head,.ads-fine{color:#a9aaa5}.ads-actions a{color:#8ab4f8}}";
+    ".ads-actions{margin-top:auto}.ads-actions a{margin-right:12px;color:#0b57d0}.ads-cta{font-weight:600}" +
+    ".ads-fine{font-size:12px;color:#777}" +
+    ".dark .ads-card{background:#1d1f21;color:#e8e8e3;border-color:#3a3d40}" +
+    ".dark .ads-head,.dark .ads-fine{color:#a9aaa5}.dark .ads-actions a{color:#8ab4f8}";
+  var live = new WeakMap(); // slot -> {css: its own inline style, box, stop: ends its view watch}
+  var run = 0; // a reload makes older answers stale
 
   function attr(el, name) {
     return (el.getAttribute(name) || "").trim();
   }
+  function all(sel) {
+    return [].slice.call(d.querySelectorAll(sel));
+  }
   function metas(name) {
-    var out = [];
-    d.querySelectorAll('meta[name="' + name + '"],meta[property="' + name + '"]').forEach(function (m) {
-      if (attr(m, "content")) out.push(attr(m, "content"));
-    });
-    return out;
+    return all('meta[name="' + name + '"],meta[property="' + name + '"]').map(function (m) {
+      return attr(m, "content");
+    }).filter(Boolean);
   }
   function optedOut() {
     return d.documentElement.hasAttribute("data-adserver-optout") ||
@@ -57,22 +59,50 @@
     return q;
   }
 
-  function collapse(slot) {
-    slot.style.minHeight = "0";
-    slot.style.display = "none";
-    slot.setAttribute("data-adserver-state", "empty");
+  function emit(slot, name, detail) {
+    return slot.dispatchEvent(new CustomEvent("adserver:" + name, { bubbles: true, cancelable: true, detail: detail }));
   }
 
-  /* GET /v1/decision with a 1.5 s budget; resolves to the decision or null (no fill, error, timeout). */
-  function request(q) {
-    var ctl = window.AbortController ? new AbortController() : null;
-    var timer = setTimeout(function () { if (ctl) ctl.abort(); }, TIMEOUT);
-    return fetch(origin + "/v1/decision?" + q, {
-      credentials: "omit", cache: "no-store", referrerPolicy: "strict-origin", signal: ctl && ctl.signal
+  /* Collapses the slot unless an `adserver:empty` listener called preventDefault() to fill it itself. */
+  function empty(slot, reason) {
+    slot.setAttribute("data-adserver-state", "empty");
+    if (emit(slot, "empty", { reason: reason })) {
+      slot.style.minHeight = "0";
+      slot.style.display = "none";
+    }
+  }
+
+  /* Dark: data-theme, else the site's dark-mode selector, else the page's background behind the slot. */
+  function dark(slot) {
+    var t = attr(slot, "data-theme"), sel = attr(slot, "data-dark-selector");
+    if (t === "dark" || t === "light") return t === "dark";
+    try {
+      if (sel) return !!d.querySelector(sel);
+    } catch (e) {} // not a selector: as if none were given
+    for (var e = slot; e; e = e.parentElement) {
+      var c = getComputedStyle(e).backgroundColor.match(/[\d.]+/g) || [];
+      if (c.length === 3 || c[3] > 0) return c[0] * 0.3 + c[1] * 0.6 + c[2] * 0.1 < 128;
+    }
+    return /dark/.test(getComputedStyle(d.documentElement).colorScheme) &&
+      matchMedia("(prefers-color-scheme:dark)").matches;
+  }
+  function theme() {
+    all("[data-adserver-state=filled]").forEach(function (slot) {
+      var s = live.get(slot);
+      if (s && s.box) s.box.className = dark(slot) ? "dark" : "";
+    });
+  }
+
+  /* GET with a 1.5 s budget; resolves to the answer, else the HTTP status (0: error, timeout). */
+  function request(path, q) {
+    var ctl = new AbortController();
+    var timer = setTimeout(function () { ctl.abort(); }, TIMEOUT);
+    return fetch(origin + "/v1/" + path + "?" + q, {
+      credentials: "omit", cache: "no-store", referrerPolicy: "strict-origin", signal: ctl.signal
     }).then(function (r) {
-      return r.status === 200 ? r.json() : null;
+      return r.status === 200 ? r.json() : r.status;
     }).catch(function () {
-      return null;
+      return 0;
     }).then(function (res) {
       clearTimeout(timer);
       return res;
@@ -87,16 +117,20 @@
 
   /* View = at least 50% of the card in the viewport for one continuous second of a visible tab; once. */
   function watchView(card, url, slot) {
-    if (!window.IntersectionObserver) return;
+    if (!window.IntersectionObserver) return null;
     var visible = false, timer = 0, done = false;
+    function stop() {
+      done = true;
+      clearTimeout(timer);
+      io.disconnect();
+      d.removeEventListener("visibilitychange", arm);
+    }
     function arm() {
       clearTimeout(timer);
       timer = 0;
       if (visible && !d.hidden && !done) {
         timer = setTimeout(function () {
-          done = true;
-          io.disconnect();
-          d.removeEventListener("visibilitychange", arm);
+          stop();
           slot.setAttribute("data-adserver-viewed", "");
           beacon(url);
         }, VIEW_MS);
@@ -109,40 +143,94 @@
     }, { threshold: [0, RATIO, 1] });
     io.observe(card);
     d.addEventListener("visibilitychange", arm);
+    return stop;
+  }
+
+  /* The card keeps to its reserved space (no layout shift): parts go, least needed first, until it fits. */
+  function fit(card, h) {
+    if (!h) return;
+    ["image", "tagline", "code", "body"].some(function (part) {
+      if (card.offsetHeight <= h) return true;
+      var e = card.querySelector(".ads-" + part);
+      if (e) e.remove();
+    });
+    card.style.minHeight = h + "px";
   }
 
   function render(slot, res) {
-    var root = slot.attachShadow ? slot.attachShadow({ mode: "open" }) : slot;
-    var style = d.createElement("style");
-    style.textContent = CSS;
+    var h = parseFloat(getComputedStyle(slot).minHeight) || slot.offsetHeight;
+    var root = slot.shadowRoot || slot.attachShadow({ mode: "open" });
     var box = d.createElement("div");
+    var s = live.get(slot);
+    root.innerHTML = "<style>" + CSS + "</style>";
     box.innerHTML = res.html; // server-rendered, every field escaped
-    root.appendChild(style);
+    box.className = dark(slot) ? "dark" : "";
     root.appendChild(box);
+    var card = box.firstElementChild || box;
+    fit(card, h);
     slot.setAttribute("data-adserver-state", "filled");
     slot.setAttribute("data-adserver-decision", res.decision_id);
-    watchView(box.firstElementChild || box, res.tracking.view_url, slot);
+    s.box = box;
+    s.stop = watchView(card, res.tracking.view_url, slot);
+    emit(slot, "filled", { decision_id: res.decision_id, campaign: res.campaign });
   }
 
-  /* Slots are filled one after another so a page never shows the same sponsor twice. */
-  function fillAll() {
-    var slots = [].slice.call(d.querySelectorAll("[data-adserver-slot]:not([data-adserver-state])"));
-    if (optedOut()) return slots.forEach(collapse);
-    var seen = [];
-    slots.reduce(function (prev, slot) {
-      slot.setAttribute("data-adserver-state", "loading");
+  /* The slot as the publisher wrote it (its own content shows again). */
+  function reset(slot) {
+    var s = live.get(slot);
+    if (!s) live.set(slot, (s = { css: slot.style.cssText }));
+    if (s.stop) s.stop();
+    s.box = s.stop = null;
+    slot.style.cssText = s.css;
+    if (slot.shadowRoot) slot.shadowRoot.innerHTML = "<slot></slot>";
+    slot.removeAttribute("data-adserver-decision");
+    slot.removeAttribute("data-adserver-viewed");
+    slot.setAttribute("data-adserver-state", "loading");
+  }
+
+  /* Slots with the same context share one request (/v1/decisions: one card per placement, no sponsor
+   * twice); slots with their own context follow one after another, excluding the sponsors already shown. */
+  function fill(again) {
+    var slots = all("[data-adserver-slot]" + (again ? "" : ":not([data-adserver-state])"));
+    var mine = ++run, seen = [], groups = {}, out = optedOut();
+    slots.forEach(reset);
+    slots.forEach(function (slot) {
+      var q = context(slot), k;
+      q.delete("placement");
+      (groups[(k = "" + q)] = groups[k] || []).push(slot);
+    });
+    return Object.keys(groups).reduce(function (prev, k) {
       return prev.then(function () {
-        var q = context(slot);
+        var g = groups[k], q = new URLSearchParams(k), many = g.length > 1;
+        if (mine !== run) return;
+        if (out) return g.forEach(function (slot) { empty(slot, "optout"); });
         if (seen.length) q.set("exclude", seen.join(","));
-        return request(q).then(function (res) {
-          if (!res || !res.html) return collapse(slot);
-          seen.push(res.campaign.advertiser_id);
-          render(slot, res);
+        q.set(many ? "placements" : "placement", g.map(function (slot) {
+          return context(slot).get("placement");
+        }).join(","));
+        return request(many ? "decisions" : "decision", q).then(function (res) {
+          if (mine !== run) return;
+          g.forEach(function (slot, i) {
+            var r = many && res && res.decisions ? res.decisions[i] : res;
+            if (!r || !r.html) return empty(slot, r === null || r === 204 ? "nofill" : "error");
+            seen.push(r.campaign.advertiser_id);
+            render(slot, r);
+          });
         });
       });
     }, Promise.resolve()).catch(function () {});
   }
 
-  if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", fillAll);
-  else fillAll();
+  function start() {
+    fill();
+    var mo = new MutationObserver(theme);
+    [d.documentElement, d.body].forEach(function (e) { mo.observe(e, { attributes: true }); });
+    var mq = matchMedia("(prefers-color-scheme:dark)");
+    if (mq.addEventListener) mq.addEventListener("change", theme);
+  }
+
+  /* For single-page sites: after a route change, re-read the context and refill every slot. */
+  window.adserver = { reload: function () { return fill(true); } };
+  if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -18,6 +18,15 @@
     return LABELS[metric] || metric.replace(/^(bot|prefetch|rate_limited)_/, "").replace("_", " ");
   }
 
+  var RATES = { view_rate: 1, ctr: 1 };
+  var percent = new Intl.NumberFormat(undefined, { style: "percent", minimumFractionDigits: 2 });
+  /* Rates come as fractions (0.0123) and read as percentages; spend with its cents; counts as they are. */
+  function shown(metric, v) {
+    if (typeof v !== "number") return v;
+    if (RATES[metric]) return percent.format(v);
+    return metric === "spend" ? v.toFixed(2) : String(v);
+  }
+
   function iso(d) { return d.toISOString().slice(0, 10); }
   var today = new Date();
   $("to").value = iso(today);
@@ -28,14 +37,46 @@
     $("status").className = isError ? "error" : "";
   }
 
+  /* What went wrong, in words for the person at the page (the API's own message is for developers). */
+  var FIELDS = { from: "From", to: "To", group_by: "Group by", campaign: "Campaign", advertiser: "Advertiser" };
+  function problem(status, body) {
+    var e = new Error(
+      status === 401 ? "That token was not accepted. Check that you pasted all of it, or ask for a new one." :
+      status === 429 ? "Too many tries with a wrong token from here. Wait a minute, then try again." :
+      status === 404 ? "There is no such campaign among yours." :
+      status === 400 ? Object.keys((body.error && body.error.fields) || {}).map(function (f) {
+        return (FIELDS[f] || f) + ": " + body.error.fields[f].join(" ");
+      }).join(" ") || "Those dates or that grouping cannot be reported." :
+      status ? "Something went wrong on our side (error " + status + "). Please try again in a minute." :
+      "The report server could not be reached. Check your connection and try again.");
+    e.status = status;
+    return e;
+  }
+
   function query(format) {
     var q = new URLSearchParams({ from: $("from").value, to: $("to").value, group_by: $("group_by").value,
       format: format });
-    return fetch("/v1/reports?" + q, { headers: { Authorization: "Bearer " + token }, credentials: "omit",
+    if ($("advertiser").value) q.set("advertiser", $("advertiser").value);
+    return get("/v1/reports?" + q);
+  }
+
+  function get(url) {
+    return fetch(url, { headers: { Authorization: "Bearer " + token }, credentials: "omit",
       cache: "no-store" }).then(function (r) {
       if (r.ok) return r;
-      return r.json().then(function (body) { throw new Error(body.error.message); });
-    });
+      return r.json().catch(function () { return {}; }).then(function (body) { throw problem(r.status, body); });
+    }, function () { throw problem(0); });
+  }
+
+  /* The page's times in the reader's own zone, the UTC instant kept in the element's datetime. */
+  function when(isoUtc) {
+    var t = document.createElement("time");
+    var d = new Date(isoUtc);
+    t.dateTime = d.toISOString();
+    t.textContent = d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit",
+      minute: "2-digit", timeZoneName: "short" });
+    t.title = d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+    return t;
   }
 
   function cell(row, text) {
@@ -62,11 +103,11 @@
     $("table").tHead.replaceChildren(sections, head);
     $("table").tBodies[0].replaceChildren.apply($("table").tBodies[0], report.rows.map(function (r) {
       var tr = document.createElement("tr");
-      cols.forEach(function (c) { cell(tr, r[c]); });
+      cols.forEach(function (c) { cell(tr, shown(c, r[c])); });
       return tr;
     }));
     var total = document.createElement("tr");
-    cols.forEach(function (c, i) { cell(total, c in report.totals ? report.totals[c] : (i ? "" : "total")); });
+    cols.forEach(function (c, i) { cell(total, c in report.totals ? shown(c, report.totals[c]) : (i ? "" : "total")); });
     $("table").tFoot.replaceChildren(total);
   }
 
@@ -86,7 +127,8 @@
       width: Math.min(960, $("chart").clientWidth || 960), height: 300,
       series: [{}, { label: "impressions", stroke: "#1a73e8" }, { label: "views", stroke: "#188038" },
         { label: "clicks", stroke: "#d93025" }],
-      axes: [{}, {}]
+      axes: [{}, {}],
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); } // report days are UTC days
     };
     if (plot) plot.destroy();
     plot = new uPlot(opts, [xs, imp, views, clicks], $("chart"));
@@ -97,23 +139,53 @@
     return query("json").then(function (r) { return r.json(); }).then(function (report) {
       table(report);
       if (report.group_by.indexOf("day") !== -1) chart(report);
-      $("freshness").textContent = report.data_as_of
-        ? "Data as of " + new Date(report.data_as_of).toLocaleString() + " (events appear within seconds)."
-        : "No events recorded yet.";
+      if (report.data_as_of) {
+        $("freshness").replaceChildren("Data as of ", when(report.data_as_of),
+          " (your time; " + when(report.data_as_of).title + "). Events appear within seconds.");
+      } else {
+        $("freshness").textContent = "No events recorded yet.";
+      }
+      $("who").textContent = report.advertiser
+        ? "Reports for " + report.advertiser_name + " (" + report.advertiser + ")"
+        : "Reports for every advertiser (operator token)";
       status(report.rows.length + " rows.");
       document.body.setAttribute("data-loaded", "");
-    }).catch(function (e) { status(e.message, true); });
+      return report;
+    });
   }
 
+  /* Operator tokens see every advertiser: a picker narrows the report to one of them, by name. */
+  function picker() {
+    return get("/v1/advertisers").then(function (r) { return r.json(); }).then(function (body) {
+      body.advertisers.forEach(function (a) { $("advertiser").add(new Option(a.name + " (" + a.id + ")", a.id)); });
+      $("pick").hidden = false;
+    }).catch(function (e) { status(e.message, true); });
+  }
+  $("advertiser").addEventListener("change", function () {
+    show().catch(function (e) { status(e.message, true); });
+  });
+
+  /* The token is checked by the first report: a wrong one leaves the field as it was, to try again. */
   $("auth").addEventListener("submit", function (ev) {
     ev.preventDefault();
     token = $("token").value.trim();
-    $("token").value = "";
-    $("auth").hidden = true;
-    $("query").hidden = false;
-    show();
+    show().then(function (report) {
+      $("token").value = "";
+      $("auth").hidden = true;
+      $("query").hidden = false;
+      if (!report.advertiser) return picker();
+    }, function (e) {
+      if (e.status === 401 || e.status === 429) {
+        token = "";
+        $("token").select();
+      }
+      status(e.message, true);
+    });
   });
-  $("query").addEventListener("submit", function (ev) { ev.preventDefault(); show(); });
+  $("query").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    show().catch(function (e) { status(e.message, true); });
+  });
   $("csv").addEventListener("click", function () {
     query("csv").then(function (r) { return r.blob(); }).then(function (blob) {
       var a = document.createElement("a");
