@@ -87,3 +87,10 @@ def test_a_keyword_only_campaign_matches_by_meaning_without_the_word(reader):
     assert (hit.eligible, hit.how) == (True, "keyword")
     assert (near.eligible, near.how) == (True, "keyword meaning")
     assert not far.eligible
+
+
+def test_one_text_embeds_as_in_a_batch():
+    enc = load_encoder()
+    texts = ["Japan's manufacturing sector and the race for physical AI", "Ten pasta recipes for winter", "zzzz qqq"]
+    for text, row in zip(texts, enc.embed(texts), strict=True):
+        assert float(enc.embed_one(text) @ row) > 0.999
