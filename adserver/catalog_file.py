@@ -120,6 +120,10 @@ class AdvertiserSchema(Strict):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     domain = fields.String(load_default="", validate=validate.Length(max=200))
+    # The currency of the advertiser's prices, budgets and spend (ISO 4217).
+    currency = fields.String(
+        load_default="EUR", validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code like 'EUR'.")
+    )
     campaigns = fields.List(fields.Nested(CampaignSchema), load_default=list)
 
 
@@ -235,7 +239,7 @@ def upsert(s: Session, data: dict) -> dict[str, int]:
         counts["updated" if changed else "unchanged"] += 1
 
     for adv in data["advertisers"]:
-        put(storage.Advertiser, adv["id"], {"name": adv["name"], "domain": adv["domain"]})
+        put(storage.Advertiser, adv["id"], {"name": adv["name"], "domain": adv["domain"], "currency": adv["currency"]})
         for camp in adv["campaigns"]:
             put(storage.Campaign, camp["id"], campaign_values(adv["id"], camp))
             for cr in camp["creatives"]:
@@ -276,6 +280,7 @@ def export_catalog(db: storage.Database) -> dict:
                     "id": a.id,
                     "name": a.name,
                     "domain": a.domain,
+                    "currency": a.currency,
                     "campaigns": [
                         {
                             "id": c.id,

@@ -74,6 +74,7 @@ class Report:
     totals: dict
     data_as_of: datetime | None  # the newest event persisted in the report's scope, in UTC
     advertiser_name: str | None = None  # None: every advertiser
+    currency: str | None = None  # of `spend`; None when the advertiser in scope pay in different currencies
 
     @property
     def columns(self) -> list[str]:
@@ -126,6 +127,10 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
         result = s.execute(stmt).all()
         as_of = s.scalar(_as_of(q))
         name = s.scalar(select(storage.Advertiser.name).where(storage.Advertiser.id == q.advertiser_id))
+        scope = select(storage.Advertiser.currency).distinct()
+        if q.advertiser_id is not None:
+            scope = scope.where(storage.Advertiser.id == q.advertiser_id)
+        currencies = s.scalars(scope).all()
     n = len(keys)
     rows = []
     for r in result:
@@ -140,7 +145,7 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
     )
     if as_of is not None and as_of.tzinfo is None:  # SQLite keeps no zone; every stored time is UTC
         as_of = as_of.replace(tzinfo=UTC)
-    return Report(q, rows, totals, as_of, name)
+    return Report(q, rows, totals, as_of, name, currencies[0] if len(currencies) == 1 else None)
 
 
 def _as_of(q: ReportQuery):

@@ -56,6 +56,7 @@ class Advertiser(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     domain: Mapped[str] = mapped_column(String(200), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")  # of prices and spend
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     campaigns: Mapped[list[Campaign]] = relationship(
         back_populates="advertiser", cascade="all, delete-orphan", order_by="Campaign.id"

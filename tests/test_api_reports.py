@@ -180,3 +180,13 @@ def test_advertisers_need_a_valid_token(client, rollups):  # noqa: F811
     r = client.get("/v1/advertisers", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401
     assert r.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_spend_comes_with_the_advertisers_currency(client, db, zahid_token):
+    data = read_file(EXAMPLE_CATALOG)
+    data["advertisers"][1]["currency"] = "USD"  # ledgerly pays in dollars
+    import_catalog(db, data)
+    assert get(client, zahid_token).get_json()["currency"] == "EUR"
+    operator = tokens.create(db, None)
+    assert get(client, operator, advertiser=LEDGERLY).get_json()["currency"] == "USD"
+    assert get(client, operator).get_json()["currency"] is None  # euros and dollars: no one currency

@@ -863,3 +863,15 @@ def test_report_page_lets_an_operator_pick_an_advertiser_by_name(context, stack,
     page.wait_for_selector("body[data-loaded]", state="attached")
     assert page.inner_text("#who") == "Reports for Bravo (bravo)"
     assert "bravo-main" in page.inner_text("#table tbody") and "alpha-main" not in page.inner_text("#table tbody")
+
+
+def test_report_page_shows_spend_with_its_currency(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    body = report(stack, report_data["alpha"], group_by="day", **{"from": page.input_value("#from"),
+                                                                  "to": page.input_value("#to")})  # fmt: skip
+    assert body["currency"] == "EUR"
+    text = total_cell(page, "spend")
+    assert "€" in text or "EUR" in text
+    assert float(text.replace("€", "").replace("EUR", "").replace(",", "").strip()) == pytest.approx(
+        body["totals"]["spend"], abs=0.01
+    )

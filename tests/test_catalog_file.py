@@ -242,3 +242,9 @@ def test_a_file_read_in_memory_is_the_catalog_serving_sees_after_its_import(db):
     data = read_file(EXAMPLE_CATALOG)
     import_catalog(db, data)
     assert campaigns_from_data(data) == load_snapshot(db).campaigns
+
+
+def test_a_currency_that_is_not_an_iso_code_is_reported_with_its_path():
+    data = catalog_file()
+    data["advertisers"][0]["currency"] = "euro"
+    assert "advertisers.0.currency" in errors_of(data)

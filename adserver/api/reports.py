@@ -44,6 +44,7 @@ class Reports(MethodView):
         return {
             "advertiser": scope,
             "advertiser_name": report.advertiser_name,
+            "currency": report.currency,
             "group_by": list(report.query.group_by),
             "from_": from_.isoformat(),  # dumped as `from` (ReportSchema.from_)
             "to": to.isoformat(),

@@ -268,6 +268,15 @@ class ReportRowSchema(Schema):
 class ReportSchema(Schema):
     advertiser = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
     advertiser_name = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
+    currency = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "ISO 4217 currency of `spend` (the advertiser's); null when an operator's report spans "
+            "advertisers paying in different currencies (narrow it with advertiser=ID)",
+            "example": "EUR",
+        },
+    )
     group_by = fields.List(fields.String(), required=True)
     from_ = fields.String(required=True, data_key="from")
     to = fields.String(required=True)

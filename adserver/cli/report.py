@@ -38,6 +38,7 @@ def command(ctx: Context, advertiser: str, start, end, group_by: str, as_csv: bo
         click.echo("\nnot billed (known bots, prefetch/prerender, beacons refused by the rate limit):")
         apart = [*q.group_by, *reporting.APART]
         click.echo(_table(rows, apart, [*q.group_by, *(SHORT[c] for c in reporting.APART)], wide))
+    click.echo(f"spend in {report.currency or 'mixed currencies'}")
     click.echo(f"data as of {report.data_as_of.isoformat() if report.data_as_of else 'never (no events yet)'}")
 
 

@@ -21,10 +21,13 @@
   var RATES = { view_rate: 1, ctr: 1 };
   var percent = new Intl.NumberFormat(undefined, { style: "percent", minimumFractionDigits: 2 });
   /* Rates come as fractions (0.0123) and read as percentages; spend with its cents; counts as they are. */
+  var currency = null;  /* the report's, once loaded */
   function shown(metric, v) {
     if (typeof v !== "number") return v;
     if (RATES[metric]) return percent.format(v);
-    return metric === "spend" ? v.toFixed(2) : String(v);
+    if (metric !== "spend") return String(v);
+    return currency ? new Intl.NumberFormat(undefined, { style: "currency", currency: currency }).format(v)
+      : v.toFixed(2);
   }
 
   function iso(d) { return d.toISOString().slice(0, 10); }
@@ -137,6 +140,7 @@
   function show() {
     status("Loading…");
     return query("json").then(function (r) { return r.json(); }).then(function (report) {
+      currency = report.currency;
       table(report);
       if (report.group_by.indexOf("day") !== -1) chart(report);
       if (report.data_as_of) {
