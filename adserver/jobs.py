@@ -170,8 +170,16 @@ def persist_pending(batch_key: str | None = None) -> int:
 def persist_orphaned_batches(conn: redis.Redis, db: storage.Database) -> int:
     """Batches left by killed workers whose jobs are gone: write them (idempotent) and drop them;
     likewise rate-limited counts whose fold was interrupted."""
+    return _write_batches(conn, db, lambda key: True)
+
+
+def _write_batches(conn: redis.Redis, db: storage.Database, take) -> int:
+    """Write (idempotently) and drop every batch list `take(key)` accepts; then fold interrupted counts."""
     new = 0
-    for key in conn.scan_iter(match=BATCH_PREFIX + "*", count=100):
+    for raw_key in conn.scan_iter(match=BATCH_PREFIX + "*", count=100):
+        key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
+        if not take(key):
+            continue
         raw = conn.lrange(key, 0, -1)
         if raw:
             new += write_lines(db, raw)
@@ -202,17 +210,7 @@ def persist_batches_of_dead_workers(conn: redis.Redis, db: storage.Database) -> 
     A dead worker stays registered in rq until its key expires, so liveness is its process, not rq's list.
     A batch of a live worker is left alone (were it written twice, the unique key would absorb it)."""
     live = live_workers(conn)
-    new = 0
-    for raw_key in conn.scan_iter(match=BATCH_PREFIX + "*", count=100):
-        key = raw_key.decode()
-        if _owner(conn, key) in live:
-            continue
-        raw = conn.lrange(key, 0, -1)
-        if raw:
-            new += write_lines(db, raw)
-        _done(conn, key)
-    fold_rate_limited(conn, db)
-    return new
+    return _write_batches(conn, db, lambda key: _owner(conn, key) not in live)
 
 
 # --- raw events and their rollups ----------------------------------------------------------------
