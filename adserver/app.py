@@ -11,7 +11,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
-from .api import advertisers, decision, decisions, errors, health, pages, reports, track
+from .api import advertisers, decision, decisions, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema
 from .services import Services
 from .settings import load_settings
@@ -78,6 +78,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for module in (decision, decisions, track, reports, advertisers, health):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(metrics.bp)
     app.after_request(_headers)
     if settings.trusted_proxy_hops:
         # The client is the address the outermost trusted proxy saw; gunicorn's access log reads the same

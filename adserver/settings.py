@@ -42,6 +42,7 @@ class Settings:
     impression_rate_limit: int = 300
     impression_replay_window: int = 3600
     trusted_proxy_hops: int = 0
+    metrics_token: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -143,5 +144,7 @@ def _validate(s: Settings) -> None:
         raise SettingsError("setting PUBLIC_URL (the origin tracking URLs point to) or ALLOWED_HOSTS is required")
     if not 0 <= s.trusted_proxy_hops <= 5:
         raise SettingsError("setting TRUSTED_PROXY_HOPS must be between 0 (no proxy) and 5")
+    if s.metrics_token and len(s.metrics_token) < 16:
+        raise SettingsError("setting METRICS_TOKEN must be at least 16 characters (secrets.token_urlsafe(32))")
     if s.max_body_bytes < 1024:
         raise SettingsError("setting MAX_BODY_BYTES must be at least 1024")

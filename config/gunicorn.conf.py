@@ -1,6 +1,16 @@
 """gunicorn settings for `gunicorn -c config/gunicorn.conf.py 'adserver:create_app()'` (the Procfile)."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# /metrics adds up every worker's values through files in this directory (prometheus-client's multiprocess
+# mode). Set here, before any worker imports prometheus-client. One directory per gunicorn master: left
+# unset, a private temporary one (several masters on one machine must not share it).
+METRICS_DIR_GIVEN = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if not METRICS_DIR_GIVEN:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="adserver-metrics-")
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -33,3 +43,23 @@ def post_worker_init(worker):
 
     gc.collect()
     gc.freeze()
+
+
+def on_starting(server):
+    # Values left by a previous run would be added to this one's: start from an empty directory.
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for f in metrics_dir.glob("*.db"):
+        f.unlink()
+
+
+def child_exit(server, worker):
+    # A dead worker's gauges must not linger; its counters and histograms stay in the sums.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if not METRICS_DIR_GIVEN:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
