@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import orjson
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import __version__
+from . import __version__, logs
 from .api import advertisers, decision, decisions, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema
 from .services import Services
@@ -67,8 +65,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     is_bot("Mozilla/5.0")
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
     app.extensions["adserver"] = services
-    if not app.logger.handlers or settings.environment != "test":
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)
+    logs.init_app(app, settings)
 
     api = _Api(
         app,

@@ -30,7 +30,7 @@ keepalive = 5
 # GET limits fit inside them, so a query string it allows is never refused with gunicorn's own 414.
 limit_request_line = 8190
 limit_request_field_size = 8190
-accesslog = os.environ.get("ACCESS_LOG") or None
+accesslog = None  # the app writes the access log (adserver/logs.py): with the request id, as JSON in production
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 control_socket_disable = True  # several gunicorns (dev, bench, tests) on one machine would share one socket path
