@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from .. import jobs, reconcile
 from ..events import BATCH_PREFIX, INCOMING
+from ..services import set_worker_services
 from . import Context, pass_ctx
 from .tables import table
 
@@ -49,6 +50,7 @@ def status(ctx: Context) -> None:
 def replay(ctx: Context) -> None:
     """Replay this machine's spool, requeue failed jobs, and persist batches left by killed workers."""
     svc = ctx.services
+    set_worker_services(svc)  # the persist job below runs here, on this command's database
     q = Queue(svc.settings.queues[0], connection=svc.redis)
     spooled = svc.events.replay_spool(everyone=True)
     failed = FailedJobRegistry(queue=q)
