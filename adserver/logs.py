@@ -34,6 +34,15 @@ class _Text(logging.Formatter):
         return f"{line} [{record.request_id}]" if getattr(record, "request_id", "") else line
 
 
+def json_formatter() -> JsonFormatter:
+    """One JSON object per line (also gunicorn's own lines: config/gunicorn.conf.py)."""
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",  # ISO 8601, UTC
+    )
+
+
 def configure(settings: Settings) -> None:
     """One handler on the root logger, to stderr; replaces the one an earlier call installed."""
     root = logging.getLogger()
@@ -43,13 +52,7 @@ def configure(settings: Settings) -> None:
     handler._adserver = True
     handler.addFilter(_RequestId())
     if settings.log_format == "json":
-        handler.setFormatter(
-            JsonFormatter(
-                "%(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"levelname": "level", "name": "logger"},
-                timestamp="time",  # ISO 8601, UTC
-            )
-        )
+        handler.setFormatter(json_formatter())
     else:
         handler.setFormatter(_Text(TEXT_FORMAT))
     root.addHandler(handler)

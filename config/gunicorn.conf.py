@@ -5,6 +5,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from adserver.settings import SettingsError, load_settings
+
 # /metrics adds up every worker's values through files in this directory (prometheus-client's multiprocess
 # mode). Set here, before any worker imports prometheus-client. One directory per gunicorn master: left
 # unset, a private temporary one (several masters on one machine must not share it).
@@ -33,6 +35,27 @@ limit_request_field_size = 8190
 accesslog = None  # the app writes the access log (adserver/logs.py): with the request id, as JSON in production
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def _log_format() -> str:
+    try:
+        return load_settings().log_format
+    except SettingsError:
+        return "text"  # each worker stops with the setting's one line
+
+
+if _log_format() == "json":  # gunicorn's own lines (boot, worker exits) as JSON too, like the app's
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": "INFO", "handlers": []},  # the app adds its own (adserver/logs.py)
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "formatters": {"json": {"()": "adserver.logs.json_formatter"}},
+    }
 control_socket_disable = True  # several gunicorns (dev, bench, tests) on one machine would share one socket path
 
 

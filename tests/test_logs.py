@@ -95,3 +95,44 @@ def test_text_lines_are_human_readable(settings_overrides, stderr):
     (line,) = [x for x in stderr.getvalue().splitlines() if "adserver.access" in x]
     assert line.endswith(f"INFO adserver.access: GET /healthz 200 [{rid}]")
     assert logs.REQUEST_ID_HEADER == "X-Request-Id"
+
+
+@pytest.mark.slow
+def test_gunicorn_in_production_writes_only_json_lines(settings_overrides, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from adserver.redis_server import free_port
+    from tests.test_scale_out import wait_ready
+
+    port = free_port()
+    env = dict(
+        os.environ,
+        ENVIRONMENT="production",
+        SECRET_KEY="k3Jx9Qw2Lz8Rt5Vb7Nm4Pd6Hs1Gf0Ya2Xc",
+        PUBLIC_URL="https://ads.example.com",
+        DATABASE_URL=settings_overrides["database_url"],
+        REDIS_URL=settings_overrides["redis_url"],
+        MODELS_DIR=settings_overrides["models_dir"],
+        WEB_CONCURRENCY="1",
+        HOST="127.0.0.1",
+        PORT=str(port),
+    )
+    err = tmp_path / "web.err"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "adserver:create_app()"],
+        env=env,
+        stderr=err.open("w"),
+    )
+    try:
+        wait_ready(port, proc)
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-Id": "lb-77"})
+        assert urllib.request.urlopen(req, timeout=5).headers["X-Request-Id"] == "lb-77"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    records = [json.loads(line) for line in err.read_text().splitlines()]  # every line is JSON
+    assert {"gunicorn.error", "adserver.access"} <= {r["logger"] for r in records}
+    assert any(r["logger"] == "adserver.access" and r["request_id"] == "lb-77" for r in records)

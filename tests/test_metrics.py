@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 
 import pytest
@@ -136,14 +137,19 @@ def test_two_gunicorn_workers_add_up_in_one_scrape(settings_overrides, example_c
     try:
         wait_ready(port, proc)
         assert not (metrics_dir / "counter_1.db").exists()
-        for _ in range(40):
-            assert _get(port, "/v1/decision", json.dumps(AI).encode())[0] == 200
-        writers = {f.stem.rsplit("_", 1)[1] for f in metrics_dir.glob("counter_*.db")}
+        sent = 0
+        writers: set[str] = set()
+        with ThreadPoolExecutor(8) as pool:  # concurrent requests, so that both workers take some
+            while len(writers) < 2 and sent < 800:
+                statuses = list(pool.map(lambda _: _get(port, "/v1/decision", json.dumps(AI).encode())[0], range(16)))
+                assert statuses == [200] * 16
+                sent += 16
+                writers = {f.stem.rsplit("_", 1)[1] for f in metrics_dir.glob("counter_*.db")}
         assert len(writers) == 2, (tmp_path / "web.log").read_text()[-2000:]  # both workers served
         for _ in range(4):  # whichever worker answers the scrape, it reports both
             status, data = _get(port, "/metrics")
             assert status == 200
-            assert value(data.decode(), "adserver_decisions_total", outcome="served") == 40
+            assert value(data.decode(), "adserver_decisions_total", outcome="served") == sent
     finally:
         proc.terminate()
         proc.wait(20)

@@ -112,5 +112,6 @@ class _State:
 
 def model_version(ranker) -> str:
     if isinstance(ranker, ModelRanker) and isinstance(ranker.models, ModelHolder):
+        ranker.models.get()  # loads it in this worker if no decision has yet
         return ranker.models.version or ""
     return ""
