@@ -10,7 +10,7 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from .settings import Settings
 
@@ -34,9 +34,9 @@ class _Text(logging.Formatter):
         return f"{line} [{record.request_id}]" if getattr(record, "request_id", "") else line
 
 
-def json_formatter() -> JsonFormatter:
+def json_formatter() -> OrjsonFormatter:
     """One JSON object per line (also gunicorn's own lines: config/gunicorn.conf.py)."""
-    return JsonFormatter(
+    return OrjsonFormatter(
         "%(levelname)s %(name)s %(message)s %(request_id)s",
         rename_fields={"levelname": "level", "name": "logger"},
         timestamp="time",  # ISO 8601, UTC
