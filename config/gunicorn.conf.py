@@ -10,9 +10,11 @@ from adserver.settings import SettingsError, load_settings
 # /metrics adds up every worker's values through files in this directory (prometheus-client's multiprocess
 # mode). Set here, before any worker imports prometheus-client. One directory per gunicorn master: left
 # unset, a private temporary one (several masters on one machine must not share it).
-METRICS_DIR_GIVEN = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
-if not METRICS_DIR_GIVEN:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="adserver-metrics-")
+# (This file is read again on SIGHUP: the directory made at the first read stays, and stays ours to remove.)
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADSERVER_OWN_METRICS_DIR"] = tempfile.mkdtemp(
+        prefix="adserver-metrics-"
+    )
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -84,5 +86,5 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if not METRICS_DIR_GIVEN:
+    if os.environ.get("ADSERVER_OWN_METRICS_DIR") == os.environ["PROMETHEUS_MULTIPROC_DIR"]:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
