@@ -79,7 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.after_request(_headers)
     if settings.trusted_proxy_hops:
-        # The client is the address the outermost trusted proxy saw; gunicorn's access log reads the same
+        # The client is the address the outermost trusted proxy saw; the access log reads the same
         # REMOTE_ADDR. The Host header is never taken from X-Forwarded-Host (tracking URLs use PUBLIC_URL).
         hops = settings.trusted_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
