@@ -62,6 +62,16 @@ def test_a_decision_with_no_campaign_counts_as_no_fill(client):
     assert value(scrape(client), "adserver_decisions_total", outcome="no_fill") == before + 1
 
 
+def test_campaigns_out_of_budget_are_counted_as_budget_refusals(client, services, example_catalog):
+    from adserver.pacing import keys
+
+    for c in services.catalog.get().campaigns:  # every campaign has spent far past any budget
+        services.redis.set(keys(c.id, "")[0], 10**15)
+    before = value(scrape(client), "adserver_budget_refusals_total", reason="budget")
+    assert client.post("/v1/decision", json=AI, headers=BROWSER).status_code in (200, 204)
+    assert value(scrape(client), "adserver_budget_refusals_total", reason="budget") > before
+
+
 def test_events_written_to_sql_are_counted_by_type(client, example_catalog, persist):  # noqa: F811
     d = client.post("/v1/decision", json=AI, headers=BROWSER).get_json()
     assert client.post("/" + d["tracking"]["view_url"].split("/", 3)[3], headers=BROWSER).status_code == 204
