@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import orjson
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import __version__
-from .api import advertisers, decision, decisions, errors, health, pages, reports, track
+from . import __version__, logs
+from .api import advertisers, decision, decisions, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema
 from .services import Services
 from .settings import load_settings
@@ -67,8 +65,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     is_bot("Mozilla/5.0")
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
     app.extensions["adserver"] = services
-    if not app.logger.handlers or settings.environment != "test":
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)
+    logs.init_app(app, settings)
 
     api = _Api(
         app,
@@ -78,9 +76,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     for module in (decision, decisions, track, reports, advertisers, health):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(metrics.bp)
     app.after_request(_headers)
     if settings.trusted_proxy_hops:
-        # The client is the address the outermost trusted proxy saw; gunicorn's access log reads the same
+        # The client is the address the outermost trusted proxy saw; the access log reads the same
         # REMOTE_ADDR. The Host header is never taken from X-Forwarded-Host (tracking URLs use PUBLIC_URL).
         hops = settings.trusted_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import orjson
 import redis
 
+from . import metrics
 from .bots import is_bot
 from .lua import LuaScript
 from .outage import OutageLog
@@ -54,6 +55,7 @@ SEEN_PREFIX = "adserver:events:seen:"
 # Beacons refused by the rate limit: hash of [day, campaign, creative, placement, topic, type] -> n,
 # bounded by those combinations however big the flood; `jobs.fold_rate_limited` adds it to the rollups.
 RATE_LIMITED_KEY = "adserver:events:ratelimited"
+PERSISTED_KEY = "adserver:events:persisted"  # hash: event type -> events written to SQL, by every worker
 EVENT_TYPES = ("impression", "view", "click")
 
 
@@ -348,12 +350,11 @@ class EventSink:
             self.outage.warning("spool", "redis unavailable (%s): spooling events", type(e).__name__)
             self.spool_event(event)
             return SPOOLED
-        if n == -1:
-            return DUPLICATE
-        if n == -2:
-            return RATE_LIMITED
-        self.pushed(n)
-        return EMITTED
+        result = DUPLICATE if n == -1 else RATE_LIMITED if n == -2 else EMITTED
+        metrics.EVENTS.labels(event.event_type, result).inc()
+        if result == EMITTED:
+            self.pushed(n)
+        return result
 
     def pushed(self, length: int) -> None:
         """An event was pushed (here or by the budget script) and the list is now `length` long: one
@@ -367,6 +368,7 @@ class EventSink:
         """Keep an event Redis could not take; the replayer pushes it once Redis answers."""
         self.spool.append(event.to_json())
         self._start_replayer()
+        metrics.EVENTS.labels(event.event_type, SPOOLED).inc()
 
     def _enqueue_batch_job(self) -> None:
         try:

@@ -18,11 +18,12 @@ import json
 import logging
 import socket
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import orjson
 import redis
 from rq import Queue, Retry, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
@@ -31,7 +32,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import storage
-from .events import BATCH_PREFIX, INCOMING, RATE_LIMITED_KEY, Event, process_alive
+from .events import BATCH_PREFIX, INCOMING, PERSISTED_KEY, RATE_LIMITED_KEY, Event, process_alive
 
 log = logging.getLogger(__name__)
 
@@ -128,17 +129,29 @@ def persist_batch(batch_key: str) -> int:
     svc = worker_services()
     raw = svc.redis.lrange(batch_key, 0, -1)
     new = write_lines(svc.db, raw) if raw else 0
-    _done(svc.redis, batch_key)
+    _done(svc.redis, batch_key, raw)
     if new:
         log.warning("persisted %d events of the stale batch %s", new, batch_key)
     return new
 
 
-def _done(conn: redis.Redis, batch_key: str) -> None:
+def _done(conn: redis.Redis, batch_key: str, written: Sequence[bytes] = ()) -> None:
+    """Drop a batch whose `written` lines are in SQL now, and count them by type for `/metrics` (in
+    Redis: the rq work horse that wrote them exits with the job)."""
     pipe = conn.pipeline()
     pipe.delete(batch_key)
     pipe.zrem(BATCHES, batch_key)
+    for event_type, n in Counter(orjson.loads(x)["event_type"] for x in written).items():
+        pipe.hincrby(PERSISTED_KEY, event_type, n)
     pipe.execute()
+
+
+def lag_seconds(conn: redis.Redis) -> float:
+    """How long the oldest event waiting in Redis has waited (0 when none waits)."""
+    oldest = conn.lindex(INCOMING, 0)
+    if not oldest:
+        return 0.0
+    return (datetime.now(UTC) - datetime.fromisoformat(Event.from_json(oldest).occurred_at)).total_seconds()
 
 
 def now_ms() -> int:
@@ -160,7 +173,7 @@ def persist_pending(batch_key: str | None = None) -> int:
         raw = take(keys=[INCOMING, key, BATCHES], args=[BATCH_SIZE, now_ms()])
         if raw:
             total_new += write_lines(svc.db, raw)
-            _done(svc.redis, key)
+            _done(svc.redis, key, raw)
         if len(raw) < BATCH_SIZE:
             break
     fold_rate_limited(svc.redis, svc.db)
@@ -183,7 +196,7 @@ def _write_batches(conn: redis.Redis, db: storage.Database, take) -> int:
         raw = conn.lrange(key, 0, -1)
         if raw:
             new += write_lines(db, raw)
-        _done(conn, key)
+        _done(conn, key, raw)
     fold_rate_limited(conn, db)
     return new
 

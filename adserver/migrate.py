@@ -38,3 +38,17 @@ def current(db: Database) -> str | None:
 
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head() -> str | None:
+    """The newest revision this code ships."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def behind(db: Database) -> bool:
+    """Whether the database lacks migrations this code needs (`adserver db upgrade`)."""
+    return current(db) != head()

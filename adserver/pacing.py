@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import redis
 
+from . import metrics
 from .catalog import Campaign
 from .lua import LuaScript
 from .outage import OutageLog
@@ -277,6 +278,7 @@ class RedisBudget:
             if winner is not None:
                 if events is not None and self.sink is not None:
                     self.sink.pushed(length)
+                    metrics.EVENTS.labels("impression", "emitted").inc()
                 return Choice(i, refused, events is not None)
             refused[c.id] = why = reasons[0]
             if why.endswith("budget spent"):

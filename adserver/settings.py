@@ -42,6 +42,10 @@ class Settings:
     impression_rate_limit: int = 300
     impression_replay_window: int = 3600
     trusted_proxy_hops: int = 0
+    metrics_token: str = ""
+    log_format: str = ""  # json | text; empty: json in production, text in development and tests
+    log_level: str = "info"
+    access_log: bool = True
     extra: dict = field(default_factory=dict)
 
     @property
@@ -97,6 +101,8 @@ def load_settings(overrides: dict | None = None, env: dict | None = None) -> Set
     for required in ("database_url", "redis_url", "secret_key"):
         if not kwargs.get(required):
             raise SettingsError(f"setting {required.upper()} is missing")
+    if not kwargs.get("log_format"):
+        kwargs["log_format"] = "text" if kwargs.get("environment") in RELAXED_ENVIRONMENTS else "json"
     settings = Settings(**kwargs, extra=extra)
     _validate(settings)
     return settings
@@ -143,5 +149,11 @@ def _validate(s: Settings) -> None:
         raise SettingsError("setting PUBLIC_URL (the origin tracking URLs point to) or ALLOWED_HOSTS is required")
     if not 0 <= s.trusted_proxy_hops <= 5:
         raise SettingsError("setting TRUSTED_PROXY_HOPS must be between 0 (no proxy) and 5")
+    if s.log_format not in ("json", "text"):
+        raise SettingsError(f"setting LOG_FORMAT={s.log_format!r}: use json or text")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise SettingsError(f"setting LOG_LEVEL={s.log_level!r}: use debug, info, warning, error or critical")
+    if s.metrics_token and len(s.metrics_token) < 16:
+        raise SettingsError("setting METRICS_TOKEN must be at least 16 characters (secrets.token_urlsafe(32))")
     if s.max_body_bytes < 1024:
         raise SettingsError("setting MAX_BODY_BYTES must be at least 1024")

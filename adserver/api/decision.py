@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from functools import lru_cache
 
 from flask import jsonify, request
 from flask.views import MethodView
 
-from .. import events
+from .. import events, metrics
 from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
@@ -18,7 +19,7 @@ from ..rendering import card_fields, render_card
 from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
 from .auth import operator
-from .errors import MAX_QUERY_BYTES
+from .errors import MAX_QUERY_BYTES, ApiError
 from .schemas import (
     DecisionQuerySchema,
     DecisionRequestSchema,
@@ -105,6 +106,20 @@ def explain_allowed() -> None:
 
 
 def run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str] = frozenset()):
+    start = time.perf_counter()
+    try:
+        resp, outcome = _run_decision(placement, article, explain, exclude)
+    except (InvalidContext, ApiError):  # the request's fault: no decision was made
+        raise
+    except Exception:
+        metrics.observe_failed_decision(time.perf_counter() - start)
+        raise
+    metrics.observe_decision(outcome, time.perf_counter() - start)
+    return resp
+
+
+def _run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str]):
+    """(the response, the decision `Outcome`)."""
     svc = services()
     if explain:
         explain_allowed()
@@ -135,15 +150,15 @@ def run_decision(placement: str, article: dict, explain: bool, exclude: frozense
             body.update(placement=ctx.placement, explain=explanation(outcome))
             resp = jsonify(body)
             resp.headers["Cache-Control"] = "no-store"
-            return resp
-        return "", 204, {"Cache-Control": "no-store"}
+            return resp, outcome
+        return ("", 204, {"Cache-Control": "no-store"}), outcome
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
         svc.events.emit(events.from_decision(outcome.decision, *who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     resp = jsonify(serialize(outcome, explain, snapshot))
     resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return resp, outcome
 
 
 @blp.route("/decision")

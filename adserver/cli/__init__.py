@@ -6,9 +6,14 @@ Commands are registered explicitly at the bottom (as rq's CLI does), one line pe
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
 import click
+import redis
+import sqlalchemy.exc
+from sqlalchemy.engine import make_url
 
+from .. import __version__, migrate
 from ..errors import AdserverError
 from ..settings import SettingsError
 
@@ -36,6 +41,10 @@ class Context:
     def settings(self):
         return self.services.settings
 
+    def settings_or_none(self):
+        """The settings when services were built (for error messages)."""
+        return self._services.settings if self._services is not None else None
+
     def close(self) -> None:
         """Release connections (matters when one process runs many commands, as tests do)."""
         if self._services is not None:
@@ -46,8 +55,35 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def sql_problem(obj: Context | None, error: sqlalchemy.exc.DBAPIError) -> str | None:
+    """What a SQL error means for an operator: the database is unreachable or not migrated (None: neither)."""
+    services = obj._services if isinstance(obj, Context) else None
+    if services is None:
+        return None
+    where = make_url(services.settings.database_url).render_as_string(hide_password=True)
+    try:
+        behind = migrate.behind(services.db)
+    except sqlalchemy.exc.DBAPIError as e:
+        return f"the SQL database {where} is unreachable ({_first_line(e.orig)}): start it, or set DATABASE_URL"
+    if behind:
+        return f"the SQL database {where} is not migrated to this version: run `adserver db upgrade`"
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _redacted(url: str) -> str:
+    """A Redis URL without its password."""
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return urlunsplit(parts)
+
+
 class Group(click.Group):
-    """Turns setting and domain errors into one clear line and exit code 1, not a traceback."""
+    """Turns setting, domain and outage errors into one clear line and a non-zero exit, not a traceback."""
 
     def invoke(self, ctx):
         try:
@@ -55,6 +91,17 @@ class Group(click.Group):
         except SettingsError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(2)
+        except (redis.ConnectionError, redis.TimeoutError) as e:
+            settings = ctx.obj.settings_or_none() if isinstance(ctx.obj, Context) else None
+            where = f" at {_redacted(settings.redis_url)}" if settings else ""
+            click.echo(f"error: Redis{where} is unreachable ({_first_line(e)}): start it, or set REDIS_URL", err=True)
+            sys.exit(3)
+        except sqlalchemy.exc.DBAPIError as e:
+            problem = sql_problem(ctx.obj, e)
+            if problem is None:
+                raise  # neither an outage nor a missing migration: a bug, with its traceback
+            click.echo(f"error: {problem}", err=True)
+            sys.exit(3)
         except AdserverError as e:
             click.echo(f"error: {e}", err=True)
             for path, msgs in getattr(e, "fields", {}).items():
@@ -64,6 +111,7 @@ class Group(click.Group):
 
 
 @click.group(cls=Group)
+@click.version_option(__version__, prog_name="adserver")
 @click.option("--database-url", envvar="DATABASE_URL", help="SQL database (default from config/).")
 @click.option("--redis-url", envvar="REDIS_URL", help="Redis (default from config/).")
 @click.pass_context

@@ -11,7 +11,8 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
 from .. import jobs, reconcile
-from ..events import BATCH_PREFIX, INCOMING, Event
+from ..events import BATCH_PREFIX, INCOMING
+from ..services import set_worker_services
 from . import Context, pass_ctx
 from .tables import table
 
@@ -29,11 +30,7 @@ def status(ctx: Context) -> None:
     conn = svc.redis
     q = Queue(svc.settings.queues[0], connection=conn)
     stale_before = jobs.now_ms() - jobs.STALE_BATCH_SECONDS * 1000
-    oldest = conn.lindex(INCOMING, 0)
-    lag = "0s"
-    if oldest:
-        age = datetime.now(UTC) - datetime.fromisoformat(Event.from_json(oldest).occurred_at)
-        lag = f"{age.total_seconds():.1f}s"
+    lag = f"{jobs.lag_seconds(conn):.1f}s"
     rows = [
         ["events waiting in Redis", conn.llen(INCOMING)],
         ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=BATCH_PREFIX + "*"))],
@@ -53,6 +50,7 @@ def status(ctx: Context) -> None:
 def replay(ctx: Context) -> None:
     """Replay this machine's spool, requeue failed jobs, and persist batches left by killed workers."""
     svc = ctx.services
+    set_worker_services(svc)  # the persist job below runs here, on this command's database
     q = Queue(svc.settings.queues[0], connection=svc.redis)
     spooled = svc.events.replay_spool(everyone=True)
     failed = FailedJobRegistry(queue=q)

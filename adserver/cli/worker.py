@@ -16,10 +16,11 @@ def command(ctx: Context, burst: bool) -> None:
 
     from rq import Queue, Worker
 
-    from .. import jobs
+    from .. import jobs, logs
     from ..services import set_worker_services
 
     svc = ctx.worker_services()
+    logs.configure(svc.settings)  # rq's own lines too: it adds no handler of its own when the root has one
     set_worker_services(svc)
     conn = svc.redis
     queues = [Queue(name, connection=conn) for name in svc.settings.queues]
