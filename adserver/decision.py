@@ -37,6 +37,7 @@ class Decision:
     score: float
     scored: Scored
     created_at: datetime
+    match: Fit | None = None  # how the campaign's targeting matched the article (topic, confidence)
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,7 @@ def _decision(
         score=best.score,
         scored=best,
         created_at=now,
+        match=fit,
     )
 
 

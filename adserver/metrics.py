@@ -24,6 +24,13 @@ SERVED_SCORE = Histogram(
     "Relevance of each served card: the winning campaign's ranking score for the article",
     buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.5, 2.0, 3.0),
 )
+SERVED_MATCH = Histogram(
+    "adserver_served_match",
+    "How sure the match of each served card is (the topic reader's confidence that the article is about what "
+    "the campaign targets; 1 for the publisher's own topic or a keyword), by how it matched",
+    ["how"],
+    buckets=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
+)
 EVENTS = Counter(
     "adserver_events",
     "Events this process handed on, by type and result: emitted (queued in Redis), spooled (Redis "
@@ -56,6 +63,8 @@ def observe_decision(outcome, seconds: float) -> None:
     else:
         DECISIONS.labels("house" if d.campaign.house else "served").inc()
         SERVED_SCORE.observe(d.score)
+        if d.match is not None:
+            SERVED_MATCH.labels(d.match.how).observe(d.match.confidence)
     DECISION_SECONDS.observe(seconds)
     for r in outcome.rejected:
         if reason := refusal_reason(r.reason):

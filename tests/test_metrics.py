@@ -48,6 +48,8 @@ def test_metrics_count_served_decisions_their_latency_and_impressions(client, ex
     assert delta("adserver_decisions_total", outcome="served") == 3
     assert delta("adserver_decision_seconds_count") == 3
     assert delta("adserver_served_score_count") == 3
+    assert delta("adserver_served_match_count", how="publisher topic") == 3  # AI's topic is zahid's
+    assert delta("adserver_served_match_sum", how="publisher topic") == 3.0
     assert delta("adserver_events_total", type="impression", result="emitted") == 3
     assert value(after, "adserver_events_waiting") == 3
     assert value(after, "adserver_redis_up") == 1
