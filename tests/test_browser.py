@@ -847,7 +847,8 @@ def test_report_page_explains_errors_in_words(context, stack, report_data):
     page.route("**/v1/reports**", lambda r: r.abort("connectionrefused"))
     page.fill("#to", "2026-11-25")
     page.click("#query button:not([type=button])")
-    page.wait_for_function("document.getElementById('status').textContent.includes('could not be reached')")
+    # A selector, not wait_for_function: the page's CSP (script-src 'self') refuses the eval that polling needs.
+    page.wait_for_selector("#status.error:has-text('could not be reached')")
 
 
 def test_report_page_lets_an_operator_pick_an_advertiser_by_name(context, stack, report_data):
