@@ -111,14 +111,12 @@ def decide(
             for c in eligible
             if not fits[c.id].eligible
         ]
-        eligible = [c for c in eligible if fits[c.id].eligible]
+        eligible, matched = [c for c in eligible if fits[c.id].eligible], fits
     elif choose is not None and hasattr(ranker, "prepare"):
         plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
         eligible, rejected, matched = plan.eligible, [], plan.fits
     else:
         (eligible, matched), rejected = _eligible(ctx, snapshot, reader, day, exclude_advertisers), []
-    if explain:
-        matched = fits
     if eligible and choose is None:
         spent = budget.exhausted(eligible)
         if spent:
