@@ -1,4 +1,6 @@
-"""Killing an rq worker as a crash would: rq runs each job in a work horse it forks into a process group
+"""Processes the tests start: their environment, and killing an rq worker as a crash would.
+
+Killing:  rq runs each job in a work horse it forks into a process group
 of its own (`os.setpgrp`), so a signal to the worker's group leaves the horse writing its batch."""
 
 from __future__ import annotations
@@ -45,3 +47,16 @@ def gone(pids: list[int], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def service_env(settings_overrides: dict, **extra: str) -> dict[str, str]:
+    """The environment of a gunicorn or worker process the tests start on the test's own SQL and Redis."""
+    return dict(
+        os.environ,
+        DATABASE_URL=settings_overrides["database_url"],
+        REDIS_URL=settings_overrides["redis_url"],
+        SECRET_KEY=settings_overrides["secret_key"],
+        MODELS_DIR=settings_overrides["models_dir"],
+        ENVIRONMENT="test",
+        **extra,
+    )

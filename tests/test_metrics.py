@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adserver import create_app
 from adserver.redis_server import free_port
+from tests.processes import service_env
 from tests.test_events import AI, BROWSER, persist  # noqa: F401  (persist: a fixture)
 
 TOKEN = "metrics-token-0123456789abcdef"
@@ -126,13 +126,8 @@ def test_two_gunicorn_workers_add_up_in_one_scrape(settings_overrides, example_c
     metrics_dir.mkdir()
     (metrics_dir / "counter_1.db").write_bytes(b"left by an earlier run")  # emptied at start
     port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=settings_overrides["database_url"],
-        REDIS_URL=settings_overrides["redis_url"],
-        SECRET_KEY=settings_overrides["secret_key"],
-        MODELS_DIR=settings_overrides["models_dir"],
-        ENVIRONMENT="test",
+    env = service_env(
+        settings_overrides,
         WEB_CONCURRENCY="2",
         WEB_THREADS="1",  # sync workers: each takes one connection at a time, so both serve
         HOST="127.0.0.1",

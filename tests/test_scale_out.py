@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 
 from adserver import storage
 from adserver.redis_server import free_port
+from tests.processes import service_env
 from tests.test_events import AI, BROWSER, rollup
 
 pytestmark = pytest.mark.slow
@@ -43,18 +43,13 @@ def request(port: int, method: str, path: str, body: bytes | None = None):
 
 
 def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db, example_catalog, tmp_path):
-    env = dict(
-        os.environ,
-        DATABASE_URL=settings_overrides["database_url"],
-        REDIS_URL=settings_overrides["redis_url"],
-        SECRET_KEY=settings_overrides["secret_key"],
-        ENVIRONMENT="test",
+    env = service_env(
+        settings_overrides,
         WEB_CONCURRENCY="1",
         HOST="127.0.0.1",
         EVENT_BATCH_SIZE="50",
         BEACON_RATE_LIMIT="100000",
         IMPRESSION_RATE_LIMIT="100000",
-        MODELS_DIR=settings_overrides["models_dir"],
     )
     ports = [free_port(), free_port()]
     procs = [

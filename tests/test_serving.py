@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from adserver.api.errors import MAX_QUERY_BYTES
 from adserver.redis_server import free_port
 from tests.conftest import ROOT
+from tests.processes import service_env
 from tests.test_scale_out import wait_ready
 
 pytestmark = pytest.mark.slow
@@ -23,13 +23,8 @@ pytestmark = pytest.mark.slow
 def served(settings_overrides, example_catalog):
     """gunicorn with the Procfile's configuration, one worker (the sync setup had two)."""
     port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=settings_overrides["database_url"],
-        REDIS_URL=settings_overrides["redis_url"],
-        SECRET_KEY=settings_overrides["secret_key"],
-        ENVIRONMENT="test",
-        MODELS_DIR=settings_overrides["models_dir"],
+    env = service_env(
+        settings_overrides,
         WEB_CONCURRENCY="1",
         HOST="127.0.0.1",
         PORT=str(port),
