@@ -60,9 +60,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     services = Services.from_settings(settings)
     # Compile the bot list now, not inside some reader's first decision (it takes ~100 ms).
+    from . import devices
     from .bots import is_bot
 
     is_bot("Mozilla/5.0")
+    devices.warm()  # ua-parser's rules, likewise
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
     app.extensions["adserver"] = services
     logs.configure(settings)

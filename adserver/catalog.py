@@ -38,6 +38,7 @@ class Targeting:
     placements: frozenset[str] = frozenset()  # empty: every placement
     languages: frozenset[str] = frozenset()  # empty: every language
     min_relevance: float | None = None  # confidence floor for topics read from the text (None: the default)
+    devices: frozenset[str] = frozenset()  # mobile | tablet | desktop; empty: every device
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Targeting:
@@ -52,7 +53,13 @@ class Targeting:
             placements=frozenset(d.get("placements") or ()),
             languages=frozenset(str(x).lower() for x in d.get("languages") or ()),
             min_relevance=None if d.get("min_relevance") is None else float(d["min_relevance"]),
+            devices=frozenset(d.get("devices") or ()),
         )
+
+    @property
+    def per_reader(self) -> bool:
+        """Whether it names a rule on the reader (device): checked per request, after the article's plan."""
+        return bool(self.devices)
 
 
 @dataclass(frozen=True)

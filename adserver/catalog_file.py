@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import storage
 from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
+from .devices import DEVICES
 from .errors import CatalogError, flatten_messages
 from .urls import WebUrl
 
@@ -42,6 +43,8 @@ class TargetingSchema(Strict):
     # How sure the topic read from an article's text must be (0..1) before a campaign with `topics` may serve
     # there; a publisher's own topic that matches needs no floor. Default: `targeting.MIN_RELEVANCE`.
     min_relevance = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1))
+    # The reader's device, from the User-Agent (`adserver.devices`); empty: every device.
+    devices = fields.List(fields.String(validate=validate.OneOf(DEVICES)), load_default=list)
 
 
 class PricingSchema(Strict):

@@ -20,6 +20,8 @@ class ArticleContext:
     article_id: str = ""
     url: str = ""
     reader: str = ""  # publisher-provided anonymous id (frequency caps), never a cookie of ours
+    # Per request, from the reader's request (not the article): never part of `content_key`.
+    device: str = ""  # mobile | tablet | desktop ('' unknown), from the User-Agent
 
     @classmethod
     def create(cls, placement: str, **article) -> ArticleContext:

@@ -17,7 +17,7 @@ from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
 from .plans import Plan
 from .ranking import OverlapRanker, Ranker, Scored
-from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible
+from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, reader_reason, split_eligible
 
 if TYPE_CHECKING:
     from .events import Event
@@ -102,7 +102,7 @@ def decide(
     plan = None
     fits: dict[str, Fit] = {}
     if explain:
-        eligible, rejected = split_eligible(snapshot.campaigns, ctx, day)
+        eligible, rejected = split_eligible(snapshot.campaigns, ctx, day, now)
         if exclude_advertisers:
             eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
         fits = {c.id: f for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True)}
@@ -132,6 +132,8 @@ def decide(
     else:
         ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
         contenders = _contenders(ranked, matched)
+    if snapshot.targeting_index.per_reader and not explain:  # explain applied them with the rest
+        contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
     if not contenders:
         return Outcome(None, ranked, rejected, ranker.name, fits=fits)
     if plan is None:
@@ -160,6 +162,14 @@ def decide(
 
 
 _DECLARED = DeclaredTopics()
+
+
+def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[Rejection]) -> bool:
+    """The rules on the reader (device), applied per request: they are in no plan."""
+    why = reader_reason(c, ctx, now) if c.targeting.per_reader else None
+    if why is not None:
+        rejected.append(Rejection(c.id, why))
+    return why is None
 
 
 def _eligible(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Protocol
 
@@ -34,8 +34,19 @@ def _excluded_term(campaign: Campaign, ctx: ArticleContext, text_words: set[str]
     return None
 
 
-def rejection_reason(campaign: Campaign, ctx: ArticleContext, today: date, text_words: set[str]) -> str | None:
-    """Why this campaign may not serve this context, or None when it may."""
+def reader_reason(campaign: Campaign, ctx: ArticleContext, now: datetime) -> str | None:
+    """Why this campaign may not serve this reader now (device), or None when it may. These rules depend
+    on the request, not the article: `decide` applies them after the article's cached plan."""
+    t = campaign.targeting
+    if t.devices and ctx.device not in t.devices:
+        return f"device {ctx.device or 'unknown'} not targeted"
+    return None
+
+
+def rejection_reason(
+    campaign: Campaign, ctx: ArticleContext, today: date, text_words: set[str], now: datetime | None = None
+) -> str | None:
+    """Why this campaign may not serve this context (and, given `now`, this reader), or None when it may."""
     t = campaign.targeting
     if campaign.status != "active":
         return f"status is {campaign.status}"
@@ -52,17 +63,19 @@ def rejection_reason(campaign: Campaign, ctx: ArticleContext, today: date, text_
     term = _excluded_term(campaign, ctx, text_words)
     if term:
         return f"excluded keyword '{term}'"
+    if now is not None and t.per_reader:
+        return reader_reason(campaign, ctx, now)
     return None
 
 
 def split_eligible(
-    campaigns: Iterable[Campaign], ctx: ArticleContext, today: date
+    campaigns: Iterable[Campaign], ctx: ArticleContext, today: date, now: datetime | None = None
 ) -> tuple[list[Campaign], list[Rejection]]:
     text_words = ctx.text_words()
     eligible: list[Campaign] = []
     rejected: list[Rejection] = []
     for c in campaigns:
-        reason = rejection_reason(c, ctx, today, text_words)
+        reason = rejection_reason(c, ctx, today, text_words, now)
         if reason is None:
             eligible.append(c)
         else:
@@ -88,6 +101,8 @@ class TargetingIndex:
         self.excluding_sentiment: dict[str, set[int]] = {}
         self.exclusion_by_term: dict[str, set[int]] = {}  # exact term (keyword/topic match)
         self.exclusion_by_word: dict[str, list[tuple[int, tuple[str, ...]]]] = {}  # first word -> phrase
+        # Whether any campaign has rules on the reader (`reader_reason`): without, `decide` skips them.
+        self.per_reader = any(c.targeting.per_reader for c in campaigns)
         for i, c in enumerate(campaigns):
             t = c.targeting
             _file(self.placement_free, self.by_placement, i, t.placements)

@@ -23,12 +23,12 @@ def client() -> tuple[str, str, str]:
     """(non-billable reason or '', truncated-IP hash, user-agent class) of the current request."""
     from flask import request
 
-    from .. import bots, events
+    from .. import devices, events
 
     ua = request.headers.get("User-Agent", "")
     salt = services().settings.secret_key
     return (
         events.non_billable_reason(ua, request.headers),
         events.ip_hash(request.remote_addr or "", salt),
-        bots.ua_class(ua),
+        devices.ua_class(ua),
     )

@@ -14,6 +14,7 @@ from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
+from ..devices import DEVICES
 from ..errors import InvalidContext
 from ..rendering import card_fields, render_card
 from ..settings import RELAXED_ENVIRONMENTS
@@ -134,6 +135,8 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     snapshot = svc.catalog.get()
     who = client()
+    if explain or snapshot.targeting_index.per_reader:  # else nothing reads the reader's device
+        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "")
     outcome = decide(
         ctx,
         snapshot,
