@@ -20,9 +20,13 @@ from . import storage
 from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from .devices import DEVICES
 from .errors import CatalogError, flatten_messages
+from .geo import COUNTRIES, REGIONS
 from .urls import WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
+
+
+COUNTRY = validate.OneOf(sorted(COUNTRIES), error="Not an ISO 3166-1 alpha-2 country code in capitals, like 'DE'.")
 
 
 class Strict(Schema):
@@ -45,6 +49,11 @@ class TargetingSchema(Strict):
     min_relevance = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1))
     # The reader's device, from the User-Agent (`adserver.devices`); empty: every device.
     devices = fields.List(fields.String(validate=validate.OneOf(DEVICES)), load_default=list)
+    # The reader's country (`adserver.geo`): ISO 3166-1 alpha-2 codes and named regions (`geo.REGIONS`). A
+    # campaign naming any of them does not serve readers whose country is unknown.
+    countries = fields.List(fields.String(validate=COUNTRY), load_default=list)
+    regions = fields.List(fields.String(validate=validate.OneOf(sorted(REGIONS))), load_default=list)
+    exclude_countries = fields.List(fields.String(validate=COUNTRY), load_default=list)
 
 
 class PricingSchema(Strict):

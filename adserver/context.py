@@ -22,6 +22,7 @@ class ArticleContext:
     reader: str = ""  # publisher-provided anonymous id (frequency caps), never a cookie of ours
     # Per request, from the reader's request (not the article): never part of `content_key`.
     device: str = ""  # mobile | tablet | desktop ('' unknown), from the User-Agent
+    country: str = ""  # ISO 3166-1 alpha-2 ('' unknown), from `geo.country`
 
     @classmethod
     def create(cls, placement: str, **article) -> ArticleContext:

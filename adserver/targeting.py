@@ -35,11 +35,18 @@ def _excluded_term(campaign: Campaign, ctx: ArticleContext, text_words: set[str]
 
 
 def reader_reason(campaign: Campaign, ctx: ArticleContext, now: datetime) -> str | None:
-    """Why this campaign may not serve this reader now (device), or None when it may. These rules depend
-    on the request, not the article: `decide` applies them after the article's cached plan."""
+    """Why this campaign may not serve this reader now (device, country), or None when it may. These rules
+    depend on the request, not the article: `decide` applies them after the article's cached plan."""
     t = campaign.targeting
     if t.devices and ctx.device not in t.devices:
         return f"device {ctx.device or 'unknown'} not targeted"
+    if t.geo:
+        if not ctx.country:
+            return "the reader's country is unknown (no header, private or unlisted address): geo-targeted"
+        if ctx.country in t.exclude_countries:
+            return f"country {ctx.country} excluded"
+        if t.in_countries and ctx.country not in t.in_countries:
+            return f"country {ctx.country} not targeted"
     return None
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from flask import jsonify, request
 from flask.views import MethodView
 
-from .. import events, metrics
+from .. import events, geo, metrics
 from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
@@ -135,8 +135,10 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     snapshot = svc.catalog.get()
     who = client()
-    if explain or snapshot.targeting_index.per_reader:  # else nothing reads the reader's device
-        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "")
+    if explain or snapshot.targeting_index.per_reader:  # else nothing reads the reader's device or country
+        header = svc.settings.country_header
+        country = geo.country(request.headers.get(header) if header else None, request.remote_addr or "")
+        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=country)
     outcome = decide(
         ctx,
         snapshot,
