@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from . import storage
 from .geo import countries_of
+from .schedule import Schedule
 from .text import normalize_term
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Targeting:
     countries: frozenset[str] = frozenset()  # ISO 3166-1 alpha-2, as the catalog names them
     regions: frozenset[str] = frozenset()  # names in `geo.REGIONS`
     exclude_countries: frozenset[str] = frozenset()
+    schedule: Schedule | None = None  # None: every hour of every day
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Targeting:
@@ -61,6 +63,7 @@ class Targeting:
             countries=frozenset(str(x).upper() for x in d.get("countries") or ()),
             regions=frozenset(str(x).upper() for x in d.get("regions") or ()),
             exclude_countries=frozenset(str(x).upper() for x in d.get("exclude_countries") or ()),
+            schedule=Schedule.from_dict(d["schedule"]) if d.get("schedule") else None,
         )
 
     @cached_property
@@ -74,9 +77,9 @@ class Targeting:
 
     @cached_property
     def per_reader(self) -> bool:
-        """Whether it names a rule on the reader (device, country): checked per request, after the article's
-        plan."""
-        return bool(self.devices) or self.geo
+        """Whether it names a rule on the reader (device, country, time): checked per request, after the
+        article's plan."""
+        return bool(self.devices) or self.geo or self.schedule is not None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -21,6 +22,7 @@ from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from .devices import DEVICES
 from .errors import CatalogError, flatten_messages
 from .geo import COUNTRIES, REGIONS
+from .schedule import DAYS, parse_span
 from .urls import WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
@@ -29,9 +31,29 @@ SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 character
 COUNTRY = validate.OneOf(sorted(COUNTRIES), error="Not an ISO 3166-1 alpha-2 country code in capitals, like 'DE'.")
 
 
+def _span(value: str) -> None:
+    try:
+        parse_span(value)
+    except ValueError:
+        raise ValidationError("Use hours of the day 'HH-HH' from 00 to 24, start before end, like '07-10'.") from None
+
+
+def _zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError("Not an IANA time zone, like 'Europe/Berlin' or 'UTC'.")
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE  # a typo in a catalog file is an error, not a silently ignored key
+
+
+class ScheduleSchema(Strict):
+    """When the campaign runs, on its own clock (`adserver.schedule`)."""
+
+    days = fields.List(fields.String(validate=validate.OneOf(DAYS)), load_default=list)  # empty: every day
+    hours = fields.List(fields.String(validate=_span), load_default=list)  # '07-10' (end exclusive); empty: all day
+    timezone = fields.String(load_default="UTC", validate=_zone)
 
 
 class TargetingSchema(Strict):
@@ -54,6 +76,7 @@ class TargetingSchema(Strict):
     countries = fields.List(fields.String(validate=COUNTRY), load_default=list)
     regions = fields.List(fields.String(validate=validate.OneOf(sorted(REGIONS))), load_default=list)
     exclude_countries = fields.List(fields.String(validate=COUNTRY), load_default=list)
+    schedule = fields.Nested(ScheduleSchema, load_default=None, allow_none=True)  # none: every hour of every day
 
 
 class PricingSchema(Strict):

@@ -81,6 +81,7 @@ def decide(
     exclude_advertisers: frozenset[str] = frozenset(),
     impression: Callable[[Decision], Event] | None = None,
     reader: TopicReader | None = None,
+    now: datetime | None = None,
 ) -> Outcome:
     """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
     rejection has its reason; without, indexes skip campaigns that cannot be eligible or relevant
@@ -96,7 +97,7 @@ def decide(
     reader = reader or _DECLARED
     budget = budget or Unlimited()
     rng = rng or _RNG
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)  # the reader's time: a campaign's schedule is checked against it
     day = today or now.date()
     choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
     plan = None

@@ -9,7 +9,8 @@ not billable ('over_budget'), so billed spend never passes a budget either.
 
 The decision path calls `choose(ranked contenders)`: one EVALSHA that skips campaigns over budget
 or held back by pacing and books the first one that may win (`exhausted`/`charge` remain for
-callers that check one campaign). Even pacing spreads the daily budget over the UTC day: a
+callers that check one campaign). Even pacing spreads the daily budget over the UTC day (a campaign
+with a `targeting.schedule`: over its scheduled time in that day, `Schedule.day_share`): a
 campaign whose spent share of today's budget runs ahead of the elapsed share of the day is
 skipped with a probability that grows with the lead. `asap` spends as fast as traffic allows.
 
@@ -71,7 +72,8 @@ return 1
 # Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
 # KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
 #       today's spend, cap key ('' = none), its impression's seen key ('' = none)
-# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, seen seconds,
+# ARGV: elapsed day share (the contender's, `_elapsed`), slack, ramp, impressions per address per window,
+#       window seconds, seen seconds,
 #       then per contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window
 #       seconds, impression event json ('' = none), counts field, the same event as rate limited, its field
 CHOOSE = """
@@ -206,6 +208,11 @@ class RedisBudget:
         elapsed = (now.hour * 3600 + now.minute * 60 + now.second) / 86400
         return now.date().isoformat(), elapsed
 
+    def _elapsed(self, c: Campaign, elapsed: float) -> float:
+        """The share of the day even pacing measures spend against: of its scheduled hours, if it names any."""
+        schedule = c.targeting.schedule
+        return elapsed if schedule is None else schedule.day_share(self.now())
+
     def spend(self, campaigns: Sequence[Campaign]) -> dict[str, tuple[int, int]]:
         """campaign id -> (total micros, today's micros), one round trip."""
         day, _ = self._day()
@@ -232,7 +239,7 @@ class RedisBudget:
             elif daily_limit >= 0 and today >= daily_limit:
                 out[c.id] = "daily budget spent"
             elif c.pacing == "even" and c.daily_budget:
-                lead = today / _micros(c.daily_budget) - elapsed
+                lead = today / _micros(c.daily_budget) - self._elapsed(c, elapsed)
                 if lead > PACING_SLACK and self.rng.random() < min(1.0, (lead - PACING_SLACK) / PACING_RAMP):
                     out[c.id] = f"pacing: {lead:.0%} ahead of the day"
         return out
@@ -266,7 +273,7 @@ class RedisBudget:
             c = campaigns[i]
             events = [impression(i)] if impression is not None else None
             try:
-                winner, length, reasons = self._call([c], events, reader, day, elapsed)
+                winner, length, reasons = self._call([c], events, reader, day, self._elapsed(c, elapsed))
             except redis.RedisError as e:
                 self.unavailable += 1
                 self.outage.warning("budget", UNAVAILABLE, type(e).__name__)

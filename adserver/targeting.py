@@ -35,9 +35,11 @@ def _excluded_term(campaign: Campaign, ctx: ArticleContext, text_words: set[str]
 
 
 def reader_reason(campaign: Campaign, ctx: ArticleContext, now: datetime) -> str | None:
-    """Why this campaign may not serve this reader now (device, country), or None when it may. These rules
-    depend on the request, not the article: `decide` applies them after the article's cached plan."""
+    """Why this campaign may not serve this reader now (device, country, schedule), or None when it may.
+    These rules depend on the request, not the article: `decide` applies them after the article's plan."""
     t = campaign.targeting
+    if t.schedule is not None and not t.schedule.runs_at(now):
+        return f"outside its schedule ({t.schedule.local(now)})"
     if t.devices and ctx.device not in t.devices:
         return f"device {ctx.device or 'unknown'} not targeted"
     if t.geo:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from adserver import create_app
@@ -128,3 +130,17 @@ def test_unknown_countries_and_regions_in_the_catalog_are_refused_by_field(load_
         "regions.0",
         "exclude_countries.0",
     }
+
+
+def test_a_schedule_in_the_catalog_reaches_the_served_campaign(client, load_catalog, services):
+    load_catalog(example_with(schedule={"days": ["mon", "sun"], "hours": ["00-12"], "timezone": "Asia/Tokyo"}))
+    c = services.catalog.get().by_id[ZAHID]
+    assert c.targeting.schedule.zone == "Asia/Tokyo" and len(c.targeting.schedule.hours) == 24
+    before = c.targeting.schedule.runs_at(datetime.now(UTC))
+    body = served(client, explain=True)
+    if before != c.targeting.schedule.runs_at(datetime.now(UTC)):
+        pytest.skip("the request crossed the schedule's edge")
+    if before:
+        assert body["campaign"]["id"] == ZAHID
+    else:
+        assert zahid_rejection(body).startswith("outside its schedule (")
