@@ -45,6 +45,7 @@ class Targeting:
     regions: frozenset[str] = frozenset()  # names in `geo.REGIONS`
     exclude_countries: frozenset[str] = frozenset()
     schedule: Schedule | None = None  # None: every hour of every day
+    exclude_categories: frozenset[str] = frozenset()  # sensitive categories (`safety`), sent or read
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Targeting:
@@ -64,6 +65,7 @@ class Targeting:
             regions=frozenset(str(x).upper() for x in d.get("regions") or ()),
             exclude_countries=frozenset(str(x).upper() for x in d.get("exclude_countries") or ()),
             schedule=Schedule.from_dict(d["schedule"]) if d.get("schedule") else None,
+            exclude_categories=frozenset(d.get("exclude_categories") or ()),
         )
 
     @cached_property

@@ -22,6 +22,7 @@ from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from .devices import DEVICES
 from .errors import CatalogError, flatten_messages
 from .geo import COUNTRIES, REGIONS
+from .safety import categories
 from .schedule import DAYS, parse_span
 from .urls import WebUrl
 
@@ -36,6 +37,11 @@ def _span(value: str) -> None:
         parse_span(value)
     except ValueError:
         raise ValidationError("Use hours of the day 'HH-HH' from 00 to 24, start before end, like '07-10'.") from None
+
+
+def _category(value: str) -> None:
+    if value not in categories():
+        raise ValidationError(f"Not a sensitive category; use one of: {', '.join(categories())}.")
 
 
 def _zone(value: str) -> None:
@@ -77,6 +83,9 @@ class TargetingSchema(Strict):
     regions = fields.List(fields.String(validate=validate.OneOf(sorted(REGIONS))), load_default=list)
     exclude_countries = fields.List(fields.String(validate=COUNTRY), load_default=list)
     schedule = fields.Nested(ScheduleSchema, load_default=None, allow_none=True)  # none: every hour of every day
+    # Brand safety: sensitive categories (`adserver.safety`) the campaign never appears on, whether the publisher
+    # tags the article with one or the text reads as one.
+    exclude_categories = fields.List(fields.String(validate=_category), load_default=list)
 
 
 class PricingSchema(Strict):

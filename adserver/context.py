@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .safety import category_of
 from .text import normalize_term, words
 
 
@@ -23,6 +24,11 @@ class ArticleContext:
     # Per request, from the reader's request (not the article): never part of `content_key`.
     device: str = ""  # mobile | tablet | desktop ('' unknown), from the User-Agent
     country: str = ""  # ISO 3166-1 alpha-2 ('' unknown), from `geo.country`
+    # Sensitive categories (`safety`): the publisher's; once the article is read, also those read from its text.
+    categories: tuple[str, ...] = ()
+    # Filled by reading the article (`safety.annotate`), with its plan: derived from the content, not in its key.
+    sentiment_read: bool = False  # `sentiment` was estimated from the text, not sent
+    category_confidence: tuple[tuple[str, float], ...] = ()  # how sure the reading is of each category
 
     @classmethod
     def create(cls, placement: str, **article) -> ArticleContext:
@@ -31,6 +37,7 @@ class ArticleContext:
             t = normalize_term(k)
             if t:
                 seen.setdefault(t, None)
+        categories = sorted({c for c in map(category_of, article.get("categories") or ()) if c})
         return cls(
             placement=placement,
             title=(article.get("title") or "").strip(),
@@ -43,13 +50,23 @@ class ArticleContext:
             article_id=article.get("id") or "",
             url=article.get("url") or "",
             reader=article.get("reader") or "",
+            categories=tuple(categories),
         )
 
     @property
     def content_key(self) -> tuple:
         """Everything eligibility and ranking read: two readers of one article page share it (reader, id, url
         and source are recorded with the events but do not change which card fits)."""
-        return (self.placement, self.title, self.topic, self.keywords, self.summary, self.sentiment, self.language)
+        return (
+            self.placement,
+            self.title,
+            self.topic,
+            self.keywords,
+            self.summary,
+            self.sentiment,
+            self.language,
+            self.categories,
+        )
 
     def text_words(self) -> set[str]:
         """Words of the title and summary, for phrase checks and text similarity."""

@@ -17,6 +17,7 @@ from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
 from .plans import Plan
 from .ranking import OverlapRanker, Ranker, Scored
+from .safety import CATEGORY_FLOOR
 from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, reader_reason, split_eligible
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Outcome:
     ranker: str = ""
     recorded: bool = False  # the budget gate already queued the impression event (one round trip)
     fits: dict[str, Fit] = field(default_factory=dict)  # with explain: each campaign's targeting match
+    article: ArticleContext | None = None  # with explain: the article with what was read from it (`_read`)
 
 
 def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -> Creative:
@@ -102,11 +104,13 @@ def decide(
     choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
     plan = None
     fits: dict[str, Fit] = {}
+    read = None
     if explain:
-        eligible, rejected = split_eligible(snapshot.campaigns, ctx, day, now)
+        read = reader.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
+        eligible, rejected = split_eligible(snapshot.campaigns, read, day, now)
         if exclude_advertisers:
             eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
-        fits = {c.id: f for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True)}
+        fits = {c.id: f for c, f in zip(eligible, reader.fits(read, eligible), strict=True)}
         rejected += [
             Rejection(c.id, "not about its targeting: " + fits[c.id].reason)
             for c in eligible
@@ -115,9 +119,10 @@ def decide(
         eligible, matched = [c for c in eligible if fits[c.id].eligible], fits
     elif choose is not None and hasattr(ranker, "prepare"):
         plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
-        eligible, rejected, matched = plan.eligible, [], plan.fits
+        eligible, rejected, matched, read = plan.eligible, [], plan.fits, plan.ctx
     else:
-        (eligible, matched), rejected = _eligible(ctx, snapshot, reader, day, exclude_advertisers), []
+        read = _read(ctx, snapshot, reader)
+        (eligible, matched), rejected = _eligible(read, snapshot, reader, day, exclude_advertisers), []
     if eligible and choose is None:
         spent = budget.exhausted(eligible)
         if spent:
@@ -133,10 +138,11 @@ def decide(
     else:
         ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
         contenders = _contenders(ranked, matched)
+    shown = read if explain else None
     if snapshot.targeting_index.per_reader and not explain:  # explain applied them with the rest
         contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
     if not contenders:
-        return Outcome(None, ranked, rejected, ranker.name, fits=fits)
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
     if plan is None:
         counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
     if choose is not None:
@@ -151,18 +157,27 @@ def decide(
         winner, refused, recorded = choose([s.campaign for s in contenders], record, ctx.reader)
         rejected += [Rejection(cid, why) for cid, why in refused.items()]
         if winner is None:
-            return Outcome(None, ranked, rejected, ranker.name, fits=fits)
-        return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits)
+            return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
+        return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits, shown)
     for best in contenders:
         if not budget.charge(best.campaign):
             rejected.append(Rejection(best.campaign.id, "budget exhausted"))
             continue
         decision = _decision(best, ctx, counted, ranker, rng, now, None, matched)
-        return Outcome(decision, ranked, rejected, ranker.name, fits=fits)
-    return Outcome(None, ranked, rejected, ranker.name, fits=fits)
+        return Outcome(decision, ranked, rejected, ranker.name, fits=fits, article=shown)
+    return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
 
 
 _DECLARED = DeclaredTopics()
+
+
+def _read(ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader) -> ArticleContext:
+    """The article as its exclusion rules see it: the sentiment and sensitive categories read from its text,
+    when some campaign excludes them (once per article: with its plan)."""
+    index = snapshot.targeting_index
+    sentiment = bool(index.excluding_sentiment) and not ctx.sentiment
+    categories = bool(index.excluding_category)
+    return reader.annotate(ctx, sentiment, categories) if sentiment or categories else ctx
 
 
 def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[Rejection]) -> bool:
@@ -198,9 +213,10 @@ def _plan(
     plans = snapshot.plans
     plan = plans.get(key)
     if plan is None:
-        eligible, matched = _eligible(ctx, snapshot, reader, day, exclude)
+        read = _read(ctx, snapshot, reader)
+        eligible, matched = _eligible(read, snapshot, reader, day, exclude)
         prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
-        plan = Plan(ctx, eligible, prepared, counted_context(ctx, ranker).topic, matched)
+        plan = Plan(read, eligible, prepared, counted_context(ctx, ranker).topic, matched)
         plans.put(key, plan)
     return plan
 
@@ -270,6 +286,7 @@ def explanation(outcome: Outcome, catalog_version: int) -> dict:
     return {
         "ranker": outcome.ranker,
         "catalog_version": catalog_version,
+        "article": _article_dict(outcome.article),
         "candidates": [
             {
                 "campaign": s.campaign.id,
@@ -287,6 +304,19 @@ def explanation(outcome: Outcome, catalog_version: int) -> dict:
             {"campaign": r.campaign_id, "reason": r.reason, "match": _fit_dict(outcome.fits.get(r.campaign_id))}
             for r in outcome.rejected
         ],
+    }
+
+
+def _article_dict(a: ArticleContext | None) -> dict:
+    a = a or ArticleContext("")
+    return {
+        "sentiment": a.sentiment,
+        "sentiment_source": "read" if a.sentiment_read else "sent" if a.sentiment else "none",
+        "categories": list(a.categories),
+        "category_confidence": dict(a.category_confidence),
+        "category_floor": CATEGORY_FLOOR,
+        "country": a.country,
+        "device": a.device,
     }
 
 

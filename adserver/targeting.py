@@ -8,8 +8,10 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Protocol
 
+from . import safety
 from .catalog import Campaign
 from .context import ArticleContext
+from .safety import CATEGORY_FLOOR
 from .taxonomy import taxonomy
 from .text import term_words
 
@@ -68,13 +70,21 @@ def rejection_reason(
     if t.languages and ctx.language and ctx.language not in t.languages:
         return f"language {ctx.language} not targeted"
     if ctx.sentiment and ctx.sentiment in t.exclude_sentiments:
-        return f"excludes {ctx.sentiment} sentiment"
+        return f"excludes {ctx.sentiment} sentiment" + (" (read from the text)" if ctx.sentiment_read else "")
+    category = next((x for x in ctx.categories if x in t.exclude_categories), None)
+    if category:
+        return f"excludes the category {category} ({_category_source(ctx, category)})"
     term = _excluded_term(campaign, ctx, text_words)
     if term:
         return f"excluded keyword '{term}'"
     if now is not None and t.per_reader:
         return reader_reason(campaign, ctx, now)
     return None
+
+
+def _category_source(ctx: ArticleContext, category: str) -> str:
+    read = dict(ctx.category_confidence).get(category, 0.0)
+    return f"read from the text, {read:.2f}" if read >= CATEGORY_FLOOR else "sent by the publisher"
 
 
 def split_eligible(
@@ -108,6 +118,7 @@ class TargetingIndex:
         self.language_free: set[int] = set()
         self.by_language: dict[str, set[int]] = {}
         self.excluding_sentiment: dict[str, set[int]] = {}
+        self.excluding_category: dict[str, set[int]] = {}
         self.exclusion_by_term: dict[str, set[int]] = {}  # exact term (keyword/topic match)
         self.exclusion_by_word: dict[str, list[tuple[int, tuple[str, ...]]]] = {}  # first word -> phrase
         # Whether any campaign has rules on the reader (`reader_reason`): without, `decide` skips them.
@@ -118,6 +129,8 @@ class TargetingIndex:
             _file(self.language_free, self.by_language, i, t.languages)
             for s in t.exclude_sentiments:
                 self.excluding_sentiment.setdefault(s, set()).add(i)
+            for x in t.exclude_categories:
+                self.excluding_category.setdefault(x, set()).add(i)
             for term in t.exclude_keywords:
                 self.exclusion_by_term.setdefault(term, set()).add(i)
                 parts = tuple(term_words(term))
@@ -141,6 +154,8 @@ class TargetingIndex:
             ok &= self.language_free | self.by_language.get(ctx.language, set())
         if ctx.sentiment:
             ok -= self.excluding_sentiment.get(ctx.sentiment, set())
+        for x in ctx.categories:
+            ok -= self.excluding_category.get(x, set())
         for term in (*ctx.keywords, ctx.topic):
             if term in self.exclusion_by_term:
                 ok -= self.exclusion_by_term[term]
@@ -246,6 +261,11 @@ class TopicReader(Protocol):
         """Load what reading needs now (a web process at start), not in the first decision."""
         ...
 
+    def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
+        """The article as the exclusion rules see it (`safety.annotate`): with `sentiment`, the sentiment read
+        from the text when none was sent; with `categories`, the sensitive categories read from it."""
+        ...
+
 
 class DeclaredTopics:
     """The reader that reads no text: only the publisher's topic (through the taxonomy) and keywords match.
@@ -259,6 +279,10 @@ class DeclaredTopics:
 
     def warm(self) -> None:
         pass
+
+    def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
+        # No model here: only the publisher's categories count; the sentiment lexicon needs none.
+        return safety.annotate(ctx, sentiment)
 
     def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign], misses: bool = True) -> list[Fit | None]:
         declared = taxonomy().resolve(ctx.topic)

@@ -51,6 +51,13 @@ NO_FILL = {
 }
 
 
+def query_lists(article: dict, keywords: str) -> None:
+    """The comma-separated lists of a query string (`keywords`, `categories`) as the article's lists."""
+    article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
+    if "categories" in article:
+        article["categories"] = [c.strip() for c in article["categories"].split(",") if c.strip()]
+
+
 def tracking_base() -> str:
     """Origin of tracking URLs: PUBLIC_URL when set (behind a proxy), else this request's origin."""
     return services().settings.public_url.rstrip("/") or _origin(request.scheme, request.host)
@@ -200,6 +207,6 @@ class DecisionView(MethodView):
     @blp.alt_response(414, schema=ErrorSchema, description=QUERY_TOO_LONG)
     def get(self, placement, explain=False, keywords="", exclude="", **article):
         """The same decision from query parameters, for simple embeds (`keywords=a,b`, `exclude=adv1,adv2`)."""
-        article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
+        query_lists(article, keywords)
         skip = frozenset(a.strip() for a in exclude.split(",") if a.strip())
         return run_decision(placement, article, bool(explain), skip)

@@ -10,6 +10,7 @@ MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
 MAX_READER_LENGTH = 128
 MAX_EXCLUDE = 20
+MAX_CATEGORIES = 20
 
 
 class ArticleSchema(Schema):
@@ -26,7 +27,19 @@ class ArticleSchema(Schema):
         metadata={"example": ["robotics", "japan", "nvidia"]},
     )
     summary = fields.String(validate=validate.Length(max=5000))
-    sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
+    sentiment = fields.String(
+        validate=validate.OneOf(SENTIMENTS),
+        metadata={"description": "Without it, the sentiment is estimated from the title and summary"},
+    )
+    categories = fields.List(
+        fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
+        validate=validate.Length(max=MAX_CATEGORIES),
+        metadata={
+            "description": "Sensitive categories the publisher tags the article with (crime, disasters, war...; "
+            "others are ignored). Read from the text as well, whether sent or not",
+            "example": ["crime"],
+        },
+    )
     source = fields.String(validate=validate.Length(max=200))
     language = fields.String(
         validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="Not a language tag like 'en'.")
@@ -77,6 +90,10 @@ class DecisionQuerySchema(Schema):
     title = fields.String(validate=validate.Length(max=500))
     summary = fields.String(validate=validate.Length(max=2000))
     sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
+    categories = fields.String(
+        validate=validate.Length(max=MAX_CATEGORIES * (MAX_KEYWORD_LENGTH + 1)),
+        metadata={"description": "Comma-separated sensitive categories", "example": "crime"},
+    )
     language = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"))
     id = fields.String(validate=validate.Length(max=200))
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
@@ -172,9 +189,31 @@ class RejectedSchema(Schema):
     match = fields.Nested(MatchSchema, allow_none=True, required=True, metadata={"description": "null: refused before"})
 
 
+class ArticleReadSchema(Schema):
+    """The article and its reader as the targeting rules saw them."""
+
+    sentiment = fields.String(required=True, metadata={"description": "positive, neutral, negative or ''"})
+    sentiment_source = fields.String(
+        required=True, metadata={"description": "sent (by the publisher), read (estimated from the text) or none"}
+    )
+    categories = fields.List(
+        fields.String(), required=True, metadata={"description": "Sensitive categories: sent, or read at the floor"}
+    )
+    category_confidence = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "How sure the text reads as each sensitive category, 0..1"},
+    )
+    category_floor = fields.Float(required=True)
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2, '' when unknown"})
+    device = fields.String(required=True, metadata={"description": "mobile, tablet, desktop or '' when unknown"})
+
+
 class ExplainSchema(Schema):
     ranker = fields.String(required=True)
     catalog_version = fields.Integer(required=True)
+    article = fields.Nested(ArticleReadSchema, required=True)
     candidates = fields.List(fields.Nested(CandidateSchema), required=True)
     rejected = fields.List(fields.Nested(RejectedSchema), required=True)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from .. import safety
 from ..catalog import Campaign
 from ..context import ArticleContext
 from ..memo import LRU
@@ -28,6 +29,7 @@ from .encoder import NAME as ENCODER
 from .encoder import Encoder, load_encoder
 from .features import article_text, iab_nodes, label_of, primer
 from .relevance import RelevanceModel
+from .sensitive import SensitiveReader
 
 SHARPNESS = 20.0  # softmax(SHARPNESS x cosine to each node's centroid), within its section
 SECTION_C = 2.0  # the section classifier's inverse regularisation (1 to 4 read alike on the evaluation)
@@ -74,10 +76,17 @@ class ModelReader:
         self._keywords: LRU[tuple, np.ndarray] = LRU(TERMS_CACHED)
         self._label_maps: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
+        self.sensitive = SensitiveReader(encoder)
 
     def warm(self) -> None:
-        """Load the encoder and embed the taxonomy now (about 1 s), not in some reader's first decision."""
+        """Load the encoder, embed the taxonomy and fit the safety reader now (about 1 s), not in some reader's
+        first decision."""
         self.vectors()
+        self.sensitive.warm()
+        safety.warm()
+
+    def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
+        return safety.annotate(ctx, sentiment, self.sensitive.read if categories else None)
 
     def vectors(self) -> _Vectors:
         v = self._vectors
