@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the context normalises the publisher's categories with `cat
 
 # How sure the safety reader must be that an article is in a category before campaigns excluding it skip the
 # article (chosen with bench/safety.py: a lower floor keeps more cards off sensitive news, and off more safe news).
-CATEGORY_FLOOR = 0.5
+CATEGORY_FLOOR = 0.4
 SENTIMENT_CHARS = 1000  # VADER reads the start of the text: bounded work per article, as the encoder does
 POSITIVE, NEGATIVE = 0.05, -0.05  # VADER's own thresholds on its compound score
 

@@ -1,9 +1,11 @@
 """`SensitiveReader`: how sure the text is that an article is in each sensitive category (`adserver.safety`).
 
-One logistic regression per category on the topic reader's sentence embeddings, fitted at start-up on the
-category's own description and example headlines (`data/sensitive.yaml`) against ordinary news: the
-descriptions and example headlines of the taxonomy's nodes that are not sensitive. Written text only, no
-research data; deterministic (~0.1 s). Reading an article is one (categories x 256) product.
+One multinomial logistic regression on the topic reader's sentence embeddings over the sensitive categories
+(their descriptions and example headlines, `data/sensitive.yaml`) and the ordinary news sections (the
+descriptions and example headlines of the taxonomy's nodes that are not sensitive), fitted at start-up on that
+written text only, no research data (deterministic, under a second). The article is sensitive with the
+probability of all sensitive categories together; each category that holds at least `KIND_SHARE` of that
+(and always the largest) is read with that confidence, the others with their own probability.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from .encoder import Encoder, load_encoder
 from .features import article_text
 
 SENSITIVE_NODES = frozenset({"war-and-conflict", "crime"})  # taxonomy nodes that are not ordinary news
-C = 4.0  # inverse regularisation: few examples per category, so not much
+C = 2.0  # inverse regularisation (1 to 4 read alike on bench/safety.py; higher is sharper and misses more)
+KIND_SHARE = 0.25  # a category holding this share of the sensitive probability is one of the article's kinds
 
 
 class SensitiveReader:
@@ -38,8 +41,11 @@ class SensitiveReader:
         """Category -> how sure the text is that the article is in it (0..1)."""
         encoder, names, coef, intercept = self.fitted()
         z = coef @ encoder.embed_one(article_text(ctx)) + intercept
-        p = 1.0 / (1.0 + np.exp(-z))
-        return dict(zip(names, p.tolist(), strict=True))
+        p = np.exp(z - z.max())
+        p = (p / p.sum())[: len(names)]  # the sensitive categories come first, the ordinary sections after
+        sensitive = float(p.sum())
+        kinds = (p >= KIND_SHARE * sensitive) | (p == p.max())
+        return {n: sensitive if kind else float(q) for n, q, kind in zip(names, p, kinds, strict=True)}
 
 
 _lock = threading.Lock()
@@ -53,23 +59,21 @@ def _fitted(encoder: Encoder) -> tuple[Encoder, tuple[str, ...], np.ndarray, np.
 
 
 def _fit(encoder: Encoder) -> tuple[Encoder, tuple[str, ...], np.ndarray, np.ndarray]:
+    """(encoder, category names, coefficients, intercepts): one row per class, the categories first."""
     tax = taxonomy()
-    ordinary = [
-        t
-        for n in tax.names
-        if n not in SENSITIVE_NODES and tax.section(n) not in SENSITIVE_NODES
-        for t in (tax.nodes[n].description, *tax.nodes[n].examples)
-    ]
     cats = safety.categories()
     names = tuple(cats)
-    texts = {n: [cats[n]["description"], *cats[n]["examples"]] for n in names}
-    negatives = encoder.embed(ordinary)
-    coef = np.zeros((len(names), encoder.dim), dtype=np.float32)
-    intercept = np.zeros(len(names), dtype=np.float32)
-    for i, n in enumerate(names):
-        positives = encoder.embed(texts[n])
-        x = np.vstack([positives, negatives])
-        y = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
-        clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(x, y)
-        coef[i], intercept[i] = clf.coef_[0], clf.intercept_[0]
-    return encoder, names, coef, intercept
+    texts, labels = [], []
+    for n in names:
+        for t in (cats[n]["description"], *cats[n]["examples"]):
+            texts.append(t)
+            labels.append(n)
+    for n in tax.names:
+        if n not in SENSITIVE_NODES and tax.section(n) not in SENSITIVE_NODES:
+            for t in (tax.nodes[n].description, *tax.nodes[n].examples):
+                texts.append(t)
+                labels.append("ordinary:" + tax.section(n))
+    classes = [*names, *sorted(set(labels) - set(names))]
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(encoder.embed(texts), labels)
+    order = [list(clf.classes_).index(c) for c in classes]
+    return encoder, names, clf.coef_[order].astype(np.float32), clf.intercept_[order].astype(np.float32)
