@@ -12,6 +12,7 @@ from adserver import keys, tokens
 from adserver.catalog_file import export_catalog, import_catalog, read_file
 from tests.builders import catalog_file
 from tests.conftest import EXAMPLE_CATALOG
+from tests.test_targeting_reader import example_with
 
 EXAMPLE = str(EXAMPLE_CATALOG)
 AI_ARTICLE = ["--topic", "artificial-intelligence", "--keywords", "agents,nvidia", "--title", "Japan's race for AI"]
@@ -443,3 +444,18 @@ def test_replay_persists_what_waits_once_the_database_is_upgraded(services, sett
     assert outage_cli(settings_overrides, "db", "upgrade", database_url=empty_database_url).exit_code == 0
     r = outage_cli(settings_overrides, "events", "replay", database_url=empty_database_url)
     assert r.exit_code == 0 and "orphaned batches: 1 new events" in r.stdout
+
+
+def test_decide_takes_the_readers_country_and_device_for_targeted_campaigns(cli, db):
+    import_catalog(db, example_with(regions=["EU"], devices=["mobile"]))
+    unknown = cli("decide", *AI_ARTICLE, "--explain", "--wide")
+    assert rejected_reasons(unknown.stdout)["zahid-ai-side-projects"] == "device unknown not targeted"
+    german_phone = cli("decide", *AI_ARTICLE, "--country", "de", "--device", "mobile")
+    assert german_phone.stdout.startswith("chosen: zahid-ai-side-projects")
+    british = cli("decide", *AI_ARTICLE, "--country", "GB", "--device", "mobile", "--explain", "--wide")
+    assert rejected_reasons(british.stdout)["zahid-ai-side-projects"] == "country GB not targeted"
+
+
+def test_decide_refuses_a_country_that_is_not_one(cli, imported):
+    r = cli("decide", *AI_ARTICLE, "--country", "Germany")
+    assert r.exit_code == 1 and "country: Not an ISO 3166-1" in r.stderr
