@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from pathlib import Path
 
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
+from adserver.catalog_file import read_file
 from adserver.context import ArticleContext
 from adserver.events import Event
 
@@ -109,3 +111,49 @@ def zahid_event(decision_id: str, event_type: str = "impression", **kw) -> Event
     )
     values.update(kw)
     return Event(**values)
+
+
+# --- the reader's device and the example catalog with more targeting (issue 15's rules) -------------------
+
+BROWSER_AGENTS = {
+    "mobile": [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.1 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 "
+        "Mobile Safari/537.36",
+    ],
+    "tablet": [
+        "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 "
+        "Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 "
+        "Safari/537.36",
+    ],
+    "desktop": [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+        "Safari/537.36",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 "
+        "Safari/605.1.15",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    ],
+}
+ZAHID = "zahid-ai-side-projects"  # the example catalog's AI campaign
+AI_BODY = {  # a decision request the zahid.host card wins
+    "placement": "article-footer",
+    "article": {
+        "title": "Japan's manufacturing sector and the race for physical AI",
+        "topic": "artificial-intelligence",
+        "keywords": ["agents", "robotics", "nvidia"],
+        "sentiment": "neutral",
+        "language": "en",
+    },
+}
+
+
+def example_with(**targeting) -> dict:
+    """The example catalog file with zahid.host's AI campaign given more targeting."""
+    data = read_file(Path(__file__).resolve().parent.parent / "config" / "catalog.example.yaml")
+    for adv in data["advertisers"]:
+        for c in adv["campaigns"]:
+            if c["id"] == ZAHID:
+                c["targeting"].update(targeting)
+    return data

@@ -10,9 +10,8 @@ import yaml
 
 from adserver import keys, tokens
 from adserver.catalog_file import export_catalog, import_catalog, read_file
-from tests.builders import catalog_file
+from tests.builders import catalog_file, example_with
 from tests.conftest import EXAMPLE_CATALOG
-from tests.test_targeting_reader import example_with
 
 EXAMPLE = str(EXAMPLE_CATALOG)
 AI_ARTICLE = ["--topic", "artificial-intelligence", "--keywords", "agents,nvidia", "--title", "Japan's race for AI"]

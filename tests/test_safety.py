@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from adserver import safety
+from adserver.catalog_file import validate_catalog
 from adserver.context import ArticleContext
+from adserver.errors import CatalogError
 from adserver.model.sensitive import SensitiveReader
-from tests.builders import catalog_file
-from tests.test_catalog_file import errors_of
-from tests.test_targeting_reader import ZAHID, example_with
+from tests.builders import ZAHID, catalog_file, example_with
 
 # Headlines written for these tests (not in data/sensitive.yaml): a card that excludes these must stay off.
 SENSITIVE = {
@@ -122,7 +122,9 @@ def test_without_a_sent_sentiment_the_read_one_is_excluded_and_explain_says_so(c
 def test_an_unknown_category_is_refused_by_field():
     data = catalog_file()
     data["advertisers"][0]["campaigns"][0]["targeting"]["exclude_categories"] = ["crime", "gore"]
-    assert list(errors_of(data)) == ["advertisers.0.campaigns.0.targeting.exclude_categories.1"]
+    with pytest.raises(CatalogError) as e:
+        validate_catalog(data)
+    assert list(e.value.fields) == ["advertisers.0.campaigns.0.targeting.exclude_categories.1"]
 
 
 def test_too_many_categories_in_a_request_is_a_400_naming_the_field(client):

@@ -7,27 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from adserver import create_app
-from adserver.catalog_file import read_file
 from adserver.errors import CatalogError
-from tests.conftest import EXAMPLE_CATALOG
-from tests.test_api_decision import AI_ARTICLE
-from tests.test_devices import AGENTS
+from tests.builders import AI_BODY, BROWSER_AGENTS, ZAHID, example_with
 
-ZAHID = "zahid-ai-side-projects"
-PHONE, TABLET, DESKTOP = AGENTS["mobile"][0], AGENTS["tablet"][0], AGENTS["desktop"][0]
+PHONE, TABLET, DESKTOP = BROWSER_AGENTS["mobile"][0], BROWSER_AGENTS["tablet"][0], BROWSER_AGENTS["desktop"][0]
 
 
-def example_with(**targeting) -> dict:
-    """The example catalog with zahid.host's AI campaign given more targeting."""
-    data = read_file(EXAMPLE_CATALOG)
-    for adv in data["advertisers"]:
-        for c in adv["campaigns"]:
-            if c["id"] == ZAHID:
-                c["targeting"].update(targeting)
-    return data
-
-
-def served(client, agent: str = DESKTOP, body=AI_ARTICLE, headers: dict | None = None, explain: bool = False):
+def served(client, agent: str = DESKTOP, body=AI_BODY, headers: dict | None = None, explain: bool = False):
     r = client.post(
         "/v1/decision" + ("?explain=1" if explain else ""),
         json=body,
@@ -67,7 +53,7 @@ GERMAN, BRITISH, FRENCH = "5.9.0.1", "81.2.69.160", "80.67.169.12"  # RIR-assign
 def from_address(client, address: str, explain: bool = False, headers: dict | None = None):
     r = client.post(
         "/v1/decision" + ("?explain=1" if explain else ""),
-        json=AI_ARTICLE,
+        json=AI_BODY,
         headers={"User-Agent": DESKTOP, **(headers or {})},
         environ_base={"REMOTE_ADDR": address},
     )
