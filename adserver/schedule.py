@@ -8,7 +8,7 @@ its daily budget counts) has passed, so even pacing spreads the budget over the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,12 @@ class Schedule:
         return ZoneInfo(self.zone)
 
     def runs_at(self, now: datetime) -> bool:
-        local = now.astimezone(self.tz)
+        """Whether it runs at `now`: a lookup in the day's table (zones are offset by whole quarter hours)."""
+        now = now.astimezone(UTC)
+        return bool(_steps(self, now.date())[(now.hour * 60 + now.minute) // STEP])
+
+    def runs_at_local(self, instant: datetime) -> bool:
+        local = instant.astimezone(self.tz)
         return (local.weekday(), local.hour) in self.hours
 
     def local(self, now: datetime) -> str:
@@ -48,7 +53,7 @@ class Schedule:
     def day_share(self, now: datetime) -> float:
         """The share of today's (UTC) scheduled time that has passed; 1.0 when none is scheduled today."""
         now = now.astimezone(UTC)
-        steps = _steps(self, now.date().isoformat())
+        steps = _steps(self, now.date())
         total = sum(steps)
         if not total:
             return 1.0
@@ -70,7 +75,7 @@ def parse_span(span: str) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=4096)
-def _steps(schedule: Schedule, day: str) -> tuple[int, ...]:
+def _steps(schedule: Schedule, day: date) -> tuple[int, ...]:
     """For each STEP minutes of the UTC day `day`, 1 where the schedule runs at its start."""
-    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
-    return tuple(int(schedule.runs_at(start + timedelta(minutes=m))) for m in range(0, 24 * 60, STEP))
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return tuple(int(schedule.runs_at_local(start + timedelta(minutes=m))) for m in range(0, 24 * 60, STEP))

@@ -105,8 +105,14 @@ def main() -> None:
     print(tabulate(rows, headers=["data", "rate", "value", "target", "articles"], tablefmt="github"))
 
     # The sweep: each article read once, the floor applied afterwards.
-    ag_max = [(max(reader.sensitive.read(ctx).values()), label) for ctx, label in ag if label != "unsure"]
-    bbc_max = [(max(reader.sensitive.read(ctx).values()), cls) for ctx, cls in news if cls in SAFE_BBC]
+    ag_max = [
+        (max(reader.sensitive.read(reader.sensitive.embed(ctx)).values()), label)
+        for ctx, label in ag
+        if label != "unsure"
+    ]
+    bbc_max = [
+        (max(reader.sensitive.read(reader.sensitive.embed(ctx)).values()), cls) for ctx, cls in news if cls in SAFE_BBC
+    ]
     sweep = []
     for floor in (float(x) for x in args.floors.split(",") if x):
         sens = [p for p, label in ag_max if label == "sensitive"]

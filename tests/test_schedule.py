@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis as redis_lib
@@ -86,3 +86,12 @@ def test_a_bad_schedule_is_refused_naming_its_field(schedule, path):
     with pytest.raises(CatalogError) as e:
         validate_catalog(data)
     assert [p.split("targeting.")[1] for p in e.value.fields] == [path]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Eucla"])
+def test_the_days_table_agrees_with_the_local_clock_at_every_minute(zone):
+    s = Schedule.from_dict({"days": ["mon", "fri", "sat"], "hours": ["00-03", "09-17", "23-24"], "timezone": zone})
+    start = datetime(2027, 3, 26, tzinfo=UTC)  # a week spanning Europe's and Australia's clock changes
+    for minute in range(0, 8 * 24 * 60, 7):
+        instant = start + timedelta(minutes=minute)
+        assert s.runs_at(instant) == s.runs_at_local(instant), instant

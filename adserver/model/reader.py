@@ -35,6 +35,7 @@ SHARPNESS = 20.0  # softmax(SHARPNESS x cosine to each node's centroid), within 
 SECTION_C = 2.0  # the section classifier's inverse regularisation (1 to 4 read alike on the evaluation)
 TERM_MEANING = 0.55  # an unknown topic string maps to the node whose description it is this close to
 TERMS_CACHED = 10_000
+EMBEDDED_CACHED = 64  # articles: only the last few are read again (safety, then topic, within one plan)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class ModelReader:
         self._label_maps: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
         self.sensitive = SensitiveReader(encoder)
+        self._embedded: LRU[str, np.ndarray] = LRU(EMBEDDED_CACHED)  # an article's text, read twice per plan
 
     def warm(self) -> None:
         """Load the encoder, embed the taxonomy and fit the safety reader now (about 1 s), not in some reader's
@@ -86,7 +88,16 @@ class ModelReader:
         safety.warm()
 
     def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
-        return safety.annotate(ctx, sentiment, self.sensitive.read if categories else None)
+        read = (lambda c: self.sensitive.read(self.embed(article_text(c)))) if categories else None
+        return safety.annotate(ctx, sentiment, read)
+
+    def embed(self, text: str) -> np.ndarray:
+        """The article's embedding: the safety reading and the topic reading of one plan share it."""
+        v = self._embedded.get(text)
+        if v is None:
+            v = self.vectors().encoder.embed_one(text)
+            self._embedded.put(text, v)
+        return v
 
     def vectors(self) -> _Vectors:
         v = self._vectors
@@ -196,7 +207,7 @@ class ModelReader:
     def read(self, ctx: ArticleContext) -> Reading:
         text = article_text(ctx)
         v = self.vectors()
-        vector = v.encoder.embed_one(text)
+        vector = self.embed(text)
         # P(section) from the classifier, times P(node | its section) from the centroids.
         z = v.coef @ vector + v.intercept
         section = np.exp(z - z.max())

@@ -37,10 +37,13 @@ class SensitiveReader:
     def warm(self) -> None:
         self.fitted()
 
-    def read(self, ctx: ArticleContext) -> dict[str, float]:
-        """Category -> how sure the text is that the article is in it (0..1)."""
-        encoder, names, coef, intercept = self.fitted()
-        z = coef @ encoder.embed_one(article_text(ctx)) + intercept
+    def embed(self, ctx: ArticleContext) -> np.ndarray:
+        return self.fitted()[0].embed_one(article_text(ctx))
+
+    def read(self, vector: np.ndarray) -> dict[str, float]:
+        """Category -> how sure the text (its embedding, `embed`) is that the article is in it (0..1)."""
+        _, names, coef, intercept = self.fitted()
+        z = coef @ vector + intercept
         p = np.exp(z - z.max())
         p = (p / p.sum())[: len(names)]  # the sensitive categories come first, the ordinary sections after
         sensitive = float(p.sum())
