@@ -14,6 +14,27 @@ from typing import Protocol
 
 from .catalog import Campaign
 
+MICROS = 1_000_000  # spend is counted in integer micro-units of the currency
+
+
+def micros(amount: float | None) -> int:
+    return -1 if amount is None else int(round(amount * MICROS))
+
+
+def budget_micros(c: Campaign) -> tuple[int, int]:
+    """(total, daily) budget in micros; -1 where the campaign has none."""
+    return micros(c.total_budget), micros(c.daily_budget)
+
+
+def serving_limits(c: Campaign) -> tuple[int, int]:
+    """(total, daily) spend in micros at which the campaign stops winning; -1: no limit. A CPC campaign
+    stops while one more click still fits, since a click past the budget would not be billed."""
+    total, daily = budget_micros(c)
+    if c.pricing_model == "cpc":
+        click = int(round(c.price * MICROS))
+        total, daily = (max(v - click, 0) if v >= 0 else v for v in (total, daily))
+    return total, daily
+
 
 class BudgetGate(Protocol):
     def exhausted(self, campaigns: Sequence[Campaign]) -> dict[str, str]:

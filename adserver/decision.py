@@ -20,7 +20,7 @@ from .ranking import OverlapRanker, Ranker, Scored
 from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible
 
 if TYPE_CHECKING:
-    from .events import Event
+    from .events.event import Event
 
 
 _RNG = random.Random()  # creative rotation; seeding a fresh generator per decision costs more than the decision
@@ -38,6 +38,18 @@ class Decision:
     scored: Scored
     created_at: datetime
     match: Fit | None = None  # how the campaign's targeting matched the article (topic, confidence)
+
+    @property
+    def tracking_ids(self) -> tuple[str, ...]:
+        """What its view and click URLs carry (`tracking.Tracker.token`)."""
+        return (
+            self.id,
+            self.campaign.id,
+            self.creative.id,
+            self.context.placement,
+            self.context.topic,
+            self.hook_variant,
+        )
 
 
 @dataclass(frozen=True)

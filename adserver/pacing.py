@@ -33,17 +33,18 @@ from typing import TYPE_CHECKING, NamedTuple
 import redis
 
 from . import keys, metrics
+from .budget import MICROS, micros, serving_limits
 from .catalog import Campaign
+from .events.event import RATE_LIMITED, Event, counts_field
 from .lua import CHARGE, CHOOSE, LuaScript
 from .outage import OutageLog
 
 if TYPE_CHECKING:
-    from .events import Event, EventSink
+    from .events.sink import EventSink
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "budget counters unavailable (%s): serving without budget checks"
 
-MICROS = 1_000_000
 PACING_SLACK = 0.02  # spend may lead the clock by 2% of the daily budget before throttling
 PACING_RAMP = 0.10  # at a 12% lead the campaign is always skipped
 
@@ -68,25 +69,6 @@ class Choice(NamedTuple):
     winner: int | None  # index into the contenders, None: all refused
     refused: dict[str, str]  # campaign id -> why it could not win
     recorded: bool  # the winner's impression event was queued (or spooled) by the same call
-
-
-def _micros(amount: float | None) -> int:
-    return -1 if amount is None else int(round(amount * MICROS))
-
-
-def budget_micros(c: Campaign) -> tuple[int, int]:
-    """(total, daily) budget in micros; -1 where the campaign has none."""
-    return _micros(c.total_budget), _micros(c.daily_budget)
-
-
-def serving_limits(c: Campaign) -> tuple[int, int]:
-    """(total, daily) spend in micros at which the campaign stops winning; -1: no limit. A CPC campaign
-    stops while one more click still fits, since a click past the budget would not be billed."""
-    total, daily = budget_micros(c)
-    if c.pricing_model == "cpc":
-        click = int(round(c.price * MICROS))
-        total, daily = (max(v - click, 0) if v >= 0 else v for v in (total, daily))
-    return total, daily
 
 
 class RedisBudget:
@@ -146,7 +128,7 @@ class RedisBudget:
             elif daily_limit >= 0 and today >= daily_limit:
                 out[c.id] = "daily budget spent"
             elif c.pacing == "even" and c.daily_budget:
-                lead = today / _micros(c.daily_budget) - elapsed
+                lead = today / micros(c.daily_budget) - elapsed
                 if lead > PACING_SLACK and self.rng.random() < min(1.0, (lead - PACING_SLACK) / PACING_RAMP):
                     out[c.id] = f"pacing: {lead:.0%} ahead of the day"
         return out
@@ -200,8 +182,6 @@ class RedisBudget:
         return Choice(None, refused, False)
 
     def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:
-        from .events import RATE_LIMITED, counts_field
-
         address = events[0].ip_hash if events else ""
         rate_key = keys.impression_rate(address) if address else ""
         ks = [keys.INCOMING, keys.counts(events[0].day if events else day), rate_key]
@@ -242,7 +222,7 @@ class RedisBudget:
             return bool(
                 self._charge(
                     keys=list(keys.spend(campaign.id, day)),
-                    args=[cost, _micros(campaign.total_budget), _micros(campaign.daily_budget)],
+                    args=[cost, micros(campaign.total_budget), micros(campaign.daily_budget)],
                 )
             )
         except redis.RedisError:

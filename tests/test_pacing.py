@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 import pytest
 import redis as redis_lib
 
-from adserver import events, keys
+from adserver import keys
 from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
-from adserver.events import DUPLICATE, EMITTED, Event, EventSink, Spool
+from adserver.events.event import Event, from_decision
+from adserver.events.sink import DUPLICATE, EMITTED, EventSink
+from adserver.events.spool import Spool
 from adserver.pacing import RedisBudget
 from tests.builders import TODAY, campaign
 from tests.builders import article as ctx
@@ -337,7 +339,7 @@ def test_a_reply_lost_after_the_script_ran_leaves_the_served_card_as_the_one_rec
 
     gate._choose = runs_then_loses_the_reply
     snap = CatalogSnapshot.build(1, (paced, filler))
-    served = lambda d: events.from_decision(d, "", "", "")  # noqa: E731
+    served = lambda d: from_decision(d, "", "", "")  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
     sink.spool.flush()
     recorded = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
@@ -362,7 +364,7 @@ def test_a_replay_after_a_lost_reply_neither_books_nor_counts_the_impression_aga
 
     gate._choose = runs_then_loses_the_reply
     snap = CatalogSnapshot.build(1, (cpm("c", daily=10.0, price=10.0),))
-    served = lambda d: events.from_decision(d, "", "", "")  # noqa: E731
+    served = lambda d: from_decision(d, "", "", "")  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
     sink.spool.flush()
     assert out.recorded and sink.spool.size() == 1
