@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from .budget import BudgetGate, Unlimited
 from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
-from .plans import Plan
+from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
-from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible
+from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible, targeting_index
 
 if TYPE_CHECKING:
     from .events.event import Event
@@ -179,7 +179,7 @@ def _eligible(
 ) -> tuple[list[Campaign], dict[str, Fit]]:
     """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets:
     the campaigns that match, and how."""
-    ids = snapshot.targeting_index.eligible(ctx, day, ctx.text_words())
+    ids = snapshot.derived(targeting_index).eligible(ctx, day, ctx.text_words())
     eligible = [snapshot.campaigns[i] for i in sorted(ids)]
     if exclude:  # sponsors already on this page (several slots, one page)
         eligible = [c for c in eligible if c.advertiser_id not in exclude]
@@ -196,7 +196,7 @@ def _plan(
     exclude: frozenset[str],
 ) -> Plan:
     key = (ctx.content_key, day, exclude, ranker.plan_key(), reader.plan_key())
-    plans = snapshot.plans
+    plans = snapshot.derived(plan_cache)
     plan = plans.get(key)
     if plan is None:
         eligible, matched = _eligible(ctx, snapshot, reader, day, exclude)

@@ -61,6 +61,11 @@ class _Terms:
     phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (term, its words) for keywords and topics
 
 
+def overlap_index(snapshot: CatalogSnapshot) -> OverlapIndex:
+    """`snapshot.derived(overlap_index)`: which campaigns could score at all, by term."""
+    return OverlapIndex(snapshot.campaigns)
+
+
 class OverlapIndex:
     """Per-snapshot inverted index: which campaigns could score at all for a context."""
 
@@ -97,7 +102,7 @@ class OverlapRanker:
 
     def prefilter(self, ctx: ArticleContext, snapshot: CatalogSnapshot, text_words: set[str]) -> set[int]:
         """Only campaigns that can score (or may run anywhere) need eligibility checks and scoring."""
-        return snapshot.overlap_index.candidates(ctx, text_words)
+        return snapshot.derived(overlap_index).candidates(ctx, text_words)
 
     def plan_key(self) -> tuple:
         return (self.name, id(self))
@@ -112,7 +117,7 @@ class OverlapRanker:
         self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
     ) -> list[Scored]:
         # Reasons are built either way: here they are a by-product of the overlap checks themselves.
-        index = snapshot.overlap_index
+        index = snapshot.derived(overlap_index)
         text_words = ctx.text_words()
         ctx_keywords = set(ctx.keywords)
         topic_words = set(term_words(ctx.topic)) if ctx.topic else set()

@@ -16,7 +16,7 @@ from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext
 from ..events.event import from_decision
-from ..rendering import card_fields, render_card
+from ..rendering import card_cache, card_fields, render_card
 from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
 from .auth import operator
@@ -83,7 +83,7 @@ def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dic
             "advertiser_id": d.campaign.advertiser_id,
         },
         "card": card_fields(d),
-        "html": render_card(d, click_url, secondary, snapshot.render_cache),
+        "html": render_card(d, click_url, secondary, snapshot.derived(card_cache)),
         "tracking": {
             "view_url": f"{base}/t/view/{svc.tracker.token('view', ids)}",
             "click_url": click_url,
