@@ -15,13 +15,21 @@ from typing import TYPE_CHECKING
 from .budget import BudgetGate, Unlimited
 from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
-from .plans import Plan
+from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
 from .safety import CATEGORY_FLOOR
-from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, reader_reason, split_eligible
+from .targeting import (
+    DeclaredTopics,
+    Fit,
+    Rejection,
+    TopicReader,
+    reader_reason,
+    split_eligible,
+    targeting_index,
+)
 
 if TYPE_CHECKING:
-    from .events import Event
+    from .events.event import Event
 
 
 _RNG = random.Random()  # creative rotation; seeding a fresh generator per decision costs more than the decision
@@ -39,6 +47,18 @@ class Decision:
     scored: Scored
     created_at: datetime
     match: Fit | None = None  # how the campaign's targeting matched the article (topic, confidence)
+
+    @property
+    def tracking_ids(self) -> tuple[str, ...]:
+        """What its view and click URLs carry (`tracking.Tracker.token`)."""
+        return (
+            self.id,
+            self.campaign.id,
+            self.creative.id,
+            self.context.placement,
+            self.context.topic,
+            self.hook_variant,
+        )
 
 
 @dataclass(frozen=True)
@@ -66,7 +86,7 @@ def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -
 def counted_context(ctx: ArticleContext, ranker: Ranker) -> ArticleContext:
     """The context an impression is recorded with: without a publisher topic, the topic a ranker that reads
     the article names (so its impressions and clicks are counted, reported and learned per topic)."""
-    if ctx.topic or not hasattr(ranker, "context_topic"):
+    if ctx.topic:
         return ctx
     topic = ranker.context_topic(ctx)
     return replace(ctx, topic=topic) if topic else ctx
@@ -90,23 +110,23 @@ def decide(
     (same decision, a fraction of the work on large catalogs), and the per-article part of the work
     is reused for every reader of the same article (`adserver.plans`).
 
-    `impression` builds the impression event of a candidate decision; a gate that can (`RedisBudget`)
-    books the winner and queues its event in the same round trip, and says so in `Outcome.recorded`.
+    `budget` picks the winner among the ranked contenders (`budget.BudgetGate`); `impression` builds the
+    impression event of a candidate decision, which a gate that can (`RedisBudget`) queues in the same
+    round trip as it books the winner, saying so in `Outcome.recorded`.
 
     `reader` says which campaigns the article is about (`targeting.fit`'s rules); without one only the
     publisher's topic and keywords match."""
-    ranker = ranker or OverlapRanker()
+    ranker = ranker or _OVERLAP
     reader = reader or _DECLARED
-    budget = budget or Unlimited()
+    budget = budget or _UNLIMITED
     rng = rng or _RNG
     now = now or datetime.now(UTC)  # the reader's time: a campaign's schedule is checked against it
     day = today or now.date()
-    choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
     plan = None
     fits: dict[str, Fit] = {}
-    read = None
+    shown = None  # with explain: the article as read
     if explain:
-        read = reader.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
+        shown = read = reader.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
         eligible, rejected = split_eligible(snapshot.campaigns, read, day, now)
         if exclude_advertisers:
             eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
@@ -117,71 +137,55 @@ def decide(
             if not fits[c.id].eligible
         ]
         eligible, matched = [c for c in eligible if fits[c.id].eligible], fits
-    elif choose is not None and hasattr(ranker, "prepare"):
-        plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
-        eligible, rejected, matched, read = plan.eligible, [], plan.fits, plan.ctx
+        ranked = ranker.rank(ctx, eligible, snapshot, explain=True) if eligible else []
+        contenders = _contenders(ranked, matched)
     else:
-        read = _read(ctx, snapshot, reader)
-        (eligible, matched), rejected = _eligible(read, snapshot, reader, day, exclude_advertisers), []
-    if eligible and choose is None:
-        spent = budget.exhausted(eligible)
-        if spent:
-            rejected += [Rejection(cid, why) for cid, why in spent.items()]
-            eligible = [c for c in eligible if c.id not in spent]
-    if plan is not None:
+        plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
+        rejected, matched = [], plan.fits
         ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
         seen, contenders = plan.contenders
         if ranked is not seen:  # the order varies per reader only while a CTR term explores
             contenders = _contenders(ranked, matched)
             plan.contenders = (ranked, contenders)
-        counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
-    else:
-        ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
-        contenders = _contenders(ranked, matched)
-    shown = read if explain else None
-    if snapshot.targeting_index.per_reader and not explain:  # explain applied them with the rest
-        contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
+        if snapshot.derived(targeting_index).per_reader:  # explain applied them with the rest
+            contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
     if not contenders:
         return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
     if plan is None:
         counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
-    if choose is not None:
-        built: dict[int, Decision] = {}
+    else:
+        counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
+    built: dict[int, Decision] = {}
 
-        def candidate(i: int) -> Decision:
-            if i not in built:
-                built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan, matched)
-            return built[i]
+    def candidate(i: int) -> Decision:
+        if i not in built:
+            built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan, matched)
+        return built[i]
 
-        record = (lambda i: impression(candidate(i))) if impression is not None else None
-        winner, refused, recorded = choose([s.campaign for s in contenders], record, ctx.reader)
-        rejected += [Rejection(cid, why) for cid, why in refused.items()]
-        if winner is None:
-            return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
-        return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits, shown)
-    for best in contenders:
-        if not budget.charge(best.campaign):
-            rejected.append(Rejection(best.campaign.id, "budget exhausted"))
-            continue
-        decision = _decision(best, ctx, counted, ranker, rng, now, None, matched)
-        return Outcome(decision, ranked, rejected, ranker.name, fits=fits, article=shown)
-    return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
+    record = (lambda i: impression(candidate(i))) if impression is not None else None
+    winner, refused, recorded = budget.choose([s.campaign for s in contenders], record, ctx.reader)
+    rejected += [Rejection(cid, why) for cid, why in refused.items()]
+    if winner is None:
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
+    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits, shown)
 
 
+_OVERLAP = OverlapRanker()
+_UNLIMITED = Unlimited()
 _DECLARED = DeclaredTopics()
 
 
 def _read(ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader) -> ArticleContext:
     """The article as its exclusion rules see it: the sentiment and sensitive categories read from its text,
     when some campaign excludes them (once per article: with its plan)."""
-    index = snapshot.targeting_index
+    index = snapshot.derived(targeting_index)
     sentiment = bool(index.excluding_sentiment) and not ctx.sentiment
     categories = bool(index.excluding_category)
     return reader.annotate(ctx, sentiment, categories) if sentiment or categories else ctx
 
 
 def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[Rejection]) -> bool:
-    """The rules on the reader (device), applied per request: they are in no plan."""
+    """The rules on the reader (device, country, schedule), applied per request: they are in no plan."""
     why = reader_reason(c, ctx, now) if c.targeting.per_reader else None
     if why is not None:
         rejected.append(Rejection(c.id, why))
@@ -193,7 +197,7 @@ def _eligible(
 ) -> tuple[list[Campaign], dict[str, Fit]]:
     """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets:
     the campaigns that match, and how."""
-    ids = snapshot.targeting_index.eligible(ctx, day, ctx.text_words())
+    ids = snapshot.derived(targeting_index).eligible(ctx, day, ctx.text_words())
     eligible = [snapshot.campaigns[i] for i in sorted(ids)]
     if exclude:  # sponsors already on this page (several slots, one page)
         eligible = [c for c in eligible if c.advertiser_id not in exclude]
@@ -210,7 +214,7 @@ def _plan(
     exclude: frozenset[str],
 ) -> Plan:
     key = (ctx.content_key, day, exclude, ranker.plan_key(), reader.plan_key())
-    plans = snapshot.plans
+    plans = snapshot.derived(plan_cache)
     plan = plans.get(key)
     if plan is None:
         read = _read(ctx, snapshot, reader)
@@ -253,7 +257,7 @@ def _decision(
     topic = fit.topic if fit is not None else ctx.topic
     if topic != ctx.topic and any(topic in c.hook_variants for c in best.campaign.creatives):
         hook_ctx = replace(ctx, topic=topic)
-    elif hasattr(ranker, "variant_topic"):
+    else:
         campaign = best.campaign
         if plan is None:
             topic = ranker.variant_topic(ctx, campaign)

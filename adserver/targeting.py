@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from . import safety
-from .catalog import Campaign
+from .catalog import Campaign, CatalogSnapshot
 from .context import ArticleContext
 from .safety import CATEGORY_FLOOR
 from .taxonomy import taxonomy
@@ -100,6 +100,11 @@ def split_eligible(
         else:
             rejected.append(Rejection(c.id, reason))
     return eligible, rejected
+
+
+def targeting_index(snapshot: CatalogSnapshot) -> TargetingIndex:
+    """`snapshot.derived(targeting_index)`: the snapshot's eligibility index."""
+    return TargetingIndex(snapshot.campaigns)
 
 
 class TargetingIndex:

@@ -9,7 +9,7 @@ from pathlib import Path
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
 from adserver.catalog_file import read_file
 from adserver.context import ArticleContext
-from adserver.events import Event
+from adserver.events.event import Event
 
 # Headless Chromium as the browser tests and bench/embed.py drive it (Debian's, never a downloaded one).
 CHROMIUM = "/usr/bin/chromium"

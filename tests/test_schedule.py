@@ -62,11 +62,12 @@ def test_even_pacing_spreads_the_daily_budget_over_the_scheduled_hours_only(redi
     scheduled = replace(plain, targeting=replace(plain.targeting, schedule=Schedule.from_dict(EVENINGS)))
     conn.set("adserver:spend:day:2027-01-05:c", 4 * 1_000_000)  # 40% of the day's budget spent
     halfway = RedisBudget(conn, now=lambda: TUE_0300_UTC, rng=random.Random(0))  # 12.5% of the UTC day
-    assert halfway.exhausted([scheduled]) == {}  # half its scheduled hours are gone: 40% is behind
-    assert halfway.exhausted([plain]) == {"c": "pacing: 28% ahead of the day"}
+    assert halfway.verdicts([scheduled]) == {"c": ""}  # half its scheduled hours are gone: 40% is behind
+    assert halfway.verdicts([plain]) == {"c": "pacing: ahead of the day"}  # 12.5% of the UTC day is
     assert halfway.choose([scheduled]).winner == 0
     early = RedisBudget(conn, now=lambda: datetime(2027, 1, 5, 1, 30, tzinfo=UTC), rng=random.Random(0))
-    assert early.exhausted([scheduled]) == {"c": "pacing: 28% ahead of the day"}  # 12.5% of its hours gone
+    assert early.verdicts([scheduled]) == {"c": "pacing: ahead of the day"}  # 12.5% of its hours gone
+    assert early.choose([scheduled]).winner is None
 
 
 @pytest.mark.parametrize(
@@ -95,3 +96,14 @@ def test_the_days_table_agrees_with_the_local_clock_at_every_minute(zone):
     for minute in range(0, 8 * 24 * 60, 7):
         instant = start + timedelta(minutes=minute)
         assert s.runs_at(instant) == s.runs_at_local(instant), instant
+
+
+def test_verdicts_pace_each_campaign_by_its_own_clock_in_one_answer(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    plain = replace(campaign("plain"), daily_budget=10.0, pacing="even")
+    evening = replace(campaign("evening", targeting={"schedule": EVENINGS}), daily_budget=10.0, pacing="even")
+    for c in (plain, evening):
+        conn.set(f"adserver:spend:day:2027-01-05:{c.id}", 4 * 1_000_000)
+    gate = RedisBudget(conn, now=lambda: TUE_0300_UTC, rng=random.Random(0))
+    assert gate.verdicts([plain, evening]) == {"plain": "pacing: ahead of the day", "evening": ""}
