@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-EVENT_TYPES = ("view", "click")
+from .counters import BEACONS
+
 TARGETS = ("primary", "secondary")
 
 
@@ -58,7 +59,7 @@ class Tracker:
     def __init__(self, secret_key: str, view_ttl: int, click_ttl: int):
         self._signers = {
             kind: _Signer(secret_key, salt=f"adserver.tracking.{kind}", digest_method=hashlib.sha256)
-            for kind in EVENT_TYPES
+            for kind in BEACONS
         }
         self.ttl = {"view": view_ttl, "click": click_ttl}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .. import counters
 from ..catalog import SENTIMENTS
 
 MAX_KEYWORDS = 50
@@ -233,36 +234,29 @@ class ReportQuerySchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
-class ReportRowSchema(Schema):
-    day = fields.String(metadata={"description": "When grouped by day (UTC, ISO date)"})
-    campaign = fields.String()
-    creative = fields.String()
-    placement = fields.String()
-    topic = fields.String()
-    impressions = fields.Integer(required=True, metadata={"description": "Billable impressions"})
-    viewable_impressions = fields.Integer(
-        required=True, metadata={"description": "Billable views: 50% visible for 1 s"}
-    )
-    view_rate = fields.Float(required=True, metadata={"description": "viewable_impressions / impressions"})
-    clicks = fields.Integer(required=True, metadata={"description": "Billable clicks"})
-    ctr = fields.Float(required=True, metadata={"description": "clicks / impressions"})
-    spend = fields.Float(required=True)
-    bot_impressions = fields.Integer(
-        required=True, metadata={"description": "Not billed: known bots and crawlers, or no user agent"}
-    )
-    bot_views = fields.Integer(required=True, metadata={"description": "Not billed: bot view beacons"})
-    bot_clicks = fields.Integer(required=True, metadata={"description": "Not billed: bot clicks"})
-    prefetch_impressions = fields.Integer(
-        required=True, metadata={"description": "Not billed: prefetch or prerender requests"}
-    )
-    prefetch_views = fields.Integer(required=True, metadata={"description": "Not billed: prefetched view beacons"})
-    prefetch_clicks = fields.Integer(required=True, metadata={"description": "Not billed: prefetched click links"})
-    rate_limited_views = fields.Integer(
-        required=True, metadata={"description": "Not billed: view beacons over the per-address limit (429)"}
-    )
-    rate_limited_clicks = fields.Integer(
-        required=True, metadata={"description": "Not billed: clicks over the per-address limit (429)"}
-    )
+# The counts kept apart (never billed) come from `counters`, like the rollup columns they are read from.
+ReportRowSchema = Schema.from_dict(
+    {
+        "day": fields.String(metadata={"description": "When grouped by day (UTC, ISO date)"}),
+        "campaign": fields.String(),
+        "creative": fields.String(),
+        "placement": fields.String(),
+        "topic": fields.String(),
+        "impressions": fields.Integer(required=True, metadata={"description": "Billable impressions"}),
+        "viewable_impressions": fields.Integer(
+            required=True, metadata={"description": "Billable views: 50% visible for 1 s"}
+        ),
+        "view_rate": fields.Float(required=True, metadata={"description": "viewable_impressions / impressions"}),
+        "clicks": fields.Integer(required=True, metadata={"description": "Billable clicks"}),
+        "ctr": fields.Float(required=True, metadata={"description": "clicks / impressions"}),
+        "spend": fields.Float(required=True),
+        **{
+            column: fields.Integer(required=True, metadata={"description": counters.DESCRIPTIONS[column]})
+            for column in counters.APART
+        },
+    },
+    name="ReportRowSchema",
+)
 
 
 class ReportSchema(Schema):
