@@ -11,9 +11,13 @@ MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
 MAX_READER_LENGTH = 128
 MAX_EXCLUDE = 20
+MAX_SUMMARY_LENGTH = 5000  # the JSON body's documented limit; GET /v1/decision said 2000
 
 
-class ArticleSchema(Schema):
+class ArticleFieldsSchema(Schema):
+    """The article fields both ways of asking for a decision share (a JSON body, a query string):
+    declared once, so their limits cannot drift apart. `keywords` differs (a list, a comma string)."""
+
     class Meta:
         unknown = EXCLUDE  # publishers send what their CMS has; extra fields are ignored
 
@@ -21,12 +25,7 @@ class ArticleSchema(Schema):
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
     title = fields.String(validate=validate.Length(max=500), metadata={"example": "Japan's race for physical AI"})
     topic = fields.String(validate=validate.Length(max=100), metadata={"example": "artificial-intelligence"})
-    keywords = fields.List(
-        fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
-        validate=validate.Length(max=MAX_KEYWORDS),
-        metadata={"example": ["robotics", "japan", "nvidia"]},
-    )
-    summary = fields.String(validate=validate.Length(max=5000))
+    summary = fields.String(validate=validate.Length(max=MAX_SUMMARY_LENGTH))
     sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
     source = fields.String(validate=validate.Length(max=200))
     language = fields.String(
@@ -37,10 +36,22 @@ class ArticleSchema(Schema):
         metadata={"description": "Publisher-provided anonymous reader id for frequency caps (never a cookie)."},
     )
 
+
+def _needs_something_to_match(data: dict, keywords: list) -> None:
+    if not ((data.get("topic") or "").strip() or (data.get("title") or "").strip() or keywords):
+        raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
+
+
+class ArticleSchema(ArticleFieldsSchema):
+    keywords = fields.List(
+        fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
+        validate=validate.Length(max=MAX_KEYWORDS),
+        metadata={"example": ["robotics", "japan", "nvidia"]},
+    )
+
     @validates_schema
-    def _needs_something_to_match(self, data, **kwargs):
-        if not (data.get("topic", "").strip() or data.get("title", "").strip() or data.get("keywords")):
-            raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
+    def _check(self, data, **kwargs):
+        _needs_something_to_match(data, data.get("keywords"))
 
 
 class DecisionRequestSchema(Schema):
@@ -61,28 +72,16 @@ class DecisionRequestSchema(Schema):
     )
 
 
-class DecisionQuerySchema(Schema):
+class DecisionQuerySchema(ArticleFieldsSchema):
     """`GET /v1/decision` for simple embeds: the same context as flat query parameters."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     PER_REQUEST = ("reader",)  # differs between readers of one page: not part of the parse memo's key
 
     placement = fields.String(load_default="article-footer", validate=validate.Length(min=1, max=64))
-    topic = fields.String(validate=validate.Length(max=100))
     keywords = fields.String(
         validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
         metadata={"description": "Comma-separated keywords", "example": "robotics,japan"},
     )
-    title = fields.String(validate=validate.Length(max=500))
-    summary = fields.String(validate=validate.Length(max=2000))
-    sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
-    language = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"))
-    id = fields.String(validate=validate.Length(max=200))
-    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
-    source = fields.String(validate=validate.Length(max=200))
-    reader = fields.String(validate=validate.Length(max=MAX_READER_LENGTH))
     explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
     exclude = fields.String(
         load_default="",
@@ -99,8 +98,7 @@ class DecisionQuerySchema(Schema):
             raise ValidationError(f"Longer than maximum length {MAX_KEYWORDS}.", field_name="keywords")
         if any(len(k) > MAX_KEYWORD_LENGTH for k in kws):
             raise ValidationError(f"A keyword is longer than {MAX_KEYWORD_LENGTH}.", field_name="keywords")
-        if not ((data.get("topic") or "").strip() or (data.get("title") or "").strip() or kws):
-            raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
+        _needs_something_to_match(data, kws)
 
 
 class CampaignRefSchema(Schema):
