@@ -7,69 +7,14 @@ import os
 import re
 import subprocess
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 
 from adserver import keys, lua, storage
 from adserver.events import jobs, reconcile, store
 from adserver.services import set_worker_services
-from tests.builders import zahid_event
-
-BROWSER = {
-    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-}
-GOOGLEBOT = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
-AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
-REASON_COLUMNS = [
-    *(f"{g}_{k}" for g in ("bot", "prefetch") for k in ("impressions", "views", "clicks")),
-    "rate_limited_views",
-    "rate_limited_clicks",
-]
-
-
-@pytest.fixture
-def persist(services):
-    """Run the worker's job in-process (the same function rq runs)."""
-    set_worker_services(services)
-
-    def run() -> int:
-        return jobs.persist_pending(batch_key="adserver:events:batch:test")
-
-    return run
-
-
-def serve(client, headers=BROWSER) -> dict:
-    r = client.post("/v1/decision", json=AI, headers=headers)
-    assert r.status_code == 200
-    return r.get_json()
-
-
-def path(url: str) -> str:
-    return urlsplit(url).path
-
-
-def rollup(db, campaign: str | None = "zahid-ai-side-projects") -> dict:
-    """Summed rollups of one campaign, or of all of them with campaign=None."""
-    r = storage.DailyRollup
-    with db.sessionmaker() as s:
-        row = s.execute(
-            select(
-                func.sum(r.impressions),
-                func.sum(r.views),
-                func.sum(r.clicks),
-                func.sum(r.nonbillable_impressions),
-                func.sum(r.nonbillable_views),
-                func.sum(r.nonbillable_clicks),
-                func.sum(r.spend),
-                *(func.sum(getattr(r, c)) for c in REASON_COLUMNS),
-            ).where(r.campaign_id == campaign if campaign else true())
-        ).one()
-    cols = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend", *REASON_COLUMNS]
-    return {
-        k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(cols, row, strict=False)
-    }
+from tests.builders import BROWSER, GOOGLEBOT, path, rollup, serve, zahid_event
 
 
 def raw_count(db) -> int:
