@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__, logs
-from .api import advertisers, decision, decisions, errors, health, metrics, pages, reports, track
+from .api import advertisers, decision, decisions, embed, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema
 from .services import Services
 from .settings import load_settings
@@ -76,6 +76,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for module in (decision, decisions, track, reports, advertisers, health):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(metrics.bp)
     app.after_request(_headers)
     if settings.trusted_proxy_hops:
