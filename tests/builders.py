@@ -169,6 +169,12 @@ def serve(client, headers=BROWSER) -> dict:
     return r.get_json()
 
 
+def raw_count(db) -> int:
+    """Raw event rows stored."""
+    with db.sessionmaker() as s:
+        return s.scalar(select(func.count()).select_from(storage.Event))
+
+
 def path(url: str) -> str:
     return urlsplit(url).path
 
