@@ -234,3 +234,12 @@ def errors_of(data) -> dict[str, list[str]]:
     with pytest.raises(CatalogError) as exc:
         validate_catalog(data)
     return exc.value.fields
+
+
+# --- the operator CLI ---------------------------------------------------------------------------------
+
+AI_ARGS = ["--topic", "artificial-intelligence", "--keywords", "agents,nvidia", "--title", "Japan's race for AI"]
+
+
+def widest_line(stdout: str) -> int:
+    return max(len(line) for line in stdout.splitlines())

@@ -227,3 +227,9 @@ def rollups(db, example_catalog):
                 rollup_row(date(2026, 11, 1), LEDGERLY_CAMPAIGN, 999, 999, 99, "9"),
             ]
         )
+
+
+@pytest.fixture
+def imported(db):
+    """The example catalog imported (the CLI tests' starting point); its import counts."""
+    return import_catalog(db, read_file(EXAMPLE_CATALOG))
