@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import __version__, logs
 from .api import advertisers, decision, decisions, embed, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema
+from .bots import is_bot
 from .services import Services
 from .settings import load_settings
 
@@ -60,8 +61,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     services = Services.from_settings(settings)
     # Compile the bot list now, not inside some reader's first decision (it takes ~100 ms).
-    from .bots import is_bot
-
     is_bot("Mozilla/5.0")
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
     app.extensions["adserver"] = services
