@@ -8,23 +8,9 @@ import pytest
 
 from adserver.catalog_file import read_file
 from adserver.targeting import MIN_RELEVANCE
+from tests.builders import AI_ARTICLE
+from tests.builders import post_decision as decide
 from tests.conftest import EXAMPLE_CATALOG
-
-AI_ARTICLE = {
-    "placement": "article-footer",
-    "article": {
-        "id": "art-37310",
-        "title": "Japan's manufacturing sector and the race for physical AI",
-        "topic": "artificial-intelligence",
-        "keywords": ["agents", "robotics", "nvidia"],
-        "sentiment": "neutral",
-        "language": "en",
-    },
-}
-
-
-def decide(client, body=AI_ARTICLE, **kw):
-    return client.post("/v1/decision", json=body, **kw)
 
 
 def test_ai_article_gets_the_zahid_card_with_its_topic_hook(client, example_catalog):
@@ -91,6 +77,17 @@ def test_bad_article_field_is_400_naming_the_field(client, example_catalog, arti
     err = r.get_json()["error"]
     assert err["code"] == "invalid_request"
     assert field in err["fields"]
+
+
+def test_both_ways_of_asking_take_the_same_summary_limit(client, example_catalog):
+    """The JSON body and the query string share one article field set (GET allowed 2000, POST 5000)."""
+    for summary, status in (("s" * 5000, {200, 204}), ("s" * 5001, {400})):
+        post = decide(client, {"placement": "article-footer", "article": {"topic": "ai", "summary": summary}})
+        get = client.get("/v1/decision", query_string={"topic": "ai", "summary": summary})
+        assert post.status_code in status and get.status_code in status
+        if 400 in status:
+            assert "article.summary" in post.get_json()["error"]["fields"]
+            assert "summary" in get.get_json()["error"]["fields"]
 
 
 def test_unknown_placement_is_400_naming_placement(client, example_catalog):

@@ -9,7 +9,7 @@ from adserver.catalog_file import validate_catalog
 from adserver.context import ArticleContext
 from adserver.errors import CatalogError
 from adserver.model.sensitive import SensitiveReader
-from tests.builders import ZAHID, catalog_file, example_with
+from tests.builders import ZAHID_CAMPAIGN, catalog_file, example_with
 
 # Headlines written for these tests (not in data/sensitive.yaml): a card that excludes these must stay off.
 SENSITIVE = {
@@ -77,7 +77,7 @@ def decide(client, article: dict):
 
 
 def rejection(body: dict) -> str | None:
-    return next((r["reason"] for r in body["explain"]["rejected"] if r["campaign"] == ZAHID), None)
+    return next((r["reason"] for r in body["explain"]["rejected"] if r["campaign"] == ZAHID_CAMPAIGN), None)
 
 
 AI_TRAGEDY = {
@@ -90,13 +90,13 @@ AI_TRAGEDY = {
 def test_a_tragedy_never_carries_a_card_that_excludes_it_though_the_publisher_tags_nothing(client, load_catalog):
     load_catalog(example_with(exclude_categories=["death-and-tragedy", "disasters"]))
     body = decide(client, AI_TRAGEDY)
-    assert body["campaign"] is None or body["campaign"]["id"] != ZAHID
+    assert body["campaign"] is None or body["campaign"]["id"] != ZAHID_CAMPAIGN
     assert rejection(body).startswith("excludes the category death-and-tragedy (read from the text, 0.")
     assert "death-and-tragedy" in body["explain"]["article"]["categories"]
     r = client.post("/v1/decision", json={"placement": "article-footer", "article": AI_TRAGEDY})
-    assert r.status_code == 204 or r.get_json()["campaign"]["id"] != ZAHID
+    assert r.status_code == 204 or r.get_json()["campaign"]["id"] != ZAHID_CAMPAIGN
     ok = decide(client, {**AI_TRAGEDY, "title": "Japan's manufacturing sector and the race for physical AI"})
-    assert ok["campaign"]["id"] == ZAHID
+    assert ok["campaign"]["id"] == ZAHID_CAMPAIGN
 
 
 def test_a_category_the_publisher_sends_excludes_too(client, load_catalog):
@@ -114,9 +114,9 @@ def test_without_a_sent_sentiment_the_read_one_is_excluded_and_explain_says_so(c
     assert rejection(body) == "excludes negative sentiment (read from the text)"
     assert body["explain"]["article"]["sentiment_source"] == "read"
     sent = decide(client, {**article, "sentiment": "neutral"})
-    assert sent["campaign"]["id"] == ZAHID and sent["explain"]["article"]["sentiment_source"] == "sent"
+    assert sent["campaign"]["id"] == ZAHID_CAMPAIGN and sent["explain"]["article"]["sentiment_source"] == "sent"
     plain = client.post("/v1/decision", json={"placement": "article-footer", "article": article})
-    assert plain.status_code == 204 or plain.get_json()["campaign"]["id"] != ZAHID
+    assert plain.status_code == 204 or plain.get_json()["campaign"]["id"] != ZAHID_CAMPAIGN
 
 
 def test_an_unknown_category_is_refused_by_field():
