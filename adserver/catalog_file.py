@@ -315,9 +315,7 @@ def campaign_document(c: storage.Campaign) -> dict:
         "pricing": {"model": c.pricing_model, "price": _num(c.price)},
         "budget": {"total": _num(c.total_budget), "daily": _num(c.daily_budget)},
         "pacing": c.pacing,
-        "frequency_cap": (
-            {"impressions": c.frequency_cap, "hours": c.frequency_hours} if c.frequency_cap else None
-        ),
+        "frequency_cap": ({"impressions": c.frequency_cap, "hours": c.frequency_hours} if c.frequency_cap else None),
         "targeting": c.targeting,
         "creatives": [creative_document(cr) for cr in c.creatives],
     }
