@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__, logs
 from .api import advertisers, campaigns, decision, decisions, errors, health, metrics, pages, reports, track
-from .api.schemas import ErrorSchema, schema_name
+from .api.schemas import ErrorSchema, numeric_bounds, schema_name
 from .services import Services
 from .settings import load_settings
 
@@ -76,6 +76,7 @@ def create_app(overrides: dict | None = None) -> Flask:
             "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
         },
     )
+    api.ma_plugin.converter.add_attribute_function(numeric_bounds)
     errors.register(app)
     for module in (decision, decisions, track, reports, advertisers, campaigns, health):
         api.register_blueprint(module.blp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -338,6 +340,12 @@ def schema_name(schema) -> str:
     if isinstance(schema, Schema) and schema.partial:  # a merge patch's body: every field optional
         name += "Patch"
     return f"Catalog{name}" if cls.__module__ == catalog_file.__name__ else name
+
+
+def numeric_bounds(converter, field, ret: dict, **kwargs) -> dict:
+    """An apispec attribute function: it writes a Decimal field's bounds as Decimals, which JSON gets as strings
+    ("0.0000"); OpenAPI wants numbers."""
+    return {k: float(v) for k, v in ret.items() if k in ("minimum", "maximum") and isinstance(v, Decimal)}
 
 
 class OwnCampaignSchema(catalog_file.CampaignSchema):
