@@ -12,7 +12,7 @@ from . import pass_ctx
 
 @click.group("model")
 def group() -> None:
-    """Train, evaluate and activate relevance-model versions (models/)."""
+    """Train, evaluate and activate relevance-model versions (MODELS_DIR, default var/models)."""
 
 
 @group.command()
@@ -34,7 +34,7 @@ def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activ
     from ..model.service import train_version
 
     snapshot = _snapshot(ctx, catalog)
-    models_dir = ctx.settings.models_path
+    models_dir = _models_dir(ctx)
     path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding)
     click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path}")
     click.echo(f"  sizes: {json.dumps(meta['sizes'])}; artifact {meta['artifact_bytes'] / 1e6:.2f} MB")
@@ -65,7 +65,7 @@ def list_(ctx) -> None:
     """Versions in the models directory, the active one marked with '*'."""
     from ..model import artifacts
 
-    versions = artifacts.list_versions(ctx.settings.models_path)
+    versions = artifacts.list_versions(_models_dir(ctx))
     if not versions:
         click.echo(f"no models in {ctx.settings.models_path}")
     for v in versions:
@@ -85,7 +85,7 @@ def activate(ctx, version: str) -> None:
     """Serve VERSION (web workers pick it up within model_poll_seconds, no restart)."""
     from ..model import artifacts
 
-    artifacts.activate(ctx.settings.models_path, version)
+    artifacts.activate(_models_dir(ctx), version)
     click.echo(f"activated {version}")
 
 
@@ -95,7 +95,16 @@ def rollback(ctx) -> None:
     """Re-activate the previously active version."""
     from ..model import artifacts
 
-    click.echo(f"activated {artifacts.rollback(ctx.settings.models_path)}")
+    click.echo(f"activated {artifacts.rollback(_models_dir(ctx))}")
+
+
+def _models_dir(ctx) -> Path:
+    """MODELS_DIR, seeded with the shipped versions when it was never written (the repository's models/ never is)."""
+    from ..model import artifacts
+
+    path = ctx.settings.models_path
+    artifacts.seed(path)
+    return path
 
 
 def _snapshot(ctx, catalog: str | None):

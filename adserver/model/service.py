@@ -80,6 +80,7 @@ def train_version(
 def serving_ranker(settings, db=None) -> Ranker:
     """The model ranker when a model is active in the models directory, else the overlap baseline."""
     models_dir = settings.models_path
+    artifacts.seed(models_dir)
     if artifacts.active_version(models_dir) is None:
         return OverlapRanker()
     from threadpoolctl import threadpool_limits
