@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from . import storage
 from .catalog import CREATIVE_STATUSES, PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from .errors import CatalogError, flatten_messages
+from .progress import SILENT, Progress
 from .urls import WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
@@ -252,9 +253,10 @@ def put(s: Session, model, ident: str, values: dict) -> str:
     return "updated" if changed else "unchanged"
 
 
-def upsert(s: Session, data: dict) -> dict[str, int]:
+def upsert(s: Session, data: dict, progress: Progress = SILENT) -> dict[str, int]:
     """Insert or update everything in a validated catalog; returns counts of created/updated rows."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    progress.start(sum(len(adv["campaigns"]) for adv in data["advertisers"]), "importing campaigns")
     for adv in data["advertisers"]:
         values = {"name": adv["name"], "domain": adv["domain"], "currency": adv["currency"]}
         counts[put(s, storage.Advertiser, adv["id"], values)] += 1
@@ -262,15 +264,16 @@ def upsert(s: Session, data: dict) -> dict[str, int]:
             counts[put(s, storage.Campaign, camp["id"], campaign_values(adv["id"], camp))] += 1
             for cr in camp["creatives"]:
                 counts[put(s, storage.Creative, cr["id"], creative_values(camp["id"], cr))] += 1
+            progress.advance(note=adv["id"])
         s.flush()
     return counts
 
 
-def import_catalog(db: storage.Database, data: Any) -> dict[str, int]:
+def import_catalog(db: storage.Database, data: Any, progress: Progress = SILENT) -> dict[str, int]:
     """Validate then upsert in one transaction; bumps the catalog version when anything changed."""
     valid = validate_catalog(data)
     with db.session() as s:
-        counts = upsert(s, valid)
+        counts = upsert(s, valid, progress)
         if counts["created"] or counts["updated"]:
             counts["version"] = db.bump_catalog_version(s)
     return counts

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from . import pass_ctx
+from .progress import progress_bar
 
 
 @click.group("model")
@@ -35,7 +36,8 @@ def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activ
 
     snapshot = _snapshot(ctx, catalog)
     models_dir = _models_dir(ctx)
-    path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding)
+    with progress_bar() as bar:
+        path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding, progress=bar)
     click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path}")
     click.echo(f"  sizes: {json.dumps(meta['sizes'])}; artifact {meta['artifact_bytes'] / 1e6:.2f} MB")
     if meta.get("evaluation"):
@@ -54,7 +56,8 @@ def evaluate(ag_news: str | None, seed: int) -> None:
     """Five-campaign benchmark: BBC held out, AG News, catalog only, and baselines (research data)."""
     from ..model.evaluate import format_table, run_benchmark
 
-    rows, info = run_benchmark(Path(ag_news) if ag_news else None, seed=seed, echo=click.echo)
+    with progress_bar() as bar:
+        rows, info = run_benchmark(Path(ag_news) if ag_news else None, seed=seed, echo=click.echo, progress=bar)
     click.echo(format_table(rows))
     click.echo(json.dumps(info))
 
