@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 
 from adserver.cli.progress import Bar
 from tests.conftest import EXAMPLE_CATALOG, ROOT
@@ -15,6 +18,7 @@ from tests.conftest import EXAMPLE_CATALOG, ROOT
 def run_on_a_terminal(args: list[str], env: dict) -> tuple[str, str]:
     """Run `adserver ARGS` with stderr on a pseudo-terminal and stdout on a pipe: (stdout, what the terminal got)."""
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a size
     proc = subprocess.Popen(
         [sys.executable, "-m", "adserver", *args], stdout=subprocess.PIPE, stderr=follower, env=env, cwd=ROOT
     )
@@ -56,7 +60,7 @@ def test_captured_output_has_no_progress_bar(cli):
 
 def test_a_bar_draws_only_where_it_is_enabled():
     shown, hidden = io.StringIO(), io.StringIO()
-    for out, bar in ((shown, Bar(shown, enabled=True)), (hidden, Bar(hidden))):  # a StringIO is no terminal
+    for bar in (Bar(shown, enabled=True), Bar(hidden)):  # a StringIO is no terminal
         bar.start(3, "training")
         bar.advance(0, "fitting")  # a new stage: shown at once
         bar.close()
