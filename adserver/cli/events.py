@@ -10,8 +10,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
-from .. import jobs, reconcile
-from ..events import BATCH_PREFIX, INCOMING
+from .. import jobs, keys, reconcile
 from ..services import set_worker_services
 from . import Context, pass_ctx
 from .progress import progress_bar
@@ -33,9 +32,9 @@ def status(ctx: Context) -> None:
     stale_before = jobs.now_ms() - jobs.STALE_BATCH_SECONDS * 1000
     lag = f"{jobs.lag_seconds(conn):.1f}s"
     rows = [
-        ["events waiting in Redis", conn.llen(INCOMING)],
-        ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=BATCH_PREFIX + "*"))],
-        ["unfinished batches over a minute old", len(conn.zrangebyscore(jobs.BATCHES, "-inf", stale_before))],
+        ["events waiting in Redis", conn.llen(keys.INCOMING)],
+        ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=keys.BATCH_PREFIX + "*"))],
+        ["unfinished batches over a minute old", len(conn.zrangebyscore(keys.BATCHES, "-inf", stale_before))],
         ["rate-limited beacons not yet in rollups", jobs.rate_limited_pending(conn)],
         ["persist jobs queued", len(q)],
         ["persist jobs running", len(StartedJobRegistry(queue=q))],
@@ -67,7 +66,7 @@ def replay(ctx: Context) -> None:
         bar.advance(0, "batches of killed workers")
         orphaned = jobs.persist_orphaned_batches(svc.redis, svc.db)
         bar.advance(0, "waiting events")
-        pending = jobs.persist_pending(batch_key=BATCH_PREFIX + "replay")
+        pending = jobs.persist_pending(batch_key=keys.batch("replay"))
     requeued = len(job_ids)
     click.echo(
         f"spool: {spooled} events replayed; failed jobs requeued: {requeued}; "
