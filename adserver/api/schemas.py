@@ -330,6 +330,7 @@ class AdvertisersSchema(Schema):
         required=True,
         metadata={"description": "Every advertiser for an operator token; the token's own for an advertiser's"},
     )
+    operator = fields.Boolean(required=True, metadata={"description": "Whether the token is an operator's"})
 
 
 def schema_name(schema) -> str:
