@@ -35,6 +35,9 @@ SELF_STATUSES = ("active", "paused")  # archiving is the operator's
 # Priority tiers and unbilled house cards are the operator's levers: an advertiser keeps what the operator set.
 OPERATOR_FIELDS = {"priority": 0, "house": False}
 READ_ONLY = ("advertiser_id",)  # in what the API returns, ignored in what it is sent back
+# What one advertiser may create itself: the catalog lives in every web process's memory.
+MAX_CAMPAIGNS = 200
+MAX_CREATIVES = 20  # per campaign
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ def create_campaign(db: storage.Database, advertiser_id: str, raw: Any) -> dict:
     data = validate_campaign(_without_read_only(raw))
     with db.session() as s:
         adv = _advertiser(s, advertiser_id)
+        _room(len(adv.campaigns) + 1, MAX_CAMPAIGNS, "_body", "campaigns per advertiser")
+        _room(len(data["creatives"]), MAX_CREATIVES, "creatives", "creatives per campaign")
         taken = {"id": [s.get(storage.Campaign, data["id"])]} | {
             f"creatives.{i}.id": [s.get(storage.Creative, cr["id"])] for i, cr in enumerate(data["creatives"])
         }
@@ -176,6 +181,7 @@ def create_creative(db: storage.Database, owner: str | None, campaign_id: str, r
     with db.session() as s:
         row = _campaign_row(s, owner, campaign_id)
         _not_archived(row)
+        _room(len(row.creatives) + 1, MAX_CREATIVES, "_body", "creatives per campaign")
         _no_conflicts({"id": [s.get(storage.Creative, data["id"])]})
         put(s, storage.Creative, data["id"], creative_values(campaign_id, data))
         db.bump_catalog_version(s)
@@ -245,6 +251,11 @@ def _no_conflicts(taken: dict[str, list]) -> None:
     used = {path: ["Already in use: ids are unique in the catalog."] for path, (row,) in taken.items() if row}
     if used:
         raise Conflict("an id is already in use", used)
+
+
+def _room(count: int, limit: int, field: str, what: str) -> None:
+    if count > limit:
+        raise CatalogError(f"at most {limit} {what}", {field: [f"At most {limit} {what}: ask the operator for more."]})
 
 
 def _not_archived(row: storage.Campaign) -> None:

@@ -382,3 +382,32 @@ def test_the_preview_shows_the_hook_written_for_a_topic(client, alpha):
     assert card["hook"] == "Reading politics?"
     card = client.get("/v1/creatives/alpha-main-card/preview", headers=alpha).get_json()["card"]
     assert card["hook"] == "Default hook"
+
+
+# --- how much one token may do ------------------------------------------------------------------------------
+
+
+def test_an_advertisers_token_may_make_a_limited_number_of_changes_a_minute(client, alpha, operator):
+    from adserver.api.campaigns import WRITES_PER_MINUTE
+
+    for _ in range(WRITES_PER_MINUTE):
+        assert client.post("/v1/campaigns/alpha-main/pause", headers=alpha).status_code == 200
+    refused = client.post("/v1/campaigns/alpha-main/resume", headers=alpha)
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    assert client.get("/v1/campaigns/alpha-main", headers=alpha).get_json()["status"] == "paused"  # reads still work
+    assert client.post("/v1/campaigns/alpha-main/resume", headers=operator).status_code == 200  # operators are not held
+
+
+def test_a_campaign_holds_a_limited_number_of_creatives(client, alpha):
+    from adserver.self_service import MAX_CREATIVES
+
+    too_many = campaign("alpha-big", "x", creatives=[creative(f"alpha-big-{i}") for i in range(MAX_CREATIVES + 1)])
+    r = client.post("/v1/campaigns", json=too_many, headers=alpha)
+    assert r.status_code == 400 and list(error_fields(r)) == ["creatives"]
+    for i in range(MAX_CREATIVES - 1):  # the campaign has one already
+        assert (
+            client.post("/v1/campaigns/alpha-main/creatives", json=creative(f"alpha-k{i}"), headers=alpha).status_code
+            == 201
+        )
+    r = client.post("/v1/campaigns/alpha-main/creatives", json=creative("alpha-one-more"), headers=alpha)
+    assert r.status_code == 400 and "At most 20 creatives per campaign" in r.get_json()["error"]["message"]

@@ -12,7 +12,7 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import missing
 
-from .. import self_service
+from .. import keys, self_service
 from ..catalog_file import CampaignSchema, CreativeSchema
 from . import Blueprint, services
 from .auth import owner
@@ -60,7 +60,7 @@ ERRORS = (
     (400, "A bad field, or one the operator's limits do not allow; `fields` names each"),
     (401, "Missing, unknown or revoked token"),
     (404, "No such campaign or creative (or not yours)"),
-    (429, "Too many failed authentications"),
+    (429, "Too many failed authentications; for a change, more than 60 changes a minute by one advertiser's token"),
 )
 
 
@@ -73,6 +73,11 @@ def documented_errors(*extra: tuple[int, str]):
     return wrap
 
 
+# Each change makes every web process reload the catalog at its next poll and start its per-article plans
+# afresh: an advertiser's token may make this many a minute (operators are not limited).
+WRITES_PER_MINUTE = 60
+
+
 def acting_for(advertiser: str | None, required: bool = False) -> str | None:
     """The advertiser a request acts for: the token's own, or an operator's `advertiser=ID` (None: everyone)."""
     who = owner()
@@ -81,6 +86,20 @@ def acting_for(advertiser: str | None, required: bool = False) -> str | None:
     if required and not advertiser:
         raise ApiError(400, "invalid_request", "an operator token names the advertiser", {"advertiser": ["Required."]})
     return advertiser
+
+
+def writing(advertiser: str | None = None, required: bool = False) -> str | None:
+    """`acting_for` for a change: 429 past WRITES_PER_MINUTE changes of one advertiser's token."""
+    who = owner()
+    if who.is_operator:
+        return acting_for(advertiser, required)
+    key = keys.self_service_writes(who.advertiser_id)
+    pipe = services().redis.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 60, nx=True)
+    if pipe.execute()[0] > WRITES_PER_MINUTE:
+        raise ApiError(429, "rate_limited", f"more than {WRITES_PER_MINUTE} changes a minute; try again in a minute")
+    return who.advertiser_id
 
 
 def json_body():
@@ -114,7 +133,7 @@ class Campaigns(MethodView):
     @documented_errors((409, "An id already in use"), (415, "Body is not application/json"))
     def post(self, advertiser=None):
         """Create a campaign (with its creatives)."""
-        result = self_service.create_campaign(db(), acting_for(advertiser, required=True), json_body())
+        result = self_service.create_campaign(db(), writing(advertiser, required=True), json_body())
         return changed(result), 201
 
 
@@ -131,7 +150,7 @@ class Campaign(MethodView):
     @documented_errors((415, "Body is not application/json"))
     def patch(self, campaign_id):
         """Change a campaign: name, dates, pricing, budget, pacing, frequency cap, targeting, status."""
-        return changed(self_service.update_campaign(db(), acting_for(None), campaign_id, json_body()))
+        return changed(self_service.update_campaign(db(), writing(), campaign_id, json_body()))
 
 
 def _status_route(kind: str, status: str, verb: str):
@@ -144,7 +163,7 @@ def _status_route(kind: str, status: str, verb: str):
         @documented_errors()
         def post(self, **path):
             (ident,) = path.values()
-            return changed(setter(db(), acting_for(None), ident, status))
+            return changed(setter(db(), writing(), ident, status))
 
     StatusView.post.__doc__ = (
         f"{verb.title()} a {kind}" + (" (its creatives stop showing; its reports stay)." if status == "paused" else ".")
@@ -167,7 +186,7 @@ class Creatives(MethodView):
     @documented_errors((409, "An id already in use"), (415, "Body is not application/json"))
     def post(self, campaign_id):
         """Add a creative to a campaign."""
-        result = self_service.create_creative(db(), acting_for(None), campaign_id, json_body())
+        result = self_service.create_creative(db(), writing(), campaign_id, json_body())
         return changed(result), 201
 
 
@@ -184,7 +203,7 @@ class Creative(MethodView):
     @documented_errors((415, "Body is not application/json"))
     def patch(self, creative_id):
         """Change a creative (its texts, calls to action, image, hook variants, status)."""
-        return changed(self_service.update_creative(db(), acting_for(None), creative_id, json_body()))
+        return changed(self_service.update_creative(db(), writing(), creative_id, json_body()))
 
 
 @blp.route("/creatives/<creative_id>/preview")
