@@ -215,16 +215,21 @@ def context(browser, stack):
     ctx.close()
 
 
-def open_page(context, stack, name: str, html: str, viewport: dict | None = None):
-    stack.pages[f"/{name}"] = html
-    page = context.new_page()
-    if viewport:
-        page.set_viewport_size(viewport)
+def watched(page):
+    """The page, recording console errors (a script the CSP refused among them) and dismissed dialogs."""
     page.console_errors = []
     page.dialogs = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    return page
+
+
+def open_page(context, stack, name: str, html: str, viewport: dict | None = None):
+    stack.pages[f"/{name}"] = html
+    page = watched(context.new_page())
+    if viewport:
+        page.set_viewport_size(viewport)
     page.goto(f"{stack.publisher}/{name}")
     return page
 
@@ -825,13 +830,19 @@ def test_report_page_shows_data_as_of_in_the_viewers_time_zone_with_utc_kept(bro
     ctx.close()
 
 
-def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
+def submit_a_wrong_token(context, stack, path: str):
+    """A token page given a token nobody has: it says so in words."""
     page = context.new_page()
-    page.goto(f"{stack.base}/reports")
+    page.goto(f"{stack.base}{path}")
     page.fill("#token", "ads_wrong-token")
     page.click("#auth button")
     page.wait_for_selector("#status.error")
     assert "That token was not accepted" in page.inner_text("#status")
+    return page
+
+
+def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
+    page = submit_a_wrong_token(context, stack, "/reports")
     assert "Bearer" not in page.inner_text("#status")
     assert page.locator("#token").is_visible() and page.locator("#query").is_hidden()
     assert page.input_value("#token") == "ads_wrong-token"  # to correct, not to retype
@@ -898,11 +909,7 @@ def echo(stack):
 
 
 def open_advertiser(context, stack, token: str):
-    page = context.new_page()
-    page.console_errors, page.dialogs = [], []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page = watched(context.new_page())
     page.goto(f"{stack.base}/advertiser")
     page.fill("#token", token)
     page.click("#auth button")
@@ -1005,12 +1012,7 @@ def test_advertiser_page_previews_a_creative_as_the_card_with_its_text_escaped(c
 
 
 def test_advertiser_page_wrong_token_leaves_the_field_to_try_again(context, stack, echo):
-    page = context.new_page()
-    page.goto(f"{stack.base}/advertiser")
-    page.fill("#token", "ads_wrong-token")
-    page.click("#auth button")
-    page.wait_for_selector("#status.error")
-    assert "That token was not accepted" in page.inner_text("#status")
+    page = submit_a_wrong_token(context, stack, "/advertiser")
     assert page.input_value("#token") == "ads_wrong-token" and page.locator("#workspace").is_hidden()
 
 
