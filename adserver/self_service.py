@@ -9,12 +9,15 @@ same answer as a missing one, so ids do not leak.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from . import storage
@@ -89,24 +92,32 @@ def _limits(adv: storage.Advertiser) -> Limits:
     return Limits(**{name: getattr(adv, name) for name in LIMITS})
 
 
-def _advertiser(s: Session, advertiser_id: str) -> storage.Advertiser:
-    adv = s.get(storage.Advertiser, advertiser_id)
+def _advertiser(s: Session, advertiser_id: str, lock: bool = False) -> storage.Advertiser:
+    """The advertiser; `lock` holds its row until the transaction ends, so one advertiser's changes, each
+    checking sums over its campaigns, happen one after another."""
+    adv = s.get(storage.Advertiser, advertiser_id, with_for_update=lock or None)
     if adv is None:
         raise NotFound(f"no advertiser {advertiser_id!r}")
     return adv
 
 
-def _campaign_row(s: Session, owner: str | None, campaign_id: str) -> storage.Campaign:
+def _campaign_row(s: Session, owner: str | None, campaign_id: str, lock: bool = False) -> storage.Campaign:
     row = s.get(storage.Campaign, campaign_id)
     if row is None or owner not in (None, row.advertiser_id):
         raise NotFound(f"no campaign {campaign_id!r}")
+    if lock:  # then read it again: a change that held the lock before may have changed it
+        _advertiser(s, row.advertiser_id, lock=True)
+        s.refresh(row)
     return row
 
 
-def _creative_row(s: Session, owner: str | None, creative_id: str) -> storage.Creative:
+def _creative_row(s: Session, owner: str | None, creative_id: str, lock: bool = False) -> storage.Creative:
     row = s.get(storage.Creative, creative_id)
     if row is None or owner not in (None, row.campaign.advertiser_id):
         raise NotFound(f"no creative {creative_id!r}")
+    if lock:
+        _advertiser(s, row.campaign.advertiser_id, lock=True)
+        s.refresh(row)
     return row
 
 
@@ -131,8 +142,8 @@ def get_campaign(db: storage.Database, owner: str | None, campaign_id: str) -> d
 def create_campaign(db: storage.Database, advertiser_id: str, raw: Any) -> dict:
     """A new campaign (with at least one creative) for the advertiser."""
     data = validate_campaign(_without_read_only(raw))
-    with db.session() as s:
-        adv = _advertiser(s, advertiser_id)
+    with _changing(db) as s:
+        adv = _advertiser(s, advertiser_id, lock=True)
         _room(len(adv.campaigns) + 1, MAX_CAMPAIGNS, "_body", "campaigns per advertiser")
         _room(len(data["creatives"]), MAX_CREATIVES, "creatives", "creatives per campaign")
         taken = {"id": [s.get(storage.Campaign, data["id"])]} | {
@@ -159,8 +170,8 @@ def update_campaign(db: storage.Database, owner: str | None, campaign_id: str, p
         problems["id"] = ["An id cannot change."]
     if problems:
         raise CatalogError("campaign patch is invalid", problems)
-    with db.session() as s:
-        row = _campaign_row(s, owner, campaign_id)
+    with _changing(db) as s:
+        row = _campaign_row(s, owner, campaign_id, lock=True)
         current = campaign_document(row)
         before = validate_campaign(current)
         after = validate_campaign(merge_patch(current, patch))
@@ -178,8 +189,8 @@ def set_campaign_status(db: storage.Database, owner: str | None, campaign_id: st
 def create_creative(db: storage.Database, owner: str | None, campaign_id: str, raw: Any) -> dict:
     """A new creative in one of the owner's campaigns; returns the campaign."""
     data = validate_creative(raw)
-    with db.session() as s:
-        row = _campaign_row(s, owner, campaign_id)
+    with _changing(db) as s:
+        row = _campaign_row(s, owner, campaign_id, lock=True)
         _not_archived(row)
         _room(len(row.creatives) + 1, MAX_CREATIVES, "_body", "creatives per campaign")
         _no_conflicts({"id": [s.get(storage.Creative, data["id"])]})
@@ -200,8 +211,8 @@ def update_creative(db: storage.Database, owner: str | None, creative_id: str, p
     patch.pop("campaign_id", None)  # read-only, as returned by `get_creative`
     if patch.get("id", creative_id) != creative_id:
         raise CatalogError("creative patch is invalid", {"id": ["An id cannot change."]})
-    with db.session() as s:
-        row = _creative_row(s, owner, creative_id)
+    with _changing(db) as s:
+        row = _creative_row(s, owner, creative_id, lock=True)
         _not_archived(row.campaign)
         after = validate_creative(merge_patch(creative_document(row), patch))
         if put(s, storage.Creative, creative_id, creative_values(row.campaign_id, after)) == "updated":
@@ -222,6 +233,16 @@ def preview(db: storage.Database, owner: str | None, creative_id: str, topic: st
         campaign = campaign_from_row(row.campaign)
         creative = creative_from_row(row)
     return render_preview(campaign, creative, topic)
+
+
+@contextmanager
+def _changing(db: storage.Database) -> Iterator[Session]:
+    """A change's transaction; an id that another change took meanwhile is a Conflict, not an IntegrityError."""
+    try:
+        with db.change() as s:
+            yield s
+    except IntegrityError:
+        raise Conflict("an id is already in use", {"id": ["Already in use: ids are unique in the catalog."]}) from None
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     event,
     false,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -181,6 +182,16 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def change(self) -> Iterator[Session]:
+        """`session` for a change that reads what it checks (a budget sum, a free id) before writing. SQLite takes
+        its write lock first (BEGIN IMMEDIATE), so a concurrent change waits for it instead of failing on a stale
+        read; on PostgreSQL the caller locks the rows it checks (SELECT ... FOR UPDATE)."""
+        with self.session() as s:
+            if self.engine.dialect.name == "sqlite":
+                s.execute(text("BEGIN IMMEDIATE"))
+            yield s
 
     def bump_catalog_version(self, s: Session) -> int:
         meta = s.get(CatalogMeta, 1)

@@ -411,3 +411,27 @@ def test_a_campaign_holds_a_limited_number_of_creatives(client, alpha):
         )
     r = client.post("/v1/campaigns/alpha-main/creatives", json=creative("alpha-one-more"), headers=alpha)
     assert r.status_code == 400 and "At most 20 creatives per campaign" in r.get_json()["error"]["message"]
+
+
+def test_concurrent_changes_of_one_advertiser_never_add_up_past_its_cap(app, alpha):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(i: int) -> int:  # alpha-main has 1000 of the 5000 allowed: room for four more of 1000
+        return app.test_client().post("/v1/campaigns", json=campaign(f"alpha-c{i}", "x"), headers=alpha).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(create, range(8)))
+    assert sorted(codes) == [201] * 4 + [400] * 4
+
+
+def test_concurrent_creations_of_one_id_are_one_201_and_409s(app, alpha):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(i: int) -> int:
+        body = campaign("alpha-same", "x", budget={"total": 10, "daily": 1})
+        body["creatives"] = [creative(f"alpha-same-{i}")]
+        return app.test_client().post("/v1/campaigns", json=body, headers=alpha).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(create, range(6)))
+    assert sorted(codes) == [201] + [409] * 5
