@@ -157,7 +157,6 @@
     card.style.minHeight = h + "px";
   }
 
-  /* The card's HTML in el's own shadow root, styled as on every page; returns the box holding it. */
   function paint(el, html) {
     var root = el.shadowRoot || el.attachShadow({ mode: "open" });
     var box = d.createElement("div");
@@ -236,12 +235,8 @@
   }
 
   /* For single-page sites: after a route change, re-read the context and refill every slot. */
-  /* preview(el, html): a creative's preview (`/v1/creatives/{id}/preview`) shown as the card, in el; no view is
-   * watched and nothing is counted (the advertiser page). */
-  window.adserver = {
-    reload: function () { return fill(true); },
-    preview: function (el, html) { paint(el, html); }
-  };
+  /* preview(el, html): /advertiser's card preview, counting nothing. */
+  window.adserver = { reload: function () { return fill(true); }, preview: paint };
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", start);
   else start();
 })();
