@@ -8,13 +8,14 @@ catalog, so only a creative's registered landing URL can ever be a redirect targ
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-from .decision import Decision
+from .counters import BEACONS
 
-EVENT_TYPES = ("view", "click")
 TARGETS = ("primary", "secondary")
 
 
@@ -40,7 +41,13 @@ class TrackedEvent:
 
 
 class _Signer(TimestampSigner):
-    """itsdangerous derives the key from the secret on every call; ours never changes, so once."""
+    """itsdangerous derives the key from the secret on every call; ours never changes, so once. Its
+    clock (signing and checking a link's age) is the tracker's."""
+
+    clock: Callable[[], float] = staticmethod(time.time)
+
+    def get_timestamp(self) -> int:
+        return int(self.clock())
 
     def derive_key(self, secret_key=None) -> bytes:
         if secret_key is not None:
@@ -56,25 +63,21 @@ class Tracker:
     per event type). Every field is a slug or a normalised topic, so no encoding step is needed:
     signing stays a few microseconds on the decision path."""
 
-    def __init__(self, secret_key: str, view_ttl: int, click_ttl: int):
+    def __init__(self, secret_key: str, view_ttl: int, click_ttl: int, clock: Callable[[], float] = time.time):
         self._signers = {
             kind: _Signer(secret_key, salt=f"adserver.tracking.{kind}", digest_method=hashlib.sha256)
-            for kind in EVENT_TYPES
+            for kind in BEACONS
         }
+        for signer in self._signers.values():
+            signer.clock = clock
         self.ttl = {"view": view_ttl, "click": click_ttl}
 
-    def token(self, decision: Decision, event_type: str, target: str = "primary") -> str:
-        payload = [
-            decision.id,
-            decision.campaign.id,
-            decision.creative.id,
-            decision.context.placement,
-            decision.context.topic,
-            decision.hook_variant,
-        ]
+    def token(self, event_type: str, ids: Sequence[str], target: str = "primary") -> str:
+        """`ids`: decision, campaign, creative, placement, topic, hook variant (`Decision.tracking_ids`)."""
+        payload = ",".join(ids)
         if event_type == "click":
-            payload.append(target[0])  # "p" / "s"
-        return self._signers[event_type].sign(",".join(payload)).decode()
+            payload += "," + target[0]  # "p" / "s"
+        return self._signers[event_type].sign(payload).decode()
 
     def verify(self, event_type: str, token: str) -> TrackedEvent:
         if event_type not in self._signers:

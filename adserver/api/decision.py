@@ -9,13 +9,14 @@ from functools import lru_cache
 from flask import jsonify, request
 from flask.views import MethodView
 
-from .. import events, metrics
+from .. import metrics
 from ..catalog import CatalogSnapshot
-from ..context import ArticleContext
+from ..context import ArticleContext, check_placement
 from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext
-from ..rendering import card_fields, render_card
+from ..events.event import from_decision
+from ..rendering import card_cache, card_fields, render_card
 from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
 from .auth import operator
@@ -66,9 +67,10 @@ def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dic
     svc = services()
     # Tokens are URL-safe (slugs, digits, '.', ',', '-', '_'), so the URLs are built by concatenation.
     base = tracking_base()
-    click_url = f"{base}/t/click/{svc.tracker.token(d, 'click')}"
+    ids = d.tracking_ids
+    click_url = f"{base}/t/click/{svc.tracker.token('click', ids)}"
     secondary = (
-        f"{base}/t/click/{svc.tracker.token(d, 'click', 'secondary')}"
+        f"{base}/t/click/{svc.tracker.token('click', ids, 'secondary')}"
         if d.creative.secondary_cta_text and d.creative.secondary_cta_url
         else None
     )
@@ -81,9 +83,9 @@ def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dic
             "advertiser_id": d.campaign.advertiser_id,
         },
         "card": card_fields(d),
-        "html": render_card(d, click_url, secondary, snapshot.render_cache),
+        "html": render_card(d, click_url, secondary, snapshot.derived(card_cache)),
         "tracking": {
-            "view_url": f"{base}/t/view/{svc.tracker.token(d, 'view')}",
+            "view_url": f"{base}/t/view/{svc.tracker.token('view', ids)}",
             "click_url": click_url,
             "secondary_click_url": secondary,
         },
@@ -123,11 +125,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     svc = services()
     if explain:
         explain_allowed()
-    if placement not in svc.settings.placements:
-        raise InvalidContext(
-            f"unknown placement {placement!r}",
-            {"placement": [f"Must be one of: {', '.join(svc.settings.placements)}."]},
-        )
+    check_placement(placement, svc.settings.placements)
     # `article` is shared by identical requests (see `errors.Parser`): read it, never write to it.
     ctx = ArticleContext.create(placement, **article)
     if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf
@@ -142,7 +140,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         budget=svc.budget,
         explain=explain,
         exclude_advertisers=exclude,
-        impression=lambda d: events.from_decision(d, *who),
+        impression=lambda d: from_decision(d, *who),
     )
     if outcome.decision is None:
         if explain:  # "why no ad": a 204 cannot carry the reasons
@@ -153,7 +151,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
             return resp, outcome
         return ("", 204, {"Cache-Control": "no-store"}), outcome
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
-        svc.events.emit(events.from_decision(outcome.decision, *who))
+        svc.events.emit(from_decision(outcome.decision, *who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     resp = jsonify(serialize(outcome, explain, snapshot))

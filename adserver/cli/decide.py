@@ -10,28 +10,15 @@ from marshmallow import ValidationError
 from tabulate import tabulate
 
 from ..api.schemas import ArticleSchema
-from ..budget import BudgetGate
-from ..catalog import SENTIMENTS, Campaign, CatalogSnapshot, load_snapshot
-from ..context import ArticleContext
+from ..catalog import SENTIMENTS, CatalogSnapshot, load_snapshot
+from ..context import ArticleContext, check_placement
 from ..decision import Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext, flatten_messages
+from ..pacing import DryRun
 from ..rendering import card_fields
 from . import Context, pass_ctx
 from .tables import table, wide_option
-
-
-class DryRun:
-    """The live budget gate's verdicts without booking any spend: the CLI only asks."""
-
-    def __init__(self, gate: BudgetGate):
-        self.gate = gate
-
-    def exhausted(self, campaigns: Sequence[Campaign]) -> dict[str, str]:
-        return self.gate.exhausted(campaigns)
-
-    def charge(self, campaign: Campaign) -> bool:
-        return True
 
 
 def explanation(outcome: Outcome, snapshot: CatalogSnapshot) -> dict:
@@ -99,10 +86,7 @@ def print_explanation(info: dict, wide: bool = False) -> None:
 
 def article_context(placement: str, placements: Sequence[str], article: dict) -> ArticleContext:
     """Validate with the API's own article schema, so the CLI refuses what the API refuses."""
-    if placement not in placements:
-        raise InvalidContext(
-            f"unknown placement {placement!r}", {"placement": [f"Must be one of: {', '.join(placements)}."]}
-        )
+    check_placement(placement, placements)
     try:
         loaded = ArticleSchema().load({k: v for k, v in article.items() if v not in (None, "", [])})
     except ValidationError as e:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,13 +20,15 @@ from ..context import ArticleContext
 from ..decision import decide
 from ..errors import AdserverError
 from ..progress import SILENT, Progress
-from ..ranking import OverlapRanker, Ranker, Scored
+from ..ranking import OverlapRanker, PlainRanker, Ranker, Scored
 from ..targeting import Fit, TopicReader
 from .catalogs import snapshot_from_file
 from .train import Article
 
 AG_CLASSES = {"2": "sport", "3": "business", "4": "tech"}  # World (1) has no campaign here
-DATA_DIRS = (Path("/work/shared/data"), Path(__file__).resolve().parents[3] / "shared" / "data")
+# Research data is never shipped with the code: it sits beside the checkout (`<checkout>/../shared/data`)
+# unless RESEARCH_DATA_DIR names where it is (a clone made elsewhere, as CI's may be).
+DATA_DIRS = (Path(os.environ.get("RESEARCH_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data"),)
 
 
 class DataUnavailable(AdserverError):
@@ -92,7 +95,7 @@ def split(articles: Sequence[Article], test_share: float = 0.2, seed: int = 0) -
     return train, test
 
 
-class RandomRanker:
+class RandomRanker(PlainRanker):
     """Baseline: every campaign equally likely."""
 
     name = "random"
