@@ -1029,3 +1029,18 @@ def test_advertiser_page_lets_an_operator_act_for_an_advertiser(context, stack, 
     row(page, "echo-main").get_by_role("button", name="Resume").click()
     page.wait_for_selector("#status:has-text('Campaign echo-main resumed.')")
     assert api_get(stack, tokens.create(stack.services.db, "echo"), "/v1/campaigns/echo-main")["status"] == "active"
+
+
+def test_advertiser_page_edits_an_operators_flat_deal_without_touching_its_pricing(context, stack, echo):
+    deal = sponsor("echo", ["echo-deal-topic"])
+    deal["campaigns"][0] |= {"id": "echo-deal", "name": "Deal", "pricing": {"model": "flat", "price": 500}}
+    deal["campaigns"][0]["creatives"][0]["id"] = "echo-deal-card"
+    import_catalog(stack.services.db, {"advertisers": [deal]})  # the operator's flat deal, beside echo-main
+    page = open_advertiser(context, stack, echo)
+    row(page, "echo-deal").get_by_role("button", name="Edit").click()
+    assert page.input_value('#campaign-form [name="pricing.model"]') == "flat"
+    page.fill('#campaign-form [name="name"]', "Deal, renamed")
+    page.click("#campaign-form button:not([type=button])")
+    page.wait_for_selector("#status:has-text('Campaign echo-deal saved.')")
+    saved = api_get(stack, echo, "/v1/campaigns/echo-deal")
+    assert (saved["name"], saved["pricing"]) == ("Deal, renamed", {"model": "flat", "price": 500})

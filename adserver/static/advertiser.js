@@ -177,6 +177,9 @@
     [].forEach.call(form.elements, function (el) {
       if (!el.name) return;
       var v = el.name.split(".").reduce(function (at, p) { return at == null ? at : at[p]; }, doc);
+      if (el.tagName === "SELECT" && v && ![].some.call(el.options, function (o) { return o.value === v; })) {
+        el.add(new Option(v + " (the operator's)", v)); /* a flat deal: kept as it is */
+      }
       el.value = Array.isArray(v) ? v.join(", ") : v == null ? "" : v;
       el.removeAttribute("aria-invalid");
     });
