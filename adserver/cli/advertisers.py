@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import self_service, storage
 from ..errors import NotFound
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 from .tables import table, wide_option
 
 

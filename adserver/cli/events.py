@@ -13,7 +13,7 @@ from tabulate import tabulate
 from .. import keys
 from ..events import jobs, reconcile, store
 from ..services import set_worker_services
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 from .progress import progress_bar
 from .tables import table
 
