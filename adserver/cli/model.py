@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from .context import pass_ctx
+from .progress import progress_bar
 
 
 @click.group("model")
 def group() -> None:
-    """Train, evaluate and activate relevance-model versions (models/)."""
+    """Train, evaluate and activate relevance-model versions (MODELS_DIR, default var/models)."""
 
 
 @group.command()
@@ -34,8 +35,9 @@ def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activ
     from ..model.service import train_version
 
     snapshot = _snapshot(ctx, catalog)
-    models_dir = ctx.settings.models_path
-    path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding)
+    models_dir = _models_dir(ctx)
+    with progress_bar() as bar:
+        path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding, progress=bar)
     click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path}")
     click.echo(f"  sizes: {json.dumps(meta['sizes'])}; artifact {meta['artifact_bytes'] / 1e6:.2f} MB")
     if meta.get("evaluation"):
@@ -54,7 +56,8 @@ def evaluate(ag_news: str | None, seed: int) -> None:
     """Five-campaign benchmark: BBC held out, AG News, catalog only, and baselines (research data)."""
     from ..model.evaluate import format_table, run_benchmark
 
-    rows, info = run_benchmark(Path(ag_news) if ag_news else None, seed=seed, echo=click.echo)
+    with progress_bar() as bar:
+        rows, info = run_benchmark(Path(ag_news) if ag_news else None, seed=seed, echo=click.echo, progress=bar)
     click.echo(format_table(rows))
     click.echo(json.dumps(info))
 
@@ -65,7 +68,7 @@ def list_(ctx) -> None:
     """Versions in the models directory, the active one marked with '*'."""
     from ..model import artifacts
 
-    versions = artifacts.list_versions(ctx.settings.models_path)
+    versions = artifacts.list_versions(_models_dir(ctx))
     if not versions:
         click.echo(f"no models in {ctx.settings.models_path}")
     for v in versions:
@@ -85,7 +88,7 @@ def activate(ctx, version: str) -> None:
     """Serve VERSION (web workers pick it up within model_poll_seconds, no restart)."""
     from ..model import artifacts
 
-    artifacts.activate(ctx.settings.models_path, version)
+    artifacts.activate(_models_dir(ctx), version)
     click.echo(f"activated {version}")
 
 
@@ -95,7 +98,16 @@ def rollback(ctx) -> None:
     """Re-activate the previously active version."""
     from ..model import artifacts
 
-    click.echo(f"activated {artifacts.rollback(ctx.settings.models_path)}")
+    click.echo(f"activated {artifacts.rollback(_models_dir(ctx))}")
+
+
+def _models_dir(ctx) -> Path:
+    """MODELS_DIR, seeded with the shipped versions when it was never written (the repository's models/ never is)."""
+    from ..model import artifacts
+
+    path = ctx.settings.models_path
+    artifacts.seed(path)
+    return path
 
 
 def _snapshot(ctx, catalog: str | None):
