@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 
 from adserver import keys, lua
@@ -92,7 +93,7 @@ def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catal
 
 def test_the_job_the_sink_enqueues_runs_in_an_rq_worker(client, db, services, example_catalog):
     """The sink names its job by dotted path (it imports none of the worker's code): the path must resolve."""
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     set_worker_services(services)
     services.redis.flushdb()
@@ -100,17 +101,30 @@ def test_the_job_the_sink_enqueues_runs_in_an_rq_worker(client, db, services, ex
     serve(client), serve(client)  # a full batch: one job
     queue = Queue(services.settings.queues[0], connection=services.redis)
     assert [j.func_name for j in queue.jobs] == ["adserver.events.jobs.persist_pending"]
-    SimpleWorker([queue], connection=services.redis).work(burst=True)
+    run_burst(queue)
     assert rollup(db)["impressions"] == 2 and queue.failed_job_registry.count == 0
 
 
 def test_a_job_queued_under_its_old_path_still_runs(client, db, services, example_catalog):
     """Jobs queued before a deploy moved them (`adserver.jobs.*`) must still run after it."""
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     set_worker_services(services)
     serve(client)
     queue = Queue(services.settings.queues[0], connection=services.redis)
     queue.enqueue("adserver.jobs.persist_pending")
-    SimpleWorker([queue], connection=services.redis).work(burst=True)
+    run_burst(queue)
     assert rollup(db)["impressions"] == 1 and queue.failed_job_registry.count == 0
+
+
+def run_burst(queue) -> None:
+    """Run the queue's jobs in this process, as an rq worker does. rq installs its own SIGINT/SIGTERM
+    handlers and leaves them: put the test process's back, or later tests' signals would stop rq."""
+    from rq import SimpleWorker
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
