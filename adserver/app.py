@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import __version__, logs
+from . import __version__, devices, logs
 from .api import advertisers, campaigns, decision, decisions, embed, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema, numeric_bounds, schema_name
 from .bots import is_bot
@@ -63,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     services = Services.from_settings(settings)
     # Compile the bot list now, not inside some reader's first decision (it takes ~100 ms).
     is_bot("Mozilla/5.0")
+    devices.warm()  # ua-parser's rules, likewise
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
     app.extensions["adserver"] = services
     logs.configure(settings)

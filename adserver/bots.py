@@ -1,4 +1,4 @@
-"""Who is asking, from the User-Agent: a known bot or crawler, or a person's browser (and which kind).
+"""Who is asking, from the User-Agent: a known bot or crawler, or a person's browser (its kind: `devices`).
 
 The User-Agent is the client's to choose, up to the server's header limit, so the work done on it is
 bounded: only its first `CLASSIFIED_CHARS` characters are read, the cache is keyed by those, and
@@ -69,22 +69,3 @@ def is_bot(user_agent: str) -> bool:
 @lru_cache(maxsize=CACHE_SIZE)
 def _is_bot(user_agent: str) -> bool:
     return bool(user_agent.strip()) and _matcher().is_crawler(user_agent)
-
-
-def ua_class(user_agent: str) -> str:
-    """none | bot | mobile | tablet | desktop (stored with each event)."""
-    return _ua_class(capped(user_agent))
-
-
-@lru_cache(maxsize=CACHE_SIZE)
-def _ua_class(user_agent: str) -> str:
-    ua = user_agent.lower()
-    if not ua:
-        return "none"
-    if _is_bot(user_agent):
-        return "bot"
-    if "mobi" in ua or "android" in ua or "iphone" in ua:
-        return "mobile"
-    if "ipad" in ua or "tablet" in ua:
-        return "tablet"
-    return "desktop"

@@ -13,12 +13,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import storage
+from .geo import countries_of
+from .schedule import Schedule
 from .text import normalize_term
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,12 @@ class Targeting:
     placements: frozenset[str] = frozenset()  # empty: every placement
     languages: frozenset[str] = frozenset()  # empty: every language
     min_relevance: float | None = None  # confidence floor for topics read from the text (None: the default)
+    devices: frozenset[str] = frozenset()  # mobile | tablet | desktop; empty: every device
+    countries: frozenset[str] = frozenset()  # ISO 3166-1 alpha-2, as the catalog names them
+    regions: frozenset[str] = frozenset()  # names in `geo.REGIONS`
+    exclude_countries: frozenset[str] = frozenset()
+    schedule: Schedule | None = None  # None: every hour of every day
+    exclude_categories: frozenset[str] = frozenset()  # sensitive categories (`safety`), sent or read
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Targeting:
@@ -55,7 +64,28 @@ class Targeting:
             placements=frozenset(d.get("placements") or ()),
             languages=frozenset(str(x).lower() for x in d.get("languages") or ()),
             min_relevance=None if d.get("min_relevance") is None else float(d["min_relevance"]),
+            devices=frozenset(d.get("devices") or ()),
+            countries=frozenset(str(x).upper() for x in d.get("countries") or ()),
+            regions=frozenset(str(x).upper() for x in d.get("regions") or ()),
+            exclude_countries=frozenset(str(x).upper() for x in d.get("exclude_countries") or ()),
+            schedule=Schedule.from_dict(d["schedule"]) if d.get("schedule") else None,
+            exclude_categories=frozenset(d.get("exclude_categories") or ()),
         )
+
+    @cached_property
+    def in_countries(self) -> frozenset[str]:
+        """Where it may serve: its countries and its regions' (empty: anywhere not excluded)."""
+        return self.countries | countries_of(self.regions)
+
+    @property
+    def geo(self) -> bool:
+        return bool(self.countries or self.regions or self.exclude_countries)
+
+    @cached_property
+    def per_reader(self) -> bool:
+        """Whether it names a rule on the reader (device, country, time): checked per request, after the
+        article's plan."""
+        return bool(self.devices) or self.geo or self.schedule is not None
 
 
 @dataclass(frozen=True)

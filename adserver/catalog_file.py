@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -19,16 +20,48 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import storage
 from .catalog import CREATIVE_STATUSES, PACING, PRICING_MODELS, SENTIMENTS, STATUSES
+from .devices import DEVICES
 from .errors import CatalogError, flatten_messages
+from .geo import COUNTRIES, REGIONS
 from .progress import SILENT, Progress
+from .safety import categories
+from .schedule import DAYS, parse_span
 from .urls import WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
 
 
+COUNTRY = validate.OneOf(sorted(COUNTRIES), error="Not an ISO 3166-1 alpha-2 country code in capitals, like 'DE'.")
+
+
+def _span(value: str) -> None:
+    try:
+        parse_span(value)
+    except ValueError:
+        raise ValidationError("Use hours of the day 'HH-HH' from 00 to 24, start before end, like '07-10'.") from None
+
+
+def _category(value: str) -> None:
+    if value not in categories():
+        raise ValidationError(f"Not a sensitive category; use one of: {', '.join(categories())}.")
+
+
+def _zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError("Not an IANA time zone, like 'Europe/Berlin' or 'UTC'.")
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE  # a typo in a catalog file is an error, not a silently ignored key
+
+
+class ScheduleSchema(Strict):
+    """When the campaign runs, on its own clock (`adserver.schedule`)."""
+
+    days = fields.List(fields.String(validate=validate.OneOf(DAYS)), load_default=list)  # empty: every day
+    hours = fields.List(fields.String(validate=_span), load_default=list)  # '07-10' (end exclusive); empty: all day
+    timezone = fields.String(load_default="UTC", validate=_zone)
 
 
 class TargetingSchema(Strict):
@@ -44,6 +77,17 @@ class TargetingSchema(Strict):
     # How sure the topic read from an article's text must be (0..1) before a campaign with `topics` may serve
     # there; a publisher's own topic that matches needs no floor. Default: `targeting.MIN_RELEVANCE`.
     min_relevance = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1))
+    # The reader's device, from the User-Agent (`adserver.devices`); empty: every device.
+    devices = fields.List(fields.String(validate=validate.OneOf(DEVICES)), load_default=list)
+    # The reader's country (`adserver.geo`): ISO 3166-1 alpha-2 codes and named regions (`geo.REGIONS`). A
+    # campaign naming any of them does not serve readers whose country is unknown.
+    countries = fields.List(fields.String(validate=COUNTRY), load_default=list)
+    regions = fields.List(fields.String(validate=validate.OneOf(sorted(REGIONS))), load_default=list)
+    exclude_countries = fields.List(fields.String(validate=COUNTRY), load_default=list)
+    schedule = fields.Nested(ScheduleSchema, load_default=None, allow_none=True)  # none: every hour of every day
+    # Brand safety: sensitive categories (`adserver.safety`) the campaign never appears on, whether the publisher
+    # tags the article with one or the text reads as one.
+    exclude_categories = fields.List(fields.String(validate=_category), load_default=list)
 
 
 class PricingSchema(Strict):

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from .errors import InvalidContext
+from .safety import category_of
 from .text import normalize_term, words
 
 
@@ -30,6 +31,14 @@ class ArticleContext:
     article_id: str = ""
     url: str = ""
     reader: str = ""  # publisher-provided anonymous id (frequency caps), never a cookie of ours
+    # Per request, from the reader's request (not the article): never part of `content_key`.
+    device: str = ""  # mobile | tablet | desktop ('' unknown), from the User-Agent
+    country: str = ""  # ISO 3166-1 alpha-2 ('' unknown), from `geo.country`
+    # Sensitive categories (`safety`): the publisher's; once the article is read, also those read from its text.
+    categories: tuple[str, ...] = ()
+    # Filled by reading the article (`safety.annotate`), with its plan: derived from the content, not in its key.
+    sentiment_read: bool = False  # `sentiment` was estimated from the text, not sent
+    category_confidence: tuple[tuple[str, float], ...] = ()  # how sure the reading is of each category
 
     @classmethod
     def create(cls, placement: str, **article) -> ArticleContext:
@@ -38,6 +47,7 @@ class ArticleContext:
             t = normalize_term(k)
             if t:
                 seen.setdefault(t, None)
+        categories = sorted({c for c in map(category_of, article.get("categories") or ()) if c})
         return cls(
             placement=placement,
             title=(article.get("title") or "").strip(),
@@ -50,13 +60,23 @@ class ArticleContext:
             article_id=article.get("id") or "",
             url=article.get("url") or "",
             reader=article.get("reader") or "",
+            categories=tuple(categories),
         )
 
     @property
     def content_key(self) -> tuple:
         """Everything eligibility and ranking read: two readers of one article page share it (reader, id, url
         and source are recorded with the events but do not change which card fits)."""
-        return (self.placement, self.title, self.topic, self.keywords, self.summary, self.sentiment, self.language)
+        return (
+            self.placement,
+            self.title,
+            self.topic,
+            self.keywords,
+            self.summary,
+            self.sentiment,
+            self.language,
+            self.categories,
+        )
 
     def text_words(self) -> set[str]:
         """Words of the title and summary, for phrase checks and text similarity."""

@@ -17,7 +17,16 @@ from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
-from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible, targeting_index
+from .safety import CATEGORY_FLOOR
+from .targeting import (
+    DeclaredTopics,
+    Fit,
+    Rejection,
+    TopicReader,
+    reader_reason,
+    split_eligible,
+    targeting_index,
+)
 
 if TYPE_CHECKING:
     from .events.event import Event
@@ -62,6 +71,7 @@ class Outcome:
     ranker: str = ""
     recorded: bool = False  # the budget gate already queued the impression event (one round trip)
     fits: dict[str, Fit] = field(default_factory=dict)  # with explain: each campaign's targeting match
+    article: ArticleContext | None = None  # with explain: the article with what was read from it (`_read`)
 
 
 def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -> Creative:
@@ -93,6 +103,7 @@ def decide(
     exclude_advertisers: frozenset[str] = frozenset(),
     impression: Callable[[Decision], Event] | None = None,
     reader: TopicReader | None = None,
+    now: datetime | None = None,
 ) -> Outcome:
     """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
     rejection has its reason; without, indexes skip campaigns that cannot be eligible or relevant
@@ -109,15 +120,17 @@ def decide(
     reader = reader or _DECLARED
     budget = budget or _UNLIMITED
     rng = rng or _RNG
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)  # the reader's time: a campaign's schedule is checked against it
     day = today or now.date()
     plan = None
     fits: dict[str, Fit] = {}
+    shown = None  # with explain: the article as read
     if explain:
-        eligible, rejected = split_eligible(snapshot.campaigns, ctx, day)
+        shown = read = reader.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
+        eligible, rejected = split_eligible(snapshot.campaigns, read, day, now)
         if exclude_advertisers:
             eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
-        fits = {c.id: f for c, f in zip(eligible, reader.fits(ctx, eligible), strict=True)}
+        fits = {c.id: f for c, f in zip(eligible, reader.fits(read, eligible), strict=True)}
         rejected += [
             Rejection(c.id, "not about its targeting: " + fits[c.id].reason)
             for c in eligible
@@ -134,8 +147,10 @@ def decide(
         if ranked is not seen:  # the order varies per reader only while a CTR term explores
             contenders = _contenders(ranked, matched)
             plan.contenders = (ranked, contenders)
+        if snapshot.derived(targeting_index).per_reader:  # explain applied them with the rest
+            contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
     if not contenders:
-        return Outcome(None, ranked, rejected, ranker.name, fits=fits)
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
     if plan is None:
         counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
     else:
@@ -151,13 +166,30 @@ def decide(
     winner, refused, recorded = budget.choose([s.campaign for s in contenders], record, ctx.reader)
     rejected += [Rejection(cid, why) for cid, why in refused.items()]
     if winner is None:
-        return Outcome(None, ranked, rejected, ranker.name, fits=fits)
-    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits)
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
+    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits, shown)
 
 
 _OVERLAP = OverlapRanker()
 _UNLIMITED = Unlimited()
 _DECLARED = DeclaredTopics()
+
+
+def _read(ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader) -> ArticleContext:
+    """The article as its exclusion rules see it: the sentiment and sensitive categories read from its text,
+    when some campaign excludes them (once per article: with its plan)."""
+    index = snapshot.derived(targeting_index)
+    sentiment = bool(index.excluding_sentiment) and not ctx.sentiment
+    categories = bool(index.excluding_category)
+    return reader.annotate(ctx, sentiment, categories) if sentiment or categories else ctx
+
+
+def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[Rejection]) -> bool:
+    """The rules on the reader (device, country, schedule), applied per request: they are in no plan."""
+    why = reader_reason(c, ctx, now) if c.targeting.per_reader else None
+    if why is not None:
+        rejected.append(Rejection(c.id, why))
+    return why is None
 
 
 def _eligible(
@@ -185,9 +217,10 @@ def _plan(
     plans = snapshot.derived(plan_cache)
     plan = plans.get(key)
     if plan is None:
-        eligible, matched = _eligible(ctx, snapshot, reader, day, exclude)
+        read = _read(ctx, snapshot, reader)
+        eligible, matched = _eligible(read, snapshot, reader, day, exclude)
         prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
-        plan = Plan(ctx, eligible, prepared, counted_context(ctx, ranker).topic, matched)
+        plan = Plan(read, eligible, prepared, counted_context(ctx, ranker).topic, matched)
         plans.put(key, plan)
     return plan
 
@@ -257,6 +290,7 @@ def explanation(outcome: Outcome, catalog_version: int) -> dict:
     return {
         "ranker": outcome.ranker,
         "catalog_version": catalog_version,
+        "article": _article_dict(outcome.article),
         "candidates": [
             {
                 "campaign": s.campaign.id,
@@ -274,6 +308,19 @@ def explanation(outcome: Outcome, catalog_version: int) -> dict:
             {"campaign": r.campaign_id, "reason": r.reason, "match": _fit_dict(outcome.fits.get(r.campaign_id))}
             for r in outcome.rejected
         ],
+    }
+
+
+def _article_dict(a: ArticleContext | None) -> dict:
+    a = a or ArticleContext("")
+    return {
+        "sentiment": a.sentiment,
+        "sentiment_source": "read" if a.sentiment_read else "sent" if a.sentiment else "none",
+        "categories": list(a.categories),
+        "category_confidence": dict(a.category_confidence),
+        "category_floor": CATEGORY_FLOOR,
+        "country": a.country,
+        "device": a.device,
     }
 
 

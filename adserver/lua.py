@@ -106,7 +106,8 @@ return len
 # '1') writes nothing and returns {0, 0, reason per contender ('' for one that may win)}.
 # KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
 #       today's spend, cap key ('' = none), its impression's seen key ('' = none)
-# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, seen seconds,
+# ARGV: elapsed day share (every contender's: `RedisBudget._elapsed`), slack, ramp, impressions per address per
+#       window, window seconds, seen seconds,
 #       dry run ('1') or not ('0'), then per contender: cost, total budget, daily budget, pacing draw
 #       (-1: no pacing), cap, cap window seconds, impression event json ('' = none), counts field, the same
 #       event as rate limited, its field

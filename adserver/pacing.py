@@ -10,7 +10,8 @@ not billable ('over_budget'), so billed spend never passes a budget either.
 The decision path calls `choose(ranked contenders)`: the CHOOSE script skips campaigns over budget,
 held back by pacing or capped for the reader, and books the first one that may win. `DryRun` and
 `verdicts` (`adserver decide`, `adserver spend`) run the same script without writing. Even pacing
-spreads the daily budget over the UTC day: a campaign whose spent share of today's budget runs
+spreads the daily budget over the UTC day (a campaign with a `targeting.schedule`: over its scheduled
+time in that day, `Schedule.day_share`): a campaign whose spent share of today's budget runs
 ahead of the elapsed share of the day is skipped with a probability that grows with the lead.
 `asap` spends as fast as traffic allows.
 
@@ -97,6 +98,11 @@ class RedisBudget:
         elapsed = (now.hour * 3600 + now.minute * 60 + now.second) / 86400
         return now.date().isoformat(), elapsed
 
+    def _elapsed(self, c: Campaign, elapsed: float) -> float:
+        """The share of the day even pacing measures spend against: of its scheduled time, if it has one."""
+        schedule = c.targeting.schedule
+        return elapsed if schedule is None else schedule.day_share(self.now())
+
     def spend(self, campaigns: Sequence[Campaign]) -> dict[str, tuple[int, int]]:
         """campaign id -> (total micros, today's micros), one round trip."""
         day, _ = self.day()
@@ -110,8 +116,14 @@ class RedisBudget:
         if not campaigns:
             return {}
         day, elapsed = self.day()
-        _, _, reasons = self._call(campaigns, None, reader, day, elapsed, dry=True, pacing=pacing)
-        return {c.id: why for c, why in zip(campaigns, reasons, strict=True)}
+        by_clock: dict[float, list[Campaign]] = {}  # the script takes one elapsed share per call
+        for c in campaigns:
+            by_clock.setdefault(self._elapsed(c, elapsed), []).append(c)
+        out: dict[str, str] = {}
+        for share, part in by_clock.items():
+            _, _, reasons = self._call(part, None, reader, day, share, dry=True, pacing=pacing)
+            out.update(zip((c.id for c in part), reasons, strict=True))
+        return {c.id: out[c.id] for c in campaigns}
 
     def cap_key(self, campaign_id: str, reader: str) -> str:
         # The publisher's reader id is hashed before it reaches Redis, and lives there only for the window.
@@ -146,7 +158,7 @@ class RedisBudget:
             c = campaigns[i]
             events = [impression(i)] if impression is not None and not dry else None
             try:
-                winner, length, reasons = self._call([c], events, reader, day, elapsed, dry)
+                winner, length, reasons = self._call([c], events, reader, day, self._elapsed(c, elapsed), dry)
             except redis.RedisError as e:
                 self.unavailable += 1
                 self.outage.warning("budget", UNAVAILABLE, type(e).__name__)

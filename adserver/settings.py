@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Settings:
     impression_rate_limit: int = 300
     impression_replay_window: int = 3600
     trusted_proxy_hops: int = 0
+    country_header: str = ""  # a CDN's header with the reader's country (CF-IPCountry); empty: look the address up
     metrics_token: str = ""
     log_format: str = ""  # json | text; empty: json in production, text in development and tests
     log_level: str = "info"
@@ -149,6 +151,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError("setting PUBLIC_URL (the origin tracking URLs point to) or ALLOWED_HOSTS is required")
     if not 0 <= s.trusted_proxy_hops <= 5:
         raise SettingsError("setting TRUSTED_PROXY_HOPS must be between 0 (no proxy) and 5")
+    if s.country_header and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", s.country_header):
+        raise SettingsError(f"setting COUNTRY_HEADER={s.country_header!r}: use a header name, like CF-IPCountry")
     if s.log_format not in ("json", "text"):
         raise SettingsError(f"setting LOG_FORMAT={s.log_format!r}: use json or text")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Protocol
 
+from . import safety
 from .catalog import Campaign, CatalogSnapshot
 from .context import ArticleContext
+from .safety import CATEGORY_FLOOR
 from .taxonomy import taxonomy
 from .text import term_words
 
@@ -34,8 +36,28 @@ def _excluded_term(campaign: Campaign, ctx: ArticleContext, text_words: set[str]
     return None
 
 
-def rejection_reason(campaign: Campaign, ctx: ArticleContext, today: date, text_words: set[str]) -> str | None:
-    """Why this campaign may not serve this context, or None when it may."""
+def reader_reason(campaign: Campaign, ctx: ArticleContext, now: datetime) -> str | None:
+    """Why this campaign may not serve this reader now (device, country, schedule), or None when it may.
+    These rules depend on the request, not the article: `decide` applies them after the article's plan."""
+    t = campaign.targeting
+    if t.schedule is not None and not t.schedule.runs_at(now):
+        return f"outside its schedule ({t.schedule.local(now)})"
+    if t.devices and ctx.device not in t.devices:
+        return f"device {ctx.device or 'unknown'} not targeted"
+    if t.geo:
+        if not ctx.country:
+            return "the reader's country is unknown (no header, private or unlisted address): geo-targeted"
+        if ctx.country in t.exclude_countries:
+            return f"country {ctx.country} excluded"
+        if t.in_countries and ctx.country not in t.in_countries:
+            return f"country {ctx.country} not targeted"
+    return None
+
+
+def rejection_reason(
+    campaign: Campaign, ctx: ArticleContext, today: date, text_words: set[str], now: datetime | None = None
+) -> str | None:
+    """Why this campaign may not serve this context (and, given `now`, this reader), or None when it may."""
     t = campaign.targeting
     if campaign.status != "active":
         return f"status is {campaign.status}"
@@ -48,21 +70,31 @@ def rejection_reason(campaign: Campaign, ctx: ArticleContext, today: date, text_
     if t.languages and ctx.language and ctx.language not in t.languages:
         return f"language {ctx.language} not targeted"
     if ctx.sentiment and ctx.sentiment in t.exclude_sentiments:
-        return f"excludes {ctx.sentiment} sentiment"
+        return f"excludes {ctx.sentiment} sentiment" + (" (read from the text)" if ctx.sentiment_read else "")
+    category = next((x for x in ctx.categories if x in t.exclude_categories), None)
+    if category:
+        return f"excludes the category {category} ({_category_source(ctx, category)})"
     term = _excluded_term(campaign, ctx, text_words)
     if term:
         return f"excluded keyword '{term}'"
+    if now is not None and t.per_reader:
+        return reader_reason(campaign, ctx, now)
     return None
 
 
+def _category_source(ctx: ArticleContext, category: str) -> str:
+    read = dict(ctx.category_confidence).get(category, 0.0)
+    return f"read from the text, {read:.2f}" if read >= CATEGORY_FLOOR else "sent by the publisher"
+
+
 def split_eligible(
-    campaigns: Iterable[Campaign], ctx: ArticleContext, today: date
+    campaigns: Iterable[Campaign], ctx: ArticleContext, today: date, now: datetime | None = None
 ) -> tuple[list[Campaign], list[Rejection]]:
     text_words = ctx.text_words()
     eligible: list[Campaign] = []
     rejected: list[Rejection] = []
     for c in campaigns:
-        reason = rejection_reason(c, ctx, today, text_words)
+        reason = rejection_reason(c, ctx, today, text_words, now)
         if reason is None:
             eligible.append(c)
         else:
@@ -91,14 +123,19 @@ class TargetingIndex:
         self.language_free: set[int] = set()
         self.by_language: dict[str, set[int]] = {}
         self.excluding_sentiment: dict[str, set[int]] = {}
+        self.excluding_category: dict[str, set[int]] = {}
         self.exclusion_by_term: dict[str, set[int]] = {}  # exact term (keyword/topic match)
         self.exclusion_by_word: dict[str, list[tuple[int, tuple[str, ...]]]] = {}  # first word -> phrase
+        # Whether any campaign has rules on the reader (`reader_reason`): without, `decide` skips them.
+        self.per_reader = any(c.targeting.per_reader for c in campaigns)
         for i, c in enumerate(campaigns):
             t = c.targeting
             _file(self.placement_free, self.by_placement, i, t.placements)
             _file(self.language_free, self.by_language, i, t.languages)
             for s in t.exclude_sentiments:
                 self.excluding_sentiment.setdefault(s, set()).add(i)
+            for x in t.exclude_categories:
+                self.excluding_category.setdefault(x, set()).add(i)
             for term in t.exclude_keywords:
                 self.exclusion_by_term.setdefault(term, set()).add(i)
                 parts = tuple(term_words(term))
@@ -122,6 +159,8 @@ class TargetingIndex:
             ok &= self.language_free | self.by_language.get(ctx.language, set())
         if ctx.sentiment:
             ok -= self.excluding_sentiment.get(ctx.sentiment, set())
+        for x in ctx.categories:
+            ok -= self.excluding_category.get(x, set())
         for term in (*ctx.keywords, ctx.topic):
             if term in self.exclusion_by_term:
                 ok -= self.exclusion_by_term[term]
@@ -227,6 +266,11 @@ class TopicReader(Protocol):
         """Load what reading needs now (a web process at start), not in the first decision."""
         ...
 
+    def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
+        """The article as the exclusion rules see it (`safety.annotate`): with `sentiment`, the sentiment read
+        from the text when none was sent; with `categories`, the sensitive categories read from it."""
+        ...
+
 
 class DeclaredTopics:
     """The reader that reads no text: only the publisher's topic (through the taxonomy) and keywords match.
@@ -240,6 +284,10 @@ class DeclaredTopics:
 
     def warm(self) -> None:
         pass
+
+    def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
+        # No model here: only the publisher's categories count; the sentiment lexicon needs none.
+        return safety.annotate(ctx, sentiment)
 
     def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign], misses: bool = True) -> list[Fit | None]:
         declared = taxonomy().resolve(ctx.topic)

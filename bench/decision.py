@@ -1,6 +1,7 @@
 """Decision throughput and latency vs a bare Flask endpoint, same gunicorn setup, same run.
 
     python bench/decision.py [--seconds 8] [--rounds 3] [--workers 2] [--no-rq-worker] [--tcp]
+    python bench/decision.py --rules [--rounds 5]     # request-path cost per targeting rule class, in-process
 
 Targets (issue 2): decision >= 0.6x bare with 12 campaigns, >= 0.4x with 1,000; p99 < 15 ms at
 half of the measured peak. Load comes from wrk (a separate process), paced by wrk's `delay` hook
@@ -16,10 +17,15 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import os
 import random
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -27,8 +33,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, gunicorn, import_catalog, stack, wrk  # noqa: E402
+from werkzeug.test import EnvironBuilder  # noqa: E402
 
+from adserver import create_app, migrate  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
+from adserver.redis_server import start_local  # noqa: E402
+from adserver.storage import Database  # noqa: E402
 
 BODY = {
     "placement": "article-footer",
@@ -185,6 +195,146 @@ def line(label: str, r: dict, half: dict | None = None) -> str:
     return out
 
 
+# --- cost per targeting rule class (issue 15) ---------------------------------------------------------------
+
+GERMAN_READER = "5.9.0.1"  # an address iptocc places in Germany
+DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+RULES = {
+    "device": {"devices": ["mobile", "tablet", "desktop"]},
+    "geography": {"regions": ["EU", "UK", "NORTH-AMERICA"], "exclude_countries": ["RU"]},
+    "schedule": {"schedule": {"hours": ["00-24"], "timezone": "Europe/Berlin"}},
+    "brand safety": {"exclude_categories": ["crime", "disasters", "death-and-tragedy", "war-and-conflict"]},
+}
+
+
+def rules_catalog(rules: dict) -> dict:
+    """The example catalog with budgets that never run out (every variant takes the same path) and no sentiment
+    exclusions (they belong to brand safety), each paid campaign given `rules` (all of which the benchmark's
+    reader and article pass: the rules are evaluated, not short-circuited)."""
+    data = read_file(ROOT / "config" / "catalog.example.yaml")
+    for adv in data["advertisers"]:
+        for c in adv["campaigns"]:
+            budget = c.get("budget") or {}
+            c["budget"] = {k: (v * 10_000 if v is not None else None) for k, v in budget.items()}
+            c.setdefault("targeting", {}).pop("exclude_sentiments", None)
+            if not c.get("house"):
+                c["targeting"].update(copy.deepcopy(rules))
+                if "exclude_categories" in rules:
+                    c["targeting"]["exclude_sentiments"] = ["negative"]
+    return data
+
+
+def rule_costs(args) -> None:
+    """Each rule class on its own app (the same Redis, its own SQLite catalog), called as WSGI in-process with
+    a desktop browser's User-Agent from a German address, articles sent without `sentiment` (so brand safety
+    estimates it). Interleaved rounds; per round the CPU time per request (this thread's) and its ratio to the
+    baseline of the same round; medians reported. Two workloads: one article read by every reader (its plan
+    cached) and every request a new article (everything per-article done each time)."""
+    variants = {
+        "baseline": {},
+        **{k: v for k, v in RULES.items()},
+        "all four": {k: v for r in RULES.values() for k, v in r.items()},
+    }
+    redis = start_local()
+    tmp = Path(tempfile.mkdtemp(prefix="adserver-rules-"))
+    apps = {}
+    try:
+        for name, rules in variants.items():
+            url = f"sqlite:///{tmp}/{len(apps)}.sqlite3"
+            db = Database(url)
+            migrate.upgrade(db)
+            import_catalog(db, rules_catalog(rules))
+            db.dispose()
+            apps[name] = create_app(
+                {
+                    "database_url": url,
+                    "redis_url": redis.url,
+                    "secret_key": "bench-secret-key-123456",
+                    "environment": "development",
+                    "impression_rate_limit": 1_000_000_000,
+                    "catalog_poll_seconds": 0,
+                    "log_level": "warning",
+                    "access_log": False,
+                    "spool_dir": str(tmp / f"spool-{len(apps)}"),
+                }
+            )
+            apps[name].extensions["adserver"].catalog.refresh(force=True)
+
+        def body(i: int | None) -> dict:
+            article = {k: v for k, v in BODY["article"].items() if k != "sentiment"}
+            if i is not None:  # a new article: its own title, so no plan or parse is reused
+                article["title"] = f"{article['title']}, part {i}"
+            return {"placement": "article-footer", "article": article}
+
+        def environ(payload: dict) -> dict:
+            b = EnvironBuilder(
+                path="/v1/decision",
+                method="POST",
+                json=payload,
+                headers={"User-Agent": DESKTOP},
+                environ_base={"REMOTE_ADDR": GERMAN_READER},
+            )
+            return b.get_environ()
+
+        def run(app, payloads: list[dict]) -> float:
+            envs = [environ(p) for p in payloads]
+            raw = [e["wsgi.input"].read() for e in envs]
+            status = []
+
+            def start_response(s, h, exc_info=None):
+                status.append(s)
+
+            # CPU time of this thread: on a shared machine wall time measures the neighbours more than the rules
+            # (Redis's own work is in its process and the same for every variant).
+            t = time.thread_time()
+            for e, data in zip(envs, raw, strict=True):
+                e["wsgi.input"] = io.BytesIO(data)
+                for _ in app(e, start_response):
+                    pass
+            elapsed = time.thread_time() - t
+            if any(not s.startswith("200") for s in status):
+                raise SystemExit(f"a decision failed: {[s for s in status if not s.startswith('200')][:3]}")
+            return elapsed / len(payloads) * 1e6
+
+        one = [body(None)] * args.requests
+        for app in apps.values():  # warm: plans, parse memo, the reader's first reads
+            run(app, one[:200])
+        times: dict[str, dict[str, list[float]]] = {w: {k: [] for k in apps} for w in ("one article", "new articles")}
+        counter = 0
+        for r in range(args.rounds):
+            order = list(apps) if r % 2 == 0 else list(reversed(apps))  # interleaved, alternating order
+            for name in order:
+                times["one article"][name].append(run(apps[name], one))
+                fresh = [body(counter + i) for i in range(args.requests // 4)]
+                times["new articles"][name].append(run(apps[name], fresh))
+            counter += args.requests
+        print(
+            f"CPU per request, in-process WSGI (POST /v1/decision), {args.rounds} interleaved rounds of {args.requests}"
+        )
+        print(
+            f"(one article) and {args.requests // 4} (new articles) requests; medians; ratio: to the baseline of "
+            "the same round\n"
+        )
+        for workload, per in times.items():
+            print(f"{workload}:")
+            for name, values in per.items():
+                ratios = [v / b for v, b in zip(values, per["baseline"], strict=True)]
+                flag = (
+                    ""
+                    if name == "baseline"
+                    else ("  OK" if statistics.median(ratios) <= 1.10 else "  MISS (target <= 1.10x)")
+                )
+                print(
+                    f"  {name:<14} {statistics.median(values):8.0f} us   {statistics.median(ratios):.3f}x"
+                    f"   [rounds: {', '.join(f'{x:.2f}' for x in ratios)}]{flag}"
+                )
+    finally:
+        for app in apps.values():
+            app.extensions["adserver"].close()
+        redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=8)
@@ -192,7 +342,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-rq-worker", action="store_true", help="leave impressions queued in Redis meanwhile")
     ap.add_argument("--tcp", action="store_true", help="reach Redis over TCP loopback instead of its Unix socket")
+    ap.add_argument("--rules", action="store_true", help="cost per targeting rule class, in-process (issue 15)")
+    ap.add_argument("--requests", type=int, default=2000, help="--rules: requests per variant and round")
     args = ap.parse_args()
+    if args.rules:
+        rule_costs(args)
+        return
     threads = os.environ.get("WEB_THREADS", "64")
     print(f"gunicorn workers: {args.workers} x {threads} threads (config/gunicorn.conf.py; WEB_THREADS=1: sync)")
     print(f"load: wrk 2 threads x 16 connections, {args.seconds}s per run")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select, true
 
 from adserver import counters, storage
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
-from adserver.catalog_file import validate_catalog
+from adserver.catalog_file import read_file, validate_catalog
 from adserver.context import ArticleContext
 from adserver.errors import CatalogError
 from adserver.events.event import Event
@@ -259,3 +260,38 @@ AI_ARGS = ["--topic", "artificial-intelligence", "--keywords", "agents,nvidia", 
 
 def widest_line(stdout: str) -> int:
     return max(len(line) for line in stdout.splitlines())
+
+
+# --- the reader's device and the example catalog with more targeting (issue 15's rules) -------------------
+
+BROWSER_AGENTS = {
+    "mobile": [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.1 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 "
+        "Mobile Safari/537.36",
+    ],
+    "tablet": [
+        "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 "
+        "Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 "
+        "Safari/537.36",
+    ],
+    "desktop": [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+        "Safari/537.36",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 "
+        "Safari/605.1.15",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    ],
+}
+
+
+def example_with(**targeting) -> dict:
+    """The example catalog file with zahid.host's AI campaign given more targeting."""
+    data = read_file(Path(__file__).resolve().parent.parent / "config" / "catalog.example.yaml")
+    for adv in data["advertisers"]:
+        for c in adv["campaigns"]:
+            if c["id"] == ZAHID_CAMPAIGN:
+                c["targeting"].update(targeting)
+    return data

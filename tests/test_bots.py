@@ -8,7 +8,7 @@ import time
 import pytest
 from crawlerdetect import CrawlerDetect
 
-from adserver import bots
+from adserver import bots, devices
 
 HEADER_LIMIT = 8190  # gunicorn's limit_request_field_size: the longest User-Agent that reaches us
 
@@ -44,7 +44,7 @@ def test_any_user_agent_up_to_the_header_limit_is_classified_within_a_millisecon
         fresh = ua[: len(ua) - i]  # never answered from the cache
         t = time.perf_counter()
         bots.is_bot(fresh)
-        bots.ua_class(fresh)
+        devices.ua_class(fresh)
         best = min(best, time.perf_counter() - t)
     assert best < 0.001, f"{best * 1000:.2f} ms"
 
@@ -55,10 +55,10 @@ def test_classification_agrees_with_crawlerdetect(ua):
 
 
 def test_crawlers_are_bots_and_browsers_are_classed_by_device():
-    assert all(bots.ua_class(ua) == "bot" for ua in CRAWLERS)
-    assert bots.ua_class(BROWSERS[0]) == "desktop"
-    assert bots.ua_class(BROWSERS[1]) == "mobile"
-    assert bots.ua_class("") == "none"
+    assert all(devices.ua_class(ua) == "bot" for ua in CRAWLERS)
+    assert devices.ua_class(BROWSERS[0]) == "desktop"
+    assert devices.ua_class(BROWSERS[1]) == "mobile"
+    assert devices.ua_class("") == "none"
 
 
 def test_the_cache_is_keyed_by_the_classified_prefix_only():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.builders import AI_ARGS, widest_line
+from adserver.catalog_file import import_catalog
+from tests.builders import AI_ARGS, example_with, widest_line
 
 
 def rejected_reasons(stdout: str) -> dict[str, str]:
@@ -91,3 +92,18 @@ def test_decide_sees_catalog_changes_immediately(cli, imported):
     assert "chosen: matchday-live-football" in cli("decide", "--topic", "sport").stdout
     cli("campaigns", "pause", "matchday-live-football")
     assert "chosen: matchday-live-football" not in cli("decide", "--topic", "sport").stdout
+
+
+def test_decide_takes_the_readers_country_and_device_for_targeted_campaigns(cli, db):
+    import_catalog(db, example_with(regions=["EU"], devices=["mobile"]))
+    unknown = cli("decide", *AI_ARGS, "--explain", "--wide")
+    assert rejected_reasons(unknown.stdout)["zahid-ai-side-projects"] == "device unknown not targeted"
+    german_phone = cli("decide", *AI_ARGS, "--country", "de", "--device", "mobile")
+    assert german_phone.stdout.startswith("chosen: zahid-ai-side-projects")
+    british = cli("decide", *AI_ARGS, "--country", "GB", "--device", "mobile", "--explain", "--wide")
+    assert rejected_reasons(british.stdout)["zahid-ai-side-projects"] == "country GB not targeted"
+
+
+def test_decide_refuses_a_country_that_is_not_one(cli, imported):
+    r = cli("decide", *AI_ARGS, "--country", "Germany")
+    assert r.exit_code == 1 and "country: Not an ISO 3166-1" in r.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_smorest import Blueprint as _Blueprint
 
-from .. import bots
+from .. import devices
 from ..events import client as events_client
 from ..services import Services
 from .errors import Parser
@@ -28,5 +28,5 @@ def client() -> tuple[str, str, str]:
     return (
         events_client.non_billable_reason(ua, request.headers),
         events_client.ip_hash(request.remote_addr or "", salt),
-        bots.ua_class(ua),
+        devices.ua_class(ua),
     )

@@ -9,15 +9,17 @@ from functools import lru_cache
 from flask import jsonify, request
 from flask.views import MethodView
 
-from .. import metrics
+from .. import geo, metrics
 from ..catalog import CatalogSnapshot
 from ..context import ArticleContext, check_placement
 from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
+from ..devices import DEVICES
 from ..errors import InvalidContext
 from ..events.event import from_decision
 from ..rendering import card_cache, card_fields, render_card
 from ..settings import RELAXED_ENVIRONMENTS
+from ..targeting import targeting_index
 from . import Blueprint, client, services
 from .auth import operator
 from .errors import MAX_QUERY_BYTES, ApiError
@@ -49,6 +51,13 @@ NO_FILL = {
     "description": "No sponsor is eligible for this article: leave the slot empty (with `?explain=1`: a 200 whose "
     "card fields are null and whose `explain` gives each campaign's reason)."
 }
+
+
+def query_lists(article: dict, keywords: str) -> None:
+    """The comma-separated lists of a query string (`keywords`, `categories`) as the article's lists."""
+    article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
+    if "categories" in article:
+        article["categories"] = [c.strip() for c in article["categories"].split(",") if c.strip()]
 
 
 def tracking_base() -> str:
@@ -132,6 +141,10 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     snapshot = svc.catalog.get()
     who = client()
+    if explain or snapshot.derived(targeting_index).per_reader:  # else nothing reads the reader's device or country
+        header = svc.settings.country_header
+        country = geo.country(request.headers.get(header) if header else None, request.remote_addr or "")
+        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=country)
     outcome = decide(
         ctx,
         snapshot,
@@ -193,6 +206,6 @@ class DecisionView(MethodView):
     @blp.alt_response(414, schema=ErrorSchema, description=QUERY_TOO_LONG)
     def get(self, placement, explain=False, keywords="", exclude="", **article):
         """The same decision from query parameters, for simple embeds (`keywords=a,b`, `exclude=adv1,adv2`)."""
-        article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
+        query_lists(article, keywords)
         skip = frozenset(a.strip() for a in exclude.split(",") if a.strip())
         return run_decision(placement, article, bool(explain), skip)

