@@ -195,13 +195,18 @@ class Database:
 
 
 class Event(Base):
-    """One raw event; (decision_id, event_type) is unique, so retried batches never double count."""
+    """One raw event; (decision_id, event_type) is unique, so retried batches never double count.
+
+    `decided_on` is the UTC day of the decision the event belongs to, a function of the decision id, so
+    the unique key may carry it: on PostgreSQL the table is partitioned by it (`partitions.py`), and a
+    partitioned table's unique keys must include the partition column."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("decision_id", "event_type", name="uq_events_decision_type"),)
+    __table_args__ = (UniqueConstraint("decision_id", "event_type", "decided_on", name="uq_events_decision_type"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     decision_id: Mapped[str] = mapped_column(String(32))
     event_type: Mapped[str] = mapped_column(String(12))  # impression | view | click
+    decided_on: Mapped[date] = mapped_column(Date)
     campaign_id: Mapped[str] = mapped_column(String(64), index=True)
     creative_id: Mapped[str] = mapped_column(String(64))
     advertiser_id: Mapped[str] = mapped_column(String(64))

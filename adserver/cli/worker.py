@@ -16,7 +16,7 @@ def command(ctx: Context, burst: bool) -> None:
 
     from rq import Queue, Worker
 
-    from .. import jobs, logs
+    from .. import jobs, logs, partitions
     from ..services import set_worker_services
 
     svc = ctx.worker_services()
@@ -29,6 +29,7 @@ def command(ctx: Context, burst: bool) -> None:
     recovered = jobs.persist_batches_of_dead_workers(conn, svc.db)
     if recovered:
         click.echo(f"recovered {recovered} events from batches of a killed worker")
+    partitions.ensure_partitions(svc.db)
     if burst:
         jobs.tick(conn, svc.settings.queues[0])
     else:
@@ -38,17 +39,22 @@ def command(ctx: Context, burst: bool) -> None:
 
 def _tick_forever(svc) -> None:
     """Every second: make sure queued events have a persist job even when traffic is too thin to
-    trigger one, and replay anything this machine spooled while Redis was away."""
+    trigger one, and replay anything this machine spooled while Redis was away. Every hour: the coming
+    days' partitions of the raw events (PostgreSQL)."""
     import logging
     import time
 
     import redis
 
-    from .. import jobs
+    from .. import jobs, partitions
 
+    next_partitions = time.monotonic() + 3600
     while True:
         time.sleep(1.0)
         try:
+            if time.monotonic() >= next_partitions:
+                next_partitions = time.monotonic() + 3600
+                partitions.ensure_partitions(svc.db)
             jobs.tick(svc.redis, svc.settings.queues[0])
         except redis.RedisError:
             continue
