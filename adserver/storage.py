@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -259,3 +260,24 @@ class EventFold(Base):
     __tablename__ = "event_folds"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     folded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class ModelVersion(Base):
+    """A trained relevance model shared by every host: the artifact's bytes, its metadata and sha256."""
+
+    __tablename__ = "model_versions"
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    artifact: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # the joblib file, up to 20 MB
+    artifact_sha256: Mapped[str] = mapped_column(String(64))
+    meta: Mapped[dict] = mapped_column("metadata", JSON)  # metadata.json as training wrote it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelActivation(Base):
+    """Each activation (or rollback) of a version; the newest row is the version every host serves."""
+
+    __tablename__ = "model_activations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(ForeignKey("model_versions.version"))
+    activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(String(32), default="")  # '' | rollback

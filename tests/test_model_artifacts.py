@@ -9,7 +9,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from adserver import create_app
+from adserver import create_app, migrate
 from adserver.cli import main
 from adserver.context import ArticleContext
 from adserver.decision import decide
@@ -19,6 +19,7 @@ from adserver.model.evaluate import eval_catalog
 from adserver.model.ranker import ModelRanker
 from adserver.model.reader import ModelReader
 from adserver.model.train import fit
+from adserver.storage import Database
 from tests.conftest import EXAMPLE_CATALOG
 
 
@@ -129,9 +130,19 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
     assert {cid for _, cid in served} == {"eval-sport"}
 
 
-def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overrides, tmp_path):
+@pytest.fixture
+def model_db_url(empty_database_url):
+    """A database of its own: the model a test activates there is served by no other test."""
+    db = Database(empty_database_url)
+    migrate.upgrade(db)
+    db.dispose()
+    return empty_database_url
+
+
+def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overrides, model_db_url, tmp_path):
+    settings_overrides = settings_overrides | {"database_url": model_db_url}
     runner = CliRunner()
-    env = {"DATABASE_URL": settings_overrides["database_url"], "REDIS_URL": settings_overrides["redis_url"]}
+    env = {"DATABASE_URL": model_db_url, "REDIS_URL": settings_overrides["redis_url"]}
     r = runner.invoke(
         main,
         ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"],
@@ -160,11 +171,11 @@ def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overri
     assert {"topic", "text"} <= set(best["parts"]) and any("topic match" in r for r in best["reasons"])
 
 
-def test_cli_lists_activates_and_rolls_back(tmp_path, trained):
+def test_cli_lists_activates_and_rolls_back(tmp_path, trained, model_db_url):
     save(tmp_path, trained, "v1")
     save(tmp_path, trained, "v2")
     runner = CliRunner()
-    env = {"MODELS_DIR": str(tmp_path)}
+    env = {"MODELS_DIR": str(tmp_path), "DATABASE_URL": model_db_url}
     assert runner.invoke(main, ["model", "activate", "v1"], env=env).exit_code == 0
     assert runner.invoke(main, ["model", "activate", "v2"], env=env).exit_code == 0
     listing = runner.invoke(main, ["model", "list"], env=env).output

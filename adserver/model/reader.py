@@ -76,8 +76,10 @@ class ModelReader:
         self._lock = threading.Lock()
 
     def warm(self) -> None:
-        """Load the encoder and embed the taxonomy now (about 1 s), not in some reader's first decision."""
+        """Load the encoder and embed the taxonomy now (about 1 s), and the active model (from SQL or the
+        models directory), not in some reader's first decision."""
         self.vectors()
+        self.model()
 
     def vectors(self) -> _Vectors:
         v = self._vectors
