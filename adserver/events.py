@@ -4,7 +4,7 @@ Path of an event (see DESIGN.md):
 1. The web process calls `EventSink.emit(event)`: ONE Redis round trip, a Lua script that (a) for
    views and clicks sets a once-per-decision marker and drops replays, (b) applies the per-IP
    rate limit to beacons (a refusal is only counted, in a bounded aggregate), (c) RPUSHes the
-   event onto the `adserver:events:incoming` list and
+   event onto the `keys.INCOMING` list and
    (d) counts it in a per-day hash used by `adserver events reconcile`.
 2. Each time a full batch is waiting (the list length reaches a multiple of the batch size) the same
    request enqueues one rq job (`jobs.persist_pending`); the worker ticks every second for the tail.
@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING
 import orjson
 import redis
 
-from . import metrics
+from . import keys, metrics
 from .bots import is_bot
-from .lua import LuaScript
+from .lua import EMIT, LuaScript
 from .outage import OutageLog
 
 if TYPE_CHECKING:
@@ -48,14 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INCOMING = "adserver:events:incoming"
-BATCH_PREFIX = "adserver:events:batch:"
-COUNTS_PREFIX = "adserver:events:counts:"  # + YYYY-MM-DD, hash of campaign:type:b|n|r -> n (r: refused)
-SEEN_PREFIX = "adserver:events:seen:"
-# Beacons refused by the rate limit: hash of [day, campaign, creative, placement, topic, type] -> n,
-# bounded by those combinations however big the flood; `jobs.fold_rate_limited` adds it to the rollups.
-RATE_LIMITED_KEY = "adserver:events:ratelimited"
-PERSISTED_KEY = "adserver:events:persisted"  # hash: event type -> events written to SQL, by every worker
 EVENT_TYPES = ("impression", "view", "click")
 
 
@@ -102,11 +94,6 @@ class Event:
 
 
 _FIELDS = tuple(f.name for f in fields(Event))
-
-
-def seen_key(event: Event) -> str:
-    """The once-per-decision marker of an event: set when it is queued, so a replay counts nothing twice."""
-    return f"{SEEN_PREFIX}{event.decision_id}:{event.event_type}"
 
 
 def counts_field(event: Event) -> str:
@@ -161,57 +148,12 @@ def ip_hash(ip: str, salt: str) -> str:
 
 # --- web side: one round trip per event, spool when Redis is away ---------------------------------
 
-# KEYS: incoming, counts hash, seen key ('' for impressions), rate key ('' for no limit),
-#       rate-limited aggregate (''), total and day spend keys ('' unless a billable CPC click)
-# ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size,
-#       aggregate field, counts field of a refusal,
-#       cost (micros), total and daily budget (micros, -1: none), the event as not billable, its counts field
-# A refused beacon sets no once-per-decision marker: a later allowed one still counts. A replay of one
-# already counted is answered as a duplicate before the limit: it neither counts as refused nor uses it up.
-# A CPC click books its price here, in the same step that makes it count once; a click that would take
-# the campaign past a budget is kept, as not billable ('over_budget'): billed spend never passes a budget.
-EMIT = """
-if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
-if KEYS[4] ~= '' then
-  local n = redis.call('INCR', KEYS[4])
-  if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
-  if n > tonumber(ARGV[4]) then
-    if KEYS[5] ~= '' then
-      redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
-      redis.call('HINCRBY', KEYS[2], ARGV[8], 1)
-      redis.call('EXPIRE', KEYS[2], 3456000)
-    end
-    return -2
-  end
-end
-if KEYS[3] ~= '' then
-  if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return -1 end
-end
-local event, field = ARGV[1], ARGV[2]
-if KEYS[6] ~= '' then
-  local cost, total_cap, day_cap = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-  local total = tonumber(redis.call('GET', KEYS[6]) or '0')
-  local day = tonumber(redis.call('GET', KEYS[7]) or '0')
-  if (total_cap >= 0 and total + cost > total_cap) or (day_cap >= 0 and day + cost > day_cap) then
-    event, field = ARGV[12], ARGV[13]
-  else
-    redis.call('INCRBY', KEYS[6], cost)
-    redis.call('INCRBY', KEYS[7], cost)
-    redis.call('EXPIRE', KEYS[7], 259200)
-  end
-end
-local len = redis.call('RPUSH', KEYS[1], event)
-redis.call('HINCRBY', KEYS[2], field, 1)
-redis.call('EXPIRE', KEYS[2], 3456000)
-return len
-"""
-
 EMITTED, DUPLICATE, RATE_LIMITED, SPOOLED = "emitted", "duplicate", "rate_limited", "spooled"
 OVER_BUDGET = "over_budget"  # a CPC click, or a replayed impression, that came after the budget was spent
 
 
 def rate_limited_field(event: Event) -> str:
-    """The field of `RATE_LIMITED_KEY` a refused beacon is counted in (JSON: no separator to escape)."""
+    """The field of `keys.RATE_LIMITED` a refused beacon is counted in (JSON: no separator to escape)."""
     return json.dumps(
         [event.day, event.campaign_id, event.creative_id, event.placement, event.topic, event.event_type],
         separators=(",", ":"),
@@ -326,32 +268,31 @@ class EventSink:
         # A live impression is booked, queued and marked seen by the budget script; a replayed one checks
         # and sets the same marker, so neither a lost reply nor a spool drained twice books or counts twice.
         once = event.event_type != "impression" or replay
-        seen = seen_key(event) if once else ""
-        keys = [INCOMING, COUNTS_PREFIX + event.day, seen, rate_key, "", "", ""]
+        seen = keys.seen(event.decision_id, event.event_type) if once else ""
+        ks = [keys.INCOMING, keys.counts(event.day), seen, rate_key, "", "", ""]
         args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
         args += ["", ""]
         if rate_key:  # where a refusal is counted
-            keys[4] = RATE_LIMITED_KEY
+            ks[4] = keys.RATE_LIMITED
             args[6] = rate_limited_field(event)
             args[7] = f"{event.campaign_id}:{event.event_type}:r"
         # A CPC click books its price here; so does a spooled CPM impression, whose budget script never ran.
         if event.billable and event.cost > 0 and (event.event_type == "click" or replay):
             from .pacing import MICROS, budget_micros
-            from .pacing import keys as spend_keys
 
-            keys[5:7] = spend_keys(event.campaign_id, event.day)
+            ks[5:7] = keys.spend(event.campaign_id, event.day)
             # Without the campaign (gone from the catalog since) the price is booked as it was billed.
             total, daily = budget_micros(campaign) if campaign is not None else (-1, -1)
             over = replace(event, billable=False, reason=OVER_BUDGET, cost=0.0)
             args += [int(round(event.cost * MICROS)), total, daily, over.to_json(), counts_field(over)]
-        return keys, args
+        return ks, args
 
     def emit(self, event: Event, rate_key: str = "", campaign=None) -> str:
         """Queue one event; returns emitted | duplicate | rate_limited | spooled. Never raises for Redis.
         With its `campaign`, a CPC click is billed only within the campaign's budgets."""
-        keys, args = self._keys_args(event, rate_key, campaign)
+        ks, args = self._keys_args(event, rate_key, campaign)
         try:
-            n = self._script(keys=keys, args=args)
+            n = self._script(keys=ks, args=args)
         except redis.RedisError as e:
             self.outage.warning("spool", "redis unavailable (%s): spooling events", type(e).__name__)
             self.spool_event(event)
@@ -392,8 +333,8 @@ class EventSink:
 
         def push(line: str) -> None:
             event = Event.from_json(line)
-            keys, args = self._keys_args(event, "", campaign_of(event.campaign_id), replay=True)
-            self._script(keys=keys, args=args)
+            ks, args = self._keys_args(event, "", campaign_of(event.campaign_id), replay=True)
+            self._script(keys=ks, args=args)
 
         moved = self.spool.drain(push, everyone)
         if moved:

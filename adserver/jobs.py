@@ -31,17 +31,14 @@ from rq.job import Job
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import storage
-from .events import BATCH_PREFIX, INCOMING, PERSISTED_KEY, RATE_LIMITED_KEY, Event, process_alive
+from . import keys, storage
+from .events import Event, process_alive
+from .lua import CLAIM_STALE, TAKE, TAKE_FOLD
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
-TICK_KEY = "adserver:events:tick"
-BATCHES = "adserver:events:batches"  # sorted set: batch list -> when it was taken (ms); gone once written
 STALE_BATCH_SECONDS = 60  # a batch still there this long after it was taken lost its worker
-FOLD_PREFIX = "adserver:events:rlfold:"  # + fold id: a rate-limited aggregate being folded into SQL
-FOLDS_PENDING = "adserver:events:rlfolds"  # set of fold ids renamed but not yet confirmed written
 FOLD_LOG_DAYS = 30  # how long `event_folds` remembers a fold id (a retry comes within minutes)
 
 KINDS = {"impression": "impressions", "view": "views", "click": "clicks"}
@@ -59,37 +56,6 @@ COUNTERS = (
 RATE_LIMITED_COUNTERS = {"view": "rate_limited_views", "click": "rate_limited_clicks"}
 ROLLUP_KEY = ["day", "campaign_id", "creative_id", "placement", "topic"]
 
-# Move up to ARGV[1] events from the incoming list to this job's batch list and return them, unless
-# the batch list already holds events (a retry): then those are the batch. The batch is noted with
-# the time it was taken (ARGV[2], ms) so one whose worker was killed is found (`recover_stale_batches`).
-TAKE = """
-local have = redis.call('LRANGE', KEYS[2], 0, -1)
-if #have > 0 then return have end
-local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-if #items == 0 then return items end
-for i = 1, #items, 1000 do
-  redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
-end
-redis.call('LTRIM', KEYS[1], #items, -1)
-redis.call('ZADD', KEYS[3], 'NX', ARGV[2], KEYS[2])
-return items
-"""
-
-# Claim batches taken before ARGV[1] (ms): re-stamp them with ARGV[2] so one tick claims each once.
-CLAIM_STALE = """
-local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
-for _, key in ipairs(stale) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], key) end
-return stale
-"""
-
-# Take the rate-limited aggregate for folding: rename it to the fold key and remember the fold id.
-TAKE_FOLD = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('SADD', KEYS[3], ARGV[1])
-return 1
-"""
-
 
 def enqueue_persist(conn: redis.Redis, queue_name: str) -> None:
     Queue(queue_name, connection=conn).enqueue(
@@ -101,15 +67,15 @@ def tick(conn: redis.Redis, queue_name: str) -> bool:
     """Enqueue a persist job when events (or rate-limited counts) wait and no tick did so in the last
     second (any worker); and one job per batch left behind by a killed worker."""
     pipe = conn.pipeline(transaction=False)
-    pipe.llen(INCOMING)
-    pipe.exists(RATE_LIMITED_KEY)
-    pipe.scard(FOLDS_PENDING)
+    pipe.llen(keys.INCOMING)
+    pipe.exists(keys.RATE_LIMITED)
+    pipe.scard(keys.FOLDS_PENDING)
     waiting = any(pipe.execute())
     for key in claim_stale_batches(conn):
         Queue(queue_name, connection=conn).enqueue(
             persist_batch, key, job_timeout=300, retry=Retry(max=10, interval=[1, 2, 5, 10]), failure_ttl=7 * 86400
         )
-    if waiting and conn.set(TICK_KEY, "1", nx=True, px=1000):
+    if waiting and conn.set(keys.TICK, "1", nx=True, px=1000):
         enqueue_persist(conn, queue_name)
         return True
     return False
@@ -118,7 +84,7 @@ def tick(conn: redis.Redis, queue_name: str) -> bool:
 def claim_stale_batches(conn: redis.Redis, older_than: float = STALE_BATCH_SECONDS) -> list[str]:
     """Batch lists taken more than `older_than` seconds ago and never finished (their worker died)."""
     now = now_ms()
-    stale = conn.register_script(CLAIM_STALE)(keys=[BATCHES], args=[now - int(older_than * 1000), now])
+    stale = conn.register_script(CLAIM_STALE)(keys=[keys.BATCHES], args=[now - int(older_than * 1000), now])
     return [k.decode() for k in stale]
 
 
@@ -140,15 +106,15 @@ def _done(conn: redis.Redis, batch_key: str, written: Sequence[bytes] = ()) -> N
     Redis: the rq work horse that wrote them exits with the job)."""
     pipe = conn.pipeline()
     pipe.delete(batch_key)
-    pipe.zrem(BATCHES, batch_key)
+    pipe.zrem(keys.BATCHES, batch_key)
     for event_type, n in Counter(orjson.loads(x)["event_type"] for x in written).items():
-        pipe.hincrby(PERSISTED_KEY, event_type, n)
+        pipe.hincrby(keys.PERSISTED, event_type, n)
     pipe.execute()
 
 
 def lag_seconds(conn: redis.Redis) -> float:
     """How long the oldest event waiting in Redis has waited (0 when none waits)."""
-    oldest = conn.lindex(INCOMING, 0)
+    oldest = conn.lindex(keys.INCOMING, 0)
     if not oldest:
         return 0.0
     return (datetime.now(UTC) - datetime.fromisoformat(Event.from_json(oldest).occurred_at)).total_seconds()
@@ -166,11 +132,11 @@ def persist_pending(batch_key: str | None = None) -> int:
 
     svc = worker_services()
     job = get_current_job()
-    key = batch_key or BATCH_PREFIX + (job.id if job else "inline")
+    key = batch_key or keys.batch(job.id if job else "inline")
     take = svc.redis.register_script(TAKE)
     total_new = 0
     while True:
-        raw = take(keys=[INCOMING, key, BATCHES], args=[BATCH_SIZE, now_ms()])
+        raw = take(keys=[keys.INCOMING, key, keys.BATCHES], args=[BATCH_SIZE, now_ms()])
         if raw:
             total_new += write_lines(svc.db, raw)
             _done(svc.redis, key, raw)
@@ -189,7 +155,7 @@ def persist_orphaned_batches(conn: redis.Redis, db: storage.Database) -> int:
 def _write_batches(conn: redis.Redis, db: storage.Database, take) -> int:
     """Write (idempotently) and drop every batch list `take(key)` accepts; then fold interrupted counts."""
     new = 0
-    for raw_key in conn.scan_iter(match=BATCH_PREFIX + "*", count=100):
+    for raw_key in conn.scan_iter(match=keys.BATCH_PREFIX + "*", count=100):
         key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
         if not take(key):
             continue
@@ -212,7 +178,7 @@ def live_workers(conn: redis.Redis) -> set[str]:
 def _owner(conn: redis.Redis, batch_key: str) -> str | None:
     """The worker whose job took this batch (the batch list is named after the job); None if unknown."""
     try:
-        return Job.fetch(batch_key.removeprefix(BATCH_PREFIX), connection=conn).worker_name
+        return Job.fetch(batch_key.removeprefix(keys.BATCH_PREFIX), connection=conn).worker_name
     except NoSuchJobError:
         return None
 
@@ -394,23 +360,23 @@ def fold_rate_limited(conn: redis.Redis, db: storage.Database) -> int:
 
     The aggregate is renamed to a fold key first (new refusals start a fresh hash), then written in
     one SQL transaction that also inserts the fold id into `event_folds`: a fold whose worker died
-    after the commit is found again (`FOLDS_PENDING`), sees its id and is only cleaned up."""
+    after the commit is found again (`keys.FOLDS_PENDING`), sees its id and is only cleaned up."""
     fold_id = uuid.uuid4().hex
-    conn.register_script(TAKE_FOLD)(keys=[RATE_LIMITED_KEY, FOLD_PREFIX + fold_id, FOLDS_PENDING], args=[fold_id])
+    conn.register_script(TAKE_FOLD)(keys=[keys.RATE_LIMITED, keys.fold(fold_id), keys.FOLDS_PENDING], args=[fold_id])
     added = 0
-    for pending in sorted(m.decode() for m in conn.smembers(FOLDS_PENDING)):
+    for pending in sorted(m.decode() for m in conn.smembers(keys.FOLDS_PENDING)):
         added += _fold(conn, db, pending)
     return added
 
 
 def rate_limited_pending(conn: redis.Redis) -> int:
     """Refused beacons counted in Redis and not yet folded into the rollups (`adserver events status`)."""
-    keys = [RATE_LIMITED_KEY, *(FOLD_PREFIX + m.decode() for m in conn.smembers(FOLDS_PENDING))]
-    return sum(int(n) for k in keys for n in conn.hvals(k))
+    held = [keys.RATE_LIMITED, *(keys.fold(m.decode()) for m in conn.smembers(keys.FOLDS_PENDING))]
+    return sum(int(n) for k in held for n in conn.hvals(k))
 
 
 def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
-    key = FOLD_PREFIX + fold_id
+    key = keys.fold(fold_id)
     counts = conn.hgetall(key)
     totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for field, n in counts.items():
@@ -443,6 +409,6 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
                 sql.execute(folds_t.delete().where(folds_t.c.folded_at < now - timedelta(days=FOLD_LOG_DAYS)))
     pipe = conn.pipeline()
     pipe.delete(key)
-    pipe.srem(FOLDS_PENDING, fold_id)
+    pipe.srem(keys.FOLDS_PENDING, fold_id)
     pipe.execute()
     return added

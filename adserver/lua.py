@@ -1,13 +1,12 @@
-"""Lua scripts on Redis, called the cheap way: the request path runs one per decision and per beacon.
+"""Every Lua script of the pipeline, and the runner the request path calls them with.
 
-redis-py's `Script.__call__` reaches the server through an argument-deprecation wrapper, the
-connection pool (checked out and back in, under a lock) and the retry helper on every call: on the
-2-core bench machine that is ~140 µs of CPU per call against ~75 µs for packing, sending and reading
-the same EVALSHA on a connection kept by the calling thread (`bench/redis_call.py`). This keeps
-redis-py's connection, packer and parser and skips the rest. Semantics are unchanged: no retry
-(a script that books must run once at most, see `services.redis_client`), a connection that failed
-mid-call is closed by redis-py before the error is raised, and NOSCRIPT (a restarted Redis) loads the
-script and runs it once more, which is safe because NOSCRIPT means it did not run.
+Scripts do the multi-step Redis updates that must be atomic (rq keeps its scripts in one module too).
+`LuaScript` sends EVALSHA on a connection kept by the calling thread instead of redis-py's
+`Script.__call__`, which checks a connection out of the pool, under a lock, and through the retry
+helper on every call (`bench/redis_call.py` measures both). Semantics are unchanged: no retry (a
+script that books must run once at most, see `services.redis_client`), a connection that failed
+mid-call is closed by redis-py before the error is raised, and NOSCRIPT (a restarted Redis) loads
+the script and runs it once more, which is safe because NOSCRIPT means it did not run.
 """
 
 from __future__ import annotations
@@ -45,3 +44,166 @@ class LuaScript:
             conn.read_response()
             conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
             return conn.read_response()
+
+
+# --- the scripts (each KEYS/ARGV comment is the script's contract with its caller) ---------------
+
+# KEYS: incoming, counts hash, seen key ('' for impressions), rate key ('' for no limit),
+#       rate-limited aggregate (''), total and day spend keys ('' unless a billable CPC click)
+# ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size,
+#       aggregate field, counts field of a refusal,
+#       cost (micros), total and daily budget (micros, -1: none), the event as not billable, its counts field
+# A refused beacon sets no once-per-decision marker: a later allowed one still counts. A replay of one
+# already counted is answered as a duplicate before the limit: it neither counts as refused nor uses it up.
+# A CPC click books its price here, in the same step that makes it count once; a click that would take
+# the campaign past a budget is kept, as not billable ('over_budget'): billed spend never passes a budget.
+EMIT = """
+if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+if KEYS[4] ~= '' then
+  local n = redis.call('INCR', KEYS[4])
+  if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
+  if n > tonumber(ARGV[4]) then
+    if KEYS[5] ~= '' then
+      redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
+      redis.call('HINCRBY', KEYS[2], ARGV[8], 1)
+      redis.call('EXPIRE', KEYS[2], 3456000)
+    end
+    return -2
+  end
+end
+if KEYS[3] ~= '' then
+  if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return -1 end
+end
+local event, field = ARGV[1], ARGV[2]
+if KEYS[6] ~= '' then
+  local cost, total_cap, day_cap = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+  local total = tonumber(redis.call('GET', KEYS[6]) or '0')
+  local day = tonumber(redis.call('GET', KEYS[7]) or '0')
+  if (total_cap >= 0 and total + cost > total_cap) or (day_cap >= 0 and day + cost > day_cap) then
+    event, field = ARGV[12], ARGV[13]
+  else
+    redis.call('INCRBY', KEYS[6], cost)
+    redis.call('INCRBY', KEYS[7], cost)
+    redis.call('EXPIRE', KEYS[7], 259200)
+  end
+end
+local len = redis.call('RPUSH', KEYS[1], event)
+redis.call('HINCRBY', KEYS[2], field, 1)
+redis.call('EXPIRE', KEYS[2], 3456000)
+return len
+"""
+
+
+# One call per contender tried (the script takes several; `choose` sends one, see MAX_CALLS): skip
+# those over budget, held back by pacing or capped for this reader, book the first one that may win,
+# count it against the reader's cap and push its impression event onto the events list (the
+# EMIT's work for impressions, so a served contender costs one round trip in all).
+# Past the reader's address's impression rate the winner is still served and its impression queued,
+# but as not billable ('rate_limited') and without booking its price: one address cannot spend budgets.
+# The queued impression is marked seen (as EMIT marks beacons) for ARGV[6] seconds: if the reply
+# is lost the web process spools it, and its replay is then a duplicate, neither booked nor counted again.
+# Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
+# KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
+#       today's spend, cap key ('' = none), its impression's seen key ('' = none)
+# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, seen seconds,
+#       then per contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window
+#       seconds, impression event json ('' = none), counts field, the same event as rate limited, its field
+CHOOSE = """
+local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local limited = KEYS[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
+local refused = {}
+for i = 1, (#KEYS - 3) / 4 do
+  local k, a = 4 + (i - 1) * 4, 7 + (i - 1) * 10
+  local cost, tb, db, r = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local cap = tonumber(ARGV[a + 4])
+  local total, day = 0, 0
+  if tb >= 0 or db >= 0 then
+    total = tonumber(redis.call('GET', KEYS[k]) or '0')
+    day = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+  end
+  local why = nil
+  if tb >= 0 and total >= tb then why = 'total budget spent'
+  elseif db >= 0 and day >= db then why = 'daily budget spent'
+  elseif r >= 0 and db > 0 then
+    local lead = day / db - elapsed
+    if lead > slack and r < math.min(1, (lead - slack) / ramp) then why = 'pacing: ahead of the day' end
+  end
+  if not why and cost > 0 and ((tb >= 0 and total + cost > tb) or (db >= 0 and day + cost > db)) then
+    why = 'budget exhausted'
+  end
+  if not why and KEYS[k + 2] ~= '' and tonumber(redis.call('GET', KEYS[k + 2]) or '0') >= cap then
+    why = 'frequency cap reached for this reader'
+  end
+  if not why then
+    if KEYS[3] ~= '' and redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+    local event, field = ARGV[a + 6], ARGV[a + 7]
+    if limited then cost, event, field = 0, ARGV[a + 8], ARGV[a + 9] end
+    if cost > 0 then
+      redis.call('INCRBY', KEYS[k], cost)
+      redis.call('INCRBY', KEYS[k + 1], cost)
+      redis.call('EXPIRE', KEYS[k + 1], 259200)
+    end
+    if KEYS[k + 2] ~= '' and redis.call('INCR', KEYS[k + 2]) == 1 then
+      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 5])
+    end
+    local len = 0
+    if event ~= '' then
+      if KEYS[k + 3] ~= '' then redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[6]) end
+      len = redis.call('RPUSH', KEYS[1], event)
+      redis.call('HINCRBY', KEYS[2], field, 1)
+      redis.call('EXPIRE', KEYS[2], 3456000)
+    end
+    return {i, len, unpack(refused)}
+  end
+  refused[#refused + 1] = why
+end
+return {0, 0, unpack(refused)}
+"""
+
+
+# Book one CPM impression against both budgets (KEYS: total, day spend; ARGV: cost, total, daily budget).
+CHARGE = """
+local total = tonumber(redis.call('GET', KEYS[1]) or '0')
+local day = tonumber(redis.call('GET', KEYS[2]) or '0')
+local cost = tonumber(ARGV[1])
+if tonumber(ARGV[2]) >= 0 and total + cost > tonumber(ARGV[2]) then return 0 end
+if tonumber(ARGV[3]) >= 0 and day + cost > tonumber(ARGV[3]) then return 0 end
+redis.call('INCRBY', KEYS[1], cost)
+redis.call('INCRBY', KEYS[2], cost)
+redis.call('EXPIRE', KEYS[2], 259200)
+return 1
+"""
+
+
+# Move up to ARGV[1] events from the incoming list to this job's batch list and return them, unless
+# the batch list already holds events (a retry): then those are the batch. The batch is noted with
+# the time it was taken (ARGV[2], ms) so one whose worker was killed is found (CLAIM_STALE).
+TAKE = """
+local have = redis.call('LRANGE', KEYS[2], 0, -1)
+if #have > 0 then return have end
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items == 0 then return items end
+for i = 1, #items, 1000 do
+  redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
+end
+redis.call('LTRIM', KEYS[1], #items, -1)
+redis.call('ZADD', KEYS[3], 'NX', ARGV[2], KEYS[2])
+return items
+"""
+
+
+# Claim batches taken before ARGV[1] (ms): re-stamp them with ARGV[2] so one tick claims each once.
+CLAIM_STALE = """
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+for _, key in ipairs(stale) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], key) end
+return stale
+"""
+
+
+# Take the rate-limited aggregate for folding: rename it to the fold key and remember the fold id.
+TAKE_FOLD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import redis
 
-from . import metrics
+from . import keys, metrics
 from .catalog import Campaign
-from .lua import LuaScript
+from .lua import CHARGE, CHOOSE, LuaScript
 from .outage import OutageLog
 
 if TYPE_CHECKING:
@@ -47,85 +47,6 @@ MICROS = 1_000_000
 PACING_SLACK = 0.02  # spend may lead the clock by 2% of the daily budget before throttling
 PACING_RAMP = 0.10  # at a 12% lead the campaign is always skipped
 
-CHARGE = """
-local total = tonumber(redis.call('GET', KEYS[1]) or '0')
-local day = tonumber(redis.call('GET', KEYS[2]) or '0')
-local cost = tonumber(ARGV[1])
-if tonumber(ARGV[2]) >= 0 and total + cost > tonumber(ARGV[2]) then return 0 end
-if tonumber(ARGV[3]) >= 0 and day + cost > tonumber(ARGV[3]) then return 0 end
-redis.call('INCRBY', KEYS[1], cost)
-redis.call('INCRBY', KEYS[2], cost)
-redis.call('EXPIRE', KEYS[2], 259200)
-return 1
-"""
-
-
-# One call per contender tried (the script takes several; `choose` sends one, see MAX_CALLS): skip
-# those over budget, held back by pacing or capped for this reader, book the first one that may win,
-# count it against the reader's cap and push its impression event onto the events list (the
-# `events.EMIT` work for impressions, so a served contender costs one round trip in all).
-# Past the reader's address's impression rate the winner is still served and its impression queued,
-# but as not billable ('rate_limited') and without booking its price: one address cannot spend budgets.
-# The queued impression is marked seen (as `events.EMIT` marks beacons) for ARGV[6] seconds: if the reply
-# is lost the web process spools it, and its replay is then a duplicate, neither booked nor counted again.
-# Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
-# KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
-#       today's spend, cap key ('' = none), its impression's seen key ('' = none)
-# ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, seen seconds,
-#       then per contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window
-#       seconds, impression event json ('' = none), counts field, the same event as rate limited, its field
-CHOOSE = """
-local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local limited = KEYS[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
-local refused = {}
-for i = 1, (#KEYS - 3) / 4 do
-  local k, a = 4 + (i - 1) * 4, 7 + (i - 1) * 10
-  local cost, tb, db, r = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local cap = tonumber(ARGV[a + 4])
-  local total, day = 0, 0
-  if tb >= 0 or db >= 0 then
-    total = tonumber(redis.call('GET', KEYS[k]) or '0')
-    day = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
-  end
-  local why = nil
-  if tb >= 0 and total >= tb then why = 'total budget spent'
-  elseif db >= 0 and day >= db then why = 'daily budget spent'
-  elseif r >= 0 and db > 0 then
-    local lead = day / db - elapsed
-    if lead > slack and r < math.min(1, (lead - slack) / ramp) then why = 'pacing: ahead of the day' end
-  end
-  if not why and cost > 0 and ((tb >= 0 and total + cost > tb) or (db >= 0 and day + cost > db)) then
-    why = 'budget exhausted'
-  end
-  if not why and KEYS[k + 2] ~= '' and tonumber(redis.call('GET', KEYS[k + 2]) or '0') >= cap then
-    why = 'frequency cap reached for this reader'
-  end
-  if not why then
-    if KEYS[3] ~= '' and redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
-    local event, field = ARGV[a + 6], ARGV[a + 7]
-    if limited then cost, event, field = 0, ARGV[a + 8], ARGV[a + 9] end
-    if cost > 0 then
-      redis.call('INCRBY', KEYS[k], cost)
-      redis.call('INCRBY', KEYS[k + 1], cost)
-      redis.call('EXPIRE', KEYS[k + 1], 259200)
-    end
-    if KEYS[k + 2] ~= '' and redis.call('INCR', KEYS[k + 2]) == 1 then
-      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 5])
-    end
-    local len = 0
-    if event ~= '' then
-      if KEYS[k + 3] ~= '' then redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[6]) end
-      len = redis.call('RPUSH', KEYS[1], event)
-      redis.call('HINCRBY', KEYS[2], field, 1)
-      redis.call('EXPIRE', KEYS[2], 3456000)
-    end
-    return {i, len, unpack(refused)}
-  end
-  refused[#refused + 1] = why
-end
-return {0, 0, unpack(refused)}
-"""
-
 # One contender per round trip: a call can only ever book the contender the caller serves if the reply
 # is lost (Redis dying between running the script and answering), so the fail-open fallback never serves
 # one card while Redis recorded another's impression. A refused contender costs a further round trip (a
@@ -133,9 +54,6 @@ return {0, 0, unpack(refused)}
 # empty rather than the reader waiting.
 MAX_CALLS = 6
 SPENT_HINT_SECONDS = 30.0  # a campaign found out of budget is skipped locally this long
-
-
-IMPRESSION_RATE_PREFIX = "adserver:irl:"  # + the client's address hash: impressions served this window
 
 
 def _rate_limited(event, reason: str, counts_field) -> tuple[str, str]:
@@ -169,10 +87,6 @@ def serving_limits(c: Campaign) -> tuple[int, int]:
         click = int(round(c.price * MICROS))
         total, daily = (max(v - click, 0) if v >= 0 else v for v in (total, daily))
     return total, daily
-
-
-def keys(campaign_id: str, day: str) -> tuple[str, str]:
-    return f"adserver:spend:total:{campaign_id}", f"adserver:spend:day:{day}:{campaign_id}"
 
 
 class RedisBudget:
@@ -209,7 +123,7 @@ class RedisBudget:
     def spend(self, campaigns: Sequence[Campaign]) -> dict[str, tuple[int, int]]:
         """campaign id -> (total micros, today's micros), one round trip."""
         day, _ = self._day()
-        ks = [k for c in campaigns for k in keys(c.id, day)]
+        ks = [k for c in campaigns for k in keys.spend(c.id, day)]
         values = self.redis.mget(ks) if ks else []
         return {c.id: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0)) for i, c in enumerate(campaigns)}
 
@@ -240,7 +154,7 @@ class RedisBudget:
     def cap_key(self, campaign_id: str, reader: str) -> str:
         # The publisher's reader id is hashed before it reaches Redis, and lives there only for the window.
         digest = hashlib.sha256(f"{self.salt}:{reader}".encode()).hexdigest()[:24]
-        return f"adserver:cap:{campaign_id}:{digest}"
+        return keys.frequency_cap(campaign_id, digest)
 
     def choose(
         self, campaigns: Sequence[Campaign], impression: Callable[[int], Event] | None = None, reader: str = ""
@@ -286,11 +200,11 @@ class RedisBudget:
         return Choice(None, refused, False)
 
     def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:
-        from .events import COUNTS_PREFIX, INCOMING, RATE_LIMITED, counts_field, seen_key
+        from .events import RATE_LIMITED, counts_field
 
         address = events[0].ip_hash if events else ""
-        rate_key = f"{IMPRESSION_RATE_PREFIX}{address}" if address else ""
-        ks = [INCOMING, COUNTS_PREFIX + (events[0].day if events else day), rate_key]
+        rate_key = keys.impression_rate(address) if address else ""
+        ks = [keys.INCOMING, keys.counts(events[0].day if events else day), rate_key]
         args: list = [
             elapsed,
             PACING_SLACK,
@@ -303,7 +217,8 @@ class RedisBudget:
             budgeted = c.total_budget is not None or c.daily_budget is not None
             capped = bool(c.frequency_cap and reader)
             event = events[i] if events is not None else None
-            ks += [*keys(c.id, day), self.cap_key(c.id, reader) if capped else "", seen_key(event) if event else ""]
+            seen = keys.seen(event.decision_id, event.event_type) if event else ""
+            ks += [*keys.spend(c.id, day), self.cap_key(c.id, reader) if capped else "", seen]
             args += [
                 int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted and not c.house else 0,
                 *serving_limits(c),
@@ -326,7 +241,7 @@ class RedisBudget:
         try:
             return bool(
                 self._charge(
-                    keys=list(keys(campaign.id, day)),
+                    keys=list(keys.spend(campaign.id, day)),
                     args=[cost, _micros(campaign.total_budget), _micros(campaign.daily_budget)],
                 )
             )

@@ -12,8 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import redis
 from sqlalchemy import func, select
 
-from . import storage
-from .events import COUNTS_PREFIX
+from . import keys, storage
 
 KINDS = ("impression", "view", "click")
 TRAFFIC = {"b": "billable", "n": "nonbillable", "r": "rate_limited"}
@@ -59,7 +58,7 @@ def rollup_counts(db: storage.Database, day: date) -> dict[Key, int]:
 
 def redis_counts(conn: redis.Redis, day: date) -> dict[Key, int]:
     out = {}
-    for field, n in conn.hgetall(COUNTS_PREFIX + day.isoformat()).items():
+    for field, n in conn.hgetall(keys.counts(day.isoformat())).items():
         cid, kind, t = field.decode().rsplit(":", 2)
         out[(cid, kind, TRAFFIC[t])] = int(n)
     return out

@@ -29,10 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, ensure_database, gunicorn, import_catalog, stack  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from adserver import storage  # noqa: E402
+from adserver import keys, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
-from adserver.events import COUNTS_PREFIX, INCOMING  # noqa: E402
-from adserver.jobs import BATCHES  # noqa: E402
 from adserver.redis_server import free_port  # noqa: E402
 from tests.builders import zahid_event  # noqa: E402
 
@@ -122,7 +120,7 @@ def drain(s, env, n: int, label: str) -> None:
     for i in range(n):
         e = zahid_event(uuid.uuid4().hex, score=5.0, ua_class="desktop", ip_hash="x" * 32)
         day = e.day
-        pipe.rpush(INCOMING, e.to_json())
+        pipe.rpush(keys.INCOMING, e.to_json())
         if i % 5000 == 4999:
             pipe.execute()
     pipe.execute()
@@ -131,7 +129,7 @@ def drain(s, env, n: int, label: str) -> None:
 
     def watch() -> None:  # when the first batch is taken and when the last one is written (Redis side)
         while not done.is_set():
-            waiting, in_flight = r.llen(INCOMING), r.zcard(BATCHES)
+            waiting, in_flight = r.llen(keys.INCOMING), r.zcard(keys.BATCHES)
             now = time.perf_counter()
             if "first" not in marks and waiting < n:
                 marks["first"] = now
@@ -151,7 +149,7 @@ def drain(s, env, n: int, label: str) -> None:
     done.set()
     watcher.join()
     stored = raw_count(s["db"])
-    r.delete(COUNTS_PREFIX + day)
+    r.delete(keys.counts(day))
     writing = marks.get("last", t0 + elapsed) - marks.get("first", t0)
     print(
         f"  drain into {label}: {n} events by one worker in {elapsed:.2f}s = {n / elapsed:,.0f} events/s "

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, ensure_database, gunicorn, import_catalog  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from adserver import jobs, migrate, reconcile, storage  # noqa: E402
+from adserver import keys, migrate, reconcile, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
 from adserver.redis_server import free_port, start_local  # noqa: E402
 from tests.processes import kill_worker_and_horse  # noqa: E402 (the fault test kills the same way)
@@ -219,11 +219,11 @@ def run(args) -> bool:
             log("load started")
             time.sleep(args.seconds * 0.15)
             deadline = time.monotonic() + 10  # kill it while it holds a batch, if one shows up in time
-            while time.monotonic() < deadline and not r.zcard(jobs.BATCHES):
+            while time.monotonic() < deadline and not r.zcard(keys.BATCHES):
                 time.sleep(0.002)
-            holding = sum(r.llen(k) for k in r.zrange(jobs.BATCHES, 0, -1))
+            holding = sum(r.llen(k) for k in r.zrange(keys.BATCHES, 0, -1))
             horses = worker.kill()
-            left = sum(r.llen(k) for k in r.zrange(jobs.BATCHES, 0, -1))
+            left = sum(r.llen(k) for k in r.zrange(keys.BATCHES, 0, -1))
             log(
                 f"worker and {horses} work horse(s) SIGKILLed while holding a batch of {holding} events, {left} "
                 "of them left unfinished (0: the batch was done just before the kill landed); the supervisor "

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from itsdangerous import TimestampSigner
 
-from adserver import create_app
-from adserver.events import INCOMING, ip_hash
+from adserver import create_app, keys
+from adserver.events import ip_hash
 from adserver.tracking import Tracker
 
 AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence"}}
@@ -114,7 +114,7 @@ def app_with(settings_overrides, example_catalog):
 
 
 def queued_ip_hashes(services) -> list[str]:
-    return [json.loads(raw)["ip_hash"] for raw in services.redis.lrange(INCOMING, 0, -1)]
+    return [json.loads(raw)["ip_hash"] for raw in services.redis.lrange(keys.INCOMING, 0, -1)]
 
 
 def test_behind_a_trusted_proxy_each_reader_has_their_own_address(app_with):
@@ -153,7 +153,7 @@ def test_a_click_over_the_address_limit_still_reaches_the_landing_page_uncounted
     d = client.post("/v1/decision", json=AI, headers=BROWSER).get_json()
     r = client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
     assert r.status_code == 302 and r.headers["Location"] == "https://zahid.host/signup?utm_source=adserver"
-    queued = [json.loads(raw)["event_type"] for raw in svc.redis.lrange(INCOMING, 0, -1)]
+    queued = [json.loads(raw)["event_type"] for raw in svc.redis.lrange(keys.INCOMING, 0, -1)]
     assert queued == ["impression"]  # the click went to the rate-limited aggregate only
 
 

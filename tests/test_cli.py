@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from adserver import tokens
+from adserver import keys, tokens
 from adserver.catalog_file import export_catalog, import_catalog, read_file
 from tests.builders import catalog_file
 from tests.conftest import EXAMPLE_CATALOG
@@ -435,10 +435,9 @@ def test_with_sql_unreachable_a_command_prints_one_line_and_exits_non_zero(setti
 
 
 def test_replay_persists_what_waits_once_the_database_is_upgraded(services, settings_overrides, empty_database_url):
-    from adserver.events import INCOMING
     from tests.builders import zahid_event
 
-    services.redis.rpush(INCOMING, zahid_event("d1").to_json())
+    services.redis.rpush(keys.INCOMING, zahid_event("d1").to_json())
     r = outage_cli(settings_overrides, "events", "replay", database_url=empty_database_url)
     assert r.exit_code == 3 and "run `adserver db upgrade`" in r.stderr
     assert outage_cli(settings_overrides, "db", "upgrade", database_url=empty_database_url).exit_code == 0

@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, true
 
-from adserver import jobs, reconcile, storage
-from adserver.events import BATCH_PREFIX, INCOMING, RATE_LIMITED_KEY
+from adserver import jobs, keys, lua, reconcile, storage
 from adserver.services import set_worker_services
 from tests.builders import zahid_event
 
@@ -66,9 +65,9 @@ def rollup(db, campaign: str | None = "zahid-ai-side-projects") -> dict:
                 *(func.sum(getattr(r, c)) for c in REASON_COLUMNS),
             ).where(r.campaign_id == campaign if campaign else true())
         ).one()
-    keys = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend", *REASON_COLUMNS]
+    cols = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend", *REASON_COLUMNS]
     return {
-        k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(keys, row, strict=False)
+        k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(cols, row, strict=False)
     }
 
 
@@ -104,7 +103,7 @@ def test_forged_or_tampered_links_are_not_counted(client, db, services, persist,
     view = path(d["tracking"]["view_url"])
     assert client.post(view[:-2] + "xx", headers=BROWSER).status_code == 403
     assert client.get("/t/click/forged.token.value", headers=BROWSER).status_code == 403
-    assert services.redis.llen(INCOMING) == 0
+    assert services.redis.llen(keys.INCOMING) == 0
     assert rollup(db)["views"] == 0
 
 
@@ -205,11 +204,11 @@ def test_a_flood_of_refused_beacons_keeps_one_counter_per_campaign_and_type(
     services.events.rate_limit = 0
     for _ in range(200):
         assert client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code == 429
-    assert services.redis.hlen(RATE_LIMITED_KEY) == 1
-    assert services.redis.llen(INCOMING) == 1  # only the impression was queued
+    assert services.redis.hlen(keys.RATE_LIMITED) == 1
+    assert services.redis.llen(keys.INCOMING) == 1  # only the impression was queued
     persist()
     assert rollup(db)["rate_limited_views"] == 200
-    assert not services.redis.exists(RATE_LIMITED_KEY)
+    assert not services.redis.exists(keys.RATE_LIMITED)
 
 
 def test_a_fold_retried_after_its_worker_died_adds_nothing_twice(client, services, db, example_catalog):
@@ -217,16 +216,16 @@ def test_a_fold_retried_after_its_worker_died_adds_nothing_twice(client, service
     services.events.rate_limit = 0
     for _ in range(3):
         assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # not counted
-    fold_key = jobs.FOLD_PREFIX + "dead"
-    services.redis.rename(RATE_LIMITED_KEY, fold_key)  # taken by a worker ...
-    services.redis.sadd(jobs.FOLDS_PENDING, "dead")
+    fold_key = keys.FOLD_PREFIX + "dead"
+    services.redis.rename(keys.RATE_LIMITED, fold_key)  # taken by a worker ...
+    services.redis.sadd(keys.FOLDS_PENDING, "dead")
     taken = services.redis.hgetall(fold_key)
     assert jobs.fold_rate_limited(services.redis, db) == 3  # ... written to SQL ...
     services.redis.hset(fold_key, mapping=taken)  # ... but killed before it dropped its key
-    services.redis.sadd(jobs.FOLDS_PENDING, "dead")
+    services.redis.sadd(keys.FOLDS_PENDING, "dead")
     assert jobs.fold_rate_limited(services.redis, db) == 0  # the next worker only cleans up
     assert rollup(db)["rate_limited_clicks"] == 3
-    assert not services.redis.exists(fold_key) and not services.redis.scard(jobs.FOLDS_PENDING)
+    assert not services.redis.exists(fold_key) and not services.redis.scard(keys.FOLDS_PENDING)
 
 
 def test_raw_events_keep_no_raw_ip(client, db, persist, example_catalog):
@@ -240,7 +239,7 @@ def test_raw_events_keep_no_raw_ip(client, db, persist, example_catalog):
 def test_a_retried_batch_does_not_double_count(client, db, services, persist, example_catalog):
     for _ in range(10):
         serve(client)
-    raw = services.redis.lrange(INCOMING, 0, -1)
+    raw = services.redis.lrange(keys.INCOMING, 0, -1)
     persist()
     # A worker killed after writing but before deleting its batch: the same events come again.
     services.redis.rpush("adserver:events:batch:test", *raw)
@@ -252,7 +251,7 @@ def test_a_retried_batch_does_not_double_count(client, db, services, persist, ex
 def test_orphaned_batch_of_a_killed_worker_is_persisted_by_replay(client, db, services, example_catalog):
     for _ in range(4):
         serve(client)
-    services.redis.rename(INCOMING, "adserver:events:batch:dead-job")  # taken, never written
+    services.redis.rename(keys.INCOMING, "adserver:events:batch:dead-job")  # taken, never written
     assert jobs.persist_orphaned_batches(services.redis, db) == 4
     assert rollup(db)["impressions"] == 4
     assert not services.redis.exists("adserver:events:batch:dead-job")
@@ -269,8 +268,8 @@ def _batch_taken_by(services, worker_pid: int) -> str:
     job = Queue("adserver-events", connection=conn).enqueue(jobs.persist_pending)
     job.worker_name = worker.name
     job.save()
-    conn.rename(INCOMING, BATCH_PREFIX + job.id)
-    return BATCH_PREFIX + job.id
+    conn.rename(keys.INCOMING, keys.BATCH_PREFIX + job.id)
+    return keys.BATCH_PREFIX + job.id
 
 
 def test_a_starting_worker_writes_the_batch_of_a_worker_whose_process_is_gone(client, db, services, example_catalog):
@@ -369,13 +368,13 @@ def test_a_batch_whose_worker_died_is_claimed_once_and_written(client, services,
         serve(client)
     key = "adserver:events:batch:killed"
     minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
-    services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
+    services.redis.register_script(lua.TAKE)(keys=[keys.INCOMING, key, keys.BATCHES], args=[100, minute_ago])
     assert jobs.claim_stale_batches(services.redis) == [key]
     assert jobs.claim_stale_batches(services.redis) == []  # claimed by one tick only
     set_worker_services(services)
     assert jobs.persist_batch(key) == 3
     assert rollup(db)["impressions"] == 3
-    assert not services.redis.exists(key) and services.redis.zcard(jobs.BATCHES) == 0
+    assert not services.redis.exists(key) and services.redis.zcard(keys.BATCHES) == 0
 
 
 def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catalog):
@@ -384,7 +383,7 @@ def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catal
     serve(client)
     key = "adserver:events:batch:killed"
     minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
-    services.redis.register_script(jobs.TAKE)(keys=[INCOMING, key, jobs.BATCHES], args=[100, minute_ago])
+    services.redis.register_script(lua.TAKE)(keys=[keys.INCOMING, key, keys.BATCHES], args=[100, minute_ago])
     queue = Queue(services.settings.queues[0], connection=services.redis)
     jobs.tick(services.redis, queue.name)
     assert ("adserver.jobs.persist_batch", (key,)) in [(j.func_name, j.args) for j in queue.jobs]

@@ -10,8 +10,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from adserver import storage
-from adserver.events import BATCH_PREFIX, COUNTS_PREFIX, INCOMING
+from adserver import keys, storage
 from adserver.redis_server import start_local
 from tests.builders import zahid_event
 from tests.processes import gone, kill_worker_and_horse
@@ -36,8 +35,8 @@ def queue_events(redis, n: int, campaign="zahid-ai-side-projects") -> None:
     pipe = redis.pipeline(transaction=False)
     for i in range(n):
         e = zahid_event(f"{i:032x}", campaign_id=campaign)
-        day_key = COUNTS_PREFIX + e.day
-        pipe.rpush(INCOMING, e.to_json())
+        day_key = keys.counts(e.day)
+        pipe.rpush(keys.INCOMING, e.to_json())
         if i % 1000 == 999:
             pipe.execute()
     pipe.hincrby(day_key, f"{campaign}:impression:b", n)
@@ -68,13 +67,13 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(services, db, setting
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(services.redis.scan_iter(match=BATCH_PREFIX + "*")):
+    while time.monotonic() < deadline and not any(services.redis.scan_iter(match=keys.BATCH_PREFIX + "*")):
         time.sleep(0.005)
     horses = kill_worker_and_horse(worker.pid)  # mid-batch; the horse too, in its own process group
     worker.wait()
     assert horses and gone(horses)
     assert raw_count(db) < n  # it really died before finishing
-    assert any(services.redis.scan_iter(match=BATCH_PREFIX + "*"))  # its batch is left behind
+    assert any(services.redis.scan_iter(match=keys.BATCH_PREFIX + "*"))  # its batch is left behind
     # The next worker to start recovers the dead one's batch at once (the dead one is still registered
     # in rq, and no 60 s stale check is waited for) and drains the rest.
     subprocess.run(
@@ -109,7 +108,7 @@ def test_redis_outage_spools_and_replays_exactly(settings_overrides, example_cat
         time.sleep(0.1)
     assert svc.events.spool.files() == []
     set_worker_services(svc)
-    persist_pending(batch_key=BATCH_PREFIX + "outage")
+    persist_pending(batch_key=keys.BATCH_PREFIX + "outage")
     with svc.db.sessionmaker() as s:
         stored = set(s.scalars(select(storage.Event.decision_id)))
     # 0-9 were in Redis (its append-only file kept them), 10-19 spooled and replayed, 20-29 direct.

@@ -11,7 +11,7 @@ from http.client import HTTPConnection
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from adserver import create_app
+from adserver import create_app, keys
 from adserver.redis_server import free_port
 from tests.processes import service_env
 from tests.test_events import AI, BROWSER, persist  # noqa: F401  (persist: a fixture)
@@ -65,10 +65,8 @@ def test_a_decision_with_no_campaign_counts_as_no_fill(client):
 
 
 def test_campaigns_out_of_budget_are_counted_as_budget_refusals(client, services, example_catalog):
-    from adserver.pacing import keys
-
     for c in services.catalog.get().campaigns:  # every campaign has spent far past any budget
-        services.redis.set(keys(c.id, "")[0], 10**15)
+        services.redis.set(keys.spend(c.id, "")[0], 10**15)
     before = value(scrape(client), "adserver_budget_refusals_total", reason="budget")
     assert client.post("/v1/decision", json=AI, headers=BROWSER).status_code in (200, 204)
     assert value(scrape(client), "adserver_budget_refusals_total", reason="budget") > before

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import pytest
 import redis as redis_lib
 
-from adserver import events
+from adserver import events, keys
 from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
-from adserver.events import DUPLICATE, EMITTED, INCOMING, Event, EventSink, Spool
+from adserver.events import DUPLICATE, EMITTED, Event, EventSink, Spool
 from adserver.pacing import RedisBudget
 from tests.builders import TODAY, campaign
 from tests.builders import article as ctx
@@ -112,7 +112,7 @@ def test_cpc_clicks_are_billed_only_within_the_budget(redis_url, tmp_path):
     assert sink.emit(cpc_click(0), campaign=c) == DUPLICATE  # a replayed click books nothing
     gate = RedisBudget(conn)
     assert gate.spend([c])["c"][0] == 900_000  # the third click would pass 1.00: kept, but not billed
-    queued = [Event.from_json(x) for x in conn.lrange(INCOMING, 0, -1)]
+    queued = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
     assert [(e.billable, e.reason, e.cost) for e in queued] == [
         (True, "", 0.45),
         (True, "", 0.45),
@@ -138,7 +138,7 @@ def test_replayed_spool_books_what_redis_missed_within_the_budget(redis_url, tmp
             sink.spool.append(e.to_json())
         sink.spool.flush()
         sink.replay_spool()
-    queued = [Event.from_json(x) for x in conn.lrange(INCOMING, 0, -1)]
+    queued = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
     assert [(e.decision_id, e.billable, e.reason) for e in queued] == [
         ("i0", True, ""),
         ("i1", True, ""),
@@ -167,7 +167,7 @@ def test_concurrent_cpc_clicks_never_bill_past_the_budget(redis_url, tmp_path):
         t.start()
     for t in threads:
         t.join()
-    billed = [e for e in map(Event.from_json, conn.lrange(INCOMING, 0, -1)) if e.billable]
+    billed = [e for e in map(Event.from_json, conn.lrange(keys.INCOMING, 0, -1)) if e.billable]
     assert len(billed) == 10 and sum(e.cost for e in billed) == 5.0
     assert RedisBudget(conn).spend([c])["c"] == (5_000_000, 5_000_000)
 
@@ -340,7 +340,7 @@ def test_a_reply_lost_after_the_script_ran_leaves_the_served_card_as_the_one_rec
     served = lambda d: events.from_decision(d, "", "", "")  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
     sink.spool.flush()
-    recorded = [Event.from_json(x) for x in conn.lrange(INCOMING, 0, -1)]
+    recorded = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
     recorded += [Event.from_json(line) for f in sink.spool.files() for line in open(f, encoding="utf-8")]
     assert out.recorded and {(e.decision_id, e.campaign_id) for e in recorded} == {
         (out.decision.id, out.decision.campaign.id)
@@ -367,7 +367,7 @@ def test_a_replay_after_a_lost_reply_neither_books_nor_counts_the_impression_aga
     sink.spool.flush()
     assert out.recorded and sink.spool.size() == 1
     sink.replay_spool()
-    assert conn.llen(INCOMING) == 1
-    (event,) = [Event.from_json(x) for x in conn.lrange(INCOMING, 0, -1)]
-    assert conn.hget(events.COUNTS_PREFIX + event.day, "c:impression:b") == b"1"
+    assert conn.llen(keys.INCOMING) == 1
+    (event,) = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
+    assert conn.hget(keys.counts(event.day), "c:impression:b") == b"1"
     assert int(conn.get("adserver:spend:total:c")) == 10_000  # 10.00 CPM booked once, in micros

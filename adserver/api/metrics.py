@@ -13,8 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from .. import jobs
-from ..events import INCOMING, PERSISTED_KEY
+from .. import jobs, keys
 from ..model.artifacts import ModelHolder
 from ..model.ranker import ModelRanker
 from ..services import Services
@@ -84,10 +83,10 @@ class _State:
         try:
             conn = svc.redis
             queue = Queue(svc.settings.queues[0], connection=conn)
-            waiting = conn.llen(INCOMING)
+            waiting = conn.llen(keys.INCOMING)
             lag = jobs.lag_seconds(conn)
             jobs_queued, jobs_failed = len(queue), len(FailedJobRegistry(queue=queue))
-            persisted = conn.hgetall(PERSISTED_KEY)
+            persisted = conn.hgetall(keys.PERSISTED)
         except redis.RedisError:
             up.add_metric([], 0)
             yield up

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect
 from flask.views import MethodView
 
-from .. import events
+from .. import events, keys
 from ..tracking import TrackedEvent, TrackingError
 from . import Blueprint, client, services
 from .errors import ApiError
@@ -29,7 +29,7 @@ def record(event: TrackedEvent) -> str:
     reason, ip_h, ua_cls = client()
     campaign = svc.catalog.get().by_id.get(event.campaign_id)
     return svc.events.emit(
-        events.from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=f"adserver:rl:{ip_h}", campaign=campaign
+        events.from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=keys.beacon_rate(ip_h), campaign=campaign
     )
 
 

@@ -11,8 +11,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
-from .. import jobs, partitions, reconcile
-from ..events import BATCH_PREFIX, INCOMING
+from .. import jobs, keys, partitions, reconcile
 from ..services import set_worker_services
 from . import Context, pass_ctx
 from .tables import table
@@ -33,9 +32,9 @@ def status(ctx: Context) -> None:
     stale_before = jobs.now_ms() - jobs.STALE_BATCH_SECONDS * 1000
     lag = f"{jobs.lag_seconds(conn):.1f}s"
     rows = [
-        ["events waiting in Redis", conn.llen(INCOMING)],
-        ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=BATCH_PREFIX + "*"))],
-        ["unfinished batches over a minute old", len(conn.zrangebyscore(jobs.BATCHES, "-inf", stale_before))],
+        ["events waiting in Redis", conn.llen(keys.INCOMING)],
+        ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=keys.BATCH_PREFIX + "*"))],
+        ["unfinished batches over a minute old", len(conn.zrangebyscore(keys.BATCHES, "-inf", stale_before))],
         ["rate-limited beacons not yet in rollups", jobs.rate_limited_pending(conn)],
         ["persist jobs queued", len(q)],
         ["persist jobs running", len(StartedJobRegistry(queue=q))],
@@ -60,7 +59,7 @@ def replay(ctx: Context) -> None:
         failed.requeue(job_id)
         requeued += 1
     orphaned = jobs.persist_orphaned_batches(svc.redis, svc.db)
-    pending = jobs.persist_pending(batch_key=BATCH_PREFIX + "replay")
+    pending = jobs.persist_pending(batch_key=keys.batch("replay"))
     click.echo(
         f"spool: {spooled} events replayed; failed jobs requeued: {requeued}; "
         f"orphaned batches: {orphaned} new events; persisted now: {pending} new events"
