@@ -9,9 +9,8 @@ import os
 from dataclasses import dataclass, field
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from . import redis_client
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
 from .events import EventSink, Spool
@@ -20,20 +19,6 @@ from .settings import Settings, load_settings
 from .storage import Database
 from .targeting import DeclaredTopics, TopicReader
 from .tracking import Tracker
-
-
-def redis_client(url: str) -> redis.Redis:
-    """Short timeouts: a slow or dead Redis must not stall the decision path. And never an automatic
-    retry (said explicitly: `redis.Redis()` itself defaults to ten): our scripts book spend, count caps
-    and queue events, so a second run of one whose reply was merely slow would count twice. A failed
-    call fails open or spools instead, once."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        health_check_interval=30,
-        retry=Retry(NoBackoff(), 0),
-    )
 
 
 @dataclass
@@ -52,7 +37,7 @@ class Services:
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
         """`ranking=False` for processes that never rank (the rq worker): no model, no scikit-learn import."""
         db = Database(settings.database_url)
-        client = redis_client(settings.redis_url)
+        client = redis_client.from_settings(settings)
         from .pacing import RedisBudget
 
         catalog = CatalogHolder(db, settings.catalog_poll_seconds)

@@ -16,7 +16,7 @@ def command(ctx: Context, burst: bool) -> None:
 
     from rq import Queue, Worker
 
-    from .. import jobs, logs, partitions
+    from .. import jobs, logs, partitions, redis_client
     from ..services import set_worker_services
 
     svc = ctx.worker_services()
@@ -24,7 +24,7 @@ def command(ctx: Context, burst: bool) -> None:
     set_worker_services(svc)
     conn = svc.redis
     queues = [Queue(name, connection=conn) for name in svc.settings.queues]
-    click.echo(f"worker on {', '.join(svc.settings.queues)} at {svc.settings.redis_url}")
+    click.echo(f"worker on {', '.join(svc.settings.queues)} at {redis_client.describe(svc.settings)}")
     # Batches left by a worker that was killed (its process is gone) are written now, not in a minute.
     recovered = jobs.persist_batches_of_dead_workers(conn, svc.db)
     if recovered:
