@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 STATUSES = ("active", "paused", "archived")
 PRICING_MODELS = ("cpm", "cpc", "flat")
 PACING = ("even", "asap")
+T = TypeVar("T")
+
 SENTIMENTS = ("positive", "neutral", "negative")
 
 
@@ -117,6 +119,7 @@ class CatalogSnapshot:
     loaded_at: datetime
     creatives: Mapping[str, Creative] = field(default_factory=dict)
     by_id: Mapping[str, Campaign] = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, version: int, campaigns: tuple[Campaign, ...]) -> CatalogSnapshot:
@@ -128,31 +131,13 @@ class CatalogSnapshot:
             by_id={c.id: c for c in campaigns},
         )
 
-    @cached_property
-    def targeting_index(self):
-        """Eligibility index over this snapshot, built once per snapshot on first use."""
-        from .targeting import TargetingIndex
-
-        return TargetingIndex(self.campaigns)
-
-    @cached_property
-    def render_cache(self) -> dict:
-        """Rendered card HTML per (creative, hook), valid as long as this snapshot."""
-        return {}
-
-    @cached_property
-    def plans(self):
-        """Per-article decision work (`adserver.plans`), valid as long as this snapshot."""
-        from .plans import PlanCache
-
-        return PlanCache()
-
-    @cached_property
-    def overlap_index(self):
-        """Topic/keyword inverted index used by the overlap ranker."""
-        from .ranking import OverlapIndex
-
-        return OverlapIndex(self.campaigns)
+    def derived(self, factory: Callable[[CatalogSnapshot], T]) -> T:
+        """What `factory` builds from this snapshot (an index, a cache), built once on first use and valid
+        as long as the snapshot: each consumer registers its own, so the catalog imports none of them."""
+        try:
+            return self._derived[factory]
+        except KeyError:
+            return self._derived.setdefault(factory, factory(self))  # a race builds twice, keeps one
 
 
 def _opt_float(v) -> float | None:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from .budget import BudgetGate, Unlimited
 from .catalog import Campaign, CatalogSnapshot, Creative
 from .context import ArticleContext
-from .plans import Plan
+from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
-from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible
+from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, split_eligible, targeting_index
 
 if TYPE_CHECKING:
-    from .events import Event
+    from .events.event import Event
 
 
 _RNG = random.Random()  # creative rotation; seeding a fresh generator per decision costs more than the decision
@@ -38,6 +38,18 @@ class Decision:
     scored: Scored
     created_at: datetime
     match: Fit | None = None  # how the campaign's targeting matched the article (topic, confidence)
+
+    @property
+    def tracking_ids(self) -> tuple[str, ...]:
+        """What its view and click URLs carry (`tracking.Tracker.token`)."""
+        return (
+            self.id,
+            self.campaign.id,
+            self.creative.id,
+            self.context.placement,
+            self.context.topic,
+            self.hook_variant,
+        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -
 def counted_context(ctx: ArticleContext, ranker: Ranker) -> ArticleContext:
     """The context an impression is recorded with: without a publisher topic, the topic a ranker that reads
     the article names (so its impressions and clicks are counted, reported and learned per topic)."""
-    if ctx.topic or not hasattr(ranker, "context_topic"):
+    if ctx.topic:
         return ctx
     topic = ranker.context_topic(ctx)
     return replace(ctx, topic=topic) if topic else ctx
@@ -87,18 +99,18 @@ def decide(
     (same decision, a fraction of the work on large catalogs), and the per-article part of the work
     is reused for every reader of the same article (`adserver.plans`).
 
-    `impression` builds the impression event of a candidate decision; a gate that can (`RedisBudget`)
-    books the winner and queues its event in the same round trip, and says so in `Outcome.recorded`.
+    `budget` picks the winner among the ranked contenders (`budget.BudgetGate`); `impression` builds the
+    impression event of a candidate decision, which a gate that can (`RedisBudget`) queues in the same
+    round trip as it books the winner, saying so in `Outcome.recorded`.
 
     `reader` says which campaigns the article is about (`targeting.fit`'s rules); without one only the
     publisher's topic and keywords match."""
-    ranker = ranker or OverlapRanker()
+    ranker = ranker or _OVERLAP
     reader = reader or _DECLARED
-    budget = budget or Unlimited()
+    budget = budget or _UNLIMITED
     rng = rng or _RNG
     now = datetime.now(UTC)
     day = today or now.date()
-    choose = getattr(budget, "choose", None)  # one-round-trip gates check and book in a single call
     plan = None
     fits: dict[str, Fit] = {}
     if explain:
@@ -112,53 +124,39 @@ def decide(
             if not fits[c.id].eligible
         ]
         eligible, matched = [c for c in eligible if fits[c.id].eligible], fits
-    elif choose is not None and hasattr(ranker, "prepare"):
-        plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
-        eligible, rejected, matched = plan.eligible, [], plan.fits
+        ranked = ranker.rank(ctx, eligible, snapshot, explain=True) if eligible else []
+        contenders = _contenders(ranked, matched)
     else:
-        (eligible, matched), rejected = _eligible(ctx, snapshot, reader, day, exclude_advertisers), []
-    if eligible and choose is None:
-        spent = budget.exhausted(eligible)
-        if spent:
-            rejected += [Rejection(cid, why) for cid, why in spent.items()]
-            eligible = [c for c in eligible if c.id not in spent]
-    if plan is not None:
+        plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
+        rejected, matched = [], plan.fits
         ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
         seen, contenders = plan.contenders
         if ranked is not seen:  # the order varies per reader only while a CTR term explores
             contenders = _contenders(ranked, matched)
             plan.contenders = (ranked, contenders)
-        counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
-    else:
-        ranked = ranker.rank(ctx, eligible, snapshot, explain=explain) if eligible else []
-        contenders = _contenders(ranked, matched)
     if not contenders:
         return Outcome(None, ranked, rejected, ranker.name, fits=fits)
     if plan is None:
         counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
-    if choose is not None:
-        built: dict[int, Decision] = {}
+    else:
+        counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
+    built: dict[int, Decision] = {}
 
-        def candidate(i: int) -> Decision:
-            if i not in built:
-                built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan, matched)
-            return built[i]
+    def candidate(i: int) -> Decision:
+        if i not in built:
+            built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan, matched)
+        return built[i]
 
-        record = (lambda i: impression(candidate(i))) if impression is not None else None
-        winner, refused, recorded = choose([s.campaign for s in contenders], record, ctx.reader)
-        rejected += [Rejection(cid, why) for cid, why in refused.items()]
-        if winner is None:
-            return Outcome(None, ranked, rejected, ranker.name, fits=fits)
-        return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits)
-    for best in contenders:
-        if not budget.charge(best.campaign):
-            rejected.append(Rejection(best.campaign.id, "budget exhausted"))
-            continue
-        decision = _decision(best, ctx, counted, ranker, rng, now, None, matched)
-        return Outcome(decision, ranked, rejected, ranker.name, fits=fits)
-    return Outcome(None, ranked, rejected, ranker.name, fits=fits)
+    record = (lambda i: impression(candidate(i))) if impression is not None else None
+    winner, refused, recorded = budget.choose([s.campaign for s in contenders], record, ctx.reader)
+    rejected += [Rejection(cid, why) for cid, why in refused.items()]
+    if winner is None:
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits)
+    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits)
 
 
+_OVERLAP = OverlapRanker()
+_UNLIMITED = Unlimited()
 _DECLARED = DeclaredTopics()
 
 
@@ -167,7 +165,7 @@ def _eligible(
 ) -> tuple[list[Campaign], dict[str, Fit]]:
     """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets:
     the campaigns that match, and how."""
-    ids = snapshot.targeting_index.eligible(ctx, day, ctx.text_words())
+    ids = snapshot.derived(targeting_index).eligible(ctx, day, ctx.text_words())
     eligible = [snapshot.campaigns[i] for i in sorted(ids)]
     if exclude:  # sponsors already on this page (several slots, one page)
         eligible = [c for c in eligible if c.advertiser_id not in exclude]
@@ -184,7 +182,7 @@ def _plan(
     exclude: frozenset[str],
 ) -> Plan:
     key = (ctx.content_key, day, exclude, ranker.plan_key(), reader.plan_key())
-    plans = snapshot.plans
+    plans = snapshot.derived(plan_cache)
     plan = plans.get(key)
     if plan is None:
         eligible, matched = _eligible(ctx, snapshot, reader, day, exclude)
@@ -226,7 +224,7 @@ def _decision(
     topic = fit.topic if fit is not None else ctx.topic
     if topic != ctx.topic and any(topic in c.hook_variants for c in best.campaign.creatives):
         hook_ctx = replace(ctx, topic=topic)
-    elif hasattr(ranker, "variant_topic"):
+    else:
         campaign = best.campaign
         if plan is None:
             topic = ranker.variant_topic(ctx, campaign)

@@ -118,18 +118,21 @@ return len
 # but as not billable ('rate_limited') and without booking its price: one address cannot spend budgets.
 # The queued impression is marked seen (as EMIT marks beacons) for ARGV[6] seconds: if the reply
 # is lost the web process spools it, and its replay is then a duplicate, neither booked nor counted again.
-# Returns {winner index (1-based, 0: none), events list length, reason per skipped one}.
+# Returns {winner index (1-based, 0: none), events list length, reason per skipped one}. A dry run (ARGV[7]
+# '1') writes nothing and returns {0, 0, reason per contender ('' for one that may win)}.
 # KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
 #       today's spend, cap key ('' = none), its impression's seen key ('' = none)
 # ARGV: elapsed day share, slack, ramp, impressions per address per window, window seconds, seen seconds,
-#       then per contender: cost, total budget, daily budget, pacing draw (-1: no pacing), cap, cap window
-#       seconds, impression event json ('' = none), counts field, the same event as rate limited, its field
+#       dry run ('1') or not ('0'), then per contender: cost, total budget, daily budget, pacing draw
+#       (-1: no pacing), cap, cap window seconds, impression event json ('' = none), counts field, the same
+#       event as rate limited, its field
 CHOOSE = """
 local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local limited = KEYS[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
+local dry = ARGV[7] == '1'
 local refused = {}
 for i = 1, (#KEYS - 3) / 4 do
-  local k, a = 4 + (i - 1) * 4, 7 + (i - 1) * 10
+  local k, a = 4 + (i - 1) * 4, 8 + (i - 1) * 10
   local cost, tb, db, r = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local cap = tonumber(ARGV[a + 4])
   local total, day = 0, 0
@@ -150,6 +153,7 @@ for i = 1, (#KEYS - 3) / 4 do
   if not why and KEYS[k + 2] ~= '' and tonumber(redis.call('GET', KEYS[k + 2]) or '0') >= cap then
     why = 'frequency cap reached for this reader'
   end
+  if dry and not why then why = '' end
   if not why then
     if KEYS[3] ~= '' and redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
     local event, field = ARGV[a + 6], ARGV[a + 7]
@@ -174,20 +178,6 @@ for i = 1, (#KEYS - 3) / 4 do
   refused[#refused + 1] = why
 end
 return {0, 0, unpack(refused)}
-"""
-
-
-# Book one CPM impression against both budgets (KEYS: total, day spend; ARGV: cost, total, daily budget).
-CHARGE = """
-local total = tonumber(redis.call('GET', KEYS[1]) or '0')
-local day = tonumber(redis.call('GET', KEYS[2]) or '0')
-local cost = tonumber(ARGV[1])
-if tonumber(ARGV[2]) >= 0 and total + cost > tonumber(ARGV[2]) then return 0 end
-if tonumber(ARGV[3]) >= 0 and day + cost > tonumber(ARGV[3]) then return 0 end
-redis.call('INCRBY', KEYS[1], cost)
-redis.call('INCRBY', KEYS[2], cost)
-redis.call('EXPIRE', KEYS[2], 259200)
-return 1
 """
 
 

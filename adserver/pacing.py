@@ -4,14 +4,15 @@ Spend is kept in integer micro-units per campaign, in total and per UTC day. A C
 booked at decision time by one Lua script that checks both budgets and increments both counters
 atomically, so concurrent web processes can never push a campaign past its budget with
 impressions. A CPC campaign is checked at decision time and booked when the click arrives, by the
-script that counts the click once (`events.EMIT`): a click that would pass a budget is recorded as
+script that counts the click once (`lua.EMIT`): a click that would pass a budget is recorded as
 not billable ('over_budget'), so billed spend never passes a budget either.
 
-The decision path calls `choose(ranked contenders)`: one EVALSHA that skips campaigns over budget
-or held back by pacing and books the first one that may win (`exhausted`/`charge` remain for
-callers that check one campaign). Even pacing spreads the daily budget over the UTC day: a
-campaign whose spent share of today's budget runs ahead of the elapsed share of the day is
-skipped with a probability that grows with the lead. `asap` spends as fast as traffic allows.
+The decision path calls `choose(ranked contenders)`: the CHOOSE script skips campaigns over budget,
+held back by pacing or capped for the reader, and books the first one that may win. `DryRun` and
+`verdicts` (`adserver decide`, `adserver spend`) run the same script without writing. Even pacing
+spreads the daily budget over the UTC day: a campaign whose spent share of today's budget runs
+ahead of the elapsed share of the day is skipped with a probability that grows with the lead.
+`asap` spends as fast as traffic allows.
 
 If Redis is unreachable the gate fails open (decisions keep being served, with a warning): a
 closed gate would blank every sponsored slot. The impressions served meanwhile are spooled and
@@ -28,22 +29,23 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import redis
 
 from . import keys, metrics
+from .budget import MICROS, Choice, serving_limits
 from .catalog import Campaign
-from .lua import CHARGE, CHOOSE, LuaScript
+from .events.event import RATE_LIMITED, Event, counts_field
+from .lua import CHOOSE, LuaScript
 from .outage import OutageLog
 
 if TYPE_CHECKING:
-    from .events import Event, EventSink
+    from .events.sink import EventSink
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "budget counters unavailable (%s): serving without budget checks"
 
-MICROS = 1_000_000
 PACING_SLACK = 0.02  # spend may lead the clock by 2% of the daily budget before throttling
 PACING_RAMP = 0.10  # at a 12% lead the campaign is always skipped
 
@@ -62,31 +64,6 @@ def _rate_limited(event, reason: str, counts_field) -> tuple[str, str]:
         return "", ""
     limited = event if not event.billable else replace(event, billable=False, reason=reason, cost=0.0)
     return limited.to_json(), counts_field(limited)
-
-
-class Choice(NamedTuple):
-    winner: int | None  # index into the contenders, None: all refused
-    refused: dict[str, str]  # campaign id -> why it could not win
-    recorded: bool  # the winner's impression event was queued (or spooled) by the same call
-
-
-def _micros(amount: float | None) -> int:
-    return -1 if amount is None else int(round(amount * MICROS))
-
-
-def budget_micros(c: Campaign) -> tuple[int, int]:
-    """(total, daily) budget in micros; -1 where the campaign has none."""
-    return _micros(c.total_budget), _micros(c.daily_budget)
-
-
-def serving_limits(c: Campaign) -> tuple[int, int]:
-    """(total, daily) spend in micros at which the campaign stops winning; -1: no limit. A CPC campaign
-    stops while one more click still fits, since a click past the budget would not be billed."""
-    total, daily = budget_micros(c)
-    if c.pricing_model == "cpc":
-        click = int(round(c.price * MICROS))
-        total, daily = (max(v - click, 0) if v >= 0 else v for v in (total, daily))
-    return total, daily
 
 
 class RedisBudget:
@@ -109,47 +86,32 @@ class RedisBudget:
         self.impression_rate_limit = impression_rate_limit  # per client address (hashed) per rate_window
         self.rate_window = rate_window
         self.replay_window = replay_window  # how long a queued impression's replay is known as a duplicate
-        self._charge = client.register_script(CHARGE)
         self._choose = LuaScript(client, CHOOSE)  # on every decision
         self.outage = OutageLog(log)  # while Redis is away: one warning per interval, not one per call
         self._spent_hints: dict[str, tuple[str, str, float]] = {}  # campaign id -> (day, reason, until)
         self.unavailable = 0  # decisions served without budget checks because Redis did not answer
 
-    def _day(self) -> tuple[str, float]:
+    def day(self) -> tuple[str, float]:
+        """(today as YYYY-MM-DD, the share of the UTC day gone)."""
         now = self.now()
         elapsed = (now.hour * 3600 + now.minute * 60 + now.second) / 86400
         return now.date().isoformat(), elapsed
 
     def spend(self, campaigns: Sequence[Campaign]) -> dict[str, tuple[int, int]]:
         """campaign id -> (total micros, today's micros), one round trip."""
-        day, _ = self._day()
+        day, _ = self.day()
         ks = [k for c in campaigns for k in keys.spend(c.id, day)]
         values = self.redis.mget(ks) if ks else []
         return {c.id: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0)) for i, c in enumerate(campaigns)}
 
-    def exhausted(self, campaigns: Sequence[Campaign]) -> dict[str, str]:
-        budgeted = [c for c in campaigns if c.total_budget is not None or c.daily_budget is not None]
-        if not budgeted:
+    def verdicts(self, campaigns: Sequence[Campaign], reader: str = "", pacing: bool = True) -> dict[str, str]:
+        """campaign id -> why it could not win now ('' if it could), by the serving rule, booking nothing.
+        Without `pacing` no pacing draw is made (a campaign ahead of the clock is not refused)."""
+        if not campaigns:
             return {}
-        try:
-            spent = self.spend(budgeted)
-        except redis.RedisError as e:
-            self.outage.warning("budget", UNAVAILABLE, type(e).__name__)
-            return {}
-        _, elapsed = self._day()
-        out = {}
-        for c in budgeted:
-            total, today = spent[c.id]
-            total_limit, daily_limit = serving_limits(c)
-            if total_limit >= 0 and total >= total_limit:
-                out[c.id] = "total budget spent"
-            elif daily_limit >= 0 and today >= daily_limit:
-                out[c.id] = "daily budget spent"
-            elif c.pacing == "even" and c.daily_budget:
-                lead = today / _micros(c.daily_budget) - elapsed
-                if lead > PACING_SLACK and self.rng.random() < min(1.0, (lead - PACING_SLACK) / PACING_RAMP):
-                    out[c.id] = f"pacing: {lead:.0%} ahead of the day"
-        return out
+        day, elapsed = self.day()
+        _, _, reasons = self._call(campaigns, None, reader, day, elapsed, dry=True, pacing=pacing)
+        return {c.id: why for c, why in zip(campaigns, reasons, strict=True)}
 
     def cap_key(self, campaign_id: str, reader: str) -> str:
         # The publisher's reader id is hashed before it reaches Redis, and lives there only for the window.
@@ -157,14 +119,18 @@ class RedisBudget:
         return keys.frequency_cap(campaign_id, digest)
 
     def choose(
-        self, campaigns: Sequence[Campaign], impression: Callable[[int], Event] | None = None, reader: str = ""
+        self,
+        campaigns: Sequence[Campaign],
+        impression: Callable[[int], Event] | None = None,
+        reader: str = "",
+        dry: bool = False,
     ) -> Choice:
         """The first contender that may win, booked; with `impression` (contender index -> its impression
         event) the winner's event is queued by the same EVALSHA. One contender per call (see MAX_CALLS):
-        a decision costs one round trip unless its best contender is refused."""
+        a decision costs one round trip unless its best contender is refused. `dry`: book nothing."""
         if not campaigns:
             return Choice(None, {}, False)
-        day, elapsed = self._day()
+        day, elapsed = self.day()
         refused: dict[str, str] = {}
         # Campaigns this process recently found out of budget are skipped without asking Redis again.
         now = time.monotonic()
@@ -178,9 +144,9 @@ class RedisBudget:
                 order.append(i)
         for i in order[:MAX_CALLS]:
             c = campaigns[i]
-            events = [impression(i)] if impression is not None else None
+            events = [impression(i)] if impression is not None and not dry else None
             try:
-                winner, length, reasons = self._call([c], events, reader, day, elapsed)
+                winner, length, reasons = self._call([c], events, reader, day, elapsed, dry)
             except redis.RedisError as e:
                 self.unavailable += 1
                 self.outage.warning("budget", UNAVAILABLE, type(e).__name__)
@@ -189,6 +155,8 @@ class RedisBudget:
                     self.sink.spool_event(events[0])  # fail open: the one sent is served, its event is kept
                     recorded = True
                 return Choice(i, refused, recorded)
+            if dry and reasons == [""]:
+                winner = 0
             if winner is not None:
                 if events is not None and self.sink is not None:
                     self.sink.pushed(length)
@@ -199,9 +167,9 @@ class RedisBudget:
                 hints[c.id] = (day, why, now + SPENT_HINT_SECONDS)
         return Choice(None, refused, False)
 
-    def _call(self, part, events, reader: str, day: str, elapsed: float) -> tuple[int | None, int, list[str]]:
-        from .events import RATE_LIMITED, counts_field
-
+    def _call(
+        self, part, events, reader: str, day: str, elapsed: float, dry: bool = False, pacing: bool = True
+    ) -> tuple[int | None, int, list[str]]:
         address = events[0].ip_hash if events else ""
         rate_key = keys.impression_rate(address) if address else ""
         ks = [keys.INCOMING, keys.counts(events[0].day if events else day), rate_key]
@@ -212,6 +180,7 @@ class RedisBudget:
             self.impression_rate_limit,
             self.rate_window,
             self.replay_window,
+            "1" if dry else "0",
         ]
         for i, c in enumerate(part):
             budgeted = c.total_budget is not None or c.daily_budget is not None
@@ -222,7 +191,7 @@ class RedisBudget:
             args += [
                 int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted and not c.house else 0,
                 *serving_limits(c),
-                self.rng.random() if c.pacing == "even" and c.daily_budget else -1,
+                self.rng.random() if pacing and c.pacing == "even" and c.daily_budget else -1,
                 c.frequency_cap or 0,
                 c.frequency_hours * 3600,
                 event.to_json() if event is not None else "",
@@ -232,18 +201,14 @@ class RedisBudget:
         winner, length, *reasons = self._choose(keys=ks, args=args)
         return (int(winner) - 1 if winner else None), int(length), [r.decode() for r in reasons]
 
-    def charge(self, campaign: Campaign) -> bool:
-        """Book a CPM impression atomically against both budgets; other models pass (checked above)."""
-        if campaign.pricing_model != "cpm" or (campaign.total_budget is None and campaign.daily_budget is None):
-            return True
-        day, _ = self._day()
-        cost = int(round(campaign.price * MICROS / 1000))
-        try:
-            return bool(
-                self._charge(
-                    keys=list(keys.spend(campaign.id, day)),
-                    args=[cost, _micros(campaign.total_budget), _micros(campaign.daily_budget)],
-                )
-            )
-        except redis.RedisError:
-            return True  # fail open, see the module docstring
+
+class DryRun:
+    """The Redis gate's choice without booking, capping or queueing anything (`adserver decide`)."""
+
+    def __init__(self, gate: RedisBudget):
+        self.gate = gate
+
+    def choose(
+        self, campaigns: Sequence[Campaign], impression: Callable[[int], Event] | None = None, reader: str = ""
+    ) -> Choice:
+        return self.gate.choose(campaigns, None, reader, dry=True)

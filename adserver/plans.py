@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Campaign
+from .catalog import Campaign, CatalogSnapshot
 from .context import ArticleContext
 from .memo import LRU
 from .ranking import Scored
@@ -40,8 +40,15 @@ class Plan:
 
 
 class PlanCache(LRU[tuple, Plan]):
+    """Plans by (article content, day, excluded sponsors, ranker, reader), for one catalog snapshot."""
+
     def __init__(self, size: int = PLAN_CACHE_SIZE, rows: int = PLAN_CACHE_ROWS):
         super().__init__(size, max_weight=rows)
 
     def put(self, key: tuple, plan: Plan, weight: int | None = None) -> None:
         super().put(key, plan, 1 + len(plan.eligible) if weight is None else weight)
+
+
+def plan_cache(snapshot: CatalogSnapshot) -> PlanCache:
+    """`snapshot.derived(plan_cache)`: per-article decision work, valid as long as the snapshot."""
+    return PlanCache()

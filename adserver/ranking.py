@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .catalog import Campaign, CatalogSnapshot
 from .context import ArticleContext
@@ -24,6 +24,11 @@ class Scored:
 
 
 class Ranker(Protocol):
+    """What `decision.decide` asks of a ranker. `rank` in two halves, so that decisions cache the
+    per-article half (`adserver.plans`): `prepare` (the same for every reader of the article) and
+    `finish` (what varies per reader, such as exploration); `plan_key` names what else the prepared
+    half depends on (the model version, say). `PlainRanker` gives a ranker that only ranks the rest."""
+
     name: str
 
     def rank(
@@ -32,10 +37,45 @@ class Ranker(Protocol):
         """Score every campaign; return them best first. Scores are >= 0. Reasons may be left out unless `explain`."""
         ...
 
-    # A ranker may also split `rank` in two, so that decisions cache the per-article half (`adserver.plans`):
-    # `prepare(ctx, campaigns, snapshot)` (the same for every reader of the article), `finish(prepared,
-    # explain)` (what varies per reader, such as exploration), and `plan_key()` (what else the prepared
-    # half depends on, such as the model version).
+    def plan_key(self) -> tuple: ...
+
+    def prepare(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> Any: ...
+
+    def finish(self, prepared: Any, explain: bool = False) -> list[Scored]: ...
+
+    def context_topic(self, ctx: ArticleContext) -> str:
+        """The topic the ranker reads in an article without a publisher topic ('' when it reads none)."""
+        ...
+
+    def variant_topic(self, ctx: ArticleContext, campaign: Campaign) -> str:
+        """The topic whose hook variant fits the article best (`ctx.topic` when the ranker has no view)."""
+        ...
+
+
+class PlainRanker:
+    """The rest of `Ranker` for a ranker that only ranks: nothing prepared ahead, nothing read."""
+
+    name = "plain"
+
+    def rank(
+        self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
+    ) -> list[Scored]:
+        raise NotImplementedError
+
+    def plan_key(self) -> tuple:
+        return (self.name, id(self))
+
+    def prepare(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> Any:
+        return ctx, campaigns, snapshot
+
+    def finish(self, prepared: Any, explain: bool = False) -> list[Scored]:
+        return self.rank(*prepared, explain=explain)
+
+    def context_topic(self, ctx: ArticleContext) -> str:
+        return ""
+
+    def variant_topic(self, ctx: ArticleContext, campaign: Campaign) -> str:
+        return ctx.topic
 
 
 # Weights of the overlap score: a topic match outweighs any single keyword.
@@ -59,6 +99,11 @@ class _Terms:
     topic_words: frozenset[str]
     keywords: frozenset[str]
     phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (term, its words) for keywords and topics
+
+
+def overlap_index(snapshot: CatalogSnapshot) -> OverlapIndex:
+    """`snapshot.derived(overlap_index)`: which campaigns could score at all, by term."""
+    return OverlapIndex(snapshot.campaigns)
 
 
 class OverlapIndex:
@@ -92,15 +137,12 @@ class OverlapIndex:
         return found
 
 
-class OverlapRanker:
+class OverlapRanker(PlainRanker):
     name = "overlap"
 
     def prefilter(self, ctx: ArticleContext, snapshot: CatalogSnapshot, text_words: set[str]) -> set[int]:
         """Only campaigns that can score (or may run anywhere) need eligibility checks and scoring."""
-        return snapshot.overlap_index.candidates(ctx, text_words)
-
-    def plan_key(self) -> tuple:
-        return (self.name, id(self))
+        return snapshot.derived(overlap_index).candidates(ctx, text_words)
 
     def prepare(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
         return self.rank(ctx, campaigns, snapshot)
@@ -112,7 +154,7 @@ class OverlapRanker:
         self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot, explain: bool = True
     ) -> list[Scored]:
         # Reasons are built either way: here they are a by-product of the overlap checks themselves.
-        index = snapshot.overlap_index
+        index = snapshot.derived(overlap_index)
         text_words = ctx.text_words()
         ctx_keywords = set(ctx.keywords)
         topic_words = set(term_words(ctx.topic)) if ctx.topic else set()

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from .catalog import CatalogSnapshot
 from .decision import Decision
 
 
@@ -44,6 +45,11 @@ def card_fields(decision: Decision) -> dict:
 
 # Stand-ins for the per-decision parts of a card; plain ASCII, so escaping leaves them as they are.
 _DECISION, _CLICK, _CLICK2 = "__ads_decision__", "__ads_click__", "__ads_click2__"
+
+
+def card_cache(snapshot: CatalogSnapshot) -> dict:
+    """`snapshot.derived(card_cache)`: rendered card HTML per (creative, hook), valid as long as the snapshot."""
+    return {}
 
 
 def render_card(decision: Decision, click_url: str, secondary_click_url: str | None, cache: dict | None = None) -> str:

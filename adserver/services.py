@@ -13,7 +13,9 @@ import redis
 from . import redis_client
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
-from .events import EventSink, Spool
+from .events.sink import EventSink
+from .events.spool import Spool
+from .pacing import RedisBudget
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
 from .storage import Database
@@ -38,8 +40,6 @@ class Services:
         """`ranking=False` for processes that never rank (the rq worker): no model, no scikit-learn import."""
         db = Database(settings.database_url)
         client = redis_client.from_settings(settings)
-        from .pacing import RedisBudget
-
         catalog = CatalogHolder(db, settings.catalog_poll_seconds)
         sink = EventSink(
             client,

@@ -8,7 +8,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
-from .catalog import Campaign
+from .catalog import Campaign, CatalogSnapshot
 from .context import ArticleContext
 from .taxonomy import taxonomy
 from .text import term_words
@@ -68,6 +68,11 @@ def split_eligible(
         else:
             rejected.append(Rejection(c.id, reason))
     return eligible, rejected
+
+
+def targeting_index(snapshot: CatalogSnapshot) -> TargetingIndex:
+    """`snapshot.derived(targeting_index)`: the snapshot's eligibility index."""
+    return TargetingIndex(snapshot.campaigns)
 
 
 class TargetingIndex:

@@ -8,11 +8,10 @@ catalog, so only a creative's registered landing URL can ever be a redirect targ
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-
-from .decision import Decision
 
 EVENT_TYPES = ("view", "click")
 TARGETS = ("primary", "secondary")
@@ -63,18 +62,12 @@ class Tracker:
         }
         self.ttl = {"view": view_ttl, "click": click_ttl}
 
-    def token(self, decision: Decision, event_type: str, target: str = "primary") -> str:
-        payload = [
-            decision.id,
-            decision.campaign.id,
-            decision.creative.id,
-            decision.context.placement,
-            decision.context.topic,
-            decision.hook_variant,
-        ]
+    def token(self, event_type: str, ids: Sequence[str], target: str = "primary") -> str:
+        """`ids`: decision, campaign, creative, placement, topic, hook variant (`Decision.tracking_ids`)."""
+        payload = ",".join(ids)
         if event_type == "click":
-            payload.append(target[0])  # "p" / "s"
-        return self._signers[event_type].sign(",".join(payload)).decode()
+            payload += "," + target[0]  # "p" / "s"
+        return self._signers[event_type].sign(payload).decode()
 
     def verify(self, event_type: str, token: str) -> TrackedEvent:
         if event_type not in self._signers:

@@ -36,7 +36,7 @@ from common import ROOT, stack  # noqa: E402
 
 from adserver import create_app  # noqa: E402
 from adserver.catalog_file import import_catalog, read_file  # noqa: E402
-from adserver.jobs import persist_pending  # noqa: E402
+from adserver.events.jobs import persist_pending  # noqa: E402
 from adserver.model import artifacts  # noqa: E402
 from adserver.model.catalogs import snapshot_from_file  # noqa: E402
 from adserver.model.train import fit  # noqa: E402

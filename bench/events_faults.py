@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, ensure_database, gunicorn, import_catalog  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from adserver import keys, migrate, reconcile, storage  # noqa: E402
+from adserver import keys, migrate, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
+from adserver.events import reconcile  # noqa: E402
 from adserver.redis_server import free_port, start_local  # noqa: E402
 from tests.processes import kill_worker_and_horse  # noqa: E402 (the fault test kills the same way)
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
 from adserver.context import ArticleContext
-from adserver.events import Event
+from adserver.events.event import Event
 
 # Headless Chromium as the browser tests and bench/embed.py drive it (Debian's, never a downloaded one).
 CHROMIUM = "/usr/bin/chromium"

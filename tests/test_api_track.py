@@ -11,7 +11,7 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from adserver import create_app, keys
-from adserver.events import ip_hash
+from adserver.events.client import ip_hash
 from adserver.tracking import Tracker
 
 AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence"}}

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, true
 
-from adserver import jobs, keys, lua, reconcile, storage
+from adserver import keys, lua, storage
+from adserver.events import jobs, reconcile, store
 from adserver.services import set_worker_services
 from tests.builders import zahid_event
 
@@ -220,10 +221,10 @@ def test_a_fold_retried_after_its_worker_died_adds_nothing_twice(client, service
     services.redis.rename(keys.RATE_LIMITED, fold_key)  # taken by a worker ...
     services.redis.sadd(keys.FOLDS_PENDING, "dead")
     taken = services.redis.hgetall(fold_key)
-    assert jobs.fold_rate_limited(services.redis, db) == 3  # ... written to SQL ...
+    assert store.fold_rate_limited(services.redis, db) == 3  # ... written to SQL ...
     services.redis.hset(fold_key, mapping=taken)  # ... but killed before it dropped its key
     services.redis.sadd(keys.FOLDS_PENDING, "dead")
-    assert jobs.fold_rate_limited(services.redis, db) == 0  # the next worker only cleans up
+    assert store.fold_rate_limited(services.redis, db) == 0  # the next worker only cleans up
     assert rollup(db)["rate_limited_clicks"] == 3
     assert not services.redis.exists(fold_key) and not services.redis.scard(keys.FOLDS_PENDING)
 
@@ -357,8 +358,8 @@ def test_reconcile_prints_the_counts_as_a_table_and_a_mismatch_as_rows(cli, clie
 
 def test_one_event_twice_in_a_batch_is_stored_and_rolled_up_once(db, example_catalog):
     e = zahid_event("d" * 32, "click", cost=0.45, keywords=("agents",))
-    assert jobs.write_lines(db, [e.to_json(), e.to_json().encode()]) == 1
-    assert jobs.write_batch(db, [e]) == 0
+    assert store.write_lines(db, [e.to_json(), e.to_json().encode()]) == 1
+    assert store.write_batch(db, [e]) == 0
     got = rollup(db)
     assert (got["clicks"], got["spend"], raw_count(db)) == (1, pytest.approx(0.45), 1)
 
@@ -386,7 +387,7 @@ def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catal
     services.redis.register_script(lua.TAKE)(keys=[keys.INCOMING, key, keys.BATCHES], args=[100, minute_ago])
     queue = Queue(services.settings.queues[0], connection=services.redis)
     jobs.tick(services.redis, queue.name)
-    assert ("adserver.jobs.persist_batch", (key,)) in [(j.func_name, j.args) for j in queue.jobs]
+    assert ("adserver.events.jobs.persist_batch", (key,)) in [(j.func_name, j.args) for j in queue.jobs]
 
 
 def test_events_status_shows_refused_beacons_waiting_for_the_rollups(cli, client, services, persist, example_catalog):
@@ -413,7 +414,7 @@ def test_a_queued_line_without_the_optional_fields_is_stored_with_their_defaults
             "occurred_at": datetime.now(UTC).isoformat(),
         }
     )
-    assert jobs.write_lines(db, [line]) == 1
+    assert store.write_lines(db, [line]) == 1
     with db.sessionmaker() as s:
         e = s.scalars(select(storage.Event)).one()
     assert (e.billable, e.reason, e.topic, e.keywords, float(e.cost), e.score) == (True, "", "", [], 0.0, None)
@@ -431,13 +432,13 @@ def test_a_fold_whose_sql_write_fails_keeps_its_counts_for_the_next_one(
     def broken(*_args, **_kw):
         raise RuntimeError("database went away mid-fold")
 
-    monkeypatch.setattr(jobs, "_add_to_rollups", broken)
+    monkeypatch.setattr(store, "_add_to_rollups", broken)
     with pytest.raises(RuntimeError):
-        jobs.fold_rate_limited(services.redis, db)
+        store.fold_rate_limited(services.redis, db)
     monkeypatch.undo()
     client.post(path(d["tracking"]["view_url"]), headers=BROWSER)  # a new refusal meanwhile
-    assert jobs.fold_rate_limited(services.redis, db) == 3
-    assert jobs.fold_rate_limited(services.redis, db) == 0
+    assert store.fold_rate_limited(services.redis, db) == 3
+    assert store.fold_rate_limited(services.redis, db) == 0
     assert rollup(db)["rate_limited_views"] == 3
 
 
@@ -450,7 +451,7 @@ def test_two_workers_writing_the_same_batch_at_once_count_it_once(db, example_ca
     def write() -> None:
         start.wait()
         try:
-            new.append(jobs.write_lines(db, lines))
+            new.append(store.write_lines(db, lines))
         except Exception as e:  # a deadlock would surface here (and be retried by rq in production)
             errors.append(e)
 
@@ -475,3 +476,29 @@ def test_replays_of_a_counted_beacon_neither_count_as_refused_nor_use_up_the_lim
     persist()
     got = rollup(db)
     assert (got["views"], got["rate_limited_views"]) == (2, 0)
+
+
+def test_the_job_the_sink_enqueues_runs_in_an_rq_worker(client, db, services, example_catalog):
+    """The sink names its job by dotted path (it imports none of the worker's code): the path must resolve."""
+    from rq import Queue, SimpleWorker
+
+    set_worker_services(services)
+    services.redis.flushdb()
+    services.events.batch_size = 2
+    serve(client), serve(client)  # a full batch: one job
+    queue = Queue(services.settings.queues[0], connection=services.redis)
+    assert [j.func_name for j in queue.jobs] == ["adserver.events.jobs.persist_pending"]
+    SimpleWorker([queue], connection=services.redis).work(burst=True)
+    assert rollup(db)["impressions"] == 2 and queue.failed_job_registry.count == 0
+
+
+def test_a_job_queued_under_its_old_path_still_runs(client, db, services, example_catalog):
+    """Jobs queued before a deploy moved them (`adserver.jobs.*`) must still run after it."""
+    from rq import Queue, SimpleWorker
+
+    set_worker_services(services)
+    serve(client)
+    queue = Queue(services.settings.queues[0], connection=services.redis)
+    queue.enqueue("adserver.jobs.persist_pending")
+    SimpleWorker([queue], connection=services.redis).work(burst=True)
+    assert rollup(db)["impressions"] == 1 and queue.failed_job_registry.count == 0

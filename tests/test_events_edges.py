@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from adserver import jobs, storage
-from adserver.events import cost_of, ip_hash
+from adserver import storage
+from adserver.events import jobs
+from adserver.events.client import ip_hash
+from adserver.events.event import cost_of
 from adserver.services import set_worker_services
 from adserver.tracking import Tracker
 

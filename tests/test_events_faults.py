@@ -56,7 +56,7 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(services, db, setting
     services.redis.flushdb()  # nothing left over from earlier tests on this Redis
     queue_events(services.redis, n)
     env = worker_env(settings_overrides)
-    from adserver.jobs import enqueue_persist
+    from adserver.events.sink import enqueue_persist
 
     enqueue_persist(services.redis, services.settings.queues[0])
     worker = subprocess.Popen(
@@ -85,7 +85,7 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(services, db, setting
 
 def test_redis_outage_spools_and_replays_exactly(settings_overrides, example_catalog, tmp_path):
     from adserver import create_app
-    from adserver.jobs import persist_pending
+    from adserver.events.jobs import persist_pending
     from adserver.services import set_worker_services
 
     redis = start_local(durable=True)  # production Redis runs with an append-only file

@@ -111,8 +111,9 @@ def test_clicks_on_a_topic_less_article_are_counted_under_the_topic_the_model_re
     """Decision and click over HTTP, events persisted to SQL, rollups read back by the serving ranker."""
     from urllib.parse import urlsplit
 
-    from adserver import create_app, jobs
+    from adserver import create_app
     from adserver.catalog_file import import_catalog, read_file
+    from adserver.events import jobs
     from adserver.model import artifacts
     from adserver.model.evaluate import eval_catalog
     from adserver.services import set_worker_services

@@ -6,7 +6,7 @@ import logging
 
 import redis as redis_lib
 
-from adserver.events import Spool
+from adserver.events.spool import Spool
 from adserver.outage import OutageLog
 from adserver.pacing import RedisBudget
 

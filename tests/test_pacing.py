@@ -11,12 +11,15 @@ from datetime import UTC, datetime
 import pytest
 import redis as redis_lib
 
-from adserver import events, keys
+from adserver import keys
+from adserver.budget import Choice
 from adserver.catalog import CatalogSnapshot, Targeting
 from adserver.decision import decide
-from adserver.events import DUPLICATE, EMITTED, Event, EventSink, Spool
-from adserver.pacing import RedisBudget
-from tests.builders import TODAY, campaign
+from adserver.events.event import Event, from_decision
+from adserver.events.sink import DUPLICATE, EMITTED, EventSink
+from adserver.events.spool import Spool
+from adserver.pacing import DryRun, RedisBudget
+from tests.builders import TODAY, campaign, catalog_file
 from tests.builders import article as ctx
 
 
@@ -41,7 +44,7 @@ def test_cpm_budget_holds_under_concurrent_decisions(redis_url):
     def hammer():
         local = RedisBudget(redis_lib.Redis.from_url(redis_url))
         for _ in range(60):
-            if local.charge(c):
+            if local.choose([c]).winner == 0:
                 won.append(1)
 
     threads = [threading.Thread(target=hammer) for _ in range(8)]
@@ -52,7 +55,7 @@ def test_cpm_budget_holds_under_concurrent_decisions(redis_url):
     total, _ = gate.spend([c])[c.id]
     assert len(won) == 100
     assert total == 1_000_000  # never over budget
-    assert gate.exhausted([c]) == {"c": "total budget spent"}
+    assert gate.verdicts([c]) == {"c": "total budget spent"}
 
 
 def test_campaign_at_its_budget_stops_winning(redis_url):
@@ -71,9 +74,9 @@ def test_daily_budget_is_separate_from_total(redis_url):
     conn.flushdb()
     c = cpm(total=100.0, daily=0.01, price=10.0)
     gate = RedisBudget(conn)
-    assert gate.charge(c) is True
-    assert gate.charge(c) is False
-    assert gate.exhausted([c]) == {"c": "daily budget spent"}
+    assert gate.choose([c]).winner == 0
+    assert gate.choose([c]) == Choice(None, {"c": "daily budget spent"}, False)
+    assert gate.verdicts([c]) == {"c": "daily budget spent"}
 
 
 def at(hour: int):
@@ -87,8 +90,8 @@ def test_even_pacing_throttles_a_campaign_ahead_of_the_clock(redis_url):
     conn.set("adserver:spend:day:2026-11-25:c", 5 * 1_000_000)  # half the day's budget spent
     early = RedisBudget(conn, now=at(3), rng=random.Random(0))  # 12.5% of the day gone
     late = RedisBudget(conn, now=at(18), rng=random.Random(0))  # 75% gone
-    assert early.exhausted([c]) == {"c": "pacing: 38% ahead of the day"}
-    assert late.exhausted([c]) == {}
+    assert early.choose([c]).refused == {"c": "pacing: ahead of the day"}  # 38% ahead: always skipped
+    assert late.choose([c]).winner == 0
 
 
 def test_asap_pacing_does_not_throttle(redis_url):
@@ -96,7 +99,7 @@ def test_asap_pacing_does_not_throttle(redis_url):
     conn.flushdb()
     c = cpm(daily=10.0, pacing="asap")
     conn.set("adserver:spend:day:2026-11-25:c", 5 * 1_000_000)
-    assert RedisBudget(conn, now=at(3)).exhausted([c]) == {}
+    assert RedisBudget(conn, now=at(3)).choose([c]).winner == 0
 
 
 def cpc_click(n: int, price: float = 0.45) -> Event:
@@ -119,7 +122,7 @@ def test_cpc_clicks_are_billed_only_within_the_budget(redis_url, tmp_path):
         (False, "over_budget", 0.0),
     ]
     # 0.10 left is less than one click: the campaign stops winning, although the budget is not all spent.
-    assert gate.exhausted([c]) == {"c": "total budget spent"}
+    assert gate.verdicts([c]) == {"c": "total budget spent"}
     assert decide(ctx(topic="sport"), CatalogSnapshot.build(1, (c,)), budget=gate, today=TODAY).decision is None
 
 
@@ -176,8 +179,7 @@ def test_redis_down_fails_open():
     dead = redis_lib.Redis(port=1, socket_connect_timeout=0.1)
     gate = RedisBudget(dead)
     c = cpm(total=1.0)
-    assert gate.exhausted([c]) == {}
-    assert gate.charge(c) is True
+    assert gate.choose([c]) == Choice(0, {}, False)
 
 
 def test_higher_priority_tier_beats_higher_relevance(redis_url):
@@ -337,7 +339,7 @@ def test_a_reply_lost_after_the_script_ran_leaves_the_served_card_as_the_one_rec
 
     gate._choose = runs_then_loses_the_reply
     snap = CatalogSnapshot.build(1, (paced, filler))
-    served = lambda d: events.from_decision(d, "", "", "")  # noqa: E731
+    served = lambda d: from_decision(d, "", "", "")  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
     sink.spool.flush()
     recorded = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
@@ -362,7 +364,7 @@ def test_a_replay_after_a_lost_reply_neither_books_nor_counts_the_impression_aga
 
     gate._choose = runs_then_loses_the_reply
     snap = CatalogSnapshot.build(1, (cpm("c", daily=10.0, price=10.0),))
-    served = lambda d: events.from_decision(d, "", "", "")  # noqa: E731
+    served = lambda d: from_decision(d, "", "", "")  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
     sink.spool.flush()
     assert out.recorded and sink.spool.size() == 1
@@ -371,3 +373,29 @@ def test_a_replay_after_a_lost_reply_neither_books_nor_counts_the_impression_aga
     (event,) = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
     assert conn.hget(keys.counts(event.day), "c:impression:b") == b"1"
     assert int(conn.get("adserver:spend:total:c")) == 10_000  # 10.00 CPM booked once, in micros
+
+
+def test_a_dry_run_books_nothing_and_refuses_what_serving_refuses(redis_url):
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    spent, fresh = cpm("spent", total=0.01, price=10.0, priority=1), cpm("fresh", total=1.0, price=10.0)
+    gate = RedisBudget(conn)
+    assert gate.choose([spent]).winner == 0  # its one impression: the budget is spent
+    dry = DryRun(gate)
+    assert [dry.choose([spent, fresh]) for _ in range(3)] == [Choice(1, {"spent": "total budget spent"}, False)] * 3
+    assert gate.spend([spent, fresh]) == {"spent": (10_000, 10_000), "fresh": (0, 0)}  # nothing booked
+    assert gate.verdicts([spent, fresh]) == {"spent": "total budget spent", "fresh": ""}
+
+
+def test_spend_shows_a_cpc_campaign_stopped_one_click_early_as_serving_does(cli, services, load_catalog):
+    """0.40 of 100.00 left and a click costs 0.50: serving stops the campaign, and `adserver spend` says so."""
+    load_catalog(catalog_file())  # acme-spring: CPC 0.50, total budget 100, daily 10
+    services.redis.set(keys.spend("acme-spring", "")[0], 99_600_000)
+    out = cli("spend", "acme-spring")
+    assert out.exit_code == 0, out.output
+    assert "total budget spent" in out.output and "99.60 / 100.00" in out.output
+    snap = services.catalog.get()
+    out = decide(ctx(topic="technology", keywords=["gadgets"]), snap, budget=services.budget, explain=True)
+    assert out.decision is None and ("acme-spring", "total budget spent") in [
+        (r.campaign_id, r.reason) for r in out.rejected
+    ]

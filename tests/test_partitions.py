@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from adserver import jobs, migrate, partitions, storage
+from adserver import migrate, partitions, storage
+from adserver.events import store
 from adserver.storage import Database
 from tests.builders import zahid_event
 from tests.conftest import BACKEND
@@ -40,8 +41,8 @@ def test_two_copies_of_one_click_at_different_times_are_stored_once(db):
     day = TODAY - timedelta(days=1)
     first = zahid_event("d1", "click", occurred_at=at(day, 23), decided_on=day.isoformat(), cost=0.45)
     later = zahid_event("d1", "click", occurred_at=at(TODAY, 1), decided_on=day.isoformat(), cost=0.45)
-    assert jobs.write_batch(db, [first]) == 1
-    assert jobs.write_batch(db, [later]) == 0
+    assert store.write_batch(db, [first]) == 1
+    assert store.write_batch(db, [later]) == 0
     assert raw_count(db) == 1
     assert rollup(db)["clicks"] == 1
 
@@ -49,12 +50,12 @@ def test_two_copies_of_one_click_at_different_times_are_stored_once(db):
 @postgresql_only
 def test_an_event_of_a_day_without_partition_waits_in_the_default_partition_until_one_is_made(db):
     far = TODAY + timedelta(days=40)
-    assert jobs.write_batch(db, [zahid_event("d1", occurred_at=at(far))]) == 1
+    assert store.write_batch(db, [zahid_event("d1", occurred_at=at(far))]) == 1
     assert rows_in(db, partitions.DEFAULT) == 1
     assert far in partitions.ensure_partitions(db)
     assert rows_in(db, partitions.DEFAULT) == 0
     assert rows_in(db, partitions.partition_name(far)) == 1
-    assert jobs.write_batch(db, [zahid_event("d1", occurred_at=at(far))]) == 0  # the unique key still holds
+    assert store.write_batch(db, [zahid_event("d1", occurred_at=at(far))]) == 0  # the unique key still holds
 
 
 @postgresql_only
@@ -68,7 +69,7 @@ def test_partitions_are_made_a_week_ahead_and_making_them_again_changes_nothing(
 
 def test_prune_removes_raw_events_of_old_days_and_keeps_rollups_and_recent_days(db, cli):
     days = [TODAY - timedelta(days=100), TODAY - timedelta(days=91), TODAY - timedelta(days=90), TODAY]
-    jobs.write_batch(db, [zahid_event(f"d{i}", occurred_at=at(day)) for i, day in enumerate(days)])
+    store.write_batch(db, [zahid_event(f"d{i}", occurred_at=at(day)) for i, day in enumerate(days)])
     partitions.ensure_partitions(db)  # the old days' rows were in the default partition: now in their own
     before = rollup(db)
     r = cli("events", "prune", "--older-than", "90d")
@@ -84,7 +85,7 @@ def test_prune_removes_raw_events_of_old_days_and_keeps_rollups_and_recent_days(
 @postgresql_only
 def test_prune_deletes_old_rows_still_in_the_default_partition(db):
     old = TODAY - timedelta(days=200)
-    jobs.write_batch(db, [zahid_event("d1", occurred_at=at(old)), zahid_event("d2")])
+    store.write_batch(db, [zahid_event("d1", occurred_at=at(old)), zahid_event("d2")])
     assert rows_in(db, partitions.DEFAULT) == 1
     assert partitions.prune(db, timedelta(days=90)) == partitions.Pruned(0, 1)
     assert raw_count(db) == 1
@@ -122,7 +123,7 @@ def test_migrating_an_existing_events_table_keeps_its_rows(empty_database_url):
             ]
             assert s.scalar(select(func.max(storage.Event.id))) == 3
         # New rows get new ids (the sequence moved with the table), and the unique key holds.
-        assert jobs.write_batch(db, [zahid_event("a", occurred_at=at(old, 23)), zahid_event("c")]) == 1
+        assert store.write_batch(db, [zahid_event("a", occurred_at=at(old, 23)), zahid_event("c")]) == 1
         with db.sessionmaker() as s:
             assert s.scalar(select(storage.Event.id).where(storage.Event.decision_id == "c")) > 3
         if BACKEND == "postgresql":

@@ -15,6 +15,7 @@ from adserver.model.ranker import ModelRanker
 from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from adserver.pacing import RedisBudget
+from adserver.plans import plan_cache
 from adserver.ranking import OverlapRanker
 from tests.builders import TODAY, campaign, snapshot
 from tests.test_api_decision import AI_ARTICLE
@@ -59,7 +60,7 @@ def test_plans_follow_the_day_the_exclusions_and_the_catalog(redis_url):
     out = decide(
         sport_article(), snap, ranker=ranker, budget=budget, today=TODAY, exclude_advertisers=frozenset({"adv"})
     )
-    assert out.decision is None and len(snap.plans) == 2  # the excluded sponsor's plan is another plan
+    assert out.decision is None and len(snap.derived(plan_cache)) == 2  # the excluded sponsor's plan is another plan
     paused = CatalogSnapshot.build(2, ())  # a new catalog version starts with no plans
     assert decide(sport_article(), paused, ranker=ranker, budget=budget, today=TODAY).decision is None
     ended = snapshot(campaign("s", targeting={"topics": ["sport"]}, ends_on=TODAY))
@@ -86,9 +87,9 @@ def test_a_newly_activated_model_is_not_served_a_stale_plan(redis_url):
     swapped = fit((campaign("sport", targeting={"topics": ["technology"]}), tech)).model
     swapped.version = "other"
     holder["model"] = swapped
-    plan_keys_before = len(snap.plans)
+    plan_keys_before = len(snap.derived(plan_cache))
     decide(ctx, snap, ranker=ranker, reader=reader, budget=budget, today=TODAY)
-    assert len(snap.plans) == plan_keys_before + 1
+    assert len(snap.derived(plan_cache)) == plan_keys_before + 1
 
 
 def test_exploration_still_draws_per_reader_with_a_cached_plan(redis_url):
@@ -105,7 +106,7 @@ def test_exploration_still_draws_per_reader_with_a_cached_plan(redis_url):
     ranker, budget = ModelRanker(fit(snap.campaigns).model, click_stats=stats, seed=2), gate(redis_url)
     ctx = ArticleContext.create("article-footer", title="Football cup final", topic="sport")
     won = Counter(decide(ctx, snap, ranker=ranker, budget=budget, today=TODAY).decision.campaign.id for _ in range(300))
-    assert len(snap.plans) == 1
+    assert len(snap.derived(plan_cache)) == 1
     assert 10 < won["b"] < 290
 
 

@@ -7,7 +7,8 @@ import time
 import pytest
 import redis as redis_lib
 
-from adserver import create_app, jobs, keys
+from adserver import create_app, keys
+from adserver.events import jobs
 from adserver.services import set_worker_services
 from adserver.settings import SettingsError, load_settings
 from tests.conftest import EXAMPLE_CATALOG, _reset

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint as _Blueprint
 
+from .. import bots
+from ..events import client as events_client
 from ..services import Services
 from .errors import Parser
 
@@ -21,14 +23,10 @@ def services() -> Services:
 
 def client() -> tuple[str, str, str]:
     """(non-billable reason or '', truncated-IP hash, user-agent class) of the current request."""
-    from flask import request
-
-    from .. import bots, events
-
     ua = request.headers.get("User-Agent", "")
     salt = services().settings.secret_key
     return (
-        events.non_billable_reason(ua, request.headers),
-        events.ip_hash(request.remote_addr or "", salt),
+        events_client.non_billable_reason(ua, request.headers),
+        events_client.ip_hash(request.remote_addr or "", salt),
         bots.ua_class(ua),
     )

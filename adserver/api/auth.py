@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from .. import keys, tokens
-from ..events import ip_hash
+from ..events.client import ip_hash
 from . import services
 from .errors import ApiError
 

@@ -9,13 +9,14 @@ from functools import lru_cache
 from flask import jsonify, request
 from flask.views import MethodView
 
-from .. import events, metrics
+from .. import metrics
 from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext
-from ..rendering import card_fields, render_card
+from ..events.event import from_decision
+from ..rendering import card_cache, card_fields, render_card
 from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
 from .auth import operator
@@ -66,9 +67,10 @@ def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dic
     svc = services()
     # Tokens are URL-safe (slugs, digits, '.', ',', '-', '_'), so the URLs are built by concatenation.
     base = tracking_base()
-    click_url = f"{base}/t/click/{svc.tracker.token(d, 'click')}"
+    ids = d.tracking_ids
+    click_url = f"{base}/t/click/{svc.tracker.token('click', ids)}"
     secondary = (
-        f"{base}/t/click/{svc.tracker.token(d, 'click', 'secondary')}"
+        f"{base}/t/click/{svc.tracker.token('click', ids, 'secondary')}"
         if d.creative.secondary_cta_text and d.creative.secondary_cta_url
         else None
     )
@@ -81,9 +83,9 @@ def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dic
             "advertiser_id": d.campaign.advertiser_id,
         },
         "card": card_fields(d),
-        "html": render_card(d, click_url, secondary, snapshot.render_cache),
+        "html": render_card(d, click_url, secondary, snapshot.derived(card_cache)),
         "tracking": {
-            "view_url": f"{base}/t/view/{svc.tracker.token(d, 'view')}",
+            "view_url": f"{base}/t/view/{svc.tracker.token('view', ids)}",
             "click_url": click_url,
             "secondary_click_url": secondary,
         },
@@ -142,7 +144,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         budget=svc.budget,
         explain=explain,
         exclude_advertisers=exclude,
-        impression=lambda d: events.from_decision(d, *who),
+        impression=lambda d: from_decision(d, *who),
     )
     if outcome.decision is None:
         if explain:  # "why no ad": a 204 cannot carry the reasons
@@ -153,7 +155,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
             return resp, outcome
         return ("", 204, {"Cache-Control": "no-store"}), outcome
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
-        svc.events.emit(events.from_decision(outcome.decision, *who))
+        svc.events.emit(from_decision(outcome.decision, *who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     resp = jsonify(serialize(outcome, explain, snapshot))

@@ -13,7 +13,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from .. import jobs, keys
+from .. import keys
+from ..events import jobs
 from ..model.artifacts import ModelHolder
 from ..model.ranker import ModelRanker
 from ..services import Services

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import redirect
 from flask.views import MethodView
 
-from .. import events, keys
+from .. import keys
+from ..events.event import RATE_LIMITED, from_tracking
 from ..tracking import TrackedEvent, TrackingError
 from . import Blueprint, client, services
 from .errors import ApiError
@@ -29,13 +30,13 @@ def record(event: TrackedEvent) -> str:
     reason, ip_h, ua_cls = client()
     campaign = svc.catalog.get().by_id.get(event.campaign_id)
     return svc.events.emit(
-        events.from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=keys.beacon_rate(ip_h), campaign=campaign
+        from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=keys.beacon_rate(ip_h), campaign=campaign
     )
 
 
 def record_view(event: TrackedEvent) -> None:
     """Over the per-address limit a view beacon is refused (429): nobody is waiting on it."""
-    if record(event) == events.RATE_LIMITED:
+    if record(event) == RATE_LIMITED:
         raise ApiError(429, "rate_limited", "too many tracking requests from this address; try again later")
 
 

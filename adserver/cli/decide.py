@@ -10,28 +10,15 @@ from marshmallow import ValidationError
 from tabulate import tabulate
 
 from ..api.schemas import ArticleSchema
-from ..budget import BudgetGate
-from ..catalog import SENTIMENTS, Campaign, CatalogSnapshot, load_snapshot
+from ..catalog import SENTIMENTS, CatalogSnapshot, load_snapshot
 from ..context import ArticleContext
 from ..decision import Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext, flatten_messages
+from ..pacing import DryRun
 from ..rendering import card_fields
 from . import Context, pass_ctx
 from .tables import table, wide_option
-
-
-class DryRun:
-    """The live budget gate's verdicts without booking any spend: the CLI only asks."""
-
-    def __init__(self, gate: BudgetGate):
-        self.gate = gate
-
-    def exhausted(self, campaigns: Sequence[Campaign]) -> dict[str, str]:
-        return self.gate.exhausted(campaigns)
-
-    def charge(self, campaign: Campaign) -> bool:
-        return True
 
 
 def explanation(outcome: Outcome, snapshot: CatalogSnapshot) -> dict:

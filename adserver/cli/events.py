@@ -11,7 +11,8 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
-from .. import jobs, keys, partitions, reconcile
+from .. import keys, partitions
+from ..events import jobs, reconcile, store
 from ..services import set_worker_services
 from . import Context, pass_ctx
 from .tables import table
@@ -35,7 +36,7 @@ def status(ctx: Context) -> None:
         ["events waiting in Redis", conn.llen(keys.INCOMING)],
         ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=keys.BATCH_PREFIX + "*"))],
         ["unfinished batches over a minute old", len(conn.zrangebyscore(keys.BATCHES, "-inf", stale_before))],
-        ["rate-limited beacons not yet in rollups", jobs.rate_limited_pending(conn)],
+        ["rate-limited beacons not yet in rollups", store.rate_limited_pending(conn)],
         ["persist jobs queued", len(q)],
         ["persist jobs running", len(StartedJobRegistry(queue=q))],
         ["failed jobs", len(FailedJobRegistry(queue=q))],

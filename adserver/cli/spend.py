@@ -1,12 +1,13 @@
-"""`adserver spend [ID]`: today's and total spend vs budget, and the pacing state, from the Redis counters."""
+"""`adserver spend [ID]`: today's and total spend vs budget, and whether the campaign may win now."""
 
 from __future__ import annotations
 
 import click
 from tabulate import tabulate
 
+from ..budget import MICROS
 from ..catalog import load_snapshot
-from ..pacing import MICROS, RedisBudget
+from ..pacing import RedisBudget
 from . import Context, pass_ctx
 
 
@@ -18,24 +19,23 @@ def _money(v: float | None) -> str:
 @click.argument("campaign_id", required=False)
 @pass_ctx
 def command(ctx: Context, campaign_id: str | None) -> None:
-    """Spend per campaign (today / total) against its budgets, and whether pacing holds it back now."""
+    """Spend per campaign (today / total) against its budgets, and what the decision path sees now: a
+    budget spent (a CPC campaign stops while one more click still fits), or the pacing lead."""
     snapshot = load_snapshot(ctx.services.db)
     campaigns = [c for c in snapshot.campaigns if campaign_id in (None, c.id)]
     if campaign_id and not campaigns:
         raise click.ClickException(f"no campaign {campaign_id!r}")
     gate = RedisBudget(ctx.services.redis)
     spent = gate.spend(campaigns)
-    _, elapsed = gate._day()
+    verdicts = gate.verdicts(campaigns, pacing=False)  # the serving rule, booking nothing
+    _, elapsed = gate.day()
     rows = []
     for c in campaigns:
         total, today = (v / MICROS for v in spent[c.id])
-        if c.total_budget is not None and total >= c.total_budget:
-            state = "total budget spent"
-        elif c.daily_budget is not None and today >= c.daily_budget:
-            state = "daily budget spent"
+        if verdicts[c.id]:
+            state = verdicts[c.id]
         elif c.pacing == "even" and c.daily_budget:
-            lead = today / c.daily_budget - elapsed
-            state = f"even: {lead:+.0%} vs clock"
+            state = f"even: {today / c.daily_budget - elapsed:+.0%} vs clock"
         else:
             state = c.pacing
         rows.append(

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import click
+import logging
+import threading
+import time
 
+import click
+import redis
+from rq import Queue, Worker
+
+from .. import logs, partitions, redis_client
+from ..events import jobs
+from ..services import set_worker_services
 from . import Context, pass_ctx
+
+log = logging.getLogger(__name__)
 
 
 @click.command("worker")
@@ -12,13 +23,6 @@ from . import Context, pass_ctx
 @pass_ctx
 def command(ctx: Context, burst: bool) -> None:
     """Process queued jobs until stopped."""
-    import threading
-
-    from rq import Queue, Worker
-
-    from .. import jobs, logs, partitions, redis_client
-    from ..services import set_worker_services
-
     svc = ctx.worker_services()
     logs.configure(svc.settings)  # rq's own lines too: it adds no handler of its own when the root has one
     set_worker_services(svc)
@@ -41,13 +45,6 @@ def _tick_forever(svc) -> None:
     """Every second: make sure queued events have a persist job even when traffic is too thin to
     trigger one, and replay anything this machine spooled while Redis was away. Every hour: the coming
     days' partitions of the raw events (PostgreSQL)."""
-    import logging
-    import time
-
-    import redis
-
-    from .. import jobs, partitions
-
     next_partitions = time.monotonic() + 3600
     while True:
         time.sleep(1.0)
@@ -59,4 +56,4 @@ def _tick_forever(svc) -> None:
         except redis.RedisError:
             continue
         except Exception:
-            logging.getLogger(__name__).exception("events tick failed")
+            log.exception("events tick failed")

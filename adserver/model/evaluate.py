@@ -18,7 +18,7 @@ from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import decide
 from ..errors import AdserverError
-from ..ranking import OverlapRanker, Ranker, Scored
+from ..ranking import OverlapRanker, PlainRanker, Ranker, Scored
 from ..targeting import Fit, TopicReader
 from .catalogs import snapshot_from_file
 from .train import Article
@@ -91,7 +91,7 @@ def split(articles: Sequence[Article], test_share: float = 0.2, seed: int = 0) -
     return train, test
 
 
-class RandomRanker:
+class RandomRanker(PlainRanker):
     """Baseline: every campaign equally likely."""
 
     name = "random"

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import redis
 from sqlalchemy import func, select
 
-from . import keys, storage
+from .. import keys, storage
 
 KINDS = ("impression", "view", "click")
 TRAFFIC = {"b": "billable", "n": "nonbillable", "r": "rate_limited"}

@@ -1,0 +1,135 @@
+"""The event value: one impression, view or click as the worker writes it, and what it costs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+
+import orjson
+
+EVENT_TYPES = ("impression", "view", "click")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Plain data: what the worker writes as one row of `events`."""
+
+    decision_id: str
+    event_type: str
+    campaign_id: str
+    creative_id: str
+    advertiser_id: str
+    placement: str
+    topic: str = ""
+    hook_variant: str = ""
+    score: float | None = None
+    billable: bool = True
+    reason: str = ""
+    cost: float = 0.0
+    occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    ip_hash: str = ""
+    ua_class: str = ""
+    keywords: tuple[str, ...] = ()
+    decided_on: str = ""  # UTC day of the decision (views, clicks: their link's); '' for an impression: its own
+
+    @property
+    def day(self) -> str:
+        return self.occurred_at[:10]
+
+    @property
+    def decision_day(self) -> str:
+        """The day `events` files this event under (its partition on PostgreSQL): the same for every copy."""
+        return self.decided_on or self.occurred_at[:10]
+
+    def to_json(self) -> str:
+        # Flat fields only, so a plain dict beats dataclasses.asdict's recursive copy on the hot path.
+        return orjson.dumps({f: getattr(self, f) for f in _FIELDS}).decode()
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Event:
+        d = json.loads(raw)
+        d["keywords"] = tuple(d.get("keywords") or ())
+        return cls(**d)
+
+
+_FIELDS = tuple(f.name for f in fields(Event))
+
+
+def counts_field(event: Event) -> str:
+    """Field of the per-day counts hash (`adserver events reconcile` compares it with SQL)."""
+    return f"{event.campaign_id}:{event.event_type}:{'b' if event.billable else 'n'}"
+
+
+def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -> float:
+    """Spend booked for one event: CPM per thousand billable impressions, CPC per billable click."""
+    if not billable:
+        return 0.0
+    if pricing_model == "cpm" and event_type == "impression":
+        return price / 1000.0
+    if pricing_model == "cpc" and event_type == "click":
+        return price
+    return 0.0
+
+
+# Why an event is not billed (besides the client's reasons, `client.non_billable_reason`).
+HOUSE = "house"  # every event on a house card (the publisher's own)
+OVER_BUDGET = "over_budget"  # a CPC click, or a replayed impression, that came after the budget was spent
+RATE_LIMITED = "rate_limited"  # served past its address's impression rate; also a refused beacon's outcome
+
+
+def rate_limited_field(event: Event) -> str:
+    """The field of `keys.RATE_LIMITED` a refused beacon is counted in (JSON: no separator to escape)."""
+    return json.dumps(
+        [event.day, event.campaign_id, event.creative_id, event.placement, event.topic, event.event_type],
+        separators=(",", ":"),
+    )
+
+
+# --- building events from what the web process knows ---------------------------------------------
+
+
+def from_decision(decision, reason: str, ip_h: str, ua_cls: str) -> Event:
+    """The impression of a served decision (`decision.Decision`)."""
+    c = decision.campaign
+    reason = reason or (HOUSE if c.house else "")
+    billable = not reason
+    return Event(
+        decision_id=decision.id,
+        event_type="impression",
+        campaign_id=c.id,
+        creative_id=decision.creative.id,
+        advertiser_id=c.advertiser_id,
+        placement=decision.context.placement,
+        topic=decision.context.topic,
+        hook_variant=decision.hook_variant,
+        score=decision.score,
+        billable=billable,
+        reason=reason,
+        cost=cost_of("impression", c.pricing_model, c.price, billable),
+        ip_hash=ip_h,
+        ua_class=ua_cls,
+        keywords=decision.context.keywords[:20],
+    )
+
+
+def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str) -> Event:
+    """A view or click from a verified tracking token (`tracking.TrackedEvent`) and its campaign."""
+    reason = reason or (HOUSE if campaign is not None and campaign.house else "")
+    billable = not reason
+    return Event(
+        decision_id=tracked.decision_id,
+        event_type=tracked.event_type,
+        campaign_id=tracked.campaign_id,
+        creative_id=tracked.creative_id,
+        advertiser_id=campaign.advertiser_id if campaign else "",
+        placement=tracked.placement,
+        topic=tracked.topic,
+        hook_variant=tracked.hook_variant,
+        billable=billable,
+        reason=reason,
+        cost=cost_of(tracked.event_type, campaign.pricing_model, campaign.price, billable) if campaign else 0.0,
+        ip_hash=ip_h,
+        ua_class=ua_cls,
+        decided_on=datetime.fromtimestamp(tracked.issued_at, UTC).date().isoformat() if tracked.issued_at else "",
+    )

@@ -1,0 +1,259 @@
+"""Events into SQL: raw rows written once, rollups incremented only by the rows actually inserted.
+
+Beacons refused by the rate limit have no raw row: the web side counts them in one Redis hash, and
+`fold_rate_limited` adds it to the rollups exactly once (the hash is renamed to a fold key, and the
+SQL transaction that adds it also records the fold's id, so a retried fold is a no-op).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import redis
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import keys, storage
+from ..lua import TAKE_FOLD
+from .event import Event
+
+FOLD_LOG_DAYS = 30  # how long `event_folds` remembers a fold id (a retry comes within minutes)
+
+KINDS = {"impression": "impressions", "view": "views", "click": "clicks"}
+# Why an event was not billed -> the rollup columns it is counted in apart (see storage.DailyRollup).
+REASON_GROUPS = {"bot": "bot", "no_user_agent": "bot", "prefetch": "prefetch"}
+COUNTERS = (
+    "impressions",
+    "views",
+    "clicks",
+    "nonbillable_impressions",
+    "nonbillable_views",
+    "nonbillable_clicks",
+    *(f"{g}_{k}" for g in ("bot", "prefetch") for k in KINDS.values()),
+)
+RATE_LIMITED_COUNTERS = {"view": "rate_limited_views", "click": "rate_limited_clicks"}
+ROLLUP_KEY = ["day", "campaign_id", "creative_id", "placement", "topic"]
+
+
+def write_lines(db: storage.Database, lines: Sequence[str | bytes]) -> int:
+    """`write_batch` for events as queued (JSON lines); PostgreSQL parses them itself."""
+    if not lines:
+        return 0
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            return _write_postgresql(conn, lines)
+    return write_batch(db, [Event.from_json(x) for x in lines])
+
+
+def write_batch(db: storage.Database, events: list[Event]) -> int:
+    """Insert raw events, ignoring ones already stored; add only the new ones to the rollups."""
+    if not events:
+        return 0
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            return _write_postgresql(conn, [e.to_json() for e in events])
+        return _write_generic(conn, events)
+
+
+def reason_group(reason: str) -> str | None:
+    """The rollup columns a not-billed event is counted in apart: bot | prefetch | None (only in nonbillable_*)."""
+    return REASON_GROUPS.get(reason)
+
+
+def _insert(table: Table, dialect: str):
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _write_generic(conn: Connection, events: list[Event]) -> int:
+    dialect = conn.dialect.name
+    events_t = storage.Event.__table__
+    rows = [
+        {
+            "decision_id": e.decision_id,
+            "event_type": e.event_type,
+            "decided_on": date.fromisoformat(e.decision_day),
+            "campaign_id": e.campaign_id,
+            "creative_id": e.creative_id,
+            "advertiser_id": e.advertiser_id,
+            "placement": e.placement,
+            "topic": e.topic,
+            "hook_variant": e.hook_variant,
+            "score": e.score,
+            "billable": e.billable,
+            "reason": e.reason,
+            "cost": Decimal(str(e.cost)),
+            "occurred_at": datetime.fromisoformat(e.occurred_at),
+            "ip_hash": e.ip_hash,
+            "ua_class": e.ua_class,
+            "keywords": list(e.keywords),
+        }
+        for e in events
+    ]
+    by_key = {(e.decision_id, e.event_type): e for e in events}
+    stmt = (
+        _insert(events_t, dialect)
+        .on_conflict_do_nothing(index_elements=["decision_id", "event_type", "decided_on"])
+        .returning(events_t.c.decision_id, events_t.c.event_type)
+    )
+    inserted = []
+    for chunk in range(0, len(rows), 500):
+        inserted += conn.execute(stmt, rows[chunk : chunk + 500]).all()
+    totals: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for decision_id, event_type in inserted:
+        e = by_key[(decision_id, event_type)]
+        col = KINDS[e.event_type]
+        t = totals[(date.fromisoformat(e.day), e.campaign_id, e.creative_id, e.placement, e.topic)]
+        if e.billable:
+            t[col] += 1
+        else:
+            t[f"nonbillable_{col}"] += 1
+            group = reason_group(e.reason)
+            if group:
+                t[f"{group}_{col}"] += 1
+        t["spend"] += e.cost
+    if totals:
+        _add_to_rollups(
+            conn,
+            [
+                dict(zip(ROLLUP_KEY, k, strict=True))
+                | {c: int(v.get(c, 0)) for c in COUNTERS}
+                | {"spend": Decimal(str(round(v.get("spend", 0.0), 6)))}
+                for k, v in sorted(totals.items())
+            ],
+            [*COUNTERS, "spend"],
+        )
+    return len(inserted)
+
+
+def _add_to_rollups(conn: Connection, values: list[dict], columns: list[str]) -> None:
+    """Upsert rollup rows, adding `columns` of `values` to what is stored."""
+    rollups_t = storage.DailyRollup.__table__
+    ins = _insert(rollups_t, conn.dialect.name)
+    add = {c: rollups_t.c[c] + ins.excluded[c] for c in columns}
+    conn.execute(ins.on_conflict_do_update(index_elements=ROLLUP_KEY, set_=add), values)
+
+
+def _postgresql_statement() -> str:
+    """One statement: parse the JSON lines, insert the new raw rows, add exactly those to the rollups.
+
+    PostgreSQL parses the JSON (no per-row Python objects) and the statement text never changes, so
+    psycopg caches its conversion; the rollups come from the INSERT's RETURNING, i.e. only new rows,
+    upserted in key order (as the generic path does) so two writers lock rollup rows in one order."""
+
+    def count(where: str) -> str:
+        return f"count(*) FILTER (WHERE {where})"
+
+    sums = []
+    for kind, col in KINDS.items():
+        sums.append((col, count(f"billable AND event_type = '{kind}'")))
+        sums.append((f"nonbillable_{col}", count(f"NOT billable AND event_type = '{kind}'")))
+        for group in ("bot", "prefetch"):
+            reasons = ", ".join(f"'{r}'" for r, g in REASON_GROUPS.items() if g == group)
+            sums.append((f"{group}_{col}", count(f"NOT billable AND event_type = '{kind}' AND reason IN ({reasons})")))
+    sums.append(("spend", "sum(cost)"))
+    cols = [c for c, _ in sums]
+    return f"""
+WITH src AS (
+  SELECT r.* FROM unnest(string_to_array(%(lines)s, chr(10))) AS l(line),
+  LATERAL jsonb_to_record(l.line::jsonb) AS r(
+    decision_id text, event_type text, campaign_id text, creative_id text, advertiser_id text,
+    placement text, topic text, hook_variant text, score float8, billable boolean, reason text,
+    cost numeric, occurred_at timestamptz, ip_hash text, ua_class text, keywords jsonb, decided_on text)
+), ins AS (
+  INSERT INTO events (decision_id, event_type, decided_on, campaign_id, creative_id, advertiser_id, placement, topic,
+                      hook_variant, score, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords)
+  SELECT decision_id, event_type, coalesce(nullif(decided_on, '')::date, (occurred_at AT TIME ZONE 'UTC')::date),
+         campaign_id, creative_id, coalesce(advertiser_id, ''), placement,
+         coalesce(topic, ''), coalesce(hook_variant, ''), score, coalesce(billable, true), coalesce(reason, ''),
+         coalesce(cost, 0), occurred_at, coalesce(ip_hash, ''), coalesce(ua_class, ''),
+         coalesce(keywords, '[]'::jsonb)::json
+  FROM src
+  ON CONFLICT (decision_id, event_type, decided_on) DO NOTHING
+  RETURNING event_type, campaign_id, creative_id, placement, topic, billable, reason, cost,
+            (occurred_at AT TIME ZONE 'UTC')::date AS day
+), up AS (
+  INSERT INTO daily_rollups AS d (day, campaign_id, creative_id, placement, topic, {", ".join(cols)})
+  SELECT day, campaign_id, creative_id, placement, topic, {", ".join(e for _, e in sums)}
+  FROM ins GROUP BY day, campaign_id, creative_id, placement, topic
+  ORDER BY day, campaign_id, creative_id, placement, topic
+  ON CONFLICT (day, campaign_id, creative_id, placement, topic) DO UPDATE SET
+    {", ".join(f"{c} = d.{c} + EXCLUDED.{c}" for c in cols)}
+)
+SELECT count(*) FROM ins
+"""
+
+
+POSTGRESQL_WRITE = _postgresql_statement()
+
+
+def _write_postgresql(conn: Connection, lines: Sequence[str | bytes]) -> int:
+    # One text parameter, lines joined by newlines (JSON escapes its own): nothing to quote or escape.
+    blob = b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines).decode()
+    return conn.exec_driver_sql(POSTGRESQL_WRITE, {"lines": blob}).scalar_one()
+
+
+# --- rate-limited beacons: a Redis aggregate folded into the rollups exactly once ----------------
+
+
+def fold_rate_limited(conn: redis.Redis, db: storage.Database) -> int:
+    """Add the rate-limited counts gathered in Redis to the rollups; returns how many were added.
+
+    The aggregate is renamed to a fold key first (new refusals start a fresh hash), then written in
+    one SQL transaction that also inserts the fold id into `event_folds`: a fold whose worker died
+    after the commit is found again (`keys.FOLDS_PENDING`), sees its id and is only cleaned up."""
+    fold_id = uuid.uuid4().hex
+    conn.register_script(TAKE_FOLD)(keys=[keys.RATE_LIMITED, keys.fold(fold_id), keys.FOLDS_PENDING], args=[fold_id])
+    added = 0
+    for pending in sorted(m.decode() for m in conn.smembers(keys.FOLDS_PENDING)):
+        added += _fold(conn, db, pending)
+    return added
+
+
+def rate_limited_pending(conn: redis.Redis) -> int:
+    """Refused beacons counted in Redis and not yet folded into the rollups (`adserver events status`)."""
+    held = [keys.RATE_LIMITED, *(keys.fold(m.decode()) for m in conn.smembers(keys.FOLDS_PENDING))]
+    return sum(int(n) for k in held for n in conn.hvals(k))
+
+
+def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
+    key = keys.fold(fold_id)
+    counts = conn.hgetall(key)
+    totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for field, n in counts.items():
+        day, campaign, creative, placement, topic, kind = json.loads(field)
+        if kind in RATE_LIMITED_COUNTERS:
+            row = (date.fromisoformat(day), campaign, creative, placement, topic)
+            totals[row][RATE_LIMITED_COUNTERS[kind]] += int(n)
+    added = 0
+    if totals:
+        folds_t = storage.EventFold.__table__
+        with db.engine.begin() as sql:
+            now = datetime.now(UTC)
+            first = sql.execute(
+                _insert(folds_t, sql.dialect.name)
+                .values(id=fold_id, folded_at=now)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(folds_t.c.id)
+            ).first()
+            if first is not None:  # not written before
+                columns = list(RATE_LIMITED_COUNTERS.values())
+                _add_to_rollups(
+                    sql,
+                    [
+                        dict(zip(ROLLUP_KEY, k, strict=True)) | {c: v.get(c, 0) for c in columns}
+                        for k, v in sorted(totals.items())
+                    ],
+                    columns,
+                )
+                added = sum(sum(v.values()) for v in totals.values())
+                sql.execute(folds_t.delete().where(folds_t.c.folded_at < now - timedelta(days=FOLD_LOG_DAYS)))
+    pipe = conn.pipeline()
+    pipe.delete(key)
+    pipe.srem(keys.FOLDS_PENDING, fold_id)
+    pipe.execute()
+    return added
