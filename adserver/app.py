@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import __version__, logs
 from .api import advertisers, decision, decisions, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema
+from .events.heartbeat import Heartbeat
 from .services import Services
 from .settings import load_settings
 
@@ -64,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     is_bot("Mozilla/5.0")
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
+    services.heartbeat = Heartbeat(services.redis, services.events.spool).start()  # in this (forked) process
     app.extensions["adserver"] = services
     logs.configure(settings)
     logs.init_app(app, settings)

@@ -13,6 +13,7 @@ import redis
 from . import redis_client
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
+from .events.heartbeat import Heartbeat
 from .events.sink import EventSink
 from .events.spool import Spool
 from .pacing import RedisBudget
@@ -34,6 +35,7 @@ class Services:
     ranker: Ranker = field(default_factory=OverlapRanker)
     budget: BudgetGate = field(default_factory=Unlimited)
     reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
+    heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
@@ -72,6 +74,8 @@ class Services:
 
     def close(self) -> None:
         self.catalog.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         for part in (getattr(self.ranker, "models", None), getattr(self.ranker, "click_stats", None)):
             if hasattr(part, "stop"):
                 part.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import click
@@ -12,7 +13,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
 from .. import keys, partitions
-from ..events import jobs, reconcile, store
+from ..events import heartbeat, jobs, reconcile, store
 from ..services import set_worker_services
 from . import Context, pass_ctx
 from .tables import table
@@ -44,6 +45,13 @@ def status(ctx: Context) -> None:
         ["lag (oldest waiting event)", lag],
     ]
     click.echo(tabulate(rows, tablefmt="simple"))
+    spools = heartbeat.hosts(conn)
+    if spools:
+        now = time.time()
+        stale = " (stale: down, or cannot reach Redis)"
+        lines = [[h.host, h.depth, f"{h.age(now):.0f}s ago" + (stale if h.stale(now) else "")] for h in spools]
+        click.echo(f"\nspools by host (web processes beat every {heartbeat.INTERVAL:.0f}s):")
+        click.echo(table(lines, ["host", "spooled events", "last seen"]))
 
 
 @group.command()
