@@ -14,23 +14,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from . import storage
+from . import counters, storage
 from .errors import InvalidContext, NotFound
 
 GROUPS = ("day", "campaign", "creative", "placement", "topic")
 MAX_DAYS = 366
-# Traffic answered or refused but never billed, each kind in its own column (rollup column names):
-# bot (known crawlers, no user agent), prefetch/prerender, and beacons refused by the rate limit.
-APART = (
-    "bot_impressions",
-    "bot_views",
-    "bot_clicks",
-    "prefetch_impressions",
-    "prefetch_views",
-    "prefetch_clicks",
-    "rate_limited_views",
-    "rate_limited_clicks",
-)
+APART = counters.APART  # never billed, each kind in its own column (`counters`)
 METRICS = ("impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend", *APART)
 _R = storage.DailyRollup
 _COLUMNS = {

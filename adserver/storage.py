@@ -41,6 +41,7 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+from . import counters
 from .settings import ROOT
 
 
@@ -224,7 +225,20 @@ class Event(Base):
     keywords: Mapped[list] = mapped_column(JSON, default=list)
 
 
-class DailyRollup(Base):
+# One count column per `counters.ROLLUP` name (billable, not billable, not billed by reason, refused).
+_RollupCounters = type(
+    "_RollupCounters",
+    (),
+    {
+        name: mapped_column(
+            BigInteger, nullable=False, default=0, server_default=None if name in counters.FIRST_SCHEMA else "0"
+        )
+        for name in counters.ROLLUP
+    },
+)
+
+
+class DailyRollup(_RollupCounters, Base):
     """Counts per day x campaign x creative x placement x topic, from the raw events."""
 
     __tablename__ = "daily_rollups"
@@ -234,23 +248,6 @@ class DailyRollup(Base):
     creative_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     placement: Mapped[str] = mapped_column(String(64), primary_key=True)
     topic: Mapped[str] = mapped_column(String(100), primary_key=True)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    views: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    nonbillable_impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    nonbillable_views: Mapped[int] = mapped_column(BigInteger, default=0)
-    nonbillable_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Not billed, by reason (the nonbillable_* above are every answered-but-not-billed raw event).
-    # bot: known crawlers and requests without a user agent; rate_limited: beacons refused with 429,
-    # counted from a Redis aggregate (they have no raw row), see `jobs.fold_rate_limited`.
-    bot_impressions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    bot_views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    bot_clicks: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    prefetch_impressions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    prefetch_views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    prefetch_clicks: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    rate_limited_views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    rate_limited_clicks: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     spend: Mapped[Decimal] = mapped_column(Numeric(16, 6), default=0)
 
 

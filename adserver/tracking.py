@@ -8,12 +8,14 @@ catalog, so only a creative's registered landing URL can ever be a redirect targ
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-EVENT_TYPES = ("view", "click")
+from .counters import BEACONS
+
 TARGETS = ("primary", "secondary")
 
 
@@ -39,7 +41,13 @@ class TrackedEvent:
 
 
 class _Signer(TimestampSigner):
-    """itsdangerous derives the key from the secret on every call; ours never changes, so once."""
+    """itsdangerous derives the key from the secret on every call; ours never changes, so once. Its
+    clock (signing and checking a link's age) is the tracker's."""
+
+    clock: Callable[[], float] = staticmethod(time.time)
+
+    def get_timestamp(self) -> int:
+        return int(self.clock())
 
     def derive_key(self, secret_key=None) -> bytes:
         if secret_key is not None:
@@ -55,11 +63,13 @@ class Tracker:
     per event type). Every field is a slug or a normalised topic, so no encoding step is needed:
     signing stays a few microseconds on the decision path."""
 
-    def __init__(self, secret_key: str, view_ttl: int, click_ttl: int):
+    def __init__(self, secret_key: str, view_ttl: int, click_ttl: int, clock: Callable[[], float] = time.time):
         self._signers = {
             kind: _Signer(secret_key, salt=f"adserver.tracking.{kind}", digest_method=hashlib.sha256)
-            for kind in EVENT_TYPES
+            for kind in BEACONS
         }
+        for signer in self._signers.values():
+            signer.clock = clock
         self.ttl = {"view": view_ttl, "click": click_ttl}
 
     def token(self, event_type: str, ids: Sequence[str], target: str = "primary") -> str:

@@ -93,6 +93,17 @@ def test_bad_article_field_is_400_naming_the_field(client, example_catalog, arti
     assert field in err["fields"]
 
 
+def test_both_ways_of_asking_take_the_same_summary_limit(client, example_catalog):
+    """The JSON body and the query string share one article field set (GET allowed 2000, POST 5000)."""
+    for summary, status in (("s" * 5000, {200, 204}), ("s" * 5001, {400})):
+        post = decide(client, {"placement": "article-footer", "article": {"topic": "ai", "summary": summary}})
+        get = client.get("/v1/decision", query_string={"topic": "ai", "summary": summary})
+        assert post.status_code in status and get.status_code in status
+        if 400 in status:
+            assert "article.summary" in post.get_json()["error"]["fields"]
+            assert "summary" in get.get_json()["error"]["fields"]
+
+
 def test_unknown_placement_is_400_naming_placement(client, example_catalog):
     r = decide(client, {"placement": "popup", "article": {"topic": "ai"}})
     assert r.status_code == 400

@@ -11,7 +11,7 @@ from flask.views import MethodView
 
 from .. import metrics
 from ..catalog import CatalogSnapshot
-from ..context import ArticleContext
+from ..context import ArticleContext, check_placement
 from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext
@@ -125,11 +125,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     svc = services()
     if explain:
         explain_allowed()
-    if placement not in svc.settings.placements:
-        raise InvalidContext(
-            f"unknown placement {placement!r}",
-            {"placement": [f"Must be one of: {', '.join(svc.settings.placements)}."]},
-        )
+    check_placement(placement, svc.settings.placements)
     # `article` is shared by identical requests (see `errors.Parser`): read it, never write to it.
     ctx = ArticleContext.create(placement, **article)
     if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .. import counters
 from ..catalog import SENTIMENTS
 
 MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
 MAX_READER_LENGTH = 128
 MAX_EXCLUDE = 20
+MAX_SUMMARY_LENGTH = 5000  # the JSON body's documented limit; GET /v1/decision said 2000
 
 
-class ArticleSchema(Schema):
+class ArticleFieldsSchema(Schema):
+    """The article fields both ways of asking for a decision share (a JSON body, a query string):
+    declared once, so their limits cannot drift apart. `keywords` differs (a list, a comma string)."""
+
     class Meta:
         unknown = EXCLUDE  # publishers send what their CMS has; extra fields are ignored
 
@@ -20,12 +25,7 @@ class ArticleSchema(Schema):
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
     title = fields.String(validate=validate.Length(max=500), metadata={"example": "Japan's race for physical AI"})
     topic = fields.String(validate=validate.Length(max=100), metadata={"example": "artificial-intelligence"})
-    keywords = fields.List(
-        fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
-        validate=validate.Length(max=MAX_KEYWORDS),
-        metadata={"example": ["robotics", "japan", "nvidia"]},
-    )
-    summary = fields.String(validate=validate.Length(max=5000))
+    summary = fields.String(validate=validate.Length(max=MAX_SUMMARY_LENGTH))
     sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
     source = fields.String(validate=validate.Length(max=200))
     language = fields.String(
@@ -36,10 +36,22 @@ class ArticleSchema(Schema):
         metadata={"description": "Publisher-provided anonymous reader id for frequency caps (never a cookie)."},
     )
 
+
+def _needs_something_to_match(data: dict, keywords: list) -> None:
+    if not ((data.get("topic") or "").strip() or (data.get("title") or "").strip() or keywords):
+        raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
+
+
+class ArticleSchema(ArticleFieldsSchema):
+    keywords = fields.List(
+        fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
+        validate=validate.Length(max=MAX_KEYWORDS),
+        metadata={"example": ["robotics", "japan", "nvidia"]},
+    )
+
     @validates_schema
-    def _needs_something_to_match(self, data, **kwargs):
-        if not (data.get("topic", "").strip() or data.get("title", "").strip() or data.get("keywords")):
-            raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
+    def _check(self, data, **kwargs):
+        _needs_something_to_match(data, data.get("keywords"))
 
 
 class DecisionRequestSchema(Schema):
@@ -60,28 +72,16 @@ class DecisionRequestSchema(Schema):
     )
 
 
-class DecisionQuerySchema(Schema):
+class DecisionQuerySchema(ArticleFieldsSchema):
     """`GET /v1/decision` for simple embeds: the same context as flat query parameters."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     PER_REQUEST = ("reader",)  # differs between readers of one page: not part of the parse memo's key
 
     placement = fields.String(load_default="article-footer", validate=validate.Length(min=1, max=64))
-    topic = fields.String(validate=validate.Length(max=100))
     keywords = fields.String(
         validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
         metadata={"description": "Comma-separated keywords", "example": "robotics,japan"},
     )
-    title = fields.String(validate=validate.Length(max=500))
-    summary = fields.String(validate=validate.Length(max=2000))
-    sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
-    language = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"))
-    id = fields.String(validate=validate.Length(max=200))
-    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
-    source = fields.String(validate=validate.Length(max=200))
-    reader = fields.String(validate=validate.Length(max=MAX_READER_LENGTH))
     explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
     exclude = fields.String(
         load_default="",
@@ -98,8 +98,7 @@ class DecisionQuerySchema(Schema):
             raise ValidationError(f"Longer than maximum length {MAX_KEYWORDS}.", field_name="keywords")
         if any(len(k) > MAX_KEYWORD_LENGTH for k in kws):
             raise ValidationError(f"A keyword is longer than {MAX_KEYWORD_LENGTH}.", field_name="keywords")
-        if not ((data.get("topic") or "").strip() or (data.get("title") or "").strip() or kws):
-            raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
+        _needs_something_to_match(data, kws)
 
 
 class CampaignRefSchema(Schema):
@@ -233,36 +232,29 @@ class ReportQuerySchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
-class ReportRowSchema(Schema):
-    day = fields.String(metadata={"description": "When grouped by day (UTC, ISO date)"})
-    campaign = fields.String()
-    creative = fields.String()
-    placement = fields.String()
-    topic = fields.String()
-    impressions = fields.Integer(required=True, metadata={"description": "Billable impressions"})
-    viewable_impressions = fields.Integer(
-        required=True, metadata={"description": "Billable views: 50% visible for 1 s"}
-    )
-    view_rate = fields.Float(required=True, metadata={"description": "viewable_impressions / impressions"})
-    clicks = fields.Integer(required=True, metadata={"description": "Billable clicks"})
-    ctr = fields.Float(required=True, metadata={"description": "clicks / impressions"})
-    spend = fields.Float(required=True)
-    bot_impressions = fields.Integer(
-        required=True, metadata={"description": "Not billed: known bots and crawlers, or no user agent"}
-    )
-    bot_views = fields.Integer(required=True, metadata={"description": "Not billed: bot view beacons"})
-    bot_clicks = fields.Integer(required=True, metadata={"description": "Not billed: bot clicks"})
-    prefetch_impressions = fields.Integer(
-        required=True, metadata={"description": "Not billed: prefetch or prerender requests"}
-    )
-    prefetch_views = fields.Integer(required=True, metadata={"description": "Not billed: prefetched view beacons"})
-    prefetch_clicks = fields.Integer(required=True, metadata={"description": "Not billed: prefetched click links"})
-    rate_limited_views = fields.Integer(
-        required=True, metadata={"description": "Not billed: view beacons over the per-address limit (429)"}
-    )
-    rate_limited_clicks = fields.Integer(
-        required=True, metadata={"description": "Not billed: clicks over the per-address limit (429)"}
-    )
+# The counts kept apart (never billed) come from `counters`, like the rollup columns they are read from.
+ReportRowSchema = Schema.from_dict(
+    {
+        "day": fields.String(metadata={"description": "When grouped by day (UTC, ISO date)"}),
+        "campaign": fields.String(),
+        "creative": fields.String(),
+        "placement": fields.String(),
+        "topic": fields.String(),
+        "impressions": fields.Integer(required=True, metadata={"description": "Billable impressions"}),
+        "viewable_impressions": fields.Integer(
+            required=True, metadata={"description": "Billable views: 50% visible for 1 s"}
+        ),
+        "view_rate": fields.Float(required=True, metadata={"description": "viewable_impressions / impressions"}),
+        "clicks": fields.Integer(required=True, metadata={"description": "Billable clicks"}),
+        "ctr": fields.Float(required=True, metadata={"description": "clicks / impressions"}),
+        "spend": fields.Float(required=True),
+        **{
+            column: fields.Integer(required=True, metadata={"description": counters.DESCRIPTIONS[column]})
+            for column in counters.APART
+        },
+    },
+    name="ReportRowSchema",
+)
 
 
 class ReportSchema(Schema):

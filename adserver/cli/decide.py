@@ -11,7 +11,7 @@ from tabulate import tabulate
 
 from ..api.schemas import ArticleSchema
 from ..catalog import SENTIMENTS, CatalogSnapshot, load_snapshot
-from ..context import ArticleContext
+from ..context import ArticleContext, check_placement
 from ..decision import Outcome, decide
 from ..decision import explanation as core_explanation
 from ..errors import InvalidContext, flatten_messages
@@ -86,10 +86,7 @@ def print_explanation(info: dict, wide: bool = False) -> None:
 
 def article_context(placement: str, placements: Sequence[str], article: dict) -> ArticleContext:
     """Validate with the API's own article schema, so the CLI refuses what the API refuses."""
-    if placement not in placements:
-        raise InvalidContext(
-            f"unknown placement {placement!r}", {"placement": [f"Must be one of: {', '.join(placements)}."]}
-        )
+    check_placement(placement, placements)
     try:
         loaded = ArticleSchema().load({k: v for k, v in article.items() if v not in (None, "", [])})
     except ValidationError as e:

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 
 import orjson
 
-EVENT_TYPES = ("impression", "view", "click")
-
 
 @dataclass(frozen=True)
 class Event:

@@ -12,9 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import redis
 from sqlalchemy import func, select
 
-from .. import keys, storage
+from .. import counters, keys, storage
 
-KINDS = ("impression", "view", "click")
 TRAFFIC = {"b": "billable", "n": "nonbillable", "r": "rate_limited"}
 
 Key = tuple[str, str, str]  # campaign, event type, traffic
@@ -34,16 +33,7 @@ def raw_counts(db: storage.Database, day: date) -> dict[Key, int]:
 
 def rollup_counts(db: storage.Database, day: date) -> dict[Key, int]:
     r = storage.DailyRollup
-    cols = {
-        ("impression", "billable"): r.impressions,
-        ("view", "billable"): r.views,
-        ("click", "billable"): r.clicks,
-        ("impression", "nonbillable"): r.nonbillable_impressions,
-        ("view", "nonbillable"): r.nonbillable_views,
-        ("click", "nonbillable"): r.nonbillable_clicks,
-        ("view", "rate_limited"): r.rate_limited_views,
-        ("click", "rate_limited"): r.rate_limited_clicks,
-    }
+    cols = {key: getattr(r, column) for key, column in counters.TRAFFIC.items()}
     with db.sessionmaker() as s:
         rows = s.execute(
             select(r.campaign_id, *(func.sum(c) for c in cols.values())).where(r.day == day).group_by(r.campaign_id)
@@ -90,7 +80,7 @@ def summary(db: storage.Database, conn: redis.Redis, day: date) -> list[dict]:
         for (_, kind, traffic), n in found.items():
             row = sums.setdefault((kind, traffic), [None if traffic == "rate_limited" else 0, 0, 0])
             row[source] += n
-    order = {k: i for i, k in enumerate(KINDS)}
+    order = {k: i for i, k in enumerate(counters.EVENT_TYPES)}
     return [
         {"event": kind, "traffic": traffic, "raw": a, "rollups": b, "redis": c}
         for (kind, traffic), (a, b, c) in sorted(sums.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))

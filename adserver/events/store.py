@@ -18,25 +18,12 @@ import redis
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import keys, storage
+from .. import counters, keys, storage
 from ..lua import TAKE_FOLD
 from .event import Event
 
 FOLD_LOG_DAYS = 30  # how long `event_folds` remembers a fold id (a retry comes within minutes)
 
-KINDS = {"impression": "impressions", "view": "views", "click": "clicks"}
-# Why an event was not billed -> the rollup columns it is counted in apart (see storage.DailyRollup).
-REASON_GROUPS = {"bot": "bot", "no_user_agent": "bot", "prefetch": "prefetch"}
-COUNTERS = (
-    "impressions",
-    "views",
-    "clicks",
-    "nonbillable_impressions",
-    "nonbillable_views",
-    "nonbillable_clicks",
-    *(f"{g}_{k}" for g in ("bot", "prefetch") for k in KINDS.values()),
-)
-RATE_LIMITED_COUNTERS = {"view": "rate_limited_views", "click": "rate_limited_clicks"}
 ROLLUP_KEY = ["day", "campaign_id", "creative_id", "placement", "topic"]
 
 
@@ -58,11 +45,6 @@ def write_batch(db: storage.Database, events: list[Event]) -> int:
         if conn.dialect.name == "postgresql":
             return _write_postgresql(conn, [e.to_json() for e in events])
         return _write_generic(conn, events)
-
-
-def reason_group(reason: str) -> str | None:
-    """The rollup columns a not-billed event is counted in apart: bot | prefetch | None (only in nonbillable_*)."""
-    return REASON_GROUPS.get(reason)
 
 
 def _insert(table: Table, dialect: str):
@@ -106,26 +88,26 @@ def _write_generic(conn: Connection, events: list[Event]) -> int:
     totals: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for decision_id, event_type in inserted:
         e = by_key[(decision_id, event_type)]
-        col = KINDS[e.event_type]
+        kind = e.event_type
         t = totals[(date.fromisoformat(e.day), e.campaign_id, e.creative_id, e.placement, e.topic)]
         if e.billable:
-            t[col] += 1
+            t[counters.COLUMN[kind]] += 1
         else:
-            t[f"nonbillable_{col}"] += 1
-            group = reason_group(e.reason)
+            t[counters.NONBILLABLE[kind]] += 1
+            group = counters.reason_group(e.reason)
             if group:
-                t[f"{group}_{col}"] += 1
+                t[counters.BY_GROUP[(group, kind)]] += 1
         t["spend"] += e.cost
     if totals:
         _add_to_rollups(
             conn,
             [
                 dict(zip(ROLLUP_KEY, k, strict=True))
-                | {c: int(v.get(c, 0)) for c in COUNTERS}
+                | {c: int(v.get(c, 0)) for c in counters.FROM_EVENTS}
                 | {"spend": Decimal(str(round(v.get("spend", 0.0), 6)))}
                 for k, v in sorted(totals.items())
             ],
-            [*COUNTERS, "spend"],
+            [*counters.FROM_EVENTS, "spend"],
         )
     return len(inserted)
 
@@ -149,12 +131,13 @@ def _postgresql_statement() -> str:
         return f"count(*) FILTER (WHERE {where})"
 
     sums = []
-    for kind, col in KINDS.items():
-        sums.append((col, count(f"billable AND event_type = '{kind}'")))
-        sums.append((f"nonbillable_{col}", count(f"NOT billable AND event_type = '{kind}'")))
-        for group in ("bot", "prefetch"):
-            reasons = ", ".join(f"'{r}'" for r, g in REASON_GROUPS.items() if g == group)
-            sums.append((f"{group}_{col}", count(f"NOT billable AND event_type = '{kind}' AND reason IN ({reasons})")))
+    for kind in counters.EVENT_TYPES:
+        sums.append((counters.COLUMN[kind], count(f"billable AND event_type = '{kind}'")))
+        sums.append((counters.NONBILLABLE[kind], count(f"NOT billable AND event_type = '{kind}'")))
+        for group in counters.GROUPS:
+            reasons = ", ".join(f"'{r}'" for r, g in counters.REASON_GROUPS.items() if g == group)
+            where = f"NOT billable AND event_type = '{kind}' AND reason IN ({reasons})"
+            sums.append((counters.BY_GROUP[(group, kind)], count(where)))
     sums.append(("spend", "sum(cost)"))
     cols = [c for c, _ in sums]
     return f"""
@@ -226,9 +209,9 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
     totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for field, n in counts.items():
         day, campaign, creative, placement, topic, kind = json.loads(field)
-        if kind in RATE_LIMITED_COUNTERS:
+        if kind in counters.RATE_LIMITED:
             row = (date.fromisoformat(day), campaign, creative, placement, topic)
-            totals[row][RATE_LIMITED_COUNTERS[kind]] += int(n)
+            totals[row][counters.RATE_LIMITED[kind]] += int(n)
     added = 0
     if totals:
         folds_t = storage.EventFold.__table__
@@ -241,7 +224,7 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
                 .returning(folds_t.c.id)
             ).first()
             if first is not None:  # not written before
-                columns = list(RATE_LIMITED_COUNTERS.values())
+                columns = list(counters.RATE_LIMITED.values())
                 _add_to_rollups(
                     sql,
                     [

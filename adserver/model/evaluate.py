@@ -24,7 +24,8 @@ from .catalogs import snapshot_from_file
 from .train import Article
 
 AG_CLASSES = {"2": "sport", "3": "business", "4": "tech"}  # World (1) has no campaign here
-DATA_DIRS = (Path("/work/shared/data"), Path(__file__).resolve().parents[3] / "shared" / "data")
+# Research data sits beside the checkout (`<checkout>/../shared/data`): it is never shipped with the code.
+DATA_DIRS = (Path(__file__).resolve().parents[3] / "shared" / "data",)
 
 
 class DataUnavailable(AdserverError):

@@ -1,0 +1,40 @@
+"""The rollup counters, named once: the rollup table, the event writer, reports, reconcile and the
+report schema derive their columns from here (migrations keep their own literal history)."""
+
+from __future__ import annotations
+
+EVENT_TYPES = ("impression", "view", "click")
+BEACONS = ("view", "click")  # the events a page sends back through a signed tracking URL
+
+COLUMN = {"impression": "impressions", "view": "views", "click": "clicks"}  # billable, by event type
+NONBILLABLE = {k: f"nonbillable_{c}" for k, c in COLUMN.items()}  # answered, not billed (any reason)
+# Not-billed reasons that are also counted apart, in a column of their own per group and event type.
+REASON_GROUPS = {"bot": "bot", "no_user_agent": "bot", "prefetch": "prefetch"}
+GROUPS = ("bot", "prefetch")
+BY_GROUP = {(g, k): f"{g}_{c}" for g in GROUPS for k, c in COLUMN.items()}
+# Beacons refused by the per-address rate limit (429): no raw row, folded from a Redis aggregate.
+RATE_LIMITED = {"view": "rate_limited_views", "click": "rate_limited_clicks"}
+
+FROM_EVENTS = (*COLUMN.values(), *NONBILLABLE.values(), *BY_GROUP.values())  # added from raw rows
+ROLLUP = (*FROM_EVENTS, *RATE_LIMITED.values())  # every count column of `daily_rollups`
+APART = (*BY_GROUP.values(), *RATE_LIMITED.values())  # reported apart from billed traffic
+FIRST_SCHEMA = (*COLUMN.values(), *NONBILLABLE.values())  # in the first migration, without a server default
+
+# (event type, traffic) -> the rollup column `adserver events reconcile` compares with raw rows and Redis.
+TRAFFIC = {
+    **{(k, "billable"): c for k, c in COLUMN.items()},
+    **{(k, "nonbillable"): c for k, c in NONBILLABLE.items()},
+    **{(k, "rate_limited"): c for k, c in RATE_LIMITED.items()},
+}
+
+_GROUP_WORDS = {"bot": "known bots and crawlers, or no user agent", "prefetch": "prefetch or prerender requests"}
+_KIND_WORDS = {"impression": "impressions", "view": "view beacons", "click": "clicks"}
+DESCRIPTIONS = {
+    **{c: f"Not billed ({_GROUP_WORDS[g]}): {_KIND_WORDS[k]}" for (g, k), c in BY_GROUP.items()},
+    **{c: f"Not billed: {_KIND_WORDS[k]} over the per-address limit (429)" for k, c in RATE_LIMITED.items()},
+}
+
+
+def reason_group(reason: str) -> str | None:
+    """The group a not-billed event is counted in apart: bot | prefetch | None (only in nonbillable_*)."""
+    return REASON_GROUPS.get(reason)
