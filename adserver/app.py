@@ -9,8 +9,9 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__, logs
-from .api import advertisers, decision, decisions, errors, health, metrics, pages, reports, track
+from .api import advertisers, decision, decisions, embed, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema
+from .bots import is_bot
 from .events.heartbeat import Heartbeat
 from .services import Services
 from .settings import load_settings
@@ -61,8 +62,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     services = Services.from_settings(settings)
     # Compile the bot list now, not inside some reader's first decision (it takes ~100 ms).
-    from .bots import is_bot
-
     is_bot("Mozilla/5.0")
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
     services.heartbeat = Heartbeat(services.redis, services.events.spool).start()  # in this (forked) process
@@ -78,6 +77,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for module in (decision, decisions, track, reports, advertisers, health):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(metrics.bp)
     app.after_request(_headers)
     if settings.trusted_proxy_hops:

@@ -45,7 +45,7 @@ BUDGET_REFUSALS = Counter(
 
 
 def refusal_reason(why: str) -> str:
-    """A bounded label for one of the budget gate's reasons (`pacing.CHOOSE`), '' for other rejections."""
+    """A bounded label for one of the budget gate's reasons (`lua.CHOOSE`), '' for other rejections."""
     if why.endswith("budget spent") or why == "budget exhausted":
         return "budget"
     if why.startswith("pacing"):

@@ -1,12 +1,20 @@
-"""Small builders for catalog values in pure tests (targeting, ranking, decisions), catalog files and events."""
+"""Shared builders and helpers: catalog values for pure tests, catalog files, events, requests, rollups."""
 
 from __future__ import annotations
 
 import copy
 from datetime import date
+from decimal import Decimal
+from urllib.parse import urlsplit
 
+import pytest
+from sqlalchemy import func, select, true
+
+from adserver import counters, storage
 from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
+from adserver.catalog_file import validate_catalog
 from adserver.context import ArticleContext
+from adserver.errors import CatalogError
 from adserver.events.event import Event
 
 # Headless Chromium as the browser tests and bench/embed.py drive it (Debian's, never a downloaded one).
@@ -51,6 +59,23 @@ def campaign(id: str = "c1", *, targeting: dict | None = None, **kw) -> Campaign
     )
     values.update(kw)
     return Campaign(**values)
+
+
+def topical_campaign(cid: str, topics=(), keywords=(), description="", priority=0) -> Campaign:
+    """A CPM campaign with one card, targeting `topics` and `keywords` (the model tests' shape)."""
+    return Campaign(
+        id=cid,
+        advertiser_id="a",
+        advertiser_name="A",
+        name="Offer",
+        status="active",
+        pricing_model="cpm",
+        price=1.0,
+        priority=priority,
+        description=description,
+        targeting=Targeting.from_dict({"topics": list(topics), "keywords": list(keywords)}),
+        creatives=(Creative(f"{cid}-card", cid, "A", "Offer", "Go", "https://a.example"),),
+    )
 
 
 def snapshot(*campaigns: Campaign) -> CatalogSnapshot:
@@ -109,3 +134,112 @@ def zahid_event(decision_id: str, event_type: str = "impression", **kw) -> Event
     )
     values.update(kw)
     return Event(**values)
+
+
+# --- requests as a browser sends them, and what they leave in the rollups ---------------------------
+
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+}
+GOOGLEBOT = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
+AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
+REASON_COLUMNS = list(counters.APART)
+
+
+AI_ARTICLE = {
+    "placement": "article-footer",
+    "article": {
+        "id": "art-37310",
+        "title": "Japan's manufacturing sector and the race for physical AI",
+        "topic": "artificial-intelligence",
+        "keywords": ["agents", "robotics", "nvidia"],
+        "sentiment": "neutral",
+        "language": "en",
+    },
+}
+
+
+def post_decision(client, body=AI_ARTICLE, **kw):
+    return client.post("/v1/decision", json=body, **kw)
+
+
+def serve(client, headers=BROWSER) -> dict:
+    r = client.post("/v1/decision", json=AI, headers=headers)
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def raw_count(db) -> int:
+    """Raw event rows stored."""
+    with db.sessionmaker() as s:
+        return s.scalar(select(func.count()).select_from(storage.Event))
+
+
+def path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def rollup(db, campaign: str | None = "zahid-ai-side-projects") -> dict:
+    """Summed rollups of one campaign, or of all of them with campaign=None."""
+    r = storage.DailyRollup
+    with db.sessionmaker() as s:
+        row = s.execute(
+            select(
+                func.sum(r.impressions),
+                func.sum(r.views),
+                func.sum(r.clicks),
+                func.sum(r.nonbillable_impressions),
+                func.sum(r.nonbillable_views),
+                func.sum(r.nonbillable_clicks),
+                func.sum(r.spend),
+                *(func.sum(getattr(r, c)) for c in REASON_COLUMNS),
+            ).where(r.campaign_id == campaign if campaign else true())
+        ).one()
+    cols = ["impressions", "views", "clicks", "nb_impressions", "nb_views", "nb_clicks", "spend", *REASON_COLUMNS]
+    return {
+        k: (float(v) if k == "spend" else int(v or 0)) if v is not None else 0 for k, v in zip(cols, row, strict=False)
+    }
+
+
+# --- report fixtures' rows, catalog file errors -------------------------------------------------------
+
+ZAHID, LEDGERLY = "zahid-host", "ledgerly"
+ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN = "zahid-ai-side-projects", "ledgerly-index-investing"
+
+
+def rollup_row(
+    day, campaign, imp, views, clicks, spend="0", creative="c1", placement="article-footer", topic="ai", nb=0, **apart
+):
+    return storage.DailyRollup(
+        **apart,
+        day=day,
+        campaign_id=campaign,
+        creative_id=creative,
+        placement=placement,
+        topic=topic,
+        impressions=imp,
+        views=views,
+        clicks=clicks,
+        nonbillable_impressions=nb,
+        nonbillable_views=0,
+        nonbillable_clicks=0,
+        spend=Decimal(spend),
+    )
+
+
+CAMPAIGN = "advertisers.0.campaigns.0"
+
+
+def errors_of(data) -> dict[str, list[str]]:
+    with pytest.raises(CatalogError) as exc:
+        validate_catalog(data)
+    return exc.value.fields
+
+
+# --- the operator CLI ---------------------------------------------------------------------------------
+
+AI_ARGS = ["--topic", "artificial-intelligence", "--keywords", "agents,nvidia", "--title", "Japan's race for AI"]
+
+
+def widest_line(stdout: str) -> int:
+    return max(len(line) for line in stdout.splitlines())

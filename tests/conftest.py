@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,12 @@ from sqlalchemy.engine import make_url
 
 from adserver import create_app
 from adserver.catalog_file import import_catalog, read_file
+from adserver.events import jobs
 from adserver.migrate import upgrade
 from adserver.redis_server import answers, start_local
+from adserver.services import set_worker_services
 from adserver.storage import Database
+from tests.builders import LEDGERLY_CAMPAIGN, ZAHID_CAMPAIGN, rollup_row
 
 ROOT = Path(__file__).resolve().parent.parent
 # The suite's own CLI runs and subprocesses are the test environment too (the default is production,
@@ -185,3 +189,47 @@ def cli(app, settings_overrides):
         return CliRunner().invoke(main, [*base, *args], input=input, catch_exceptions=False, env=env)
 
     return run
+
+
+@pytest.fixture
+def persist(services):
+    """Run the worker's job in-process (the same function rq runs)."""
+    set_worker_services(services)
+
+    def run() -> int:
+        return jobs.persist_pending(batch_key="adserver:events:batch:test")
+
+    return run
+
+
+@pytest.fixture
+def rollups(db, example_catalog):
+    with db.session() as s:
+        s.add_all(
+            [
+                rollup_row(
+                    date(2026, 11, 1),
+                    ZAHID_CAMPAIGN,
+                    100,
+                    60,
+                    3,
+                    "1.5",
+                    nb=7,
+                    bot_impressions=5,
+                    prefetch_impressions=2,
+                    bot_views=4,
+                    bot_clicks=1,
+                    rate_limited_views=9,
+                    rate_limited_clicks=6,
+                ),
+                rollup_row(date(2026, 11, 2), ZAHID_CAMPAIGN, 50, 20, 1, "0.5", topic="tech"),
+                rollup_row(date(2026, 11, 2), ZAHID_CAMPAIGN, 10, 5, 0, "0.1", creative="c2"),
+                rollup_row(date(2026, 11, 1), LEDGERLY_CAMPAIGN, 999, 999, 99, "9"),
+            ]
+        )
+
+
+@pytest.fixture
+def imported(db):
+    """The example catalog imported (the CLI tests' starting point); its import counts."""
+    return import_catalog(db, read_file(EXAMPLE_CATALOG))

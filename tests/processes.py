@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
+import urllib.request
 
 
 def children(pid: int) -> list[int]:
@@ -60,3 +62,15 @@ def service_env(settings_overrides: dict, **extra: str) -> dict[str, str]:
         ENVIRONMENT="test",
         **extra,
     )
+
+
+def wait_ready(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 90  # generous: a loaded CI machine boots gunicorn slowly
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "gunicorn exited"
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("web process not ready")

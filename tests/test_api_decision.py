@@ -8,23 +8,9 @@ import pytest
 
 from adserver.catalog_file import read_file
 from adserver.targeting import MIN_RELEVANCE
+from tests.builders import AI_ARTICLE
+from tests.builders import post_decision as decide
 from tests.conftest import EXAMPLE_CATALOG
-
-AI_ARTICLE = {
-    "placement": "article-footer",
-    "article": {
-        "id": "art-37310",
-        "title": "Japan's manufacturing sector and the race for physical AI",
-        "topic": "artificial-intelligence",
-        "keywords": ["agents", "robotics", "nvidia"],
-        "sentiment": "neutral",
-        "language": "en",
-    },
-}
-
-
-def decide(client, body=AI_ARTICLE, **kw):
-    return client.post("/v1/decision", json=body, **kw)
 
 
 def test_ai_article_gets_the_zahid_card_with_its_topic_hook(client, example_catalog):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adserver import create_app, tokens
-from tests.test_reporting import ZAHID
+from tests.builders import ZAHID
 
 AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence"}}
 PRODUCTION = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_events import BROWSER
+from tests.builders import BROWSER
 
 SLOTS = ("article-footer", "sidebar", "article-inline")
 AI = {"topic": "artificial-intelligence", "keywords": "agents,robotics"}

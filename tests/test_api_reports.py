@@ -11,9 +11,8 @@ import pytest
 from adserver import tokens
 from adserver.api.auth import AUTH_FAILURES_PER_MINUTE
 from adserver.catalog_file import import_catalog, read_file
+from tests.builders import BROWSER, GOOGLEBOT, LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN, path, serve
 from tests.conftest import EXAMPLE_CATALOG
-from tests.test_events import BROWSER, GOOGLEBOT, path, persist, serve  # noqa: F401
-from tests.test_reporting import LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN, rollups  # noqa: F401
 
 NOV = {"from": "2026-11-01", "to": "2026-11-30"}
 

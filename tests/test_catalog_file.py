@@ -11,18 +11,11 @@ from adserver import storage
 from adserver.catalog import load_snapshot
 from adserver.catalog_file import export_catalog, import_catalog, read_file, validate_catalog
 from adserver.errors import CatalogError
-from tests.builders import catalog_file
+from tests.builders import CAMPAIGN, catalog_file, errors_of
 from tests.conftest import EXAMPLE_CATALOG, _reset
 
-CAMPAIGN = "advertisers.0.campaigns.0"
 CREATIVE = f"{CAMPAIGN}.creatives.0"
 NEWS_TOPICS = ["technology", "business", "sport", "politics", "entertainment", "science", "health", "travel", "climate"]
-
-
-def errors_of(data) -> dict[str, list[str]]:
-    with pytest.raises(CatalogError) as exc:
-        validate_catalog(data)
-    return exc.value.fields
 
 
 def count(db, model) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.test_reporting import ZAHID, rollups  # noqa: F401
+from tests.builders import ZAHID
 
 
 def test_report_prints_the_advertisers_rows_and_totals(cli, rollups):  # noqa: F811

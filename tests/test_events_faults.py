@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from adserver import keys, storage
 from adserver.redis_server import start_local
-from tests.builders import zahid_event
+from tests.builders import AI, BROWSER, rollup, zahid_event
 from tests.processes import gone, kill_worker_and_horse
-from tests.test_events import AI, BROWSER, rollup
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,8 @@ from adserver.catalog import CatalogSnapshot
 from adserver.catalog_file import export_catalog, import_catalog
 from adserver.decision import decide
 from adserver.pacing import RedisBudget
-from tests.builders import TODAY, campaign, catalog_file
+from tests.builders import CAMPAIGN, TODAY, campaign, catalog_file, errors_of
 from tests.builders import article as ctx
-from tests.test_catalog_file import CAMPAIGN, errors_of
 
 
 def capped_snapshot(cap=2, hours=24):

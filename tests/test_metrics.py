@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adserver import create_app, keys
 from adserver.redis_server import free_port
+from tests.builders import AI, BROWSER
 from tests.processes import service_env
-from tests.test_events import AI, BROWSER, persist  # noqa: F401  (persist: a fixture)
 
 TOKEN = "metrics-token-0123456789abcdef"
 STRONG_KEY = "k3Jx9Qw2Lz8Rt5Vb7Nm4Pd6Hs1Gf0Ya2Xc"

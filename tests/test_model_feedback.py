@@ -13,7 +13,7 @@ from adserver.context import ArticleContext
 from adserver.model.feedback import MemoryClickStats, RollupClickStats
 from adserver.model.ranker import ModelRanker
 from adserver.model.train import fit
-from tests.test_model_ranker import campaign
+from tests.builders import topical_campaign as campaign
 
 
 @pytest.fixture(scope="module")

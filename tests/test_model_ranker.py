@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
+from adserver.catalog import CatalogSnapshot
 from adserver.context import ArticleContext
 from adserver.decision import decide
 from adserver.model.catalogs import snapshot_from_file
@@ -16,6 +16,7 @@ from adserver.model.evaluate import eval_catalog
 from adserver.model.ranker import MAX_RANKED, ModelRanker
 from adserver.model.reader import ModelReader
 from adserver.model.train import fit
+from tests.builders import topical_campaign as campaign
 from tests.conftest import EXAMPLE_CATALOG
 
 
@@ -41,22 +42,6 @@ def reader(model):
 
 def ctx(**article) -> ArticleContext:
     return ArticleContext.create("article-footer", **article)
-
-
-def campaign(cid: str, topics=(), keywords=(), description="", priority=0) -> Campaign:
-    return Campaign(
-        id=cid,
-        advertiser_id="a",
-        advertiser_name="A",
-        name="Offer",
-        status="active",
-        pricing_model="cpm",
-        price=1.0,
-        priority=priority,
-        description=description,
-        targeting=Targeting.from_dict({"topics": list(topics), "keywords": list(keywords)}),
-        creatives=(Creative(f"{cid}-card", cid, "A", "Offer", "Go", "https://a.example"),),
-    )
 
 
 def test_article_without_topic_field_goes_to_the_campaign_targeting_its_topic(ranker, snapshot):

@@ -13,7 +13,7 @@ import redis as redis_lib
 
 from adserver import keys
 from adserver.budget import Choice
-from adserver.catalog import CatalogSnapshot, Targeting
+from adserver.catalog import CatalogSnapshot
 from adserver.decision import decide
 from adserver.events.event import Event, from_decision
 from adserver.events.sink import DUPLICATE, EMITTED, EventSink
@@ -180,19 +180,6 @@ def test_redis_down_fails_open():
     gate = RedisBudget(dead)
     c = cpm(total=1.0)
     assert gate.choose([c]) == Choice(0, {}, False)
-
-
-def test_higher_priority_tier_beats_higher_relevance(redis_url):
-    conn = redis_lib.Redis.from_url(redis_url)
-    conn.flushdb()
-    targeting = Targeting.from_dict({"topics": ["sport"], "keywords": ["football", "league"]})
-    strong = replace(cpm("strong", total=10.0), targeting=targeting, priority=0)
-    weak = cpm("weak", total=10.0, priority=1)
-    snap = CatalogSnapshot.build(1, (strong, weak))
-    out = decide(ctx(topic="sport", keywords=["football", "league"]), snap, budget=RedisBudget(conn), today=TODAY)
-    scores = {s.campaign.id: s.score for s in out.ranked}
-    assert scores["strong"] > scores["weak"]
-    assert out.decision.campaign.id == "weak"
 
 
 def test_decision_api_answers_200_when_redis_is_down(services, client, example_catalog):

@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from adserver import migrate, partitions, storage
 from adserver.events import store
 from adserver.storage import Database
-from tests.builders import zahid_event
+from tests.builders import BROWSER, path, raw_count, rollup, serve, zahid_event
 from tests.conftest import BACKEND
-from tests.test_events import BROWSER, path, persist, raw_count, rollup, serve  # noqa: F401 (fixture)
 
 postgresql_only = pytest.mark.skipif(BACKEND != "postgresql", reason="partitions exist on PostgreSQL only")
 TODAY = partitions.today()
@@ -28,7 +27,7 @@ def rows_in(db, table: str) -> int:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
-def test_a_view_is_filed_under_the_day_of_its_decision(client, db, persist, example_catalog):  # noqa: F811
+def test_a_view_is_filed_under_the_day_of_its_decision(client, db, persist, example_catalog):
     d = serve(client)
     assert client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code == 204
     persist()

@@ -17,9 +17,7 @@ from adserver.model.train import fit
 from adserver.pacing import RedisBudget
 from adserver.plans import plan_cache
 from adserver.ranking import OverlapRanker
-from tests.builders import TODAY, campaign, snapshot
-from tests.test_api_decision import AI_ARTICLE
-from tests.test_api_decision import decide as post_decision
+from tests.builders import AI_ARTICLE, TODAY, campaign, post_decision, snapshot
 
 
 class CountingRanker(OverlapRanker):

@@ -11,9 +11,9 @@ from adserver import create_app, keys
 from adserver.events import jobs
 from adserver.services import set_worker_services
 from adserver.settings import SettingsError, load_settings
+from tests.builders import BROWSER, path, raw_count, serve
 from tests.conftest import EXAMPLE_CATALOG, _reset
 from tests.redis_topologies import SERVICE, start_sentinel_setup, wait_for_failover
-from tests.test_events import BROWSER, path, raw_count, serve
 
 pytestmark = pytest.mark.slow
 

@@ -3,63 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 
 from adserver import storage
 from adserver.errors import InvalidContext, NotFound
 from adserver.reporting import ReportQuery, parse_group_by, run_report, to_csv
-
-ZAHID, LEDGERLY = "zahid-host", "ledgerly"
-ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN = "zahid-ai-side-projects", "ledgerly-index-investing"
-
-
-def rollup(
-    day, campaign, imp, views, clicks, spend="0", creative="c1", placement="article-footer", topic="ai", nb=0, **apart
-):
-    return storage.DailyRollup(
-        **apart,
-        day=day,
-        campaign_id=campaign,
-        creative_id=creative,
-        placement=placement,
-        topic=topic,
-        impressions=imp,
-        views=views,
-        clicks=clicks,
-        nonbillable_impressions=nb,
-        nonbillable_views=0,
-        nonbillable_clicks=0,
-        spend=Decimal(spend),
-    )
-
-
-@pytest.fixture
-def rollups(db, example_catalog):
-    with db.session() as s:
-        s.add_all(
-            [
-                rollup(
-                    date(2026, 11, 1),
-                    ZAHID_CAMPAIGN,
-                    100,
-                    60,
-                    3,
-                    "1.5",
-                    nb=7,
-                    bot_impressions=5,
-                    prefetch_impressions=2,
-                    bot_views=4,
-                    bot_clicks=1,
-                    rate_limited_views=9,
-                    rate_limited_clicks=6,
-                ),
-                rollup(date(2026, 11, 2), ZAHID_CAMPAIGN, 50, 20, 1, "0.5", topic="tech"),
-                rollup(date(2026, 11, 2), ZAHID_CAMPAIGN, 10, 5, 0, "0.1", creative="c2"),
-                rollup(date(2026, 11, 1), LEDGERLY_CAMPAIGN, 999, 999, 99, "9"),
-            ]
-        )
+from tests.builders import LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN
+from tests.builders import rollup_row as rollup
 
 
 def test_rows_per_day_sum_the_advertisers_rollups(db, rollups):

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import time
-import urllib.request
 from http.client import HTTPConnection
 
 import pytest
@@ -14,22 +13,10 @@ from sqlalchemy import func, select
 
 from adserver import storage
 from adserver.redis_server import free_port
-from tests.processes import gone, kill_worker_and_horse, service_env
-from tests.test_events import AI, BROWSER, raw_count, rollup
+from tests.builders import AI, BROWSER, raw_count, rollup
+from tests.processes import gone, kill_worker_and_horse, service_env, wait_ready
 
 pytestmark = pytest.mark.slow
-
-
-def wait_ready(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 90  # generous: a loaded CI machine boots gunicorn slowly
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "gunicorn exited"
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("web process not ready")
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None):

@@ -13,8 +13,7 @@ import pytest
 from adserver.api.errors import MAX_QUERY_BYTES
 from adserver.redis_server import free_port
 from tests.conftest import ROOT
-from tests.processes import service_env
-from tests.test_scale_out import wait_ready
+from tests.processes import service_env, wait_ready
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""HTML pages: the demo article page (what a publisher's page looks like with the card)."""
+"""HTML pages: the demo article page (what a publisher's page looks like with the card), the index, reports."""
 
 from __future__ import annotations
 
@@ -20,20 +20,6 @@ def demo() -> Response:
 @bp.get("/")
 def index() -> Response:
     return Response(render("index.html"), mimetype="text/html")
-
-
-@bp.get("/embed.js")
-@bp.get("/embed.v1.js")
-def embed_js() -> Response:
-    """The publisher snippet (ETag from send_static_file). `/embed.js` is revalidated every 5 minutes so fixes roll out;
-    `/embed.v1.js` pins the v1 contract and may be cached for a day."""
-    from flask import current_app, request
-
-    resp = current_app.send_static_file("embed.js")
-    pinned = request.path == "/embed.v1.js"
-    resp.headers["Cache-Control"] = "public, max-age=86400" if pinned else "public, max-age=300"
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
 
 
 @bp.get("/reports")

@@ -1,6 +1,7 @@
 """The operator CLI: one click group per noun, each command a thin call into the core.
 
-Commands are registered explicitly at the bottom (as rq's CLI does), one line per noun.
+Commands are registered explicitly at the bottom (as rq's CLI does), one line per noun; the object they
+share, `Context`, lives in `cli/context.py`.
 """
 
 from __future__ import annotations
@@ -16,43 +17,8 @@ from sqlalchemy.engine import make_url
 from .. import __version__, migrate, redis_client
 from ..errors import AdserverError
 from ..settings import SettingsError
-
-
-class Context:
-    """Lazily built services for one CLI run (settings validated once, at first use)."""
-
-    def __init__(self, overrides: dict):
-        self.overrides = overrides
-        self._services = None
-
-    @property
-    def services(self):
-        return self.worker_services(ranking=True)
-
-    def worker_services(self, ranking: bool = False):
-        """The services, built on first use; `ranking=False` for a process that only runs jobs (no model)."""
-        if self._services is None:
-            from ..services import build
-
-            self._services = build(self.overrides, ranking)
-        return self._services
-
-    @property
-    def settings(self):
-        return self.services.settings
-
-    def settings_or_none(self):
-        """The settings when services were built (for error messages)."""
-        return self._services.settings if self._services is not None else None
-
-    def close(self) -> None:
-        """Release connections (matters when one process runs many commands, as tests do)."""
-        if self._services is not None:
-            self._services.close()
-            self._services = None
-
-
-pass_ctx = click.make_pass_decorator(Context)
+from . import advertisers, campaigns, catalog, db, decide, dev, events, model, report, spend, tokens, worker
+from .context import Context
 
 
 def sql_problem(obj: Context | None, error: sqlalchemy.exc.DBAPIError) -> str | None:
@@ -122,8 +88,6 @@ def main(ctx: click.Context, database_url: str | None, redis_url: str | None) ->
     ctx.obj = Context(overrides)
     ctx.call_on_close(ctx.obj.close)
 
-
-from . import advertisers, campaigns, catalog, db, decide, dev, events, model, report, spend, tokens, worker  # noqa: E402
 
 main.add_command(db.group)
 main.add_command(catalog.group)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import storage
 from ..errors import NotFound
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 from .tables import table, wide_option
 
 

@@ -8,7 +8,8 @@ import click
 
 from .. import catalog_file
 from ..catalog import STATUSES, Campaign, load_snapshot
-from . import Context, advertisers, pass_ctx
+from . import advertisers
+from .context import Context, pass_ctx
 from .tables import table, wide_option
 
 

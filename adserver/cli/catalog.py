@@ -9,7 +9,7 @@ import click
 import yaml
 
 from .. import catalog_file
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import migrate
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 
 @click.group("db")

@@ -17,7 +17,7 @@ from ..decision import explanation as core_explanation
 from ..errors import InvalidContext, flatten_messages
 from ..pacing import DryRun
 from ..rendering import card_fields
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 from .tables import table, wide_option
 
 

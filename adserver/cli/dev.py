@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from .. import catalog_file, migrate, redis_server, storage
 from ..settings import ROOT
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
 

@@ -15,7 +15,7 @@ from tabulate import tabulate
 from .. import keys, partitions
 from ..events import heartbeat, jobs, reconcile, store
 from ..services import set_worker_services
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 from .tables import table
 
 

@@ -7,7 +7,8 @@ from datetime import date
 import click
 
 from .. import reporting
-from . import Context, advertisers, pass_ctx
+from . import advertisers
+from .context import Context, pass_ctx
 from .tables import table, wide_option
 
 

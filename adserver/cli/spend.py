@@ -8,7 +8,7 @@ from tabulate import tabulate
 from ..budget import MICROS
 from ..catalog import load_snapshot
 from ..pacing import RedisBudget
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 
 def _money(v: float | None) -> str:

@@ -6,7 +6,7 @@ import click
 from tabulate import tabulate
 
 from .. import tokens
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 
 @click.group("tokens")

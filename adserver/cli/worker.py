@@ -13,7 +13,7 @@ from rq import Queue, Worker
 from .. import logs, partitions, redis_client
 from ..events import jobs
 from ..services import set_worker_services
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from .catalogs import snapshot_from_file
 from .train import Article
 
 AG_CLASSES = {"2": "sport", "3": "business", "4": "tech"}  # World (1) has no campaign here
-# Research data sits beside the checkout (`<checkout>/../shared/data`): it is never shipped with the code.
-DATA_DIRS = (Path(__file__).resolve().parents[3] / "shared" / "data",)
+# Research data is never shipped with the code: it sits beside the checkout (`<checkout>/../shared/data`)
+# unless RESEARCH_DATA_DIR names where it is (a clone made elsewhere, as CI's may be).
+DATA_DIRS = (Path(os.environ.get("RESEARCH_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data"),)
 
 
 class DataUnavailable(AdserverError):

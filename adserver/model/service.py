@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..catalog import Campaign
+from ..catalog import Campaign, CatalogSnapshot
 from ..context import ArticleContext
 from ..ranking import OverlapRanker, Ranker
 from . import artifacts
@@ -38,8 +38,7 @@ def topic_accuracy(model, articles: Sequence[Article]) -> float:
 
 def catalog_self_top1(model, campaigns: Sequence[Campaign]) -> float:
     """Share of campaigns ranked first for an article made of their own description (a sanity check)."""
-    from ..catalog import CatalogSnapshot
-    from .ranker import ModelRanker
+    from .ranker import ModelRanker  # numpy and scipy: only where a model is used
 
     with_text = [c for c in campaigns if c.description]
     if not with_text:
