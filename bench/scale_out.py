@@ -20,39 +20,24 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from http.client import HTTPConnection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, gunicorn, import_catalog  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from adserver import migrate, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
 from adserver.redis_server import start_local  # noqa: E402
+from tests.conftest import throwaway_postgres  # noqa: E402
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 BODY = json.dumps(
     {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
 ).encode()
-
-
-@contextmanager
-def throwaway_postgres(base: str):
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"adserver_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def drive(servers: list[str], seconds: float, threads: int) -> tuple[int, int]:
@@ -98,7 +83,7 @@ def main() -> None:
     with ExitStack() as stack:
         redis = start_local()
         stack.callback(redis.stop)
-        url = stack.enter_context(throwaway_postgres(args.postgres))
+        url = stack.enter_context(throwaway_postgres("adserver_bench", args.postgres))
         db = storage.Database(url)
         stack.callback(db.dispose)
         migrate.upgrade(db)
