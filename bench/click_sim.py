@@ -4,7 +4,7 @@ A hidden true CTR per (topic, campaign). Each impression is a real `POST /v1/dec
 random topic, title only, no topic field: the model reads it) to the real app (werkzeug serving the Flask
 app in a thread, a private redis-server, SQLite, an active model in a private models directory). A click
 drawn from the true CTR of the card served is a real `GET` of the returned `tracking.click_url`. The
-events go the production way: the web process queues them in Redis, `jobs.persist_pending` (run here
+events go the production way: the web process queues them in Redis, `events.jobs.persist_pending` (run here
 in-process instead of by an rq worker) writes them to SQL and the `daily_rollups`, and the ranker's
 `RollupClickStats` re-reads the rollups every `--refresh` impressions (production: every
 `click_stats_poll_seconds`). Compared with the oracle (always the truly best campaign for the topic) and

@@ -16,6 +16,7 @@ from adserver.catalog_file import validate_catalog
 from adserver.context import ArticleContext
 from adserver.errors import CatalogError
 from adserver.events.event import Event
+from adserver.ranking import OverlapRanker
 
 # Headless Chromium as the browser tests and bench/embed.py drive it (Debian's, never a downloaded one).
 CHROMIUM = "/usr/bin/chromium"
@@ -84,6 +85,21 @@ def snapshot(*campaigns: Campaign) -> CatalogSnapshot:
 
 def article(placement: str = "article-footer", **kw) -> ArticleContext:
     return ArticleContext.create(placement, **kw)
+
+
+class CountingRanker(OverlapRanker):
+    """The overlap ranker, counting how often it prepares an article (plans reuse that work)."""
+
+    def __init__(self):
+        self.prepared = 0
+
+    def prepare(self, ctx, campaigns, snapshot):
+        self.prepared += 1
+        return super().prepare(ctx, campaigns, snapshot)
+
+
+def sport_article(**kw) -> ArticleContext:
+    return ArticleContext.create("article-footer", title="Cup final tonight", topic="sport", **kw)
 
 
 TODAY = date(2026, 6, 15)

@@ -8,11 +8,10 @@ import redis as redis_lib
 
 from adserver.budget import Choice, Unlimited
 from adserver.catalog import CatalogSnapshot, Targeting
-from adserver.context import ArticleContext
 from adserver.decision import decide
 from adserver.pacing import RedisBudget
-from adserver.ranking import OverlapRanker, PlainRanker, Scored
-from tests.builders import TODAY, campaign, snapshot
+from adserver.ranking import PlainRanker, Scored
+from tests.builders import TODAY, CountingRanker, campaign, snapshot, sport_article
 from tests.builders import article as ctx
 
 
@@ -20,19 +19,6 @@ def cpm(cid: str, total: float | None = None, **kw):
     return replace(
         campaign(cid, targeting={"topics": ["sport"]}, **kw), pricing_model="cpm", price=10.0, total_budget=total
     )
-
-
-class CountingRanker(OverlapRanker):
-    def __init__(self):
-        self.prepared = 0
-
-    def prepare(self, ctx, campaigns, snapshot):
-        self.prepared += 1
-        return super().prepare(ctx, campaigns, snapshot)
-
-
-def sport_article(**kw) -> ArticleContext:
-    return ArticleContext.create("article-footer", title="Cup final tonight", topic="sport", **kw)
 
 
 def test_without_budgets_readers_of_one_article_still_share_its_plan():

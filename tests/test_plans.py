@@ -16,21 +16,7 @@ from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from adserver.pacing import RedisBudget
 from adserver.plans import plan_cache
-from adserver.ranking import OverlapRanker
-from tests.builders import AI_ARTICLE, TODAY, campaign, post_decision, snapshot
-
-
-class CountingRanker(OverlapRanker):
-    def __init__(self):
-        self.prepared = 0
-
-    def prepare(self, ctx, campaigns, snapshot):
-        self.prepared += 1
-        return super().prepare(ctx, campaigns, snapshot)
-
-
-def sport_article(**kw) -> ArticleContext:
-    return ArticleContext.create("article-footer", title="Cup final tonight", topic="sport", **kw)
+from tests.builders import AI_ARTICLE, TODAY, CountingRanker, campaign, post_decision, snapshot, sport_article
 
 
 def gate(redis_url) -> RedisBudget:
