@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import orjson
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__, logs
-from .api import advertisers, decision, decisions, embed, errors, health, metrics, pages, reports, track
-from .api.schemas import ErrorSchema
+from .api import advertisers, campaigns, decision, decisions, embed, errors, health, metrics, pages, reports, track
+from .api.schemas import ErrorSchema, numeric_bounds, schema_name
 from .bots import is_bot
 from .events.heartbeat import Heartbeat
 from .services import Services
@@ -71,10 +72,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     api = _Api(
         app,
-        spec_kwargs={"info": {"description": "Contextual sponsored-card decisions for news sites."}},
+        spec_kwargs={
+            "info": {"description": "Contextual sponsored-card decisions for news sites."},
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+        },
     )
+    api.ma_plugin.converter.add_attribute_function(numeric_bounds)
     errors.register(app)
-    for module in (decision, decisions, track, reports, advertisers, health):
+    for module in (decision, decisions, track, reports, advertisers, campaigns, health):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(embed.bp)

@@ -24,6 +24,7 @@ from .text import normalize_term
 log = logging.getLogger(__name__)
 
 STATUSES = ("active", "paused", "archived")
+CREATIVE_STATUSES = ("active", "paused")
 PRICING_MODELS = ("cpm", "cpc", "flat")
 PACING = ("even", "asap")
 T = TypeVar("T")
@@ -107,6 +108,8 @@ class Campaign:
     frequency_cap: int | None = None  # impressions per reader (publisher's `article.reader`) ...
     frequency_hours: int = 24  # ... within this many hours
     house: bool = False  # the publisher's own card: fills only what nothing paid matches, never billed
+    # Never chosen, kept so that a click on a card served before its pause still finds its landing URL.
+    paused_creatives: tuple[Creative, ...] = ()
 
     def runs_on(self, day: date) -> bool:
         return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
@@ -127,7 +130,7 @@ class CatalogSnapshot:
             version=version,
             campaigns=campaigns,
             loaded_at=datetime.now(UTC),
-            creatives={cr.id: cr for c in campaigns for cr in c.creatives},
+            creatives={cr.id: cr for c in campaigns for cr in (*c.creatives, *c.paused_creatives)},
             by_id={c.id: c for c in campaigns},
         )
 
@@ -142,6 +145,26 @@ class CatalogSnapshot:
 
 def _opt_float(v) -> float | None:
     return None if v is None else float(v)
+
+
+def creative_from_row(cr: storage.Creative) -> Creative:
+    return Creative(
+        id=cr.id,
+        campaign_id=cr.campaign_id,
+        display_name=cr.display_name,
+        title=cr.title,
+        cta_text=cr.cta_text,
+        landing_url=cr.landing_url,
+        tagline=cr.tagline or "",
+        hook=cr.hook or "",
+        hook_variants={normalize_term(k): v for k, v in (cr.hook_variants or {}).items()},
+        body=cr.body or "",
+        code_lines=tuple(cr.code_lines or ()),
+        secondary_cta_text=cr.secondary_cta_text,
+        secondary_cta_url=cr.secondary_cta_url,
+        fine_print=cr.fine_print or "",
+        image_url=cr.image_url,
+    )
 
 
 def campaign_from_row(row: storage.Campaign) -> Campaign:
@@ -164,26 +187,8 @@ def campaign_from_row(row: storage.Campaign) -> Campaign:
         house=bool(row.house),
         description=row.description or "",
         targeting=Targeting.from_dict(row.targeting or {}),
-        creatives=tuple(
-            Creative(
-                id=cr.id,
-                campaign_id=row.id,
-                display_name=cr.display_name,
-                title=cr.title,
-                cta_text=cr.cta_text,
-                landing_url=cr.landing_url,
-                tagline=cr.tagline or "",
-                hook=cr.hook or "",
-                hook_variants={normalize_term(k): v for k, v in (cr.hook_variants or {}).items()},
-                body=cr.body or "",
-                code_lines=tuple(cr.code_lines or ()),
-                secondary_cta_text=cr.secondary_cta_text,
-                secondary_cta_url=cr.secondary_cta_url,
-                fine_print=cr.fine_print or "",
-                image_url=cr.image_url,
-            )
-            for cr in row.creatives
-        ),
+        creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status != "paused"),
+        paused_creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status == "paused"),
     )
 
 

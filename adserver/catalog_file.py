@@ -14,11 +14,13 @@ from typing import Any
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from . import storage
-from .catalog import PACING, PRICING_MODELS, SENTIMENTS, STATUSES
+from .catalog import CREATIVE_STATUSES, PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from .errors import CatalogError, flatten_messages
+from .progress import SILENT, Progress
 from .urls import WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
@@ -71,6 +73,7 @@ class CtaSchema(Strict):
 
 class CreativeSchema(Strict):
     id = fields.String(required=True, validate=SLUG)
+    status = fields.String(load_default="active", validate=validate.OneOf(CREATIVE_STATUSES))  # paused: not shown
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     tagline = fields.String(load_default="", validate=validate.Length(max=200))
     hook = fields.String(load_default="", validate=validate.Length(max=300))
@@ -167,11 +170,7 @@ def read_file(path: str | Path) -> Any:
 
 def validate_catalog(data: Any) -> dict:
     """The file's data, validated; CatalogError lists every bad field by its dotted path."""
-    try:
-        return CatalogFileSchema().load(data if data is not None else {})
-    except ValidationError as e:
-        fields_ = flatten_messages(e.messages)
-        raise CatalogError(f"catalog has {len(fields_)} invalid field(s)", fields_) from None
+    return _load(CatalogFileSchema(), data, "catalog")
 
 
 def _money(v: Decimal | None) -> Decimal | None:
@@ -218,41 +217,63 @@ def creative_values(campaign_id: str, cr: dict) -> dict:
         "secondary_cta_url": second.get("url"),
         "fine_print": cr["fine_print"],
         "image_url": cr["image_url"],
+        "status": cr["status"],
     }
 
 
-def upsert(s: Session, data: dict) -> dict[str, int]:
+def _load(schema: Schema, data: Any, what: str) -> dict:
+    try:
+        return schema.load(data if data is not None else {})
+    except ValidationError as e:
+        fields_ = flatten_messages(e.messages)
+        raise CatalogError(f"{what} has {len(fields_)} invalid field(s)", fields_) from None
+
+
+def validate_campaign(data: Any) -> dict:
+    """One campaign (with its creatives) as the catalog file has it, validated by the file's own schema."""
+    return _load(CampaignSchema(), data, "campaign")
+
+
+def validate_creative(data: Any) -> dict:
+    """One creative as the catalog file has it, validated by the file's own schema."""
+    return _load(CreativeSchema(), data, "creative")
+
+
+def put(s: Session, model, ident: str, values: dict) -> str:
+    """Insert or update one row: "created", "updated" or "unchanged"."""
+    row = s.get(model, ident)
+    if row is None:
+        s.add(model(id=ident, **values))
+        return "created"
+    changed = False
+    for k, v in values.items():
+        if getattr(row, k) != v:
+            setattr(row, k, v)
+            changed = True
+    return "updated" if changed else "unchanged"
+
+
+def upsert(s: Session, data: dict, progress: Progress = SILENT) -> dict[str, int]:
     """Insert or update everything in a validated catalog; returns counts of created/updated rows."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-
-    def put(model, ident: str, values: dict):
-        row = s.get(model, ident)
-        if row is None:
-            s.add(model(id=ident, **values))
-            counts["created"] += 1
-            return
-        changed = False
-        for k, v in values.items():
-            if getattr(row, k) != v:
-                setattr(row, k, v)
-                changed = True
-        counts["updated" if changed else "unchanged"] += 1
-
+    progress.start(sum(len(adv["campaigns"]) for adv in data["advertisers"]), "importing campaigns")
     for adv in data["advertisers"]:
-        put(storage.Advertiser, adv["id"], {"name": adv["name"], "domain": adv["domain"], "currency": adv["currency"]})
+        values = {"name": adv["name"], "domain": adv["domain"], "currency": adv["currency"]}
+        counts[put(s, storage.Advertiser, adv["id"], values)] += 1
         for camp in adv["campaigns"]:
-            put(storage.Campaign, camp["id"], campaign_values(adv["id"], camp))
+            counts[put(s, storage.Campaign, camp["id"], campaign_values(adv["id"], camp))] += 1
             for cr in camp["creatives"]:
-                put(storage.Creative, cr["id"], creative_values(camp["id"], cr))
+                counts[put(s, storage.Creative, cr["id"], creative_values(camp["id"], cr))] += 1
+            progress.advance(note=adv["id"])
         s.flush()
     return counts
 
 
-def import_catalog(db: storage.Database, data: Any) -> dict[str, int]:
+def import_catalog(db: storage.Database, data: Any, progress: Progress = SILENT) -> dict[str, int]:
     """Validate then upsert in one transaction; bumps the catalog version when anything changed."""
     valid = validate_catalog(data)
     with db.session() as s:
-        counts = upsert(s, valid)
+        counts = upsert(s, valid, progress)
         if counts["created"] or counts["updated"]:
             counts["version"] = db.bump_catalog_version(s)
     return counts
@@ -262,73 +283,65 @@ def _num(v: Decimal | None) -> float | None:
     return None if v is None else float(v)
 
 
+def creative_document(cr: storage.Creative) -> dict:
+    """A creative row in the file's format."""
+    return {
+        "id": cr.id,
+        "status": cr.status or "active",
+        "display_name": cr.display_name,
+        "tagline": cr.tagline,
+        "hook": cr.hook,
+        "hook_variants": cr.hook_variants,
+        "title": cr.title,
+        "body": cr.body,
+        "code_lines": cr.code_lines,
+        "cta": {"text": cr.cta_text, "url": cr.landing_url},
+        "secondary_cta": (
+            {"text": cr.secondary_cta_text, "url": cr.secondary_cta_url} if cr.secondary_cta_text else None
+        ),
+        "fine_print": cr.fine_print,
+        "image_url": cr.image_url,
+    }
+
+
+def campaign_document(c: storage.Campaign) -> dict:
+    """A campaign row, with its creatives, in the file's format (JSON-ready: dates as ISO strings)."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "description": c.description,
+        "status": c.status,
+        "starts_on": c.starts_on.isoformat() if c.starts_on else None,
+        "ends_on": c.ends_on.isoformat() if c.ends_on else None,
+        "priority": c.priority,
+        "house": bool(c.house),
+        "pricing": {"model": c.pricing_model, "price": _num(c.price)},
+        "budget": {"total": _num(c.total_budget), "daily": _num(c.daily_budget)},
+        "pacing": c.pacing,
+        "frequency_cap": ({"impressions": c.frequency_cap, "hours": c.frequency_hours} if c.frequency_cap else None),
+        "targeting": c.targeting,
+        "creatives": [creative_document(cr) for cr in c.creatives],
+    }
+
+
 def export_catalog(db: storage.Database) -> dict:
     """The whole catalog in the import format (round-trips through `import_catalog`)."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
     with db.sessionmaker() as s:
         advertisers = s.scalars(
             select(storage.Advertiser)
             .options(selectinload(storage.Advertiser.campaigns).selectinload(storage.Campaign.creatives))
             .order_by(storage.Advertiser.id)
         ).all()
-        out = []
-        for a in advertisers:
-            out.append(
-                {
-                    "id": a.id,
-                    "name": a.name,
-                    "domain": a.domain,
-                    "currency": a.currency,
-                    "campaigns": [
-                        {
-                            "id": c.id,
-                            "name": c.name,
-                            "description": c.description,
-                            "status": c.status,
-                            "starts_on": c.starts_on.isoformat() if c.starts_on else None,
-                            "ends_on": c.ends_on.isoformat() if c.ends_on else None,
-                            "priority": c.priority,
-                            "house": bool(c.house),
-                            "pricing": {"model": c.pricing_model, "price": _num(c.price)},
-                            "budget": {
-                                "total": _num(c.total_budget),
-                                "daily": _num(c.daily_budget),
-                            },
-                            "pacing": c.pacing,
-                            "frequency_cap": (
-                                {"impressions": c.frequency_cap, "hours": c.frequency_hours}
-                                if c.frequency_cap
-                                else None
-                            ),
-                            "targeting": c.targeting,
-                            "creatives": [
-                                {
-                                    "id": cr.id,
-                                    "display_name": cr.display_name,
-                                    "tagline": cr.tagline,
-                                    "hook": cr.hook,
-                                    "hook_variants": cr.hook_variants,
-                                    "title": cr.title,
-                                    "body": cr.body,
-                                    "code_lines": cr.code_lines,
-                                    "cta": {"text": cr.cta_text, "url": cr.landing_url},
-                                    "secondary_cta": (
-                                        {"text": cr.secondary_cta_text, "url": cr.secondary_cta_url}
-                                        if cr.secondary_cta_text
-                                        else None
-                                    ),
-                                    "fine_print": cr.fine_print,
-                                    "image_url": cr.image_url,
-                                }
-                                for cr in c.creatives
-                            ],
-                        }
-                        for c in a.campaigns
-                    ],
-                }
-            )
+        out = [
+            {
+                "id": a.id,
+                "name": a.name,
+                "domain": a.domain,
+                "currency": a.currency,
+                "campaigns": [campaign_document(c) for c in a.campaigns],
+            }
+            for a in advertisers
+        ]
     return {"advertisers": out}
 
 

@@ -23,6 +23,10 @@ class CatalogError(AdserverError):
         self.fields = fields or {}
 
 
+class Conflict(CatalogError):
+    """A change would create an id that is already in use (ids are unique across the catalog)."""
+
+
 class NotFound(AdserverError):
     pass
 

@@ -67,3 +67,8 @@ def frequency_cap(campaign_id: str, reader_digest: str) -> str:
 def auth_failures(address: str) -> str:
     """Failed report-token attempts from one (hashed) address."""
     return f"{PREFIX}authfail:{address}"
+
+
+def self_service_writes(advertiser_id: str) -> str:
+    """Changes an advertiser made through the self-service API in the current minute."""
+    return f"{PREFIX}selfservice:writes:{advertiser_id}"

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .catalog import CatalogSnapshot
+from .catalog import Campaign, CatalogSnapshot, Creative
 from .decision import Decision
 
 
@@ -23,13 +23,16 @@ def _env() -> Environment:
 
 def card_fields(decision: Decision) -> dict:
     """The card as the API returns it: every field, with the hook already chosen for the context."""
-    cr = decision.creative
+    return _card(decision.creative, decision.hook_variant, decision.hook)
+
+
+def _card(cr: Creative, hook_variant: str, hook: str) -> dict:
     return {
         "creative_id": cr.id,
         "advertiser": cr.display_name,
         "tagline": cr.tagline,
-        "hook": decision.hook,
-        "hook_variant": decision.hook_variant,
+        "hook": hook,
+        "hook_variant": hook_variant,
         "title": cr.title,
         "body": cr.body,
         "code_lines": list(cr.code_lines),
@@ -74,6 +77,25 @@ def render_card(decision: Decision, click_url: str, secondary_click_url: str | N
             cache[key] = html
     html = html.replace(_DECISION, decision.id).replace(_CLICK2, secondary_click_url or "")
     return html.replace(_CLICK, click_url)
+
+
+def render_preview(campaign: Campaign, creative: Creative, topic: str | None = None) -> dict:
+    """The card a decision would render for `creative` (with its hook for `topic`), counting nothing: no
+    decision id, no signed tracking URLs; its links go straight to the registered landing URLs."""
+    variant, hook = creative.hook_for(topic)
+    card = _card(creative, variant, hook)
+    html = (
+        _env()
+        .get_template("card.html")
+        .render(
+            card=card,
+            click_url=creative.landing_url,
+            secondary_click_url=creative.secondary_cta_url if creative.secondary_cta_text else None,
+            decision_id="preview",
+            campaign_id=campaign.id,
+        )
+    )
+    return {"card": card, "html": html}
 
 
 def render(template: str, **context) -> str:

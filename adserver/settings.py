@@ -35,7 +35,7 @@ class Settings:
     catalog_poll_seconds: float = 2.0
     view_url_ttl: int = 3600
     click_url_ttl: int = 86400
-    models_dir: str = "models"
+    models_dir: str = "var/models"  # written by training and activation; seeded from the shipped models/
     model_poll_seconds: float = 2.0
     click_stats_poll_seconds: float = 60.0
     spool_dir: str = "var/spool"

@@ -30,6 +30,7 @@ from sqlalchemy import (
     create_engine,
     event,
     false,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -59,6 +60,12 @@ class Advertiser(Base):
     name: Mapped[str] = mapped_column(String(200))
     domain: Mapped[str] = mapped_column(String(200), default="")
     currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")  # of prices and spend
+    # What the operator allows the advertiser's own changes (`self_service`): caps on the sums of its campaigns'
+    # budgets and floors on its prices; NULL allows nothing (no budget may be raised, no such pricing offered).
+    max_total_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    max_daily_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    min_cpm: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    min_cpc: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     campaigns: Mapped[list[Campaign]] = relationship(
         back_populates="advertiser", cascade="all, delete-orphan", order_by="Campaign.id"
@@ -110,6 +117,7 @@ class Creative(Base):
     secondary_cta_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     fine_print: Mapped[str] = mapped_column(String(300), default="")
     image_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | paused
     campaign: Mapped[Campaign] = relationship(back_populates="creatives")
 
 
@@ -176,6 +184,16 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def change(self) -> Iterator[Session]:
+        """`session` for a change that reads what it checks (a budget sum, a free id) before writing. SQLite takes
+        its write lock first (BEGIN IMMEDIATE), so a concurrent change waits for it instead of failing on a stale
+        read; on PostgreSQL the caller locks the rows it checks (SELECT ... FOR UPDATE)."""
+        with self.session() as s:
+            if self.engine.dialect.name == "sqlite":
+                s.execute(text("BEGIN IMMEDIATE"))
+            yield s
 
     def bump_catalog_version(self, s: Session) -> int:
         meta = s.get(CatalogMeta, 1)

@@ -102,8 +102,11 @@ def migrated_url(sql_server):
 
 @pytest.fixture(scope="session")
 def empty_models_dir(tmp_path_factory):
-    """No active model: the app serves with the overlap ranker unless a test activates one."""
-    return tmp_path_factory.mktemp("models")
+    """No active model: the app serves with the overlap ranker unless a test activates one (an empty ACTIVE says
+    so; without one the directory would be seeded with the shipped model)."""
+    path = tmp_path_factory.mktemp("models")
+    (path / "ACTIVE").write_text("")
+    return path
 
 
 @pytest.fixture

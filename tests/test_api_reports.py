@@ -165,6 +165,7 @@ def test_operator_report_names_no_advertiser(client, db, rollups):  # noqa: F811
 def test_operator_token_lists_every_advertiser_by_name(client, db, rollups):  # noqa: F811
     r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {tokens.create(db, None)}"})
     listed = r.get_json()["advertisers"]
+    assert r.get_json()["operator"] is True
     assert len(listed) == 14  # the example catalog's
     assert {"id": ZAHID, "name": "zahid.host"} in listed and {"id": LEDGERLY, "name": "Ledgerly"} in listed
     assert [a["name"].casefold() for a in listed] == sorted(a["name"].casefold() for a in listed)
@@ -172,7 +173,7 @@ def test_operator_token_lists_every_advertiser_by_name(client, db, rollups):  # 
 
 def test_advertiser_token_lists_only_its_own_advertiser(client, zahid_token):
     r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {zahid_token}"})
-    assert r.get_json() == {"advertisers": [{"id": ZAHID, "name": "zahid.host"}]}
+    assert r.get_json() == {"advertisers": [{"id": ZAHID, "name": "zahid.host"}], "operator": False}
 
 
 def test_advertisers_need_a_valid_token(client, rollups):  # noqa: F811

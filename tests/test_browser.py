@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -214,16 +215,21 @@ def context(browser, stack):
     ctx.close()
 
 
-def open_page(context, stack, name: str, html: str, viewport: dict | None = None):
-    stack.pages[f"/{name}"] = html
-    page = context.new_page()
-    if viewport:
-        page.set_viewport_size(viewport)
+def watched(page):
+    """The page, recording console errors (a script the CSP refused among them) and dismissed dialogs."""
     page.console_errors = []
     page.dialogs = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    return page
+
+
+def open_page(context, stack, name: str, html: str, viewport: dict | None = None):
+    stack.pages[f"/{name}"] = html
+    page = watched(context.new_page())
+    if viewport:
+        page.set_viewport_size(viewport)
     page.goto(f"{stack.publisher}/{name}")
     return page
 
@@ -824,13 +830,19 @@ def test_report_page_shows_data_as_of_in_the_viewers_time_zone_with_utc_kept(bro
     ctx.close()
 
 
-def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
+def submit_a_wrong_token(context, stack, path: str):
+    """A token page given a token nobody has: it says so in words."""
     page = context.new_page()
-    page.goto(f"{stack.base}/reports")
+    page.goto(f"{stack.base}{path}")
     page.fill("#token", "ads_wrong-token")
     page.click("#auth button")
     page.wait_for_selector("#status.error")
     assert "That token was not accepted" in page.inner_text("#status")
+    return page
+
+
+def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
+    page = submit_a_wrong_token(context, stack, "/reports")
     assert "Bearer" not in page.inner_text("#status")
     assert page.locator("#token").is_visible() and page.locator("#query").is_hidden()
     assert page.input_value("#token") == "ads_wrong-token"  # to correct, not to retype
@@ -879,3 +891,156 @@ def test_report_page_shows_spend_with_its_currency(context, stack, report_data):
     assert float(text.replace("€", "").replace("EUR", "").replace(",", "").strip()) == pytest.approx(
         body["totals"]["spend"], abs=0.01
     )
+
+
+# --- the advertiser page (self-service) ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def echo(stack):
+    """An advertiser of its own (topic echo-topic, nobody else's) with limits, and its token."""
+    from adserver import self_service
+
+    db = stack.services.db
+    import_catalog(db, {"advertisers": [sponsor("echo", ["echo-topic"])]})
+    stack.services.catalog.refresh(force=True)
+    self_service.set_limits(db, "echo", max_total_budget=3000, max_daily_budget=300, min_cpm=1, min_cpc=0.1)
+    return tokens.create(db, "echo")
+
+
+def open_advertiser(context, stack, token: str):
+    page = watched(context.new_page())
+    page.goto(f"{stack.base}/advertiser")
+    page.fill("#token", token)
+    page.click("#auth button")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    return page
+
+
+def api_get(stack, token: str, path: str):
+    from urllib.request import Request, urlopen
+
+    with urlopen(Request(f"{stack.base}{path}", headers={"Authorization": f"Bearer {token}"}), timeout=5) as r:
+        return json.load(r)
+
+
+def decision_for(stack, topic: str) -> str | None:
+    from urllib.request import Request, urlopen
+
+    req = Request(f"{stack.base}/v1/decision?topic={topic}", headers={"User-Agent": READER_UA})
+    with urlopen(req, timeout=5) as r:
+        return json.load(r)["card"]["creative_id"] if r.status == 200 else None
+
+
+def row(page, campaign: str):
+    return page.locator(f'tr[data-campaign="{campaign}"]')
+
+
+def test_advertiser_page_shows_only_the_tokens_campaigns_and_keeps_the_token_out_of_storage(context, stack, echo):
+    page = open_advertiser(context, stack, echo)
+    assert page.inner_text("#who") == "Campaigns of Echo (echo)"
+    assert page.locator("#campaigns tbody tr[data-campaign]").count() == 1
+    assert row(page, "echo-main").is_visible() and page.locator('tr[data-campaign="alpha-main"]').count() == 0
+    assert "3,000" in page.inner_text("#limits") and "CPC from" in page.inner_text("#limits")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert context.cookies() == [] and page.input_value("#token") == ""
+    assert page.console_errors == []  # a script the page's CSP refused would show here
+
+
+def test_advertiser_page_pauses_and_resumes_a_campaign(context, stack, echo):
+    page = open_advertiser(context, stack, echo)
+    assert decision_for(stack, "echo-topic") == "echo-card"
+    row(page, "echo-main").get_by_role("button", name="Pause").click()
+    page.wait_for_selector("#status:has-text('Campaign echo-main paused.')")
+    assert api_get(stack, echo, "/v1/campaigns/echo-main")["status"] == "paused"
+    assert decision_for(stack, "echo-topic") is None
+    row(page, "echo-main").get_by_role("button", name="Resume").click()
+    page.wait_for_selector("#status:has-text('Campaign echo-main resumed.')")
+    assert decision_for(stack, "echo-topic") == "echo-card"
+
+
+def test_advertiser_page_creates_a_campaign_that_is_served(context, stack, echo):
+    page = open_advertiser(context, stack, echo)
+    page.click("#new-campaign")
+    form = page.locator("#campaign-form")
+    for name, value in {
+        "id": "echo-autumn",
+        "name": "Autumn",
+        "pricing.price": "1.5",
+        "budget.total": "1000",
+        "budget.daily": "50",
+        "targeting.topics": "echo-autumn-topic",
+        "creatives.0.id": "echo-autumn-card",
+        "creatives.0.display_name": "Echo",
+        "creatives.0.title": "Autumn for your readers",
+        "creatives.0.cta.text": "See more",
+        "creatives.0.cta.url": "https://landing.echo.example/autumn",
+    }.items():
+        form.locator(f'[name="{name}"]').fill(value)
+    form.get_by_role("button", name="Save campaign").click()
+    page.wait_for_selector("#status:has-text('Campaign echo-autumn created.')")
+    assert row(page, "echo-autumn").is_visible()
+    assert decision_for(stack, "echo-autumn-topic") == "echo-autumn-card"
+
+
+def test_advertiser_page_names_the_field_the_operators_limits_refuse(context, stack, echo):
+    page = open_advertiser(context, stack, echo)
+    row(page, "echo-main").get_by_role("button", name="Edit").click()
+    page.fill('#campaign-form [name="budget.total"]', "999999")
+    page.click("#campaign-form button:not([type=button])")
+    page.wait_for_selector("#status.error")
+    assert page.inner_text("#status").startswith("Total budget: Your campaigns' total budgets may add up to 3000 EUR")
+    assert page.get_attribute('#campaign-form [name="budget.total"]', "aria-invalid") == "true"
+    assert api_get(stack, echo, "/v1/campaigns/echo-main")["budget"]["total"] == 1000  # nothing changed
+
+
+def test_advertiser_page_previews_a_creative_as_the_card_with_its_text_escaped(context, stack, echo):
+    page = open_advertiser(context, stack, echo)
+    page.locator('tr[data-creative="echo-card"]').get_by_role("button", name="Edit").click()
+    page.fill('#creative-form [name="title"]', HOSTILE)
+    page.click("#creative-form button:not([type=button])")
+    page.wait_for_selector("#status:has-text('Creative echo-card saved.')")
+    before = stack.services.redis.dbsize()
+    page.locator('tr[data-creative="echo-card"]').get_by_role("button", name="Preview").click()
+    page.wait_for_selector("#preview[data-creative=echo-card]", state="attached")
+    assert page.locator("#preview .ads-card .ads-title").inner_text() == HOSTILE  # the snippet's card, as text
+    assert page.locator("#preview .ads-cta").get_attribute("href") == "https://landing.echo.example/offer"
+    assert page.dialogs == [] and page.console_errors == []
+    assert stack.services.redis.dbsize() == before  # a preview counts nothing
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "advertiser.png"), full_page=True)
+
+
+def test_advertiser_page_wrong_token_leaves_the_field_to_try_again(context, stack, echo):
+    page = submit_a_wrong_token(context, stack, "/advertiser")
+    assert page.input_value("#token") == "ads_wrong-token" and page.locator("#workspace").is_hidden()
+
+
+def test_advertiser_page_lets_an_operator_act_for_an_advertiser(context, stack, echo):
+    page = open_advertiser(context, stack, tokens.create(stack.services.db, None))
+    page.wait_for_selector("#pick:not([hidden])")
+    page.evaluate("document.body.removeAttribute('data-loaded')")
+    page.select_option("#advertiser", "echo")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    assert page.inner_text("#who") == "Campaigns of Echo (echo), acting as the operator"
+    assert row(page, "echo-main").is_visible() and page.locator('tr[data-campaign="alpha-main"]').count() == 0
+    row(page, "echo-main").get_by_role("button", name="Pause").click()
+    page.wait_for_selector("#status:has-text('Campaign echo-main paused.')")
+    row(page, "echo-main").get_by_role("button", name="Resume").click()
+    page.wait_for_selector("#status:has-text('Campaign echo-main resumed.')")
+    assert api_get(stack, tokens.create(stack.services.db, "echo"), "/v1/campaigns/echo-main")["status"] == "active"
+
+
+def test_advertiser_page_edits_an_operators_flat_deal_without_touching_its_pricing(context, stack, echo):
+    deal = sponsor("echo", ["echo-deal-topic"])
+    deal["campaigns"][0] |= {"id": "echo-deal", "name": "Deal", "pricing": {"model": "flat", "price": 500}}
+    deal["campaigns"][0]["creatives"][0]["id"] = "echo-deal-card"
+    import_catalog(stack.services.db, {"advertisers": [deal]})  # the operator's flat deal, beside echo-main
+    page = open_advertiser(context, stack, echo)
+    row(page, "echo-deal").get_by_role("button", name="Edit").click()
+    assert page.input_value('#campaign-form [name="pricing.model"]') == "flat"
+    page.fill('#campaign-form [name="name"]', "Deal, renamed")
+    page.click("#campaign-form button:not([type=button])")
+    page.wait_for_selector("#status:has-text('Campaign echo-deal saved.')")
+    saved = api_get(stack, echo, "/v1/campaigns/echo-deal")
+    assert (saved["name"], saved["pricing"]) == ("Deal, renamed", {"model": "flat", "price": 500})

@@ -183,3 +183,66 @@ def test_cli_lists_activates_and_rolls_back(tmp_path, trained, model_db_url):
     assert runner.invoke(main, ["model", "rollback"], env=env).output.strip() == "activated v1"
     bad = runner.invoke(main, ["model", "activate", "../x"], env=env)
     assert bad.exit_code == 1 and "invalid model version" in bad.output
+
+
+def tracked_models() -> dict[str, str]:
+    """The shipped models/ as git tracks it: every file and its sha256."""
+    return {
+        str(p.relative_to(artifacts.SHIPPED)): artifacts.sha256_file(p)
+        for p in artifacts.SHIPPED.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_the_default_models_directory_is_under_var_not_the_tracked_models():
+    from adserver.settings import ROOT, load_settings
+
+    settings = load_settings(
+        {"database_url": "sqlite://", "redis_url": "redis://x", "secret_key": "k", "environment": "test"}, env={}
+    )
+    assert settings.models_path == ROOT / "var" / "models" != artifacts.SHIPPED
+
+
+def test_training_and_activation_write_the_models_directory_and_leave_the_shipped_one_as_it_was(
+    settings_overrides, tmp_path
+):
+    shipped_active = artifacts.active_version(artifacts.SHIPPED)
+    before = tracked_models()
+    fresh = tmp_path / "var" / "models"  # never written: a fresh install
+    env = {
+        "DATABASE_URL": settings_overrides["database_url"],
+        "REDIS_URL": settings_overrides["redis_url"],
+        "MODELS_DIR": str(fresh),
+    }
+    listed = CliRunner().invoke(main, ["model", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert f"* {shipped_active}" in listed.output  # the shipped model is what a fresh install serves
+    r = CliRunner().invoke(main, ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"], env=env)
+    assert r.exit_code == 0, r.output
+    trained = artifacts.active_version(fresh)
+    assert trained != shipped_active and (fresh / trained / artifacts.ARTIFACT).is_file()
+    rolled = CliRunner().invoke(main, ["model", "rollback"], env=env)
+    assert rolled.exit_code == 0 and artifacts.active_version(fresh) == shipped_active
+    assert tracked_models() == before
+    assert artifacts.active_version(artifacts.SHIPPED) == shipped_active
+
+
+def test_a_fresh_models_directory_serves_the_shipped_model(settings_overrides, tmp_path):
+    app = create_app({**settings_overrides, "models_dir": str(tmp_path / "fresh")})
+    svc = app.extensions["adserver"]
+    try:
+        assert isinstance(svc.ranker, ModelRanker)
+        assert svc.ranker.models.get().version == artifacts.active_version(artifacts.SHIPPED)
+    finally:
+        svc.close()
+
+
+def test_a_models_directory_with_an_active_file_is_never_seeded_again(tmp_path, trained):
+    save(tmp_path, trained, "v1")
+    artifacts.activate(tmp_path, "v1")
+    assert not artifacts.seed(tmp_path)
+    assert [v["version"] for v in artifacts.list_versions(tmp_path)] == ["v1"]
+    empty = tmp_path / "none"
+    empty.mkdir()
+    (empty / artifacts.ACTIVE).write_text("")  # an empty ACTIVE: no model, the overlap ranker
+    assert not artifacts.seed(empty) and artifacts.active_version(empty) is None

@@ -21,4 +21,7 @@ class Advertisers(MethodView):
         """Every advertiser for an operator token (each one's `advertiser=ID` for /v1/reports); the token's own
         for an advertiser's."""
         who = owner()
-        return {"advertisers": reporting.advertisers(services().db, None if who.is_operator else who.advertiser_id)}
+        return {
+            "advertisers": reporting.advertisers(services().db, None if who.is_operator else who.advertiser_id),
+            "operator": who.is_operator,
+        }

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import InvalidContext, flatten_messages
+from ..errors import CatalogError, Conflict, InvalidContext, NotFound, flatten_messages
 from ..memo import LRU
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(InvalidContext)
     def _invalid_context(e: InvalidContext):
         return jsonify(error_body("invalid_request", str(e), e.fields)), 400
+
+    @app.errorhandler(CatalogError)
+    def _catalog(e: CatalogError):
+        status, code = (409, "conflict") if isinstance(e, Conflict) else (400, "invalid_request")
+        message = _field_message(e.fields) if e.fields else str(e)
+        return jsonify(error_body(code, message, e.fields)), status
+
+    @app.errorhandler(NotFound)
+    def _not_found(e: NotFound):  # another advertiser's campaign is the same 404 as a missing one
+        return jsonify(error_body("not_found", str(e))), 404
 
     @app.errorhandler(ValidationError)
     def _validation(e: ValidationError):

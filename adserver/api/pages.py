@@ -22,6 +22,12 @@ def index() -> Response:
     return Response(render("index.html"), mimetype="text/html")
 
 
+@bp.get("/advertiser")
+def advertiser_page() -> Response:
+    """The advertiser's own campaigns and creatives (the self-service API); the token lives in the tab's memory."""
+    return Response(render("advertiser.html"), mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
 @bp.get("/reports")
 def reports_page() -> Response:
     """The advertiser's report page; the token lives in the tab's memory only."""

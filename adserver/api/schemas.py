@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from .. import counters
+from .. import catalog_file, counters
 from ..catalog import SENTIMENTS
 
 MAX_KEYWORDS = 50
@@ -318,3 +321,74 @@ class AdvertisersSchema(Schema):
         required=True,
         metadata={"description": "Every advertiser for an operator token; the token's own for an advertiser's"},
     )
+    operator = fields.Boolean(required=True, metadata={"description": "Whether the token is an operator's"})
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component names: the catalog file's schemas (the self-service API's bodies) are prefixed
+    `Catalog`, so its `Cta` and `Advertiser` do not collide with the decision and report APIs' own."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if isinstance(schema, Schema) and schema.partial:  # a merge patch's body: every field optional
+        name += "Patch"
+    return f"Catalog{name}" if cls.__module__ == catalog_file.__name__ else name
+
+
+def numeric_bounds(converter, field, ret: dict, **kwargs) -> dict:
+    """An apispec attribute function: it writes a Decimal field's bounds as Decimals, which JSON gets as strings
+    ("0.0000"); OpenAPI wants numbers."""
+    return {k: float(v) for k, v in ret.items() if k in ("minimum", "maximum") and isinstance(v, Decimal)}
+
+
+class OwnCampaignSchema(catalog_file.CampaignSchema):
+    """A campaign as the self-service API returns it: the catalog file's format, with its advertiser."""
+
+    advertiser_id = fields.String(dump_only=True)
+
+
+class OwnCampaignsSchema(Schema):
+    campaigns = fields.List(fields.Nested(OwnCampaignSchema), required=True)
+
+
+class OwnCreativeSchema(catalog_file.CreativeSchema):
+    campaign_id = fields.String(dump_only=True)
+
+
+class ActingForSchema(Schema):
+    """Operator tokens act for any advertiser: `advertiser=ID` says which (advertisers' tokens: ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    advertiser = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Operator tokens: the advertiser acted for (advertisers' own tokens ignore it)"},
+    )
+
+
+class PreviewQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    topic = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "Show the hook written for this topic (its `hook_variants`), else the default"},
+    )
+
+
+class PreviewSchema(Schema):
+    card = fields.Nested(CardSchema, required=True)
+    html = fields.String(required=True, metadata={"description": "The card as serving renders it, escaped"})
+
+
+class LimitsSchema(Schema):
+    advertiser_id = fields.String(required=True)
+    currency = fields.String(required=True)
+    max_total_budget = fields.Float(
+        allow_none=True, required=True, metadata={"description": "Cap on the sum of total budgets; null: none allowed"}
+    )
+    max_daily_budget = fields.Float(
+        allow_none=True, required=True, metadata={"description": "Cap on the sum of daily budgets; null: none allowed"}
+    )
+    min_cpm = fields.Float(allow_none=True, required=True, metadata={"description": "null: CPM is not offered"})
+    min_cpc = fields.Float(allow_none=True, required=True, metadata={"description": "null: CPC is not offered"})

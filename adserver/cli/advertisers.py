@@ -1,12 +1,16 @@
-"""`adserver advertisers list`: who advertises (ids and names), and finding one by either."""
+"""`adserver advertisers list|limits`: who advertises (ids and names), finding one by either, and what each may
+change itself."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import storage
+from .. import self_service, storage
 from ..errors import NotFound
 from .context import Context, pass_ctx
 from .tables import table, wide_option
@@ -53,3 +57,46 @@ def list_(ctx: Context, wide: bool) -> None:
         return
     click.echo(table(rows, ["id", "name", "domain", "campaigns active / all"], wrap={1: 16, 2: 16}, wide=wide))
     click.echo(f"\n{len(rows)} advertisers")
+
+
+def _amount(value: str) -> Decimal | None:
+    """A limit from the command line: an amount, or `none` to take the limit away."""
+    if value.strip().lower() == "none":
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not an amount (or `none`)") from None
+    if not amount.is_finite() or amount < 0:
+        raise click.BadParameter(f"{value!r}: give an amount of 0 or more")
+    return amount
+
+
+LIMIT_OPTIONS = {
+    "max_total_budget": "Cap on the sum of the total budgets of its campaigns that can still spend.",
+    "max_daily_budget": "Cap on the sum of their daily budgets.",
+    "min_cpm": "Lowest CPM price it may set (unset: it cannot choose CPM pricing itself).",
+    "min_cpc": "Lowest CPC price it may set (unset: it cannot choose CPC pricing itself).",
+}
+
+
+@group.command()
+@click.argument("advertiser")
+@pass_ctx
+def limits(ctx: Context, advertiser: str, **changes: str | None) -> None:
+    """Show or set what ADVERTISER (id or name) may do with its own token (the self-service API): budget caps
+    and price floors, in its currency. Only what it raises past a cap or lowers under a floor is refused;
+    what you set in the catalog stays. `none` takes a limit away (then nothing is allowed)."""
+    db = ctx.services.db
+    adv = find(db, advertiser)
+    given = {name: _amount(value) for name, value in changes.items() if value is not None}
+    current = self_service.set_limits(db, adv.id, **given) if given else self_service.get_limits(db, adv.id)
+    if given:
+        click.echo(f"limits of {adv.id} set")
+    shown = {name: "not allowed" if value is None else f"{value.normalize():f} {adv.currency}"
+             for name, value in asdict(current).items()}  # fmt: skip
+    click.echo(table([[name.replace("_", " "), text] for name, text in shown.items()], ["limit", "value"]))
+
+
+for _name, _help in reversed(LIMIT_OPTIONS.items()):
+    limits = click.option(f"--{_name.replace('_', '-')}", _name, metavar="AMOUNT|none", help=_help)(limits)

@@ -10,6 +10,7 @@ import yaml
 
 from .. import catalog_file
 from .context import Context, pass_ctx
+from .progress import progress_bar
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -30,7 +31,8 @@ def _summary(data: dict) -> str:
 @pass_ctx
 def import_(ctx: Context, file: Path) -> None:
     """Validate FILE and upsert it (idempotent); nothing is imported when any field is bad."""
-    counts = catalog_file.import_catalog(ctx.services.db, catalog_file.read_file(file))
+    with progress_bar() as bar:
+        counts = catalog_file.import_catalog(ctx.services.db, catalog_file.read_file(file), bar)
     line = f"imported {file.name}: {counts['created']} created, {counts['updated']} updated, "
     line += f"{counts['unchanged']} unchanged"
     if "version" in counts:

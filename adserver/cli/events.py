@@ -16,6 +16,7 @@ from .. import keys, partitions
 from ..events import heartbeat, jobs, reconcile, store
 from ..services import set_worker_services
 from .context import Context, pass_ctx
+from .progress import progress_bar
 from .tables import table
 
 
@@ -61,14 +62,22 @@ def replay(ctx: Context) -> None:
     svc = ctx.services
     set_worker_services(svc)  # the persist job below runs here, on this command's database
     q = Queue(svc.settings.queues[0], connection=svc.redis)
-    spooled = svc.events.replay_spool(everyone=True)
-    failed = FailedJobRegistry(queue=q)
-    requeued = 0
-    for job_id in failed.get_job_ids():
-        failed.requeue(job_id)
-        requeued += 1
-    orphaned = jobs.persist_orphaned_batches(svc.redis, svc.db)
-    pending = jobs.persist_pending(batch_key=keys.batch("replay"))
+    with progress_bar() as bar:
+        bar.start(None, "replaying")
+        bar.advance(0, "the spool")
+        spooled = svc.events.replay_spool(everyone=True)
+        failed = FailedJobRegistry(queue=q)
+        job_ids = failed.get_job_ids()
+        bar.start(len(job_ids), "requeueing failed jobs")
+        for job_id in job_ids:
+            failed.requeue(job_id)
+            bar.advance()
+        bar.start(None, "persisting")
+        bar.advance(0, "batches of killed workers")
+        orphaned = jobs.persist_orphaned_batches(svc.redis, svc.db)
+        bar.advance(0, "waiting events")
+        pending = jobs.persist_pending(batch_key=keys.batch("replay"))
+    requeued = len(job_ids)
     click.echo(
         f"spool: {spooled} events replayed; failed jobs requeued: {requeued}; "
         f"orphaned batches: {orphaned} new events; persisted now: {pending} new events"

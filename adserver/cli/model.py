@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .context import pass_ctx
+from .progress import progress_bar
 
 
 @click.group("model")
@@ -34,8 +35,9 @@ def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activ
     from ..model.service import train_version
 
     snapshot = _snapshot(ctx, catalog)
-    models_dir, db = ctx.settings.models_path, ctx.services.db
-    path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding)
+    models_dir, db = _models_dir(ctx), ctx.services.db
+    with progress_bar() as bar:
+        path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding, progress=bar)
     store.publish(db, models_dir, meta["version"])  # every host can fetch it from now on
     click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path} and the database")
     click.echo(f"  sizes: {json.dumps(meta['sizes'])}; artifact {meta['artifact_bytes'] / 1e6:.2f} MB")
@@ -55,7 +57,8 @@ def evaluate(ag_news: str | None, seed: int) -> None:
     """Five-campaign benchmark: BBC held out, AG News, catalog only, and baselines (research data)."""
     from ..model.evaluate import format_table, run_benchmark
 
-    rows, info = run_benchmark(Path(ag_news) if ag_news else None, seed=seed, echo=click.echo)
+    with progress_bar() as bar:
+        rows, info = run_benchmark(Path(ag_news) if ag_news else None, seed=seed, echo=click.echo, progress=bar)
     click.echo(format_table(rows))
     click.echo(json.dumps(info))
 
@@ -66,7 +69,7 @@ def list_(ctx) -> None:
     """Versions in the database and the models directory, the served one marked with '*'."""
     from ..model import store
 
-    versions = store.versions(ctx.services.db, ctx.settings.models_path)
+    versions = store.versions(ctx.services.db, _models_dir(ctx))
     if not versions:
         click.echo(f"no models in the database or {ctx.settings.models_path}")
     for v in versions:
@@ -87,7 +90,7 @@ def activate(ctx, version: str) -> None:
     """Serve VERSION on every host (web workers pick it up within model_poll_seconds, no restart)."""
     from ..model import store
 
-    store.activate(ctx.services.db, ctx.settings.models_path, version)
+    store.activate(ctx.services.db, _models_dir(ctx), version)
     click.echo(f"activated {version}")
 
 
@@ -97,7 +100,16 @@ def rollback(ctx) -> None:
     """Re-activate the previously active version."""
     from ..model import store
 
-    click.echo(f"activated {store.rollback(ctx.services.db, ctx.settings.models_path)}")
+    click.echo(f"activated {store.rollback(ctx.services.db, _models_dir(ctx))}")
+
+
+def _models_dir(ctx) -> Path:
+    """MODELS_DIR, seeded with the shipped versions when it was never written (the repository's models/ never is)."""
+    from ..model import artifacts
+
+    path = ctx.settings.models_path
+    artifacts.seed(path)
+    return path
 
 
 def _snapshot(ctx, catalog: str | None):

@@ -1,9 +1,11 @@
 """Versioned model artifacts under the configured models directory, and the per-process `ModelHolder`.
 
-Layout: `models/<version>/model.joblib` + `metadata.json` (sklearn version, training fingerprint, sizes,
-training time, evaluation metrics, sha256 of model.joblib); `models/ACTIVE` names the served version and
-`models/HISTORY` lists activations (for rollback). Loading verifies the checksum before unpickling, refuses
-paths outside the models directory and a model pickled by another scikit-learn minor version.
+Layout: `<MODELS_DIR>/<version>/model.joblib` + `metadata.json` (sklearn version, training fingerprint, sizes,
+training time, evaluation metrics, sha256 of model.joblib); `ACTIVE` names the served version (empty: none, the
+overlap ranker) and `HISTORY` lists activations (for rollback). Loading verifies the checksum before
+unpickling, refuses paths outside the models directory and a model pickled by another scikit-learn minor
+version. The repository's `models/` is the shipped default, never written: a models directory without an
+ACTIVE file starts as a copy of it (`seed`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +26,7 @@ import joblib
 import sklearn
 
 from ..errors import AdserverError
+from ..settings import ROOT
 from . import embedding
 from .relevance import RelevanceModel
 
@@ -34,6 +38,7 @@ ACTIVE = "ACTIVE"
 HISTORY = "HISTORY"
 MAX_ARTIFACT_BYTES = 20 * 1024 * 1024
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SHIPPED = ROOT / "models"  # the model a fresh install serves: tracked in git, read only
 
 
 class ModelError(AdserverError):
@@ -175,6 +180,32 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def seed(models_dir: Path, shipped: Path = SHIPPED) -> bool:
+    """Give a models directory that was never written (no ACTIVE) the shipped versions, ACTIVE and HISTORY, so
+    a fresh install serves the shipped model while training and activation write only here. True when it did.
+
+    Safe when several processes start at once: each version is copied aside and renamed into place (a rename
+    that finds the version there already drops its copy), and ACTIVE, written last, is replaced atomically."""
+    root = Path(models_dir)
+    if (root / ACTIVE).exists() or not (shipped / ACTIVE).is_file() or root.resolve() == shipped.resolve():
+        return False
+    root.mkdir(parents=True, exist_ok=True)
+    for d in sorted(p for p in shipped.iterdir() if p.is_dir() and (p / METADATA).is_file()):
+        if (root / d.name).exists():
+            continue
+        tmp = root / f".{d.name}.{os.getpid()}.tmp"
+        shutil.copytree(d, tmp)
+        try:
+            os.rename(tmp, root / d.name)
+        except OSError:  # another process put it there first
+            shutil.rmtree(tmp)
+    if (shipped / HISTORY).is_file() and not (root / HISTORY).exists():
+        _write_atomic(root / HISTORY, (shipped / HISTORY).read_text())
+    _write_atomic(root / ACTIVE, (shipped / ACTIVE).read_text())
+    log.info("models directory %s seeded with the shipped model %s", root, active_version(root))
+    return True
 
 
 def activate(models_dir: Path, version: str) -> dict:

@@ -19,6 +19,7 @@ from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import decide
 from ..errors import AdserverError
+from ..progress import SILENT, Progress
 from ..ranking import OverlapRanker, PlainRanker, Ranker, Scored
 from ..targeting import Fit, TopicReader
 from .catalogs import snapshot_from_file
@@ -170,7 +171,11 @@ def format_table(rows: list[tuple[str, str, Score]]) -> str:
 
 
 def run_benchmark(
-    ag_path: Path | None = None, seed: int = 0, echo=print, embedding: bool | None = None
+    ag_path: Path | None = None,
+    seed: int = 0,
+    echo=print,
+    embedding: bool | None = None,
+    progress: Progress = SILENT,
 ) -> tuple[list[tuple[str, str, Score]], dict]:
     """The issue's evaluation: model trained on a BBC split, catalog-only model, and baselines; table rows.
 
@@ -195,6 +200,8 @@ def run_benchmark(
     except DataUnavailable as e:
         echo(f"skipping AG News: {e}")
         ag = []
+    progress.start(None, "evaluating")  # the number of rankers is known once the models are fitted
+    progress.advance(0, "fitting on the BBC train split")
     started = time.perf_counter()
     with_corpus = fit(snapshot.campaigns, train, embedding=embedding)
     info = {
@@ -205,6 +212,7 @@ def run_benchmark(
         "train_seconds": round(time.perf_counter() - started, 2),
         "embedding": with_corpus.info["embedding"],
     }
+    progress.advance(0, "fitting on the catalog only")
     catalog_only = fit(snapshot.campaigns, (), embedding=embedding)
     models = [("catalog + BBC train split", with_corpus.model), ("catalog only", catalog_only.model)]
     rankers: list[tuple[str, Ranker, TopicReader]] = []
@@ -223,10 +231,13 @@ def run_benchmark(
         tuple(replace(c, targeting=replace(c.targeting, min_relevance=0.0)) for c in snapshot.campaigns),
     )
     rows = []
+    progress.start(len(rankers), "scoring rankers")
     for name, ranker, reader in rankers:
+        progress.advance(0, name)
         rows.append((name, "BBC held out", top1(ranker, ranked_all, test, seed, reader)))
         if ag:
             rows.append((name, "AG News (sport/business/tech)", top1(ranker, ranked_all, ag, seed, reader)))
         if "catalog only" in name:
             rows.append((name, "BBC all", top1(ranker, ranked_all, bbc, seed, reader)))
+        progress.advance(1)
     return rows, info

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..catalog import Campaign, CatalogSnapshot
 from ..context import ArticleContext
+from ..progress import SILENT, Progress
 from ..ranking import OverlapRanker, Ranker
 from . import artifacts
 from .store import SharedVersions
@@ -59,21 +60,28 @@ def train_version(
     corpus: str | None = None,
     holdout: float = 0.1,
     embedding: bool = False,
+    progress: Progress = SILENT,
 ) -> tuple[Path, dict]:
     """Fit on the catalog (+ corpus minus a held-out share), save a new version; (folder, metadata).
 
     `embedding` adds the dense-embedding opinion (needs the `adserver[embedding]` extra to train and to serve).
     """
+    progress.start(4, "training")
+    progress.advance(0, "reading the corpus")
     articles = read_corpus(corpus) if corpus else []
     train_set, held = holdout_split(articles, holdout)
+    progress.advance(1, f"fitting on {len(campaigns)} campaigns and {len(train_set)} articles")
     result = fit(campaigns, train_set, embedding=embedding)
     info = dict(result.info)
     info["corpus"] = str(corpus) if corpus else None
+    progress.advance(1, "evaluating")
     info["evaluation"] = {"catalog_self_top1": catalog_self_top1(result.model, campaigns)}
     if held:
         info["evaluation"]["holdout_articles"] = len(held)
         info["evaluation"]["holdout_topic_accuracy"] = topic_accuracy(result.model, held)
+    progress.advance(1, "saving")
     path = artifacts.save(models_dir, result.model, info)
+    progress.advance(1, "saved")
     return path, artifacts.read_metadata(models_dir, path.name)
 
 
@@ -81,6 +89,7 @@ def serving_ranker(settings, db=None) -> Ranker:
     """The model ranker, serving the version active in SQL (or the models directory's, the shipped default)
     and the overlap baseline until there is one; without SQL, the overlap baseline when none is active."""
     models_dir = settings.models_path
+    artifacts.seed(models_dir)
     if db is None and artifacts.active_version(models_dir) is None:
         return OverlapRanker()
     from threadpoolctl import threadpool_limits

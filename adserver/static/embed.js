@@ -157,15 +157,20 @@
     card.style.minHeight = h + "px";
   }
 
+  function paint(el, html) {
+    var root = el.shadowRoot || el.attachShadow({ mode: "open" });
+    var box = d.createElement("div");
+    root.innerHTML = "<style>" + CSS + "</style>";
+    box.innerHTML = html; // server-rendered, every field escaped
+    box.className = dark(el) ? "dark" : "";
+    root.appendChild(box);
+    return box;
+  }
+
   function render(slot, res) {
     var h = parseFloat(getComputedStyle(slot).minHeight) || slot.offsetHeight;
-    var root = slot.shadowRoot || slot.attachShadow({ mode: "open" });
-    var box = d.createElement("div");
     var s = live.get(slot);
-    root.innerHTML = "<style>" + CSS + "</style>";
-    box.innerHTML = res.html; // server-rendered, every field escaped
-    box.className = dark(slot) ? "dark" : "";
-    root.appendChild(box);
+    var box = paint(slot, res.html);
     var card = box.firstElementChild || box;
     fit(card, h);
     slot.setAttribute("data-adserver-state", "filled");
@@ -230,7 +235,8 @@
   }
 
   /* For single-page sites: after a route change, re-read the context and refill every slot. */
-  window.adserver = { reload: function () { return fill(true); } };
+  /* preview(el, html): /advertiser's card preview, counting nothing. */
+  window.adserver = { reload: function () { return fill(true); }, preview: paint };
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -1,0 +1,235 @@
+"""Advertiser self-service: `/v1/campaigns` and `/v1/creatives` (Bearer token; its own campaigns only).
+
+Bodies are the catalog file's campaigns and creatives, validated by its schema (`self_service`); updates are
+JSON merge patches. Operator tokens act for any advertiser (`advertiser=ID` to list or create).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import missing
+
+from .. import keys, self_service
+from ..catalog_file import CampaignSchema, CreativeSchema
+from . import Blueprint, services
+from .auth import owner
+from .errors import ApiError
+from .schemas import (
+    ActingForSchema,
+    ErrorSchema,
+    LimitsSchema,
+    OwnCampaignSchema,
+    OwnCampaignsSchema,
+    OwnCreativeSchema,
+    PreviewQuerySchema,
+    PreviewSchema,
+)
+
+blp = Blueprint(
+    "campaigns",
+    __name__,
+    url_prefix="/v1",
+    description="Advertiser self-service: an advertiser's own campaigns and creatives. Changes are validated as "
+    "the catalog file is, bounded by the limits the operator sets (`GET /v1/limits`), and served within the "
+    "catalog poll interval. Another advertiser's campaign or creative answers 404, as a missing one does.",
+)
+
+
+def _body(schema, description: str) -> dict:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+NEW_CAMPAIGN = _body(CampaignSchema, "A campaign with at least one creative, as in the catalog file")
+NEW_CREATIVE = _body(CreativeSchema, "A creative, as in the catalog file")
+CAMPAIGN_PATCH = _body(
+    CampaignSchema(partial=True),
+    "A JSON merge patch (RFC 7396) of the campaign: the fields to change; null resets one to its default. "
+    "Not `creatives` (change those one by one) nor `id`. `priority` and `house` are the operator's.",
+)
+CREATIVE_PATCH = _body(CreativeSchema(partial=True), "A JSON merge patch (RFC 7396) of the creative")
+ERRORS = (
+    (400, "A bad field, or one the operator's limits do not allow; `fields` names each"),
+    (401, "Missing, unknown or revoked token"),
+    (404, "No such campaign or creative (or not yours)"),
+    (429, "Too many failed authentications; for a change, more than 60 changes a minute by one advertiser's token"),
+)
+
+
+def documented_errors(*extra: tuple[int, str]):
+    def wrap(view):
+        for status, text in (*ERRORS, *extra):
+            view = blp.alt_response(status, schema=ErrorSchema, description=text)(view)
+        return view
+
+    return wrap
+
+
+# Each change makes every web process reload the catalog at its next poll and start its per-article plans
+# afresh: an advertiser's token may make this many a minute (operators are not limited).
+WRITES_PER_MINUTE = 60
+
+
+def acting_for(advertiser: str | None, required: bool = False) -> str | None:
+    """The advertiser a request acts for: the token's own, or an operator's `advertiser=ID` (None: everyone)."""
+    who = owner()
+    if not who.is_operator:
+        return who.advertiser_id
+    if required and not advertiser:
+        raise ApiError(400, "invalid_request", "an operator token names the advertiser", {"advertiser": ["Required."]})
+    return advertiser
+
+
+def writing(advertiser: str | None = None, required: bool = False) -> str | None:
+    """`acting_for` for a change: 429 past WRITES_PER_MINUTE changes of one advertiser's token."""
+    who = owner()
+    if who.is_operator:
+        return acting_for(advertiser, required)
+    key = keys.self_service_writes(who.advertiser_id)
+    pipe = services().redis.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 60, nx=True)
+    if pipe.execute()[0] > WRITES_PER_MINUTE:
+        raise ApiError(429, "rate_limited", f"more than {WRITES_PER_MINUTE} changes a minute; try again in a minute")
+    return who.advertiser_id
+
+
+def json_body():
+    """The raw JSON body (the core validates it with the catalog file's schema); 415 and 400 as elsewhere."""
+    data = blp.ARGUMENTS_PARSER.load_json(request, None)
+    return None if data is missing else data
+
+
+def db():
+    return services().db
+
+
+def changed(result: dict) -> dict:
+    """After a write, this process serves the new catalog now (the others at their next poll)."""
+    services().catalog.refresh()
+    return result
+
+
+@blp.route("/campaigns")
+class Campaigns(MethodView):
+    @blp.arguments(ActingForSchema, location="query", as_kwargs=True)
+    @blp.alt_response(200, schema=OwnCampaignsSchema, success=True, description="The campaigns with their creatives")
+    @documented_errors()
+    def get(self, advertiser=None):
+        """The token's campaigns (an operator's: everyone's, or `advertiser`'s)."""
+        return {"campaigns": self_service.list_campaigns(db(), acting_for(advertiser))}
+
+    @blp.arguments(ActingForSchema, location="query", as_kwargs=True)
+    @blp.doc(**NEW_CAMPAIGN)
+    @blp.alt_response(201, schema=OwnCampaignSchema, success=True, description="The new campaign")
+    @documented_errors((409, "An id already in use"), (415, "Body is not application/json"))
+    def post(self, advertiser=None):
+        """Create a campaign (with its creatives)."""
+        result = self_service.create_campaign(db(), writing(advertiser, required=True), json_body())
+        return changed(result), 201
+
+
+@blp.route("/campaigns/<campaign_id>")
+class Campaign(MethodView):
+    @blp.alt_response(200, schema=OwnCampaignSchema, success=True, description="The campaign with its creatives")
+    @documented_errors()
+    def get(self, campaign_id):
+        """One of the token's campaigns."""
+        return self_service.get_campaign(db(), acting_for(None), campaign_id)
+
+    @blp.doc(**CAMPAIGN_PATCH)
+    @blp.alt_response(200, schema=OwnCampaignSchema, success=True, description="The campaign as changed")
+    @documented_errors((415, "Body is not application/json"))
+    def patch(self, campaign_id):
+        """Change a campaign: name, dates, pricing, budget, pacing, frequency cap, targeting, status."""
+        return changed(self_service.update_campaign(db(), writing(), campaign_id, json_body()))
+
+
+def _status_route(kind: str, status: str, verb: str):
+    """POST /v1/{kind}s/<id>/{verb}: pause or resume a campaign or a creative."""
+    setter = self_service.set_campaign_status if kind == "campaign" else self_service.set_creative_status
+    schema = OwnCampaignSchema if kind == "campaign" else OwnCreativeSchema
+
+    class StatusView(MethodView):
+        @blp.alt_response(200, schema=schema, success=True, description=f"The {kind} as changed")
+        @documented_errors()
+        def post(self, **path):
+            (ident,) = path.values()
+            return changed(setter(db(), writing(), ident, status))
+
+    StatusView.post.__doc__ = (
+        f"{verb.title()} a {kind}" + (" (its creatives stop showing; its reports stay)." if status == "paused" else ".")
+        if kind == "campaign"
+        else f"{verb.title()} one creative (the campaign's others keep showing)."
+    )
+    StatusView.__name__ = f"{kind.title()}{verb.title()}"
+    blp.route(f"/{kind}s/<{kind}_id>/{verb}")(StatusView)
+
+
+for _kind in ("campaign", "creative"):
+    _status_route(_kind, "paused", "pause")
+    _status_route(_kind, "active", "resume")
+
+
+@blp.route("/campaigns/<campaign_id>/creatives")
+class Creatives(MethodView):
+    @blp.doc(**NEW_CREATIVE)
+    @blp.alt_response(201, schema=OwnCampaignSchema, success=True, description="The campaign with the new creative")
+    @documented_errors((409, "An id already in use"), (415, "Body is not application/json"))
+    def post(self, campaign_id):
+        """Add a creative to a campaign."""
+        result = self_service.create_creative(db(), writing(), campaign_id, json_body())
+        return changed(result), 201
+
+
+@blp.route("/creatives/<creative_id>")
+class Creative(MethodView):
+    @blp.alt_response(200, schema=OwnCreativeSchema, success=True, description="The creative")
+    @documented_errors()
+    def get(self, creative_id):
+        """One of the token's creatives."""
+        return self_service.get_creative(db(), acting_for(None), creative_id)
+
+    @blp.doc(**CREATIVE_PATCH)
+    @blp.alt_response(200, schema=OwnCreativeSchema, success=True, description="The creative as changed")
+    @documented_errors((415, "Body is not application/json"))
+    def patch(self, creative_id):
+        """Change a creative (its texts, calls to action, image, hook variants, status)."""
+        return changed(self_service.update_creative(db(), writing(), creative_id, json_body()))
+
+
+@blp.route("/creatives/<creative_id>/preview")
+class Preview(MethodView):
+    @blp.arguments(PreviewQuerySchema, location="query", as_kwargs=True)
+    @blp.alt_response(200, schema=PreviewSchema, success=True, description="The card and its HTML")
+    @documented_errors()
+    def get(self, creative_id, topic=None):
+        """The creative rendered as the card, paused or not. Counts nothing: no impression, no tracking URLs
+        (its links go straight to the landing URLs)."""
+        result = self_service.preview(db(), acting_for(None), creative_id, topic)
+        return result, 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/limits")
+class Limits(MethodView):
+    @blp.arguments(ActingForSchema, location="query", as_kwargs=True)
+    @blp.alt_response(200, schema=LimitsSchema, success=True, description="The limits and their currency")
+    @documented_errors()
+    def get(self, advertiser=None):
+        """What the operator allows the advertiser's own changes (`adserver advertisers limits`): caps on the sums
+        of its campaigns' budgets, floors on its prices."""
+        advertiser_id = acting_for(advertiser, required=True)
+        limits = self_service.get_limits(db(), advertiser_id)
+        return {
+            "advertiser_id": advertiser_id,
+            "currency": self_service.currency(db(), advertiser_id),
+            **{k: None if v is None else float(v) for k, v in asdict(limits).items()},
+        }
