@@ -100,7 +100,7 @@ def test_prune_refuses_an_age_that_is_not_whole_days(cli, bad):
 def test_migrating_an_existing_events_table_keeps_its_rows(empty_database_url):
     db = Database(empty_database_url)
     try:
-        migrate.upgrade(db, "0006")
+        migrate.upgrade(db, "0011")
         legacy = sa.table("events", *(sa.column(c) for c in ["decision_id", "event_type", *LEGACY_VALUES]))
         old, yesterday = TODAY - timedelta(days=30), TODAY - timedelta(days=1)
         with db.engine.begin() as conn:
@@ -128,7 +128,7 @@ def test_migrating_an_existing_events_table_keeps_its_rows(empty_database_url):
         if BACKEND == "postgresql":
             assert rows_in(db, partitions.DEFAULT) == 0
             assert rows_in(db, partitions.partition_name(old)) == 1
-        migrate.downgrade(db, "0006")
+        migrate.downgrade(db, "0011")
         assert rows_in(db, "events") == 4
     finally:
         db.dispose()

@@ -1,7 +1,7 @@
 """events carry their decision's day; on PostgreSQL the table is partitioned by it, one partition a day
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0011
 
 PostgreSQL: the existing table is renamed, a partitioned `events` (with a default partition) takes its
 name, sequence and indexes, every row is copied (its `decided_on` is the day it occurred: before this
@@ -14,7 +14,7 @@ from alembic import op
 from adserver import partitions
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
