@@ -13,7 +13,7 @@ from adserver import create_app, migrate
 from adserver.cli import main
 from adserver.context import ArticleContext
 from adserver.decision import decide
-from adserver.model import artifacts
+from adserver.model import artifacts, store
 from adserver.model.artifacts import ModelError, ModelHolder
 from adserver.model.evaluate import eval_catalog
 from adserver.model.ranker import ModelRanker
@@ -204,13 +204,14 @@ def test_the_default_models_directory_is_under_var_not_the_tracked_models():
 
 
 def test_training_and_activation_write_the_models_directory_and_leave_the_shipped_one_as_it_was(
-    settings_overrides, tmp_path
+    settings_overrides, tmp_path, model_db_url
 ):
     shipped_active = artifacts.active_version(artifacts.SHIPPED)
     before = tracked_models()
     fresh = tmp_path / "var" / "models"  # never written: a fresh install
+    db = Database(model_db_url)
     env = {
-        "DATABASE_URL": settings_overrides["database_url"],
+        "DATABASE_URL": model_db_url,
         "REDIS_URL": settings_overrides["redis_url"],
         "MODELS_DIR": str(fresh),
     }
@@ -219,10 +220,11 @@ def test_training_and_activation_write_the_models_directory_and_leave_the_shippe
     assert f"* {shipped_active}" in listed.output  # the shipped model is what a fresh install serves
     r = CliRunner().invoke(main, ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"], env=env)
     assert r.exit_code == 0, r.output
-    trained = artifacts.active_version(fresh)
+    trained = store.active(db)  # the active version is a row in SQL, for every host
     assert trained != shipped_active and (fresh / trained / artifacts.ARTIFACT).is_file()
     rolled = CliRunner().invoke(main, ["model", "rollback"], env=env)
-    assert rolled.exit_code == 0 and artifacts.active_version(fresh) == shipped_active
+    assert rolled.exit_code == 0 and store.active(db) == shipped_active
+    db.dispose()
     assert tracked_models() == before
     assert artifacts.active_version(artifacts.SHIPPED) == shipped_active
 

@@ -94,11 +94,14 @@ def activate(db: Database, models_dir: Path, version: str, note: str = "") -> di
 
 
 def rollback(db: Database, models_dir: Path) -> str:
-    """Re-activate the version active before the current one (from the shared history); returns it."""
+    """Re-activate the version served before the current one: the previous in the shared history, else
+    (after the first activation in SQL) the models directory's own, the shipped default; returns it."""
     with db.sessionmaker() as s:
         history = list(s.scalars(select(ModelActivation.version).order_by(ModelActivation.id)))
     current = history[-1] if history else None
-    previous = [v for v in history if v != current]
+    previous = [v for v in history if v != current] or [
+        v for v in [artifacts.active_version(models_dir)] if v is not None and v != current
+    ]
     if not previous:
         raise ModelError("no earlier activated model to roll back to")
     activate(db, models_dir, previous[-1], note="rollback")
