@@ -13,6 +13,7 @@ from . import __version__, devices, logs
 from .api import advertisers, campaigns, decision, decisions, embed, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema, numeric_bounds, schema_name
 from .bots import is_bot
+from .events.heartbeat import Heartbeat
 from .services import Services
 from .settings import load_settings
 
@@ -65,6 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     is_bot("Mozilla/5.0")
     devices.warm()  # ua-parser's rules, likewise
     services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
+    services.heartbeat = Heartbeat(services.redis, services.events.spool).start()  # in this (forked) process
     app.extensions["adserver"] = services
     logs.configure(settings)
     logs.init_app(app, settings)

@@ -19,6 +19,7 @@ PERSISTED = PREFIX + "events:persisted"  # hash: event type -> events written to
 RATE_LIMITED = PREFIX + "events:ratelimited"
 FOLD_PREFIX = PREFIX + "events:rlfold:"  # + fold id: a rate-limited aggregate being folded into SQL
 FOLDS_PENDING = PREFIX + "events:rlfolds"  # set of fold ids renamed but not yet confirmed written
+SPOOLS = PREFIX + "events:spools"  # hash: host name -> its spool's depth and when it said so (JSON)
 
 
 def batch(name: str) -> str:

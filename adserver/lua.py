@@ -4,7 +4,7 @@ Scripts do the multi-step Redis updates that must be atomic (rq keeps its script
 `LuaScript` sends EVALSHA on a connection kept by the calling thread instead of redis-py's
 `Script.__call__`, which checks a connection out of the pool, under a lock, and through the retry
 helper on every call (`bench/redis_call.py` measures both). Semantics are unchanged: no retry (a
-script that books must run once at most, see `services.redis_client`), a connection that failed
+script that books must run once at most, see `redis_client`), a connection that failed
 mid-call is closed by redis-py before the error is raised, and NOSCRIPT (a restarted Redis) loads
 the script and runs it once more, which is safe because NOSCRIPT means it did not run.
 """
@@ -16,7 +16,11 @@ import threading
 from collections.abc import Sequence
 
 import redis
+from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
+from redis.retry import Retry
+
+NO_RETRY = Retry(NoBackoff(), 0)
 
 
 class LuaScript:
@@ -30,11 +34,23 @@ class LuaScript:
         # Outside the pool's books: a thread that ends (a server spawning one per request) drops its
         # connection with it, and redis-py closes a connection when it is collected.
         local = self._local
-        if getattr(local, "pid", None) != os.getpid():  # a fork must not share its parent's socket
-            local.conn, local.pid = self.client.connection_pool.make_connection(), os.getpid()
+        if getattr(local, "pid", None) != os.getpid() or local.conn is None:  # a fork must not share a socket
+            conn = self.client.connection_pool.make_connection()
+            conn.retry = NO_RETRY  # whatever the client's policy, a script runs at most once
+            conn.connect()  # the pool's way: behind Sentinel, this asks for the current master's address
+            local.conn, local.pid = conn, os.getpid()
         return local.conn
 
     def __call__(self, keys: Sequence = (), args: Sequence = ()):
+        try:
+            return self._run(keys, args)
+        except (redis.ConnectionError, redis.TimeoutError):
+            # Never reconnect this connection by itself: it would dial the address it last had, which
+            # after a Sentinel failover is the old master. The next call makes a fresh one.
+            self._local.conn = None
+            raise
+
+    def _run(self, keys: Sequence, args: Sequence):
         conn = self._connection()
         try:
             conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)

@@ -9,11 +9,11 @@ import os
 from dataclasses import dataclass, field
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from . import redis_client
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
+from .events.heartbeat import Heartbeat
 from .events.sink import EventSink
 from .events.spool import Spool
 from .pacing import RedisBudget
@@ -22,20 +22,6 @@ from .settings import Settings, load_settings
 from .storage import Database
 from .targeting import DeclaredTopics, TopicReader
 from .tracking import Tracker
-
-
-def redis_client(url: str) -> redis.Redis:
-    """Short timeouts: a slow or dead Redis must not stall the decision path. And never an automatic
-    retry (said explicitly: `redis.Redis()` itself defaults to ten): our scripts book spend, count caps
-    and queue events, so a second run of one whose reply was merely slow would count twice. A failed
-    call fails open or spools instead, once."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        health_check_interval=30,
-        retry=Retry(NoBackoff(), 0),
-    )
 
 
 @dataclass
@@ -49,12 +35,13 @@ class Services:
     ranker: Ranker = field(default_factory=OverlapRanker)
     budget: BudgetGate = field(default_factory=Unlimited)
     reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
+    heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
         """`ranking=False` for processes that never rank (the rq worker): no model, no scikit-learn import."""
         db = Database(settings.database_url)
-        client = redis_client(settings.redis_url)
+        client = redis_client.from_settings(settings)
         catalog = CatalogHolder(db, settings.catalog_poll_seconds)
         sink = EventSink(
             client,
@@ -87,6 +74,8 @@ class Services:
 
     def close(self) -> None:
         self.catalog.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         for part in (getattr(self.ranker, "models", None), getattr(self.ranker, "click_stats", None)):
             if hasattr(part, "stop"):
                 part.stop()

@@ -25,6 +25,8 @@ class Settings:
     database_url: str
     redis_url: str
     secret_key: str
+    redis_sentinels: tuple[str, ...] = ()  # host:port of each Sentinel; set: Redis is the master they name
+    redis_sentinel_service: str = "adserver"
     environment: str = "production"
     public_url: str = ""
     allowed_hosts: tuple[str, ...] = ()
@@ -130,11 +132,27 @@ def weak_secret(key: str) -> str:
     return ""
 
 
+def host_port(entry: str) -> tuple[str, int]:
+    """`host:port` (or `[v6]:port`) as (host, port); ValueError when it is not one."""
+    host, _, port = entry.strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(entry)
+    return host.strip("[]"), int(port)
+
+
 def _validate(s: Settings) -> None:
     if not (s.database_url.startswith("sqlite") or s.database_url.startswith("postgresql")):
         raise SettingsError(f"setting DATABASE_URL={s.database_url!r}: use sqlite:/// or postgresql+psycopg://")
     if urlparse(s.redis_url).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError(f"setting REDIS_URL={s.redis_url!r}: use redis://host:port/db")
+    for entry in s.redis_sentinels:
+        try:
+            host_port(entry)
+        except ValueError:
+            raise SettingsError(f"setting REDIS_SENTINELS: {entry!r} is not host:port") from None
+    if s.redis_sentinels:
+        if not s.redis_sentinel_service:
+            raise SettingsError("setting REDIS_SENTINEL_SERVICE is empty (the master's name in the Sentinels' config)")
     if s.environment not in ("development", "production", "test"):
         raise SettingsError(f"setting ENVIRONMENT={s.environment!r}: use development, production or test")
     if s.environment not in RELAXED_ENVIRONMENTS and (problem := weak_secret(s.secret_key)):

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -214,13 +215,18 @@ class Database:
 
 
 class Event(Base):
-    """One raw event; (decision_id, event_type) is unique, so retried batches never double count."""
+    """One raw event; (decision_id, event_type) is unique, so retried batches never double count.
+
+    `decided_on` is the UTC day of the decision the event belongs to, a function of the decision id, so
+    the unique key may carry it: on PostgreSQL the table is partitioned by it (`partitions.py`), and a
+    partitioned table's unique keys must include the partition column."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("decision_id", "event_type", name="uq_events_decision_type"),)
+    __table_args__ = (UniqueConstraint("decision_id", "event_type", "decided_on", name="uq_events_decision_type"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     decision_id: Mapped[str] = mapped_column(String(32))
     event_type: Mapped[str] = mapped_column(String(12))  # impression | view | click
+    decided_on: Mapped[date] = mapped_column(Date)
     campaign_id: Mapped[str] = mapped_column(String(64), index=True)
     creative_id: Mapped[str] = mapped_column(String(64))
     advertiser_id: Mapped[str] = mapped_column(String(64))
@@ -269,3 +275,24 @@ class EventFold(Base):
     __tablename__ = "event_folds"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     folded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class ModelVersion(Base):
+    """A trained relevance model shared by every host: the artifact's bytes, its metadata and sha256."""
+
+    __tablename__ = "model_versions"
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    artifact: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # the joblib file, up to 20 MB
+    artifact_sha256: Mapped[str] = mapped_column(String(64))
+    meta: Mapped[dict] = mapped_column("metadata", JSON)  # metadata.json as training wrote it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelActivation(Base):
+    """Each activation (or rollback) of a version; the newest row is the version every host serves."""
+
+    __tablename__ = "model_activations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(ForeignKey("model_versions.version"))
+    activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(String(32), default="")  # '' | rollback

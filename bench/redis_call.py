@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adserver.lua import LuaScript  # noqa: E402
+from adserver.redis_client import from_url as redis_client  # noqa: E402
 from adserver.redis_server import start_local  # noqa: E402
-from adserver.services import redis_client  # noqa: E402
 
 SCRIPT = "return redis.call('INCR', KEYS[1])"
 

@@ -36,14 +36,14 @@ PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.
 
 
 @contextmanager
-def throwaway_postgres(prefix: str):
-    """A new PostgreSQL database on the test server, dropped (even with open connections) afterwards."""
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+def throwaway_postgres(prefix: str, server: str = PG_URL):
+    """A new PostgreSQL database on the test server (or `server`'s), dropped (even with open connections) afterwards."""
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

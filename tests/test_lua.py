@@ -10,7 +10,7 @@ import pytest
 import redis as redis_lib
 
 from adserver.lua import LuaScript
-from adserver.services import redis_client
+from adserver.redis_client import from_url as redis_client
 
 INCR = "return redis.call('INCR', KEYS[1])"
 

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 
 from adserver import migrate
 from adserver.catalog_file import import_catalog
+from adserver.partitions import include_name
 from adserver.storage import Base, DailyRollup, Database, Event
 from tests.builders import catalog_file
 
@@ -47,7 +48,7 @@ def test_upgrade_from_empty_reaches_head_with_every_table(empty_db):
 def test_migrated_schema_matches_the_models(empty_db):
     migrate.upgrade(empty_db)
     with empty_db.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         assert compare_metadata(ctx, Base.metadata) == []
 
 

@@ -9,16 +9,17 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from adserver import create_app
+from adserver import create_app, migrate
 from adserver.cli import main
 from adserver.context import ArticleContext
 from adserver.decision import decide
-from adserver.model import artifacts
+from adserver.model import artifacts, store
 from adserver.model.artifacts import ModelError, ModelHolder
 from adserver.model.evaluate import eval_catalog
 from adserver.model.ranker import ModelRanker
 from adserver.model.reader import ModelReader
 from adserver.model.train import fit
+from adserver.storage import Database
 from tests.conftest import EXAMPLE_CATALOG
 
 
@@ -129,9 +130,19 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
     assert {cid for _, cid in served} == {"eval-sport"}
 
 
-def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overrides, tmp_path):
+@pytest.fixture
+def model_db_url(empty_database_url):
+    """A database of its own: the model a test activates there is served by no other test."""
+    db = Database(empty_database_url)
+    migrate.upgrade(db)
+    db.dispose()
+    return empty_database_url
+
+
+def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overrides, model_db_url, tmp_path):
+    settings_overrides = settings_overrides | {"database_url": model_db_url}
     runner = CliRunner()
-    env = {"DATABASE_URL": settings_overrides["database_url"], "REDIS_URL": settings_overrides["redis_url"]}
+    env = {"DATABASE_URL": model_db_url, "REDIS_URL": settings_overrides["redis_url"]}
     r = runner.invoke(
         main,
         ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"],
@@ -160,11 +171,11 @@ def test_app_serves_with_the_active_model_and_explains_its_parts(settings_overri
     assert {"topic", "text"} <= set(best["parts"]) and any("topic match" in r for r in best["reasons"])
 
 
-def test_cli_lists_activates_and_rolls_back(tmp_path, trained):
+def test_cli_lists_activates_and_rolls_back(tmp_path, trained, model_db_url):
     save(tmp_path, trained, "v1")
     save(tmp_path, trained, "v2")
     runner = CliRunner()
-    env = {"MODELS_DIR": str(tmp_path)}
+    env = {"MODELS_DIR": str(tmp_path), "DATABASE_URL": model_db_url}
     assert runner.invoke(main, ["model", "activate", "v1"], env=env).exit_code == 0
     assert runner.invoke(main, ["model", "activate", "v2"], env=env).exit_code == 0
     listing = runner.invoke(main, ["model", "list"], env=env).output
@@ -193,13 +204,14 @@ def test_the_default_models_directory_is_under_var_not_the_tracked_models():
 
 
 def test_training_and_activation_write_the_models_directory_and_leave_the_shipped_one_as_it_was(
-    settings_overrides, tmp_path
+    settings_overrides, tmp_path, model_db_url
 ):
     shipped_active = artifacts.active_version(artifacts.SHIPPED)
     before = tracked_models()
     fresh = tmp_path / "var" / "models"  # never written: a fresh install
+    db = Database(model_db_url)
     env = {
-        "DATABASE_URL": settings_overrides["database_url"],
+        "DATABASE_URL": model_db_url,
         "REDIS_URL": settings_overrides["redis_url"],
         "MODELS_DIR": str(fresh),
     }
@@ -208,10 +220,11 @@ def test_training_and_activation_write_the_models_directory_and_leave_the_shippe
     assert f"* {shipped_active}" in listed.output  # the shipped model is what a fresh install serves
     r = CliRunner().invoke(main, ["model", "train", "--catalog", str(EXAMPLE_CATALOG), "--activate"], env=env)
     assert r.exit_code == 0, r.output
-    trained = artifacts.active_version(fresh)
+    trained = store.active(db)  # the active version is a row in SQL, for every host
     assert trained != shipped_active and (fresh / trained / artifacts.ARTIFACT).is_file()
     rolled = CliRunner().invoke(main, ["model", "rollback"], env=env)
-    assert rolled.exit_code == 0 and artifacts.active_version(fresh) == shipped_active
+    assert rolled.exit_code == 0 and store.active(db) == shipped_active
+    db.dispose()
     assert tracked_models() == before
     assert artifacts.active_version(artifacts.SHIPPED) == shipped_active
 

@@ -146,12 +146,12 @@ def test_app_serves_an_embedding_model_from_the_models_directory(settings_overri
     assert body["campaign"]["id"] == "eval-sport"
 
 
-def test_cli_trains_with_the_embedding_and_names_the_missing_extra(tmp_path, monkeypatch):
+def test_cli_trains_with_the_embedding_and_names_the_missing_extra(tmp_path, monkeypatch, migrated_url):
     from click.testing import CliRunner
 
     from adserver.cli import main
 
-    env = {"MODELS_DIR": str(tmp_path)}
+    env = {"MODELS_DIR": str(tmp_path), "DATABASE_URL": migrated_url}  # a trained version is stored in SQL too
     catalog = str(ROOT / "config" / "catalog.example.yaml")
     done = CliRunner().invoke(main, ["model", "train", "--catalog", catalog, "--embedding"], env=env)
     assert done.exit_code == 0, done.output

@@ -286,7 +286,7 @@ def test_redis_down_spools_the_impression_once(services, client, example_catalog
 
 def test_a_slow_reply_is_not_retried_into_a_second_booking(redis_url):
     """redis-py retries a timed-out command by default; a script that books must run once at most."""
-    from adserver.services import redis_client
+    from adserver.redis_client import from_url as redis_client
 
     conn = redis_lib.Redis.from_url(redis_url)
     conn.flushdb()

@@ -119,6 +119,7 @@ def _event(decision_id: str, campaign: str, advertiser: str, at: datetime) -> st
         billable=True,
         cost=0,
         occurred_at=at,
+        decided_on=at.date(),
     )
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from adserver import storage
 from adserver.redis_server import free_port
-from tests.builders import AI, BROWSER, rollup
-from tests.processes import service_env, wait_ready
+from tests.builders import AI, BROWSER, raw_count, rollup
+from tests.processes import gone, kill_worker_and_horse, service_env, wait_ready
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,27 @@ def request(port: int, method: str, path: str, body: bytes | None = None):
     return r.status, data
 
 
+ZAHID, CLICK_PRICE, BUDGET = "zahid-ai-side-projects", 0.45, 18.0  # the budget: 40 clicks
+
+
+def start_worker(env: dict) -> subprocess.Popen:
+    """`adserver worker` in a process group of its own (so a kill takes its work horse too)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "adserver", "worker"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db, example_catalog, tmp_path):
+    """Decisions, views and clicks through two web servers (two hosts' gunicorn masters), two workers, one
+    SIGKILLed mid-run and restarted as a process manager would: every event stored once, rollups equal to
+    the raw rows, and the campaign that runs out of budget billed at most one click's price past it per node."""
+    with db.session() as s:
+        s.get(storage.Campaign, ZAHID).total_budget = BUDGET
+        db.bump_catalog_version(s)
     env = service_env(
         settings_overrides,
         WEB_CONCURRENCY="1",
@@ -39,7 +59,7 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
         IMPRESSION_RATE_LIMIT="100000",
     )
     ports = [free_port(), free_port()]
-    procs = [
+    webs = [
         subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "adserver:create_app()"],
             env=dict(env, PORT=str(p)),
@@ -47,17 +67,17 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
         )
         for p in ports
     ]
-    procs += [
-        subprocess.Popen(
-            [sys.executable, "-m", "adserver", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(2)
-    ]
+    workers = [start_worker(env) for _ in range(2)]
+    decisions = 150
     try:
-        for p, proc in zip(ports, procs[:2], strict=True):
+        for p, proc in zip(ports, webs, strict=True):
             wait_ready(p, proc)
-        sent = 0
-        for i in range(150):
+        for i in range(decisions):
+            if i == decisions // 2:  # one worker dies mid-run, its batch in hand or not; it comes back
+                horses = kill_worker_and_horse(workers[0].pid)
+                workers[0].wait()
+                assert gone(horses)
+                workers[0] = start_worker(env)
             port = ports[i % 2]
             status, data = request(port, "POST", "/v1/decision", json.dumps(AI).encode())
             assert status == 200
@@ -67,20 +87,22 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
             assert status == 204, (tmp_path / f"web-{other}.log").read_text()[-3000:]
             assert request(port, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302
             assert request(other, "GET", "/" + d["tracking"]["click_url"].split("/", 3)[3])[0] == 302  # replay
-            sent += 3
+        sent = decisions * 3
         deadline = time.monotonic() + 150  # SQLite serialises the two workers' writes; retries back off
-        while time.monotonic() < deadline:
-            with db.sessionmaker() as s:
-                if s.scalar(select(func.count()).select_from(storage.Event)) >= sent:
-                    break
+        while time.monotonic() < deadline and raw_count(db) < sent:
             time.sleep(0.3)
         time.sleep(1.5)  # anything doubled would land now
-        got = rollup(db, campaign=None)  # even pacing may hand some decisions to another campaign
-        assert (got["impressions"], got["views"], got["clicks"]) == (150, 150, 150)
         with db.sessionmaker() as s:
-            assert s.scalar(select(func.count()).select_from(storage.Event)) == sent
+            by_type = dict(
+                s.execute(select(storage.Event.event_type, func.count()).group_by(storage.Event.event_type)).all()
+            )
+        assert by_type == {"impression": decisions, "view": decisions, "click": decisions}
+        got = rollup(db, campaign=None)  # even pacing may hand some decisions to another campaign
+        assert [got[k] + got[f"nb_{k}"] for k in ("impressions", "views", "clicks")] == [decisions] * 3
+        assert rollup(db, ZAHID)["spend"] <= BUDGET + CLICK_PRICE * len(webs) + 1e-9
+        assert rollup(db, ZAHID)["clicks"] < decisions  # it did run out
     finally:
-        for proc in procs:
+        for proc in webs + workers:
             proc.terminate()
-        for proc in procs:
+        for proc in webs + workers:
             proc.wait(20)

@@ -14,7 +14,7 @@ import redis
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 
-from .. import __version__, migrate
+from .. import __version__, migrate, redis_client
 from ..errors import AdserverError
 from ..settings import SettingsError
 from . import advertisers, campaigns, catalog, db, decide, dev, events, model, report, spend, tokens, worker
@@ -59,8 +59,9 @@ class Group(click.Group):
             sys.exit(2)
         except (redis.ConnectionError, redis.TimeoutError) as e:
             settings = ctx.obj.settings_or_none() if isinstance(ctx.obj, Context) else None
-            where = f" at {_redacted(settings.redis_url)}" if settings else ""
-            click.echo(f"error: Redis{where} is unreachable ({_first_line(e)}): start it, or set REDIS_URL", err=True)
+            where = f" at {redis_client.describe(settings)}" if settings else ""
+            fix = "REDIS_SENTINELS" if settings and settings.redis_sentinels else "REDIS_URL"
+            click.echo(f"error: Redis{where} is unreachable ({_first_line(e)}): start it, or set {fix}", err=True)
             sys.exit(3)
         except sqlalchemy.exc.DBAPIError as e:
             problem = sql_problem(ctx.obj, e)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+import re
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import click
 from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
-from .. import keys
-from ..events import jobs, reconcile, store
+from .. import keys, partitions
+from ..events import heartbeat, jobs, reconcile, store
 from ..services import set_worker_services
 from .context import Context, pass_ctx
 from .progress import progress_bar
@@ -44,6 +46,13 @@ def status(ctx: Context) -> None:
         ["lag (oldest waiting event)", lag],
     ]
     click.echo(tabulate(rows, tablefmt="simple"))
+    spools = heartbeat.hosts(conn)
+    if spools:
+        now = time.time()
+        stale = " (stale: down, or cannot reach Redis)"
+        lines = [[h.host, h.depth, f"{h.age(now):.0f}s ago" + (stale if h.stale(now) else "")] for h in spools]
+        click.echo(f"\nspools by host (web processes beat every {heartbeat.INTERVAL:.0f}s):")
+        click.echo(table(lines, ["host", "spooled events", "last seen"]))
 
 
 @group.command()
@@ -97,3 +106,41 @@ def reconcile_(ctx: Context, day, as_json: bool) -> None:
         click.echo(table([[r[k] for k in columns] for r in diffs], columns))
         raise SystemExit(1)
     click.echo(f"\n{d}: raw events, rollups and Redis counters agree" if counts else f"{d}: no events")
+
+
+class Days(click.ParamType):
+    """A retention age in whole days, written `90d` (events are kept and dropped by day)."""
+
+    name = "days"
+
+    def convert(self, value, param, ctx) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        m = re.fullmatch(r"\s*(\d{1,5})d\s*", str(value))
+        if not m or int(m.group(1)) < 1:
+            self.fail(f"{value!r} is not a number of days of at least 1, written like 90d", param, ctx)
+        return timedelta(days=int(m.group(1)))
+
+
+@group.command()
+@click.option("--older-than", "older_than", type=Days(), required=True, help="age in days, e.g. 90d")
+@pass_ctx
+def prune(ctx: Context, older_than: timedelta) -> None:
+    """Delete raw events of decisions older than --older-than (rollups and reports keep them)."""
+    done = partitions.prune(ctx.worker_services().db, older_than)
+    cutoff = partitions.today() - older_than
+    click.echo(
+        f"raw events decided before {cutoff}: {done.partitions} day partitions dropped, {done.rows} rows deleted"
+    )
+
+
+@group.command("partitions")
+@pass_ctx
+def partitions_(ctx: Context) -> None:
+    """Create the coming days' partitions of the raw events now (PostgreSQL; workers also do it hourly)."""
+    db = ctx.worker_services().db
+    created = partitions.ensure_partitions(db)
+    if db.engine.dialect.name != "postgresql":
+        click.echo("SQLite keeps raw events in one table: nothing to create")
+        return
+    click.echo(f"created {len(created)} partitions" + (f": {', '.join(map(str, created))}" if created else ""))

@@ -13,7 +13,7 @@ from .progress import progress_bar
 
 @click.group("model")
 def group() -> None:
-    """Train, evaluate and activate relevance-model versions (MODELS_DIR, default var/models)."""
+    """Train, evaluate and activate relevance-model versions (shared in SQL, cached in MODELS_DIR)."""
 
 
 @group.command()
@@ -31,19 +31,20 @@ def group() -> None:
 @pass_ctx
 def train(ctx, corpus: str | None, catalog: str | None, holdout: float, do_activate: bool, embedding: bool) -> None:
     """Train a new version from the catalog, an optional corpus and the built-in base text."""
-    from ..model import artifacts
+    from ..model import store
     from ..model.service import train_version
 
     snapshot = _snapshot(ctx, catalog)
-    models_dir = _models_dir(ctx)
+    models_dir, db = _models_dir(ctx), ctx.services.db
     with progress_bar() as bar:
         path, meta = train_version(models_dir, snapshot.campaigns, corpus, holdout, embedding=embedding, progress=bar)
-    click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path}")
+    store.publish(db, models_dir, meta["version"])  # every host can fetch it from now on
+    click.echo(f"trained {meta['version']} in {meta['training_seconds']} s -> {path} and the database")
     click.echo(f"  sizes: {json.dumps(meta['sizes'])}; artifact {meta['artifact_bytes'] / 1e6:.2f} MB")
     if meta.get("evaluation"):
         click.echo(f"  evaluation: {json.dumps(meta['evaluation'])}")
     if do_activate:
-        artifacts.activate(models_dir, meta["version"])
+        store.activate(db, models_dir, meta["version"])
         click.echo(f"activated {meta['version']}")
 
 
@@ -65,12 +66,12 @@ def evaluate(ag_news: str | None, seed: int) -> None:
 @group.command("list")
 @pass_ctx
 def list_(ctx) -> None:
-    """Versions in the models directory, the active one marked with '*'."""
-    from ..model import artifacts
+    """Versions in the database and the models directory, the served one marked with '*'."""
+    from ..model import store
 
-    versions = artifacts.list_versions(_models_dir(ctx))
+    versions = store.versions(ctx.services.db, _models_dir(ctx))
     if not versions:
-        click.echo(f"no models in {ctx.settings.models_path}")
+        click.echo(f"no models in the database or {ctx.settings.models_path}")
     for v in versions:
         mark = "*" if v["active"] else " "
         sizes = v.get("sizes", {})
@@ -78,6 +79,7 @@ def list_(ctx) -> None:
             f"{mark} {v['version']}  sklearn {v.get('sklearn_version', '?')}  "
             f"{sizes.get('documents', '?')} docs  {sizes.get('labels', '?')} labels  "
             f"{v.get('artifact_bytes', 0) / 1e6:.2f} MB  {json.dumps(v.get('evaluation', {}))}"
+            + ("  (this host only: activate it to share it)" if v["local_only"] else "")
         )
 
 
@@ -85,10 +87,10 @@ def list_(ctx) -> None:
 @click.argument("version")
 @pass_ctx
 def activate(ctx, version: str) -> None:
-    """Serve VERSION (web workers pick it up within model_poll_seconds, no restart)."""
-    from ..model import artifacts
+    """Serve VERSION on every host (web workers pick it up within model_poll_seconds, no restart)."""
+    from ..model import store
 
-    artifacts.activate(_models_dir(ctx), version)
+    store.activate(ctx.services.db, _models_dir(ctx), version)
     click.echo(f"activated {version}")
 
 
@@ -96,9 +98,9 @@ def activate(ctx, version: str) -> None:
 @pass_ctx
 def rollback(ctx) -> None:
     """Re-activate the previously active version."""
-    from ..model import artifacts
+    from ..model import store
 
-    click.echo(f"activated {artifacts.rollback(_models_dir(ctx))}")
+    click.echo(f"activated {store.rollback(ctx.services.db, _models_dir(ctx))}")
 
 
 def _models_dir(ctx) -> Path:

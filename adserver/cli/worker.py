@@ -10,7 +10,7 @@ import click
 import redis
 from rq import Queue, Worker
 
-from .. import logs
+from .. import logs, partitions, redis_client
 from ..events import jobs
 from ..services import set_worker_services
 from .context import Context, pass_ctx
@@ -28,11 +28,12 @@ def command(ctx: Context, burst: bool) -> None:
     set_worker_services(svc)
     conn = svc.redis
     queues = [Queue(name, connection=conn) for name in svc.settings.queues]
-    click.echo(f"worker on {', '.join(svc.settings.queues)} at {svc.settings.redis_url}")
+    click.echo(f"worker on {', '.join(svc.settings.queues)} at {redis_client.describe(svc.settings)}")
     # Batches left by a worker that was killed (its process is gone) are written now, not in a minute.
     recovered = jobs.persist_batches_of_dead_workers(conn, svc.db)
     if recovered:
         click.echo(f"recovered {recovered} events from batches of a killed worker")
+    partitions.ensure_partitions(svc.db)
     if burst:
         jobs.tick(conn, svc.settings.queues[0])
     else:
@@ -42,10 +43,15 @@ def command(ctx: Context, burst: bool) -> None:
 
 def _tick_forever(svc) -> None:
     """Every second: make sure queued events have a persist job even when traffic is too thin to
-    trigger one, and replay anything this machine spooled while Redis was away."""
+    trigger one, and replay anything this machine spooled while Redis was away. Every hour: the coming
+    days' partitions of the raw events (PostgreSQL)."""
+    next_partitions = time.monotonic() + 3600
     while True:
         time.sleep(1.0)
         try:
+            if time.monotonic() >= next_partitions:
+                next_partitions = time.monotonic() + 3600
+                partitions.ensure_partitions(svc.db)
             jobs.tick(svc.redis, svc.settings.queues[0])
         except redis.RedisError:
             continue

@@ -29,10 +29,16 @@ class Event:
     ip_hash: str = ""
     ua_class: str = ""
     keywords: tuple[str, ...] = ()
+    decided_on: str = ""  # UTC day of the decision (views, clicks: their link's); '' for an impression: its own
 
     @property
     def day(self) -> str:
         return self.occurred_at[:10]
+
+    @property
+    def decision_day(self) -> str:
+        """The day `events` files this event under (its partition on PostgreSQL): the same for every copy."""
+        return self.decided_on or self.occurred_at[:10]
 
     def to_json(self) -> str:
         # Flat fields only, so a plain dict beats dataclasses.asdict's recursive copy on the hot path.
@@ -123,4 +129,5 @@ def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str) -> Eve
         cost=cost_of(tracked.event_type, campaign.pricing_model, campaign.price, billable) if campaign else 0.0,
         ip_hash=ip_h,
         ua_class=ua_cls,
+        decided_on=datetime.fromtimestamp(tracked.issued_at, UTC).date().isoformat() if tracked.issued_at else "",
     )

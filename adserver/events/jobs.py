@@ -2,7 +2,7 @@
 
 `persist_pending` moves a batch of queued events into a batch list named after the job, writes it
 to SQL (`store.write_lines`) and then deletes the list. Run twice (a retry after the worker was
-killed) it writes the same batch again, and the unique key on (decision_id, event_type) makes the
+killed) it writes the same batch again, and the unique key on (decision_id, event_type, decided_on) makes the
 second write a no-op, rollups included. A batch whose worker died is found by its age (`tick`) or,
 at a worker's start, by its owner being gone (`persist_batches_of_dead_workers`).
 """

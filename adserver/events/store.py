@@ -58,6 +58,7 @@ def _write_generic(conn: Connection, events: list[Event]) -> int:
         {
             "decision_id": e.decision_id,
             "event_type": e.event_type,
+            "decided_on": date.fromisoformat(e.decision_day),
             "campaign_id": e.campaign_id,
             "creative_id": e.creative_id,
             "advertiser_id": e.advertiser_id,
@@ -78,7 +79,7 @@ def _write_generic(conn: Connection, events: list[Event]) -> int:
     by_key = {(e.decision_id, e.event_type): e for e in events}
     stmt = (
         _insert(events_t, dialect)
-        .on_conflict_do_nothing(index_elements=["decision_id", "event_type"])
+        .on_conflict_do_nothing(index_elements=["decision_id", "event_type", "decided_on"])
         .returning(events_t.c.decision_id, events_t.c.event_type)
     )
     inserted = []
@@ -145,16 +146,17 @@ WITH src AS (
   LATERAL jsonb_to_record(l.line::jsonb) AS r(
     decision_id text, event_type text, campaign_id text, creative_id text, advertiser_id text,
     placement text, topic text, hook_variant text, score float8, billable boolean, reason text,
-    cost numeric, occurred_at text, ip_hash text, ua_class text, keywords jsonb)
+    cost numeric, occurred_at timestamptz, ip_hash text, ua_class text, keywords jsonb, decided_on text)
 ), ins AS (
-  INSERT INTO events (decision_id, event_type, campaign_id, creative_id, advertiser_id, placement, topic,
+  INSERT INTO events (decision_id, event_type, decided_on, campaign_id, creative_id, advertiser_id, placement, topic,
                       hook_variant, score, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords)
-  SELECT decision_id, event_type, campaign_id, creative_id, coalesce(advertiser_id, ''), placement,
+  SELECT decision_id, event_type, coalesce(nullif(decided_on, '')::date, (occurred_at AT TIME ZONE 'UTC')::date),
+         campaign_id, creative_id, coalesce(advertiser_id, ''), placement,
          coalesce(topic, ''), coalesce(hook_variant, ''), score, coalesce(billable, true), coalesce(reason, ''),
-         coalesce(cost, 0), occurred_at::timestamptz, coalesce(ip_hash, ''), coalesce(ua_class, ''),
+         coalesce(cost, 0), occurred_at, coalesce(ip_hash, ''), coalesce(ua_class, ''),
          coalesce(keywords, '[]'::jsonb)::json
   FROM src
-  ON CONFLICT (decision_id, event_type) DO NOTHING
+  ON CONFLICT (decision_id, event_type, decided_on) DO NOTHING
   RETURNING event_type, campaign_id, creative_id, placement, topic, billable, reason, cost,
             (occurred_at AT TIME ZONE 'UTC')::date AS day
 ), up AS (

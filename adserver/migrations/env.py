@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from adserver.partitions import include_name
 from adserver.storage import Base, make_engine
 
 config = context.config
@@ -27,6 +28,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

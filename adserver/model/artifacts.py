@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import joblib
 import sklearn
@@ -236,6 +237,27 @@ def rollback(models_dir: Path) -> str:
     return target
 
 
+class VersionSource(Protocol):
+    """What a `ModelHolder` serves: `served()` names the version, `fetch(version)` puts it in the models directory."""
+
+    def served(self) -> str | None: ...
+
+    def fetch(self, version: str) -> None: ...
+
+
+class LocalVersions:
+    """This host's models directory alone: its ACTIVE file names the version (no SQL: tests, tools)."""
+
+    def __init__(self, models_dir: Path):
+        self.models_dir = Path(models_dir)
+
+    def served(self) -> str | None:
+        return active_version(self.models_dir)
+
+    def fetch(self, version: str) -> None:
+        """Nothing to fetch: the directory is the only source."""
+
+
 @dataclass
 class _Loaded:
     version: str
@@ -248,8 +270,9 @@ class ModelHolder:
     Requests read one reference (no lock, no I/O); a failed load keeps the last good model and logs why.
     """
 
-    def __init__(self, models_dir: Path, poll_seconds: float = 2.0):
+    def __init__(self, models_dir: Path, poll_seconds: float = 2.0, source: VersionSource | None = None):
         self.models_dir = Path(models_dir)
+        self.source = source or LocalVersions(self.models_dir)  # `store.SharedVersions`: the version in SQL
         self.poll_seconds = poll_seconds
         self._loaded: _Loaded | None = None
         self._checked = False
@@ -272,14 +295,15 @@ class ModelHolder:
         return loaded.version if loaded else None
 
     def refresh(self) -> bool:
-        """Load the ACTIVE version when it changed; True when a new model was swapped in."""
-        version = active_version(self.models_dir)
-        if version is None or (self._loaded and self._loaded.version == version):
-            return False
+        """Load the served version when it changed; True when a new model was swapped in."""
         try:
+            version = self.source.served()
+            if version is None or (self._loaded and self._loaded.version == version):
+                return False
+            self.source.fetch(version)
             model = load(self.models_dir, version)
         except ModelError as e:
-            log.error("model %s not loaded, keeping %s: %s", version, self.version, e)
+            log.error("active model not loaded, keeping %s: %s", self.version, e)
             return False
         self._loaded = _Loaded(version, model)
         log.info("model %s active", version)

@@ -178,8 +178,6 @@ class ModelRanker:
     same winner as from the full list unless budgets or pacing refuse every one of them.
     """
 
-    name = "model"
-
     def __init__(self, models, click_stats: ClickStats | None = None, seed: int | None = None):
         self.models = models  # anything with .get() -> RelevanceModel | None (ModelHolder), or a model
         self.click_stats = click_stats
@@ -192,6 +190,11 @@ class ModelRanker:
 
     def model(self) -> RelevanceModel | None:
         return self.models if isinstance(self.models, RelevanceModel) else self.models.get()
+
+    @property
+    def name(self) -> str:
+        """Who ranks: the model, or the overlap baseline while none is active yet."""
+        return "model" if self.model() is not None else self.fallback.name
 
     def _rng(self) -> np.random.Generator:
         rng = getattr(self._local, "rng", None)

@@ -81,9 +81,10 @@ class ModelReader:
         self._embedded: LRU[str, np.ndarray] = LRU(EMBEDDED_CACHED)  # an article's text, read twice per plan
 
     def warm(self) -> None:
-        """Load the encoder, embed the taxonomy and fit the safety reader now (about 1 s), not in some reader's
-        first decision."""
+        """Load the encoder, embed the taxonomy, fit the safety reader and load the active model (from SQL or
+        the models directory) now (about 1 s), not in some reader's first decision."""
         self.vectors()
+        self.model()
         self.sensitive.warm()
         safety.warm()
 

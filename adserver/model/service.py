@@ -11,6 +11,7 @@ from ..context import ArticleContext
 from ..progress import SILENT, Progress
 from ..ranking import OverlapRanker, Ranker
 from . import artifacts
+from .store import SharedVersions
 from .train import Article, fit, read_corpus
 
 
@@ -85,10 +86,11 @@ def train_version(
 
 
 def serving_ranker(settings, db=None) -> Ranker:
-    """The model ranker when a model is active in the models directory, else the overlap baseline."""
+    """The model ranker, serving the version active in SQL (or the models directory's, the shipped default)
+    and the overlap baseline until there is one; without SQL, the overlap baseline when none is active."""
     models_dir = settings.models_path
     artifacts.seed(models_dir)
-    if artifacts.active_version(models_dir) is None:
+    if db is None and artifacts.active_version(models_dir) is None:
         return OverlapRanker()
     from threadpoolctl import threadpool_limits
 
@@ -100,7 +102,9 @@ def serving_ranker(settings, db=None) -> Ranker:
     threadpool_limits(limits=1)
 
     stats = RollupClickStats(db.engine, settings.click_stats_poll_seconds) if db is not None else None
-    return ModelRanker(artifacts.ModelHolder(models_dir, settings.model_poll_seconds), click_stats=stats)
+    source = SharedVersions(db, models_dir) if db is not None else None
+    holder = artifacts.ModelHolder(models_dir, settings.model_poll_seconds, source)
+    return ModelRanker(holder, click_stats=stats)
 
 
 def serving_reader(ranker: Ranker):
