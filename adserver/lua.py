@@ -32,10 +32,13 @@ class LuaScript:
 
     def _connection(self):
         # Outside the pool's books: a thread that ends (a server spawning one per request) drops its
-        # connection with it, and redis-py closes a connection when it is collected.
+        # connection with it, and redis-py closes a connection when it is collected. Not through
+        # `pool.make_connection()`, which counts against max_connections (100) and never uncounts: an
+        # outage's failed calls would use the count up and lock the whole client out after Redis is back.
         local = self._local
         if getattr(local, "pid", None) != os.getpid() or local.conn is None:  # a fork must not share a socket
-            conn = self.client.connection_pool.make_connection()
+            pool = self.client.connection_pool
+            conn = pool.connection_class(**pool.connection_kwargs)
             conn.retry = NO_RETRY  # whatever the client's policy, a script runs at most once
             conn.connect()  # the pool's way: behind Sentinel, this asks for the current master's address
             local.conn, local.pid = conn, os.getpid()

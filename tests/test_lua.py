@@ -11,6 +11,7 @@ import redis as redis_lib
 
 from adserver.lua import LuaScript
 from adserver.redis_client import from_url as redis_client
+from adserver.redis_server import start_local
 
 INCR = "return redis.call('INCR', KEYS[1])"
 
@@ -68,3 +69,22 @@ def test_threads_that_end_leave_no_connection_behind(conn, redis_url):
         t.join()
     gc.collect()
     assert conn.get("n") == b"31" and len(conn.client_list()) <= before + 1
+
+
+def test_an_outage_of_many_failed_calls_does_not_lock_the_client_out_afterwards():
+    """Each failed call drops its connection and the next makes a new one: those must not count against the
+    pool's max_connections (100), or after an outage every command of the client would be refused."""
+    server = start_local()
+    try:
+        client = redis_client(server.url)
+        script = LuaScript(client, "return 7")
+        assert script() == 7
+        server.stop()
+        for _ in range(client.connection_pool.max_connections + 20):
+            with pytest.raises((redis_lib.ConnectionError, redis_lib.TimeoutError)):
+                script()
+        server.start()
+        assert script() == 7
+        assert client.ping()
+    finally:
+        server.stop()
