@@ -34,6 +34,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from adserver import keys, migrate, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
+from adserver.counters import COLUMN, EVENT_TYPES, NONBILLABLE  # noqa: E402
 from adserver.events import reconcile  # noqa: E402
 from adserver.redis_server import free_port, start_local  # noqa: E402
 from tests.processes import kill_worker_and_horse  # noqa: E402 (the fault test kills the same way)
@@ -43,7 +44,7 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chr
 BODY = json.dumps(
     {"placement": "article-footer", "article": {"topic": "artificial-intelligence", "keywords": ["agents"]}}
 ).encode()
-TYPES = ("impression", "view", "click")
+TYPES = EVENT_TYPES
 
 
 class Load:
@@ -168,16 +169,8 @@ def stored(db: storage.Database) -> tuple[dict[str, set[str]], dict[str, int], d
         raw: dict[str, set[str]] = {t: set() for t in TYPES}
         for decision_id, kind in s.execute(select(e.decision_id, e.event_type)):
             raw[kind].add(decision_id)
-        *billed, i, v, c = s.execute(
-            select(
-                func.sum(r.impressions),
-                func.sum(r.views),
-                func.sum(r.clicks),
-                func.sum(r.nonbillable_impressions),
-                func.sum(r.nonbillable_views),
-                func.sum(r.nonbillable_clicks),
-            )
-        ).one()
+        columns = (*(COLUMN[t] for t in TYPES), *(NONBILLABLE[t] for t in TYPES))
+        *billed, i, v, c = s.execute(select(*(func.sum(getattr(r, col)) for col in columns))).one()
     not_billed = {t: int(n or 0) for t, n in zip(TYPES, (i, v, c), strict=True)}
     return raw, {t: int(b or 0) + not_billed[t] for t, b in zip(TYPES, billed, strict=True)}, not_billed
 

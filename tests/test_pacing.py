@@ -308,6 +308,17 @@ def test_a_slow_reply_is_not_retried_into_a_second_booking(redis_url):
     assert conn.get("booked") == b"1"
 
 
+def loses_replies(gate: RedisBudget) -> None:
+    """The budget script runs (books, queues, counts), then the connection drops before its reply arrives."""
+    real = gate._choose
+
+    def runs_then_loses_the_reply(*args, **kwargs):
+        real(*args, **kwargs)
+        raise redis_lib.ConnectionError("connection closed by server")
+
+    gate._choose = runs_then_loses_the_reply
+
+
 def test_a_reply_lost_after_the_script_ran_leaves_the_served_card_as_the_one_recorded(redis_url, tmp_path):
     """Redis runs the call, then dies before answering: the web process serves its fallback, and Redis must
     not hold another contender's impression than the card served (seen in the fault benchmark)."""
@@ -318,13 +329,7 @@ def test_a_reply_lost_after_the_script_ran_leaves_the_served_card_as_the_one_rec
     conn.set("adserver:spend:day:2026-11-25:paced", 9 * 1_000_000)
     sink = EventSink(conn, Spool(tmp_path), "q")
     gate = RedisBudget(conn, now=at(3), sink=sink)
-    real = gate._choose
-
-    def runs_then_loses_the_reply(*args, **kwargs):
-        real(*args, **kwargs)
-        raise redis_lib.ConnectionError("connection closed by server")
-
-    gate._choose = runs_then_loses_the_reply
+    loses_replies(gate)
     snap = CatalogSnapshot.build(1, (paced, filler))
     served = lambda d: from_decision(d, "", "", "")  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
@@ -343,13 +348,7 @@ def test_a_replay_after_a_lost_reply_neither_books_nor_counts_the_impression_aga
     conn.flushdb()
     sink = EventSink(conn, Spool(tmp_path), "q")
     gate = RedisBudget(conn, now=at(3), sink=sink)
-    real = gate._choose
-
-    def runs_then_loses_the_reply(*args, **kwargs):
-        real(*args, **kwargs)
-        raise redis_lib.ConnectionError("connection closed by server")
-
-    gate._choose = runs_then_loses_the_reply
+    loses_replies(gate)
     snap = CatalogSnapshot.build(1, (cpm("c", daily=10.0, price=10.0),))
     served = lambda d: from_decision(d, "", "", "")  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
