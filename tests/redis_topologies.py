@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+import redis.sentinel
 
 from adserver.redis_server import LocalRedis, free_port, redis_server_binary
 
@@ -94,4 +95,9 @@ def wait_for_failover(setup: SentinelSetup, old_port: int, timeout: float = 30.0
     _wait(lambda: setup.master_port() != old_port, timeout, "no failover")
     new = setup.master_port()
     _wait(lambda: redis.Redis(port=new, socket_timeout=1).info("replication")["role"] == "master", timeout, "no master")
+    # What a client sees: every Sentinel names the new master and none still flags it down
+    # (redis-py's discovery refuses a master a Sentinel reports as s_down or o_down).
+    for port in setup.sentinel_ports:
+        one = redis.sentinel.Sentinel([("127.0.0.1", port)], socket_timeout=1)
+        _wait(lambda s=one: s.discover_master(SERVICE)[1] == new, timeout, f"sentinel {port} did not settle")
     return new

@@ -62,12 +62,15 @@ def test_after_a_failover_serving_goes_on_and_every_event_is_stored_once(sentine
     served += [serve(client) for _ in range(3)]  # Redis unreachable: served from memory, spooled
     new = wait_for_failover(sentinel, old)
     assert new == sentinel.replica.port
+    promoted = redis_lib.Redis(port=new)
+    before = promoted.llen(keys.INCOMING)  # what replication carried over from the old master
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the next connection finds the new master
+    while time.monotonic() < deadline:  # the service's next connection finds the new master
         served.append(serve(client))
-        if redis_lib.Redis(port=new).llen(keys.INCOMING) > 0:
+        if promoted.llen(keys.INCOMING) > before:
             break
         time.sleep(0.2)
+    assert promoted.llen(keys.INCOMING) > before, "the service never reached the promoted master"
     svc.events.replay_spool()
     for d in served:
         assert client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code == 204
