@@ -6,55 +6,84 @@ Scripts do the multi-step Redis updates that must be atomic (rq keeps its script
 helper on every call (`bench/redis_call.py` measures both). Semantics are unchanged: no retry (a
 script that books must run once at most, see `redis_client`), a connection that failed
 mid-call is closed by redis-py before the error is raised, and NOSCRIPT (a restarted Redis) loads
-the script and runs it once more, which is safe because NOSCRIPT means it did not run.
+the script and runs it once more, which is safe because NOSCRIPT means it did not run. In a Redis
+Cluster it goes to the master of its keys' slot, and follows a MOVED once (the script did not run).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Sequence
 
 import redis
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError
+from redis.cluster import RedisCluster
+from redis.exceptions import MovedError, NoScriptError, RedisClusterException
 from redis.retry import Retry
 
 NO_RETRY = Retry(NoBackoff(), 0)
 
 
 class LuaScript:
-    def __init__(self, client: redis.Redis, source: str):
+    def __init__(self, client: redis.Redis | RedisCluster, source: str):
         self.client = client
         self.source = source
-        self.sha = client.register_script(source).sha
+        self.sha = hashlib.sha1(source.encode()).hexdigest()  # what redis-py's register_script computes
         self._local = threading.local()
+        self._stale_slots = False  # a cluster node failed: ask the cluster where the slots are now
 
-    def _connection(self):
+    def _pool(self, keys: Sequence) -> tuple[str, redis.ConnectionPool]:
+        """(name, pool) of the server the keys live on: the client's own, or in a Redis Cluster the
+        master of the first key's slot (a script's keys share one slot, see `keys.KeySpace`)."""
+        if not isinstance(self.client, RedisCluster):
+            return "", self.client.connection_pool
+        try:
+            if self._stale_slots:
+                self.client.nodes_manager.initialize()
+                self._stale_slots = False
+            node = self.client.get_node_from_key(keys[0])
+        except RedisClusterException as e:  # no node answers, or the slot has none: an outage to the caller
+            raise redis.ConnectionError(str(e)) from e
+        return node.name, self.client.get_redis_connection(node).connection_pool
+
+    def _connection(self, keys: Sequence):
         # Outside the pool's books: a thread that ends (a server spawning one per request) drops its
         # connection with it, and redis-py closes a connection when it is collected. Not through
         # `pool.make_connection()`, which counts against max_connections (100) and never uncounts: an
         # outage's failed calls would use the count up and lock the whole client out after Redis is back.
         local = self._local
-        if getattr(local, "pid", None) != os.getpid() or local.conn is None:  # a fork must not share a socket
-            pool = self.client.connection_pool
+        if getattr(local, "pid", None) != os.getpid():  # a fork must not share a socket
+            local.conns, local.pid = {}, os.getpid()
+        name, pool = self._pool(keys)
+        conn = local.conns.get(name)
+        if conn is None:
             conn = pool.connection_class(**pool.connection_kwargs)
             conn.retry = NO_RETRY  # whatever the client's policy, a script runs at most once
             conn.connect()  # the pool's way: behind Sentinel, this asks for the current master's address
-            local.conn, local.pid = conn, os.getpid()
-        return local.conn
+            local.conns[name] = conn
+        return name, conn
 
     def __call__(self, keys: Sequence = (), args: Sequence = ()):
-        try:
-            return self._run(keys, args)
-        except (redis.ConnectionError, redis.TimeoutError):
-            # Never reconnect this connection by itself: it would dial the address it last had, which
-            # after a Sentinel failover is the old master. The next call makes a fresh one.
-            self._local.conn = None
-            raise
+        for attempt in (1, 2):
+            name = None
+            try:
+                name, conn = self._connection(keys)
+                return self._run(conn, keys, args)
+            except MovedError:
+                # The slot moved (a cluster failover or resharding): the script did not run; once more, there.
+                if attempt == 2:
+                    raise
+                self._stale_slots = True
+            except (redis.ConnectionError, redis.TimeoutError):
+                # Never reconnect this connection by itself: it would dial the address it last had, which
+                # after a Sentinel failover is the old master. The next call makes a fresh one.
+                self._local.conns.pop(name, None)
+                self._stale_slots = isinstance(self.client, RedisCluster)
+                raise
 
-    def _run(self, keys: Sequence, args: Sequence):
-        conn = self._connection()
+    def _run(self, conn, keys: Sequence, args: Sequence):
         try:
             conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
             return conn.read_response()
@@ -67,22 +96,26 @@ class LuaScript:
 
 # --- the scripts (each KEYS/ARGV comment is the script's contract with its caller) ---------------
 
-# KEYS: incoming, counts hash, seen key ('' for impressions), rate key ('' for no limit),
-#       rate-limited aggregate (''), total and day spend keys ('' unless a billable CPC click)
+# KEYS (one shard's; NONE for a key not given, see below): incoming, counts hash, seen key (NONE for
+#       impressions), rate key (NONE for no limit), rate-limited aggregate (NONE), total and day spend keys
+#       (NONE unless a billable CPC click)
 # ARGV: event json, counts field, seen ttl, rate limit, rate window, batch size,
 #       aggregate field, counts field of a refusal,
-#       cost (micros), total and daily budget (micros, -1: none), the event as not billable, its counts field
+#       [cost (micros), total and daily budget (micros, -1: none), the event as not billable, its counts field],
+#       NONE last: the name given for 'no key' (`KeySpace.none`: '' on one server, a key of the shard's slot
+#       in a cluster, which refuses a script whose keys span slots)
 # A refused beacon sets no once-per-decision marker: a later allowed one still counts. A replay of one
 # already counted is answered as a duplicate before the limit: it neither counts as refused nor uses it up.
 # A CPC click books its price here, in the same step that makes it count once; a click that would take
 # the campaign past a budget is kept, as not billable ('over_budget'): billed spend never passes a budget.
 EMIT = """
-if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
-if KEYS[4] ~= '' then
+local NONE = ARGV[#ARGV]
+if KEYS[3] ~= NONE and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+if KEYS[4] ~= NONE then
   local n = redis.call('INCR', KEYS[4])
   if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
   if n > tonumber(ARGV[4]) then
-    if KEYS[5] ~= '' then
+    if KEYS[5] ~= NONE then
       redis.call('HINCRBY', KEYS[5], ARGV[7], 1)
       redis.call('HINCRBY', KEYS[2], ARGV[8], 1)
       redis.call('EXPIRE', KEYS[2], 3456000)
@@ -90,11 +123,11 @@ if KEYS[4] ~= '' then
     return -2
   end
 end
-if KEYS[3] ~= '' then
+if KEYS[3] ~= NONE then
   if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return -1 end
 end
 local event, field = ARGV[1], ARGV[2]
-if KEYS[6] ~= '' then
+if KEYS[6] ~= NONE then
   local cost, total_cap, day_cap = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
   local total = tonumber(redis.call('GET', KEYS[6]) or '0')
   local day = tonumber(redis.call('GET', KEYS[7]) or '0')
@@ -123,16 +156,17 @@ return len
 # is lost the web process spools it, and its replay is then a duplicate, neither booked nor counted again.
 # Returns {winner index (1-based, 0: none), events list length, reason per skipped one}. A dry run (ARGV[7]
 # '1') writes nothing and returns {0, 0, reason per contender ('' for one that may win)}.
-# KEYS: events list, events counts hash, address rate key ('' = none), then per contender: total spend,
-#       today's spend, cap key ('' = none), its impression's seen key ('' = none)
+# KEYS (one shard's): events list, events counts hash, address rate key (NONE = none), then per contender:
+#       total spend, today's spend, cap key (NONE = none), its impression's seen key (NONE = none)
 # ARGV: elapsed day share (every contender's: `RedisBudget._elapsed`), slack, ramp, impressions per address per
 #       window, window seconds, seen seconds,
 #       dry run ('1') or not ('0'), then per contender: cost, total budget, daily budget, pacing draw
 #       (-1: no pacing), cap, cap window seconds, impression event json ('' = none), counts field, the same
-#       event as rate limited, its field
+#       event as rate limited, its field; NONE last (as for EMIT)
 CHOOSE = """
+local NONE = ARGV[#ARGV]
 local elapsed, slack, ramp = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local limited = KEYS[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
+local limited = KEYS[3] ~= NONE and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4])
 local dry = ARGV[7] == '1'
 local refused = {}
 for i = 1, (#KEYS - 3) / 4 do
@@ -154,12 +188,12 @@ for i = 1, (#KEYS - 3) / 4 do
   if not why and cost > 0 and ((tb >= 0 and total + cost > tb) or (db >= 0 and day + cost > db)) then
     why = 'budget exhausted'
   end
-  if not why and KEYS[k + 2] ~= '' and tonumber(redis.call('GET', KEYS[k + 2]) or '0') >= cap then
+  if not why and KEYS[k + 2] ~= NONE and tonumber(redis.call('GET', KEYS[k + 2]) or '0') >= cap then
     why = 'frequency cap reached for this reader'
   end
   if dry and not why then why = '' end
   if not why then
-    if KEYS[3] ~= '' and redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+    if KEYS[3] ~= NONE and redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
     local event, field = ARGV[a + 6], ARGV[a + 7]
     if limited then cost, event, field = 0, ARGV[a + 8], ARGV[a + 9] end
     if cost > 0 then
@@ -167,12 +201,12 @@ for i = 1, (#KEYS - 3) / 4 do
       redis.call('INCRBY', KEYS[k + 1], cost)
       redis.call('EXPIRE', KEYS[k + 1], 259200)
     end
-    if KEYS[k + 2] ~= '' and redis.call('INCR', KEYS[k + 2]) == 1 then
+    if KEYS[k + 2] ~= NONE and redis.call('INCR', KEYS[k + 2]) == 1 then
       redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 5])
     end
     local len = 0
     if event ~= '' then
-      if KEYS[k + 3] ~= '' then redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[6]) end
+      if KEYS[k + 3] ~= NONE then redis.call('SET', KEYS[k + 3], '1', 'EX', ARGV[6]) end
       len = redis.call('RPUSH', KEYS[1], event)
       redis.call('HINCRBY', KEYS[2], field, 1)
       redis.call('EXPIRE', KEYS[2], 3456000)

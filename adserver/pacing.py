@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from . import keys, metrics
+from . import metrics, redis_client
 from .budget import MICROS, Choice, serving_limits
 from .catalog import Campaign
 from .events.event import RATE_LIMITED, Event, counts_field
+from .keys import SINGLE, KeySpace
 from .lua import CHOOSE, LuaScript
 from .outage import OutageLog
 
@@ -78,13 +79,15 @@ class RedisBudget:
         impression_rate_limit: int = 300,
         rate_window: int = 60,
         replay_window: int = 3600,
+        key_space: KeySpace = SINGLE,
     ):
         self.redis = client
+        self.keys = key_space
         self.now = now or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
         self.sink = sink
         self.salt = salt
-        self.impression_rate_limit = impression_rate_limit  # per client address (hashed) per rate_window
+        self.impression_rate_limit = impression_rate_limit  # per client address (hashed), window and shard
         self.rate_window = rate_window
         self.replay_window = replay_window  # how long a queued impression's replay is known as a duplicate
         self._choose = LuaScript(client, CHOOSE)  # on every decision
@@ -106,8 +109,8 @@ class RedisBudget:
     def spend(self, campaigns: Sequence[Campaign]) -> dict[str, tuple[int, int]]:
         """campaign id -> (total micros, today's micros), one round trip."""
         day, _ = self.day()
-        ks = [k for c in campaigns for k in keys.spend(c.id, day)]
-        values = self.redis.mget(ks) if ks else []
+        ks = [k for c in campaigns for k in self.keys.spend(c.id, day)]
+        values = redis_client.mget(self.redis, ks) if ks else []
         return {c.id: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0)) for i, c in enumerate(campaigns)}
 
     def verdicts(self, campaigns: Sequence[Campaign], reader: str = "", pacing: bool = True) -> dict[str, str]:
@@ -116,11 +119,11 @@ class RedisBudget:
         if not campaigns:
             return {}
         day, elapsed = self.day()
-        by_clock: dict[float, list[Campaign]] = {}  # the script takes one elapsed share per call
+        by_clock: dict[tuple[float, int], list[Campaign]] = {}  # a call takes one elapsed share, one shard
         for c in campaigns:
-            by_clock.setdefault(self._elapsed(c, elapsed), []).append(c)
+            by_clock.setdefault((self._elapsed(c, elapsed), self.keys.shard(c.id)), []).append(c)
         out: dict[str, str] = {}
-        for share, part in by_clock.items():
+        for (share, _), part in by_clock.items():
             _, _, reasons = self._call(part, None, reader, day, share, dry=True, pacing=pacing)
             out.update(zip((c.id for c in part), reasons, strict=True))
         return {c.id: out[c.id] for c in campaigns}
@@ -128,7 +131,7 @@ class RedisBudget:
     def cap_key(self, campaign_id: str, reader: str) -> str:
         # The publisher's reader id is hashed before it reaches Redis, and lives there only for the window.
         digest = hashlib.sha256(f"{self.salt}:{reader}".encode()).hexdigest()[:24]
-        return keys.frequency_cap(campaign_id, digest)
+        return self.keys.frequency_cap(campaign_id, digest)
 
     def choose(
         self,
@@ -182,9 +185,12 @@ class RedisBudget:
     def _call(
         self, part, events, reader: str, day: str, elapsed: float, dry: bool = False, pacing: bool = True
     ) -> tuple[int | None, int, list[str]]:
+        ks_ = self.keys
+        shard = ks_.shard(part[0].id)  # every contender of one call is on one shard
+        none = ks_.none(shard)
         address = events[0].ip_hash if events else ""
-        rate_key = keys.impression_rate(address) if address else ""
-        ks = [keys.INCOMING, keys.counts(events[0].day if events else day), rate_key]
+        rate_key = ks_.impression_rate(address, shard) if address else none
+        ks = [ks_.incoming(shard), ks_.counts(events[0].day if events else day, shard), rate_key]
         args: list = [
             elapsed,
             PACING_SLACK,
@@ -198,8 +204,8 @@ class RedisBudget:
             budgeted = c.total_budget is not None or c.daily_budget is not None
             capped = bool(c.frequency_cap and reader)
             event = events[i] if events is not None else None
-            seen = keys.seen(event.decision_id, event.event_type) if event else ""
-            ks += [*keys.spend(c.id, day), self.cap_key(c.id, reader) if capped else "", seen]
+            seen = ks_.seen(event.decision_id, event.event_type, shard) if event else none
+            ks += [*ks_.spend(c.id, day), self.cap_key(c.id, reader) if capped else none, seen]
             args += [
                 int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted and not c.house else 0,
                 *serving_limits(c),
@@ -210,7 +216,7 @@ class RedisBudget:
                 counts_field(event) if event is not None else "",
                 *_rate_limited(event, RATE_LIMITED, counts_field),
             ]
-        winner, length, *reasons = self._choose(keys=ks, args=args)
+        winner, length, *reasons = self._choose(keys=ks, args=[*args, none])
         return (int(winner) - 1 if winner else None), int(length), [r.decode() for r in reasons]
 
 

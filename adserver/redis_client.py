@@ -1,5 +1,7 @@
 """The one place Redis clients are built from settings (web, worker, rq, CLI): a single server
-(`REDIS_URL`) or the master a set of Sentinels names (`REDIS_SENTINELS`, `REDIS_SENTINEL_SERVICE`).
+(`REDIS_URL`), the master a set of Sentinels names (`REDIS_SENTINELS`, `REDIS_SENTINEL_SERVICE`), or a
+Redis Cluster (`REDIS_CLUSTER_NODES`, its keys laid out in shards by `keys.KeySpace`). rq's queues live in
+the service's Redis, or in `RQ_REDIS_URL` (required with a cluster: rq's multi-key commands need one server).
 
 Short timeouts: a slow or dead Redis must not stall the decision path. And never an automatic retry
 (said explicitly: `redis.Redis()` itself defaults to ten): our scripts book spend, count caps and queue
@@ -10,11 +12,14 @@ Sentinels for the new master.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import unquote, urlparse
 
 import redis
+from redis.cluster import ClusterNode, RedisCluster
 from redis.sentinel import Sentinel
 
+from .keys import KeySpace
 from .lua import NO_RETRY
 from .settings import Settings, host_port
 
@@ -35,13 +40,16 @@ def from_url(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, **_options())
 
 
-def from_settings(settings: Settings) -> redis.Redis:
+def from_settings(settings: Settings) -> redis.Redis | RedisCluster:
     """The client every process of this deployment uses; behind Sentinel, its database number and
-    password come from REDIS_URL's path and password (its host is not used)."""
-    if not settings.redis_sentinels:
-        return from_url(settings.redis_url)
+    password come from REDIS_URL's path and password (its host is not used); a cluster takes the password."""
     url = urlparse(settings.redis_url)
     password = unquote(url.password) if url.password else None
+    if settings.redis_cluster_nodes:
+        nodes = [ClusterNode(*host_port(entry)) for entry in settings.redis_cluster_nodes]
+        return RedisCluster(startup_nodes=nodes, password=password, **_options())
+    if not settings.redis_sentinels:
+        return from_url(settings.redis_url)
     sentinel = Sentinel(
         [host_port(entry) for entry in settings.redis_sentinels],
         sentinel_kwargs={"socket_timeout": TIMEOUT, "socket_connect_timeout": TIMEOUT},
@@ -50,8 +58,28 @@ def from_settings(settings: Settings) -> redis.Redis:
     return sentinel.master_for(settings.redis_sentinel_service, db=db, password=password, **_options())
 
 
+def for_rq(settings: Settings, client: redis.Redis | RedisCluster) -> redis.Redis:
+    """The client of rq's queues: RQ_REDIS_URL's server, else the service's own `client`."""
+    return from_url(settings.rq_redis_url) if settings.rq_redis_url else client
+
+
+def key_space(settings: Settings) -> KeySpace:
+    """How this deployment lays its keys out: untagged on one server with one shard, else tagged shards."""
+    shards = settings.key_shards
+    return KeySpace(shards, tagged=bool(settings.redis_cluster_nodes) or shards > 1)
+
+
+def mget(client: redis.Redis | RedisCluster, names: Sequence[str]) -> list:
+    """GET of several keys in one call per server (in a cluster they may live on several)."""
+    if isinstance(client, RedisCluster):
+        return client.mget_nonatomic(names)
+    return client.mget(names)
+
+
 def describe(settings: Settings) -> str:
     """Where this deployment's Redis is, for messages (no password)."""
+    if settings.redis_cluster_nodes:
+        return f"Redis Cluster at {', '.join(settings.redis_cluster_nodes)}"
     if settings.redis_sentinels:
         return f"Sentinel service {settings.redis_sentinel_service!r} at {', '.join(settings.redis_sentinels)}"
     url = urlparse(settings.redis_url)

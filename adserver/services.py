@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 
 import redis
+from redis.cluster import RedisCluster
 
 from . import redis_client
 from .budget import BudgetGate, Unlimited
@@ -16,6 +17,7 @@ from .catalog import CatalogHolder
 from .events.heartbeat import Heartbeat
 from .events.sink import EventSink
 from .events.spool import Spool
+from .keys import SINGLE, KeySpace
 from .pacing import RedisBudget
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
@@ -28,7 +30,7 @@ from .tracking import Tracker
 class Services:
     settings: Settings
     db: Database
-    redis: redis.Redis
+    redis: redis.Redis | RedisCluster
     catalog: CatalogHolder
     tracker: Tracker
     events: EventSink
@@ -36,12 +38,20 @@ class Services:
     budget: BudgetGate = field(default_factory=Unlimited)
     reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
     heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
+    keys: KeySpace = SINGLE  # how the keys are laid out over the shards
+    rq: redis.Redis | None = None  # rq's queues: a plain Redis (None: `redis`)
+
+    def __post_init__(self):
+        if self.rq is None:
+            self.rq = self.redis
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
         """`ranking=False` for processes that never rank (the rq worker): no model, no scikit-learn import."""
         db = Database(settings.database_url)
         client = redis_client.from_settings(settings)
+        rq = redis_client.for_rq(settings, client)
+        key_space = redis_client.key_space(settings)
         catalog = CatalogHolder(db, settings.catalog_poll_seconds)
         sink = EventSink(
             client,
@@ -51,6 +61,8 @@ class Services:
             seen_ttl=max(settings.view_url_ttl, settings.click_url_ttl),
             rate_limit=settings.beacon_rate_limit,
             campaign_of=lambda campaign_id: catalog.get().by_id.get(campaign_id),
+            key_space=key_space,
+            rq=rq,
         )
         ranker = _serving_ranker(settings, db) if ranking else OverlapRanker()
         return cls(
@@ -61,6 +73,7 @@ class Services:
                 salt=settings.secret_key,
                 impression_rate_limit=settings.impression_rate_limit,
                 replay_window=settings.impression_replay_window,
+                key_space=key_space,
             ),
             settings=settings,
             db=db,
@@ -70,6 +83,8 @@ class Services:
             ranker=ranker,
             reader=_serving_reader(ranker) if ranking else DeclaredTopics(),
             events=sink,
+            keys=key_space,
+            rq=rq,
         )
 
     def close(self) -> None:
@@ -81,6 +96,8 @@ class Services:
                 part.stop()
         self.db.dispose()
         self.redis.close()
+        if self.rq is not self.redis:
+            self.rq.close()
 
 
 def _serving_ranker(settings: Settings, db: Database) -> Ranker:

@@ -27,6 +27,9 @@ class Settings:
     secret_key: str
     redis_sentinels: tuple[str, ...] = ()  # host:port of each Sentinel; set: Redis is the master they name
     redis_sentinel_service: str = "adserver"
+    redis_cluster_nodes: tuple[str, ...] = ()  # host:port of some nodes of a Redis Cluster; set: Redis is it
+    redis_shards: int = 0  # event shards (hash tags); 0: 16 in a cluster, 1 (no tags) on one server
+    rq_redis_url: str = ""  # the plain Redis rq's queues live in; empty: the service's Redis (not a cluster)
     environment: str = "production"
     public_url: str = ""
     allowed_hosts: tuple[str, ...] = ()
@@ -55,6 +58,10 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def key_shards(self) -> int:
+        return self.redis_shards or (DEFAULT_CLUSTER_SHARDS if self.redis_cluster_nodes else 1)
 
     @property
     def spool_path(self) -> Path:
@@ -112,6 +119,7 @@ def load_settings(overrides: dict | None = None, env: dict | None = None) -> Set
     return settings
 
 
+DEFAULT_CLUSTER_SHARDS = 16
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # config/defaults.toml: public, so never served outside development
 RELAXED_ENVIRONMENTS = ("development", "test")  # chosen explicitly; the default environment is production
 SECRET_KEY_MIN_CHARS = 32
@@ -145,11 +153,23 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"setting DATABASE_URL={s.database_url!r}: use sqlite:/// or postgresql+psycopg://")
     if urlparse(s.redis_url).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError(f"setting REDIS_URL={s.redis_url!r}: use redis://host:port/db")
-    for entry in s.redis_sentinels:
-        try:
-            host_port(entry)
-        except ValueError:
-            raise SettingsError(f"setting REDIS_SENTINELS: {entry!r} is not host:port") from None
+    for setting, entries in (("REDIS_SENTINELS", s.redis_sentinels), ("REDIS_CLUSTER_NODES", s.redis_cluster_nodes)):
+        for entry in entries:
+            try:
+                host_port(entry)
+            except ValueError:
+                raise SettingsError(f"setting {setting}: {entry!r} is not host:port") from None
+    if s.redis_cluster_nodes and s.redis_sentinels:
+        raise SettingsError("settings REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: use one or the other")
+    if s.redis_cluster_nodes and not s.rq_redis_url:
+        raise SettingsError(
+            "setting RQ_REDIS_URL is required with REDIS_CLUSTER_NODES: rq's queues need a plain Redis "
+            "(redis://host:port/db), rq does not run on a cluster"
+        )
+    if s.rq_redis_url and urlparse(s.rq_redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"setting RQ_REDIS_URL={s.rq_redis_url!r}: use redis://host:port/db")
+    if not 0 <= s.redis_shards <= 1024:
+        raise SettingsError("setting REDIS_SHARDS must be between 0 (automatic) and 1024")
     if s.redis_sentinels:
         if not s.redis_sentinel_service:
             raise SettingsError("setting REDIS_SENTINEL_SERVICE is empty (the master's name in the Sentinels' config)")

@@ -251,7 +251,7 @@ def run(args) -> bool:
             raw, rollups, not_billed = stored(db)
             # What `adserver events reconcile` would say: raw rows, rollups and the Redis counters per
             # campaign, type and traffic kind (the run stays inside one UTC day unless it starts at midnight).
-            mismatches = reconcile.differences(db, r, datetime.now(UTC).date())
+            mismatches = reconcile.differences(db, r, datetime.now(UTC).date(), keys.SINGLE)
     finally:
         worker.stop()
         redis.stop()

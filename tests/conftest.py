@@ -200,7 +200,7 @@ def persist(services):
     set_worker_services(services)
 
     def run() -> int:
-        return jobs.persist_pending(batch_key="adserver:events:batch:test")
+        return jobs.persist_pending(batch="test")
 
     return run
 

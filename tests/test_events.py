@@ -87,7 +87,7 @@ def test_impressions_past_the_address_rate_are_served_but_neither_billed_nor_boo
     with db.sessionmaker() as s:
         reasons = s.scalars(select(storage.Event.reason).where(storage.Event.billable.is_(False))).all()
     assert reasons == ["rate_limited", "rate_limited"]
-    assert reconcile.differences(db, services.redis, datetime.now(UTC).date()) == []
+    assert reconcile.differences(db, services.redis, datetime.now(UTC).date(), services.keys) == []
 
 
 def test_another_address_is_billed_while_one_is_over_its_impression_rate(
@@ -158,10 +158,10 @@ def test_a_fold_retried_after_its_worker_died_adds_nothing_twice(client, service
     services.redis.rename(keys.RATE_LIMITED, fold_key)  # taken by a worker ...
     services.redis.sadd(keys.FOLDS_PENDING, "dead")
     taken = services.redis.hgetall(fold_key)
-    assert store.fold_rate_limited(services.redis, db) == 3  # ... written to SQL ...
+    assert store.fold_rate_limited(services.redis, db, services.keys) == 3  # ... written to SQL ...
     services.redis.hset(fold_key, mapping=taken)  # ... but killed before it dropped its key
     services.redis.sadd(keys.FOLDS_PENDING, "dead")
-    assert store.fold_rate_limited(services.redis, db) == 0  # the next worker only cleans up
+    assert store.fold_rate_limited(services.redis, db, services.keys) == 0  # the next worker only cleans up
     assert rollup(db)["rate_limited_clicks"] == 3
     assert not services.redis.exists(fold_key) and not services.redis.scard(keys.FOLDS_PENDING)
 
@@ -179,10 +179,10 @@ def test_reconcile_agrees_then_finds_a_planted_mismatch(client, db, services, pe
     client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
     persist()
     today = datetime.now(UTC).date()
-    assert reconcile.differences(db, services.redis, today) == []
+    assert reconcile.differences(db, services.redis, today, services.keys) == []
     with db.engine.begin() as conn:
         conn.execute(storage.DailyRollup.__table__.update().values(clicks=storage.DailyRollup.clicks + 1))
-    diffs = reconcile.differences(db, services.redis, today)
+    diffs = reconcile.differences(db, services.redis, today, services.keys)
     assert diffs == [
         {
             "campaign": "zahid-ai-side-projects",
@@ -200,7 +200,7 @@ def test_reconcile_compares_rate_limited_counts_of_rollups_and_redis(client, db,
     services.events.rate_limit = 0
     client.get(path(d["tracking"]["click_url"]), headers=BROWSER)
     today = datetime.now(UTC).date()
-    assert reconcile.differences(db, services.redis, today) == [  # queued, not yet persisted
+    assert reconcile.differences(db, services.redis, today, services.keys) == [  # queued, not yet persisted
         {
             "campaign": "zahid-ai-side-projects",
             "event": "click",
@@ -219,7 +219,7 @@ def test_reconcile_compares_rate_limited_counts_of_rollups_and_redis(client, db,
         },
     ]
     persist()
-    assert reconcile.differences(db, services.redis, today) == []
+    assert reconcile.differences(db, services.redis, today, services.keys) == []
 
 
 def test_reconcile_prints_the_counts_as_a_table_and_a_mismatch_as_rows(cli, client, db, persist, example_catalog):
@@ -292,11 +292,11 @@ def test_a_fold_whose_sql_write_fails_keeps_its_counts_for_the_next_one(
 
     monkeypatch.setattr(store, "_add_to_rollups", broken)
     with pytest.raises(RuntimeError):
-        store.fold_rate_limited(services.redis, db)
+        store.fold_rate_limited(services.redis, db, services.keys)
     monkeypatch.undo()
     client.post(path(d["tracking"]["view_url"]), headers=BROWSER)  # a new refusal meanwhile
-    assert store.fold_rate_limited(services.redis, db) == 3
-    assert store.fold_rate_limited(services.redis, db) == 0
+    assert store.fold_rate_limited(services.redis, db, services.keys) == 3
+    assert store.fold_rate_limited(services.redis, db, services.keys) == 0
     assert rollup(db)["rate_limited_views"] == 3
 
 

@@ -23,7 +23,7 @@ AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligen
 
 def views_stored(services) -> int:
     set_worker_services(services)
-    jobs.persist_pending(batch_key="adserver:events:batch:edges")
+    jobs.persist_pending(batch="edges")
     with services.db.sessionmaker() as s:
         return s.scalar(select(func.count()).select_from(storage.Event).where(storage.Event.event_type == "view"))
 

@@ -107,7 +107,7 @@ def test_redis_outage_spools_and_replays_exactly(settings_overrides, example_cat
         time.sleep(0.1)
     assert svc.events.spool.files() == []
     set_worker_services(svc)
-    persist_pending(batch_key=keys.BATCH_PREFIX + "outage")
+    persist_pending(batch="outage")
     with svc.db.sessionmaker() as s:
         stored = set(s.scalars(select(storage.Event.decision_id)))
     # 0-9 were in Redis (its append-only file kept them), 10-19 spooled and replayed, 20-29 direct.

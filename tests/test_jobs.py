@@ -28,7 +28,7 @@ def test_orphaned_batch_of_a_killed_worker_is_persisted_by_replay(client, db, se
     for _ in range(4):
         serve(client)
     services.redis.rename(keys.INCOMING, "adserver:events:batch:dead-job")  # taken, never written
-    assert jobs.persist_orphaned_batches(services.redis, db) == 4
+    assert jobs.persist_orphaned_batches(services) == 4
     assert rollup(db)["impressions"] == 4
     assert not services.redis.exists("adserver:events:batch:dead-job")
 
@@ -54,14 +54,14 @@ def test_a_starting_worker_writes_the_batch_of_a_worker_whose_process_is_gone(cl
     dead = subprocess.Popen(["true"])
     dead.wait()
     key = _batch_taken_by(services, dead.pid)  # still registered in rq: a SIGKILL unregisters nothing
-    assert jobs.persist_batches_of_dead_workers(services.redis, db) == 4
+    assert jobs.persist_batches_of_dead_workers(services) == 4
     assert rollup(db)["impressions"] == 4 and not services.redis.exists(key)
 
 
 def test_a_starting_worker_leaves_the_batch_of_a_live_worker(client, db, services, example_catalog):
     serve(client)
     key = _batch_taken_by(services, os.getpid())
-    assert jobs.persist_batches_of_dead_workers(services.redis, db) == 0
+    assert jobs.persist_batches_of_dead_workers(services) == 0
     assert services.redis.llen(key) == 1
 
 
@@ -71,8 +71,8 @@ def test_a_batch_whose_worker_died_is_claimed_once_and_written(client, services,
     key = "adserver:events:batch:killed"
     minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
     services.redis.register_script(lua.TAKE)(keys=[keys.INCOMING, key, keys.BATCHES], args=[100, minute_ago])
-    assert jobs.claim_stale_batches(services.redis) == [key]
-    assert jobs.claim_stale_batches(services.redis) == []  # claimed by one tick only
+    assert jobs.claim_stale_batches(services.redis, services.keys) == [key]
+    assert jobs.claim_stale_batches(services.redis, services.keys) == []  # claimed by one tick only
     set_worker_services(services)
     assert jobs.persist_batch(key) == 3
     assert rollup(db)["impressions"] == 3
@@ -87,7 +87,7 @@ def test_the_tick_queues_a_job_for_a_stale_batch(client, services, example_catal
     minute_ago = jobs.now_ms() - (jobs.STALE_BATCH_SECONDS + 1) * 1000
     services.redis.register_script(lua.TAKE)(keys=[keys.INCOMING, key, keys.BATCHES], args=[100, minute_ago])
     queue = Queue(services.settings.queues[0], connection=services.redis)
-    jobs.tick(services.redis, queue.name)
+    jobs.tick(services)
     assert ("adserver.events.jobs.persist_batch", (key,)) in [(j.func_name, j.args) for j in queue.jobs]
 
 

@@ -135,7 +135,7 @@ def test_clicks_on_a_topic_less_article_are_counted_under_the_topic_the_model_re
         assert decision["campaign"]["id"] == "eval-sport"
         assert client.get(urlsplit(decision["tracking"]["click_url"]).path, headers=ua).status_code == 302
         set_worker_services(svc)
-        assert jobs.persist_pending(batch_key="adserver:events:batch:model-feedback") == 2
+        assert jobs.persist_pending(batch="model-feedback") == 2
         with svc.db.engine.connect() as c:
             rows = c.execute(text("SELECT topic, impressions, clicks FROM daily_rollups")).all()
         assert [tuple(r) for r in rows] == [("sport", 1, 1)]

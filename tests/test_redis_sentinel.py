@@ -40,7 +40,7 @@ def sentinel_app(settings_overrides, sentinel):
 
 
 def persist() -> int:
-    return jobs.persist_pending(batch_key=keys.batch("test"))
+    return jobs.persist_pending(batch="test")
 
 
 def test_decisions_and_beacons_are_counted_through_the_master_sentinel_names(sentinel_app, sentinel):

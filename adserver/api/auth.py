@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import keys, tokens
+from .. import tokens
 from ..events.client import ip_hash
 from . import services
 from .errors import ApiError
@@ -22,7 +22,7 @@ def owner() -> tokens.TokenOwner:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     prefix = tokens.prefix_of(token)
-    address_key = keys.auth_failures(ip_hash(request.remote_addr or "", svc.settings.secret_key))
+    address_key = svc.keys.auth_failures(ip_hash(request.remote_addr or "", svc.settings.secret_key))
     prefix_key = f"{address_key}:{prefix}"
     address_failures, prefix_failures = (int(n or 0) for n in svc.redis.mget(address_key, prefix_key))
     known = None  # whether the prefix is a live token's, asked of SQL only when it matters

@@ -13,7 +13,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from .. import keys
 from ..events import jobs
 from ..model.artifacts import ModelHolder
 from ..model.ranker import ModelRanker
@@ -83,11 +82,11 @@ class _State:
         up = GaugeMetricFamily("adserver_redis_up", "Whether Redis answered this scrape")
         try:
             conn = svc.redis
-            queue = Queue(svc.settings.queues[0], connection=conn)
-            waiting = conn.llen(keys.INCOMING)
-            lag = jobs.lag_seconds(conn)
+            queue = Queue(svc.settings.queues[0], connection=svc.rq)
+            waiting = jobs.waiting(conn, svc.keys)
+            lag = jobs.lag_seconds(conn, svc.keys)
             jobs_queued, jobs_failed = len(queue), len(FailedJobRegistry(queue=queue))
-            persisted = conn.hgetall(keys.PERSISTED)
+            persisted = jobs.persisted(conn, svc.keys)
         except redis.RedisError:
             up.add_metric([], 0)
             yield up
@@ -106,7 +105,7 @@ class _State:
             labels=["type"],
         )
         for event_type, n in sorted(persisted.items()):
-            written.add_metric([event_type.decode()], int(n))
+            written.add_metric([event_type], n)
         yield written
 
 

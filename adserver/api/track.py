@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import redirect
 from flask.views import MethodView
 
-from .. import keys
 from ..events.event import RATE_LIMITED, from_tracking
 from ..tracking import TrackedEvent, TrackingError
 from . import Blueprint, client, services
@@ -29,9 +28,7 @@ def record(event: TrackedEvent) -> str:
     svc = services()
     reason, ip_h, ua_cls = client()
     campaign = svc.catalog.get().by_id.get(event.campaign_id)
-    return svc.events.emit(
-        from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=keys.beacon_rate(ip_h), campaign=campaign
-    )
+    return svc.events.emit(from_tracking(event, campaign, reason, ip_h, ua_cls), limit=True, campaign=campaign)
 
 
 def record_view(event: TrackedEvent) -> None:

@@ -12,7 +12,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
-from .. import keys, partitions
+from .. import partitions
 from ..events import heartbeat, jobs, reconcile, store
 from ..services import set_worker_services
 from .context import Context, pass_ctx
@@ -31,14 +31,16 @@ def status(ctx: Context) -> None:
     """Queue depth, spool size, failed jobs and lag."""
     svc = ctx.services
     conn = svc.redis
-    q = Queue(svc.settings.queues[0], connection=conn)
+    ks = svc.keys
+    q = Queue(svc.settings.queues[0], connection=svc.rq)
     stale_before = jobs.now_ms() - jobs.STALE_BATCH_SECONDS * 1000
-    lag = f"{jobs.lag_seconds(conn):.1f}s"
+    lag = f"{jobs.lag_seconds(conn, ks):.1f}s"
+    batches = [conn.zrange(ks.batches(shard), 0, -1, withscores=True) for shard in ks.all()]
     rows = [
-        ["events waiting in Redis", conn.llen(keys.INCOMING)],
-        ["events in unfinished batches", sum(conn.llen(k) for k in conn.scan_iter(match=keys.BATCH_PREFIX + "*"))],
-        ["unfinished batches over a minute old", len(conn.zrangebyscore(keys.BATCHES, "-inf", stale_before))],
-        ["rate-limited beacons not yet in rollups", store.rate_limited_pending(conn)],
+        ["events waiting in Redis", jobs.waiting(conn, ks)],
+        ["events in unfinished batches", sum(conn.llen(k) for found in batches for k, _ in found)],
+        ["unfinished batches over a minute old", sum(1 for found in batches for _, t in found if t <= stale_before)],
+        ["rate-limited beacons not yet in rollups", store.rate_limited_pending(conn, ks)],
         ["persist jobs queued", len(q)],
         ["persist jobs running", len(StartedJobRegistry(queue=q))],
         ["failed jobs", len(FailedJobRegistry(queue=q))],
@@ -61,7 +63,7 @@ def replay(ctx: Context) -> None:
     """Replay this machine's spool, requeue failed jobs, and persist batches left by killed workers."""
     svc = ctx.services
     set_worker_services(svc)  # the persist job below runs here, on this command's database
-    q = Queue(svc.settings.queues[0], connection=svc.redis)
+    q = Queue(svc.settings.queues[0], connection=svc.rq)
     with progress_bar() as bar:
         bar.start(None, "replaying")
         bar.advance(0, "the spool")
@@ -74,9 +76,9 @@ def replay(ctx: Context) -> None:
             bar.advance()
         bar.start(None, "persisting")
         bar.advance(0, "batches of killed workers")
-        orphaned = jobs.persist_orphaned_batches(svc.redis, svc.db)
+        orphaned = jobs.persist_orphaned_batches(svc)
         bar.advance(0, "waiting events")
-        pending = jobs.persist_pending(batch_key=keys.batch("replay"))
+        pending = jobs.persist_pending(batch="replay")
     requeued = len(job_ids)
     click.echo(
         f"spool: {spooled} events replayed; failed jobs requeued: {requeued}; "
@@ -92,11 +94,11 @@ def reconcile_(ctx: Context, day, as_json: bool) -> None:
     """Compare raw events, rollups and Redis counters for one day; exit 1 on any difference."""
     svc = ctx.services
     d: date = day.date() if day else datetime.now(UTC).date()
-    diffs = reconcile.differences(svc.db, svc.redis, d)
+    diffs = reconcile.differences(svc.db, svc.redis, d, svc.keys)
     if as_json:
         click.echo(json.dumps({"date": d.isoformat(), "differences": diffs, "totals": reconcile.totals(svc.db, d)}))
         raise SystemExit(1 if diffs else 0)
-    counts = reconcile.summary(svc.db, svc.redis, d)
+    counts = reconcile.summary(svc.db, svc.redis, d, svc.keys)
     columns = ["event", "traffic", "raw", "rollups", "redis"]
     if counts:
         click.echo(table([[c[k] for k in columns] for c in counts], columns))

@@ -25,7 +25,7 @@ def command(ctx: Context, campaign_id: str | None) -> None:
     campaigns = [c for c in snapshot.campaigns if campaign_id in (None, c.id)]
     if campaign_id and not campaigns:
         raise click.ClickException(f"no campaign {campaign_id!r}")
-    gate = RedisBudget(ctx.services.redis)
+    gate = RedisBudget(ctx.services.redis, key_space=ctx.services.keys)
     spent = gate.spend(campaigns)
     verdicts = gate.verdicts(campaigns, pacing=False)  # the serving rule, booking nothing
     _, elapsed = gate.day()

@@ -26,19 +26,18 @@ def command(ctx: Context, burst: bool) -> None:
     svc = ctx.worker_services()
     logs.configure(svc.settings)  # rq's own lines too: it adds no handler of its own when the root has one
     set_worker_services(svc)
-    conn = svc.redis
-    queues = [Queue(name, connection=conn) for name in svc.settings.queues]
+    queues = [Queue(name, connection=svc.rq) for name in svc.settings.queues]
     click.echo(f"worker on {', '.join(svc.settings.queues)} at {redis_client.describe(svc.settings)}")
     # Batches left by a worker that was killed (its process is gone) are written now, not in a minute.
-    recovered = jobs.persist_batches_of_dead_workers(conn, svc.db)
+    recovered = jobs.persist_batches_of_dead_workers(svc)
     if recovered:
         click.echo(f"recovered {recovered} events from batches of a killed worker")
     partitions.ensure_partitions(svc.db)
     if burst:
-        jobs.tick(conn, svc.settings.queues[0])
+        jobs.tick(svc)
     else:
         threading.Thread(target=_tick_forever, args=(svc,), name="events-tick", daemon=True).start()
-    Worker(queues, connection=conn).work(burst=burst, with_scheduler=not burst)
+    Worker(queues, connection=svc.rq).work(burst=burst, with_scheduler=not burst)
 
 
 def _tick_forever(svc) -> None:
@@ -52,7 +51,7 @@ def _tick_forever(svc) -> None:
             if time.monotonic() >= next_partitions:
                 next_partitions = time.monotonic() + 3600
                 partitions.ensure_partitions(svc.db)
-            jobs.tick(svc.redis, svc.settings.queues[0])
+            jobs.tick(svc)
         except redis.RedisError:
             continue
         except Exception:

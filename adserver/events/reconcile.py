@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import redis
 from sqlalchemy import func, select
 
-from .. import counters, keys, storage
+from .. import counters, storage
+from ..keys import KeySpace
 
 TRAFFIC = {"b": "billable", "n": "nonbillable", "r": "rate_limited"}
 
@@ -46,16 +47,18 @@ def rollup_counts(db: storage.Database, day: date) -> dict[Key, int]:
     return out
 
 
-def redis_counts(conn: redis.Redis, day: date) -> dict[Key, int]:
-    out = {}
-    for field, n in conn.hgetall(keys.counts(day.isoformat())).items():
-        cid, kind, t = field.decode().rsplit(":", 2)
-        out[(cid, kind, TRAFFIC[t])] = int(n)
-    return out
+def redis_counts(conn: redis.Redis, day: date, ks: KeySpace) -> dict[Key, int]:
+    """The web processes' counts of queued events, summed over the shards."""
+    out: dict[Key, int] = defaultdict(int)
+    for shard in ks.all():
+        for field, n in conn.hgetall(ks.counts(day.isoformat(), shard)).items():
+            cid, kind, t = field.decode().rsplit(":", 2)
+            out[(cid, kind, TRAFFIC[t])] += int(n)
+    return dict(out)
 
 
-def differences(db: storage.Database, conn: redis.Redis, day: date) -> list[dict]:
-    raw, roll, red = raw_counts(db, day), rollup_counts(db, day), redis_counts(conn, day)
+def differences(db: storage.Database, conn: redis.Redis, day: date, ks: KeySpace) -> list[dict]:
+    raw, roll, red = raw_counts(db, day), rollup_counts(db, day), redis_counts(conn, day, ks)
     rows = []
     for key in sorted(set(raw) | set(roll) | set(red)):
         b, c = roll.get(key, 0), red.get(key, 0)
@@ -72,9 +75,9 @@ def totals(db: storage.Database, day: date) -> dict[str, int]:
     return dict(t)
 
 
-def summary(db: storage.Database, conn: redis.Redis, day: date) -> list[dict]:
+def summary(db: storage.Database, conn: redis.Redis, day: date, ks: KeySpace) -> list[dict]:
     """The three counts per event type and traffic, summed over campaigns (what `differences` compares)."""
-    counts = raw_counts(db, day), rollup_counts(db, day), redis_counts(conn, day)
+    counts = raw_counts(db, day), rollup_counts(db, day), redis_counts(conn, day, ks)
     sums: dict[tuple[str, str], list] = {}
     for source, found in enumerate(counts):
         for (_, kind, traffic), n in found.items():

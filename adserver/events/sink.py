@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 import redis
 from rq import Queue, Retry
 
-from .. import keys, metrics
+from .. import metrics
 from ..budget import MICROS, budget_micros
+from ..keys import SINGLE, KeySpace
 from ..lua import EMIT, LuaScript
 from ..outage import OutageLog
 from .event import OVER_BUDGET, RATE_LIMITED, Event, counts_field, rate_limited_field
@@ -58,8 +59,12 @@ class EventSink:
         rate_limit: int = 120,
         rate_window: int = 60,
         campaign_of: Callable[[str], Campaign | None] | None = None,
+        key_space: KeySpace = SINGLE,
+        rq: redis.Redis | None = None,
     ):
         self.redis = client
+        self.keys = key_space
+        self.rq = client if rq is None else rq  # where rq's queues are (a plain Redis, even beside a cluster)
         self.spool = spool
         self.queue_name = queue_name
         self.batch_size = batch_size
@@ -72,31 +77,37 @@ class EventSink:
         self._replayer: threading.Thread | None = None
         self._replayer_pid: int | None = None
 
-    def _keys_args(self, event: Event, rate_key: str, campaign=None, replay: bool = False) -> tuple[list[str], list]:
+    def _keys_args(self, event: Event, limit: bool, campaign=None, replay: bool = False) -> tuple[list[str], list]:
         # A live impression is booked, queued and marked seen by the budget script; a replayed one checks
         # and sets the same marker, so neither a lost reply nor a spool drained twice books or counts twice.
+        # Every key is on the campaign's shard: the per-address limit counts that shard's beacons.
+        ks_ = self.keys
+        shard = ks_.shard(event.campaign_id)
+        none = ks_.none(shard)
         once = event.event_type != "impression" or replay
-        seen = keys.seen(event.decision_id, event.event_type) if once else ""
-        ks = [keys.INCOMING, keys.counts(event.day), seen, rate_key, "", "", ""]
+        seen = ks_.seen(event.decision_id, event.event_type, shard) if once else none
+        rate_key = ks_.beacon_rate(event.ip_hash, shard) if limit else none
+        ks = [ks_.incoming(shard), ks_.counts(event.day, shard), seen, rate_key, none, none, none]
         args = [event.to_json(), counts_field(event), self.seen_ttl, self.rate_limit, self.rate_window, self.batch_size]
         args += ["", ""]
-        if rate_key:  # where a refusal is counted
-            ks[4] = keys.RATE_LIMITED
+        if limit:  # where a refusal is counted
+            ks[4] = ks_.rate_limited(shard)
             args[6] = rate_limited_field(event)
             args[7] = f"{event.campaign_id}:{event.event_type}:r"
         # A CPC click books its price here; so does a spooled CPM impression, whose budget script never ran.
         if event.billable and event.cost > 0 and (event.event_type == "click" or replay):
-            ks[5:7] = keys.spend(event.campaign_id, event.day)
+            ks[5:7] = ks_.spend(event.campaign_id, event.day)
             # Without the campaign (gone from the catalog since) the price is booked as it was billed.
             total, daily = budget_micros(campaign) if campaign is not None else (-1, -1)
             over = replace(event, billable=False, reason=OVER_BUDGET, cost=0.0)
             args += [int(round(event.cost * MICROS)), total, daily, over.to_json(), counts_field(over)]
-        return ks, args
+        return ks, [*args, none]
 
-    def emit(self, event: Event, rate_key: str = "", campaign=None) -> str:
+    def emit(self, event: Event, limit: bool = False, campaign=None) -> str:
         """Queue one event; returns emitted | duplicate | rate_limited | spooled. Never raises for Redis.
-        With its `campaign`, a CPC click is billed only within the campaign's budgets."""
-        ks, args = self._keys_args(event, rate_key, campaign)
+        `limit`: under the per-address beacon limit (of its `ip_hash`). With its `campaign`, a CPC click
+        is billed only within the campaign's budgets."""
+        ks, args = self._keys_args(event, limit, campaign)
         try:
             n = self._script(keys=ks, args=args)
         except redis.RedisError as e:
@@ -110,7 +121,7 @@ class EventSink:
         return result
 
     def pushed(self, length: int) -> None:
-        """An event was pushed (here or by the budget script) and the list is now `length` long: one
+        """An event was pushed (here or by the budget script) and its shard's list is now `length` long: one
         persist job each time a full batch is waiting. Not on the first event of a list: a worker
         that keeps up empties the list, so that would enqueue a job (and fork a work horse) per
         handful of events. The worker's one-second tick takes the tail."""
@@ -125,7 +136,7 @@ class EventSink:
 
     def _enqueue_batch_job(self) -> None:
         try:
-            enqueue_persist(self.redis, self.queue_name)
+            enqueue_persist(self.rq, self.queue_name)
         except redis.RedisError:  # the worker's tick will pick the events up
             self.outage.warning("enqueue", "could not enqueue a persist job; the worker tick will")
 
@@ -137,7 +148,7 @@ class EventSink:
 
         def push(line: str) -> None:
             event = Event.from_json(line)
-            ks, args = self._keys_args(event, "", campaign_of(event.campaign_id), replay=True)
+            ks, args = self._keys_args(event, False, campaign_of(event.campaign_id), replay=True)
             self._script(keys=ks, args=args)
 
         moved = self.spool.drain(push, everyone)

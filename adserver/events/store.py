@@ -18,7 +18,8 @@ import redis
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import counters, keys, storage
+from .. import counters, storage
+from ..keys import KeySpace
 from ..lua import TAKE_FOLD
 from .event import Event
 
@@ -183,28 +184,38 @@ def _write_postgresql(conn: Connection, lines: Sequence[str | bytes]) -> int:
 # --- rate-limited beacons: a Redis aggregate folded into the rollups exactly once ----------------
 
 
-def fold_rate_limited(conn: redis.Redis, db: storage.Database) -> int:
-    """Add the rate-limited counts gathered in Redis to the rollups; returns how many were added.
+def fold_rate_limited(conn: redis.Redis, db: storage.Database, ks: KeySpace) -> int:
+    """Add the rate-limited counts gathered in Redis (on every shard) to the rollups; returns how many
+    were added.
 
-    The aggregate is renamed to a fold key first (new refusals start a fresh hash), then written in
+    A shard's aggregate is renamed to a fold key first (new refusals start a fresh hash), then written in
     one SQL transaction that also inserts the fold id into `event_folds`: a fold whose worker died
-    after the commit is found again (`keys.FOLDS_PENDING`), sees its id and is only cleaned up."""
-    fold_id = uuid.uuid4().hex
-    conn.register_script(TAKE_FOLD)(keys=[keys.RATE_LIMITED, keys.fold(fold_id), keys.FOLDS_PENDING], args=[fold_id])
+    after the commit is found again (`KeySpace.folds_pending`), sees its id and is only cleaned up."""
+    take = conn.register_script(TAKE_FOLD)
     added = 0
-    for pending in sorted(m.decode() for m in conn.smembers(keys.FOLDS_PENDING)):
-        added += _fold(conn, db, pending)
+    for shard in ks.all():
+        fold_id = uuid.uuid4().hex
+        take(keys=[ks.rate_limited(shard), ks.fold(fold_id, shard), ks.folds_pending(shard)], args=[fold_id])
+        for pending in sorted(m.decode() for m in conn.smembers(ks.folds_pending(shard))):
+            added += _fold(conn, db, ks, pending, shard)
     return added
 
 
-def rate_limited_pending(conn: redis.Redis) -> int:
+def rate_limited_pending(conn: redis.Redis, ks: KeySpace) -> int:
     """Refused beacons counted in Redis and not yet folded into the rollups (`adserver events status`)."""
-    held = [keys.RATE_LIMITED, *(keys.fold(m.decode()) for m in conn.smembers(keys.FOLDS_PENDING))]
+    held = [
+        key
+        for shard in ks.all()
+        for key in (
+            ks.rate_limited(shard),
+            *(ks.fold(m.decode(), shard) for m in conn.smembers(ks.folds_pending(shard))),
+        )
+    ]
     return sum(int(n) for k in held for n in conn.hvals(k))
 
 
-def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
-    key = keys.fold(fold_id)
+def _fold(conn: redis.Redis, db: storage.Database, ks: KeySpace, fold_id: str, shard: int) -> int:
+    key = ks.fold(fold_id, shard)
     counts = conn.hgetall(key)
     totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for field, n in counts.items():
@@ -235,8 +246,8 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
                 )
                 added = sum(sum(v.values()) for v in totals.values())
                 sql.execute(folds_t.delete().where(folds_t.c.folded_at < now - timedelta(days=FOLD_LOG_DAYS)))
-    pipe = conn.pipeline()
+    pipe = conn.pipeline(transaction=True)  # one shard: one slot
     pipe.delete(key)
-    pipe.srem(keys.FOLDS_PENDING, fold_id)
+    pipe.srem(ks.folds_pending(shard), fold_id)
     pipe.execute()
     return added
