@@ -1,7 +1,10 @@
-"""Real Redis topologies the tests start from `redis-server`: a master with a replica watched by Sentinels."""
+"""Real Redis topologies the tests start from `redis-server`: a master with a replica watched by Sentinels,
+and a Redis Cluster of three masters."""
 
 from __future__ import annotations
 
+import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +31,17 @@ def _wait(check, timeout: float, what: str) -> None:
     raise RuntimeError(f"{what} within {timeout}s")
 
 
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @dataclass
 class SentinelSetup:
     """A master, one replica of it, and two Sentinels (quorum 1) that fail over within a few seconds."""
@@ -47,13 +61,7 @@ class SentinelSetup:
         return int(r.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)[1])
 
     def stop(self) -> None:
-        for proc in self.sentinels:
-            proc.terminate()
-        for proc in self.sentinels:
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop(self.sentinels)
         self.master.stop()
         self.replica.stop()
 
@@ -101,3 +109,70 @@ def wait_for_failover(setup: SentinelSetup, old_port: int, timeout: float = 30.0
         one = redis.sentinel.Sentinel([("127.0.0.1", port)], socket_timeout=1)
         _wait(lambda s=one: s.discover_master(SERVICE)[1] == new, timeout, f"sentinel {port} did not settle")
     return new
+
+
+@dataclass
+class ClusterSetup:
+    """Masters of a Redis Cluster (no replicas), each a `redis-server --cluster-enabled yes` of its own."""
+
+    ports: list[int]
+    dir: Path
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def addresses(self) -> str:
+        return ",".join(f"127.0.0.1:{p}" for p in self.ports)
+
+    def masters(self) -> list[redis.Redis]:
+        return [redis.Redis(port=p, socket_timeout=2) for p in self.ports]
+
+    def flush(self) -> None:
+        for node in self.masters():
+            node.flushall()
+
+    def stop(self) -> None:
+        _stop(self.procs)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cluster_port() -> int:
+    """A free port whose cluster bus port (10000 higher, so at most 55535) is free too."""
+    while True:
+        port = free_port()
+        if port <= 55535:
+            with socket.socket() as bus:
+                try:
+                    bus.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
+
+
+def start_cluster(masters: int = 3) -> ClusterSetup:
+    """A cluster of `masters` local masters, its slots spread by `redis-cli --cluster create`, ready
+    (every node says cluster_state:ok) when this returns."""
+    binary = redis_server_binary()
+    cli = shutil.which("redis-cli") or str(Path(binary).with_name("redis-cli"))
+    d = Path(tempfile.mkdtemp(prefix="adserver-cluster-"))
+    setup = ClusterSetup([cluster_port() for _ in range(masters)], d)
+    try:
+        for port in setup.ports:
+            args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d)]
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf"]
+            args += ["--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+            setup.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for node in setup.masters():
+            _wait(node.ping, 10, "a cluster node did not answer")
+        addresses = [f"127.0.0.1:{p}" for p in setup.ports]
+        subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        for node in setup.masters():
+            _wait(lambda n=node: n.cluster("info")["cluster_state"] == "ok", 30, "the cluster did not come up")
+        return setup
+    except BaseException:
+        setup.stop()
+        raise
