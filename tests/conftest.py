@@ -66,6 +66,16 @@ def redis_server():
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def redis_cluster():
+    """A Redis Cluster of three local masters (real processes) for the module's tests."""
+    from tests.redis_topologies import start_cluster
+
+    setup = start_cluster()
+    yield setup
+    setup.stop()
+
+
 @pytest.fixture(scope="session")
 def redis_url(redis_server):
     return redis_server[0]

@@ -17,18 +17,15 @@ from adserver.services import set_worker_services
 from adserver.settings import SettingsError, load_settings
 from tests.builders import BROWSER, path, raw_count, rollup, serve
 from tests.conftest import EXAMPLE_CATALOG, _reset
-from tests.redis_topologies import start_cluster
 
 pytestmark = pytest.mark.slow
 
 ZAHID, CLICK_PRICE = "zahid-ai-side-projects", 0.45
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    setup = start_cluster()
-    yield setup
-    setup.stop()
+@pytest.fixture
+def cluster(redis_cluster):
+    return redis_cluster
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Scale-out as deployed: two web processes and two workers on one Redis and one database."""
+"""Scale-out as deployed: two web processes and two workers on one Redis, or on a 3-master Redis Cluster
+(rq on the plain one), and one database."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import time
 from http.client import HTTPConnection
 
 import pytest
+from redis.cluster import RedisCluster
 from sqlalchemy import func, select
 
 from adserver import storage
+from adserver.keys import KeySpace
 from adserver.redis_server import free_port
 from tests.builders import AI, BROWSER, raw_count, rollup
 from tests.processes import gone, kill_worker_and_horse, service_env, wait_ready
@@ -47,11 +50,27 @@ def test_two_web_processes_and_two_workers_count_exactly(settings_overrides, db,
     """Decisions, views and clicks through two web servers (two hosts' gunicorn masters), two workers, one
     SIGKILLed mid-run and restarted as a process manager would: every event stored once, rollups equal to
     the raw rows, and the campaign that runs out of budget billed at most one click's price past it per node."""
+    scale_out(service_env(settings_overrides), db, tmp_path)
+
+
+def test_the_same_on_a_redis_cluster(settings_overrides, db, example_catalog, tmp_path, redis_cluster):
+    """The same run with the service's Redis a 3-master cluster (16 shards) and rq's queues on a plain Redis."""
+    redis_cluster.flush()
+    env = service_env(
+        settings_overrides, REDIS_CLUSTER_NODES=redis_cluster.addresses, RQ_REDIS_URL=settings_overrides["redis_url"]
+    )
+    scale_out(env, db, tmp_path)
+    # The campaign's spend was booked in the cluster, on its shard's slot.
+    spend_key = KeySpace(16, tagged=True).spend(ZAHID, "")[0]
+    assert RedisCluster(host="127.0.0.1", port=redis_cluster.ports[0]).get(spend_key)
+
+
+def scale_out(env: dict, db, tmp_path) -> None:
     with db.session() as s:
         s.get(storage.Campaign, ZAHID).total_budget = BUDGET
         db.bump_catalog_version(s)
-    env = service_env(
-        settings_overrides,
+    env = dict(
+        env,
         WEB_CONCURRENCY="1",
         HOST="127.0.0.1",
         EVENT_BATCH_SIZE="50",
