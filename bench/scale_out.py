@@ -1,7 +1,8 @@
 """Scale-out: decisions/s and events/s through 1 and then 2 web servers (separate gunicorn masters, as two
-hosts would run), with 2 rq workers, on one Redis and PostgreSQL.
+hosts would run), with 2 rq workers, on one Redis (or, with --cluster, a local 3-master Redis Cluster of
+16 shards, rq on a plain Redis beside it) and PostgreSQL.
 
-    python bench/scale_out.py [--rounds 3] [--seconds 6] [--threads 8] [--postgres URL]
+    python bench/scale_out.py [--cluster] [--rounds 3] [--seconds 6] [--threads 8] [--postgres URL]
 
 Both servers run throughout; a round drives decisions with their view and click beacons through the first
 server only, or through both (round robin, each beacon to the other server than its decision), 1 and 2
@@ -33,6 +34,7 @@ from adserver import migrate, storage  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
 from adserver.redis_server import start_local  # noqa: E402
 from tests.conftest import throwaway_postgres  # noqa: E402
+from tests.redis_topologies import start_cluster  # noqa: E402
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 BODY = json.dumps(
@@ -79,10 +81,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--cluster", action="store_true", help="the service's Redis: a local 3-master cluster")
     args = ap.parse_args()
     with ExitStack() as stack:
         redis = start_local()
         stack.callback(redis.stop)
+        topology = {}
+        if args.cluster:
+            cluster = start_cluster()
+            stack.callback(cluster.stop)
+            topology = dict(REDIS_CLUSTER_NODES=cluster.addresses, RQ_REDIS_URL=redis.url)
+        print(f"Redis: {'a 3-master cluster (rq on a plain Redis)' if args.cluster else 'one server'}")
         url = stack.enter_context(throwaway_postgres("adserver_bench", args.postgres))
         db = storage.Database(url)
         stack.callback(db.dispose)
@@ -96,6 +105,7 @@ def main() -> None:
             MODELS_DIR=str(ROOT / "models"),
             BEACON_RATE_LIMIT="10000000",
             IMPRESSION_RATE_LIMIT="10000000",
+            **topology,
         )
         servers = [
             stack.enter_context(gunicorn("adserver:create_app()", 0, env, workers=1)).removeprefix("http://")
