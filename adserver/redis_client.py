@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 import redis
 from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import RedisClusterException
 from redis.sentinel import Sentinel
 
 from .keys import KeySpace
@@ -47,7 +48,10 @@ def from_settings(settings: Settings) -> redis.Redis | RedisCluster:
     password = unquote(url.password) if url.password else None
     if settings.redis_cluster_nodes:
         nodes = [ClusterNode(*host_port(entry)) for entry in settings.redis_cluster_nodes]
-        return RedisCluster(startup_nodes=nodes, password=password, **_options())
+        try:  # redis-py reads the cluster's slot map here: a cluster down now is an outage to the caller
+            return RedisCluster(startup_nodes=nodes, password=password, **_options())
+        except RedisClusterException as e:
+            raise redis.ConnectionError(str(e)) from e
     if not settings.redis_sentinels:
         return from_url(settings.redis_url)
     sentinel = Sentinel(
@@ -76,10 +80,17 @@ def mget(client: redis.Redis | RedisCluster, names: Sequence[str]) -> list:
     return client.mget(names)
 
 
+def setting(settings: Settings) -> str:
+    """The setting that says where this deployment's Redis is (for messages)."""
+    if settings.redis_cluster_nodes:
+        return "REDIS_CLUSTER_NODES"
+    return "REDIS_SENTINELS" if settings.redis_sentinels else "REDIS_URL"
+
+
 def describe(settings: Settings) -> str:
     """Where this deployment's Redis is, for messages (no password)."""
     if settings.redis_cluster_nodes:
-        return f"Redis Cluster at {', '.join(settings.redis_cluster_nodes)}"
+        return f"cluster nodes {', '.join(settings.redis_cluster_nodes)}"
     if settings.redis_sentinels:
         return f"Sentinel service {settings.redis_sentinel_service!r} at {', '.join(settings.redis_sentinels)}"
     url = urlparse(settings.redis_url)

@@ -191,3 +191,19 @@ def test_cluster_settings_are_checked_by_name():
     settings = load_settings({"redis_cluster_nodes": "127.0.0.1:7000", "rq_redis_url": "redis://x/1"}, env=env)
     assert settings.key_shards == 16
     assert load_settings({}, env=env).key_shards == 1  # one server: one shard, the key names of old
+
+
+def test_a_cluster_that_does_not_answer_is_one_line_naming_the_setting(settings_overrides):
+    from adserver.redis_server import free_port
+
+    env = {
+        "DATABASE_URL": settings_overrides["database_url"],
+        "REDIS_CLUSTER_NODES": f"127.0.0.1:{free_port()}",
+        "RQ_REDIS_URL": settings_overrides["redis_url"],
+        "SECRET_KEY": settings_overrides["secret_key"],
+        "ENVIRONMENT": "test",
+    }
+    result = CliRunner().invoke(main, ["events", "status"], env=env)
+    assert result.exit_code == 3
+    assert "is unreachable" in result.output and "set REDIS_CLUSTER_NODES" in result.output
+    assert len(result.output.strip().splitlines()) == 1

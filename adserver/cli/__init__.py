@@ -60,7 +60,7 @@ class Group(click.Group):
         except (redis.ConnectionError, redis.TimeoutError) as e:
             settings = ctx.obj.settings_or_none() if isinstance(ctx.obj, Context) else None
             where = f" at {redis_client.describe(settings)}" if settings else ""
-            fix = "REDIS_SENTINELS" if settings and settings.redis_sentinels else "REDIS_URL"
+            fix = redis_client.setting(settings) if settings else "REDIS_URL"
             click.echo(f"error: Redis{where} is unreachable ({_first_line(e)}): start it, or set {fix}", err=True)
             sys.exit(3)
         except sqlalchemy.exc.DBAPIError as e:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..services import build
+from ..services import Services
+from ..settings import load_settings
 
 
 class Context:
@@ -13,6 +14,7 @@ class Context:
     def __init__(self, overrides: dict):
         self.overrides = overrides
         self._services = None
+        self._settings = None
 
     @property
     def services(self):
@@ -21,7 +23,8 @@ class Context:
     def worker_services(self, ranking: bool = False):
         """The services, built on first use; `ranking=False` for a process that only runs jobs (no model)."""
         if self._services is None:
-            self._services = build(self.overrides, ranking)
+            self._settings = self._settings or load_settings(self.overrides)
+            self._services = Services.from_settings(self._settings, ranking)
         return self._services
 
     @property
@@ -29,8 +32,8 @@ class Context:
         return self.services.settings
 
     def settings_or_none(self):
-        """The settings when services were built (for error messages)."""
-        return self._services.settings if self._services is not None else None
+        """The settings once loaded (for error messages), even if building the services failed."""
+        return self._settings
 
     def close(self) -> None:
         """Release connections (matters when one process runs many commands, as tests do)."""
