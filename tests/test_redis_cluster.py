@@ -207,3 +207,22 @@ def test_a_cluster_that_does_not_answer_is_one_line_naming_the_setting(settings_
     assert result.exit_code == 3
     assert "is unreachable" in result.output and "set REDIS_CLUSTER_NODES" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_bad_report_tokens_are_counted_per_address_in_one_slot(app_on_cluster):
+    """The failed-token counts (an address's and its per-prefix one) are read by one MGET: one slot."""
+    from adserver import tokens
+    from adserver.api.auth import AUTH_FAILURES_PER_MINUTE
+
+    client, svc = app_on_cluster.test_client(), app_on_cluster.extensions["adserver"]
+    good = tokens.create(svc.db, "zahid-host")
+    guess = good[: tokens.PREFIX_LENGTH] + "x" * 40
+
+    def get(token):
+        query = {"from": "2026-11-01", "to": "2026-11-30"}
+        return client.get("/v1/reports", query_string=query, headers={"Authorization": f"Bearer {token}"}).status_code
+
+    for _ in range(AUTH_FAILURES_PER_MINUTE):
+        assert get(guess) == 401
+    assert get(guess) == 429
+    assert get(tokens.create(svc.db, "ledgerly")) == 200  # another advertiser from this address still gets in

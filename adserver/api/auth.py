@@ -36,7 +36,7 @@ def owner() -> tokens.TokenOwner:
     if found is None:
         known = tokens.live_prefix(svc.db, prefix) if known is None else known
         key = prefix_key if known else address_key
-        pipe = svc.redis.pipeline()
+        pipe = svc.redis.pipeline(transaction=True)  # one key: one slot, even in a cluster
         pipe.incr(key)
         pipe.expire(key, 60, nx=True)
         pipe.execute()

@@ -94,7 +94,7 @@ def writing(advertiser: str | None = None, required: bool = False) -> str | None
     if who.is_operator:
         return acting_for(advertiser, required)
     key = keys.self_service_writes(who.advertiser_id)
-    pipe = services().redis.pipeline()
+    pipe = services().redis.pipeline(transaction=True)  # one key: one slot, even in a cluster
     pipe.incr(key)
     pipe.expire(key, 60, nx=True)
     if pipe.execute()[0] > WRITES_PER_MINUTE:
