@@ -20,6 +20,7 @@ PREFIX = "adserver:"
 
 TICK = PREFIX + "events:tick"  # set for a second by the worker tick that enqueued a persist job
 SPOOLS = PREFIX + "events:spools"  # hash: host name -> its spool's depth and when it said so (JSON)
+LAYOUT = PREFIX + "keys:layout"  # the KeySpace every process of this deployment must use (`KeySpace.name`)
 
 
 def self_service_writes(advertiser_id: str) -> str:
@@ -36,6 +37,10 @@ class KeySpace:
 
     shards: int = 1
     tagged: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.shards} shards" + (", tagged" if self.tagged else "")
 
     def shard(self, campaign_id: str) -> int:
         """The shard of a campaign: the same in every process (crc32, not Python's salted hash)."""

@@ -20,9 +20,9 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.sentinel import Sentinel
 
-from .keys import KeySpace
+from .keys import LAYOUT, KeySpace
 from .lua import NO_RETRY
-from .settings import Settings, host_port
+from .settings import Settings, SettingsError, host_port
 
 TIMEOUT = 0.5  # seconds, to connect and for each reply
 
@@ -71,6 +71,23 @@ def key_space(settings: Settings) -> KeySpace:
     """How this deployment lays its keys out: untagged on one server with one shard, else tagged shards."""
     shards = settings.key_shards
     return KeySpace(shards, tagged=bool(settings.redis_cluster_nodes) or shards > 1)
+
+
+def check_layout(client: redis.Redis | RedisCluster, ks: KeySpace) -> None:
+    """Refuse to run with a key layout other than the one this Redis's keys were written in: a campaign's
+    spend would be looked for on another shard and start again at 0. The first process records it. Not
+    checked while Redis does not answer (the next start checks)."""
+    try:
+        client.set(LAYOUT, ks.name, nx=True)
+        found = client.get(LAYOUT)
+    except redis.RedisError:
+        return
+    if found is not None and found.decode() != ks.name:
+        raise SettingsError(
+            f"setting REDIS_SHARDS: this Redis's keys are laid out in {found.decode()}, this process uses "
+            f"{ks.name}; set REDIS_SHARDS as every other process has it (changing it loses campaigns' spend "
+            f"counters: if you mean to, delete the key {LAYOUT} first)"
+        )
 
 
 def mget(client: redis.Redis | RedisCluster, names: Sequence[str]) -> list:

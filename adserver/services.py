@@ -52,6 +52,7 @@ class Services:
         client = redis_client.from_settings(settings)
         rq = redis_client.for_rq(settings, client)
         key_space = redis_client.key_space(settings)
+        redis_client.check_layout(client, key_space)
         catalog = CatalogHolder(db, settings.catalog_poll_seconds)
         sink = EventSink(
             client,
