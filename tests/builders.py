@@ -16,6 +16,7 @@ from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
 from adserver.catalog_file import read_file, validate_catalog
 from adserver.context import ArticleContext
 from adserver.errors import CatalogError
+from adserver.events import jobs
 from adserver.events.event import Event
 from adserver.ranking import OverlapRanker
 
@@ -190,6 +191,19 @@ def raw_count(db) -> int:
     """Raw event rows stored."""
     with db.sessionmaker() as s:
         return s.scalar(select(func.count()).select_from(storage.Event))
+
+
+def stored_once_after_a_failover(client, svc, served: list[dict], unreplicated: int) -> None:
+    """Replay the spool, send every served decision's view and persist: every event is stored once, but
+    for at most `unreplicated` impressions the old master had queued and its replica had not yet received
+    (replication is asynchronous); those spooled or queued since are all there, and none twice."""
+    svc.events.replay_spool()
+    for d in served:
+        assert client.post(path(d["tracking"]["view_url"]), headers=BROWSER).status_code == 204
+    jobs.persist_pending(batch="test")
+    stored = raw_count(svc.db)
+    assert len(served) * 2 - unreplicated <= stored <= len(served) * 2
+    assert jobs.persist_pending(batch="test") == 0
 
 
 def path(url: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import redis
 import redis.sentinel
+from redis.crc import key_slot
 
 from adserver.redis_server import LocalRedis, free_port, redis_server_binary
 
@@ -113,65 +114,100 @@ def wait_for_failover(setup: SentinelSetup, old_port: int, timeout: float = 30.0
 
 @dataclass
 class ClusterSetup:
-    """Masters of a Redis Cluster (no replicas), each a `redis-server --cluster-enabled yes` of its own."""
+    """Nodes of a Redis Cluster, each a `redis-server --cluster-enabled yes` of its own: masters, and
+    `replicas` replicas of each."""
 
     ports: list[int]
     dir: Path
-    procs: list[subprocess.Popen] = field(default_factory=list)
+    replicas: int = 0
+    procs: dict[int, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def addresses(self) -> str:
         return ",".join(f"127.0.0.1:{p}" for p in self.ports)
 
+    def nodes(self) -> list[redis.Redis]:
+        """The nodes still running."""
+        return [redis.Redis(port=p, socket_timeout=2) for p, proc in self.procs.items() if proc.poll() is None]
+
     def masters(self) -> list[redis.Redis]:
-        return [redis.Redis(port=p, socket_timeout=2) for p in self.ports]
+        return [n for n in self.nodes() if n.info("replication")["role"] == "master"]
 
     def flush(self) -> None:
         for node in self.masters():
             node.flushall()
 
+    def kill(self, port: int) -> None:
+        """The node on `port` dies (SIGKILL): its replica, if it has one, is promoted within seconds."""
+        self.procs[port].kill()
+        self.procs[port].wait()
+
+    def wait_until_served(self, key: str, timeout: float = 30.0) -> int:
+        """The port of the live master that serves `key`'s slot once the cluster says it is whole again."""
+        slot = key_slot(key.encode())
+
+        def owner() -> int | None:
+            live = self.nodes()
+            for node in live:
+                if node.cluster("info")["cluster_state"] != "ok":
+                    return None
+            for start, end, master, *_ in live[0].execute_command("CLUSTER", "SLOTS"):
+                if start <= slot <= end:
+                    port = int(master[1])
+                    return port if self.procs[port].poll() is None else None
+            return None
+
+        _wait(lambda: owner() is not None, timeout, "the cluster did not fail over")
+        return owner()
+
     def stop(self) -> None:
-        _stop(self.procs)
+        _stop(list(self.procs.values()))
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def cluster_port() -> int:
-    """A free port whose cluster bus port (10000 higher, so at most 55535) is free too."""
-    while True:
+def cluster_ports(n: int) -> list[int]:
+    """`n` distinct free ports whose cluster bus ports (10000 higher, so at most 55535) are free too."""
+    ports: list[int] = []
+    while len(ports) < n:
         port = free_port()
-        if port <= 55535:
+        if port <= 55535 and port not in ports:
             with socket.socket() as bus:
                 try:
                     bus.bind(("127.0.0.1", port + 10000))
                 except OSError:
                     continue
-            return port
+            ports.append(port)
+    return ports
 
 
-def start_cluster(masters: int = 3) -> ClusterSetup:
-    """A cluster of `masters` local masters, its slots spread by `redis-cli --cluster create`, ready
-    (every node says cluster_state:ok) when this returns."""
+def start_cluster(masters: int = 3, replicas: int = 0) -> ClusterSetup:
+    """A cluster of `masters` local masters (and `replicas` replicas of each), its slots spread by
+    `redis-cli --cluster create`, ready (every node says cluster_state:ok) when this returns."""
     binary = redis_server_binary()
     cli = shutil.which("redis-cli") or str(Path(binary).with_name("redis-cli"))
     d = Path(tempfile.mkdtemp(prefix="adserver-cluster-"))
-    setup = ClusterSetup([cluster_port() for _ in range(masters)], d)
+    setup = ClusterSetup(cluster_ports(masters * (1 + replicas)), d, replicas)
     try:
         for port in setup.ports:
             args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d)]
             args += ["--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf"]
             args += ["--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
-            setup.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for node in setup.masters():
+            args += ["--repl-diskless-sync-delay", "0"]  # a replica's first sync at once, not after 5 s
+            setup.procs[port] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for node in setup.nodes():
             _wait(node.ping, 10, "a cluster node did not answer")
         addresses = [f"127.0.0.1:{p}" for p in setup.ports]
         subprocess.run(
-            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", str(replicas), "--cluster-yes"],
             check=True,
             capture_output=True,
             timeout=60,
         )
-        for node in setup.masters():
+        for node in setup.nodes():
             _wait(lambda n=node: n.cluster("info")["cluster_state"] == "ok", 30, "the cluster did not come up")
+        if replicas:  # a replica that never synced would not take over
+            links = lambda: [n.info("replication").get("master_link_status") for n in setup.nodes()]  # noqa: E731
+            _wait(lambda: links().count("up") == masters * replicas, 30, "the replicas did not sync")
         return setup
     except BaseException:
         setup.stop()

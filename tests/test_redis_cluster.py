@@ -4,6 +4,7 @@ slot, keys spread over the masters, every event counted once."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +16,7 @@ from adserver.cli import main
 from adserver.events import jobs, reconcile, store
 from adserver.services import set_worker_services
 from adserver.settings import SettingsError, load_settings
-from tests.builders import BROWSER, path, raw_count, rollup, serve
+from tests.builders import BROWSER, path, raw_count, rollup, serve, stored_once_after_a_failover
 from tests.conftest import EXAMPLE_CATALOG, _reset
 
 pytestmark = pytest.mark.slow
@@ -28,13 +29,18 @@ def cluster(redis_cluster):
     return redis_cluster
 
 
-@pytest.fixture
-def cluster_overrides(settings_overrides, cluster):
-    # rq's queues on the suite's plain Redis: rq does not run on a cluster.
+def on_cluster(settings_overrides: dict, cluster, spool_dir) -> dict:
+    # rq's queues on the suite's plain Redis: rq does not run on a cluster. A spool of the test's own.
     return settings_overrides | {
         "redis_cluster_nodes": cluster.addresses,
         "rq_redis_url": settings_overrides["redis_url"],
+        "spool_dir": str(spool_dir),
     }
+
+
+@pytest.fixture
+def cluster_overrides(settings_overrides, cluster, tmp_path):
+    return on_cluster(settings_overrides, cluster, tmp_path / "spool")
 
 
 def cluster_app(overrides: dict, cluster, **more):
@@ -226,3 +232,46 @@ def test_bad_report_tokens_are_counted_per_address_in_one_slot(app_on_cluster):
         assert get(guess) == 401
     assert get(guess) == 429
     assert get(tokens.create(svc.db, "ledgerly")) == 200  # another advertiser from this address still gets in
+
+
+@pytest.fixture
+def cluster_with_replicas():
+    from tests.redis_topologies import start_cluster
+
+    setup = start_cluster(replicas=1)
+    yield setup
+    setup.stop()
+
+
+def test_after_a_master_fails_over_serving_goes_on_and_every_event_is_stored_once(
+    settings_overrides, cluster_with_replicas, tmp_path
+):
+    cluster = cluster_with_replicas
+    overrides = on_cluster(settings_overrides, cluster, tmp_path / "spool")
+    app = cluster_app(overrides, cluster)
+    svc, client = app.extensions["adserver"], app.test_client()
+
+    def spooled() -> int:
+        svc.events.spool.flush()
+        return svc.events.spool.size()
+
+    try:
+        served = [serve(client) for _ in range(3)]
+        spend_key = svc.keys.spend(ZAHID, "")[0]  # the shard every decision here books on
+        old = svc.redis.get_node_from_key(spend_key).port
+        cluster.kill(old)
+        served += [serve(client) for _ in range(3)]  # its master gone: served from memory, spooled
+        assert spooled() >= 3
+        new = cluster.wait_until_served(spend_key)
+        assert new != old
+        deadline = time.monotonic() + 30
+        reached = False
+        while time.monotonic() < deadline and not reached:  # the next script asks where the slot is now
+            before = spooled()
+            served.append(serve(client))
+            reached = spooled() == before
+            time.sleep(0.2)
+        assert reached, "the service never reached the promoted master"
+        stored_once_after_a_failover(client, svc, served, unreplicated=3)
+    finally:
+        svc.close()
