@@ -8,7 +8,7 @@ from flask_smorest import Blueprint as _Blueprint
 from .. import devices
 from ..events import client as events_client
 from ..services import Services
-from .errors import Parser
+from .parser import Parser
 
 
 class Blueprint(_Blueprint):
