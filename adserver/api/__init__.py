@@ -14,7 +14,7 @@ from .parser import Parser
 class Blueprint(_Blueprint):
     """flask-smorest blueprint whose argument errors are our 400 shape."""
 
-    ARGUMENTS_PARSER = Parser()
+    ARGUMENTS_PARSER = Parser(placements=lambda: services().settings.placements)
 
 
 def services() -> Services:

@@ -6,6 +6,8 @@ is not parsed and validated again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 from marshmallow import Schema, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -13,6 +15,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from ..errors import flatten_messages
 from ..memo import LRU
 from .errors import ApiError, field_message
+from .schemas import placements_allowed
 
 MEMO_MAX_BYTES = 4096  # bodies and query strings up to this size are remembered once valid
 MEMO_SIZE = 1024
@@ -26,11 +29,17 @@ class Parser(FlaskParser):
 
     DEFAULT_VALIDATION_STATUS = 400
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, placements: Callable[[], tuple[str, ...]], *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.placements = placements  # this app's, which the decision schemas check against
         self.memo: LRU[tuple, dict] = LRU(MEMO_SIZE)
 
     def parse(self, argmap, req=None, *, location=None, **kwargs):
+        allowed = self.placements()
+        with placements_allowed(allowed):
+            return self._parse(argmap, req, allowed, location=location, **kwargs)
+
+    def _parse(self, argmap, req, allowed: tuple[str, ...], *, location, **kwargs):
         req = req if req is not None else self.get_default_request()
         raw = None
         if isinstance(argmap, Schema):
@@ -54,7 +63,7 @@ class Parser(FlaskParser):
             if own:
                 prefixes = tuple(f"{name}=".encode() for name in own)
                 raw = b"&".join(p for p in raw.split(b"&") if not p.startswith(prefixes))
-        key = (id(argmap), location, raw)
+        key = (id(argmap), location, raw, allowed)
         data = self.memo.get(key)
         if data is None:
             data = super().parse(argmap, req, location=location, **kwargs)
