@@ -11,10 +11,17 @@ import os
 import threading
 import weakref
 from collections.abc import Callable
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 _pollers: weakref.WeakSet[Poller] = weakref.WeakSet()
+
+
+class Stoppable(Protocol):
+    """What refreshes itself in the background until stopped (a `Services` stops them on close)."""
+
+    def stop(self) -> None: ...
 
 
 class Poller:

@@ -73,7 +73,7 @@ def new_version(now: datetime | None = None) -> str:
 
 
 def save(models_dir: Path, model: RelevanceModel, info: dict, version: str | None = None) -> Path:
-    """Write a new version folder; returns it. Raises ModelError when the artifact exceeds 20 MB."""
+    """Write a new version folder; returns it. Raises ModelError when the artifact exceeds `MAX_ARTIFACT_BYTES`."""
     version = version or new_version()
     d = version_dir(models_dir, version)
     d.mkdir(parents=True, exist_ok=False)
