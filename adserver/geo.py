@@ -2,7 +2,7 @@
 
 From a CDN's header when `COUNTRY_HEADER` names one (the CDN sets it and must overwrite any value a client
 sends), else from `iptocc`'s offline table of the address blocks the Regional Internet Registries assign
-(embedded in its wheel, no network, ~0.1 us a lookup). The address is looked up in memory and never stored.
+(embedded in its wheel, no network, in memory). The address is never stored.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from .events.sink import EventSink
 from .events.spool import Spool
 from .keys import SINGLE, KeySpace
 from .pacing import RedisBudget
+from .poller import Stoppable
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
 from .storage import Database
@@ -38,6 +39,7 @@ class Services:
     budget: BudgetGate = field(default_factory=Unlimited)
     reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
     heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
+    background: tuple[Stoppable, ...] = ()  # what refreshes itself in a thread (catalog, model, click counts)
     keys: KeySpace = SINGLE  # how the keys are laid out over the shards
     rq: redis.Redis | None = None  # rq's queues: a plain Redis (None: `redis`)
 
@@ -65,7 +67,7 @@ class Services:
             key_space=key_space,
             rq=rq,
         )
-        ranker = _serving_ranker(settings, db) if ranking else OverlapRanker()
+        ranker, polled = _serving_ranker(settings, db) if ranking else (OverlapRanker(), ())
         return cls(
             # The gate books the winner and queues its impression in one round trip, so it holds the sink.
             budget=RedisBudget(
@@ -84,24 +86,23 @@ class Services:
             ranker=ranker,
             reader=_serving_reader(ranker) if ranking else DeclaredTopics(),
             events=sink,
+            background=(catalog, *polled),
             keys=key_space,
             rq=rq,
         )
 
     def close(self) -> None:
-        self.catalog.stop()
+        for part in self.background:
+            part.stop()
         if self.heartbeat is not None:
             self.heartbeat.stop()
-        for part in (getattr(self.ranker, "models", None), getattr(self.ranker, "click_stats", None)):
-            if hasattr(part, "stop"):
-                part.stop()
         self.db.dispose()
         self.redis.close()
         if self.rq is not self.redis:
             self.rq.close()
 
 
-def _serving_ranker(settings: Settings, db: Database) -> Ranker:
+def _serving_ranker(settings: Settings, db: Database) -> tuple[Ranker, tuple[Stoppable, ...]]:
     from .model.service import serving_ranker  # scikit-learn and numpy: only where decisions are made
 
     return serving_ranker(settings, db)
