@@ -164,15 +164,20 @@ class EventSink:
         self._replayer = threading.Thread(target=self._replay_loop, name="spool-replayer", daemon=True)
         self._replayer.start()
 
+    def _spooled_here(self) -> bool:
+        return any(f.name == f"events-{os.getpid()}.jsonl" for f in self.spool.files())
+
     def _replay_loop(self) -> None:
         """Retry until the spool is empty, then stop (a new outage starts a new loop)."""
         while True:
             time.sleep(1.0)
             self.spool.flush()
+            if not self._spooled_here():  # drained meanwhile (an operator's replay, a test)
+                return
             try:
                 self.redis.ping()
                 self.replay_spool()
-                if not any(f.name == f"events-{os.getpid()}.jsonl" for f in self.spool.files()):
+                if not self._spooled_here():
                     return
             except redis.RedisError:
                 continue
