@@ -119,14 +119,8 @@ def main() -> None:
     print(tabulate(rows, headers=["data", "rate", "value", "target", "articles"], tablefmt="github"))
 
     # The sweep: each article read once, the floor applied afterwards.
-    ag_max = [
-        (max(reader.read_categories(ctx).values()), label)
-        for ctx, label in ag
-        if label != "unsure"
-    ]
-    bbc_max = [
-        (max(reader.read_categories(ctx).values()), cls) for ctx, cls in news if cls in SAFE_BBC
-    ]
+    ag_max = [(max(reader.read_categories(ctx).values()), label) for ctx, label in ag if label != "unsure"]
+    bbc_max = [(max(reader.read_categories(ctx).values()), cls) for ctx, cls in news if cls in SAFE_BBC]
     own_max = [(max(reader.read_categories(ctx).values()), label) for ctx, label in hand_written()]
 
     def missed(maxima: list[tuple[float, str]], floor: float) -> str:

@@ -10,6 +10,7 @@ probability of all sensitive categories together; each category that holds at le
 
 from __future__ import annotations
 
+import math
 import threading
 from functools import lru_cache
 from importlib import resources
@@ -37,9 +38,13 @@ KIND_SHARE = 0.25  # a category holding this share of the sensitive probability 
 class SensitiveReader:
     def __init__(self, encoder: Encoder | None = None):
         self._encoder = encoder
+        self._fit: tuple[Encoder, tuple[str, ...], np.ndarray, np.ndarray] | None = None  # read per new article
 
     def fitted(self) -> tuple[Encoder, tuple[str, ...], np.ndarray, np.ndarray]:
-        return _fitted(self._encoder or load_encoder())
+        f = self._fit
+        if f is None:
+            f = self._fit = _fitted(self._encoder or load_encoder())
+        return f
 
     def warm(self) -> None:
         self.fitted()
@@ -51,12 +56,16 @@ class SensitiveReader:
         """Category -> how sure the article is in it (0..1), from its embedding (`embed`) and the seed terms of
         its `text` (the same text, `features.article_text`)."""
         _, names, coef, intercept = self.fitted()
-        z = coef @ vector + intercept
-        p = np.exp(z - z.max())
-        p = (p / p.sum())[: len(names)]  # the sensitive categories come first, the ordinary sections after
-        sensitive = float(p.sum())
-        kinds = (p >= KIND_SHARE * sensitive) | (p == p.max())
-        out = {n: sensitive if kind else float(q) for n, q, kind in zip(names, p, kinds, strict=True)}
+        # One small product in numpy; the softmax over a few dozen classes in plain floats (cheaper than ufuncs).
+        z = (coef @ vector + intercept).tolist()
+        top = max(z)
+        e = [math.exp(x - top) for x in z]
+        total = sum(e)
+        p = [x / total for x in e[: len(names)]]  # the sensitive categories first, the ordinary sections after
+        sensitive, largest = sum(p), max(p)
+        out = {
+            n: sensitive if q >= KIND_SHARE * sensitive or q == largest else q for n, q in zip(names, p, strict=True)
+        }
         for n in seeded(text):
             out[n] = 1.0 - (1.0 - out[n]) * (1.0 - SEED_WEIGHT)
         return out
@@ -96,6 +105,8 @@ def seeded(text: str) -> set[str]:
     ("sudden death") nor after a negation within `NEGATION_WINDOW` words ("no one was killed")."""
     seeds, everyday = _seed_index()
     tokens = words(text)
+    if seeds.keys().isdisjoint(tokens):  # most articles: no seed term at all
+        return set()
     masked = set()
     for i, w in enumerate(tokens):
         for phrase in everyday.get(w, ()):
