@@ -6,11 +6,12 @@ The app factory, the CLI and the benchmarks build one `Services` and pass it dow
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
 
-from . import redis_client
+from . import geo, redis_client
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
 from .events.heartbeat import Heartbeat
@@ -36,6 +37,7 @@ class Services:
     budget: BudgetGate = field(default_factory=Unlimited)
     reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
     heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
+    countries: Callable[[str], str] = geo.from_address  # a reader's address -> country (`GEOIP_DB` or iptocc)
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
@@ -70,10 +72,13 @@ class Services:
             ranker=ranker,
             reader=_serving_reader(ranker) if ranking else DeclaredTopics(),
             events=sink,
+            countries=geo.address_lookup(settings.geoip_db),
         )
 
     def close(self) -> None:
         self.catalog.stop()
+        if isinstance(self.countries, geo.MaxMindCountries):
+            self.countries.close()
         if self.heartbeat is not None:
             self.heartbeat.stop()
         for part in (getattr(self.ranker, "models", None), getattr(self.ranker, "click_stats", None)):

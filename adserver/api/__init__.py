@@ -32,5 +32,5 @@ def client() -> tuple[str, str, str, str]:
         events_client.non_billable_reason(ua, request.headers),
         events_client.ip_hash(address, settings.secret_key),
         devices.ua_class(ua),
-        geo.country(request.headers.get(header) if header else None, address),
+        geo.country(request.headers.get(header) if header else None, address, services().countries),
     )
