@@ -77,15 +77,15 @@ def annotate(
     """The article as the exclusion rules see it: without a sent sentiment (and `sentiment`), the estimated one;
     with `read` (the article's text -> confidence per category), every category read at or above the floor
     added to the publisher's."""
+    read_now: dict = {}  # one copy of the context for both readings
     if sentiment and not ctx.sentiment:
         text = " . ".join(x for x in (ctx.title, ctx.summary) if x)
-        ctx = replace(ctx, sentiment=estimate_sentiment(text), sentiment_read=True)
+        read_now.update(sentiment=estimate_sentiment(text), sentiment_read=True)
     if read is not None:
         confidence = read(ctx)
         found = {c for c, p in confidence.items() if p >= CATEGORY_FLOOR}
-        ctx = replace(
-            ctx,
+        read_now.update(
             categories=tuple(sorted(set(ctx.categories) | found)),
             category_confidence=tuple(sorted((c, round(p, 4)) for c, p in confidence.items())),
         )
-    return ctx
+    return replace(ctx, **read_now) if read_now else ctx
