@@ -62,10 +62,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.json.sort_keys = False
     services = Services.from_settings(settings)
-    # Compile the bot list now, not inside some reader's first decision (it takes ~100 ms).
+    # Compile the bot list now, not inside some reader's first decision.
     is_bot("Mozilla/5.0")
     devices.warm()  # ua-parser's rules, likewise
-    services.reader.warm()  # the topic reader's encoder, likewise (about 1 s per process)
+    services.reader.warm()  # the topic reader's encoder, likewise
     services.heartbeat = Heartbeat(services.redis, services.events.spool).start()  # in this (forked) process
     app.extensions["adserver"] = services
     logs.configure(settings)

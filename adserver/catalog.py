@@ -1,15 +1,13 @@
 """The sponsor catalog as the decision path sees it: frozen values in an in-memory snapshot.
 
 SQL is the source of truth (`storage`); `CatalogHolder` keeps a snapshot per process and swaps in
-a new one when the catalog version in SQL changes (polled by a background thread, so a request
-never waits on SQL).
+a new one when the catalog version in SQL changes (polled in the background, so a request never
+waits on SQL).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -21,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from . import storage
 from .geo import countries_of
+from .poller import Poller
 from .schedule import Schedule
 from .text import normalize_term
 
@@ -235,28 +234,16 @@ def load_snapshot(db: storage.Database) -> CatalogSnapshot:
 
 
 class CatalogHolder:
-    """Owns this process's catalog snapshot and refreshes it when the SQL version moves.
-
-    The poller thread is started lazily and per process id, so it survives gunicorn's fork.
-    """
+    """Owns this process's catalog snapshot and refreshes it when the SQL version moves (`Poller`)."""
 
     def __init__(self, db: storage.Database, poll_seconds: float = 2.0):
         self.db = db
-        self.poll_seconds = poll_seconds
         self._snapshot: CatalogSnapshot | None = None
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._stop = threading.Event()
+        self._poller = Poller("catalog-poller", self.refresh, poll_seconds, first=self._load)
 
     def get(self) -> CatalogSnapshot:
-        snap = self._snapshot
-        if snap is None or self._pid != os.getpid():
-            with self._lock:
-                if self._snapshot is None or self._pid != os.getpid():
-                    self._snapshot = load_snapshot(self.db)
-                    self._start_poller()
-                snap = self._snapshot
-        return snap
+        self._poller.ensure()
+        return self._snapshot
 
     def refresh(self, force: bool = False) -> bool:
         """Reload when the version changed; True when a new snapshot was swapped in."""
@@ -267,20 +254,8 @@ class CatalogHolder:
             return True
         return False
 
-    def _start_poller(self) -> None:
-        self._pid = os.getpid()
-        if self.poll_seconds <= 0:
-            return
-        t = threading.Thread(target=self._poll, name="catalog-poller", daemon=True)
-        t.start()
-
-    def _poll(self) -> None:
-        pid = os.getpid()
-        while not self._stop.wait(self.poll_seconds) and pid == os.getpid():
-            try:
-                self.refresh()
-            except Exception:  # keep serving the last good snapshot; say so
-                log.exception("catalog refresh failed; serving snapshot v%s", self._snapshot.version)
+    def _load(self) -> None:
+        self._snapshot = load_snapshot(self.db)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._poller.stop()

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
-from .errors import InvalidContext
 from .safety import category_of
 from .text import normalize_term, words
-
-
-def check_placement(placement: str, placements: Collection[str]) -> None:
-    """The API and the CLI refuse a placement the publisher did not configure the same way."""
-    if placement not in placements:
-        raise InvalidContext(
-            f"unknown placement {placement!r}", {"placement": [f"Must be one of: {', '.join(placements)}."]}
-        )
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 From a CDN's header when `COUNTRY_HEADER` names one (the CDN sets it and must overwrite any value a client
 sends), else from the address: in a MaxMind-format database when `GEOIP_DB` names one (GeoLite2 or GeoIP2
 Country or City, read with `maxminddb`), else in `iptocc`'s offline table of the address blocks the Regional
-Internet Registries assign (embedded in its wheel, no network, ~0.1 us a lookup). The address is looked up in
-memory and never stored.
+Internet Registries assign (embedded in its wheel, no network, in memory). The address is never stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import iptocc
 import maxminddb
@@ -52,6 +52,24 @@ def from_address(address: str) -> str:
     return (iptocc.country_code(address) or "") if address else ""
 
 
+class Countries(Protocol):
+    """An address -> its country ('' unknown), opened with the process and closed with it."""
+
+    def __call__(self, address: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class RegistryCountries:
+    """`iptocc`'s table (in its wheel): nothing to open or close."""
+
+    def __call__(self, address: str) -> str:
+        return from_address(address)
+
+    def close(self) -> None:
+        pass
+
+
 class MaxMindCountries:
     """An address's country in a MaxMind-format database (`GEOIP_DB`), opened once and memory-mapped: its
     record's `country`, else its `registered_country` (an address without a located country)."""
@@ -80,9 +98,9 @@ class MaxMindCountries:
         self._reader.close()
 
 
-def address_lookup(geoip_db: str) -> Callable[[str], str]:
+def address_lookup(geoip_db: str) -> Countries:
     """The address -> country lookup the settings choose: the `GEOIP_DB` database, else `iptocc`'s table."""
-    return MaxMindCountries(geoip_db) if geoip_db else from_address
+    return MaxMindCountries(geoip_db) if geoip_db else RegistryCountries()
 
 
 def country(header: str | None, address: str, lookup: Callable[[str], str] = from_address) -> str:

@@ -1,5 +1,5 @@
 """While Redis is away every decision and beacon hits the same failure: say so once per interval, with a
-count, instead of once per event (a 10 s outage under load wrote ~7,000 identical warnings)."""
+count, instead of once per event (under load a short outage buried the log in identical warnings)."""
 
 from __future__ import annotations
 

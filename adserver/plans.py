@@ -22,9 +22,8 @@ from .ranking import Scored
 from .targeting import Fit
 
 PLAN_CACHE_SIZE = 2048  # articles per process and catalog version: a news site's hot set
-# A plan costs ~100 bytes per eligible campaign (its relevance parts, measured with tracemalloc on the
-# 1,000-campaign benchmark catalog): at most ~20 MB per process. A catalog of thousands of campaigns
-# keeps fewer articles rather than more memory.
+# Plans grow with their eligible campaigns, so memory is bounded by rows (eligible campaigns over all
+# plans), not only by articles: a catalog of thousands of campaigns keeps fewer articles, not more memory.
 PLAN_CACHE_ROWS = 200_000
 
 

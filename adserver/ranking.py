@@ -102,47 +102,25 @@ class _Terms:
 
 
 def overlap_index(snapshot: CatalogSnapshot) -> OverlapIndex:
-    """`snapshot.derived(overlap_index)`: which campaigns could score at all, by term."""
+    """`snapshot.derived(overlap_index)`: every campaign's targeting, split for scoring once per snapshot."""
     return OverlapIndex(snapshot.campaigns)
 
 
 class OverlapIndex:
-    """Per-snapshot inverted index: which campaigns could score at all for a context."""
+    """Per-snapshot: each campaign's targeting terms, pre-split for scoring."""
 
     def __init__(self, campaigns: Sequence[Campaign]):
         self.terms: dict[str, _Terms] = {}
-        self.run_of_network: set[int] = set()
-        self.by_term: dict[str, set[int]] = {}  # topic or keyword, exact
-        self.by_word: dict[str, set[int]] = {}  # any word of a topic or keyword
-        for i, c in enumerate(campaigns):
+        for c in campaigns:
             t = c.targeting
             phrases = tuple((term, tuple(term_words(term))) for term in sorted(t.keywords | t.topics))
             self.terms[c.id] = _Terms(
                 t.topics, frozenset(w for x in t.topics for w in term_words(x)), t.keywords, phrases
             )
-            if is_run_of_network(c):
-                self.run_of_network.add(i)
-            for term, words in phrases:
-                self.by_term.setdefault(term, set()).add(i)
-                for w in words:
-                    self.by_word.setdefault(w, set()).add(i)
-
-    def candidates(self, ctx: ArticleContext, text_words: set[str]) -> set[int]:
-        """Indices of campaigns that share a term or word with the context, plus untargeted ones."""
-        found = set(self.run_of_network)
-        for term in (*ctx.keywords, ctx.topic):
-            found |= self.by_term.get(term, set())
-        for w in text_words | (set(term_words(ctx.topic)) if ctx.topic else set()):
-            found |= self.by_word.get(w, set())
-        return found
 
 
 class OverlapRanker(PlainRanker):
     name = "overlap"
-
-    def prefilter(self, ctx: ArticleContext, snapshot: CatalogSnapshot, text_words: set[str]) -> set[int]:
-        """Only campaigns that can score (or may run anywhere) need eligibility checks and scoring."""
-        return snapshot.derived(overlap_index).candidates(ctx, text_words)
 
     def prepare(self, ctx: ArticleContext, campaigns: Sequence[Campaign], snapshot: CatalogSnapshot) -> list[Scored]:
         return self.rank(ctx, campaigns, snapshot)

@@ -6,7 +6,6 @@ The app factory, the CLI and the benchmarks build one `Services` and pass it dow
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
@@ -18,6 +17,7 @@ from .events.heartbeat import Heartbeat
 from .events.sink import EventSink
 from .events.spool import Spool
 from .pacing import RedisBudget
+from .poller import Stoppable
 from .ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
 from .storage import Database
@@ -37,7 +37,8 @@ class Services:
     budget: BudgetGate = field(default_factory=Unlimited)
     reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
     heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
-    countries: Callable[[str], str] = geo.from_address  # a reader's address -> country (`GEOIP_DB` or iptocc)
+    background: tuple[Stoppable, ...] = ()  # what refreshes itself in a thread (catalog, model, click counts)
+    countries: geo.Countries = field(default_factory=geo.RegistryCountries)  # an address -> its country
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
@@ -54,7 +55,7 @@ class Services:
             rate_limit=settings.beacon_rate_limit,
             campaign_of=lambda campaign_id: catalog.get().by_id.get(campaign_id),
         )
-        ranker = _serving_ranker(settings, db) if ranking else OverlapRanker()
+        ranker, polled = _serving_ranker(settings, db) if ranking else (OverlapRanker(), ())
         return cls(
             # The gate books the winner and queues its impression in one round trip, so it holds the sink.
             budget=RedisBudget(
@@ -72,23 +73,21 @@ class Services:
             ranker=ranker,
             reader=_serving_reader(ranker) if ranking else DeclaredTopics(),
             events=sink,
+            background=(catalog, *polled),
             countries=geo.address_lookup(settings.geoip_db),
         )
 
     def close(self) -> None:
-        self.catalog.stop()
-        if isinstance(self.countries, geo.MaxMindCountries):
-            self.countries.close()
+        for part in self.background:
+            part.stop()
+        self.countries.close()
         if self.heartbeat is not None:
             self.heartbeat.stop()
-        for part in (getattr(self.ranker, "models", None), getattr(self.ranker, "click_stats", None)):
-            if hasattr(part, "stop"):
-                part.stop()
         self.db.dispose()
         self.redis.close()
 
 
-def _serving_ranker(settings: Settings, db: Database) -> Ranker:
+def _serving_ranker(settings: Settings, db: Database) -> tuple[Ranker, tuple[Stoppable, ...]]:
     from .model.service import serving_ranker  # scikit-learn and numpy: only where decisions are made
 
     return serving_ranker(settings, db)

@@ -286,7 +286,7 @@ class ModelVersion(Base):
 
     __tablename__ = "model_versions"
     version: Mapped[str] = mapped_column(String(64), primary_key=True)
-    artifact: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # the joblib file, up to 20 MB
+    artifact: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # the joblib file (`MAX_ARTIFACT_BYTES`)
     artifact_sha256: Mapped[str] = mapped_column(String(64))
     meta: Mapped[dict] = mapped_column("metadata", JSON)  # metadata.json as training wrote it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

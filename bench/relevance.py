@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--floors", default="0.3,0.4,0.5,0.6", help="min_relevance values swept on the text-only runs")
     args = ap.parse_args()
     settings = load_settings({"models_dir": str(ROOT / "models"), "environment": "development"})
-    ranker = serving_ranker(settings)
+    ranker, _ = serving_ranker(settings)
     reader = ModelReader(None if args.encoder_only else getattr(ranker, "models", None))
     snap = snapshot_from_file(ROOT / "config" / "catalog.example.yaml")
     data = {"AG News": ag_news(), "BBC": bbc()}

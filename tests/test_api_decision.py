@@ -96,6 +96,23 @@ def test_unknown_placement_is_400_naming_placement(client, example_catalog):
     assert "placement" in r.get_json()["error"]["fields"]
 
 
+def test_a_placement_valid_for_one_app_is_refused_by_another_without_it(settings_overrides, example_catalog):
+    from adserver.app import create_app
+
+    body = {"placement": "sidebar", "article": {"topic": "ai"}}
+    wide = create_app({**settings_overrides, "placements": ("article-footer", "sidebar")})
+    narrow = create_app({**settings_overrides, "placements": ("article-footer",)})
+    try:
+        assert decide(wide.test_client(), body).status_code in (200, 204)
+        narrow_client = narrow.test_client()
+        for r in (decide(narrow_client, body), narrow_client.get("/v1/decision?placement=sidebar&topic=ai")):
+            assert r.status_code == 400  # the parse memo remembered it valid for the other app only
+            assert r.get_json()["error"]["fields"]["placement"] == ["Must be one of: article-footer."]
+    finally:
+        wide.extensions["adserver"].close()
+        narrow.extensions["adserver"].close()
+
+
 def test_missing_article_is_400(client):
     r = decide(client, {"placement": "article-footer"})
     assert r.status_code == 400

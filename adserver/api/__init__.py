@@ -8,13 +8,13 @@ from flask_smorest import Blueprint as _Blueprint
 from .. import devices, geo
 from ..events import client as events_client
 from ..services import Services
-from .errors import Parser
+from .parser import Parser
 
 
 class Blueprint(_Blueprint):
     """flask-smorest blueprint whose argument errors are our 400 shape."""
 
-    ARGUMENTS_PARSER = Parser()
+    ARGUMENTS_PARSER = Parser(placements=lambda: services().settings.placements)
 
 
 def services() -> Services:

@@ -11,7 +11,7 @@ from flask.views import MethodView
 
 from .. import metrics
 from ..catalog import CatalogSnapshot
-from ..context import ArticleContext, check_placement
+from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
 from ..decision import explanation as core_explanation
 from ..devices import DEVICES
@@ -134,8 +134,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     svc = services()
     if explain:
         explain_allowed()
-    check_placement(placement, svc.settings.placements)
-    # `article` is shared by identical requests (see `errors.Parser`): read it, never write to it.
+    # `article` is shared by identical requests (see `parser.Parser`): read it, never write to it.
     ctx = ArticleContext.create(placement, **article)
     if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])

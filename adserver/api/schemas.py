@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from apispec.ext.marshmallow.common import resolve_schema_cls
@@ -20,6 +23,29 @@ CATEGORIES_DESCRIPTION = (
     "Sensitive categories the publisher tags the article with (crime, disasters, war...; others are ignored). "
     "Read from the text as well, whether sent or not"
 )
+
+
+_placements: ContextVar[tuple[str, ...]] = ContextVar("placements")
+
+
+@contextmanager
+def placements_allowed(placements: Sequence[str]) -> Iterator[None]:
+    """The publisher's placements (settings), for the decision schemas loaded inside: the API's parser and
+    `adserver decide` both load through here, so both refuse the same placements the same way."""
+    token = _placements.set(tuple(placements))
+    try:
+        yield
+    finally:
+        _placements.reset(token)
+
+
+def known_placement(value: str, field_name: str = "_schema") -> None:
+    allowed = _placements.get()
+    if value not in allowed:
+        raise ValidationError(f"Must be one of: {', '.join(allowed)}.", field_name=field_name)
+
+
+PLACEMENT = [validate.Length(min=1, max=64), known_placement]
 
 
 class ArticleFieldsSchema(Schema):
@@ -75,11 +101,7 @@ class DecisionRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    placement = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=64),
-        metadata={"example": "article-footer"},
-    )
+    placement = fields.String(required=True, validate=PLACEMENT, metadata={"example": "article-footer"})
     article = fields.Nested(ArticleSchema, required=True)
     exclude = fields.List(
         fields.String(validate=validate.Length(max=64)),
@@ -94,7 +116,7 @@ class DecisionQuerySchema(ArticleFieldsSchema):
 
     PER_REQUEST = ("reader",)  # differs between readers of one page: not part of the parse memo's key
 
-    placement = fields.String(load_default="article-footer", validate=validate.Length(min=1, max=64))
+    placement = fields.String(load_default="article-footer", validate=PLACEMENT)
     keywords = fields.String(
         validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
         metadata={"description": "Comma-separated keywords", "example": "robotics,japan"},
@@ -346,8 +368,11 @@ class DecisionsQuerySchema(DecisionQuerySchema):
 
     @validates_schema
     def _check_slots(self, data, **kwargs):
-        if len([p for p in data.get("placements", "").split(",") if p.strip()]) > MAX_SLOTS:
+        slots = [p.strip() for p in data.get("placements", "").split(",") if p.strip()]
+        if len(slots) > MAX_SLOTS:
             raise ValidationError(f"Longer than maximum length {MAX_SLOTS}.", field_name="placements")
+        for slot in slots:
+            known_placement(slot, "placement")  # named as `/v1/decision` names it
 
 
 class DecisionsResponseSchema(Schema):

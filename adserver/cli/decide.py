@@ -11,9 +11,9 @@ from marshmallow import ValidationError
 from tabulate import tabulate
 
 from .. import geo
-from ..api.schemas import ArticleSchema
+from ..api.schemas import DecisionRequestSchema, placements_allowed
 from ..catalog import SENTIMENTS, CatalogSnapshot, load_snapshot
-from ..context import ArticleContext, check_placement
+from ..context import ArticleContext
 from ..decision import Outcome, decide
 from ..decision import explanation as core_explanation
 from ..devices import DEVICES
@@ -88,13 +88,14 @@ def print_explanation(info: dict, wide: bool = False) -> None:
 
 
 def article_context(placement: str, placements: Sequence[str], article: dict) -> ArticleContext:
-    """Validate with the API's own article schema, so the CLI refuses what the API refuses."""
-    check_placement(placement, placements)
+    """Validate with the API's own request schema, so the CLI refuses what the API refuses."""
+    request = {"placement": placement, "article": {k: v for k, v in article.items() if v not in (None, "", [])}}
     try:
-        loaded = ArticleSchema().load({k: v for k, v in article.items() if v not in (None, "", [])})
+        with placements_allowed(placements):
+            loaded = DecisionRequestSchema().load(request)
     except ValidationError as e:
-        raise InvalidContext("invalid article context", flatten_messages(e.messages, "article")) from None
-    return ArticleContext.create(placement, **loaded)
+        raise InvalidContext("invalid decision request", flatten_messages(e.messages)) from None
+    return ArticleContext.create(loaded["placement"], **loaded["article"])
 
 
 @click.command("decide")

@@ -153,7 +153,7 @@ def _owner(conn: redis.Redis, batch_key: str) -> str | None:
 
 def persist_batches_of_dead_workers(conn: redis.Redis, db: storage.Database) -> int:
     """At a worker's start: write (idempotently) and drop every batch whose worker is gone, e.g. SIGKILLed
-    a moment ago and restarted by the process manager, instead of leaving it to the 60 s stale check.
+    a moment ago and restarted by the process manager, instead of leaving it to the stale check (`STALE_BATCH_SECONDS`).
     A dead worker stays registered in rq until its key expires, so liveness is its process, not rq's list.
     A batch of a live worker is left alone (were it written twice, the unique key would absorb it)."""
     live = live_workers(conn)

@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import shutil
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ import joblib
 import sklearn
 
 from ..errors import AdserverError
+from ..poller import Poller
 from ..settings import ROOT
 from . import embedding
 from .relevance import RelevanceModel
@@ -73,7 +73,7 @@ def new_version(now: datetime | None = None) -> str:
 
 
 def save(models_dir: Path, model: RelevanceModel, info: dict, version: str | None = None) -> Path:
-    """Write a new version folder; returns it. Raises ModelError when the artifact exceeds 20 MB."""
+    """Write a new version folder; returns it. Raises ModelError when the artifact exceeds `MAX_ARTIFACT_BYTES`."""
     version = version or new_version()
     d = version_dir(models_dir, version)
     d.mkdir(parents=True, exist_ok=False)
@@ -273,19 +273,11 @@ class ModelHolder:
     def __init__(self, models_dir: Path, poll_seconds: float = 2.0, source: VersionSource | None = None):
         self.models_dir = Path(models_dir)
         self.source = source or LocalVersions(self.models_dir)  # `store.SharedVersions`: the version in SQL
-        self.poll_seconds = poll_seconds
         self._loaded: _Loaded | None = None
-        self._checked = False
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._poller = Poller("model-poller", self.refresh, poll_seconds)
 
     def get(self) -> RelevanceModel | None:
-        if self._pid != os.getpid():
-            with self._lock:
-                if self._pid != os.getpid():
-                    self.refresh()
-                    self._start_poller()
+        self._poller.ensure()
         loaded = self._loaded
         return loaded.model if loaded else None
 
@@ -309,18 +301,5 @@ class ModelHolder:
         log.info("model %s active", version)
         return True
 
-    def _start_poller(self) -> None:
-        self._pid = os.getpid()
-        if self.poll_seconds > 0:
-            threading.Thread(target=self._poll, name="model-poller", daemon=True).start()
-
-    def _poll(self) -> None:
-        pid = os.getpid()
-        while not self._stop.wait(self.poll_seconds) and pid == os.getpid():
-            try:
-                self.refresh()
-            except Exception:
-                log.exception("model refresh failed; serving %s", self.version)
-
     def stop(self) -> None:
-        self._stop.set()
+        self._poller.stop()

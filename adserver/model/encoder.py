@@ -1,6 +1,6 @@
 """The topic reader's sentence encoder: a static model distilled once from all-MiniLM-L6-v2 (model2vec).
 
-A text is the mean of its tokens' vectors: about 0.1 ms per article, no torch, read offline from the files in
+A text is the mean of its tokens' vectors: no torch, read offline from the files in
 `data/encoder/` (how they were built: its NOTICE.md and `scripts/build-encoder`). Their sha256 is pinned here,
 so a serving process refuses any other bytes instead of reading articles with the wrong model.
 """
@@ -83,7 +83,7 @@ _loaded: Encoder | None = None  # the process's encoder (owner: `load_encoder`)
 
 
 def load_encoder() -> Encoder:
-    """The shipped encoder, loaded and checked once per process (about 0.2 s, 30 MB)."""
+    """The shipped encoder, loaded and checked once per process."""
     global _loaded
     if _loaded is None:
         with _lock:

@@ -1,7 +1,7 @@
 """Learning from clicks: smoothed CTR per (topic, campaign) with Thompson sampling for exploration.
 
 Counts come from a `ClickStats` source: `MemoryClickStats` (fed directly: tests, simulations) or
-`RollupClickStats` (the `daily_rollups` SQL table, re-read by a background thread, never on the request path).
+`RollupClickStats` (the `daily_rollups` SQL table, re-read in the background, never on the request path).
 The prior of each campaign's CTR is the topic's average CTR scaled by its relevance, so a new campaign
 gets a fair trial in proportion to how well it fits, and clicks take over as evidence accumulates.
 """
@@ -9,13 +9,15 @@ gets a fair trial in proportion to how well it fits, and clicks take over as evi
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import text
+
+from ..poller import Poller
 
 log = logging.getLogger(__name__)
 
@@ -59,23 +61,18 @@ ROLLUP_QUERY = text(
 
 
 class RollupClickStats(ClickStats):
-    """Counts summed from the `daily_rollups` table over the last `days`, refreshed by a background thread."""
+    """Counts summed from the `daily_rollups` table over the last `days`, refreshed in the background."""
 
     def __init__(self, engine, poll_seconds: float = 60.0, days: int = 30):
         self.engine = engine
-        self.poll_seconds = poll_seconds
         self.days = days
         self._counts: dict[tuple[str, str], tuple[int, int]] = {}
         self.version = 0
-        self._pid: int | None = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
         self._warned = False
+        self._poller = Poller("click-stats-poller", self.refresh, poll_seconds)
 
     def refresh(self) -> bool:
         """Re-read the rollups; True when the counts changed. A missing table reads as no counts."""
-        from datetime import UTC, datetime, timedelta
-
         since = (datetime.now(UTC) - timedelta(days=self.days)).date()
         try:
             with self.engine.connect() as conn:
@@ -92,22 +89,11 @@ class RollupClickStats(ClickStats):
         return False
 
     def counts(self) -> Mapping[tuple[str, str], tuple[int, int]]:
-        if self._pid != os.getpid():
-            with self._lock:
-                if self._pid != os.getpid():
-                    self._pid = os.getpid()
-                    self.refresh()
-                    if self.poll_seconds > 0:
-                        threading.Thread(target=self._poll, name="click-stats-poller", daemon=True).start()
+        self._poller.ensure()
         return self._counts
 
-    def _poll(self) -> None:
-        pid = os.getpid()
-        while not self._stop.wait(self.poll_seconds) and pid == os.getpid():
-            self.refresh()
-
     def stop(self) -> None:
-        self._stop.set()
+        self._poller.stop()
 
 
 @dataclass(frozen=True)

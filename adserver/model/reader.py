@@ -82,7 +82,7 @@ class ModelReader:
 
     def warm(self) -> None:
         """Load the encoder, embed the taxonomy, fit the safety reader and load the active model (from SQL or
-        the models directory) now (about 1 s), not in some reader's first decision."""
+        the models directory) now, not in some reader's first decision."""
         self.vectors()
         self.model()
         self.sensitive.warm()
@@ -133,7 +133,7 @@ class ModelReader:
 
     def _section_classifier(self, encoder: Encoder, sections: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """A logistic regression from an article's embedding to its news section, fitted on the taxonomy's own
-        descriptions and example headlines (deterministic, ~0.1 s). It orders articles by how sure they are
+        descriptions and example headlines (deterministic). It orders articles by how sure they are
         better than the centroids do; the centroids then say where inside the section."""
         texts, labels = [], []
         for n in self.tax.names:

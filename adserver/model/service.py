@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..catalog import Campaign, CatalogSnapshot
 from ..context import ArticleContext
+from ..poller import Stoppable
 from ..progress import SILENT, Progress
 from ..ranking import OverlapRanker, Ranker
 from . import artifacts
@@ -85,13 +86,14 @@ def train_version(
     return path, artifacts.read_metadata(models_dir, path.name)
 
 
-def serving_ranker(settings, db=None) -> Ranker:
-    """The model ranker, serving the version active in SQL (or the models directory's, the shipped default)
-    and the overlap baseline until there is one; without SQL, the overlap baseline when none is active."""
+def serving_ranker(settings, db=None) -> tuple[Ranker, tuple[Stoppable, ...]]:
+    """(the ranker, what it refreshes in the background): the model ranker, serving the version active in SQL
+    (or the models directory's, the shipped default) and the overlap baseline until there is one; without
+    SQL, the overlap baseline when none is active."""
     models_dir = settings.models_path
     artifacts.seed(models_dir)
     if db is None and artifacts.active_version(models_dir) is None:
-        return OverlapRanker()
+        return OverlapRanker(), ()
     from threadpoolctl import threadpool_limits
 
     from .feedback import RollupClickStats
@@ -104,7 +106,7 @@ def serving_ranker(settings, db=None) -> Ranker:
     stats = RollupClickStats(db.engine, settings.click_stats_poll_seconds) if db is not None else None
     source = SharedVersions(db, models_dir) if db is not None else None
     holder = artifacts.ModelHolder(models_dir, settings.model_poll_seconds, source)
-    return ModelRanker(holder, click_stats=stats)
+    return ModelRanker(holder, click_stats=stats), (holder, stats) if stats is not None else (holder,)
 
 
 def serving_reader(ranker: Ranker):
