@@ -118,7 +118,14 @@ def test_upgrade_to_0012_keeps_old_rollups_as_unknown_and_downgrade_adds_the_cou
             "nonbillable_impressions, nonbillable_views, nonbillable_clicks, spend) "
             "VALUES (:day, :campaign_id, :creative_id, :placement, :topic, 5, 2, 1, 0, 0, 0, 1.5)"
         ), key)  # fmt: skip
+        conn.execute(sa.text(
+            "INSERT INTO events (decision_id, event_type, decided_on, campaign_id, creative_id, advertiser_id, "
+            "placement, topic, hook_variant, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords) "
+            "VALUES ('d1', 'impression', :day, 'c', 'k', 'a', 'p', 't', '', :yes, '', 0, :at, '', 'mobile', '[]')"
+        ), {"day": key["day"], "yes": True, "at": datetime(2026, 11, 20, 12, tzinfo=UTC)})  # fmt: skip
     migrate.upgrade(empty_db)
+    with empty_db.sessionmaker() as s:  # on PostgreSQL the column reaches the day's partition too
+        assert s.scalars(sa.select(Event.country)).all() == [""]
     with empty_db.sessionmaker() as s:
         old = s.scalars(sa.select(DailyRollup)).one()
         assert (old.country, old.device, old.impressions, old.clicks) == ("unknown", "unknown", 5, 1)
