@@ -389,7 +389,7 @@ def test_reports_split_by_country_and_device_and_the_rows_sum_to_the_total(
     assert report.totals == whole and (whole["impressions"], whole["clicks"]) == (4, 1)
     ledgerly = run_report(db, ReportQuery(today, today, ("country", "device"), LEDGERLY)).rows
     assert [(r["country"], r["device"], r["impressions"]) for r in ledgerly] == [("DE", "mobile", 1)]
-    assert reconcile.differences(db, services.redis, today) == []
+    assert reconcile.differences(db, services.redis, today, services.keys) == []
 
 
 def test_a_refused_beacon_is_counted_in_its_readers_country_and_device(client, db, services, persist, example_catalog):
@@ -406,7 +406,7 @@ def test_a_refused_beacon_is_counted_in_its_readers_country_and_device(client, d
 def test_counts_from_before_the_dimensions_existed_fold_as_unknown(db, services, example_catalog):
     old_field = json.dumps([datetime.now(UTC).date().isoformat(), ZAHID_CAMPAIGN, "k", "p", "t", "click"])
     services.redis.hset(keys.RATE_LIMITED, old_field, 3)
-    assert store.fold_rate_limited(services.redis, db) == 3
+    assert store.fold_rate_limited(services.redis, db, services.keys) == 3
     r = storage.DailyRollup
     with db.sessionmaker() as s:
         assert s.execute(select(r.country, r.device, r.rate_limited_clicks)).all() == [("unknown", "unknown", 3)]

@@ -92,7 +92,7 @@ RATE_LIMITED = "rate_limited"  # served past its address's impression rate; also
 
 
 def rate_limited_field(event: Event) -> str:
-    """The field of `keys.RATE_LIMITED` a refused beacon is counted in (JSON: no separator to escape):
+    """The field of `KeySpace.rate_limited` a refused beacon is counted in (JSON: no separator to escape):
     its rollup key, then its type."""
     return json.dumps([*event.rollup_key(), event.event_type], separators=(",", ":"))
 
