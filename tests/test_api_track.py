@@ -91,6 +91,18 @@ def test_expired_link_is_410(app, client, example_catalog):
     assert r.get_json()["error"]["code"] == "link_expired"
 
 
+def test_a_decisions_tokens_signed_together_are_those_itsdangerous_signs_one_by_one():
+    tracker = Tracker("test-secret-key-0123456789", view_ttl=60, click_ttl=60, clock=lambda: 1_800_000_000.0)
+    ids = ("d1", "zahid-ai-side-projects", "zahid-agents-card", "article-footer", "c++", "default")
+    assert tracker.tokens(ids, secondary=True) == (
+        tracker.token("view", ids),
+        tracker.token("click", ids),
+        tracker.token("click", ids, "secondary"),
+    )
+    assert tracker.tokens(ids, secondary=False)[2] is None
+    assert tracker.verify("click", tracker.tokens(ids, secondary=True)[2]).target == "secondary"
+
+
 # --- the client's address behind a proxy ------------------------------------------------------------
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"}
