@@ -4,6 +4,20 @@ report schema derive their columns from here (migrations keep their own literal 
 from __future__ import annotations
 
 EVENT_TYPES = ("impression", "view", "click")
+
+# The rollup's dimensions, named as reports group by them -> their column; together the rollup's unique key.
+DIMENSIONS = {
+    "day": "day",
+    "campaign": "campaign_id",
+    "creative": "creative_id",
+    "placement": "placement",
+    "topic": "topic",
+    "country": "country",  # the reader's, ISO 3166-1 alpha-2, or UNKNOWN
+    "device": "device",  # DEVICES or UNKNOWN
+}
+ROLLUP_KEY = tuple(DIMENSIONS.values())
+DEVICES = ("mobile", "tablet", "desktop")
+UNKNOWN = "unknown"  # a reader's country or device that was not known (and every event from before they were)
 BEACONS = ("view", "click")  # the events a page sends back through a signed tracking URL
 
 COLUMN = {"impression": "impressions", "view": "views", "click": "clicks"}  # billable, by event type
@@ -33,6 +47,16 @@ DESCRIPTIONS = {
     **{c: f"Not billed ({_GROUP_WORDS[g]}): {_KIND_WORDS[k]}" for (g, k), c in BY_GROUP.items()},
     **{c: f"Not billed: {_KIND_WORDS[k]} over the per-address limit (429)" for k, c in RATE_LIMITED.items()},
 }
+
+
+def device_of(ua_class: str) -> str:
+    """The rollup's device of an event's user-agent class (none | bot | mobile | tablet | desktop | '')."""
+    return ua_class if ua_class in DEVICES else UNKNOWN
+
+
+def country_of(country: str) -> str:
+    """The rollup's country of an event's ('' when the reader's was not known)."""
+    return country or UNKNOWN
 
 
 def reason_group(reason: str) -> str | None:

@@ -14,8 +14,9 @@ import ua_parser
 from ua_parser.loaders import load_lazy_builtins
 
 from .bots import CACHE_SIZE, capped, is_bot
+from .counters import DEVICES
 
-DEVICES = ("mobile", "tablet", "desktop")
+__all__ = ["DEVICES", "device", "ua_class", "warm"]
 
 # The families and brands ua-parser gives tablets: an Android agent without "Mobile" is a tablet by
 # Google's own convention, which the rules report as the brand `Generic_Android_Tablet`.

@@ -17,18 +17,12 @@ from sqlalchemy import func, select
 from . import counters, storage
 from .errors import InvalidContext, NotFound
 
-GROUPS = ("day", "campaign", "creative", "placement", "topic")
+GROUPS = tuple(counters.DIMENSIONS)  # day, campaign, creative, placement, topic, country, device
 MAX_DAYS = 366
 APART = counters.APART  # never billed, each kind in its own column (`counters`)
 METRICS = ("impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend", *APART)
 _R = storage.DailyRollup
-_COLUMNS = {
-    "day": _R.day,
-    "campaign": _R.campaign_id,
-    "creative": _R.creative_id,
-    "placement": _R.placement,
-    "topic": _R.topic,
-}
+_COLUMNS = {group: _R.__table__.c[column] for group, column in counters.DIMENSIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from . import redis_client
+from . import geo, redis_client
 from .budget import BudgetGate, Unlimited
 from .catalog import CatalogHolder
 from .events.heartbeat import Heartbeat
@@ -38,6 +38,7 @@ class Services:
     reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
     heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
     background: tuple[Stoppable, ...] = ()  # what refreshes itself in a thread (catalog, model, click counts)
+    countries: geo.Countries = field(default_factory=geo.RegistryCountries)  # an address -> its country
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
@@ -73,11 +74,13 @@ class Services:
             reader=_serving_reader(ranker) if ranking else DeclaredTopics(),
             events=sink,
             background=(catalog, *polled),
+            countries=geo.address_lookup(settings.geoip_db),
         )
 
     def close(self) -> None:
         for part in self.background:
             part.stop()
+        self.countries.close()
         if self.heartbeat is not None:
             self.heartbeat.stop()
         self.db.dispose()

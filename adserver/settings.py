@@ -46,6 +46,7 @@ class Settings:
     impression_replay_window: int = 3600
     trusted_proxy_hops: int = 0
     country_header: str = ""  # a CDN's header with the reader's country (CF-IPCountry); empty: look the address up
+    geoip_db: str = ""  # a MaxMind-format .mmdb to look addresses up in; empty: iptocc's RIR table
     metrics_token: str = ""
     log_format: str = ""  # json | text; empty: json in production, text in development and tests
     log_level: str = "info"
@@ -171,6 +172,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError("setting TRUSTED_PROXY_HOPS must be between 0 (no proxy) and 5")
     if s.country_header and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", s.country_header):
         raise SettingsError(f"setting COUNTRY_HEADER={s.country_header!r}: use a header name, like CF-IPCountry")
+    if s.geoip_db and not Path(s.geoip_db).is_file():
+        raise SettingsError(f"setting GEOIP_DB={s.geoip_db!r}: no such file (a MaxMind .mmdb, e.g. GeoLite2-Country)")
     if s.log_format not in ("json", "text"):
         raise SettingsError(f"setting LOG_FORMAT={s.log_format!r}: use json or text")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

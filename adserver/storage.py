@@ -241,6 +241,7 @@ class Event(Base):
     ip_hash: Mapped[str] = mapped_column(String(64), default="")
     ua_class: Mapped[str] = mapped_column(String(16), default="")
     keywords: Mapped[list] = mapped_column(JSON, default=list)
+    country: Mapped[str] = mapped_column(String(8), server_default="")  # the reader's, '' unknown
 
 
 # One count column per `counters.ROLLUP` name (billable, not billable, not billed by reason, refused).
@@ -257,7 +258,8 @@ _RollupCounters = type(
 
 
 class DailyRollup(_RollupCounters, Base):
-    """Counts per day x campaign x creative x placement x topic, from the raw events."""
+    """Counts per `counters.DIMENSIONS` (day x campaign x creative x placement x topic x country x device),
+    from the raw events."""
 
     __tablename__ = "daily_rollups"
     __table_args__ = (Index("ix_rollups_campaign_day", "campaign_id", "day"),)
@@ -266,6 +268,8 @@ class DailyRollup(_RollupCounters, Base):
     creative_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     placement: Mapped[str] = mapped_column(String(64), primary_key=True)
     topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    country: Mapped[str] = mapped_column(String(8), primary_key=True, server_default=counters.UNKNOWN)
+    device: Mapped[str] = mapped_column(String(8), primary_key=True, server_default=counters.UNKNOWN)
     spend: Mapped[Decimal] = mapped_column(Numeric(16, 6), default=0)
 
 

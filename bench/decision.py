@@ -38,6 +38,8 @@ from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from adserver import create_app, migrate  # noqa: E402
 from adserver.catalog_file import read_file  # noqa: E402
+from adserver.context import ArticleContext  # noqa: E402
+from adserver.model.features import article_text  # noqa: E402
 from adserver.redis_server import start_local  # noqa: E402
 from adserver.storage import Database  # noqa: E402
 
@@ -329,11 +331,43 @@ def rule_costs(args) -> None:
                     f"  {name:<14} {statistics.median(values):8.0f} us   {statistics.median(ratios):.3f}x"
                     f"   [rounds: {', '.join(f'{x:.2f}' for x in ratios)}]{flag}"
                 )
+        reading_costs(next(iter(apps.values())).extensions["adserver"].reader, args.rounds)
     finally:
         for app in apps.values():
             app.extensions["adserver"].close()
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def reading_costs(reader, rounds: int, batch: int = 50) -> None:
+    """What brand safety adds to a new article's reading, measured apart (on a busy machine the per-request
+    ratios above move more than that): per article, its embedding, the topic reading on it, the sensitive
+    categories on the same embedding, the sentiment. Batches of new articles (each embedded first, so the
+    later parts find it as the plan does), interleaved; the CPU time of the best round, per article."""
+    article = {k: v for k, v in BODY["article"].items() if k != "sentiment"}
+    parts = {
+        "embedding": lambda c: reader.embed(article_text(c)),
+        "topic reading": reader.read,
+        "sensitive categories": lambda c: reader.annotate(c, False, True),
+        "sentiment (VADER)": lambda c: reader.annotate(c, True, False),
+    }
+    best = dict.fromkeys(parts, float("inf"))
+    for r in range(rounds * 4):
+        for name, part in parts.items():
+            fresh = [
+                ArticleContext.create("article-footer", **{**article, "title": f"{article['title']} {name} {r} {i}"})
+                for i in range(batch)
+            ]
+            if name != "embedding":
+                for c in fresh:
+                    reader.embed(article_text(c))
+            t = time.thread_time()
+            for c in fresh:
+                part(c)
+            best[name] = min(best[name], (time.thread_time() - t) / batch * 1e6)
+    print("\nper new article, apart (best of rounds):")
+    for name, us in best.items():
+        print(f"  {name:<22} {us:7.1f} us")
 
 
 def main() -> None:

@@ -12,7 +12,10 @@ Every article goes through `decide` with the serving reader, as a publisher send
 decision on a sensitive article, "safe excluded" no decision on a safe one. The floor sweep reads the same
 articles once and shows what `safety.CATEGORY_FLOOR` trades.
 
-Run: `.venv/bin/python bench/safety.py [--floors 0.3,0.35,0.4,0.45,0.5,0.6]`.
+The floor itself is chosen on hand-written items (`bench/data/safety_calibration.tsv`, the project's own text,
+26 sensitive and 34 safe), swept beside the research data's figures, which only report.
+
+Run: `.venv/bin/python bench/safety.py [--floors 0.3,0.35,0.4,0.45,0.5,0.55,0.6]`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from adserver.model.reader import ModelReader  # noqa: E402
 from tests.builders import campaign, snapshot  # noqa: E402
 
 LABELS = ROOT / "bench" / "data" / "ag_news_safety_labels.tsv"
+CALIBRATION = ROOT / "bench" / "data" / "safety_calibration.tsv"  # hand-written: the floor is chosen on these
 SAFE_BBC = ("business", "sport", "tech")
 
 
@@ -52,6 +56,16 @@ def labelled_ag_news() -> list[tuple[ArticleContext, str]]:
     return out
 
 
+def hand_written() -> list[tuple[ArticleContext, str]]:
+    """The project's own calibration items (not research data): the floor is chosen on their sweep."""
+    out = []
+    for line in CALIBRATION.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            label, title, summary = line.split("\t")
+            out.append((ArticleContext.create("article-footer", title=title, summary=summary), label))
+    return out
+
+
 def bbc() -> list[tuple[ArticleContext, str]]:
     return [
         (ArticleContext.create("article-footer", title=a.title, summary=a.summary), a.topic) for a in bbc_articles()
@@ -60,7 +74,7 @@ def bbc() -> list[tuple[ArticleContext, str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--floors", default="0.3,0.35,0.4,0.45,0.5,0.6")
+    ap.add_argument("--floors", default="0.3,0.35,0.4,0.45,0.5,0.55,0.6")
     args = ap.parse_args()
     reader = ModelReader()
     reader.warm()
@@ -105,33 +119,38 @@ def main() -> None:
     print(tabulate(rows, headers=["data", "rate", "value", "target", "articles"], tablefmt="github"))
 
     # The sweep: each article read once, the floor applied afterwards.
-    ag_max = [
-        (max(reader.sensitive.read(reader.sensitive.embed(ctx)).values()), label)
-        for ctx, label in ag
-        if label != "unsure"
+    ag_max = [(max(reader.read_categories(ctx).values()), label) for ctx, label in ag if label != "unsure"]
+    bbc_max = [(max(reader.read_categories(ctx).values()), cls) for ctx, cls in news if cls in SAFE_BBC]
+    own_max = [(max(reader.read_categories(ctx).values()), label) for ctx, label in hand_written()]
+
+    def missed(maxima: list[tuple[float, str]], floor: float) -> str:
+        sens = [p for p, label in maxima if label == "sensitive"]
+        return f"{sum(p < floor for p in sens) / len(sens):.1%}"
+
+    def excluded(maxima: list[tuple[float, str]], floor: float) -> str:
+        safe = [p for p, label in maxima if label != "sensitive"]
+        return f"{sum(p >= floor for p in safe) / len(safe):.1%}"
+
+    sweep = [
+        [
+            floor,
+            missed(own_max, floor),
+            excluded(own_max, floor),
+            missed(ag_max, floor),
+            excluded(ag_max, floor),
+            excluded(bbc_max, floor),
+        ]
+        for floor in (float(x) for x in args.floors.split(",") if x)
     ]
-    bbc_max = [
-        (max(reader.sensitive.read(reader.sensitive.embed(ctx)).values()), cls) for ctx, cls in news if cls in SAFE_BBC
-    ]
-    sweep = []
-    for floor in (float(x) for x in args.floors.split(",") if x):
-        sens = [p for p, label in ag_max if label == "sensitive"]
-        safe = [p for p, label in ag_max if label == "safe"]
-        sweep.append(
-            [
-                floor,
-                f"{sum(p < floor for p in sens) / len(sens):.1%}",
-                f"{sum(p >= floor for p in safe) / len(safe):.1%}",
-                f"{sum(p >= floor for p, _ in bbc_max) / len(bbc_max):.1%}",
-            ]
-        )
-    print("\nFloor sweep (category confidence read from the text):\n")
+    print("\nFloor sweep (category confidence read from the text; the floor is chosen on the hand-written items):\n")
+    headers = ["floor", "hand-written card on sensitive", "hand-written safe excluded", "AG card on sensitive"]
+    headers += ["AG safe excluded", "BBC business/sport/tech excluded"]
+    print(tabulate(sweep, headers=headers, tablefmt="github"))
+    lowest = min(p for p, label in own_max if label == "sensitive")
+    highest = max(p for p, label in own_max if label != "sensitive")
     print(
-        tabulate(
-            sweep,
-            headers=["floor", "AG card on sensitive", "AG safe excluded", "BBC business/sport/tech excluded"],
-            tablefmt="github",
-        )
+        f"\nHand-written items: safe read at most {highest:.3f}, sensitive at least {lowest:.3f}; the floor in the "
+        f"middle of that gap: {(lowest + highest) / 2:.3f} (shipped: {safety.CATEGORY_FLOOR})"
     )
     sentiments = Counter((label, safety.estimate_sentiment(f"{c.title} . {c.summary}")) for c, label in ag)
     labelled = Counter(label for _, label in ag)

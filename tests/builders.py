@@ -287,6 +287,9 @@ BROWSER_AGENTS = {
 }
 
 
+GERMAN, BRITISH, FRENCH = "5.9.0.1", "81.2.69.160", "80.67.169.12"  # RIR-assigned blocks (iptocc's table)
+
+
 def example_with(**targeting) -> dict:
     """The example catalog file with zahid.host's AI campaign given more targeting."""
     data = read_file(Path(__file__).resolve().parent.parent / "config" / "catalog.example.yaml")

@@ -224,6 +224,8 @@ def rollups(db, example_catalog):
                     bot_clicks=1,
                     rate_limited_views=9,
                     rate_limited_clicks=6,
+                    country="DE",
+                    device="mobile",
                 ),
                 rollup_row(date(2026, 11, 2), ZAHID_CAMPAIGN, 50, 20, 1, "0.5", topic="tech"),
                 rollup_row(date(2026, 11, 2), ZAHID_CAMPAIGN, 10, 5, 0, "0.1", creative="c2"),

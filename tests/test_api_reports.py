@@ -32,6 +32,15 @@ def test_advertiser_sees_only_its_own_campaigns(client, zahid_token):
     assert body["totals"]["impressions"] == 160
 
 
+def test_rows_group_by_the_readers_country_and_device_of_ones_own_campaigns_only(client, zahid_token):
+    body = get(client, zahid_token, group_by="country,device").get_json()
+    assert [(r["country"], r["device"], r["impressions"]) for r in body["rows"]] == [
+        ("DE", "mobile", 100),
+        ("unknown", "unknown", 60),  # ledgerly's rows (unknown too) are not zahid's
+    ]
+    assert body["totals"]["impressions"] == 160
+
+
 def test_json_names_the_range_and_grouping(client, zahid_token):
     body = get(client, zahid_token, group_by="day,topic").get_json()
     assert (body["from"], body["to"], body["group_by"]) == ("2026-11-01", "2026-11-30", ["day", "topic"])

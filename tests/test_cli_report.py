@@ -22,6 +22,16 @@ def test_report_csv_groups_by_campaign(cli, rollups):  # noqa: F811
     assert rows[-1]["clicks"] == "4"
 
 
+def test_report_groups_by_country_and_device(cli, rollups):  # noqa: F811
+    r = cli("report", "zahid-host", "--from", "2026-11-01", "--to", "2026-11-30", "--group-by=country,device", "--csv")
+    assert [line.split(",")[:3] for line in r.output.splitlines()] == [
+        ["country", "device", "impressions"],
+        ["DE", "mobile", "100"],
+        ["unknown", "unknown", "60"],
+        ["total", "", "160"],
+    ]
+
+
 def test_report_for_an_unknown_advertiser_is_one_clear_error(cli):
     r = cli("report", "nobody", "--from", "2026-11-01", "--to", "2026-11-30")
     assert r.exit_code == 1

@@ -11,7 +11,24 @@ from sqlalchemy import select
 
 from adserver import keys, storage
 from adserver.events import reconcile, store
-from tests.builders import BROWSER, GOOGLEBOT, path, raw_count, rollup, serve, zahid_event
+from adserver.reporting import ReportQuery, run_report
+from tests.builders import (
+    AI,
+    BRITISH,
+    BROWSER,
+    BROWSER_AGENTS,
+    GERMAN,
+    GOOGLEBOT,
+    LEDGERLY,
+    LEDGERLY_CAMPAIGN,
+    ZAHID,
+    ZAHID_CAMPAIGN,
+    path,
+    raw_count,
+    rollup,
+    serve,
+    zahid_event,
+)
 
 
 def test_impression_view_and_click_are_persisted_once(client, db, persist, example_catalog):
@@ -277,6 +294,9 @@ def test_a_queued_line_without_the_optional_fields_is_stored_with_their_defaults
         e = s.scalars(select(storage.Event)).one()
     assert (e.billable, e.reason, e.topic, e.keywords, float(e.cost), e.score) == (True, "", "", [], 0.0, None)
     assert rollup(db)["impressions"] == 1
+    with db.sessionmaker() as s:  # a line queued before events carried the reader's country and device
+        r = s.scalars(select(storage.DailyRollup)).one()
+    assert (e.country, r.country, r.device) == ("", "unknown", "unknown")
 
 
 def test_a_fold_whose_sql_write_fails_keeps_its_counts_for_the_next_one(
@@ -334,3 +354,59 @@ def test_replays_of_a_counted_beacon_neither_count_as_refused_nor_use_up_the_lim
     persist()
     got = rollup(db)
     assert (got["views"], got["rate_limited_views"]) == (2, 0)
+
+
+# --- the reader's country and device: on every event, a dimension of the rollups --------------------------
+
+PHONE, DESKTOP = BROWSER_AGENTS["mobile"][0], BROWSER_AGENTS["desktop"][0]
+MARKETS = {"placement": "article-footer", "article": {"topic": "markets", "keywords": ["etf", "index funds"]}}
+
+
+def served_from(client, address: str, agent: str, body=AI) -> dict:
+    r = client.post("/v1/decision", json=body, headers={"User-Agent": agent}, environ_base={"REMOTE_ADDR": address})
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def test_reports_split_by_country_and_device_and_the_rows_sum_to_the_total(
+    client, db, services, persist, example_catalog
+):
+    for address, agent in [(GERMAN, PHONE), (GERMAN, PHONE), (BRITISH, DESKTOP), ("10.0.0.7", DESKTOP)]:
+        d = served_from(client, address, agent)
+    client.get(path(d["tracking"]["click_url"]), headers={"User-Agent": DESKTOP}, environ_base={"REMOTE_ADDR": GERMAN})
+    assert served_from(client, GERMAN, PHONE, MARKETS)["campaign"]["id"] == LEDGERLY_CAMPAIGN  # another advertiser
+    persist()
+    today = datetime.now(UTC).date()
+    report = run_report(db, ReportQuery(today, today, ("country", "device"), ZAHID))
+    # The click comes from another place than its impression: each event counts where its reader was.
+    assert [(r["country"], r["device"], r["impressions"], r["clicks"]) for r in report.rows] == [
+        ("DE", "desktop", 0, 1),
+        ("DE", "mobile", 2, 0),
+        ("GB", "desktop", 1, 0),
+        ("unknown", "desktop", 1, 0),  # a private address has no country
+    ]
+    whole = run_report(db, ReportQuery(today, today, (), ZAHID)).totals
+    assert report.totals == whole and (whole["impressions"], whole["clicks"]) == (4, 1)
+    ledgerly = run_report(db, ReportQuery(today, today, ("country", "device"), LEDGERLY)).rows
+    assert [(r["country"], r["device"], r["impressions"]) for r in ledgerly] == [("DE", "mobile", 1)]
+    assert reconcile.differences(db, services.redis, today) == []
+
+
+def test_a_refused_beacon_is_counted_in_its_readers_country_and_device(client, db, services, persist, example_catalog):
+    d = served_from(client, BRITISH, PHONE)
+    services.events.rate_limit = 0
+    client.get(path(d["tracking"]["click_url"]), headers={"User-Agent": PHONE}, environ_base={"REMOTE_ADDR": BRITISH})
+    persist()
+    r = storage.DailyRollup
+    with db.sessionmaker() as s:
+        rows = s.execute(select(r.country, r.device, r.impressions, r.rate_limited_clicks)).all()
+    assert rows == [("GB", "mobile", 1, 1)]
+
+
+def test_counts_from_before_the_dimensions_existed_fold_as_unknown(db, services, example_catalog):
+    old_field = json.dumps([datetime.now(UTC).date().isoformat(), ZAHID_CAMPAIGN, "k", "p", "t", "click"])
+    services.redis.hset(keys.RATE_LIMITED, old_field, 3)
+    assert store.fold_rate_limited(services.redis, db) == 3
+    r = storage.DailyRollup
+    with db.sessionmaker() as s:
+        assert s.execute(select(r.country, r.device, r.rate_limited_clicks)).all() == [("unknown", "unknown", 3)]

@@ -107,3 +107,32 @@ def test_upgrade_to_0003_splits_existing_nonbillable_rollups_by_reason(empty_db)
         0,
         0,
     )
+
+
+def test_upgrade_to_0012_keeps_old_rollups_as_unknown_and_downgrade_adds_the_countries_together(empty_db):
+    migrate.upgrade(empty_db, "0008")
+    key = dict(day=date(2026, 11, 20), campaign_id="c", creative_id="k", placement="p", topic="t")
+    with empty_db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO daily_rollups (day, campaign_id, creative_id, placement, topic, impressions, views, clicks, "
+            "nonbillable_impressions, nonbillable_views, nonbillable_clicks, spend) "
+            "VALUES (:day, :campaign_id, :creative_id, :placement, :topic, 5, 2, 1, 0, 0, 0, 1.5)"
+        ), key)  # fmt: skip
+        conn.execute(sa.text(
+            "INSERT INTO events (decision_id, event_type, decided_on, campaign_id, creative_id, advertiser_id, "
+            "placement, topic, hook_variant, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords) "
+            "VALUES ('d1', 'impression', :day, 'c', 'k', 'a', 'p', 't', '', :yes, '', 0, :at, '', 'mobile', '[]')"
+        ), {"day": key["day"], "yes": True, "at": datetime(2026, 11, 20, 12, tzinfo=UTC)})  # fmt: skip
+    migrate.upgrade(empty_db)
+    with empty_db.sessionmaker() as s:  # on PostgreSQL the column reaches the day's partition too
+        assert s.scalars(sa.select(Event.country)).all() == [""]
+    with empty_db.sessionmaker() as s:
+        old = s.scalars(sa.select(DailyRollup)).one()
+        assert (old.country, old.device, old.impressions, old.clicks) == ("unknown", "unknown", 5, 1)
+        s.add(DailyRollup(**key, country="DE", device="mobile", impressions=3, views=0, clicks=0, spend=0,
+                          nonbillable_impressions=0, nonbillable_views=0, nonbillable_clicks=0))  # fmt: skip
+        s.commit()
+    migrate.downgrade(empty_db, "0008")
+    with empty_db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT impressions, clicks, spend FROM daily_rollups")).all()
+    assert [(int(i), int(c), float(sp)) for i, c, sp in rows] == [(8, 1, 1.5)]

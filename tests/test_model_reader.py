@@ -8,9 +8,10 @@ import shutil
 import pytest
 
 from adserver.context import ArticleContext
+from adserver.decision import decide
 from adserver.model.encoder import Encoder, EncoderUnavailable, default_path, load_encoder
 from adserver.model.reader import ModelReader
-from tests.builders import campaign
+from tests.builders import campaign, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,17 @@ def test_one_text_embeds_as_in_a_batch():
     texts = ["Japan's manufacturing sector and the race for physical AI", "Ten pasta recipes for winter", "zzzz qqq"]
     for text, row in zip(texts, enc.embed(texts), strict=True):
         assert float(enc.embed_one(text) @ row) > 0.999
+
+
+def test_a_new_article_is_embedded_once_for_its_safety_and_its_topic_reading(monkeypatch):
+    reader = ModelReader()
+    reader.warm()
+    encoder = reader.encoder
+    calls = []
+    embed_one = encoder.embed_one
+    monkeypatch.setattr(encoder, "embed_one", lambda text: calls.append(text) or embed_one(text))
+    rules = {"topics": ["technology"], "exclude_categories": ["crime"], "exclude_sentiments": ["negative"]}
+    brand_safe = snapshot(campaign("safe", targeting=rules))  # read for its safety, then for its topic
+    ctx = ArticleContext.create("article-footer", title="Chipmaker unveils a faster processor", topic="technology")
+    assert decide(ctx, brand_safe, reader=reader).decision is not None
+    assert len(calls) == 1

@@ -8,7 +8,7 @@ from adserver import safety
 from adserver.catalog_file import validate_catalog
 from adserver.context import ArticleContext
 from adserver.errors import CatalogError
-from adserver.model.sensitive import SensitiveReader
+from adserver.model.sensitive import SensitiveReader, seeded
 from tests.builders import ZAHID_CAMPAIGN, catalog_file, example_with
 
 # Headlines written for these tests (not in data/sensitive.yaml): a card that excludes these must stay off.
@@ -37,14 +37,36 @@ def reader():
 
 @pytest.mark.parametrize("category", list(SENSITIVE))
 def test_a_sensitive_article_reads_as_its_category_above_the_floor(reader, category):
-    p = reader.read(reader.embed(ArticleContext.create("x", title=SENSITIVE[category])))
+    p = reader.read(reader.embed(ArticleContext.create("x", title=SENSITIVE[category])), SENSITIVE[category])
     assert p[category] >= safety.CATEGORY_FLOOR, p
 
 
 @pytest.mark.parametrize("title", SAFE)
 def test_ordinary_news_reads_as_no_sensitive_category(reader, title):
-    p = reader.read(reader.embed(ArticleContext.create("x", title=title)))
+    p = reader.read(reader.embed(ArticleContext.create("x", title=title)), title)
     assert max(p.values()) < safety.CATEGORY_FLOOR, p
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Hurricane tears through the islands", {"disasters"}),
+        ("Two soldiers killed in a car bomb attack", {"death-and-tragedy", "terrorism"}),
+        ("Ferry runs aground; no one was killed", set()),  # negated
+        ("Champions win on penalties after sudden death", set()),  # an everyday sense
+        ("Fund manager made a killing on oil shares", set()),
+        ("Striker shoots his side to victory", set()),  # ambiguous words are no seeds: left to the embedding
+    ],
+)
+def test_seed_terms_are_read_in_their_plain_sense_only(text, found):
+    assert seeded(text) == found
+
+
+def test_a_seed_term_raises_its_categorys_confidence_over_the_floor(reader):
+    title = "Island braces for the hurricane"
+    vector = reader.embed(ArticleContext.create("x", title=title))
+    without, with_text = reader.read(vector)["disasters"], reader.read(vector, title)["disasters"]
+    assert with_text > without and with_text >= safety.CATEGORY_FLOOR
 
 
 def test_publishers_categories_are_ours_by_name_or_alias_and_others_are_dropped():

@@ -8,7 +8,7 @@ import pytest
 
 from adserver import create_app
 from adserver.errors import CatalogError
-from tests.builders import AI_ARTICLE, BROWSER_AGENTS, ZAHID_CAMPAIGN, example_with
+from tests.builders import AI_ARTICLE, BRITISH, BROWSER_AGENTS, FRENCH, GERMAN, ZAHID_CAMPAIGN, example_with
 
 PHONE, TABLET, DESKTOP = BROWSER_AGENTS["mobile"][0], BROWSER_AGENTS["tablet"][0], BROWSER_AGENTS["desktop"][0]
 
@@ -45,9 +45,6 @@ def test_an_unknown_device_in_the_catalog_is_refused_by_field(load_catalog):
     with pytest.raises(CatalogError) as e:
         load_catalog(example_with(devices=["phone"]))
     assert any(path.endswith("targeting.devices.0") for path in e.value.fields), e.value.fields
-
-
-GERMAN, BRITISH, FRENCH = "5.9.0.1", "81.2.69.160", "80.67.169.12"  # RIR-assigned blocks (iptocc's table)
 
 
 def from_address(client, address: str, explain: bool = False, headers: dict | None = None):

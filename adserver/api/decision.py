@@ -10,7 +10,7 @@ import orjson
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 
-from .. import geo, metrics
+from .. import metrics
 from ..catalog import CatalogSnapshot
 from ..context import ArticleContext
 from ..decision import Decision, Outcome, decide
@@ -161,9 +161,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     snapshot = svc.catalog.get()
     who = client()
     if explain or snapshot.derived(targeting_index).per_reader:  # else nothing reads the reader's device or country
-        header = svc.settings.country_header
-        country = geo.country(request.headers.get(header) if header else None, request.remote_addr or "")
-        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=country)
+        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=who[3])
     outcome = decide(
         ctx,
         snapshot,

@@ -292,7 +292,7 @@ class ReportQuerySchema(Schema):
     group_by = fields.String(
         load_default="day",
         validate=validate.Length(max=100),
-        metadata={"description": "Comma-separated, any of day, campaign, creative, placement, topic", "example": "day"},
+        metadata={"description": f"Comma-separated, any of {', '.join(counters.DIMENSIONS)}", "example": "day,country"},
     )
     campaign = fields.String(validate=validate.Length(max=64), metadata={"description": "Only this campaign"})
     advertiser = fields.String(validate=validate.Length(max=64), metadata={"description": "Operator tokens only"})
@@ -307,6 +307,12 @@ ReportRowSchema = Schema.from_dict(
         "creative": fields.String(),
         "placement": fields.String(),
         "topic": fields.String(),
+        "country": fields.String(
+            metadata={"description": f"The reader's, ISO 3166-1 alpha-2, or `{counters.UNKNOWN}`", "example": "DE"}
+        ),
+        "device": fields.String(
+            metadata={"description": f"The reader's: {', '.join(counters.DEVICES)} or `{counters.UNKNOWN}`"}
+        ),
         "impressions": fields.Integer(required=True, metadata={"description": "Billable impressions"}),
         "viewable_impressions": fields.Integer(
             required=True, metadata={"description": "Billable views: 50% visible for 1 s"}

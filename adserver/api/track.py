@@ -27,11 +27,9 @@ def verified(event_type: str, token: str) -> TrackedEvent:
 def record(event: TrackedEvent) -> str:
     """Queue the view or click; a replay is accepted but not counted. Returns the sink's outcome."""
     svc = services()
-    reason, ip_h, ua_cls = client()
+    who = client()
     campaign = svc.catalog.get().by_id.get(event.campaign_id)
-    return svc.events.emit(
-        from_tracking(event, campaign, reason, ip_h, ua_cls), rate_key=keys.beacon_rate(ip_h), campaign=campaign
-    )
+    return svc.events.emit(from_tracking(event, campaign, *who), rate_key=keys.beacon_rate(who[1]), campaign=campaign)
 
 
 def record_view(event: TrackedEvent) -> None:

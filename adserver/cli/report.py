@@ -16,7 +16,7 @@ from .tables import table, wide_option
 @click.argument("advertiser", metavar="ADVERTISER")
 @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First UTC day.")
 @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last UTC day (inclusive).")
-@click.option("--group-by", default="day", show_default=True, help="Any of day,campaign,creative,placement,topic.")
+@click.option("--group-by", default="day", show_default=True, help=f"Any of {','.join(reporting.GROUPS)}.")
 @click.option("--csv", "as_csv", is_flag=True, help="RFC 4180 CSV instead of a table.")
 @wide_option
 @pass_ctx

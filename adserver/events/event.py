@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from .. import counters
+
 
 @dataclass(frozen=True)
 class Event:
@@ -30,6 +32,7 @@ class Event:
     ua_class: str = ""
     keywords: tuple[str, ...] = ()
     decided_on: str = ""  # UTC day of the decision (views, clicks: their link's); '' for an impression: its own
+    country: str = ""  # the reader's (ISO 3166-1 alpha-2, `geo.country`), '' unknown; never the address
 
     @property
     def day(self) -> str:
@@ -39,6 +42,18 @@ class Event:
     def decision_day(self) -> str:
         """The day `events` files this event under (its partition on PostgreSQL): the same for every copy."""
         return self.decided_on or self.occurred_at[:10]
+
+    def rollup_key(self) -> tuple[str, ...]:
+        """The event's row of `daily_rollups`, as `counters.ROLLUP_KEY` names its columns (day as text)."""
+        return (
+            self.day,
+            self.campaign_id,
+            self.creative_id,
+            self.placement,
+            self.topic,
+            counters.country_of(self.country),
+            counters.device_of(self.ua_class),
+        )
 
     def to_json(self) -> str:
         # Flat fields only, so a plain dict beats dataclasses.asdict's recursive copy on the hot path.
@@ -77,17 +92,15 @@ RATE_LIMITED = "rate_limited"  # served past its address's impression rate; also
 
 
 def rate_limited_field(event: Event) -> str:
-    """The field of `keys.RATE_LIMITED` a refused beacon is counted in (JSON: no separator to escape)."""
-    return json.dumps(
-        [event.day, event.campaign_id, event.creative_id, event.placement, event.topic, event.event_type],
-        separators=(",", ":"),
-    )
+    """The field of `keys.RATE_LIMITED` a refused beacon is counted in (JSON: no separator to escape):
+    its rollup key, then its type."""
+    return json.dumps([*event.rollup_key(), event.event_type], separators=(",", ":"))
 
 
 # --- building events from what the web process knows ---------------------------------------------
 
 
-def from_decision(decision, reason: str, ip_h: str, ua_cls: str) -> Event:
+def from_decision(decision, reason: str, ip_h: str, ua_cls: str, country: str = "") -> Event:
     """The impression of a served decision (`decision.Decision`)."""
     c = decision.campaign
     reason = reason or (HOUSE if c.house else "")
@@ -108,10 +121,11 @@ def from_decision(decision, reason: str, ip_h: str, ua_cls: str) -> Event:
         ip_hash=ip_h,
         ua_class=ua_cls,
         keywords=decision.context.keywords[:20],
+        country=country,
     )
 
 
-def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str) -> Event:
+def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str, country: str = "") -> Event:
     """A view or click from a verified tracking token (`tracking.TrackedEvent`) and its campaign."""
     reason = reason or (HOUSE if campaign is not None and campaign.house else "")
     billable = not reason
@@ -130,4 +144,5 @@ def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str) -> Eve
         ip_hash=ip_h,
         ua_class=ua_cls,
         decided_on=datetime.fromtimestamp(tracked.issued_at, UTC).date().isoformat() if tracked.issued_at else "",
+        country=country,
     )

@@ -24,7 +24,7 @@ from .event import Event
 
 FOLD_LOG_DAYS = 30  # how long `event_folds` remembers a fold id (a retry comes within minutes)
 
-ROLLUP_KEY = ["day", "campaign_id", "creative_id", "placement", "topic"]
+ROLLUP_KEY = list(counters.ROLLUP_KEY)
 
 
 def write_lines(db: storage.Database, lines: Sequence[str | bytes]) -> int:
@@ -73,6 +73,7 @@ def _write_generic(conn: Connection, events: list[Event]) -> int:
             "ip_hash": e.ip_hash,
             "ua_class": e.ua_class,
             "keywords": list(e.keywords),
+            "country": e.country,
         }
         for e in events
     ]
@@ -89,7 +90,8 @@ def _write_generic(conn: Connection, events: list[Event]) -> int:
     for decision_id, event_type in inserted:
         e = by_key[(decision_id, event_type)]
         kind = e.event_type
-        t = totals[(date.fromisoformat(e.day), e.campaign_id, e.creative_id, e.placement, e.topic)]
+        day, *rest = e.rollup_key()
+        t = totals[(date.fromisoformat(day), *rest)]
         if e.billable:
             t[counters.COLUMN[kind]] += 1
         else:
@@ -140,31 +142,35 @@ def _postgresql_statement() -> str:
             sums.append((counters.BY_GROUP[(group, kind)], count(where)))
     sums.append(("spend", "sum(cost)"))
     cols = [c for c, _ in sums]
+    key = ", ".join(counters.ROLLUP_KEY)
+    devices = ", ".join(f"'{d}'" for d in counters.DEVICES)
     return f"""
 WITH src AS (
   SELECT r.* FROM unnest(string_to_array(%(lines)s, chr(10))) AS l(line),
   LATERAL jsonb_to_record(l.line::jsonb) AS r(
     decision_id text, event_type text, campaign_id text, creative_id text, advertiser_id text,
     placement text, topic text, hook_variant text, score float8, billable boolean, reason text,
-    cost numeric, occurred_at timestamptz, ip_hash text, ua_class text, keywords jsonb, decided_on text)
+    cost numeric, occurred_at timestamptz, ip_hash text, ua_class text, keywords jsonb, decided_on text, country text)
 ), ins AS (
   INSERT INTO events (decision_id, event_type, decided_on, campaign_id, creative_id, advertiser_id, placement, topic,
-                      hook_variant, score, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords)
+                      hook_variant, score, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords, country)
   SELECT decision_id, event_type, coalesce(nullif(decided_on, '')::date, (occurred_at AT TIME ZONE 'UTC')::date),
          campaign_id, creative_id, coalesce(advertiser_id, ''), placement,
          coalesce(topic, ''), coalesce(hook_variant, ''), score, coalesce(billable, true), coalesce(reason, ''),
          coalesce(cost, 0), occurred_at, coalesce(ip_hash, ''), coalesce(ua_class, ''),
-         coalesce(keywords, '[]'::jsonb)::json
+         coalesce(keywords, '[]'::jsonb)::json, coalesce(country, '')
   FROM src
   ON CONFLICT (decision_id, event_type, decided_on) DO NOTHING
   RETURNING event_type, campaign_id, creative_id, placement, topic, billable, reason, cost,
-            (occurred_at AT TIME ZONE 'UTC')::date AS day
+            (occurred_at AT TIME ZONE 'UTC')::date AS day,
+            coalesce(nullif(country, ''), '{counters.UNKNOWN}') AS country,
+            CASE WHEN ua_class IN ({devices}) THEN ua_class ELSE '{counters.UNKNOWN}' END AS device
 ), up AS (
-  INSERT INTO daily_rollups AS d (day, campaign_id, creative_id, placement, topic, {", ".join(cols)})
-  SELECT day, campaign_id, creative_id, placement, topic, {", ".join(e for _, e in sums)}
-  FROM ins GROUP BY day, campaign_id, creative_id, placement, topic
-  ORDER BY day, campaign_id, creative_id, placement, topic
-  ON CONFLICT (day, campaign_id, creative_id, placement, topic) DO UPDATE SET
+  INSERT INTO daily_rollups AS d ({key}, {", ".join(cols)})
+  SELECT {key}, {", ".join(e for _, e in sums)}
+  FROM ins GROUP BY {key}
+  ORDER BY {key}
+  ON CONFLICT ({key}) DO UPDATE SET
     {", ".join(f"{c} = d.{c} + EXCLUDED.{c}" for c in cols)}
 )
 SELECT count(*) FROM ins
@@ -208,10 +214,11 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
     counts = conn.hgetall(key)
     totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for field, n in counts.items():
-        day, campaign, creative, placement, topic, kind = json.loads(field)
+        day, *rest, kind = json.loads(field)
+        # A field counted before the rollups had a country and a device names neither: unknown.
+        rest += [counters.UNKNOWN] * (len(ROLLUP_KEY) - 1 - len(rest))
         if kind in counters.RATE_LIMITED:
-            row = (date.fromisoformat(day), campaign, creative, placement, topic)
-            totals[row][counters.RATE_LIMITED[kind]] += int(n)
+            totals[(date.fromisoformat(day), *rest)][counters.RATE_LIMITED[kind]] += int(n)
     added = 0
     if totals:
         folds_t = storage.EventFold.__table__

@@ -89,8 +89,12 @@ class ModelReader:
         safety.warm()
 
     def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
-        read = (lambda c: self.sensitive.read(self.embed(article_text(c)))) if categories else None
-        return safety.annotate(ctx, sentiment, read)
+        return safety.annotate(ctx, sentiment, self.read_categories if categories else None)
+
+    def read_categories(self, ctx: ArticleContext) -> dict[str, float]:
+        """Sensitive category -> confidence, from the article's embedding (shared with its topic reading)."""
+        text = article_text(ctx)
+        return self.sensitive.read(self.embed(text), text)
 
     def embed(self, text: str) -> np.ndarray:
         """The article's embedding: the safety reading and the topic reading of one plan share it."""

@@ -10,19 +10,27 @@ probability of all sensitive categories together; each category that holds at le
 
 from __future__ import annotations
 
+import math
 import threading
 from functools import lru_cache
+from importlib import resources
 
 import numpy as np
+import yaml
 from sklearn.linear_model import LogisticRegression
 
 from .. import safety
 from ..context import ArticleContext
 from ..taxonomy import taxonomy
+from ..text import words
 from .encoder import Encoder, load_encoder
 from .features import article_text
 
-SENSITIVE_NODES = frozenset({"war-and-conflict", "crime"})  # taxonomy nodes that are not ordinary news
+# Taxonomy nodes that are not ordinary news (each has a sensitive category): their text is not learnt as ordinary.
+SENSITIVE_NODES = frozenset({"war-and-conflict", "crime", "disasters"})
+SEED_WEIGHT = 0.5  # a category's seed term in the text: its confidence p becomes 1 - (1 - p)(1 - SEED_WEIGHT)
+NEGATIONS = frozenset({"no", "not", "never", "without"})  # "no one was killed": the seed is not read
+NEGATION_WINDOW = 3  # words before a seed term that may negate it
 C = 2.0  # inverse regularisation (1 to 4 read alike on bench/safety.py; higher is sharper and misses more)
 KIND_SHARE = 0.25  # a category holding this share of the sensitive probability is one of the article's kinds
 
@@ -30,9 +38,13 @@ KIND_SHARE = 0.25  # a category holding this share of the sensitive probability 
 class SensitiveReader:
     def __init__(self, encoder: Encoder | None = None):
         self._encoder = encoder
+        self._fit: tuple[Encoder, tuple[str, ...], np.ndarray, np.ndarray] | None = None  # read per new article
 
     def fitted(self) -> tuple[Encoder, tuple[str, ...], np.ndarray, np.ndarray]:
-        return _fitted(self._encoder or load_encoder())
+        f = self._fit
+        if f is None:
+            f = self._fit = _fitted(self._encoder or load_encoder())
+        return f
 
     def warm(self) -> None:
         self.fitted()
@@ -40,18 +52,78 @@ class SensitiveReader:
     def embed(self, ctx: ArticleContext) -> np.ndarray:
         return self.fitted()[0].embed_one(article_text(ctx))
 
-    def read(self, vector: np.ndarray) -> dict[str, float]:
-        """Category -> how sure the text (its embedding, `embed`) is that the article is in it (0..1)."""
+    def read(self, vector: np.ndarray, text: str = "") -> dict[str, float]:
+        """Category -> how sure the article is in it (0..1), from its embedding (`embed`) and the seed terms of
+        its `text` (the same text, `features.article_text`)."""
         _, names, coef, intercept = self.fitted()
-        z = coef @ vector + intercept
-        p = np.exp(z - z.max())
-        p = (p / p.sum())[: len(names)]  # the sensitive categories come first, the ordinary sections after
-        sensitive = float(p.sum())
-        kinds = (p >= KIND_SHARE * sensitive) | (p == p.max())
-        return {n: sensitive if kind else float(q) for n, q, kind in zip(names, p, kinds, strict=True)}
+        # One small product in numpy; the softmax over a few dozen classes in plain floats (cheaper than ufuncs).
+        z = (coef @ vector + intercept).tolist()
+        top = max(z)
+        e = [math.exp(x - top) for x in z]
+        total = sum(e)
+        p = [x / total for x in e[: len(names)]]  # the sensitive categories first, the ordinary sections after
+        sensitive, largest = sum(p), max(p)
+        out = {
+            n: sensitive if q >= KIND_SHARE * sensitive or q == largest else q for n, q in zip(names, p, strict=True)
+        }
+        for n in seeded(text):
+            out[n] = 1.0 - (1.0 - out[n]) * (1.0 - SEED_WEIGHT)
+        return out
 
 
 _lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _lookalikes() -> dict:
+    path = resources.files("adserver.model").joinpath("data/sensitive_lookalikes.yaml")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def lookalikes() -> dict[str, list[str]]:
+    """News section -> ordinary headlines in the sensitive categories' words (`data/sensitive_lookalikes.yaml`)."""
+    return _lookalikes()["headlines"]
+
+
+@lru_cache(maxsize=1)
+def _seed_index() -> tuple[dict[str, list[tuple[tuple[str, ...], str]]], dict[str, list[tuple[str, ...]]]]:
+    """(first word -> [(seed phrase, category)], first word -> [everyday phrase]), as `words` splits them."""
+    seeds: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for name, entry in safety.categories().items():
+        for term in entry.get("seeds") or ():
+            phrase = tuple(words(term))
+            seeds.setdefault(phrase[0], []).append((phrase, name))
+    everyday: dict[str, list[tuple[str, ...]]] = {}
+    for term in _lookalikes()["everyday"]:
+        phrase = tuple(words(term))
+        everyday.setdefault(phrase[0], []).append(phrase)
+    return seeds, everyday
+
+
+def seeded(text: str) -> set[str]:
+    """The categories whose seed terms the text uses in their plain sense: not inside an everyday phrase
+    ("sudden death") nor after a negation within `NEGATION_WINDOW` words ("no one was killed")."""
+    seeds, everyday = _seed_index()
+    tokens = words(text)
+    if seeds.keys().isdisjoint(tokens):  # most articles: no seed term at all
+        return set()
+    masked = set()
+    for i, w in enumerate(tokens):
+        for phrase in everyday.get(w, ()):
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                masked.update(range(i, i + len(phrase)))
+    found = set()
+    for i, w in enumerate(tokens):
+        for phrase, name in seeds.get(w, ()):
+            span = range(i, i + len(phrase))
+            if (
+                name not in found
+                and tuple(tokens[i : i + len(phrase)]) == phrase
+                and masked.isdisjoint(span)
+                and NEGATIONS.isdisjoint(tokens[max(0, i - NEGATION_WINDOW) : i])
+            ):
+                found.add(name)
+    return found
 
 
 @lru_cache(maxsize=2)
@@ -76,6 +148,9 @@ def _fit(encoder: Encoder) -> tuple[Encoder, tuple[str, ...], np.ndarray, np.nda
             for t in (tax.nodes[n].description, *tax.nodes[n].examples):
                 texts.append(t)
                 labels.append("ordinary:" + tax.section(n))
+    for section, lines in lookalikes().items():
+        texts += lines
+        labels += ["ordinary:" + section] * len(lines)
     classes = [*names, *sorted(set(labels) - set(names))]
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(encoder.embed(texts), labels)
     order = [list(clf.classes_).index(c) for c in classes]
