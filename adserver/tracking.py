@@ -75,7 +75,7 @@ class _Signer(TimestampSigner):
 class Tracker:
     """Tokens are `fields,joined,by,commas.timestamp.hmac` (itsdangerous' TimestampSigner, one salt
     per event type). Every field is a slug or a normalised topic, so no encoding step is needed:
-    signing stays a few microseconds on the decision path."""
+    signing stays a few microseconds on the decision path (the URL quotes the '#' a topic may keep)."""
 
     def __init__(self, secret_key: str, view_ttl: int, click_ttl: int, clock: Callable[[], float] = time.time):
         self._signers = {

@@ -180,3 +180,17 @@ def test_with_a_public_url_tracking_urls_ignore_the_host_header(app_with):
     client = app_with(public_url="https://ads.example.com").test_client()
     r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "evil.example"})
     assert r.get_json()["tracking"]["view_url"].startswith("https://ads.example.com/t/view/")
+
+
+def test_a_topic_with_a_hash_keeps_its_tracking_urls_whole(client, example_catalog):
+    # Normalised topics keep '#' ("C#" -> "c#"); unencoded, a browser would cut the URL there as a fragment.
+    body = {
+        "placement": "article-footer",
+        "article": {"topic": "C#", "title": "AI agents in C#", "keywords": ["agents"]},
+    }
+    d = client.post("/v1/decision", json=body, headers=BROWSER).get_json()
+    urls = d["tracking"]
+    assert all("#" not in urls[k] for k in ("view_url", "click_url", "secondary_click_url"))
+    assert f'href="{urls["click_url"]}"' in d["html"]
+    assert client.post(path(urls["view_url"]), headers=BROWSER).status_code == 204
+    assert client.get(path(urls["click_url"]), headers=BROWSER).status_code == 302

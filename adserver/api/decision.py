@@ -90,9 +90,12 @@ def _json_text(s: str) -> bytes:
 
 def tracking_paths(d: Decision) -> tuple[str, str, str | None]:
     """(view, click, secondary click or None) paths, signed. Tokens are URL-safe (slugs, digits, '.', ',', '-',
-    '_'), so the URLs are built by concatenation."""
+    '_', '+') but for the '#' a normalised topic or hook may keep ("c#"), so the URLs are built by concatenation."""
     secondary = bool(d.creative.secondary_cta_text and d.creative.secondary_cta_url)
     view, click, click2 = services().tracker.tokens(d.tracking_ids, secondary)
+    if "#" in view:  # a browser would cut the URL there; the path arrives decoded, as signed
+        view, click = view.replace("#", "%23"), click.replace("#", "%23")
+        click2 = click2.replace("#", "%23") if click2 is not None else None
     return f"/t/view/{view}", f"/t/click/{click}", f"/t/click/{click2}" if click2 is not None else None
 
 
