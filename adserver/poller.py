@@ -32,7 +32,9 @@ class Poller:
     `seconds <= 0`: one load per process, no thread.
     """
 
-    def __init__(self, name: str, refresh: Callable[[], object], seconds: float, first: Callable[[], object] = None):
+    def __init__(
+        self, name: str, refresh: Callable[[], object], seconds: float, first: Callable[[], object] | None = None
+    ):
         self.name = name
         self.refresh = refresh
         self.first = first or refresh

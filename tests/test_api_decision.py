@@ -273,3 +273,37 @@ def test_the_seed_article_gets_zahid_host_with_its_agents_hook(client, example_c
     body = decide(client, {"placement": "article-footer", "article": article}).get_json()
     assert body["campaign"]["id"] == "zahid-ai-side-projects"
     assert body["card"]["hook"] == "reading about agents? ship yours in a single git push."
+
+
+@pytest.mark.parametrize("secondary", [True, False])
+def test_the_answer_spliced_into_its_rendered_template_is_byte_for_byte_the_serialised_one(
+    app, load_catalog, secondary
+):
+    import orjson
+
+    from adserver.api.decision import answer, serialize
+    from adserver.context import ArticleContext
+    from adserver.decision import decide as core_decide
+    from adserver.tracking import Tracker
+
+    data = read_file(EXAMPLE_CATALOG)
+    data = {"advertisers": [copy.deepcopy(data["advertisers"][0])]}
+    card = data["advertisers"][0]["campaigns"][0]["creatives"][0]
+    for field in ("display_name", "title", "body", "fine_print"):
+        card[field] = HOSTILE + ' "quoted" \\ back, ünïcödé \u2028 ✓'
+    card["hook_variants"] = {"artificial-intelligence": HOSTILE}
+    if not secondary:
+        card.pop("secondary_cta", None)
+    load_catalog(data)
+    svc = app.extensions["adserver"]
+    svc.tracker = Tracker(svc.settings.secret_key, 3600, 86400, clock=lambda: 1_800_000_000.0)
+    with app.test_request_context("/v1/decision", method="POST", base_url="https://ads.example:8443"):
+        snapshot = svc.catalog.get()
+        ctx = ArticleContext.create("article-footer", **AI_ARTICLE["article"])
+        outcome = core_decide(ctx, snapshot, ranker=svc.ranker, reader=svc.reader)
+        assert outcome.decision is not None
+        assert (outcome.decision.creative.secondary_cta_text is not None) == secondary
+        for _ in range(2):  # rendered, then from the cache
+            assert answer(outcome.decision, snapshot) == orjson.dumps(
+                serialize(outcome, False, snapshot), option=orjson.OPT_APPEND_NEWLINE
+            )

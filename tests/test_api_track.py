@@ -91,6 +91,18 @@ def test_expired_link_is_410(app, client, example_catalog):
     assert r.get_json()["error"]["code"] == "link_expired"
 
 
+def test_a_decisions_tokens_signed_together_are_those_itsdangerous_signs_one_by_one():
+    tracker = Tracker("test-secret-key-0123456789", view_ttl=60, click_ttl=60, clock=lambda: 1_800_000_000.0)
+    ids = ("d1", "zahid-ai-side-projects", "zahid-agents-card", "article-footer", "c++", "default")
+    assert tracker.tokens(ids, secondary=True) == (
+        tracker.token("view", ids),
+        tracker.token("click", ids),
+        tracker.token("click", ids, "secondary"),
+    )
+    assert tracker.tokens(ids, secondary=False)[2] is None
+    assert tracker.verify("click", tracker.tokens(ids, secondary=True)[2]).target == "secondary"
+
+
 # --- the client's address behind a proxy ------------------------------------------------------------
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"}
@@ -168,3 +180,17 @@ def test_with_a_public_url_tracking_urls_ignore_the_host_header(app_with):
     client = app_with(public_url="https://ads.example.com").test_client()
     r = client.post("/v1/decision", json=AI, headers={**BROWSER, "Host": "evil.example"})
     assert r.get_json()["tracking"]["view_url"].startswith("https://ads.example.com/t/view/")
+
+
+def test_a_topic_with_a_hash_keeps_its_tracking_urls_whole(client, example_catalog):
+    # Normalised topics keep '#' ("C#" -> "c#"); unencoded, a browser would cut the URL there as a fragment.
+    body = {
+        "placement": "article-footer",
+        "article": {"topic": "C#", "title": "AI agents in C#", "keywords": ["agents"]},
+    }
+    d = client.post("/v1/decision", json=body, headers=BROWSER).get_json()
+    urls = d["tracking"]
+    assert all("#" not in urls[k] for k in ("view_url", "click_url", "secondary_click_url"))
+    assert f'href="{urls["click_url"]}"' in d["html"]
+    assert client.post(path(urls["view_url"]), headers=BROWSER).status_code == 204
+    assert client.get(path(urls["click_url"]), headers=BROWSER).status_code == 302

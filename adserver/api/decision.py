@@ -6,7 +6,8 @@ import time
 from dataclasses import replace
 from functools import lru_cache
 
-from flask import jsonify, request
+import orjson
+from flask import current_app, jsonify, request
 from flask.views import MethodView
 
 from .. import metrics
@@ -17,7 +18,17 @@ from ..decision import explanation as core_explanation
 from ..devices import DEVICES
 from ..errors import InvalidContext
 from ..events.event import from_decision
-from ..rendering import card_cache, card_fields, render_card
+from ..rendering import (
+    CLICK_URL,
+    DECISION_ID,
+    SCORE,
+    SECONDARY_URL,
+    VIEW_URL,
+    card_cache,
+    render_card,
+    response_body,
+    response_template,
+)
 from ..settings import RELAXED_ENVIRONMENTS
 from ..targeting import targeting_index
 from . import Blueprint, client, services
@@ -71,38 +82,50 @@ def _origin(scheme: str, host: str) -> str:
     return f"{scheme}://{host}"
 
 
+@lru_cache(maxsize=64)
+def _json_text(s: str) -> bytes:
+    """`s` as it reads inside a JSON string (the origin: a Host header may hold anything)."""
+    return orjson.dumps(s)[1:-1]
+
+
+def tracking_paths(d: Decision) -> tuple[str, str, str | None]:
+    """(view, click, secondary click or None) paths, signed. Tokens are URL-safe (slugs, digits, '.', ',', '-',
+    '_', '+') but for the '#' a normalised topic or hook may keep ("c#"), so the URLs are built by concatenation."""
+    secondary = bool(d.creative.secondary_cta_text and d.creative.secondary_cta_url)
+    view, click, click2 = services().tracker.tokens(d.tracking_ids, secondary)
+    if "#" in view:  # a browser would cut the URL there; the path arrives decoded, as signed
+        view, click = view.replace("#", "%23"), click.replace("#", "%23")
+        click2 = click2.replace("#", "%23") if click2 is not None else None
+    return f"/t/view/{view}", f"/t/click/{click}", f"/t/click/{click2}" if click2 is not None else None
+
+
 def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dict:
     d: Decision = outcome.decision
-    svc = services()
-    # Tokens are URL-safe (slugs, digits, '.', ',', '-', '_'), so the URLs are built by concatenation.
     base = tracking_base()
-    ids = d.tracking_ids
-    click_url = f"{base}/t/click/{svc.tracker.token('click', ids)}"
-    secondary = (
-        f"{base}/t/click/{svc.tracker.token('click', ids, 'secondary')}"
-        if d.creative.secondary_cta_text and d.creative.secondary_cta_url
-        else None
-    )
-    body = {
-        "decision_id": d.id,
-        "placement": d.context.placement,
-        "campaign": {
-            "id": d.campaign.id,
-            "advertiser": d.campaign.advertiser_name,
-            "advertiser_id": d.campaign.advertiser_id,
-        },
-        "card": card_fields(d),
-        "html": render_card(d, click_url, secondary, snapshot.derived(card_cache)),
-        "tracking": {
-            "view_url": f"{base}/t/view/{svc.tracker.token('view', ids)}",
-            "click_url": click_url,
-            "secondary_click_url": secondary,
-        },
-        "score": d.score,
-    }
+    view, click, click2 = tracking_paths(d)
+    secondary = base + click2 if click2 is not None else None
+    html = render_card(d, base + click, secondary, snapshot.derived(card_cache))
+    body = response_body(d, html, base + view, base + click, secondary)
     if explain:
         body["explain"] = explanation(outcome)
     return body
+
+
+def answer(d: Decision, snapshot: CatalogSnapshot) -> bytes:
+    """The 200 body, byte for byte what `serialize` and the app's JSON provider give, from the answer rendered
+    once per creative, hook and placement: only the decision id, the signed URLs and the score are new."""
+    view, click, click2 = tracking_paths(d)
+    template = response_template(d, click2 is not None, snapshot.derived(card_cache))
+    origin = _json_text(tracking_base())
+    values = {
+        DECISION_ID: d.id.encode(),
+        VIEW_URL: origin + view.encode(),
+        CLICK_URL: origin + click.encode(),
+        SCORE: orjson.dumps(d.score),
+    }
+    if click2 is not None:
+        values[SECONDARY_URL] = origin + click2.encode()
+    return template.fill(values)
 
 
 def explanation(outcome: Outcome) -> dict:
@@ -164,7 +187,10 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         svc.events.emit(from_decision(outcome.decision, *who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
-    resp = jsonify(serialize(outcome, explain, snapshot))
+    if explain or current_app.debug:  # the explanation, or the debug provider's pretty JSON
+        resp = jsonify(serialize(outcome, explain, snapshot))
+    else:
+        resp = current_app.response_class(answer(outcome.decision, snapshot), mimetype="application/json")
     resp.headers["Cache-Control"] = "no-store"
     return resp, outcome
 
