@@ -58,3 +58,13 @@ def test_report_fits_100_columns_with_traffic_not_billed_in_a_second_table(cli, 
 def test_report_takes_the_advertisers_name_too(cli, rollups):  # noqa: F811
     by_id = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30").output
     assert cli("report", "zahid.host", "--from", "2026-11-01", "--to", "2026-11-30").output == by_id
+
+
+def test_report_by_three_groups_still_fits_100_columns_one_table_per_cause_not_billed(cli, rollups):  # noqa: F811
+    args = ("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30", "--group-by", "day,country,device")
+    out = cli(*args).output
+    assert max(len(line) for line in out.splitlines()) <= 100
+    apart = out.split("not billed")[1]
+    totals = [line.split()[1:] for line in apart.splitlines() if line.startswith("total")]
+    assert totals == [["5", "4", "1"], ["2", "0", "0"], ["9", "6"]]  # bots, prefetch, rate-limited
+

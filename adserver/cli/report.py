@@ -9,7 +9,7 @@ import click
 from .. import reporting
 from . import advertisers
 from .context import Context, pass_ctx
-from .tables import table, wide_option
+from .tables import WIDTH, table, wide_option
 
 
 @click.command("report")
@@ -37,8 +37,7 @@ def command(ctx: Context, advertiser: str, start, end, group_by: str, as_csv: bo
         billable = [*q.group_by, *reporting.METRICS[: -len(reporting.APART)]]
         click.echo(_table(rows, billable, ["\n".join(c.rsplit("_", 1)) for c in billable], wide))
         click.echo("\nnot billed (known bots, prefetch/prerender, beacons refused by the rate limit):")
-        apart = [*q.group_by, *reporting.APART]
-        click.echo(_table(rows, apart, [*q.group_by, *(SHORT[c] for c in reporting.APART)], wide))
+        click.echo(_apart(rows, q.group_by))
     click.echo(f"spend in {report.currency or 'mixed currencies'}")
     click.echo(f"data as of {report.data_as_of.isoformat() if report.data_as_of else 'never (no events yet)'}")
 
@@ -47,6 +46,19 @@ SHORT = {
     c: f"{'rate-lim.' if c.startswith('rate_limited') else c.split('_')[0]}\n{c.rsplit('_', 1)[1]}"
     for c in reporting.APART
 }
+
+
+def _apart(rows: list[dict], group_by: list[str]) -> str:
+    """The traffic not billed in one table, or one table per cause when the groups leave that too wide."""
+
+    def tables(parts: list[list[str]]) -> list[str]:
+        return [_table(rows, [*group_by, *cols], [*group_by, *(SHORT[c] for c in cols)], False) for cols in parts]
+
+    (one,) = tables([list(reporting.APART)])
+    if max(len(line) for line in one.splitlines()) <= WIDTH:
+        return one
+    causes = dict.fromkeys(c.rsplit("_", 1)[0] for c in reporting.APART)  # bot, prefetch, rate_limited
+    return "\n\n".join(tables([[c for c in reporting.APART if c.rsplit("_", 1)[0] == k] for k in causes]))
 
 
 def _table(rows: list[dict], columns: list[str], headers: list[str], wide: bool) -> str:
