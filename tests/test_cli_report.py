@@ -67,4 +67,3 @@ def test_report_by_three_groups_still_fits_100_columns_one_table_per_cause_not_b
     apart = out.split("not billed")[1]
     totals = [line.split()[1:] for line in apart.splitlines() if line.startswith("total")]
     assert totals == [["5", "4", "1"], ["2", "0", "0"], ["9", "6"]]  # bots, prefetch, rate-limited
-
