@@ -1052,4 +1052,3 @@ def test_advertiser_page_edits_an_operators_flat_deal_without_touching_its_prici
     page.wait_for_selector("#status:has-text('Campaign echo-deal saved.')")
     saved = api_get(stack, echo, "/v1/campaigns/echo-deal")
     assert (saved["name"], saved["pricing"]) == ("Deal, renamed", {"model": "flat", "price": 500})
-
