@@ -322,11 +322,12 @@ def rule_costs(args) -> None:
             print(f"{workload}:")
             for name, values in per.items():
                 ratios = [v / b for v, b in zip(values, per["baseline"], strict=True)]
-                flag = (
-                    ""
-                    if name == "baseline"
-                    else ("  OK" if statistics.median(ratios) <= 1.10 else "  MISS (target <= 1.10x)")
-                )
+                if name == "baseline":
+                    flag = ""
+                elif name == "all four":  # the target is per rule class; four classes add up
+                    flag = "  (no target: the four classes together)"
+                else:
+                    flag = "  OK" if statistics.median(ratios) <= 1.10 else "  MISS (target <= 1.10x per class)"
                 print(
                     f"  {name:<14} {statistics.median(values):8.0f} us   {statistics.median(ratios):.3f}x"
                     f"   [rounds: {', '.join(f'{x:.2f}' for x in ratios)}]{flag}"
