@@ -9,11 +9,13 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import __version__, devices, logs
+from . import __version__
 from .api import advertisers, campaigns, decision, decisions, embed, errors, health, metrics, pages, reports, track
 from .api.schemas import ErrorSchema, numeric_bounds, schema_name
-from .bots import is_bot
+from .audience import devices
+from .audience.bots import is_bot
 from .events.heartbeat import Heartbeat
+from .infra import logs
 from .services import Services
 from .settings import load_settings
 

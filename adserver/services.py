@@ -11,20 +11,21 @@ from dataclasses import dataclass, field
 import redis
 from redis.cluster import RedisCluster
 
-from . import geo, redis_client
-from .budget import BudgetGate, Unlimited
-from .catalog import CatalogHolder
+from .audience import geo
+from .catalog.store import CatalogHolder
 from .events.heartbeat import Heartbeat
+from .events.pacing import RedisBudget
 from .events.sink import EventSink
 from .events.spool import Spool
-from .keys import SINGLE, KeySpace
-from .pacing import RedisBudget
-from .poller import Stoppable
-from .ranking import OverlapRanker, Ranker
+from .events.tracking import Tracker
+from .infra import redis_client
+from .infra.keys import SINGLE, KeySpace
+from .infra.poller import Stoppable
+from .infra.storage import Database
+from .serving.budget import BudgetGate, Unlimited
+from .serving.ranking import OverlapRanker, Ranker
+from .serving.targeting import DeclaredTopics, TopicReader
 from .settings import Settings, load_settings
-from .storage import Database
-from .targeting import DeclaredTopics, TopicReader
-from .tracking import Tracker
 
 
 @dataclass

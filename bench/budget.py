@@ -19,11 +19,11 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
-from adserver.budget import Unlimited  # noqa: E402
-from adserver.catalog import CatalogSnapshot  # noqa: E402
-from adserver.decision import decide  # noqa: E402
-from adserver.pacing import RedisBudget  # noqa: E402
-from adserver.redis_server import start_local  # noqa: E402
+from adserver.events.pacing import RedisBudget  # noqa: E402
+from adserver.infra.redis_server import start_local  # noqa: E402
+from adserver.serving.budget import Unlimited  # noqa: E402
+from adserver.serving.decision import decide  # noqa: E402
+from adserver.serving.snapshot import CatalogSnapshot  # noqa: E402
 from tests.builders import article, campaign  # noqa: E402
 
 

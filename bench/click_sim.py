@@ -35,12 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, stack  # noqa: E402
 
 from adserver import create_app  # noqa: E402
-from adserver.catalog_file import import_catalog, read_file  # noqa: E402
+from adserver.catalog.files import import_catalog, read_file  # noqa: E402
 from adserver.events.jobs import persist_pending  # noqa: E402
+from adserver.infra.redis_server import free_port  # noqa: E402
 from adserver.model import artifacts  # noqa: E402
 from adserver.model.catalogs import snapshot_from_file  # noqa: E402
 from adserver.model.train import fit  # noqa: E402
-from adserver.redis_server import free_port  # noqa: E402
 from adserver.services import set_worker_services  # noqa: E402
 
 CATALOG = ROOT / "bench" / "click_sim_catalog.yaml"

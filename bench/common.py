@@ -18,9 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from adserver import catalog_file, migrate  # noqa: E402
-from adserver.redis_server import free_port, start_local  # noqa: E402
-from adserver.storage import Database  # noqa: E402
+from adserver.catalog import files  # noqa: E402
+from adserver.infra import migrate  # noqa: E402
+from adserver.infra.redis_server import free_port, start_local  # noqa: E402
+from adserver.infra.storage import Database  # noqa: E402
 
 
 def ensure_database(url: str) -> str:
@@ -93,7 +94,7 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 
 def import_catalog(db: Database, data: dict) -> None:
-    catalog_file.import_catalog(db, data)
+    files.import_catalog(db, data)
 
 
 _LAT = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)

@@ -36,12 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, gunicorn, import_catalog, stack, wrk  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
-from adserver import create_app, migrate  # noqa: E402
-from adserver.catalog_file import read_file  # noqa: E402
-from adserver.context import ArticleContext  # noqa: E402
+from adserver import create_app  # noqa: E402
+from adserver.catalog.files import read_file  # noqa: E402
+from adserver.infra import migrate  # noqa: E402
+from adserver.infra.redis_server import start_local  # noqa: E402
+from adserver.infra.storage import Database  # noqa: E402
 from adserver.model.features import article_text  # noqa: E402
-from adserver.redis_server import start_local  # noqa: E402
-from adserver.storage import Database  # noqa: E402
+from adserver.serving.context import ArticleContext  # noqa: E402
 
 BODY = {
     "placement": "article-footer",

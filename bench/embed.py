@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, gunicorn, import_catalog, stack  # noqa: E402
 
-from adserver import reporting, storage  # noqa: E402
-from adserver.catalog_file import read_file  # noqa: E402
+from adserver.catalog.files import read_file  # noqa: E402
+from adserver.events import reporting  # noqa: E402
+from adserver.infra import storage  # noqa: E402
 from tests.builders import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 # Stamps the moment the slot is filled, then the next frame after it (the card's first paint).

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, ensure_database, gunicorn, import_catalog, stack  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from adserver import keys, storage  # noqa: E402
-from adserver.catalog_file import read_file  # noqa: E402
-from adserver.redis_server import free_port  # noqa: E402
+from adserver.catalog.files import read_file  # noqa: E402
+from adserver.infra import keys, storage  # noqa: E402
+from adserver.infra.redis_server import free_port  # noqa: E402
 from tests.builders import zahid_event  # noqa: E402
 
 PORT = free_port()  # never a fixed port: another process's server could answer there
@@ -177,8 +177,8 @@ def main() -> None:
         end_to_end(s, env, args.decisions)
         drain(s, env, args.drain, "SQLite")
     if args.postgres:
-        from adserver.migrate import upgrade
-        from adserver.storage import Database
+        from adserver.infra.migrate import upgrade
+        from adserver.infra.storage import Database
 
         db = Database(ensure_database(args.postgres))
         upgrade(db)

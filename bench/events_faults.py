@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, ensure_database, gunicorn, import_catalog  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from adserver import keys, migrate, storage  # noqa: E402
-from adserver.catalog_file import read_file  # noqa: E402
-from adserver.counters import COLUMN, EVENT_TYPES, NONBILLABLE  # noqa: E402
+from adserver.catalog.files import read_file  # noqa: E402
 from adserver.events import reconcile  # noqa: E402
-from adserver.redis_server import free_port, start_local  # noqa: E402
+from adserver.infra import keys, migrate, storage  # noqa: E402
+from adserver.infra.counters import COLUMN, EVENT_TYPES, NONBILLABLE  # noqa: E402
+from adserver.infra.redis_server import free_port, start_local  # noqa: E402
 from tests.processes import kill_worker_and_horse  # noqa: E402 (the fault test kills the same way)
 
 PORT = free_port()  # a fixed port could be another process's server

@@ -14,12 +14,12 @@ import random
 import statistics
 import time
 
-from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
-from adserver.context import ArticleContext
 from adserver.model import embedding as dense
 from adserver.model.features import article_text, iab_nodes, label_of, primer
 from adserver.model.ranker import ModelRanker
 from adserver.model.train import fit
+from adserver.serving.context import ArticleContext
+from adserver.serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
 
 ARTICLES = [
     ("Nvidia unveils a chip for robots", "The company says its new processor runs AI agents on the device."),

@@ -1,4 +1,4 @@
-"""CPU per Lua call on the request path: redis-py's Script() against `adserver.lua.LuaScript`.
+"""CPU per Lua call on the request path: redis-py's Script() against `adserver.infra.lua.LuaScript`.
 
     python bench/redis_call.py [--calls 20000]
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adserver.lua import LuaScript  # noqa: E402
-from adserver.redis_client import from_url as redis_client  # noqa: E402
-from adserver.redis_server import start_local  # noqa: E402
+from adserver.infra.lua import LuaScript  # noqa: E402
+from adserver.infra.redis_client import from_url as redis_client  # noqa: E402
+from adserver.infra.redis_server import start_local  # noqa: E402
 
 SCRIPT = "return redis.call('INCR', KEYS[1])"
 

@@ -25,15 +25,15 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from adserver.catalog import CatalogSnapshot
-from adserver.context import ArticleContext
-from adserver.decision import decide
 from adserver.model.catalogs import snapshot_from_file
 from adserver.model.evaluate import ag_news_path, bbc_articles
 from adserver.model.reader import ModelReader
 from adserver.model.service import serving_ranker
+from adserver.serving.context import ArticleContext
+from adserver.serving.decision import decide
+from adserver.serving.snapshot import CatalogSnapshot
+from adserver.serving.targeting import MIN_RELEVANCE
 from adserver.settings import load_settings
-from adserver.targeting import MIN_RELEVANCE
 
 ROOT = Path(__file__).resolve().parents[1]
 AG = {

@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from tabulate import tabulate  # noqa: E402
 
-from adserver import safety  # noqa: E402
-from adserver.context import ArticleContext  # noqa: E402
-from adserver.decision import decide  # noqa: E402
 from adserver.model.evaluate import ag_news_path, bbc_articles  # noqa: E402
 from adserver.model.reader import ModelReader  # noqa: E402
+from adserver.serving import safety  # noqa: E402
+from adserver.serving.context import ArticleContext  # noqa: E402
+from adserver.serving.decision import decide  # noqa: E402
 from tests.builders import campaign, snapshot  # noqa: E402
 
 LABELS = ROOT / "bench" / "data" / "ag_news_safety_labels.tsv"

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, gunicorn, import_catalog  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from adserver import migrate, storage  # noqa: E402
-from adserver.catalog_file import read_file  # noqa: E402
-from adserver.redis_server import start_local  # noqa: E402
+from adserver.catalog.files import read_file  # noqa: E402
+from adserver.infra import migrate, storage  # noqa: E402
+from adserver.infra.redis_server import start_local  # noqa: E402
 from tests.conftest import throwaway_postgres  # noqa: E402
 from tests.redis_topologies import start_cluster  # noqa: E402
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, gunicorn, import_catalog, stack, wrk  # noqa: E402
 from decision import BODY  # noqa: E402
 
-from adserver.catalog_file import read_file  # noqa: E402
+from adserver.catalog.files import read_file  # noqa: E402
 
 PROBE_TIMEOUT = 5.0
 

@@ -34,7 +34,7 @@ keepalive = 5
 # GET limits fit inside them, so a query string it allows is never refused with gunicorn's own 414.
 limit_request_line = 8190
 limit_request_field_size = 8190
-accesslog = None  # the app writes the access log (adserver/logs.py): with the request id, as JSON in production
+accesslog = None  # the app writes the access log (adserver/infra/logs.py): with the request id, as JSON in production
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 
@@ -50,13 +50,13 @@ if _log_format() == "json":  # gunicorn's own lines (boot, worker exits) as JSON
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "root": {"level": "INFO", "handlers": []},  # the app adds its own (adserver/logs.py)
+        "root": {"level": "INFO", "handlers": []},  # the app adds its own (adserver/infra/logs.py)
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
         },
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
-        "formatters": {"json": {"()": "adserver.logs.json_formatter"}},
+        "formatters": {"json": {"()": "adserver.infra.logs.json_formatter"}},
     }
 control_socket_disable = True  # several gunicorns (dev, bench, tests) on one machine would share one socket path
 

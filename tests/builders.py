@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, true
 
-from adserver import counters, storage
-from adserver.catalog import Campaign, CatalogSnapshot, Creative, Targeting
-from adserver.catalog_file import read_file, validate_catalog
-from adserver.context import ArticleContext
+from adserver.catalog.files import read_file, validate_catalog
 from adserver.errors import CatalogError
 from adserver.events import jobs
 from adserver.events.event import Event
-from adserver.ranking import OverlapRanker
+from adserver.infra import counters, storage
+from adserver.serving.context import ArticleContext
+from adserver.serving.ranking import OverlapRanker
+from adserver.serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
 
 # Headless Chromium as the browser tests and bench/embed.py drive it (Debian's, never a downloaded one).
 CHROMIUM = "/usr/bin/chromium"

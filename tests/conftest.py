@@ -18,12 +18,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from adserver import create_app
-from adserver.catalog_file import import_catalog, read_file
+from adserver.catalog.files import import_catalog, read_file
 from adserver.events import jobs
-from adserver.migrate import upgrade
-from adserver.redis_server import answers, start_local
+from adserver.infra.migrate import upgrade
+from adserver.infra.redis_server import answers, start_local
+from adserver.infra.storage import Database
 from adserver.services import set_worker_services
-from adserver.storage import Database
 from tests.builders import LEDGERLY_CAMPAIGN, ZAHID_CAMPAIGN, rollup_row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +95,7 @@ def sql_server(tmp_path_factory):
 
 def _reset(db: Database) -> None:
     """Empty every table between tests (cheaper than re-migrating)."""
-    from adserver.storage import Base
+    from adserver.infra.storage import Base
 
     with db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):

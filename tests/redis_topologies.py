@@ -15,7 +15,7 @@ import redis
 import redis.sentinel
 from redis.crc import key_slot
 
-from adserver.redis_server import LocalRedis, free_port, redis_server_binary
+from adserver.infra.redis_server import LocalRedis, free_port, redis_server_binary
 
 SERVICE = "adserver-test"
 

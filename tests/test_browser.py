@@ -24,8 +24,10 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from adserver import create_app, keys, tokens
-from adserver.catalog_file import import_catalog
+from adserver import create_app
+from adserver.catalog import tokens
+from adserver.catalog.files import import_catalog
+from adserver.infra import keys
 from tests.builders import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, _reset
 
@@ -692,7 +694,7 @@ def test_click_opens_the_landing_page_counts_once_and_the_report_shows_it(contex
 @pytest.fixture(scope="module")
 def report_data(stack):
     """A month of rollups for alpha and bravo, written straight into daily_rollups."""
-    from adserver import storage
+    from adserver.infra import storage
 
     today = datetime.now(UTC).date()
     with stack.services.db.session() as s:
@@ -899,7 +901,7 @@ def test_report_page_shows_spend_with_its_currency(context, stack, report_data):
 @pytest.fixture(scope="module")
 def echo(stack):
     """An advertiser of its own (topic echo-topic, nobody else's) with limits, and its token."""
-    from adserver import self_service
+    from adserver.catalog import self_service
 
     db = stack.services.db
     import_catalog(db, {"advertisers": [sponsor("echo", ["echo-topic"])]})

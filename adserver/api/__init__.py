@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_smorest import Blueprint as _Blueprint
 
-from .. import devices, geo
-from ..events import client as events_client
+from ..audience import client as events_client
+from ..audience import devices, geo
 from ..services import Services
 from .parser import Parser
 

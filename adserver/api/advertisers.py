@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from .. import reporting
+from ..events import reporting
 from . import Blueprint, services
 from .auth import owner
 from .schemas import AdvertisersSchema, ErrorSchema

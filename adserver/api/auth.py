@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import tokens
-from ..events.client import ip_hash
+from ..audience.client import ip_hash
+from ..catalog import tokens
 from . import services
 from .errors import ApiError
 

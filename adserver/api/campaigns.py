@@ -12,8 +12,9 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import missing
 
-from .. import keys, self_service
-from ..catalog_file import CampaignSchema, CreativeSchema
+from ..catalog import self_service
+from ..catalog.files import CampaignSchema, CreativeSchema
+from ..infra import keys
 from . import Blueprint, services
 from .auth import owner
 from .errors import ApiError

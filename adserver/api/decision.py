@@ -10,15 +10,14 @@ import orjson
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 
-from .. import metrics
-from ..catalog import CatalogSnapshot
-from ..context import ArticleContext
-from ..decision import Decision, Outcome, decide
-from ..decision import explanation as core_explanation
-from ..devices import DEVICES
+from ..audience.devices import DEVICES
 from ..errors import InvalidContext
 from ..events.event import from_decision
-from ..rendering import (
+from ..infra import metrics
+from ..serving.context import ArticleContext
+from ..serving.decision import Decision, Outcome, decide
+from ..serving.decision import explanation as core_explanation
+from ..serving.rendering import (
     CLICK_URL,
     DECISION_ID,
     SCORE,
@@ -29,8 +28,9 @@ from ..rendering import (
     response_body,
     response_template,
 )
+from ..serving.snapshot import CatalogSnapshot
+from ..serving.targeting import targeting_index
 from ..settings import RELAXED_ENVIRONMENTS
-from ..targeting import targeting_index
 from . import Blueprint, client, services
 from .auth import operator
 from .errors import MAX_QUERY_BYTES, ApiError

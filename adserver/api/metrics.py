@@ -1,4 +1,4 @@
-"""`/metrics` for Prometheus: this host's workers' instruments (`adserver.metrics`) added up, and the
+"""`/metrics` for Prometheus: this host's workers' instruments (`adserver.infra.metrics`) added up, and the
 pipeline's state read from Redis at scrape time (queue depth, lag, events persisted by every worker)."""
 
 from __future__ import annotations

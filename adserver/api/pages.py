@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from ..demo import DEMO_ARTICLE
-from ..rendering import render
+from ..serving.rendering import render
 
 bp = Blueprint("pages", __name__)
 

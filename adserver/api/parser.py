@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from ..errors import flatten_messages
-from ..memo import LRU
+from ..infra.memo import LRU
 from .errors import ApiError, field_message
 from .schemas import placements_allowed
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from .. import reporting
 from ..errors import NotFound
+from ..events import reporting
 from . import Blueprint, services
 from .auth import owner
 from .errors import ApiError

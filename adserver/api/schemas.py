@@ -10,8 +10,9 @@ from decimal import Decimal
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from .. import catalog_file, counters
-from ..catalog import SENTIMENTS
+from ..catalog import files
+from ..infra import counters
+from ..serving.snapshot import SENTIMENTS
 
 MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
@@ -404,7 +405,7 @@ def schema_name(schema) -> str:
     name = cls.__name__.removesuffix("Schema")
     if isinstance(schema, Schema) and schema.partial:  # a merge patch's body: every field optional
         name += "Patch"
-    return f"Catalog{name}" if cls.__module__ == catalog_file.__name__ else name
+    return f"Catalog{name}" if cls.__module__ == files.__name__ else name
 
 
 def numeric_bounds(converter, field, ret: dict, **kwargs) -> dict:
@@ -413,7 +414,7 @@ def numeric_bounds(converter, field, ret: dict, **kwargs) -> dict:
     return {k: float(v) for k, v in ret.items() if k in ("minimum", "maximum") and isinstance(v, Decimal)}
 
 
-class OwnCampaignSchema(catalog_file.CampaignSchema):
+class OwnCampaignSchema(files.CampaignSchema):
     """A campaign as the self-service API returns it: the catalog file's format, with its advertiser."""
 
     advertiser_id = fields.String(dump_only=True)
@@ -423,7 +424,7 @@ class OwnCampaignsSchema(Schema):
     campaigns = fields.List(fields.Nested(OwnCampaignSchema), required=True)
 
 
-class OwnCreativeSchema(catalog_file.CreativeSchema):
+class OwnCreativeSchema(files.CreativeSchema):
     campaign_id = fields.String(dump_only=True)
 
 

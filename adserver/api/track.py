@@ -6,7 +6,7 @@ from flask import redirect
 from flask.views import MethodView
 
 from ..events.event import RATE_LIMITED, from_tracking
-from ..tracking import TrackedEvent, TrackingError
+from ..events.tracking import TrackedEvent, TrackingError
 from . import Blueprint, client, services
 from .errors import ApiError
 from .schemas import ErrorSchema

@@ -14,8 +14,9 @@ import redis
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 
-from .. import __version__, migrate, redis_client
+from .. import __version__
 from ..errors import AdserverError
+from ..infra import migrate, redis_client
 from ..settings import SettingsError
 from . import advertisers, campaigns, catalog, db, decide, dev, events, model, report, spend, tokens, worker
 from .context import Context

@@ -10,8 +10,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import self_service, storage
+from ..catalog import self_service
 from ..errors import NotFound
+from ..infra import storage
 from .context import Context, pass_ctx
 from .tables import table, wide_option
 

@@ -6,8 +6,9 @@ from datetime import date
 
 import click
 
-from .. import catalog_file
-from ..catalog import STATUSES, Campaign, load_snapshot
+from ..catalog import files
+from ..catalog.store import load_snapshot
+from ..serving.snapshot import STATUSES, Campaign
 from . import advertisers
 from .context import Context, pass_ctx
 from .tables import table, wide_option
@@ -87,7 +88,7 @@ def list_(ctx: Context, status: str | None, advertiser: str | None, wide: bool) 
 
 def _set(ctx: Context, campaign_id: str, status: str) -> None:
     db = ctx.services.db
-    catalog_file.set_status(db, campaign_id, status)
+    files.set_status(db, campaign_id, status)
     c = next(c for c in load_snapshot(db).campaigns if c.id == campaign_id)
     state = serving_state(c, date.today())
     if status == "active" and state == "ended":

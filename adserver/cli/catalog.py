@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import yaml
 
-from .. import catalog_file
+from ..catalog import files
 from .context import Context, pass_ctx
 from .progress import progress_bar
 
@@ -32,7 +32,7 @@ def _summary(data: dict) -> str:
 def import_(ctx: Context, file: Path) -> None:
     """Validate FILE and upsert it (idempotent); nothing is imported when any field is bad."""
     with progress_bar() as bar:
-        counts = catalog_file.import_catalog(ctx.services.db, catalog_file.read_file(file), bar)
+        counts = files.import_catalog(ctx.services.db, files.read_file(file), bar)
     line = f"imported {file.name}: {counts['created']} created, {counts['updated']} updated, "
     line += f"{counts['unchanged']} unchanged"
     if "version" in counts:
@@ -44,7 +44,7 @@ def import_(ctx: Context, file: Path) -> None:
 @click.argument("file", type=FILE)
 def validate(file: Path) -> None:
     """Check FILE against the catalog schema without touching the database."""
-    data = catalog_file.validate_catalog(catalog_file.read_file(file))
+    data = files.validate_catalog(files.read_file(file))
     click.echo(f"{file.name} is valid: {_summary(data)}")
 
 
@@ -67,7 +67,7 @@ def export(ctx: Context, output: Path | None, fmt: str | None) -> None:
     """Write the whole catalog in the import format (it imports back unchanged)."""
     if fmt is None:
         fmt = "json" if output is not None and output.suffix.lower() == ".json" else "yaml"
-    text = dump(catalog_file.export_catalog(ctx.services.db), fmt)
+    text = dump(files.export_catalog(ctx.services.db), fmt)
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import migrate
+from ..infra import migrate
 from .context import Context, pass_ctx
 
 

@@ -10,16 +10,17 @@ import click
 from marshmallow import ValidationError
 from tabulate import tabulate
 
-from .. import geo
 from ..api.schemas import DecisionRequestSchema, placements_allowed
-from ..catalog import SENTIMENTS, CatalogSnapshot, load_snapshot
-from ..context import ArticleContext
-from ..decision import Outcome, decide
-from ..decision import explanation as core_explanation
-from ..devices import DEVICES
+from ..audience import geo
+from ..audience.devices import DEVICES
+from ..catalog.store import load_snapshot
 from ..errors import InvalidContext, flatten_messages
-from ..pacing import DryRun
-from ..rendering import card_fields
+from ..events.pacing import DryRun
+from ..serving.context import ArticleContext
+from ..serving.decision import Outcome, decide
+from ..serving.decision import explanation as core_explanation
+from ..serving.rendering import card_fields
+from ..serving.snapshot import SENTIMENTS, CatalogSnapshot
 from .context import Context, pass_ctx
 from .tables import table, wide_option
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from .. import catalog_file, migrate, redis_server, storage
+from ..catalog import files
+from ..infra import migrate, redis_server, storage
 from ..settings import ROOT
 from .context import Context, pass_ctx
 
@@ -29,7 +30,7 @@ def seed(db: storage.Database, path: str | None) -> str:
         if advertisers:
             return f"{advertisers} advertisers kept as they are (the example is imported only into an empty catalog)"
         path = str(EXAMPLE_CATALOG)
-    counts = catalog_file.import_catalog(db, catalog_file.read_file(path))
+    counts = files.import_catalog(db, files.read_file(path))
     return f"imported {Path(path).name}: {counts}"
 
 

@@ -12,8 +12,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
-from .. import partitions
-from ..events import heartbeat, jobs, reconcile, store
+from ..events import heartbeat, jobs, partitions, reconcile, store
 from ..services import set_worker_services
 from .context import Context, pass_ctx
 from .progress import progress_bar

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from .. import reporting
+from ..events import reporting
 from . import advertisers
 from .context import Context, pass_ctx
 from .tables import WIDTH, table, wide_option

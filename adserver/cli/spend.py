@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from tabulate import tabulate
 
-from ..budget import MICROS
-from ..catalog import load_snapshot
-from ..pacing import RedisBudget
+from ..catalog.store import load_snapshot
+from ..events.pacing import RedisBudget
+from ..serving.budget import MICROS
 from .context import Context, pass_ctx
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from tabulate import tabulate
 
-from .. import tokens
+from ..catalog import tokens
 from .context import Context, pass_ctx
 
 

@@ -10,8 +10,8 @@ import click
 import redis
 from rq import Queue, Worker
 
-from .. import logs, partitions, redis_client
-from ..events import jobs
+from ..events import jobs, partitions
+from ..infra import logs, redis_client
 from ..services import set_worker_services
 from .context import Context, pass_ctx
 

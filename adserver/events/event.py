@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from .. import counters
+from ..infra import counters
 
 
 @dataclass(frozen=True)

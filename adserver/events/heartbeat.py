@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import orjson
 import redis
 
-from .. import keys
+from ..infra import keys
 from .spool import Spool
 
 log = logging.getLogger(__name__)

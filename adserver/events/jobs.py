@@ -24,9 +24,9 @@ from rq import Queue, Retry, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from .. import keys
-from ..keys import KeySpace
-from ..lua import CLAIM_STALE, TAKE
+from ..infra import keys
+from ..infra.keys import KeySpace
+from ..infra.lua import CLAIM_STALE, TAKE
 from ..services import worker_services
 from .event import Event
 from .sink import enqueue_persist

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import redis
 from sqlalchemy import func, select
 
-from .. import counters, storage
-from ..keys import KeySpace
+from ..infra import counters, storage
+from ..infra.keys import KeySpace
 
 TRAFFIC = {"b": "billable", "n": "nonbillable", "r": "rate_limited"}
 

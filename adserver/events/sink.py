@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING
 import redis
 from rq import Queue, Retry
 
-from .. import metrics
-from ..budget import MICROS, budget_micros
-from ..keys import SINGLE, KeySpace
-from ..lua import EMIT, LuaScript
-from ..outage import OutageLog
+from ..infra import metrics
+from ..infra.keys import SINGLE, KeySpace
+from ..infra.lua import EMIT, LuaScript
+from ..infra.outage import OutageLog
+from ..serving.budget import MICROS, budget_micros
 from .event import OVER_BUDGET, RATE_LIMITED, Event, counts_field, rate_limited_field
 from .spool import Spool
 
 if TYPE_CHECKING:
-    from ..catalog import Campaign
+    from ..serving.snapshot import Campaign
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import redis
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import counters, storage
-from ..keys import KeySpace
-from ..lua import TAKE_FOLD
+from ..infra import counters, storage
+from ..infra.keys import KeySpace
+from ..infra.lua import TAKE_FOLD
 from .event import Event
 
 FOLD_LOG_DAYS = 30  # how long `event_folds` remembers a fold id (a retry comes within minutes)

@@ -25,7 +25,7 @@ import joblib
 import sklearn
 
 from ..errors import AdserverError
-from ..poller import Poller
+from ..infra.poller import Poller
 from ..settings import ROOT
 from . import embedding
 from .relevance import RelevanceModel

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import storage
-from ..catalog import Campaign, CatalogSnapshot, campaign_from_row
-from ..catalog_file import campaign_values, creative_values, read_file, validate_catalog
+from ..catalog.files import campaign_values, creative_values, read_file, validate_catalog
+from ..catalog.store import campaign_from_row
+from ..infra import storage
+from ..serving.snapshot import Campaign, CatalogSnapshot
 
 
 def campaigns_from_data(data: dict) -> tuple[Campaign, ...]:

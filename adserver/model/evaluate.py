@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..catalog import CatalogSnapshot
-from ..context import ArticleContext
-from ..decision import decide
 from ..errors import AdserverError
-from ..progress import SILENT, Progress
-from ..ranking import OverlapRanker, PlainRanker, Ranker, Scored
-from ..targeting import Fit, TopicReader
+from ..infra.progress import SILENT, Progress
+from ..serving.context import ArticleContext
+from ..serving.decision import decide
+from ..serving.ranking import OverlapRanker, PlainRanker, Ranker, Scored
+from ..serving.snapshot import CatalogSnapshot
+from ..serving.targeting import Fit, TopicReader
 from .catalogs import snapshot_from_file
 from .train import Article
 

@@ -14,9 +14,9 @@ from importlib import resources
 
 import yaml
 
-from ..catalog import Campaign
-from ..context import ArticleContext
-from ..text import words
+from ..serving.context import ArticleContext
+from ..serving.snapshot import Campaign
+from ..serving.text import words
 
 MAX_TEXT_CHARS = 4000  # hostile input: a huge summary or keyword list is truncated before tokenising
 MIN_PREFIX = 4

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import text
 
-from ..poller import Poller
+from ..infra.poller import Poller
 
 log = logging.getLogger(__name__)
 

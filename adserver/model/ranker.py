@@ -15,10 +15,10 @@ from operator import attrgetter
 import numpy as np
 from scipy import sparse
 
-from ..catalog import Campaign, CatalogSnapshot
-from ..context import ArticleContext
-from ..ranking import OverlapRanker, Scored
-from ..text import words
+from ..serving.context import ArticleContext
+from ..serving.ranking import OverlapRanker, Scored
+from ..serving.snapshot import Campaign, CatalogSnapshot
+from ..serving.text import words
 from .features import article_text, campaign_text
 from .feedback import ClickStats, TopicCounts, thompson_scores, topic_counts
 from .relevance import RelevanceModel

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from .. import safety
-from ..catalog import Campaign
-from ..context import ArticleContext
-from ..memo import LRU
-from ..targeting import Fit, TopicTargets, fit
-from ..taxonomy import Taxonomy, taxonomy
-from ..text import normalize_term
+from ..infra.memo import LRU
+from ..serving import safety
+from ..serving.context import ArticleContext
+from ..serving.snapshot import Campaign
+from ..serving.targeting import Fit, TopicTargets, fit
+from ..serving.taxonomy import Taxonomy, taxonomy
+from ..serving.text import normalize_term
 from .encoder import NAME as ENCODER
 from .encoder import Encoder, load_encoder
 from .features import article_text, iab_nodes, label_of, primer

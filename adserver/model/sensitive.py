@@ -1,4 +1,4 @@
-"""`SensitiveReader`: how sure the text is that an article is in each sensitive category (`adserver.safety`).
+"""`SensitiveReader`: how sure the text is that an article is in each sensitive category (`adserver.serving.safety`).
 
 One multinomial logistic regression on the topic reader's sentence embeddings over the sensitive categories
 (their descriptions and example headlines, `data/sensitive.yaml`) and the ordinary news sections (the
@@ -19,10 +19,10 @@ import numpy as np
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from .. import safety
-from ..context import ArticleContext
-from ..taxonomy import taxonomy
-from ..text import words
+from ..serving import safety
+from ..serving.context import ArticleContext
+from ..serving.taxonomy import taxonomy
+from ..serving.text import words
 from .encoder import Encoder, load_encoder
 from .features import article_text
 

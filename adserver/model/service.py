@@ -6,11 +6,11 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..catalog import Campaign, CatalogSnapshot
-from ..context import ArticleContext
-from ..poller import Stoppable
-from ..progress import SILENT, Progress
-from ..ranking import OverlapRanker, Ranker
+from ..infra.poller import Stoppable
+from ..infra.progress import SILENT, Progress
+from ..serving.context import ArticleContext
+from ..serving.ranking import OverlapRanker, Ranker
+from ..serving.snapshot import Campaign, CatalogSnapshot
 from . import artifacts
 from .store import SharedVersions
 from .train import Article, fit, read_corpus

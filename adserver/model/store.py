@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..storage import Database, ModelActivation, ModelVersion
+from ..infra.storage import Database, ModelActivation, ModelVersion
 from . import artifacts
 from .artifacts import ARTIFACT, METADATA, ModelError
 

@@ -19,8 +19,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 
-from ..catalog import Campaign
 from ..errors import AdserverError
+from ..serving.snapshot import Campaign
 from .features import Doc, aliases, base_documents, campaign_text, label_of
 from .relevance import RelevanceModel
 

@@ -1,0 +1,345 @@
+"""Advertisers changing their own campaigns and creatives (the self-service API and the /advertiser page).
+
+A change is validated by the catalog file's own schema, checked against what the operator allows the
+advertiser (`Limits`, and the fields only the operator sets), and written with a catalog version bump in one
+transaction, as an import is: web workers serve it from their next catalog poll. `owner` is the advertiser a
+token speaks for, or None for an operator (any advertiser); another advertiser's campaign is NotFound, the
+same answer as a missing one, so ids do not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ..errors import CatalogError, Conflict, NotFound
+from ..infra import storage
+from ..serving.rendering import render_preview
+from .files import (
+    campaign_document,
+    campaign_values,
+    creative_document,
+    creative_values,
+    put,
+    validate_campaign,
+    validate_creative,
+)
+from .store import campaign_from_row, creative_from_row
+
+SELF_STATUSES = ("active", "paused")  # archiving is the operator's
+# Priority tiers and unbilled house cards are the operator's levers: an advertiser keeps what the operator set.
+OPERATOR_FIELDS = {"priority": 0, "house": False}
+READ_ONLY = ("advertiser_id",)  # in what the API returns, ignored in what it is sent back
+# What one advertiser may create itself: the catalog lives in every web process's memory.
+MAX_CAMPAIGNS = 200
+MAX_CREATIVES = 20  # per campaign
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the operator allows an advertiser's own changes; None allows nothing.
+
+    The budget caps bound the sums of the budgets of the advertiser's campaigns that can still spend (not
+    archived, not ended); a floor is the lowest price of its pricing model, and a model without one is not
+    offered (flat deals are always the operator's). Only raising past a cap or lowering under a floor is
+    refused: what the operator set stays as it is."""
+
+    max_total_budget: Decimal | None = None
+    max_daily_budget: Decimal | None = None
+    min_cpm: Decimal | None = None
+    min_cpc: Decimal | None = None
+
+    def floor(self, pricing_model: str) -> Decimal | None:
+        return {"cpm": self.min_cpm, "cpc": self.min_cpc}.get(pricing_model)
+
+
+LIMITS = tuple(f.name for f in fields(Limits))
+
+
+def get_limits(db: storage.Database, advertiser_id: str) -> Limits:
+    with db.sessionmaker() as s:
+        return _limits(_advertiser(s, advertiser_id))
+
+
+def currency(db: storage.Database, advertiser_id: str) -> str:
+    """The currency of the advertiser's prices, budgets and limits."""
+    with db.sessionmaker() as s:
+        return _advertiser(s, advertiser_id).currency
+
+
+def set_limits(db: storage.Database, advertiser_id: str, **changes: Decimal | None) -> Limits:
+    """Set some of the advertiser's limits (a None value clears one); the others stay."""
+    unknown = set(changes) - set(LIMITS)
+    if unknown:
+        raise ValueError(f"unknown limits {sorted(unknown)}")
+    with db.session() as s:
+        adv = _advertiser(s, advertiser_id)
+        for name, value in changes.items():
+            setattr(adv, name, value)
+        s.flush()
+        return _limits(adv)
+
+
+def _limits(adv: storage.Advertiser) -> Limits:
+    return Limits(**{name: getattr(adv, name) for name in LIMITS})
+
+
+def _advertiser(s: Session, advertiser_id: str, lock: bool = False) -> storage.Advertiser:
+    """The advertiser; `lock` holds its row until the transaction ends, so one advertiser's changes, each
+    checking sums over its campaigns, happen one after another."""
+    adv = s.get(storage.Advertiser, advertiser_id, with_for_update=lock or None)
+    if adv is None:
+        raise NotFound(f"no advertiser {advertiser_id!r}")
+    return adv
+
+
+def _campaign_row(s: Session, owner: str | None, campaign_id: str, lock: bool = False) -> storage.Campaign:
+    row = s.get(storage.Campaign, campaign_id)
+    if row is None or owner not in (None, row.advertiser_id):
+        raise NotFound(f"no campaign {campaign_id!r}")
+    if lock:  # then read it again: a change that held the lock before may have changed it
+        _advertiser(s, row.advertiser_id, lock=True)
+        s.refresh(row)
+    return row
+
+
+def _creative_row(s: Session, owner: str | None, creative_id: str, lock: bool = False) -> storage.Creative:
+    row = s.get(storage.Creative, creative_id)
+    if row is None or owner not in (None, row.campaign.advertiser_id):
+        raise NotFound(f"no creative {creative_id!r}")
+    if lock:
+        _advertiser(s, row.campaign.advertiser_id, lock=True)
+        s.refresh(row)
+    return row
+
+
+def _document(row: storage.Campaign) -> dict:
+    return {**campaign_document(row), "advertiser_id": row.advertiser_id}
+
+
+def list_campaigns(db: storage.Database, owner: str | None) -> list[dict]:
+    """The owner's campaigns with their creatives (every advertiser's for None), in the file's format."""
+    stmt = select(storage.Campaign).options(selectinload(storage.Campaign.creatives)).order_by(storage.Campaign.id)
+    if owner is not None:
+        stmt = stmt.where(storage.Campaign.advertiser_id == owner)
+    with db.sessionmaker() as s:
+        return [_document(row) for row in s.scalars(stmt)]
+
+
+def get_campaign(db: storage.Database, owner: str | None, campaign_id: str) -> dict:
+    with db.sessionmaker() as s:
+        return _document(_campaign_row(s, owner, campaign_id))
+
+
+def create_campaign(db: storage.Database, advertiser_id: str, raw: Any) -> dict:
+    """A new campaign (with at least one creative) for the advertiser."""
+    data = validate_campaign(_without_read_only(raw))
+    with _changing(db) as s:
+        adv = _advertiser(s, advertiser_id, lock=True)
+        _room(len(adv.campaigns) + 1, MAX_CAMPAIGNS, "_body", "campaigns per advertiser")
+        _room(len(data["creatives"]), MAX_CREATIVES, "creatives", "creatives per campaign")
+        taken = {"id": [s.get(storage.Campaign, data["id"])]} | {
+            f"creatives.{i}.id": [s.get(storage.Creative, cr["id"])] for i, cr in enumerate(data["creatives"])
+        }
+        _no_conflicts(taken)
+        _check(s, adv, None, data)
+        put(s, storage.Campaign, data["id"], campaign_values(adv.id, data))
+        for cr in data["creatives"]:
+            put(s, storage.Creative, cr["id"], creative_values(data["id"], cr))
+        db.bump_catalog_version(s)
+    return get_campaign(db, advertiser_id, data["id"])
+
+
+def update_campaign(db: storage.Database, owner: str | None, campaign_id: str, patch: Any) -> dict:
+    """Apply a JSON merge patch (RFC 7396: a null removes a field, back to its default) to the campaign.
+
+    Creatives are changed one by one (`update_creative`), so the patch may not carry `creatives`."""
+    patch = _without_read_only(_object(patch))
+    problems = {}
+    if "creatives" in patch:
+        problems["creatives"] = ["Change creatives one by one (/v1/creatives/{id}); add one with POST."]
+    if patch.get("id", campaign_id) != campaign_id:
+        problems["id"] = ["An id cannot change."]
+    if problems:
+        raise CatalogError("campaign patch is invalid", problems)
+    with _changing(db) as s:
+        row = _campaign_row(s, owner, campaign_id, lock=True)
+        current = campaign_document(row)
+        before = validate_campaign(current)
+        after = validate_campaign(merge_patch(current, patch))
+        _check(s, row.advertiser, before, after)
+        if put(s, storage.Campaign, campaign_id, campaign_values(row.advertiser_id, after)) == "updated":
+            db.bump_catalog_version(s)
+    return get_campaign(db, owner, campaign_id)
+
+
+def set_campaign_status(db: storage.Database, owner: str | None, campaign_id: str, status: str) -> dict:
+    """Pause or resume a campaign (active | paused)."""
+    return update_campaign(db, owner, campaign_id, {"status": status})
+
+
+def create_creative(db: storage.Database, owner: str | None, campaign_id: str, raw: Any) -> dict:
+    """A new creative in one of the owner's campaigns; returns the campaign."""
+    data = validate_creative(raw)
+    with _changing(db) as s:
+        row = _campaign_row(s, owner, campaign_id, lock=True)
+        _not_archived(row)
+        _room(len(row.creatives) + 1, MAX_CREATIVES, "_body", "creatives per campaign")
+        _no_conflicts({"id": [s.get(storage.Creative, data["id"])]})
+        put(s, storage.Creative, data["id"], creative_values(campaign_id, data))
+        db.bump_catalog_version(s)
+    return get_campaign(db, owner, campaign_id)
+
+
+def get_creative(db: storage.Database, owner: str | None, creative_id: str) -> dict:
+    with db.sessionmaker() as s:
+        row = _creative_row(s, owner, creative_id)
+        return {**creative_document(row), "campaign_id": row.campaign_id}
+
+
+def update_creative(db: storage.Database, owner: str | None, creative_id: str, patch: Any) -> dict:
+    """Apply a JSON merge patch to the creative; its campaign's other creatives are left as they are."""
+    patch = _object(patch)
+    patch.pop("campaign_id", None)  # read-only, as returned by `get_creative`
+    if patch.get("id", creative_id) != creative_id:
+        raise CatalogError("creative patch is invalid", {"id": ["An id cannot change."]})
+    with _changing(db) as s:
+        row = _creative_row(s, owner, creative_id, lock=True)
+        _not_archived(row.campaign)
+        after = validate_creative(merge_patch(creative_document(row), patch))
+        if put(s, storage.Creative, creative_id, creative_values(row.campaign_id, after)) == "updated":
+            db.bump_catalog_version(s)
+    return get_creative(db, owner, creative_id)
+
+
+def set_creative_status(db: storage.Database, owner: str | None, creative_id: str, status: str) -> dict:
+    """Pause or resume one creative; a paused one is never shown (its campaign's others still are)."""
+    return update_creative(db, owner, creative_id, {"status": status})
+
+
+def preview(db: storage.Database, owner: str | None, creative_id: str, topic: str | None = None) -> dict:
+    """The creative rendered as the card (the serving template, every field escaped), counting nothing: no
+    decision, no impression, no tracking URLs (its links go straight to the registered landing URLs)."""
+    with db.sessionmaker() as s:
+        row = _creative_row(s, owner, creative_id)
+        campaign = campaign_from_row(row.campaign)
+        creative = creative_from_row(row)
+    return render_preview(campaign, creative, topic)
+
+
+@contextmanager
+def _changing(db: storage.Database) -> Iterator[Session]:
+    """A change's transaction; an id that another change took meanwhile is a Conflict, not an IntegrityError."""
+    try:
+        with db.change() as s:
+            yield s
+    except IntegrityError:
+        raise Conflict("an id is already in use", {"id": ["Already in use: ids are unique in the catalog."]}) from None
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: objects merge key by key, a null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def _object(raw: Any) -> dict:
+    if not isinstance(raw, dict):
+        raise CatalogError("the body must be a JSON object", {"_body": ["Must be a JSON object."]})
+    return dict(raw)
+
+
+def _without_read_only(raw: Any) -> Any:
+    return {k: v for k, v in raw.items() if k not in READ_ONLY} if isinstance(raw, dict) else raw
+
+
+def _no_conflicts(taken: dict[str, list]) -> None:
+    used = {path: ["Already in use: ids are unique in the catalog."] for path, (row,) in taken.items() if row}
+    if used:
+        raise Conflict("an id is already in use", used)
+
+
+def _room(count: int, limit: int, field: str, what: str) -> None:
+    if count > limit:
+        raise CatalogError(f"at most {limit} {what}", {field: [f"At most {limit} {what}: ask the operator for more."]})
+
+
+def _not_archived(row: storage.Campaign) -> None:
+    if row.status == "archived":
+        raise CatalogError(
+            f"campaign {row.id!r} is archived", {"status": ["Archived by the operator: ask them to bring it back."]}
+        )
+
+
+def _spends(doc: dict | None, today: date) -> bool:
+    """Whether a campaign can still spend: not archived and not ended (a paused one may be resumed)."""
+    return doc is not None and doc["status"] != "archived" and (doc["ends_on"] is None or doc["ends_on"] >= today)
+
+
+def _share(doc: dict | None, key: str, today: date) -> Decimal | None:
+    """The campaign's part of the advertiser's `key` budget: 0 when it cannot spend, None when unlimited."""
+    if not _spends(doc, today):
+        return Decimal(0)
+    value = doc["budget"][key]
+    return None if value is None else Decimal(value)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{Decimal(amount).normalize():f}"
+
+
+def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict) -> None:
+    """Refuse, naming each field, what the operator does not allow this advertiser (`before` None: a new
+    campaign). Only changes are checked: what the operator set stays allowed."""
+    limits, today, errors = _limits(adv), date.today(), {}
+    if before is not None and before["status"] == "archived":
+        errors["status"] = ["Archived by the operator: ask them to bring it back."]
+    elif after["status"] not in SELF_STATUSES:
+        errors["status"] = [f"Use one of: {', '.join(SELF_STATUSES)} (archiving is the operator's)."]
+    for name, default in OPERATOR_FIELDS.items():
+        if after[name] != (before[name] if before else default):
+            errors[name] = ["Set by the operator."]
+    pricing = after["pricing"]
+    if before is None or pricing != before["pricing"]:
+        floor = limits.floor(pricing["model"])
+        if floor is None:
+            errors["pricing.model"] = [f"{pricing['model']} pricing is not offered to you: ask the operator."]
+        elif pricing["price"] < floor:
+            errors["pricing.price"] = [f"At least {_money(floor)} {adv.currency} for {pricing['model']}."]
+    others = [
+        {"status": c.status, "ends_on": c.ends_on, "budget": {"total": c.total_budget, "daily": c.daily_budget}}
+        for c in adv.campaigns
+        if before is None or c.id != before["id"]
+    ]
+    for key, cap in (("total", limits.max_total_budget), ("daily", limits.max_daily_budget)):
+        new, old = _share(after, key, today), _share(before, key, today) if before else Decimal(0)
+        if new is None:
+            if old is not None:
+                errors[f"budget.{key}"] = ["Required: the operator caps your budgets."]
+            continue
+        if old is not None and new <= old:
+            continue  # lowering (or keeping) a budget is always allowed
+        total = new + sum(_share(o, key, today) or 0 for o in others)
+        if cap is None:
+            errors[f"budget.{key}"] = ["No budget is allowed you yet: ask the operator to set your limit."]
+        elif total > cap:
+            errors[f"budget.{key}"] = [
+                f"Your campaigns' {key} budgets may add up to {_money(cap)} {adv.currency}; this makes {_money(total)}."
+            ]
+    if errors:
+        raise CatalogError("the change is not allowed", errors)

@@ -1,0 +1,110 @@
+"""The catalog in SQL as the decision path sees it: a snapshot loaded in one transaction, and the holder that
+keeps one per process.
+
+SQL is the source of truth (`infra.storage`); `CatalogHolder` keeps a snapshot per process and swaps in
+a new one when the catalog version in SQL changes (polled in the background, so a request never
+waits on SQL).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..infra import storage
+from ..infra.poller import Poller
+from ..serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
+from ..serving.text import normalize_term
+
+log = logging.getLogger(__name__)
+
+
+def _opt_float(v) -> float | None:
+    return None if v is None else float(v)
+
+
+def creative_from_row(cr: storage.Creative) -> Creative:
+    return Creative(
+        id=cr.id,
+        campaign_id=cr.campaign_id,
+        display_name=cr.display_name,
+        title=cr.title,
+        cta_text=cr.cta_text,
+        landing_url=cr.landing_url,
+        tagline=cr.tagline or "",
+        hook=cr.hook or "",
+        hook_variants={normalize_term(k): v for k, v in (cr.hook_variants or {}).items()},
+        body=cr.body or "",
+        code_lines=tuple(cr.code_lines or ()),
+        secondary_cta_text=cr.secondary_cta_text,
+        secondary_cta_url=cr.secondary_cta_url,
+        fine_print=cr.fine_print or "",
+        image_url=cr.image_url,
+    )
+
+
+def campaign_from_row(row: storage.Campaign) -> Campaign:
+    return Campaign(
+        id=row.id,
+        advertiser_id=row.advertiser_id,
+        advertiser_name=row.advertiser.name,
+        name=row.name,
+        status=row.status,
+        pricing_model=row.pricing_model,
+        price=float(row.price),
+        priority=row.priority,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        total_budget=_opt_float(row.total_budget),
+        daily_budget=_opt_float(row.daily_budget),
+        pacing=row.pacing,
+        frequency_cap=row.frequency_cap,
+        frequency_hours=row.frequency_hours or 24,
+        house=bool(row.house),
+        description=row.description or "",
+        targeting=Targeting.from_dict(row.targeting or {}),
+        creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status != "paused"),
+        paused_creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status == "paused"),
+    )
+
+
+def load_snapshot(db: storage.Database) -> CatalogSnapshot:
+    """Read the whole catalog in one transaction (a few queries, not one per campaign)."""
+    with db.sessionmaker() as s:
+        meta = s.get(storage.CatalogMeta, 1)
+        rows = s.scalars(
+            select(storage.Campaign)
+            .options(selectinload(storage.Campaign.creatives), selectinload(storage.Campaign.advertiser))
+            .order_by(storage.Campaign.id)
+        ).all()
+        return CatalogSnapshot.build(meta.version if meta else 0, tuple(campaign_from_row(r) for r in rows))
+
+
+class CatalogHolder:
+    """Owns this process's catalog snapshot and refreshes it when the SQL version moves (`Poller`)."""
+
+    def __init__(self, db: storage.Database, poll_seconds: float = 2.0):
+        self.db = db
+        self._snapshot: CatalogSnapshot | None = None
+        self._poller = Poller("catalog-poller", self.refresh, poll_seconds, first=self._load)
+
+    def get(self) -> CatalogSnapshot:
+        self._poller.ensure()
+        return self._snapshot
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reload when the version changed; True when a new snapshot was swapped in."""
+        version = self.db.catalog_version()
+        if force or self._snapshot is None or version != self._snapshot.version:
+            self._snapshot = load_snapshot(self.db)
+            log.info("catalog snapshot v%s loaded (%d campaigns)", version, len(self._snapshot.campaigns))
+            return True
+        return False
+
+    def _load(self) -> None:
+        self._snapshot = load_snapshot(self.db)
+
+    def stop(self) -> None:
+        self._poller.stop()

@@ -1,0 +1,149 @@
+"""API tokens for advertisers (their own reports) and operators: shown once, stored as SHA-256 only.
+
+A token is `ads_` + 32 random URL-safe bytes. The table keeps its hash and a short prefix (enough to
+name it in `tokens list` and `tokens revoke --prefix`), never the plaintext.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..errors import AdserverError, NotFound
+from ..infra import storage
+
+TOKEN_PREFIX = PREFIX = "ads_"
+PREFIX_LENGTH = 12  # "ads_" + 8 random characters: shown in listings, identifies a token to revoke
+MIN_REVOKE_PREFIX = 8  # "ads_" + 4: a shorter prefix would too easily name someone else's token
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    """Who a valid token speaks for: an advertiser (own data only) or, when None, an operator (everything)."""
+
+    advertiser_id: str | None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.advertiser_id is None
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as listings show it: never the secret, only its prefix."""
+
+    prefix: str
+    advertiser_id: str | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def hash_token(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+digest = hash_token
+
+
+def _require_advertiser(s, advertiser_id: str | None) -> None:
+    if advertiser_id is not None and s.get(storage.Advertiser, advertiser_id) is None:
+        raise NotFound(f"no advertiser {advertiser_id!r}")
+
+
+def create(db: storage.Database, advertiser_id: str | None, label: str = "") -> str:
+    """A new token for the advertiser (None: an operator token); returns the plaintext, shown once."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.session() as s:
+        _require_advertiser(s, advertiser_id)
+        s.add(
+            storage.ApiToken(
+                advertiser_id=advertiser_id,
+                token_hash=hash_token(plaintext),
+                prefix=plaintext[:PREFIX_LENGTH],
+                label=label,
+            )
+        )
+    return plaintext
+
+
+def list_tokens(db: storage.Database, advertiser_id: str | None = None, operator: bool = False) -> list[TokenInfo]:
+    """Tokens of one advertiser, or operator tokens (`operator=True`), or all when neither is given."""
+    with db.sessionmaker() as s:
+        _require_advertiser(s, advertiser_id)
+        q = select(storage.ApiToken).order_by(storage.ApiToken.created_at, storage.ApiToken.id)
+        if advertiser_id is not None:
+            q = q.where(storage.ApiToken.advertiser_id == advertiser_id)
+        elif operator:
+            q = q.where(storage.ApiToken.advertiser_id.is_(None))
+        return [TokenInfo(t.prefix, t.advertiser_id, t.label, t.created_at, t.revoked_at) for t in s.scalars(q)]
+
+
+def revoke(db: storage.Database, advertiser_id: str | None, prefix: str | None = None) -> int:
+    """Revoke the owner's one token whose prefix starts with `prefix`, or all its live tokens when None.
+
+    advertiser_id None means operator tokens. Returns how many were revoked. A prefix that matches
+    no live token of that owner is NotFound; one matching several is refused as ambiguous.
+    """
+    if prefix is not None and len(prefix) < MIN_REVOKE_PREFIX:
+        raise AdserverError(f"token prefix {prefix!r} is too short: give at least {MIN_REVOKE_PREFIX} characters")
+    with db.session() as s:
+        _require_advertiser(s, advertiser_id)
+        owner = (
+            storage.ApiToken.advertiser_id.is_(None)
+            if advertiser_id is None
+            else storage.ApiToken.advertiser_id == advertiser_id
+        )
+        rows = s.scalars(select(storage.ApiToken).where(owner, storage.ApiToken.revoked_at.is_(None))).all()
+        if prefix is not None:
+            rows = [r for r in rows if r.prefix.startswith(prefix[:PREFIX_LENGTH])]
+            whose = f"advertiser {advertiser_id!r}" if advertiser_id else "the operator"
+            if not rows:
+                raise NotFound(f"no live token with prefix {prefix!r} for {whose}")
+            if len(rows) > 1:
+                raise AdserverError(f"prefix {prefix!r} matches {len(rows)} tokens of {whose}; give more characters")
+        now = storage.utcnow()
+        for row in rows:
+            row.revoked_at = now
+        return len(rows)
+
+
+def authenticate(db: storage.Database, plaintext: str | None) -> TokenOwner | None:
+    """The owner of a valid, unrevoked token; None for anything else (unknown, revoked, malformed).
+
+    The lookup is by hash, so the database never compares attacker-chosen plaintext, and the hash
+    is compared once more in constant time.
+    """
+    if not plaintext or not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
+        return None
+    digest = hash_token(plaintext)
+    with db.sessionmaker() as s:
+        row = s.scalar(select(storage.ApiToken).where(storage.ApiToken.token_hash == digest))
+        if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+            return None
+        return TokenOwner(row.advertiser_id)
+
+
+def prefix_of(plaintext: str) -> str:
+    """The listed prefix a presented token claims ('' when it is not shaped like one of ours)."""
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) < PREFIX_LENGTH:
+        return ""
+    return plaintext[:PREFIX_LENGTH]
+
+
+def live_prefix(db: storage.Database, prefix: str) -> bool:
+    """Whether an unrevoked token has this prefix (the table is small: operators and advertisers)."""
+    if not prefix:
+        return False
+    with db.sessionmaker() as s:
+        q = select(storage.ApiToken.id).where(storage.ApiToken.prefix == prefix, storage.ApiToken.revoked_at.is_(None))
+        return s.scalar(q.limit(1)) is not None

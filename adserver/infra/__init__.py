@@ -1,0 +1,1 @@
+"""Plumbing: SQL storage and migrations, Redis clients, keys and Lua scripts, logs, metrics, pollers."""

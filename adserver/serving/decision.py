@@ -1,0 +1,329 @@
+"""The decision core: a pure function of (context, catalog snapshot, ranker, budget gate).
+
+The API, the CLI's `decide` and the benchmarks all call `decide`.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from .budget import BudgetGate, Unlimited
+from .context import ArticleContext
+from .plans import Plan, plan_cache
+from .ranking import OverlapRanker, Ranker, Scored
+from .safety import CATEGORY_FLOOR
+from .snapshot import Campaign, CatalogSnapshot, Creative
+from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, reader_reason, split_eligible, targeting_index
+
+if TYPE_CHECKING:
+    from ..events.event import Event
+
+
+_RNG = random.Random()  # creative rotation; seeding a fresh generator per decision costs more than the decision
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: str
+    context: ArticleContext
+    campaign: Campaign
+    creative: Creative
+    hook_variant: str
+    hook: str
+    score: float
+    scored: Scored
+    created_at: datetime
+    match: Fit | None = None  # how the campaign's targeting matched the article (topic, confidence)
+
+    @property
+    def tracking_ids(self) -> tuple[str, ...]:
+        """What its view and click URLs carry (`tracking.Tracker.token`)."""
+        return (
+            self.id,
+            self.campaign.id,
+            self.creative.id,
+            self.context.placement,
+            self.context.topic,
+            self.hook_variant,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `decide` saw: the decision (None when nothing is eligible) and everything ranked or refused."""
+
+    decision: Decision | None
+    ranked: list[Scored] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    ranker: str = ""
+    recorded: bool = False  # the budget gate already queued the impression event (one round trip)
+    fits: dict[str, Fit] = field(default_factory=dict)  # with explain: each campaign's targeting match
+    article: ArticleContext | None = None  # with explain: the article with what was read from it (`_read`)
+
+
+def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -> Creative:
+    """A creative with a hook written for this topic beats the others; ties rotate."""
+    if ctx.topic:
+        fitting = [c for c in campaign.creatives if ctx.topic in c.hook_variants]
+        if fitting:
+            return rng.choice(fitting)
+    return rng.choice(campaign.creatives) if len(campaign.creatives) > 1 else campaign.creatives[0]
+
+
+def counted_context(ctx: ArticleContext, ranker: Ranker) -> ArticleContext:
+    """The context an impression is recorded with: without a publisher topic, the topic a ranker that reads
+    the article names (so its impressions and clicks are counted, reported and learned per topic)."""
+    if ctx.topic:
+        return ctx
+    topic = ranker.context_topic(ctx)
+    return replace(ctx, topic=topic) if topic else ctx
+
+
+def decide(
+    ctx: ArticleContext,
+    snapshot: CatalogSnapshot,
+    ranker: Ranker | None = None,
+    budget: BudgetGate | None = None,
+    today: date | None = None,
+    rng: random.Random | None = None,
+    explain: bool = False,
+    exclude_advertisers: frozenset[str] = frozenset(),
+    impression: Callable[[Decision], Event] | None = None,
+    reader: TopicReader | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
+    rejection has its reason; without, indexes skip campaigns that cannot be eligible or relevant
+    (same decision, a fraction of the work on large catalogs), and the per-article part of the work
+    is reused for every reader of the same article (`adserver.serving.plans`).
+
+    `budget` picks the winner among the ranked contenders (`budget.BudgetGate`); `impression` builds the
+    impression event of a candidate decision, which a gate that can (`RedisBudget`) queues in the same
+    round trip as it books the winner, saying so in `Outcome.recorded`.
+
+    `reader` says which campaigns the article is about (`targeting.fit`'s rules); without one only the
+    publisher's topic and keywords match."""
+    ranker = ranker or _OVERLAP
+    reader = reader or _DECLARED
+    budget = budget or _UNLIMITED
+    rng = rng or _RNG
+    now = now or datetime.now(UTC)  # the reader's time: a campaign's schedule is checked against it
+    day = today or now.date()
+    plan = None
+    fits: dict[str, Fit] = {}
+    shown = None  # with explain: the article as read
+    if explain:
+        shown = read = reader.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
+        eligible, rejected = split_eligible(snapshot.campaigns, read, day, now)
+        if exclude_advertisers:
+            eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
+        fits = {c.id: f for c, f in zip(eligible, reader.fits(read, eligible), strict=True)}
+        rejected += [
+            Rejection(c.id, "not about its targeting: " + fits[c.id].reason)
+            for c in eligible
+            if not fits[c.id].eligible
+        ]
+        eligible, matched = [c for c in eligible if fits[c.id].eligible], fits
+        ranked = ranker.rank(ctx, eligible, snapshot, explain=True) if eligible else []
+        contenders = _contenders(ranked, matched)
+    else:
+        plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
+        rejected, matched = [], plan.fits
+        ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
+        seen, contenders = plan.contenders
+        if ranked is not seen:  # the order varies per reader only while a CTR term explores
+            contenders = _contenders(ranked, matched)
+            plan.contenders = (ranked, contenders)
+        if snapshot.derived(targeting_index).per_reader:  # explain applied them with the rest
+            contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
+    if not contenders:
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
+    if plan is None:
+        counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
+    else:
+        counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
+    built: dict[int, Decision] = {}
+
+    def candidate(i: int) -> Decision:
+        if i not in built:
+            built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan, matched)
+        return built[i]
+
+    record = (lambda i: impression(candidate(i))) if impression is not None else None
+    winner, refused, recorded = budget.choose([s.campaign for s in contenders], record, ctx.reader)
+    rejected += [Rejection(cid, why) for cid, why in refused.items()]
+    if winner is None:
+        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
+    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits, shown)
+
+
+_OVERLAP = OverlapRanker()
+_UNLIMITED = Unlimited()
+_DECLARED = DeclaredTopics()
+
+
+def _read(ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader) -> ArticleContext:
+    """The article as its exclusion rules see it: the sentiment and sensitive categories read from its text,
+    when some campaign excludes them (once per article: with its plan)."""
+    index = snapshot.derived(targeting_index)
+    sentiment = bool(index.excluding_sentiment) and not ctx.sentiment
+    categories = bool(index.excluding_category)
+    return reader.annotate(ctx, sentiment, categories) if sentiment or categories else ctx
+
+
+def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[Rejection]) -> bool:
+    """The rules on the reader (device, country, schedule), applied per request: they are in no plan."""
+    why = reader_reason(c, ctx, now) if c.targeting.per_reader else None
+    if why is not None:
+        rejected.append(Rejection(c.id, why))
+    return why is None
+
+
+def _eligible(
+    ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader, day: date, exclude: frozenset[str]
+) -> tuple[list[Campaign], dict[str, Fit]]:
+    """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets:
+    the campaigns that match, and how."""
+    ids = snapshot.derived(targeting_index).eligible(ctx, day, ctx.text_words())
+    eligible = [snapshot.campaigns[i] for i in sorted(ids)]
+    if exclude:  # sponsors already on this page (several slots, one page)
+        eligible = [c for c in eligible if c.advertiser_id not in exclude]
+    matched = [(c, f) for c, f in zip(eligible, reader.fits(ctx, eligible, misses=False), strict=True) if f]
+    return [c for c, _ in matched], {c.id: f for c, f in matched}
+
+
+def _plan(
+    ctx: ArticleContext,
+    snapshot: CatalogSnapshot,
+    ranker: Ranker,
+    reader: TopicReader,
+    day: date,
+    exclude: frozenset[str],
+) -> Plan:
+    key = (ctx.content_key, day, exclude, ranker.plan_key(), reader.plan_key())
+    plans = snapshot.derived(plan_cache)
+    plan = plans.get(key)
+    if plan is None:
+        read = _read(ctx, snapshot, reader)
+        eligible, matched = _eligible(read, snapshot, reader, day, exclude)
+        prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
+        plan = Plan(read, eligible, prepared, counted_context(ctx, ranker).topic, matched)
+        plans.put(key, plan)
+    return plan
+
+
+MATCH_WEIGHT = 1.0  # how much the reader's confidence counts beside the ranker's score (bench/model_eval.py)
+
+
+def _contenders(ranked: list[Scored], matched: dict[str, Fit]) -> list[Scored]:
+    # Every ranked campaign is eligible (it matches the article). Paid before house; then priority tiers
+    # order the eligible, and relevance decides within a tier: the ranker's score (text, keywords, CTR)
+    # plus how sure the reader is that the article is about what the campaign targets.
+    def key(s: Scored) -> tuple:
+        f = matched.get(s.campaign.id)
+        match = f.confidence if f is not None else 0.0
+        return (s.campaign.house, -s.campaign.priority, -(s.score + MATCH_WEIGHT * match), s.campaign.id)
+
+    return sorted(ranked, key=key)
+
+
+def _decision(
+    best: Scored,
+    ctx: ArticleContext,
+    counted: ArticleContext,
+    ranker: Ranker,
+    rng: random.Random,
+    now: datetime,
+    plan: Plan | None = None,
+    matched: dict[str, Fit] | None = None,
+) -> Decision:
+    # The hook speaks to what the reader just read: the targeted topic the article matched, when a creative
+    # has a variant for it; else a ranker that reads the article may name the variant that fits it.
+    hook_ctx = ctx
+    fit = (matched or {}).get(best.campaign.id)
+    topic = fit.topic if fit is not None else ctx.topic
+    if topic != ctx.topic and any(topic in c.hook_variants for c in best.campaign.creatives):
+        hook_ctx = replace(ctx, topic=topic)
+    else:
+        campaign = best.campaign
+        if plan is None:
+            topic = ranker.variant_topic(ctx, campaign)
+        else:
+            topic = plan.variants.get(campaign.id)
+            if topic is None:
+                topic = plan.variants[campaign.id] = ranker.variant_topic(plan.ctx, campaign)
+        if topic != ctx.topic:
+            hook_ctx = replace(ctx, topic=topic)
+    creative = pick_creative(best.campaign, hook_ctx, rng)
+    variant, hook = creative.hook_for(hook_ctx.topic)
+    return Decision(
+        id=uuid.uuid4().hex,
+        context=counted,
+        campaign=best.campaign,
+        creative=creative,
+        hook_variant=variant,
+        hook=hook,
+        score=best.score,
+        scored=best,
+        created_at=now,
+        match=fit,
+    )
+
+
+def explanation(outcome: Outcome, catalog_version: int) -> dict:
+    """Every ranked candidate with its score parts, and every refused campaign with its reason
+    (the API's `?explain=1` and `adserver decide --explain/--json` show the same thing)."""
+    chosen = outcome.decision.campaign.id if outcome.decision else None
+    return {
+        "ranker": outcome.ranker,
+        "catalog_version": catalog_version,
+        "article": _article_dict(outcome.article),
+        "candidates": [
+            {
+                "campaign": s.campaign.id,
+                "priority": s.campaign.priority,
+                "house": s.campaign.house,
+                "score": s.score,
+                "parts": s.parts,
+                "reasons": list(s.reasons),
+                "chosen": s.campaign.id == chosen,
+                "match": _fit_dict(outcome.fits.get(s.campaign.id)),
+            }
+            for s in outcome.ranked
+        ],
+        "rejected": [
+            {"campaign": r.campaign_id, "reason": r.reason, "match": _fit_dict(outcome.fits.get(r.campaign_id))}
+            for r in outcome.rejected
+        ],
+    }
+
+
+def _article_dict(a: ArticleContext | None) -> dict:
+    a = a or ArticleContext("")
+    return {
+        "sentiment": a.sentiment,
+        "sentiment_source": "read" if a.sentiment_read else "sent" if a.sentiment else "none",
+        "categories": list(a.categories),
+        "category_confidence": dict(a.category_confidence),
+        "category_floor": CATEGORY_FLOOR,
+        "country": a.country,
+        "device": a.device,
+    }
+
+
+def _fit_dict(f: Fit | None) -> dict | None:
+    if f is None:
+        return None
+    return {
+        "eligible": f.eligible,
+        "how": f.how,
+        "topic": f.topic,
+        "confidence": round(f.confidence, 4),
+        "floor": f.floor,
+        "reason": f.reason,
+    }

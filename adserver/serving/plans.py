@@ -1,0 +1,53 @@
+"""Per-article work, done once per article instead of once per reader.
+
+Every reader of an article page asks for a card with the same context. Which campaigns are eligible, how
+relevant each one is, the topic the impression is counted under and the hook variant that fits do not
+change between those readers; only the budget gate, the CTR exploration draw, the creative rotation and
+the decision's own id and URLs do. A `Plan` holds the first kind; `decide` redoes only the second.
+
+Plans live on the catalog snapshot (a new catalog starts empty) and are keyed by the article's content,
+the day (campaign dates), the advertisers excluded by the page, and the ranker's model: activating a model
+or changing the catalog can never serve a stale ranking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..infra.memo import LRU
+from .context import ArticleContext
+from .ranking import Scored
+from .snapshot import Campaign, CatalogSnapshot
+from .targeting import Fit
+
+PLAN_CACHE_SIZE = 2048  # articles per process and catalog version: a news site's hot set
+# Plans grow with their eligible campaigns, so memory is bounded by rows (eligible campaigns over all
+# plans), not only by articles: a catalog of thousands of campaigns keeps fewer articles, not more memory.
+PLAN_CACHE_ROWS = 200_000
+
+
+@dataclass
+class Plan:
+    ctx: ArticleContext  # the context the plan was built from (its reader, id and url are not used)
+    eligible: list[Campaign]
+    prepared: Any  # the ranker's per-article state (`Ranker.prepare`); None when nothing is eligible
+    counted_topic: str  # the topic impressions of this article are recorded under
+    fits: dict[str, Fit] = field(default_factory=dict)  # campaign id -> how it matches the article
+    variants: dict[str, str] = field(default_factory=dict)  # campaign id -> hook variant topic
+    contenders: tuple[list[Scored] | None, list[Scored]] = (None, [])  # (ranking, its contenders) last seen
+
+
+class PlanCache(LRU[tuple, Plan]):
+    """Plans by (article content, day, excluded sponsors, ranker, reader), for one catalog snapshot."""
+
+    def __init__(self, size: int = PLAN_CACHE_SIZE, rows: int = PLAN_CACHE_ROWS):
+        super().__init__(size, max_weight=rows)
+
+    def put(self, key: tuple, plan: Plan, weight: int | None = None) -> None:
+        super().put(key, plan, 1 + len(plan.eligible) if weight is None else weight)
+
+
+def plan_cache(snapshot: CatalogSnapshot) -> PlanCache:
+    """`snapshot.derived(plan_cache)`: per-article decision work, valid as long as the snapshot."""
+    return PlanCache()

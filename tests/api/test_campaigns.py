@@ -1,0 +1,437 @@
+"""Advertiser self-service (`/v1/campaigns`, `/v1/creatives`, `/v1/limits`): isolation, the catalog file's
+validation, the operator's limits, going live through the catalog version, pausing, and the preview."""
+
+from __future__ import annotations
+
+import copy
+from urllib.parse import urlsplit
+
+import pytest
+
+from adserver.catalog import self_service, tokens
+from adserver.catalog.files import validate_catalog
+from adserver.errors import CatalogError
+
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"}
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def creative(ident: str, title: str = "A card for readers", **kw) -> dict:
+    return {
+        "id": ident,
+        "display_name": ident.split("-")[0].title(),
+        "title": title,
+        "cta": {"text": "Learn more", "url": f"https://{ident}.example/offer"},
+        **kw,
+    }
+
+
+def campaign(ident: str, topic: str, **kw) -> dict:
+    return {
+        "id": ident,
+        "name": f"{ident} campaign",
+        "pricing": {"model": "cpm", "price": 2.0},
+        "budget": {"total": 1000, "daily": 100},
+        "targeting": {"topics": [topic]},
+        "creatives": [creative(f"{ident}-card")],
+        **kw,
+    }
+
+
+CATALOG = {
+    "advertisers": [
+        {"id": "alpha", "name": "Alpha", "campaigns": [campaign("alpha-main", "alpha-topic")]},
+        {"id": "bravo", "name": "Bravo", "campaigns": [campaign("bravo-main", "bravo-topic")]},
+    ]
+}
+
+
+@pytest.fixture
+def catalog(load_catalog, db):
+    load_catalog(copy.deepcopy(CATALOG))
+    for adv in ("alpha", "bravo"):
+        self_service.set_limits(db, adv, max_total_budget=5000, max_daily_budget=500, min_cpm=1, min_cpc=0.2)
+
+
+@pytest.fixture
+def alpha(db, catalog):
+    return {"Authorization": f"Bearer {tokens.create(db, 'alpha')}"}
+
+
+@pytest.fixture
+def bravo(db, catalog):
+    return {"Authorization": f"Bearer {tokens.create(db, 'bravo')}"}
+
+
+@pytest.fixture
+def operator(db, catalog):
+    return {"Authorization": f"Bearer {tokens.create(db, None)}"}
+
+
+def served(client, topic: str) -> str | None:
+    """The creative a reader of an article about `topic` is shown (None: no card)."""
+    r = client.get("/v1/decision", query_string={"topic": topic}, headers=BROWSER)
+    return r.get_json()["card"]["creative_id"] if r.status_code == 200 else None
+
+
+def error_fields(r) -> dict:
+    return r.get_json()["error"]["fields"]
+
+
+# --- isolation ----------------------------------------------------------------------------------------------
+
+
+def test_an_advertiser_lists_only_its_own_campaigns(client, alpha):
+    body = client.get("/v1/campaigns", headers=alpha).get_json()
+    assert [c["id"] for c in body["campaigns"]] == ["alpha-main"]
+    assert body["campaigns"][0]["creatives"][0]["id"] == "alpha-main-card"
+
+
+def test_an_advertiser_naming_another_advertiser_still_sees_only_its_own(client, alpha):
+    body = client.get("/v1/campaigns", query_string={"advertiser": "bravo"}, headers=alpha).get_json()
+    assert [c["id"] for c in body["campaigns"]] == ["alpha-main"]
+
+
+OTHERS = [
+    ("GET", "/v1/campaigns/{c}", None),
+    ("PATCH", "/v1/campaigns/{c}", {"name": "taken over"}),
+    ("POST", "/v1/campaigns/{c}/pause", None),
+    ("POST", "/v1/campaigns/{c}/resume", None),
+    ("POST", "/v1/campaigns/{c}/creatives", creative("sneaky-card")),
+    ("GET", "/v1/creatives/{k}", None),
+    ("PATCH", "/v1/creatives/{k}", {"title": "taken over"}),
+    ("POST", "/v1/creatives/{k}/pause", None),
+    ("GET", "/v1/creatives/{k}/preview", None),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body"), OTHERS)
+def test_another_advertisers_campaign_is_the_same_404_as_a_missing_one(client, alpha, method, url, body):
+    theirs = client.open(url.format(c="bravo-main", k="bravo-main-card"), method=method, json=body, headers=alpha)
+    missing = client.open(url.format(c="nope", k="nope"), method=method, json=body, headers=alpha)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.get_json()["error"]["code"] == missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_another_advertisers_campaign_is_left_unchanged(client, alpha, bravo):
+    client.patch("/v1/campaigns/bravo-main", json={"name": "taken over"}, headers=alpha)
+    client.post("/v1/campaigns/bravo-main/pause", headers=alpha)
+    theirs = client.get("/v1/campaigns/bravo-main", headers=bravo).get_json()
+    assert (theirs["name"], theirs["status"]) == ("bravo-main campaign", "active")
+
+
+def test_a_missing_token_is_401(client, catalog):
+    assert client.get("/v1/campaigns").status_code == 401
+    assert client.post("/v1/campaigns", json=campaign("x-main", "x")).status_code == 401
+
+
+# --- changes go live through the catalog version -------------------------------------------------------------
+
+
+def test_a_created_campaign_is_served_once_the_catalog_version_moves(client, services, alpha):
+    version = services.db.catalog_version()
+    assert served(client, "charlie-topic") is None
+    r = client.post("/v1/campaigns", json=campaign("alpha-second", "charlie-topic"), headers=alpha)
+    assert r.status_code == 201
+    assert r.get_json()["advertiser_id"] == "alpha"
+    assert services.db.catalog_version() == version + 1
+    assert served(client, "charlie-topic") == "alpha-second-card"
+
+
+def test_another_process_serves_the_change_after_its_poll(client, app, settings_overrides, alpha):
+    from adserver import create_app
+
+    other = create_app(settings_overrides)  # a second web process, with its own snapshot
+    other_svc = other.extensions["adserver"]
+    try:
+        before = other_svc.catalog.get().version
+        client.patch("/v1/campaigns/alpha-main", json={"targeting": {"topics": ["charlie-topic"]}}, headers=alpha)
+        assert other_svc.catalog.get().version == before  # not yet: nothing reads SQL on the request path
+        assert other_svc.catalog.refresh()  # its poller's step
+        assert served(other.test_client(), "charlie-topic") == "alpha-main-card"
+    finally:
+        other_svc.close()
+
+
+def test_a_paused_campaign_stops_serving_and_serves_again_when_resumed(client, alpha):
+    assert served(client, "alpha-topic") == "alpha-main-card"
+    r = client.post("/v1/campaigns/alpha-main/pause", headers=alpha)
+    assert (r.status_code, r.get_json()["status"]) == (200, "paused")
+    assert served(client, "alpha-topic") is None
+    client.post("/v1/campaigns/alpha-main/resume", headers=alpha)
+    assert served(client, "alpha-topic") == "alpha-main-card"
+
+
+def test_a_paused_creative_is_never_shown_while_the_campaigns_others_are(client, alpha):
+    client.post("/v1/campaigns/alpha-main/creatives", json=creative("alpha-other"), headers=alpha)
+    r = client.post("/v1/creatives/alpha-main-card/pause", headers=alpha)
+    assert (r.status_code, r.get_json()["status"]) == (200, "paused")
+    assert {served(client, "alpha-topic") for _ in range(12)} == {"alpha-other"}
+    client.post("/v1/creatives/alpha-other/pause", headers=alpha)
+    assert served(client, "alpha-topic") is None  # no creative left to show
+    client.post("/v1/creatives/alpha-main-card/resume", headers=alpha)
+    assert served(client, "alpha-topic") == "alpha-main-card"
+
+
+def test_a_click_on_a_card_served_before_its_creative_was_paused_still_reaches_the_landing_page(client, alpha):
+    card = client.get("/v1/decision", query_string={"topic": "alpha-topic"}, headers=BROWSER).get_json()
+    client.post("/v1/creatives/alpha-main-card/pause", headers=alpha)
+    r = client.get(urlsplit(card["tracking"]["click_url"]).path, headers=BROWSER)
+    assert r.status_code == 302
+    assert r.headers["Location"] == "https://alpha-main-card.example/offer"
+
+
+def test_a_merge_patch_changes_only_what_it_names_and_null_resets_a_field(client, alpha):
+    client.patch("/v1/campaigns/alpha-main", json={"ends_on": "2030-01-31", "description": "Spring"}, headers=alpha)
+    r = client.patch("/v1/campaigns/alpha-main", json={"ends_on": None, "budget": {"daily": 50}}, headers=alpha)
+    body = r.get_json()
+    assert r.status_code == 200
+    assert (body["ends_on"], body["description"], body["budget"]) == (None, "Spring", {"total": 1000, "daily": 50})
+    assert body["targeting"]["topics"] == ["alpha-topic"]
+
+
+def test_a_creative_patch_changes_the_card_that_is_served(client, alpha):
+    r = client.patch(
+        "/v1/creatives/alpha-main-card", json={"title": "New title", "hook": "Reading this?"}, headers=alpha
+    )
+    assert (r.status_code, r.get_json()["title"]) == (200, "New title")
+    card = client.get("/v1/decision", query_string={"topic": "alpha-topic"}, headers=BROWSER).get_json()["card"]
+    assert (card["title"], card["hook"]) == ("New title", "Reading this?")
+
+
+def test_the_operator_acts_for_any_advertiser_and_must_name_whom_it_creates_for(client, operator):
+    everyone = client.get("/v1/campaigns", headers=operator).get_json()["campaigns"]
+    assert {c["id"] for c in everyone} == {"alpha-main", "bravo-main"}
+    unnamed = client.post("/v1/campaigns", json=campaign("bravo-two", "x"), headers=operator)
+    assert unnamed.status_code == 400 and "advertiser" in error_fields(unnamed)
+    named = client.post("/v1/campaigns?advertiser=bravo", json=campaign("bravo-two", "x"), headers=operator)
+    assert (named.status_code, named.get_json()["advertiser_id"]) == (201, "bravo")
+    assert client.post("/v1/campaigns/alpha-main/pause", headers=operator).get_json()["status"] == "paused"
+
+
+# --- the catalog file's validation ---------------------------------------------------------------------------
+
+
+def file_errors(camp: dict) -> dict:
+    """What `adserver catalog import` says of the same campaign, by the same paths within the campaign."""
+    prefix = "advertisers.0.campaigns.0."
+    with pytest.raises(CatalogError) as e:
+        validate_catalog({"advertisers": [{"id": "alpha", "name": "Alpha", "campaigns": [camp]}]})
+    return {k.removeprefix(prefix): v for k, v in e.value.fields.items()}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"pricing": {"model": "cpx", "price": 2}},
+        {"budget": {"total": 10, "daily": 20}},
+        {"starts_on": "2030-02-01", "ends_on": "2030-01-01"},
+        {"creatives": [creative("alpha-x", cta={"text": "Go", "url": "javascript:alert(1)"})]},
+        {"creatives": []},
+        {"targeting": {"topics": ["ai"], "colour": "red"}},
+        {"id": "Not A Slug"},
+    ],
+)
+def test_a_new_campaign_is_validated_as_the_catalog_file_is(client, alpha, change):
+    bad = campaign("alpha-new", "x") | change
+    r = client.post("/v1/campaigns", json=bad, headers=alpha)
+    assert r.status_code == 400
+    assert error_fields(r) == file_errors(bad)
+
+
+def test_a_patch_is_validated_as_the_whole_campaign_with_the_fields_named(client, alpha):
+    r = client.patch("/v1/campaigns/alpha-main", json={"budget": {"daily": 2000}, "pacing": "fast"}, headers=alpha)
+    assert r.status_code == 400
+    assert set(error_fields(r)) == {"budget.daily", "pacing"}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [({"creatives": []}, "creatives"), ({"id": "alpha-renamed"}, "id")],
+)
+def test_a_campaign_patch_cannot_replace_its_creatives_or_its_id(client, alpha, patch, field):
+    r = client.patch("/v1/campaigns/alpha-main", json=patch, headers=alpha)
+    assert r.status_code == 400 and field in error_fields(r)
+
+
+def test_an_id_in_use_is_a_409_naming_it(client, alpha):
+    r = client.post("/v1/campaigns", json=campaign("alpha-main", "x"), headers=alpha)
+    assert (r.status_code, list(error_fields(r))) == (409, ["id", "creatives.0.id"])
+    r = client.post("/v1/campaigns/alpha-main/creatives", json=creative("bravo-main-card"), headers=alpha)
+    assert (r.status_code, list(error_fields(r))) == (409, ["id"])
+
+
+def test_a_body_that_is_not_a_json_object_is_a_4xx(client, alpha):
+    assert client.post("/v1/campaigns", data="name=x", headers=alpha).status_code == 415
+    assert client.patch("/v1/campaigns/alpha-main", json=["name"], headers=alpha).status_code == 400
+    assert client.post("/v1/campaigns", data="{", content_type="application/json", headers=alpha).status_code == 400
+
+
+# --- what the operator allows -------------------------------------------------------------------------------
+
+
+def test_a_budget_past_the_operators_cap_is_refused_naming_the_field(client, alpha):
+    r = client.patch("/v1/campaigns/alpha-main", json={"budget": {"total": 5001}}, headers=alpha)
+    assert r.status_code == 400
+    assert error_fields(r) == {
+        "budget.total": ["Your campaigns' total budgets may add up to 5000 EUR; this makes 5001."]
+    }
+    second = campaign("alpha-second", "x", budget={"total": 4500, "daily": 100})  # 1000 + 4500 > 5000
+    r = client.post("/v1/campaigns", json=second, headers=alpha)
+    assert r.status_code == 400 and list(error_fields(r)) == ["budget.total"]
+    assert client.get("/v1/campaigns/alpha-main", headers=alpha).get_json()["budget"]["total"] == 1000
+
+
+def test_a_campaign_without_a_budget_is_refused_when_budgets_are_capped(client, alpha):
+    r = client.post(
+        "/v1/campaigns", json=campaign("alpha-open", "x", budget={"total": None, "daily": 10}), headers=alpha
+    )
+    assert r.status_code == 400 and error_fields(r) == {"budget.total": ["Required: the operator caps your budgets."]}
+
+
+def test_what_the_operator_set_above_the_cap_may_be_lowered_but_not_raised(client, services, load_catalog, alpha):
+    big = copy.deepcopy(CATALOG)
+    big["advertisers"][0]["campaigns"][0]["budget"] = {"total": 9000, "daily": 100}
+    load_catalog(big)  # the operator's own import, past the advertiser's cap
+    assert client.patch("/v1/campaigns/alpha-main", json={"name": "renamed"}, headers=alpha).status_code == 200
+    assert client.patch("/v1/campaigns/alpha-main", json={"budget": {"total": 9500}}, headers=alpha).status_code == 400
+    assert client.patch("/v1/campaigns/alpha-main", json={"budget": {"total": 8000}}, headers=alpha).status_code == 200
+
+
+def test_without_limits_an_advertiser_can_raise_no_budget(client, db, alpha):
+    self_service.set_limits(db, "alpha", max_total_budget=None)
+    r = client.patch("/v1/campaigns/alpha-main", json={"budget": {"total": 1001}}, headers=alpha)
+    assert r.status_code == 400 and "ask the operator" in error_fields(r)["budget.total"][0]
+    assert client.post("/v1/campaigns/alpha-main/pause", headers=alpha).status_code == 200  # the rest still works
+
+
+def test_a_price_under_the_operators_floor_is_refused(client, alpha):
+    r = client.patch("/v1/campaigns/alpha-main", json={"pricing": {"model": "cpm", "price": 0.5}}, headers=alpha)
+    assert r.status_code == 400 and error_fields(r) == {"pricing.price": ["At least 1 EUR for cpm."]}
+    ok = client.patch("/v1/campaigns/alpha-main", json={"pricing": {"model": "cpc", "price": 0.25}}, headers=alpha)
+    assert ok.status_code == 200 and ok.get_json()["pricing"] == {"model": "cpc", "price": 0.25}
+
+
+@pytest.mark.parametrize("model", ["flat", "cpc"])
+def test_a_pricing_model_without_a_floor_is_not_offered(client, db, alpha, model):
+    self_service.set_limits(db, "alpha", min_cpc=None)
+    r = client.patch("/v1/campaigns/alpha-main", json={"pricing": {"model": model, "price": 5}}, headers=alpha)
+    assert r.status_code == 400 and list(error_fields(r)) == ["pricing.model"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("priority", 100), ("house", True)])
+def test_priority_and_house_are_the_operators(client, alpha, field, value):
+    r = client.patch("/v1/campaigns/alpha-main", json={field: value}, headers=alpha)
+    assert r.status_code == 400 and error_fields(r) == {field: ["Set by the operator."]}
+    r = client.post("/v1/campaigns", json=campaign("alpha-new", "x", **{field: value}), headers=alpha)
+    assert r.status_code == 400 and list(error_fields(r)) == [field]
+
+
+def test_an_archived_campaign_is_the_operators_to_bring_back(client, db, alpha):
+    from adserver.catalog.files import set_status
+
+    assert client.patch("/v1/campaigns/alpha-main", json={"status": "archived"}, headers=alpha).status_code == 400
+    set_status(db, "alpha-main", "archived")
+    r = client.post("/v1/campaigns/alpha-main/resume", headers=alpha)
+    assert r.status_code == 400 and list(error_fields(r)) == ["status"]
+
+
+def test_limits_are_readable_by_the_advertiser(client, alpha):
+    body = client.get("/v1/limits", headers=alpha).get_json()
+    assert body == {
+        "advertiser_id": "alpha",
+        "currency": "EUR",
+        "max_total_budget": 5000.0,
+        "max_daily_budget": 500.0,
+        "min_cpm": 1.0,
+        "min_cpc": 0.2,
+    }
+
+
+def test_the_cli_shows_and_sets_an_advertisers_limits(cli, client, db, alpha):
+    r = cli("advertisers", "limits", "Alpha", "--max-total-budget", "20000", "--min-cpc", "none")
+    assert r.exit_code == 0, r.output
+    assert "20000 EUR" in r.output and "not allowed" in r.output
+    assert self_service.get_limits(db, "alpha").max_total_budget == 20000
+    assert client.patch("/v1/campaigns/alpha-main", json={"budget": {"total": 15000}}, headers=alpha).status_code == 200
+    bad = cli("advertisers", "limits", "alpha", "--min-cpm", "-1")
+    assert bad.exit_code != 0 and "0 or more" in bad.output
+
+
+# --- preview ------------------------------------------------------------------------------------------------
+
+
+def test_the_preview_renders_the_card_escaped_and_counts_nothing(client, services, alpha):
+    client.patch("/v1/creatives/alpha-main-card", json={"title": HOSTILE}, headers=alpha)
+    before = services.redis.dbsize()
+    r = client.get("/v1/creatives/alpha-main-card/preview", headers=alpha)
+    assert r.status_code == 200
+    html = r.get_json()["html"]
+    assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'href="https://alpha-main-card.example/offer"' in html  # no tracking URL: nothing to count
+    assert services.redis.dbsize() == before  # no impression, no budget, no event
+
+
+def test_the_preview_shows_the_hook_written_for_a_topic(client, alpha):
+    client.patch(
+        "/v1/creatives/alpha-main-card",
+        json={"hook": "Default hook", "hook_variants": {"politics": "Reading politics?"}},
+        headers=alpha,
+    )
+    card = client.get("/v1/creatives/alpha-main-card/preview?topic=politics", headers=alpha).get_json()["card"]
+    assert card["hook"] == "Reading politics?"
+    card = client.get("/v1/creatives/alpha-main-card/preview", headers=alpha).get_json()["card"]
+    assert card["hook"] == "Default hook"
+
+
+# --- how much one token may do ------------------------------------------------------------------------------
+
+
+def test_an_advertisers_token_may_make_a_limited_number_of_changes_a_minute(client, alpha, operator):
+    from adserver.api.campaigns import WRITES_PER_MINUTE
+
+    for _ in range(WRITES_PER_MINUTE):
+        assert client.post("/v1/campaigns/alpha-main/pause", headers=alpha).status_code == 200
+    refused = client.post("/v1/campaigns/alpha-main/resume", headers=alpha)
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    assert client.get("/v1/campaigns/alpha-main", headers=alpha).get_json()["status"] == "paused"  # reads still work
+    assert client.post("/v1/campaigns/alpha-main/resume", headers=operator).status_code == 200  # operators are not held
+
+
+def test_a_campaign_holds_a_limited_number_of_creatives(client, alpha):
+    from adserver.catalog.self_service import MAX_CREATIVES
+
+    too_many = campaign("alpha-big", "x", creatives=[creative(f"alpha-big-{i}") for i in range(MAX_CREATIVES + 1)])
+    r = client.post("/v1/campaigns", json=too_many, headers=alpha)
+    assert r.status_code == 400 and list(error_fields(r)) == ["creatives"]
+    for i in range(MAX_CREATIVES - 1):  # the campaign has one already
+        assert (
+            client.post("/v1/campaigns/alpha-main/creatives", json=creative(f"alpha-k{i}"), headers=alpha).status_code
+            == 201
+        )
+    r = client.post("/v1/campaigns/alpha-main/creatives", json=creative("alpha-one-more"), headers=alpha)
+    assert r.status_code == 400 and "At most 20 creatives per campaign" in r.get_json()["error"]["message"]
+
+
+def test_concurrent_changes_of_one_advertiser_never_add_up_past_its_cap(app, alpha):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(i: int) -> int:  # alpha-main has 1000 of the 5000 allowed: room for four more of 1000
+        return app.test_client().post("/v1/campaigns", json=campaign(f"alpha-c{i}", "x"), headers=alpha).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(create, range(8)))
+    assert sorted(codes) == [201] * 4 + [400] * 4
+
+
+def test_concurrent_creations_of_one_id_are_one_201_and_409s(app, alpha):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(i: int) -> int:
+        body = campaign("alpha-same", "x", budget={"total": 10, "daily": 1})
+        body["creatives"] = [creative(f"alpha-same-{i}")]
+        return app.test_client().post("/v1/campaigns", json=body, headers=alpha).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(create, range(6)))
+    assert sorted(codes) == [201] + [409] * 5

@@ -1,0 +1,201 @@
+"""`GET /v1/reports`: tokens, isolation, formats, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from adserver.api.auth import AUTH_FAILURES_PER_MINUTE
+from adserver.catalog import tokens
+from adserver.catalog.files import import_catalog, read_file
+from tests.builders import BROWSER, GOOGLEBOT, LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN, path, serve
+from tests.conftest import EXAMPLE_CATALOG
+
+NOV = {"from": "2026-11-01", "to": "2026-11-30"}
+
+
+def get(client, token, **params):
+    return client.get("/v1/reports", query_string=NOV | params, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def zahid_token(db, rollups):  # noqa: F811
+    return tokens.create(db, ZAHID)
+
+
+def test_advertiser_sees_only_its_own_campaigns(client, zahid_token):
+    body = get(client, zahid_token, group_by="campaign").get_json()
+    assert [r["campaign"] for r in body["rows"]] == [ZAHID_CAMPAIGN]
+    assert body["totals"]["impressions"] == 160
+
+
+def test_rows_group_by_the_readers_country_and_device_of_ones_own_campaigns_only(client, zahid_token):
+    body = get(client, zahid_token, group_by="country,device").get_json()
+    assert [(r["country"], r["device"], r["impressions"]) for r in body["rows"]] == [
+        ("DE", "mobile", 100),
+        ("unknown", "unknown", 60),  # ledgerly's rows (unknown too) are not zahid's
+    ]
+    assert body["totals"]["impressions"] == 160
+
+
+def test_json_names_the_range_and_grouping(client, zahid_token):
+    body = get(client, zahid_token, group_by="day,topic").get_json()
+    assert (body["from"], body["to"], body["group_by"]) == ("2026-11-01", "2026-11-30", ["day", "topic"])
+
+
+def test_operator_sees_every_advertiser(client, db, rollups):  # noqa: F811
+    body = get(client, tokens.create(db, None), group_by="campaign").get_json()
+    assert {r["campaign"] for r in body["rows"]} == {ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN}
+
+
+def test_another_advertisers_campaign_gives_the_same_404_as_a_missing_one(client, zahid_token):
+    theirs = get(client, zahid_token, campaign=LEDGERLY_CAMPAIGN)
+    missing = get(client, zahid_token, campaign="nope")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.get_json()["error"]["code"] == missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_missing_token_is_401_in_the_error_shape(client, rollups):  # noqa: F811
+    r = client.get("/v1/reports", query_string=NOV)
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_revoked_token_is_refused(client, db, zahid_token):
+    tokens.revoke(db, ZAHID)
+    assert get(client, zahid_token).status_code == 401
+
+
+def test_repeated_bad_tokens_are_rate_limited(client, zahid_token):
+    for _ in range(AUTH_FAILURES_PER_MINUTE):
+        assert get(client, "ads_wrong").status_code == 401
+    assert get(client, "ads_wrong").status_code == 429
+    assert get(client, "ads_" + "x" * 43).status_code == 429  # another guess: not even checked
+
+
+def test_a_valid_token_still_works_from_an_address_that_sent_many_bad_ones(client, zahid_token):
+    for _ in range(AUTH_FAILURES_PER_MINUTE + 5):
+        get(client, "ads_wrong")
+    assert get(client, zahid_token).status_code == 200
+
+
+def test_guessing_the_secret_behind_a_known_prefix_is_rate_limited_too(client, db, zahid_token):
+    ledgerly_token = tokens.create(db, LEDGERLY)
+    guess = zahid_token[: tokens.PREFIX_LENGTH] + "x" * 40
+    for _ in range(AUTH_FAILURES_PER_MINUTE):
+        assert get(client, guess).status_code == 401
+    assert get(client, guess).status_code == 429
+    assert get(client, ledgerly_token).status_code == 200  # others from this address are not locked out
+
+
+def test_range_over_366_days_is_a_400_naming_the_field(client, zahid_token):
+    r = get(client, zahid_token, **{"from": "2025-01-01", "to": "2026-11-30"})
+    assert r.status_code == 400
+    assert "to" in r.get_json()["error"]["fields"]
+
+
+def test_bad_date_is_a_400(client, zahid_token):
+    r = get(client, zahid_token, **{"from": "yesterday"})
+    assert r.status_code == 400
+    assert "from" in r.get_json()["error"]["fields"]
+
+
+def test_csv_parses_back_to_the_json_numbers(client, zahid_token):
+    body = get(client, zahid_token, group_by="day,topic").get_json()
+    r = get(client, zahid_token, group_by="day,topic", format="csv")
+    assert r.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True), newline="")))
+    *data, total = rows
+    assert len(data) == len(body["rows"])
+    for parsed, row in zip(data, body["rows"], strict=True):
+        assert {k: type(row[k])(v) for k, v in parsed.items()} == row
+    assert int(total["impressions"]) == body["totals"]["impressions"]
+    assert float(total["spend"]) == body["totals"]["spend"]
+
+
+def test_reports_are_in_the_openapi_document(client):
+    spec = client.get("/openapi.json").get_json()
+    params = {p["name"] for p in spec["paths"]["/v1/reports"]["get"]["parameters"]}
+    assert {"from", "to", "group_by", "format"} <= params
+
+
+def test_bot_prefetch_and_rate_limited_traffic_reach_the_report_apart(client, db, services, persist):  # noqa: F811
+    import_catalog(db, read_file(EXAMPLE_CATALOG))
+    services.catalog.refresh(force=True)
+    bot = serve(client, GOOGLEBOT)
+    assert client.post(path(bot["tracking"]["view_url"]), headers=GOOGLEBOT).status_code == 204
+    serve(client, {**BROWSER, "Sec-Purpose": "prefetch"})
+    person = serve(client)
+    services.events.rate_limit = 0
+    assert client.get(path(person["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # still sent on
+    persist()
+    today = datetime.now(UTC).date().isoformat()
+    token = tokens.create(db, ZAHID)
+    body = get(client, token, **{"from": today, "to": today, "group_by": "campaign"}).get_json()
+    (row,) = body["rows"]
+    assert {k: v for k, v in row.items() if v and k != "campaign"} == {
+        "impressions": 1,  # billed: only the person's impression
+        "bot_impressions": 1,
+        "bot_views": 1,
+        "prefetch_impressions": 1,
+        "rate_limited_clicks": 1,
+    }
+    csv_text = get(client, token, **{"from": today, "to": today, "group_by": "campaign", "format": "csv"})
+    (parsed, _total) = csv.DictReader(io.StringIO(csv_text.get_data(as_text=True), newline=""))
+    assert (parsed["bot_views"], parsed["prefetch_impressions"], parsed["rate_limited_clicks"]) == ("1", "1", "1")
+
+
+def test_the_openapi_document_describes_each_kind_of_traffic_not_billed(client):
+    row = client.get("/openapi.json").get_json()["components"]["schemas"]["ReportRow"]["properties"]
+    for name in ("bot_impressions", "bot_views", "bot_clicks", "prefetch_impressions", "rate_limited_views"):
+        assert "not billed" in row[name]["description"].lower()
+
+
+def test_report_names_the_advertiser_and_gives_data_as_of_in_utc(client, db, services, persist):  # noqa: F811
+    import_catalog(db, read_file(EXAMPLE_CATALOG))
+    services.catalog.refresh(force=True)
+    serve(client)
+    persist()
+    body = get(client, tokens.create(db, ZAHID)).get_json()
+    assert (body["advertiser"], body["advertiser_name"]) == (ZAHID, "zahid.host")
+    as_of = datetime.fromisoformat(body["data_as_of"])
+    assert as_of.utcoffset().total_seconds() == 0
+    assert abs((datetime.now(UTC) - as_of).total_seconds()) < 60
+
+
+def test_operator_report_names_no_advertiser(client, db, rollups):  # noqa: F811
+    body = get(client, tokens.create(db, None)).get_json()
+    assert (body["advertiser"], body["advertiser_name"]) == (None, None)
+
+
+def test_operator_token_lists_every_advertiser_by_name(client, db, rollups):  # noqa: F811
+    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {tokens.create(db, None)}"})
+    listed = r.get_json()["advertisers"]
+    assert r.get_json()["operator"] is True
+    assert len(listed) == 14  # the example catalog's
+    assert {"id": ZAHID, "name": "zahid.host"} in listed and {"id": LEDGERLY, "name": "Ledgerly"} in listed
+    assert [a["name"].casefold() for a in listed] == sorted(a["name"].casefold() for a in listed)
+
+
+def test_advertiser_token_lists_only_its_own_advertiser(client, zahid_token):
+    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {zahid_token}"})
+    assert r.get_json() == {"advertisers": [{"id": ZAHID, "name": "zahid.host"}], "operator": False}
+
+
+def test_advertisers_need_a_valid_token(client, rollups):  # noqa: F811
+    r = client.get("/v1/advertisers", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_spend_comes_with_the_advertisers_currency(client, db, zahid_token):
+    data = read_file(EXAMPLE_CATALOG)
+    data["advertisers"][1]["currency"] = "USD"  # ledgerly pays in dollars
+    import_catalog(db, data)
+    assert get(client, zahid_token).get_json()["currency"] == "EUR"
+    operator = tokens.create(db, None)
+    assert get(client, operator, advertiser=LEDGERLY).get_json()["currency"] == "USD"
+    assert get(client, operator).get_json()["currency"] is None  # euros and dollars: no one currency
