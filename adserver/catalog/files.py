@@ -297,6 +297,13 @@ def put(s: Session, model, ident: str, values: dict) -> str:
     return "updated" if changed else "unchanged"
 
 
+def insert(s: Session, model, ident: str, values: dict) -> None:
+    """Insert one row, never update: an id taken meanwhile by another transaction raises IntegrityError here
+    (flushed now), instead of the row being taken over as `put` would."""
+    s.add(model(id=ident, **values))
+    s.flush()
+
+
 def upsert(s: Session, data: dict, progress: Progress = SILENT) -> dict[str, int]:
     """Insert or update everything in a validated catalog; returns counts of created/updated rows."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}

@@ -28,6 +28,7 @@ from .files import (
     campaign_values,
     creative_document,
     creative_values,
+    insert,
     put,
     validate_campaign,
     validate_creative,
@@ -151,9 +152,9 @@ def create_campaign(db: storage.Database, advertiser_id: str, raw: Any) -> dict:
         }
         _no_conflicts(taken)
         _check(s, adv, None, data)
-        put(s, storage.Campaign, data["id"], campaign_values(adv.id, data))
+        insert(s, storage.Campaign, data["id"], campaign_values(adv.id, data))
         for cr in data["creatives"]:
-            put(s, storage.Creative, cr["id"], creative_values(data["id"], cr))
+            insert(s, storage.Creative, cr["id"], creative_values(data["id"], cr))
         db.bump_catalog_version(s)
     return get_campaign(db, advertiser_id, data["id"])
 
@@ -194,7 +195,7 @@ def create_creative(db: storage.Database, owner: str | None, campaign_id: str, r
         _not_archived(row)
         _room(len(row.creatives) + 1, MAX_CREATIVES, "_body", "creatives per campaign")
         _no_conflicts({"id": [s.get(storage.Creative, data["id"])]})
-        put(s, storage.Creative, data["id"], creative_values(campaign_id, data))
+        insert(s, storage.Creative, data["id"], creative_values(campaign_id, data))
         db.bump_catalog_version(s)
     return get_campaign(db, owner, campaign_id)
 
