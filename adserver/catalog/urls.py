@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import unicodedata
 from urllib.parse import urlsplit, urlunsplit
 
+import idna
 from marshmallow import ValidationError, fields
 
 # LRM, RLM, ALM, the embeddings and overrides (LRE..RLO), the isolates (LRI..PDI).
@@ -21,30 +23,47 @@ LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
 
 
 def public_web_url(value: str) -> str:
-    """`value` with its host in punycode; ValidationError naming what is wrong."""
+    """`value` with its host as a browser will ask for it (lower case, punycode); ValidationError naming what is
+    wrong. Every check runs on that final host: a browser folds `①②⑦.0.0.1` to 127.0.0.1 and `ｌｏｃａｌｈｏｓｔ`
+    to localhost (UTS #46, as the WHATWG URL standard has it), so checking the host as typed is not enough."""
     if any(c in BIDI_CONTROLS for c in value):
         raise ValidationError("Must not contain bidirectional control characters.")
     parts = urlsplit(value)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise ValidationError("Must not contain a user name or password (`user@host`).")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        raise ValidationError("Must have a port from 1 to 65535, or none.")
+    typed = (parts.hostname or "").rstrip(".")
+    if not typed:
         raise ValidationError("Must have a host.")
+    if any(ord(c) > 127 and unicodedata.normalize("NFKC", c).isascii() for c in typed):
+        raise ValidationError("Must not contain characters that stand for ASCII letters or digits (`①`, `ｌ`).")
+    host = _browser_host(typed)
     address = _address(host)
     if address is not None:
         if not address.is_global or address.is_multicast:
             raise ValidationError("Must be a public address, not a loopback, private or reserved one.")
-        return value
-    if host == "localhost" or host.endswith(LOCAL_NAMES):
+    elif host == "localhost" or host.endswith(LOCAL_NAMES):
         raise ValidationError("Must be a public host name, not a local one.")
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValidationError("Must have a valid host name.") from None
-    if ascii_host == host:
+    if host == typed:
         return value
-    netloc = ascii_host if parts.port is None else f"{ascii_host}:{parts.port}"
+    netloc = (f"[{host}]" if ":" in host else host) if port is None else f"{host}:{port}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _browser_host(typed: str) -> str:
+    """The host a browser asks for: in ASCII as typed (`hostname` is lower case), else mapped by UTS #46 and in
+    punycode."""
+    if typed.isascii():
+        return typed
+    try:
+        return idna.encode(typed, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError:
+        raise ValidationError("Must have a valid host name.") from None
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -36,6 +36,14 @@ def with_url(url: str, field: str = "cta") -> dict:
         ("https://printer.local/", "local one"),
         ("https://example.com/\u202egnp.exe", "bidirectional"),
         ("https://exa\u200fmple.com/", "bidirectional"),
+        # Characters a browser folds to ASCII (UTS #46): the host it asks for is what counts.
+        ("http://\u2460\u2461\u2466.0.0.1/", "stand for ASCII"),  # circled digits: 127.0.0.1
+        ("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54:6379/", "stand for ASCII"),  # fullwidth
+        ("https://\u2460\u2468\u2461.\u2460\u2465\u2467.\u2460.\u2460/router.png", "stand for ASCII"),
+        ("http://169.254.\u2460\u2465\u2468.\u2461\u2464\u2463/", "stand for ASCII"),
+        ("http://127\u30020\u30020\u30021/", "public address"),  # ideographic full stops: 127.0.0.1
+        ("https://evil.example:99999/", "port"),
+        ("https://evil.example:0/", "port"),
     ],
 )
 @pytest.mark.parametrize("field", ["cta", "secondary_cta", "image_url"])
@@ -49,6 +57,12 @@ def test_a_catalog_url_that_is_not_a_public_web_address_is_refused_naming_the_fi
 def test_public_urls_are_accepted_as_they_are():
     for url in ("https://zahid.host/signup?utm_source=adserver", "https://8.8.8.8/x", "http://example.com:8080/"):
         validate_catalog(with_url(url))
+
+
+def test_an_internationalised_host_is_accepted_in_punycode_with_its_port():
+    data = validate_catalog(with_url("https://m\u00fcnchen.de:8443/a?b=1"))
+    creative = data["advertisers"][0]["campaigns"][0]["creatives"][0]
+    assert creative["cta"]["url"] == "https://xn--mnchen-3ya.de:8443/a?b=1"
 
 
 def test_an_internationalised_host_is_stored_and_redirected_to_as_punycode(client, services):
