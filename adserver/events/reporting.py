@@ -149,13 +149,22 @@ def to_csv(report: Report) -> str:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(report.columns)
     for row in report.rows:
-        w.writerow([row[c] for c in report.columns])
+        w.writerow([_inert(row[c]) for c in report.columns])
     w.writerow(
         ["total"] * min(1, len(report.query.group_by))
         + [""] * max(0, len(report.query.group_by) - 1)
         + [report.totals[m] for m in METRICS]
     )
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell):
+    """A text cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1+1`), quoted as text with a
+    leading `'` (OWASP's CSV injection advice); numbers stay numbers."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
 
 
 def advertisers(db: storage.Database, only: str | None = None) -> list[dict]:

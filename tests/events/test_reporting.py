@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime
 
 import pytest
 
 from adserver.errors import InvalidContext, NotFound
-from adserver.events.reporting import ReportQuery, parse_group_by, run_report, to_csv
+from adserver.events.reporting import METRICS, Report, ReportQuery, parse_group_by, run_report, to_csv
 from adserver.infra import storage
 from tests.builders import LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN
 from tests.builders import rollup_row as rollup
@@ -106,6 +108,17 @@ def test_csv_has_a_header_and_a_total_row_with_crlf(db, rollups):
         "prefetch_impressions,prefetch_views,prefetch_clicks,rate_limited_views,rate_limited_clicks"
     )
     assert lines[-2].startswith("total,160,85")
+
+
+@pytest.mark.parametrize("text", ["+1+1", '=HYPERLINK("https://evil.example")', "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted_as_text(text):
+    query = ReportQuery(date(2026, 11, 1), date(2026, 11, 30), ("topic",), ZAHID)
+    metrics = {m: 0 for m in METRICS}
+    rows = [{"topic": text, **metrics}, {"topic": "sport", **metrics}]
+    report = Report(query, rows=rows, totals=metrics, data_as_of=None)
+    (_header, first, second, _total) = csv.reader(io.StringIO(to_csv(report), newline=""))
+    assert first[0] == "'" + text and second[0] == "sport"
+    assert first[1:] == ["0"] * len(METRICS)
 
 
 def _event(decision_id: str, campaign: str, advertiser: str, at: datetime) -> storage.Event:
