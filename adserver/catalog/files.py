@@ -26,7 +26,7 @@ from ..infra.progress import SILENT, Progress
 from ..serving.safety import categories
 from ..serving.schedule import DAYS, parse_span
 from ..serving.snapshot import CREATIVE_STATUSES, PACING, PRICING_MODELS, SENTIMENTS, STATUSES
-from .urls import WebUrl
+from .urls import BIDI_CONTROLS, WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
 
@@ -110,32 +110,43 @@ class FrequencyCapSchema(Strict):
     hours = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=24 * 30))
 
 
+class CardText(fields.String):
+    """Text the card shows: no bidirectional control characters, which reorder how it reads (U+202E turns
+    "brought to you by" into whatever an advertiser spells backwards)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(c in BIDI_CONTROLS for c in text):
+            raise ValidationError("Must not contain bidirectional control characters.")
+        return text
+
+
 class CtaSchema(Strict):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    text = CardText(required=True, validate=validate.Length(min=1, max=100))
     url = WebUrl(required=True, validate=validate.Length(max=2000))  # public http(s) only: see adserver/catalog/urls.py
 
 
 class CreativeSchema(Strict):
     id = fields.String(required=True, validate=SLUG)
     status = fields.String(load_default="active", validate=validate.OneOf(CREATIVE_STATUSES))  # paused: not shown
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    tagline = fields.String(load_default="", validate=validate.Length(max=200))
-    hook = fields.String(load_default="", validate=validate.Length(max=300))
+    display_name = CardText(required=True, validate=validate.Length(min=1, max=200))
+    tagline = CardText(load_default="", validate=validate.Length(max=200))
+    hook = CardText(load_default="", validate=validate.Length(max=300))
     hook_variants = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=100)),
-        values=fields.String(validate=validate.Length(min=1, max=300)),
+        values=CardText(validate=validate.Length(min=1, max=300)),
         load_default=dict,
     )
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    body = fields.String(load_default="", validate=validate.Length(max=2000))
+    title = CardText(required=True, validate=validate.Length(min=1, max=300))
+    body = CardText(load_default="", validate=validate.Length(max=2000))
     code_lines = fields.List(
-        fields.String(validate=validate.Length(max=200)),
+        CardText(validate=validate.Length(max=200)),
         load_default=list,
         validate=validate.Length(max=8),
     )
     cta = fields.Nested(CtaSchema, required=True)
     secondary_cta = fields.Nested(CtaSchema, load_default=None, allow_none=True)
-    fine_print = fields.String(load_default="", validate=validate.Length(max=300))
+    fine_print = CardText(load_default="", validate=validate.Length(max=300))
     image_url = WebUrl(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 

@@ -241,3 +241,30 @@ def test_a_currency_that_is_not_an_iso_code_is_reported_with_its_path():
     data = catalog_file()
     data["advertisers"][0]["currency"] = "euro"
     assert "advertisers.0.currency" in errors_of(data)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("display_name", "zahid.\u202etsoh", "display_name"),
+        ("title", "Ship \u2066it\u2069", "title"),
+        ("tagline", "\u200ffast", "tagline"),
+        ("hook", "reading about \u202bagents", "hook"),
+        ("body", "Run it\u202d here", "body"),
+        ("fine_print", "\u061cterms", "fine_print"),
+        ("code_lines", ["$ git push", "\u202eevil"], "code_lines.1"),
+        ("hook_variants", {"ai": "\u2067agents"}, "hook_variants.ai.value"),
+        ("cta", {"text": "Go\u202e", "url": "https://zahid.host/"}, "cta.text"),
+    ],
+)
+def test_card_text_with_bidirectional_controls_is_refused_naming_the_field(field, value, path):
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["creatives"][0][field] = value
+    errors = errors_of(data)
+    assert "bidirectional" in errors[f"{CREATIVE}.{path}"][0]
+
+
+def test_card_text_in_any_script_is_accepted():
+    data = catalog_file()
+    data["advertisers"][0]["campaigns"][0]["creatives"][0]["title"] = "مرحبا — שלום — Grüße — こんにちは"
+    validate_catalog(data)
