@@ -54,6 +54,9 @@ class Settings:
     log_format: str = ""  # json | text; empty: json in production, text in development and tests
     log_level: str = "info"
     access_log: bool = True
+    # The relevance policy for advertisers' own campaigns (`catalog.policy`).
+    self_service_min_relevance: float = 0.4
+    common_word_zipf: float = 5.8
     extra: dict = field(default_factory=dict)
 
     @property
@@ -200,5 +203,9 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"setting LOG_LEVEL={s.log_level!r}: use debug, info, warning, error or critical")
     if s.metrics_token and len(s.metrics_token) < 16:
         raise SettingsError("setting METRICS_TOKEN must be at least 16 characters (secrets.token_urlsafe(32))")
+    if not 0 <= s.self_service_min_relevance <= 1:
+        raise SettingsError("setting SELF_SERVICE_MIN_RELEVANCE must be between 0 and 1")
+    if not 3 <= s.common_word_zipf <= 8:
+        raise SettingsError("setting COMMON_WORD_ZIPF must be between 3 (refuses most words) and 8 (refuses none)")
     if s.max_body_bytes < 1024:
         raise SettingsError("setting MAX_BODY_BYTES must be at least 1024")

@@ -14,6 +14,7 @@ from marshmallow import missing
 
 from ..catalog import self_service
 from ..catalog.files import CampaignSchema, CreativeSchema
+from ..catalog.policy import RelevancePolicy
 from ..infra import keys
 from . import Blueprint, services
 from .auth import owner
@@ -113,6 +114,10 @@ def db():
     return services().db
 
 
+def policy() -> RelevancePolicy:
+    return RelevancePolicy.from_settings(services().settings)
+
+
 def changed(result: dict) -> dict:
     """After a write, this process serves the new catalog now (the others at their next poll)."""
     services().catalog.refresh()
@@ -134,7 +139,7 @@ class Campaigns(MethodView):
     @documented_errors((409, "An id already in use"), (415, "Body is not application/json"))
     def post(self, advertiser=None):
         """Create a campaign (with its creatives)."""
-        result = self_service.create_campaign(db(), writing(advertiser, required=True), json_body())
+        result = self_service.create_campaign(db(), writing(advertiser, required=True), json_body(), policy())
         return changed(result), 201
 
 
@@ -151,7 +156,7 @@ class Campaign(MethodView):
     @documented_errors((415, "Body is not application/json"))
     def patch(self, campaign_id):
         """Change a campaign: name, dates, pricing, budget, pacing, frequency cap, targeting, status."""
-        return changed(self_service.update_campaign(db(), writing(), campaign_id, json_body()))
+        return changed(self_service.update_campaign(db(), writing(), campaign_id, json_body(), policy()))
 
 
 def _status_route(kind: str, status: str, verb: str):
@@ -226,11 +231,14 @@ class Limits(MethodView):
     @documented_errors()
     def get(self, advertiser=None):
         """What the operator allows the advertiser's own changes (`adserver advertisers limits`): caps on the sums
-        of its campaigns' budgets, floors on its prices."""
+        of its campaigns' budgets, floors on its prices and on the relevance its campaigns need."""
         advertiser_id = acting_for(advertiser, required=True)
         limits = self_service.get_limits(db(), advertiser_id)
+        amounts = {k: None if v is None else float(v) for k, v in asdict(limits).items()}
         return {
             "advertiser_id": advertiser_id,
             "currency": self_service.currency(db(), advertiser_id),
-            **{k: None if v is None else float(v) for k, v in asdict(limits).items()},
+            **amounts,
+            "min_relevance": policy().min_relevance if limits.min_relevance is None else amounts["min_relevance"],
+            "max_keywords": policy().max_keywords,
         }

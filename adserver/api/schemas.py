@@ -466,3 +466,7 @@ class LimitsSchema(Schema):
     )
     min_cpm = fields.Float(allow_none=True, required=True, metadata={"description": "null: CPM is not offered"})
     min_cpc = fields.Float(allow_none=True, required=True, metadata={"description": "null: CPC is not offered"})
+    min_relevance = fields.Float(
+        required=True, metadata={"description": "The lowest targeting.min_relevance its campaigns may set"}
+    )
+    max_keywords = fields.Integer(required=True, metadata={"description": "Keywords a campaign may name"})

@@ -33,6 +33,7 @@ from .files import (
     validate_campaign,
     validate_creative,
 )
+from .policy import DEFAULT_POLICY, RelevancePolicy
 from .store import campaign_from_row, creative_from_row
 
 SELF_STATUSES = ("active", "paused")  # archiving is the operator's
@@ -57,6 +58,7 @@ class Limits:
     max_daily_budget: Decimal | None = None
     min_cpm: Decimal | None = None
     min_cpc: Decimal | None = None
+    min_relevance: Decimal | None = None  # the lowest min_relevance it may set; None: the policy's (`policy`)
 
     def floor(self, pricing_model: str) -> Decimal | None:
         return {"cpm": self.min_cpm, "cpc": self.min_cpc}.get(pricing_model)
@@ -140,8 +142,10 @@ def get_campaign(db: storage.Database, owner: str | None, campaign_id: str) -> d
         return _document(_campaign_row(s, owner, campaign_id))
 
 
-def create_campaign(db: storage.Database, advertiser_id: str, raw: Any) -> dict:
-    """A new campaign (with at least one creative) for the advertiser."""
+def create_campaign(
+    db: storage.Database, advertiser_id: str, raw: Any, policy: RelevancePolicy = DEFAULT_POLICY
+) -> dict:
+    """A new campaign (with at least one creative) for the advertiser, within the operator's `policy`."""
     data = validate_campaign(_without_read_only(raw))
     with _changing(db) as s:
         adv = _advertiser(s, advertiser_id, lock=True)
@@ -151,7 +155,7 @@ def create_campaign(db: storage.Database, advertiser_id: str, raw: Any) -> dict:
             f"creatives.{i}.id": [s.get(storage.Creative, cr["id"])] for i, cr in enumerate(data["creatives"])
         }
         _no_conflicts(taken)
-        _check(s, adv, None, data)
+        _check(s, adv, None, data, policy)
         insert(s, storage.Campaign, data["id"], campaign_values(adv.id, data))
         for cr in data["creatives"]:
             insert(s, storage.Creative, cr["id"], creative_values(data["id"], cr))
@@ -159,7 +163,9 @@ def create_campaign(db: storage.Database, advertiser_id: str, raw: Any) -> dict:
     return get_campaign(db, advertiser_id, data["id"])
 
 
-def update_campaign(db: storage.Database, owner: str | None, campaign_id: str, patch: Any) -> dict:
+def update_campaign(
+    db: storage.Database, owner: str | None, campaign_id: str, patch: Any, policy: RelevancePolicy = DEFAULT_POLICY
+) -> dict:
     """Apply a JSON merge patch (RFC 7396: a null removes a field, back to its default) to the campaign.
 
     Creatives are changed one by one (`update_creative`), so the patch may not carry `creatives`."""
@@ -176,7 +182,7 @@ def update_campaign(db: storage.Database, owner: str | None, campaign_id: str, p
         current = campaign_document(row)
         before = validate_campaign(current)
         after = validate_campaign(merge_patch(current, patch))
-        _check(s, row.advertiser, before, after)
+        _check(s, row.advertiser, before, after, policy)
         if put(s, storage.Campaign, campaign_id, campaign_values(row.advertiser_id, after)) == "updated":
             db.bump_catalog_version(s)
     return get_campaign(db, owner, campaign_id)
@@ -304,10 +310,12 @@ def _money(amount: Decimal) -> str:
     return f"{Decimal(amount).normalize():f}"
 
 
-def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict) -> None:
+def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict, policy: RelevancePolicy) -> None:
     """Refuse, naming each field, what the operator does not allow this advertiser (`before` None: a new
     campaign). Only changes are checked: what the operator set stays allowed."""
-    limits, today, errors = _limits(adv), date.today(), {}
+    limits, today = _limits(adv), date.today()
+    floor = None if limits.min_relevance is None else float(limits.min_relevance)
+    errors = policy.problems(before, after, floor)
     if before is not None and before["status"] == "archived":
         errors["status"] = ["Archived by the operator: ask them to bring it back."]
     elif after["status"] not in SELF_STATUSES:

@@ -78,7 +78,23 @@ LIMIT_OPTIONS = {
     "max_daily_budget": "Cap on the sum of their daily budgets.",
     "min_cpm": "Lowest CPM price it may set (unset: it cannot choose CPM pricing itself).",
     "min_cpc": "Lowest CPC price it may set (unset: it cannot choose CPC pricing itself).",
+    "min_relevance": "Lowest targeting.min_relevance (0-1) its campaigns may set (unset: SELF_SERVICE_MIN_RELEVANCE).",
 }
+SHARES = ("min_relevance",)  # 0 to 1, in no currency; unset falls back to the operator's setting
+
+
+def _limit(name: str, value: str) -> Decimal | None:
+    amount = _amount(value)
+    if name in SHARES and amount is not None and amount > 1:
+        raise click.BadParameter(f"{value!r}: give a share from 0 to 1", param_hint=f"--{name.replace('_', '-')}")
+    return amount
+
+
+def _shown(name: str, value: Decimal | None, currency: str, settings) -> str:
+    if name in SHARES:
+        default = getattr(settings, f"self_service_{name}")
+        return f"{default:g} (the default)" if value is None else f"{value.normalize():f}"
+    return "not allowed" if value is None else f"{value.normalize():f} {currency}"
 
 
 @group.command()
@@ -86,18 +102,20 @@ LIMIT_OPTIONS = {
 @pass_ctx
 def limits(ctx: Context, advertiser: str, **changes: str | None) -> None:
     """Show or set what ADVERTISER (id or name) may do with its own token (the self-service API): budget caps
-    and price floors, in its currency. Only what it raises past a cap or lowers under a floor is refused;
-    what you set in the catalog stays. `none` takes a limit away (then nothing is allowed)."""
+    and price floors, in its currency, and the lowest relevance its campaigns may ask for. Only what it raises
+    past a cap or lowers under a floor is refused; what you set in the catalog stays. `none` takes a limit away
+    (then nothing is allowed; for min-relevance, the operator's default applies again)."""
     db = ctx.services.db
     adv = find(db, advertiser)
-    given = {name: _amount(value) for name, value in changes.items() if value is not None}
+    given = {name: _limit(name, value) for name, value in changes.items() if value is not None}
     current = self_service.set_limits(db, adv.id, **given) if given else self_service.get_limits(db, adv.id)
     if given:
         click.echo(f"limits of {adv.id} set")
-    shown = {name: "not allowed" if value is None else f"{value.normalize():f} {adv.currency}"
-             for name, value in asdict(current).items()}  # fmt: skip
-    click.echo(table([[name.replace("_", " "), text] for name, text in shown.items()], ["limit", "value"]))
+    settings = ctx.services.settings
+    rows = [[n.replace("_", " "), _shown(n, v, adv.currency, settings)] for n, v in asdict(current).items()]
+    click.echo(table(rows, ["limit", "value"]))
 
 
 for _name, _help in reversed(LIMIT_OPTIONS.items()):
-    limits = click.option(f"--{_name.replace('_', '-')}", _name, metavar="AMOUNT|none", help=_help)(limits)
+    _metavar = "SHARE|none" if _name in SHARES else "AMOUNT|none"
+    limits = click.option(f"--{_name.replace('_', '-')}", _name, metavar=_metavar, help=_help)(limits)

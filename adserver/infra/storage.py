@@ -66,6 +66,8 @@ class Advertiser(Base):
     max_daily_budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
     min_cpm: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
     min_cpc: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    # The lowest `targeting.min_relevance` it may set itself; NULL: the operator's default (`catalog.policy`).
+    min_relevance: Mapped[Decimal | None] = mapped_column(Numeric(4, 3), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     campaigns: Mapped[list[Campaign]] = relationship(
         back_populates="advertiser", cascade="all, delete-orphan", order_by="Campaign.id"

@@ -65,7 +65,8 @@
     $("limits").textContent = "Allowed by the operator: total budgets up to " + money(l.max_total_budget, l.currency) +
       ", daily budgets up to " + money(l.max_daily_budget, l.currency) +
       (l.min_cpm === null ? "; CPM not offered" : "; CPM from " + money(l.min_cpm, l.currency)) +
-      (l.min_cpc === null ? "; CPC not offered." : "; CPC from " + money(l.min_cpc, l.currency) + ".");
+      (l.min_cpc === null ? "; CPC not offered" : "; CPC from " + money(l.min_cpc, l.currency)) +
+      "; a relevance floor of at least " + l.min_relevance + " and up to " + l.max_keywords + " keywords a campaign.";
   }
 
   function button(text, action) {

@@ -345,6 +345,8 @@ def test_limits_are_readable_by_the_advertiser(client, alpha):
         "max_daily_budget": 500.0,
         "min_cpm": 1.0,
         "min_cpc": 0.2,
+        "min_relevance": 0.4,
+        "max_keywords": 50,
     }
 
 
@@ -356,6 +358,67 @@ def test_the_cli_shows_and_sets_an_advertisers_limits(cli, client, db, alpha):
     assert client.patch("/v1/campaigns/alpha-main", json={"budget": {"total": 15000}}, headers=alpha).status_code == 200
     bad = cli("advertisers", "limits", "alpha", "--min-cpm", "-1")
     assert bad.exit_code != 0 and "0 or more" in bad.output
+
+
+# --- the relevance policy -----------------------------------------------------------------------------------
+
+
+def test_keywords_that_match_nearly_every_article_are_refused_naming_them(client, alpha):
+    body = campaign("alpha-everywhere", "x", targeting={"keywords": ["the", "a", "and", "of", "to", "in"]})
+    r = client.post("/v1/campaigns", json=body, headers=alpha)
+    assert r.status_code == 400
+    (message,) = error_fields(r)["targeting.keywords"]
+    assert "the, a, and, of, to, in" in message
+
+
+def test_keywords_that_say_what_an_article_is_about_are_accepted(client, alpha):
+    body = campaign("alpha-pasta", "x", targeting={"topics": ["food"], "keywords": ["pasta", "carbonara", "new york"]})
+    assert client.post("/v1/campaigns", json=body, headers=alpha).status_code == 201
+
+
+def test_a_relevance_floor_under_the_operators_is_refused(client, alpha):
+    r = client.post("/v1/campaigns", json=campaign("alpha-loose", "x", targeting={"topics": ["sport"], "min_relevance": 0}),
+                    headers=alpha)  # fmt: skip
+    assert r.status_code == 400 and "At least 0.4" in error_fields(r)["targeting.min_relevance"][0]
+    r = client.patch("/v1/campaigns/alpha-main", json={"targeting": {"min_relevance": 0.1}}, headers=alpha)
+    assert r.status_code == 400 and "targeting.min_relevance" in error_fields(r)
+    r = client.patch("/v1/campaigns/alpha-main", json={"targeting": {"min_relevance": 0.6}}, headers=alpha)
+    assert r.status_code == 200
+
+
+def test_run_of_site_is_the_operators(client, alpha):
+    r = client.post("/v1/campaigns", json=campaign("alpha-ros", "x", targeting={}), headers=alpha)
+    assert r.status_code == 400 and "run of site" in error_fields(r)["targeting"][0]
+    r = client.patch("/v1/campaigns/alpha-main", json={"targeting": {"topics": None}}, headers=alpha)
+    assert r.status_code == 400 and "targeting" in error_fields(r)
+
+
+def test_at_most_fifty_keywords(client, alpha):
+    words = [f"keyword{i}" for i in range(51)]
+    r = client.post("/v1/campaigns", json=campaign("alpha-many", "x", targeting={"keywords": words}), headers=alpha)
+    assert r.status_code == 400 and "At most 50 keywords" in error_fields(r)["targeting.keywords"][0]
+
+
+def test_what_the_operator_set_outside_the_policy_stays_while_other_fields_change(client, load_catalog, db, alpha):
+    data = copy.deepcopy(CATALOG)
+    data["advertisers"][0]["campaigns"][0]["targeting"] = {"keywords": ["the"], "min_relevance": 0}
+    load_catalog(data)
+    r = client.patch("/v1/campaigns/alpha-main", json={"name": "Renamed", "budget": {"daily": 50}}, headers=alpha)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["targeting"]["min_relevance"] == 0
+
+
+def test_the_operator_lowers_one_advertisers_floor_with_the_cli(cli, client, alpha):
+    loose = {"targeting": {"topics": ["alpha-topic"], "min_relevance": 0.2}}
+    assert client.patch("/v1/campaigns/alpha-main", json=loose, headers=alpha).status_code == 400
+    r = cli("advertisers", "limits", "alpha", "--min-relevance", "0.15")
+    assert r.exit_code == 0, r.output
+    assert "0.15" in r.output
+    assert client.get("/v1/limits", headers=alpha).get_json()["min_relevance"] == 0.15
+    assert client.patch("/v1/campaigns/alpha-main", json=loose, headers=alpha).status_code == 200
+    r = cli("advertisers", "limits", "alpha", "--min-relevance", "none")
+    assert "0.4 (the default)" in r.output
+    assert cli("advertisers", "limits", "alpha", "--min-relevance", "2").exit_code != 0
 
 
 # --- preview ------------------------------------------------------------------------------------------------
