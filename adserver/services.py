@@ -13,6 +13,7 @@ from redis.cluster import RedisCluster
 
 from .audience import geo
 from .catalog.store import CatalogHolder
+from .catalog.tokens import LiveTokens
 from .events.heartbeat import Heartbeat
 from .events.pacing import RedisBudget
 from .events.sink import EventSink
@@ -44,10 +45,13 @@ class Services:
     countries: geo.Countries = field(default_factory=geo.RegistryCountries)  # an address -> its country
     keys: KeySpace = SINGLE  # how the keys are laid out over the shards
     rq: redis.Redis | None = None  # rq's queues: a plain Redis (None: `redis`)
+    live_tokens: LiveTokens | None = None  # the unrevoked API tokens' hashes (None: read from `db`)
 
     def __post_init__(self):
         if self.rq is None:
             self.rq = self.redis
+        if self.live_tokens is None:
+            self.live_tokens = LiveTokens(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:

@@ -130,8 +130,7 @@ class KeySpace:
         return f"{self._in(self.shard(campaign_id))}cap:{campaign_id}:{reader_digest}"
 
     def auth_failures(self, address: str) -> str:
-        """Failed report-token attempts from one (hashed) address; its per-prefix counts append
-        `:prefix`, and in shards share the address's slot (one MGET reads both)."""
+        """Failed API-token attempts from one (hashed) address, in the last minute."""
         return f"{PREFIX}authfail:{{{address}}}" if self.tagged else f"{PREFIX}authfail:{address}"
 
 

@@ -377,8 +377,8 @@ def test_keywords_that_say_what_an_article_is_about_are_accepted(client, alpha):
 
 
 def test_a_relevance_floor_under_the_operators_is_refused(client, alpha):
-    r = client.post("/v1/campaigns", json=campaign("alpha-loose", "x", targeting={"topics": ["sport"], "min_relevance": 0}),
-                    headers=alpha)  # fmt: skip
+    loose = campaign("alpha-loose", "x", targeting={"topics": ["sport"], "min_relevance": 0})
+    r = client.post("/v1/campaigns", json=loose, headers=alpha)
     assert r.status_code == 400 and "At least 0.4" in error_fields(r)["targeting.min_relevance"][0]
     r = client.patch("/v1/campaigns/alpha-main", json={"targeting": {"min_relevance": 0.1}}, headers=alpha)
     assert r.status_code == 400 and "targeting.min_relevance" in error_fields(r)

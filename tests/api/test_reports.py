@@ -91,6 +91,34 @@ def test_guessing_the_secret_behind_a_known_prefix_is_rate_limited_too(client, d
     assert get(client, ledgerly_token).status_code == 200  # others from this address are not locked out
 
 
+def test_a_blocked_address_gets_the_same_answer_for_a_live_prefix_and_an_unknown_one(client, zahid_token):
+    for _ in range(AUTH_FAILURES_PER_MINUTE):
+        get(client, "ads_wrong")
+    live_prefix = zahid_token[: tokens.PREFIX_LENGTH] + "x" * 40
+    unknown_prefix = "ads_" + "y" * 48
+    answers = [get(client, t) for t in (live_prefix, unknown_prefix)]
+    assert [(r.status_code, r.get_json()) for r in answers] == [(429, answers[0].get_json())] * 2
+
+
+def test_guesses_from_a_blocked_address_ask_nothing_of_sql(client, db, zahid_token):
+    from sqlalchemy import event
+
+    for _ in range(AUTH_FAILURES_PER_MINUTE + 1):
+        get(client, "ads_wrong")  # the last one reads the live tokens once
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        codes = {get(client, "ads_" + f"{i:048d}").status_code for i in range(20)}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert codes == {429}
+    assert statements == []
+
+
 def test_range_over_366_days_is_a_400_naming_the_field(client, zahid_token):
     r = get(client, zahid_token, **{"from": "2025-01-01", "to": "2026-11-30"})
     assert r.status_code == 400
