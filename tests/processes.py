@@ -51,6 +51,20 @@ def gone(pids: list[int], timeout: float = 10.0) -> bool:
     return False
 
 
+def stop(*procs: subprocess.Popen, grace: float = 60.0) -> None:
+    """SIGTERM each process, wait for it (an rq worker first finishes the job in hand, and a loaded machine is
+    slow to), and SIGKILL what is still there after `grace` seconds: a teardown, not a test of exit speed."""
+    for proc in procs:
+        proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def service_env(settings_overrides: dict, **extra: str) -> dict[str, str]:
     """The environment of a gunicorn or worker process the tests start on the test's own SQL and Redis."""
     return dict(

@@ -30,6 +30,7 @@ from adserver.catalog.files import import_catalog
 from adserver.infra import keys
 from tests.builders import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, _reset
+from tests.processes import stop
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -182,8 +183,7 @@ def stack(migrated_url, redis_url, empty_models_dir):
     publisher = make_server("127.0.0.1", 0, publisher_app, threaded=True)
     threading.Thread(target=publisher.serve_forever, daemon=True).start()
     yield Stack(f"http://127.0.0.1:{server.server_port}", f"http://localhost:{publisher.server_port}", svc, pages, [])
-    worker.terminate()
-    worker.wait(10)
+    stop(worker)
     publisher.shutdown()
     server.shutdown()
     svc.close()

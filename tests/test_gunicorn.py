@@ -13,7 +13,7 @@ import pytest
 from adserver.api.errors import MAX_QUERY_BYTES
 from adserver.infra.redis_server import free_port
 from tests.conftest import ROOT
-from tests.processes import service_env, wait_ready
+from tests.processes import service_env, stop, wait_ready
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +39,7 @@ def served(settings_overrides, example_catalog):
         wait_ready(port, proc)
         yield port
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop(proc)
 
 
 def get(port: int, path: str, timeout: float = 5.0):

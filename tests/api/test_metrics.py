@@ -15,7 +15,7 @@ from adserver import create_app
 from adserver.infra import keys
 from adserver.infra.redis_server import free_port
 from tests.builders import AI, BROWSER
-from tests.processes import service_env
+from tests.processes import service_env, stop
 
 TOKEN = "metrics-token-0123456789abcdef"
 STRONG_KEY = "k3Jx9Qw2Lz8Rt5Vb7Nm4Pd6Hs1Gf0Ya2Xc"
@@ -119,7 +119,7 @@ def _get(port: int, path: str, body: bytes | None = None) -> tuple[int, bytes]:
 
 @pytest.mark.slow
 def test_two_gunicorn_workers_add_up_in_one_scrape(settings_overrides, example_catalog, tmp_path):
-    from tests.infra.test_scale_out import wait_ready
+    from tests.processes import wait_ready
 
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
@@ -157,5 +157,4 @@ def test_two_gunicorn_workers_add_up_in_one_scrape(settings_overrides, example_c
             assert status == 200
             assert value(data.decode(), "adserver_decisions_total", outcome="served") == sent
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop(proc)

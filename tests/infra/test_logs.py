@@ -106,7 +106,7 @@ def test_gunicorn_in_production_writes_only_json_lines(settings_overrides, tmp_p
     import urllib.request
 
     from adserver.infra.redis_server import free_port
-    from tests.infra.test_scale_out import wait_ready
+    from tests.processes import stop, wait_ready
 
     port = free_port()
     env = dict(
@@ -132,8 +132,7 @@ def test_gunicorn_in_production_writes_only_json_lines(settings_overrides, tmp_p
         req = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-Id": "lb-77"})
         assert urllib.request.urlopen(req, timeout=5).headers["X-Request-Id"] == "lb-77"
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop(proc)
     records = [json.loads(line) for line in err.read_text().splitlines()]  # every line is JSON
     assert {"gunicorn.error", "adserver.access"} <= {r["logger"] for r in records}
     assert any(r["logger"] == "adserver.access" and r["request_id"] == "lb-77" for r in records)

@@ -17,7 +17,7 @@ from adserver.infra import storage
 from adserver.infra.keys import KeySpace
 from adserver.infra.redis_server import free_port
 from tests.builders import AI, BROWSER, raw_count, rollup
-from tests.processes import gone, kill_worker_and_horse, service_env, wait_ready
+from tests.processes import gone, kill_worker_and_horse, service_env, stop, wait_ready
 
 pytestmark = pytest.mark.slow
 
@@ -121,7 +121,4 @@ def scale_out(env: dict, db, tmp_path) -> None:
         assert rollup(db, ZAHID)["spend"] <= BUDGET + CLICK_PRICE * len(webs) + 1e-9
         assert rollup(db, ZAHID)["clicks"] < decisions  # it did run out
     finally:
-        for proc in webs + workers:
-            proc.terminate()
-        for proc in webs + workers:
-            proc.wait(20)
+        stop(*webs, *workers)
