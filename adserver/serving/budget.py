@@ -38,6 +38,12 @@ def serving_limits(c: Campaign) -> tuple[int, int]:
     return total, daily
 
 
+def starts_spent(c: Campaign) -> bool:
+    """Whether a spend limit is 0 before anything is spent (a budget of 0, a CPC budget under one click): no
+    gate lets it win, so eligibility leaves it out before any per-article work is spent on it."""
+    return 0 in serving_limits(c)
+
+
 class Choice(NamedTuple):
     winner: int | None  # index into the contenders, None: all refused
     refused: dict[str, str]  # campaign id -> why it could not win

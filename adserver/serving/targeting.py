@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from . import safety
+from .budget import starts_spent
 from .context import ArticleContext
 from .safety import CATEGORY_FLOOR
 from .snapshot import Campaign, CatalogSnapshot
@@ -65,6 +66,8 @@ def rejection_reason(
         return "outside its flight dates"
     if not campaign.creatives:
         return "has no creative"
+    if starts_spent(campaign):
+        return "its budget leaves nothing to spend"
     if t.placements and ctx.placement not in t.placements:
         return f"placement {ctx.placement} not targeted"
     if t.languages and ctx.language and ctx.language not in t.languages:
@@ -143,11 +146,13 @@ class TargetingIndex:
                     self.exclusion_by_word.setdefault(parts[0], []).append((i, parts))
 
     def serving(self, today: date) -> frozenset[int]:
-        """Active, inside their dates, with a creative (cached per day)."""
+        """Active, inside their dates, with a creative and something to spend (cached per day)."""
         got = self._serving.get(today)
         if got is None:
             got = frozenset(
-                i for i, c in enumerate(self.campaigns) if c.status == "active" and c.runs_on(today) and c.creatives
+                i
+                for i, c in enumerate(self.campaigns)
+                if c.status == "active" and c.runs_on(today) and c.creatives and not starts_spent(c)
             )
             self._serving = {today: got}
         return got

@@ -42,6 +42,31 @@ def test_campaign_serves_on_its_first_and_last_day():
     assert reason(c, article(topic="sport")) is None
 
 
+@pytest.mark.parametrize(
+    "money",
+    [
+        {"total_budget": 0.0},
+        {"daily_budget": 0.0},
+        {"pricing_model": "cpc", "price": 0.5, "total_budget": 0.4},  # not even one click fits
+    ],
+)
+def test_a_campaign_that_cannot_spend_is_never_eligible(money):
+    c = campaign(targeting=SPORT, **money)
+    ctx = article(topic="sport")
+    assert reason(c, ctx) == "its budget leaves nothing to spend"
+    assert decide(ctx, snapshot(c)).decision is None
+
+
+@pytest.mark.parametrize(
+    "money", [{}, {"total_budget": 0.01}, {"pricing_model": "cpc", "price": 0.5, "total_budget": 0.6}]
+)
+def test_a_campaign_with_something_to_spend_stays_eligible(money):
+    c = campaign(targeting=SPORT, **money)
+    ctx = article(topic="sport")
+    assert reason(c, ctx) is None
+    assert decide(ctx, snapshot(c)).decision is not None
+
+
 def test_untargeted_placement_is_rejected():
     c = campaign(targeting={"placements": ["sidebar"]})
     assert reason(c, article("article-footer", topic="sport")) == "placement article-footer not targeted"
