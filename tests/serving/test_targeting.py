@@ -202,3 +202,21 @@ def test_min_relevance_is_the_floor_for_topics_read_from_the_text():
     assert not out.fits["strict"].eligible and out.fits["strict"].floor == 1.0
     # what the publisher says needs no floor
     assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, reader=reader).decision
+
+
+@pytest.mark.parametrize(
+    ("keywords", "title", "hit"),
+    [
+        (["robotics", "agents", "physical ai"], "Physical AI agents and robotics in Japan", "agents"),
+        (["physical ai"], "AI that is physical", "physical-ai"),  # its words in another order: still a hit
+        (["machine learning"], "A machine for learning French", "machine-learning"),
+        (["machine learning"], "A learning machine", "machine-learning"),
+        (["quantum computing"], "Quantum leaps in cooking", ""),
+        (["nvidia"], "Chips", "nvidia"),  # sent by the publisher as one of the article's keywords
+    ],
+)
+def test_a_keyword_matches_when_all_its_words_are_in_the_text_or_the_publisher_sends_it(keywords, title, hit):
+    from adserver.serving.targeting import keyword_hit
+
+    ctx = article(title=title, keywords=("nvidia",))
+    assert keyword_hit(campaign(targeting={"keywords": keywords}), ctx, ctx.text_words()) == hit
