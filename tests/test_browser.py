@@ -961,7 +961,9 @@ def test_advertiser_page_pauses_and_resumes_a_campaign(context, stack, echo):
     assert decision_for(stack, "echo-topic") == "echo-card"
 
 
-def test_advertiser_page_creates_a_campaign_that_is_served(context, stack, echo):
+def test_advertiser_page_creates_a_campaign_that_is_served_once_approved(context, stack, echo):
+    from adserver.catalog import review
+
     page = open_advertiser(context, stack, echo)
     page.click("#new-campaign")
     form = page.locator("#campaign-form")
@@ -981,8 +983,16 @@ def test_advertiser_page_creates_a_campaign_that_is_served(context, stack, echo)
         form.locator(f'[name="{name}"]').fill(value)
     form.get_by_role("button", name="Save campaign").click()
     page.wait_for_selector("#status:has-text('Campaign echo-autumn created.')")
-    assert row(page, "echo-autumn").is_visible()
+    assert "waiting for review" in row(page, "echo-autumn").inner_text()
+    assert decision_for(stack, "echo-autumn-topic") is None
+    review.approve(stack.services.db, "echo-autumn")
+    stack.services.catalog.refresh()
     assert decision_for(stack, "echo-autumn-topic") == "echo-autumn-card"
+    page.reload()
+    page.fill("#token", echo)
+    page.click("#auth button")
+    page.wait_for_selector('tr[data-campaign="echo-autumn"]')
+    assert "review" not in row(page, "echo-autumn").inner_text()
 
 
 def test_advertiser_page_names_the_field_the_operators_limits_refuse(context, stack, echo):

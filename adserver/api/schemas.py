@@ -414,10 +414,31 @@ def numeric_bounds(converter, field, ret: dict, **kwargs) -> dict:
     return {k: float(v) for k, v in ret.items() if k in ("minimum", "maximum") and isinstance(v, Decimal)}
 
 
+class ReviewSchema(Schema):
+    """Where an advertiser's own change stands (`adserver review`): the approved version serves meanwhile."""
+
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(["approved", "pending", "rejected"]),
+        metadata={"description": "pending: waits for an operator; rejected: see `reason`"},
+    )
+    reason = fields.String(required=True, allow_none=True, metadata={"description": "The operator's refusal"})
+    fields_ = fields.List(
+        fields.String(), required=True, data_key="fields", metadata={"description": "What waits ('new': all)"}
+    )
+
+
+class OwnCreativeInCampaignSchema(files.CreativeSchema):
+    review = fields.Nested(ReviewSchema, dump_only=True)
+
+
 class OwnCampaignSchema(files.CampaignSchema):
-    """A campaign as the self-service API returns it: the catalog file's format, with its advertiser."""
+    """A campaign as the self-service API returns it: the catalog file's format with what waits for review
+    applied, its advertiser, and where the review stands."""
 
     advertiser_id = fields.String(dump_only=True)
+    review = fields.Nested(ReviewSchema, dump_only=True)
+    creatives = fields.List(fields.Nested(OwnCreativeInCampaignSchema), required=True)
 
 
 class OwnCampaignsSchema(Schema):
@@ -426,6 +447,7 @@ class OwnCampaignsSchema(Schema):
 
 class OwnCreativeSchema(files.CreativeSchema):
     campaign_id = fields.String(dump_only=True)
+    review = fields.Nested(ReviewSchema, dump_only=True)
 
 
 class ActingForSchema(Schema):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import CatalogError, Conflict, NotFound
 from ..infra import storage
 from ..serving.rendering import render_preview
+from . import review
 from .files import (
     campaign_document,
     campaign_values,
@@ -39,7 +40,7 @@ from .store import campaign_from_row, creative_from_row
 SELF_STATUSES = ("active", "paused")  # archiving is the operator's
 # Priority tiers and unbilled house cards are the operator's levers: an advertiser keeps what the operator set.
 OPERATOR_FIELDS = {"priority": 0, "house": False}
-READ_ONLY = ("advertiser_id",)  # in what the API returns, ignored in what it is sent back
+READ_ONLY = ("advertiser_id", "campaign_id", "review")  # in what the API returns, ignored when sent back
 # What one advertiser may create itself: the catalog lives in every web process's memory.
 MAX_CAMPAIGNS = 200
 MAX_CREATIVES = 20  # per campaign
@@ -91,6 +92,12 @@ def set_limits(db: storage.Database, advertiser_id: str, **changes: Decimal | No
         return _limits(adv)
 
 
+def set_trusted(db: storage.Database, advertiser_id: str, trusted: bool) -> None:
+    """Whether the advertiser's own changes serve as they are made (True) or wait for review."""
+    with db.session() as s:
+        _advertiser(s, advertiser_id).trusted = trusted
+
+
 def _limits(adv: storage.Advertiser) -> Limits:
     return Limits(**{name: getattr(adv, name) for name in LIMITS})
 
@@ -125,7 +132,14 @@ def _creative_row(s: Session, owner: str | None, creative_id: str, lock: bool = 
 
 
 def _document(row: storage.Campaign) -> dict:
-    return {**campaign_document(row), "advertiser_id": row.advertiser_id}
+    """The campaign as its advertiser sees it: with what waits for review, and the review's state."""
+    doc = review.proposed(row, campaign_document(row))
+    doc["creatives"] = [_creative_document(cr) for cr in row.creatives]
+    return {**doc, "advertiser_id": row.advertiser_id, "review": review.state(row)}
+
+
+def _creative_document(row: storage.Creative) -> dict:
+    return {**review.proposed(row, creative_document(row)), "review": review.state(row)}
 
 
 def list_campaigns(db: storage.Database, owner: str | None) -> list[dict]:
@@ -146,7 +160,10 @@ def create_campaign(
     db: storage.Database, advertiser_id: str, raw: Any, policy: RelevancePolicy = DEFAULT_POLICY
 ) -> dict:
     """A new campaign (with at least one creative) for the advertiser, within the operator's `policy`."""
-    data = validate_campaign(_without_read_only(raw))
+    raw = _without_read_only(raw)
+    if isinstance(raw, dict) and isinstance(raw.get("creatives"), list):
+        raw["creatives"] = [_without_read_only(cr) for cr in raw["creatives"]]
+    data = validate_campaign(raw)
     with _changing(db) as s:
         adv = _advertiser(s, advertiser_id, lock=True)
         _room(len(adv.campaigns) + 1, MAX_CAMPAIGNS, "_body", "campaigns per advertiser")
@@ -156,9 +173,10 @@ def create_campaign(
         }
         _no_conflicts(taken)
         _check(s, adv, None, data, policy)
-        insert(s, storage.Campaign, data["id"], campaign_values(adv.id, data))
+        unreviewed = {"approved": bool(adv.trusted)}  # a new one serves once an operator approves it
+        insert(s, storage.Campaign, data["id"], campaign_values(adv.id, data) | unreviewed)
         for cr in data["creatives"]:
-            insert(s, storage.Creative, cr["id"], creative_values(data["id"], cr))
+            insert(s, storage.Creative, cr["id"], creative_values(data["id"], cr) | unreviewed)
         db.bump_catalog_version(s)
     return get_campaign(db, advertiser_id, data["id"])
 
@@ -179,11 +197,14 @@ def update_campaign(
         raise CatalogError("campaign patch is invalid", problems)
     with _changing(db) as s:
         row = _campaign_row(s, owner, campaign_id, lock=True)
-        current = campaign_document(row)
+        live = campaign_document(row)
+        current = review.proposed(row, live)
         before = validate_campaign(current)
         after = validate_campaign(merge_patch(current, patch))
         _check(s, row.advertiser, before, after, policy)
-        if put(s, storage.Campaign, campaign_id, campaign_values(row.advertiser_id, after)) == "updated":
+        staged = review.stage(row, validate_campaign(live), after, bool(row.advertiser.trusted))
+        _propose(row, staged, before, after)
+        if put(s, storage.Campaign, campaign_id, campaign_values(row.advertiser_id, staged.live)) == "updated":
             db.bump_catalog_version(s)
     return get_campaign(db, owner, campaign_id)
 
@@ -195,13 +216,14 @@ def set_campaign_status(db: storage.Database, owner: str | None, campaign_id: st
 
 def create_creative(db: storage.Database, owner: str | None, campaign_id: str, raw: Any) -> dict:
     """A new creative in one of the owner's campaigns; returns the campaign."""
-    data = validate_creative(raw)
+    data = validate_creative(_without_read_only(raw))
     with _changing(db) as s:
         row = _campaign_row(s, owner, campaign_id, lock=True)
         _not_archived(row)
         _room(len(row.creatives) + 1, MAX_CREATIVES, "_body", "creatives per campaign")
         _no_conflicts({"id": [s.get(storage.Creative, data["id"])]})
-        insert(s, storage.Creative, data["id"], creative_values(campaign_id, data))
+        unreviewed = {"approved": bool(row.advertiser.trusted)}
+        insert(s, storage.Creative, data["id"], creative_values(campaign_id, data) | unreviewed)
         db.bump_catalog_version(s)
     return get_campaign(db, owner, campaign_id)
 
@@ -209,20 +231,24 @@ def create_creative(db: storage.Database, owner: str | None, campaign_id: str, r
 def get_creative(db: storage.Database, owner: str | None, creative_id: str) -> dict:
     with db.sessionmaker() as s:
         row = _creative_row(s, owner, creative_id)
-        return {**creative_document(row), "campaign_id": row.campaign_id}
+        return {**_creative_document(row), "campaign_id": row.campaign_id}
 
 
 def update_creative(db: storage.Database, owner: str | None, creative_id: str, patch: Any) -> dict:
     """Apply a JSON merge patch to the creative; its campaign's other creatives are left as they are."""
-    patch = _object(patch)
-    patch.pop("campaign_id", None)  # read-only, as returned by `get_creative`
+    patch = _without_read_only(_object(patch))
     if patch.get("id", creative_id) != creative_id:
         raise CatalogError("creative patch is invalid", {"id": ["An id cannot change."]})
     with _changing(db) as s:
         row = _creative_row(s, owner, creative_id, lock=True)
         _not_archived(row.campaign)
-        after = validate_creative(merge_patch(creative_document(row), patch))
-        if put(s, storage.Creative, creative_id, creative_values(row.campaign_id, after)) == "updated":
+        live = creative_document(row)
+        current = review.proposed(row, live)
+        before = validate_creative(current)
+        after = validate_creative(merge_patch(current, patch))
+        staged = review.stage(row, validate_creative(live), after, bool(row.campaign.advertiser.trusted))
+        _propose(row, staged, before, after)
+        if put(s, storage.Creative, creative_id, creative_values(row.campaign_id, staged.live)) == "updated":
             db.bump_catalog_version(s)
     return get_creative(db, owner, creative_id)
 
@@ -238,8 +264,20 @@ def preview(db: storage.Database, owner: str | None, creative_id: str, topic: st
     with db.sessionmaker() as s:
         row = _creative_row(s, owner, creative_id)
         campaign = campaign_from_row(row.campaign)
-        creative = creative_from_row(row)
+        shown = validate_creative(review.proposed(row, creative_document(row)))  # what waits for review, if any
+        creative = creative_from_row(storage.Creative(id=row.id, **creative_values(row.campaign_id, shown)))
     return render_preview(campaign, creative, topic)
+
+
+def _propose(row: storage.Campaign | storage.Creative, staged: review.Staged, before: dict, after: dict) -> None:
+    """Keep what waits for review; a new proposal (a reviewed field changed) clears an earlier refusal."""
+    row.pending = staged.pending
+    fields = review.reviewed(row) if review.approved(row) else after  # a new one: any change proposes it again
+    if any(before[k] != after[k] for k in fields):
+        row.review_reason = None
+        campaign = row.campaign if isinstance(row, storage.Creative) else None
+        if campaign is not None and not review.approved(campaign):  # a new campaign's card: the campaign again
+            campaign.review_reason = None
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from ..infra import storage
 from ..infra.poller import Poller
 from ..serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
 from ..serving.text import normalize_term
+from .review import approved
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,8 @@ def campaign_from_row(row: storage.Campaign) -> Campaign:
         house=bool(row.house),
         description=row.description or "",
         targeting=Targeting.from_dict(row.targeting or {}),
-        creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status != "paused"),
-        paused_creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status == "paused"),
+        creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status != "paused" and approved(cr)),
+        paused_creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status == "paused" and approved(cr)),
     )
 
 
@@ -79,7 +80,8 @@ def load_snapshot(db: storage.Database) -> CatalogSnapshot:
             .options(selectinload(storage.Campaign.creatives), selectinload(storage.Campaign.advertiser))
             .order_by(storage.Campaign.id)
         ).all()
-        return CatalogSnapshot.build(meta.version if meta else 0, tuple(campaign_from_row(r) for r in rows))
+        campaigns = tuple(campaign_from_row(r) for r in rows if approved(r))  # a new one serves once reviewed
+        return CatalogSnapshot.build(meta.version if meta else 0, campaigns)
 
 
 class CatalogHolder:

@@ -73,6 +73,17 @@ def _amount(value: str) -> Decimal | None:
     return amount
 
 
+@group.command()
+@click.argument("advertiser")
+@click.option("--no", "revoke", is_flag=True, help="Its changes wait for review again.")
+@pass_ctx
+def trust(ctx: Context, advertiser: str, revoke: bool) -> None:
+    """Approve ADVERTISER's own changes as it makes them (`adserver review` otherwise holds them)."""
+    adv = find(ctx.services.db, advertiser)
+    self_service.set_trusted(ctx.services.db, adv.id, not revoke)
+    click.echo(f"{adv.id}: {'changes wait for review' if revoke else 'trusted: changes serve as they are made'}")
+
+
 LIMIT_OPTIONS = {
     "max_total_budget": "Cap on the sum of the total budgets of its campaigns that can still spend.",
     "max_daily_budget": "Cap on the sum of their daily budgets.",

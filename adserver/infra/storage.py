@@ -31,6 +31,7 @@ from sqlalchemy import (
     event,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -68,6 +69,8 @@ class Advertiser(Base):
     min_cpc: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
     # The lowest `targeting.min_relevance` it may set itself; NULL: the operator's default (`catalog.policy`).
     min_relevance: Mapped[Decimal | None] = mapped_column(Numeric(4, 3), nullable=True)
+    # Its own changes serve as they are made, unreviewed (`catalog.review`).
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     campaigns: Mapped[list[Campaign]] = relationship(
         back_populates="advertiser", cascade="all, delete-orphan", order_by="Campaign.id"
@@ -93,6 +96,11 @@ class Campaign(Base):
     frequency_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
     frequency_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     targeting: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Review (`catalog.review`): false until an operator approves a new one; `pending` holds an advertiser's
+    # proposal for an approved one (document form), `review_reason` the operator's refusal.
+    approved: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    review_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     advertiser: Mapped[Advertiser] = relationship(back_populates="campaigns")
     creatives: Mapped[list[Creative]] = relationship(
@@ -120,6 +128,11 @@ class Creative(Base):
     fine_print: Mapped[str] = mapped_column(String(300), default="")
     image_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | paused
+    # Review (`catalog.review`): false until an operator approves a new one; `pending` holds an advertiser's
+    # proposal for an approved one (document form), `review_reason` the operator's refusal.
+    approved: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    review_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     campaign: Mapped[Campaign] = relationship(back_populates="creatives")
 
 

@@ -89,6 +89,19 @@
     return tr;
   }
 
+  // Where an operator's review stands: a new or changed card serves once approved (the approved one meanwhile).
+  function review(item, cell) {
+    var r = item.review;
+    if (!r || r.state === "approved") return cell;
+    var note = document.createElement("span");
+    note.className = "review " + r.state;
+    note.textContent = r.state === "rejected" ? " · refused: " + r.reason
+      : r.fields[0] === "new" ? " · waiting for review"
+      : " · changes to " + r.fields.join(", ").replace(/_/g, " ") + " waiting for review";
+    cell.appendChild(note);
+    return cell;
+  }
+
   function act(promise, done) {
     status("Saving…");
     return promise.then(function () { return load(); }).then(function () { status(done); })
@@ -103,7 +116,7 @@
       state.textContent = c.status;
       state.className = paused ? "paused" : "";
       rows.push(row([
-        c.name + " (" + c.id + ")", state, c.pricing.model + " " + c.pricing.price,
+        c.name + " (" + c.id + ")", review(c, state), c.pricing.model + " " + c.pricing.price,
         (c.budget.total === null ? "none" : c.budget.total) + " / " + (c.budget.daily === null ? "none" : c.budget.daily),
         (c.targeting.topics || []).join(", ") || "(any)",
         [
@@ -121,7 +134,7 @@
         var kstate = document.createElement("span");
         kstate.textContent = k.status;
         kstate.className = off ? "paused" : "";
-        var tr = row([k.title + " (" + k.id + ")", kstate, "", "", "", [
+        var tr = row([k.title + " (" + k.id + ")", review(k, kstate), "", "", "", [
           button(off ? "Resume" : "Pause", function () {
             act(api("POST", "/v1/creatives/" + k.id + (off ? "/resume" : "/pause")),
               "Creative " + k.id + (off ? " resumed." : " paused."));

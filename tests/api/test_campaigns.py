@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from adserver.catalog import self_service, tokens
+from adserver.catalog import review, self_service, tokens
 from adserver.catalog.files import validate_catalog
 from adserver.errors import CatalogError
 
@@ -128,13 +128,17 @@ def test_a_missing_token_is_401(client, catalog):
 # --- changes go live through the catalog version -------------------------------------------------------------
 
 
-def test_a_created_campaign_is_served_once_the_catalog_version_moves(client, services, alpha):
-    version = services.db.catalog_version()
+def test_a_created_campaign_is_served_once_approved_and_the_catalog_version_moves(client, services, alpha):
     assert served(client, "charlie-topic") is None
     r = client.post("/v1/campaigns", json=campaign("alpha-second", "charlie-topic"), headers=alpha)
     assert r.status_code == 201
     assert r.get_json()["advertiser_id"] == "alpha"
+    assert r.get_json()["review"] == {"state": "pending", "reason": None, "fields": ["new"]}
+    assert served(client, "charlie-topic") is None  # waits for an operator
+    version = services.db.catalog_version()
+    review.approve(services.db, "alpha-second")
     assert services.db.catalog_version() == version + 1
+    services.catalog.refresh()  # this process's poll
     assert served(client, "charlie-topic") == "alpha-second-card"
 
 
@@ -146,6 +150,7 @@ def test_another_process_serves_the_change_after_its_poll(client, app, settings_
     try:
         before = other_svc.catalog.get().version
         client.patch("/v1/campaigns/alpha-main", json={"targeting": {"topics": ["charlie-topic"]}}, headers=alpha)
+        review.approve(other_svc.db, "alpha-main")
         assert other_svc.catalog.get().version == before  # not yet: nothing reads SQL on the request path
         assert other_svc.catalog.refresh()  # its poller's step
         assert served(other.test_client(), "charlie-topic") == "alpha-main-card"
@@ -162,8 +167,10 @@ def test_a_paused_campaign_stops_serving_and_serves_again_when_resumed(client, a
     assert served(client, "alpha-topic") == "alpha-main-card"
 
 
-def test_a_paused_creative_is_never_shown_while_the_campaigns_others_are(client, alpha):
+def test_a_paused_creative_is_never_shown_while_the_campaigns_others_are(client, services, alpha):
     client.post("/v1/campaigns/alpha-main/creatives", json=creative("alpha-other"), headers=alpha)
+    review.approve(services.db, "alpha-other")
+    services.catalog.refresh()
     r = client.post("/v1/creatives/alpha-main-card/pause", headers=alpha)
     assert (r.status_code, r.get_json()["status"]) == (200, "paused")
     assert {served(client, "alpha-topic") for _ in range(12)} == {"alpha-other"}
@@ -190,11 +197,16 @@ def test_a_merge_patch_changes_only_what_it_names_and_null_resets_a_field(client
     assert body["targeting"]["topics"] == ["alpha-topic"]
 
 
-def test_a_creative_patch_changes_the_card_that_is_served(client, alpha):
+def test_a_creative_patch_changes_the_card_that_is_served_once_approved(client, services, alpha):
     r = client.patch(
         "/v1/creatives/alpha-main-card", json={"title": "New title", "hook": "Reading this?"}, headers=alpha
     )
     assert (r.status_code, r.get_json()["title"]) == (200, "New title")
+    assert r.get_json()["review"] == {"state": "pending", "reason": None, "fields": ["hook", "title"]}
+    card = client.get("/v1/decision", query_string={"topic": "alpha-topic"}, headers=BROWSER).get_json()["card"]
+    assert card["title"] == "A card for readers"  # the approved version serves meanwhile
+    review.approve(services.db, "alpha-main-card")
+    services.catalog.refresh()
     card = client.get("/v1/decision", query_string={"topic": "alpha-topic"}, headers=BROWSER).get_json()["card"]
     assert (card["title"], card["hook"]) == ("New title", "Reading this?")
 
