@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -18,6 +19,7 @@ from ..infra.poller import Poller
 from ..serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
 from ..serving.text import normalize_term
 from .review import approved
+from .urls import public_web_url
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,21 @@ def creative_from_row(cr: storage.Creative) -> Creative:
     )
 
 
+def servable(cr: storage.Creative) -> bool:
+    """Approved, and its URLs pass today's checks: a URL stored before a check existed (a host that folds to a
+    private address, say) is never served nor redirected to, whatever the row says."""
+    if not approved(cr):
+        return False
+    for url in (cr.landing_url, cr.secondary_cta_url, cr.image_url):
+        try:
+            if url is not None and public_web_url(url) != url:
+                raise ValidationError("Must be stored as checked (its host in punycode).")
+        except ValidationError as e:
+            log.warning("creative %s is not served: %s %s", cr.id, url, " ".join(e.messages))
+            return False
+    return True
+
+
 def campaign_from_row(row: storage.Campaign) -> Campaign:
     return Campaign(
         id=row.id,
@@ -66,8 +83,8 @@ def campaign_from_row(row: storage.Campaign) -> Campaign:
         house=bool(row.house),
         description=row.description or "",
         targeting=Targeting.from_dict(row.targeting or {}),
-        creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status != "paused" and approved(cr)),
-        paused_creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status == "paused" and approved(cr)),
+        creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status != "paused" and servable(cr)),
+        paused_creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status == "paused" and servable(cr)),
     )
 
 

@@ -60,3 +60,14 @@ def test_campaign_from_row_normalises_topics(db, example_catalog):
     with db.sessionmaker() as s:
         row = s.get(storage.Campaign, "zahid-ai-side-projects")
         assert "artificial-intelligence" in campaign_from_row(row).targeting.topics
+
+
+def test_a_creative_whose_stored_url_fails_todays_checks_is_not_served(db, example_catalog):
+    """A URL stored before a check existed (old code folded `http://①②⑦.0.0.1/` to 127.0.0.1) never serves."""
+    from adserver.infra import storage
+
+    with db.session() as s:
+        s.get(storage.Creative, "zahid-agents-card").image_url = "https://192.168.1.1/router.png"
+    snap = load_snapshot(db)
+    assert "zahid-agents-card" not in snap.creatives
+    assert "zahid-ai-side-projects" in snap.by_id  # the campaign and its other cards stay
