@@ -18,6 +18,7 @@ from scipy import sparse
 from ..serving.context import ArticleContext
 from ..serving.ranking import OverlapRanker, Scored
 from ..serving.snapshot import Campaign, CatalogSnapshot
+from ..serving.taxonomy import reported_topic
 from ..serving.text import words
 from .features import article_text, campaign_text
 from .feedback import ClickStats, TopicCounts, thompson_scores, topic_counts
@@ -148,7 +149,7 @@ class ArticleView:
     cols: np.ndarray
     vals: np.ndarray
     probs: np.ndarray
-    topic: str  # the publisher's topic, or the label the model reads
+    topic: str  # what its impressions are counted under: `reported_topic` of the publisher's topic or the label
     label: str
     label_p: float
     terms: frozenset[str]
@@ -225,18 +226,17 @@ class ModelRanker:
                 probs = (1 - TOPIC_FIELD_SHARE) * probs + TOPIC_FIELD_SHARE * tv / tv.sum()
         best = int(np.argmax(probs))
         label = model.labels[best]
-        view = ArticleView(
-            cols, vals, probs, ctx.topic or label, label, float(probs[best]), frozenset(article_terms(ctx))
-        )
+        counted = reported_topic(ctx.topic or label)  # as `decision.counted_context` records it
+        view = ArticleView(cols, vals, probs, counted, label, float(probs[best]), frozenset(article_terms(ctx)))
         self._local.view = (ctx, model, view)
         return view
 
     def context_topic(self, ctx: ArticleContext) -> str:
-        """The topic clicks are counted under: the publisher's topic, else the one the model reads."""
+        """The topic the model reads the article as (the publisher's, when it sent one)."""
         model = self.model()
         if ctx.topic or model is None:
             return ctx.topic
-        return self.read(model, ctx).topic
+        return self.read(model, ctx).label
 
     def _topic_counts(self, idx: CampaignIndex, topic: str) -> TopicCounts | None:
         if self.click_stats is None:

@@ -19,6 +19,7 @@ from .ranking import OverlapRanker, Ranker, Scored
 from .safety import CATEGORY_FLOOR
 from .snapshot import Campaign, CatalogSnapshot, Creative
 from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, reader_reason, split_eligible, targeting_index
+from .taxonomy import reported_topic
 
 if TYPE_CHECKING:
     from ..events.event import Event
@@ -76,12 +77,11 @@ def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -
 
 
 def counted_context(ctx: ArticleContext, ranker: Ranker) -> ArticleContext:
-    """The context an impression is recorded with: without a publisher topic, the topic a ranker that reads
-    the article names (so its impressions and clicks are counted, reported and learned per topic)."""
-    if ctx.topic:
-        return ctx
-    topic = ranker.context_topic(ctx)
-    return replace(ctx, topic=topic) if topic else ctx
+    """The context an impression is recorded with: its topic is the taxonomy node of the publisher's topic,
+    else of the one a ranker that reads the article names (`reported_topic`: so its impressions and clicks are
+    counted, reported and learned per topic, and no free text reaches a report)."""
+    topic = reported_topic(ctx.topic or ranker.context_topic(ctx))
+    return ctx if topic == ctx.topic else replace(ctx, topic=topic)
 
 
 def decide(
@@ -146,7 +146,7 @@ def decide(
     if plan is None:
         counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
     else:
-        counted = ctx if ctx.topic or not plan.counted_topic else replace(ctx, topic=plan.counted_topic)
+        counted = ctx if plan.counted_topic == ctx.topic else replace(ctx, topic=plan.counted_topic)
     built: dict[int, Decision] = {}
 
     def candidate(i: int) -> Decision:

@@ -97,3 +97,13 @@ def taxonomy() -> Taxonomy:
             for name, d in raw.items()
         }
     )
+
+
+OTHER = "other"  # what impressions of an article about no known topic are counted and reported under
+
+
+def reported_topic(topic: str) -> str:
+    """The topic an impression is counted, reported and learned under: the taxonomy node that `topic` (the
+    publisher's, or the one a model reads) names, else `other`. A publisher's free text ('+1+1', a made-up
+    section) never reaches an advertiser's report; '' stays '' (no topic at all)."""
+    return (taxonomy().resolve(topic) or OTHER) if topic else ""
