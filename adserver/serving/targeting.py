@@ -339,16 +339,11 @@ def fit(
             return Fit(True, "publisher topic", topic, 1.0, 0.0, ctx.topic)
         floor = MIN_RELEVANCE if t.min_relevance is None else t.min_relevance
         if read is None:
-            topic, p = ", ".join(tt.topics), 0.0
-        else:
-            topic, p = read(c, tt)
-            if p >= floor:
-                return Fit(True, "read from text", topic, p, floor, ctx.topic)
-        # Its keywords count beside its topics: one written in the article matches (their meaning alone does not).
-        hit = keyword_hit(c, ctx, text_words) if t.keywords else ""
-        if hit:
-            return Fit(True, "keyword", hit, 1.0, 0.0, ctx.topic)
-        return Fit(False, "no match", topic, p, floor if read is not None else 0.0, ctx.topic) if misses else None
+            return Fit(False, "no match", ", ".join(tt.topics), 0.0, 0.0, ctx.topic) if misses else None
+        topic, p = read(c, tt)
+        if p >= floor:
+            return Fit(True, "read from text", topic, p, floor, ctx.topic)
+        return Fit(False, "no match", topic, p, floor, ctx.topic) if misses else None
     if t.keywords:
         hit = keyword_hit(c, ctx, text_words)
         if hit:

@@ -220,30 +220,3 @@ def test_a_keyword_matches_when_all_its_words_are_in_the_text_or_the_publisher_s
 
     ctx = article(title=title, keywords=("nvidia",))
     assert keyword_hit(campaign(targeting={"keywords": keywords}), ctx, ctx.text_words()) == hit
-
-
-PASTA = {"topics": ["food", "cooking"], "keywords": ["pasta", "carbonara", "recipe"]}
-ROMAN_PASTA = "Our food writer shows how to make a silky Roman pasta with eggs, cheese and pepper"
-
-
-@pytest.mark.parametrize("topic", ["", "lifestyle"])
-def test_a_campaign_with_topics_matches_one_of_its_keywords_written_in_the_article(topic):
-    from adserver.serving.targeting import fit
-
-    c = campaign(targeting=PASTA)
-    ctx = article(title=ROMAN_PASTA, topic=topic)
-    low = fit(c, ctx, "", ctx.text_words(), read=lambda c, tt: ("cooking", 0.18))  # the text reads weakly
-    assert (low.eligible, low.how, low.topic) == (True, "keyword", "pasta")
-    declared = fit(c, ctx, "", ctx.text_words())  # nothing reads the text
-    assert (declared.eligible, declared.how) == (True, "keyword")
-    assert decide(ctx, snapshot(c)).decision is not None
-
-
-def test_a_campaign_with_topics_and_keywords_still_misses_an_article_about_neither():
-    from adserver.serving.targeting import fit
-
-    c = campaign(targeting=PASTA)
-    ctx = article(title="Striker scores twice as the league leaders win again", topic="football")
-    miss = fit(c, ctx, "football", ctx.text_words(), read=lambda c, tt: ("food", 0.05))
-    assert (miss.eligible, miss.how, miss.topic, miss.confidence, miss.floor) == (False, "no match", "food", 0.05, 0.4)
-    assert decide(ctx, snapshot(c)).decision is None
