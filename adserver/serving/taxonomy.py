@@ -25,6 +25,7 @@ class Node:
     iab: tuple[str, ...]
     description: str
     examples: tuple[str, ...]
+    apart: bool = False  # a desk of its own: its parent's campaigns do not reach it (crime under politics)
 
 
 class Taxonomy:
@@ -45,6 +46,8 @@ class Taxonomy:
         for name, chain in self._ancestors.items():
             for a in chain:
                 below[a].add(name)
+                if nodes[a].apart:
+                    break
         self._below = {name: frozenset(v) for name, v in below.items()}
 
     def resolve(self, term: str) -> str:
@@ -76,7 +79,7 @@ class Taxonomy:
         return self.ancestors(name)[-1]
 
     def covers(self, target: str, node: str) -> bool:
-        """An article about `node` is about `target` when `target` is the node or one of its ancestors."""
+        """An article about `node` is about `target` when `target` is the node or an ancestor it is not apart from."""
         return node in self._below[target]
 
 
@@ -93,6 +96,7 @@ def taxonomy() -> Taxonomy:
                 iab=tuple(d.get("iab") or ()),
                 description=" ".join(d["description"].split()),
                 examples=tuple(str(x) for x in d.get("examples") or ()),
+                apart=bool(d.get("apart")),
             )
             for name, d in raw.items()
         }

@@ -45,10 +45,11 @@ def test_a_parent_covers_its_children_and_not_the_other_way_round():
     assert tax.section("machine-learning") == "technology"
 
 
-def test_crime_is_a_news_section_of_its_own_not_part_of_politics():
+def test_crime_is_a_desk_of_its_own_that_a_politics_campaign_does_not_cover():
     tax = taxonomy()
-    assert tax.section("crime") == "crime"
     assert not tax.covers("politics", "crime") and not tax.covers("crime", "politics")
+    assert tax.covers("politics", "war-and-conflict")  # other children stay covered
+    assert tax.section("crime") == "politics"  # the text reader's sections are unchanged
 
 
 @pytest.mark.parametrize("section", ["crime", "courts", "uk-crime"])
