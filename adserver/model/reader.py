@@ -122,9 +122,9 @@ class ModelReader:
         names = self.tax.names
         # below[i, j] = 1 when node j is node i or below it: about = below @ probs
         below = np.zeros((len(names), len(names)), dtype=np.float32)
-        for i, a in enumerate(names):
-            for n in self.tax.below(a):
-                below[i, self.tax.index[n]] = 1.0
+        for j, n in enumerate(names):
+            for a in self.tax.ancestors(n):  # a desk apart (crime) still reads toward its parent's section
+                below[self.tax.index[a], j] = 1.0
         descriptions = encoder.embed([self.tax.nodes[n].description for n in names])
         sections = tuple(dict.fromkeys(self.tax.section(n) for n in names))
         section_of = np.array([sections.index(self.tax.section(n)) for n in names])
