@@ -1,5 +1,5 @@
 /* adserver embed v1: fills each [data-adserver-slot] with the sponsor card for this article.
- * No cookies, no storage, no requests to anyone but ADS-HOST. Its API: README, "Publisher snippet". */
+ * No cookies, no storage, no requests to anyone but ADS-HOST. Its API: docs/publishers.md, "Publisher snippet". */
 (function () {
   "use strict";
   var d = document;
