@@ -53,11 +53,13 @@ def _body(schema, description: str) -> dict:
 NEW_CAMPAIGN = _body(CampaignSchema, "A campaign with at least one creative, as in the catalog file")
 NEW_CREATIVE = _body(CreativeSchema, "A creative, as in the catalog file")
 CAMPAIGN_PATCH = _body(
-    CampaignSchema(partial=True),
+    CampaignSchema(partial=True, exclude=("id", "creatives")),
     "A JSON merge patch (RFC 7396) of the campaign: the fields to change; null resets one to its default. "
     "Not `creatives` (change those one by one) nor `id`. `priority` and `house` are the operator's.",
 )
-CREATIVE_PATCH = _body(CreativeSchema(partial=True), "A JSON merge patch (RFC 7396) of the creative")
+CREATIVE_PATCH = _body(
+    CreativeSchema(partial=True, exclude=("id",)), "A JSON merge patch (RFC 7396) of the creative (not its `id`)"
+)
 ERRORS = (
     (400, "A bad field, or one the operator's limits do not allow; `fields` names each"),
     (401, "Missing, unknown or revoked token"),

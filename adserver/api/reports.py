@@ -19,6 +19,17 @@ blp = Blueprint("reports", __name__, url_prefix="/v1", description="Advertiser r
 class Reports(MethodView):
     @blp.arguments(ReportQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ReportSchema, description="Rows and totals; `format=csv` gives RFC 4180 CSV (text/csv)")
+    @blp.doc(  # both bodies: flask-smorest's doc replaces the response's content, so JSON is named again
+        responses={
+            "200": {
+                "description": "Rows and totals; `format=csv` gives RFC 4180 CSV (text/csv)",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Report"}},
+                    "text/csv": {"schema": {"type": "string", "description": "A header row, the rows, a total row"}},
+                },
+            }
+        }
+    )
     @blp.alt_response(400, schema=ErrorSchema, description="Bad dates, range over 366 days, unknown grouping")
     @blp.alt_response(401, schema=ErrorSchema, description="Missing, unknown or revoked token")
     @blp.alt_response(404, schema=ErrorSchema, description="No such campaign (or not yours)")

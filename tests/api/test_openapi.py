@@ -77,3 +77,19 @@ def test_openapi_document_lists_every_public_operation(client):
     paths = client.get("/openapi.json").get_json()["paths"]
     documented = {(m.upper(), p) for p, ops in paths.items() for m in ops if m != "parameters"}
     assert set(OPERATIONS) | set(SELF_SERVICE) <= documented
+
+
+def test_the_document_says_what_the_server_takes_and_gives(client):
+    """PATCH bodies may not carry `id` or a campaign's `creatives` (the server refuses them); a report comes as
+    JSON or, with `format=csv`, as text/csv."""
+    spec = client.get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+
+    def body(path: str) -> dict:
+        ref = spec["paths"][path]["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        return schemas[ref.rsplit("/", 1)[1]]["properties"]
+
+    assert not {"id", "creatives"} & set(body("/v1/campaigns/{campaign_id}"))
+    assert "id" not in body("/v1/creatives/{creative_id}")
+    report = spec["paths"]["/v1/reports"]["get"]["responses"]["200"]
+    assert set(report["content"]) == {"application/json", "text/csv"} and report["description"]
