@@ -97,6 +97,33 @@ def import_catalog(db: Database, data: dict) -> None:
     files.import_catalog(db, data)
 
 
+def inprocess_app(tmp: Path, n: int, catalog: dict, redis_url: str):
+    """An app on its own SQLite catalog (`tmp/n.sqlite3`) and the shared Redis, called as WSGI in-process:
+    budgets and rate limits out of the way, no polling, no access log, its snapshot loaded."""
+    from adserver import create_app
+
+    url = f"sqlite:///{tmp}/{n}.sqlite3"
+    db = Database(url)
+    migrate.upgrade(db)
+    import_catalog(db, catalog)
+    db.dispose()
+    app = create_app(
+        {
+            "database_url": url,
+            "redis_url": redis_url,
+            "secret_key": "bench-secret-key-123456",
+            "environment": "development",
+            "impression_rate_limit": 1_000_000_000,
+            "catalog_poll_seconds": 0,
+            "log_level": "warning",
+            "access_log": False,
+            "spool_dir": str(tmp / f"spool-{n}"),
+        }
+    )
+    app.extensions["adserver"].catalog.refresh(force=True)
+    return app
+
+
 _LAT = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 _NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")

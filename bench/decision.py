@@ -33,14 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, gunicorn, import_catalog, stack, wrk  # noqa: E402
+from common import ROOT, gunicorn, import_catalog, inprocess_app, stack, wrk  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
-from adserver import create_app  # noqa: E402
 from adserver.catalog.files import read_file  # noqa: E402
-from adserver.infra import migrate  # noqa: E402
 from adserver.infra.redis_server import start_local  # noqa: E402
-from adserver.infra.storage import Database  # noqa: E402
 from adserver.model.features import article_text  # noqa: E402
 from adserver.serving.context import ArticleContext  # noqa: E402
 
@@ -244,25 +241,7 @@ def rule_costs(args) -> None:
     apps = {}
     try:
         for name, rules in variants.items():
-            url = f"sqlite:///{tmp}/{len(apps)}.sqlite3"
-            db = Database(url)
-            migrate.upgrade(db)
-            import_catalog(db, rules_catalog(rules))
-            db.dispose()
-            apps[name] = create_app(
-                {
-                    "database_url": url,
-                    "redis_url": redis.url,
-                    "secret_key": "bench-secret-key-123456",
-                    "environment": "development",
-                    "impression_rate_limit": 1_000_000_000,
-                    "catalog_poll_seconds": 0,
-                    "log_level": "warning",
-                    "access_log": False,
-                    "spool_dir": str(tmp / f"spool-{len(apps)}"),
-                }
-            )
-            apps[name].extensions["adserver"].catalog.refresh(force=True)
+            apps[name] = inprocess_app(tmp, len(apps), rules_catalog(rules), redis.url)
 
         def body(i: int | None) -> dict:
             article = {k: v for k, v in BODY["article"].items() if k != "sentiment"}

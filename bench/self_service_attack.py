@@ -24,16 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, import_catalog  # noqa: E402
+from common import ROOT, inprocess_app  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 from wordfreq import top_n_list  # noqa: E402
 
-from adserver import create_app  # noqa: E402
 from adserver.catalog.files import read_file  # noqa: E402
 from adserver.catalog.policy import RelevancePolicy  # noqa: E402
-from adserver.infra import migrate  # noqa: E402
 from adserver.infra.redis_server import start_local  # noqa: E402
-from adserver.infra.storage import Database  # noqa: E402
 
 DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 TITLES = [
@@ -95,25 +92,7 @@ def main() -> None:
     apps = {}
     try:
         for n, (name, data) in enumerate(variants.items()):
-            url = f"sqlite:///{tmp}/{n}.sqlite3"
-            db = Database(url)
-            migrate.upgrade(db)
-            import_catalog(db, data)
-            db.dispose()
-            apps[name] = create_app(
-                {
-                    "database_url": url,
-                    "redis_url": redis.url,
-                    "secret_key": "bench-secret-key-123456",
-                    "environment": "development",
-                    "impression_rate_limit": 1_000_000_000,
-                    "catalog_poll_seconds": 0,
-                    "log_level": "warning",
-                    "access_log": False,
-                    "spool_dir": str(tmp / f"spool-{n}"),
-                }
-            )
-            apps[name].extensions["adserver"].catalog.refresh(force=True)
+            apps[name] = inprocess_app(tmp, n, data, redis.url)
 
         def environ(i: int) -> dict:
             title = f"{TITLES[i % len(TITLES)]}, part {i}"  # a new article: no plan or parse reused
