@@ -11,15 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from wordfreq import available_languages, zipf_frequency
 
 from ..serving.targeting import MIN_RELEVANCE
 from ..serving.text import normalize_term, term_words
 from ..settings import Settings
 
-LANGUAGES = frozenset(available_languages())
+
+@cache
+def _wordfreq():
+    """wordfreq (its import takes ~170 ms, its lists more): loaded by the first self-service change checked,
+    not by every web process at start."""
+    import wordfreq
+
+    return wordfreq, frozenset(wordfreq.available_languages())
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,12 @@ class RelevancePolicy:
 
     def weak_keyword(self, keyword: str, languages: Iterable[str] = ()) -> bool:
         """Whether no word of `keyword` carries meaning: a stop word, one or two letters, or too common."""
-        langs = [lang for lang in languages if lang in LANGUAGES] or ["en"]
+        wordfreq, known = _wordfreq()
+        langs = [lang for lang in languages if lang in known] or ["en"]
         return all(
-            len(w) <= 2 or w in ENGLISH_STOP_WORDS or any(zipf_frequency(w, lang) > self.common_zipf for lang in langs)
+            len(w) <= 2
+            or w in ENGLISH_STOP_WORDS
+            or any(wordfreq.zipf_frequency(w, lang) > self.common_zipf for lang in langs)
             for w in term_words(normalize_term(keyword))
         )
 

@@ -10,10 +10,9 @@ the CLI are the operator's: what they write is approved.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..errors import CatalogError, NotFound
 from ..infra import storage
@@ -84,18 +83,8 @@ def stage(row: Row, live_before: dict, after: dict, trusted: bool) -> Staged:
         return Staged(after, None)
     fields = reviewed(row)
     live = {**after, **{k: live_before[k] for k in fields}}
-    pending = {k: _jsonable(after[k]) for k in fields if after[k] != live_before[k]}
+    pending = {k: after[k] for k in fields if after[k] != live_before[k]}  # targeting and card texts: JSON as is
     return Staged(live, pending or None)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 # --- the operator's side ------------------------------------------------------------------------------------
@@ -103,20 +92,14 @@ def _jsonable(value: Any) -> Any:
 
 def waiting(db: storage.Database) -> list[dict]:
     """Every campaign and creative waiting for review: new ones and approved ones with a proposal."""
-    waits = or_(storage.Campaign.approved.is_(False), storage.Campaign.pending.is_not(None))
     out = []
     with db.sessionmaker() as s:
-        for c in s.scalars(select(storage.Campaign).where(waits).where(storage.Campaign.review_reason.is_(None))):
-            out.append(_item("campaign", c, c.advertiser_id))
-        creatives = select(storage.Creative).options(selectinload(storage.Creative.campaign))
-        cwaits = or_(storage.Creative.approved.is_(False), storage.Creative.pending.is_not(None))
-        for cr in s.scalars(creatives.where(cwaits).where(storage.Creative.review_reason.is_(None))):
-            out.append(_item("creative", cr, cr.campaign.advertiser_id))
+        for kind, model in (("campaign", storage.Campaign), ("creative", storage.Creative)):
+            waits = or_(model.approved.is_(False), model.pending.is_not(None))
+            for row in s.scalars(select(model).where(waits, model.review_reason.is_(None))):
+                what = ", ".join(state(row)["fields"])
+                out.append({"kind": kind, "id": row.id, "advertiser_id": _advertiser_id(row), "what": what})
     return sorted(out, key=lambda x: (x["advertiser_id"], x["kind"], x["id"]))
-
-
-def _item(kind: str, row: Row, advertiser_id: str) -> dict:
-    return {"kind": kind, "id": row.id, "advertiser_id": advertiser_id, "what": ", ".join(state(row)["fields"])}
 
 
 def show(db: storage.Database, ident: str) -> dict:
@@ -185,7 +168,10 @@ def _row(s: Session, ident: str, lock: bool = False) -> Row:
     if row is None:
         raise NotFound(f"no campaign or creative {ident!r}")
     if lock:  # one advertiser's changes happen one after another (`self_service._advertiser`)
-        advertiser_id = row.advertiser_id if isinstance(row, storage.Campaign) else row.campaign.advertiser_id
-        s.get(storage.Advertiser, advertiser_id, with_for_update=True)
+        s.get(storage.Advertiser, _advertiser_id(row), with_for_update=True)
         s.refresh(row)
     return row
+
+
+def _advertiser_id(row: Row) -> str:
+    return row.advertiser_id if isinstance(row, storage.Campaign) else row.campaign.advertiser_id

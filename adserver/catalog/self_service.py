@@ -9,11 +9,12 @@ same answer as a missing one, so ids do not leak.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -197,15 +198,9 @@ def update_campaign(
         raise CatalogError("campaign patch is invalid", problems)
     with _changing(db) as s:
         row = _campaign_row(s, owner, campaign_id, lock=True)
-        live = campaign_document(row)
-        current = review.proposed(row, live)
-        before = validate_campaign(current)
-        after = validate_campaign(merge_patch(current, patch))
+        live, before, after = _edited(row, patch, campaign_document, validate_campaign)
         _check(s, row.advertiser, before, after, policy)
-        staged = review.stage(row, validate_campaign(live), after, bool(row.advertiser.trusted))
-        _propose(row, staged, before, after)
-        if put(s, storage.Campaign, campaign_id, campaign_values(row.advertiser_id, staged.live)) == "updated":
-            db.bump_catalog_version(s)
+        _write(db, s, row, live, before, after, row.advertiser.trusted, partial(campaign_values, row.advertiser_id))
     return get_campaign(db, owner, campaign_id)
 
 
@@ -242,14 +237,9 @@ def update_creative(db: storage.Database, owner: str | None, creative_id: str, p
     with _changing(db) as s:
         row = _creative_row(s, owner, creative_id, lock=True)
         _not_archived(row.campaign)
-        live = creative_document(row)
-        current = review.proposed(row, live)
-        before = validate_creative(current)
-        after = validate_creative(merge_patch(current, patch))
-        staged = review.stage(row, validate_creative(live), after, bool(row.campaign.advertiser.trusted))
-        _propose(row, staged, before, after)
-        if put(s, storage.Creative, creative_id, creative_values(row.campaign_id, staged.live)) == "updated":
-            db.bump_catalog_version(s)
+        live, before, after = _edited(row, patch, creative_document, validate_creative)
+        trusted = row.campaign.advertiser.trusted
+        _write(db, s, row, live, before, after, trusted, partial(creative_values, row.campaign_id))
     return get_creative(db, owner, creative_id)
 
 
@@ -269,15 +259,35 @@ def preview(db: storage.Database, owner: str | None, creative_id: str, topic: st
     return render_preview(campaign, creative, topic)
 
 
-def _propose(row: storage.Campaign | storage.Creative, staged: review.Staged, before: dict, after: dict) -> None:
-    """Keep what waits for review; a new proposal (a reviewed field changed) clears an earlier refusal."""
+def _edited(row: review.Row, patch: dict, document: Callable, validate: Callable) -> tuple[dict, dict, dict]:
+    """(the approved version, the advertiser's proposal before the patch, after it), validated as the file's."""
+    live = document(row)
+    current = review.proposed(row, live)
+    return validate(live), validate(current), validate(merge_patch(current, patch))
+
+
+def _write(
+    db: storage.Database,
+    s: Session,
+    row: review.Row,
+    live: dict,
+    before: dict,
+    after: dict,
+    trusted: bool,
+    values: Callable[[dict], dict],
+) -> None:
+    """Write what goes live now, keep what waits for review (`review.stage`); a new proposal (a reviewed field
+    changed) clears an earlier refusal. `values` makes the row's columns of a document."""
+    staged = review.stage(row, live, after, bool(trusted))
     row.pending = staged.pending
-    fields = review.reviewed(row) if review.approved(row) else after  # a new one: any change proposes it again
-    if any(before[k] != after[k] for k in fields):
+    compared = review.reviewed(row) if review.approved(row) else after  # a new one: any change proposes it again
+    if any(before[k] != after[k] for k in compared):
         row.review_reason = None
         campaign = row.campaign if isinstance(row, storage.Creative) else None
         if campaign is not None and not review.approved(campaign):  # a new campaign's card: the campaign again
             campaign.review_reason = None
+    if put(s, type(row), row.id, values(staged.live)) == "updated":
+        db.bump_catalog_version(s)
 
 
 @contextmanager

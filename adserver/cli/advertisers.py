@@ -102,9 +102,8 @@ def _limit(name: str, value: str) -> Decimal | None:
 
 
 def _shown(name: str, value: Decimal | None, currency: str, settings) -> str:
-    if name in SHARES:
-        default = getattr(settings, f"self_service_{name}")
-        return f"{default:g} (the default)" if value is None else f"{value.normalize():f}"
+    if name == "min_relevance":
+        return f"{settings.self_service_min_relevance:g} (the default)" if value is None else f"{value.normalize():f}"
     return "not allowed" if value is None else f"{value.normalize():f} {currency}"
 
 

@@ -77,7 +77,16 @@ class Advertiser(Base):
     )
 
 
-class Campaign(Base):
+class Reviewed:
+    """Review (`catalog.review`): false until an operator approves a new one; `pending` holds an advertiser's
+    proposal for an approved one (document form), `review_reason` the operator's refusal."""
+
+    approved: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    review_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class Campaign(Reviewed, Base):
     __tablename__ = "campaigns"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     advertiser_id: Mapped[str] = mapped_column(ForeignKey("advertisers.id", ondelete="CASCADE"), index=True)
@@ -96,11 +105,6 @@ class Campaign(Base):
     frequency_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
     frequency_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     targeting: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Review (`catalog.review`): false until an operator approves a new one; `pending` holds an advertiser's
-    # proposal for an approved one (document form), `review_reason` the operator's refusal.
-    approved: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
-    review_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     advertiser: Mapped[Advertiser] = relationship(back_populates="campaigns")
     creatives: Mapped[list[Creative]] = relationship(
@@ -108,7 +112,7 @@ class Campaign(Base):
     )
 
 
-class Creative(Base):
+class Creative(Reviewed, Base):
     """A sponsor card."""
 
     __tablename__ = "creatives"
@@ -128,11 +132,6 @@ class Creative(Base):
     fine_print: Mapped[str] = mapped_column(String(300), default="")
     image_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | paused
-    # Review (`catalog.review`): false until an operator approves a new one; `pending` holds an advertiser's
-    # proposal for an approved one (document form), `review_reason` the operator's refusal.
-    approved: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
-    review_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     campaign: Mapped[Campaign] = relationship(back_populates="creatives")
 
 

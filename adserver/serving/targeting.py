@@ -245,8 +245,9 @@ def keyword_hit(campaign: Campaign, ctx: ArticleContext, text_words: set[str]) -
     """A campaign keyword among the article's keywords or written in its title or summary ('' for none; the
     first in sorted order when several are). The cost follows the article's words, not the campaign's keywords:
     a campaign with many keywords costs a new article no more than one with few."""
-    terms, by_first_word = _keyword_index(campaign.targeting.keywords)
-    hits = set(terms.intersection(ctx.keywords))
+    keywords = campaign.targeting.keywords
+    hits = set(keywords.intersection(ctx.keywords))
+    by_first_word = _keyword_phrases(keywords)
     for word in text_words:
         for term, parts in by_first_word.get(word, ()):
             if all(p in text_words for p in parts):
@@ -258,14 +259,14 @@ Phrases = tuple[tuple[str, tuple[str, ...]], ...]  # (term, its words), for one 
 
 
 @lru_cache(maxsize=65536)
-def _keyword_index(keywords: frozenset[str]) -> tuple[frozenset[str], dict[str, Phrases]]:
-    """(the terms, each term under its first word with all its words)."""
+def _keyword_phrases(keywords: frozenset[str]) -> dict[str, Phrases]:
+    """Each term under its first word, with all its words."""
     by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for term in keywords:
         parts = tuple(term_words(term))
         if parts:
             by_first.setdefault(parts[0], []).append((term, parts))
-    return keywords, {w: tuple(v) for w, v in by_first.items()}
+    return {w: tuple(v) for w, v in by_first.items()}
 
 
 class TopicReader(Protocol):
