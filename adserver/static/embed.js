@@ -147,7 +147,7 @@
   }
 
   /* The card keeps to its reserved space (no layout shift): parts go, least needed first, until it fits.
-   * It keeps its own height, at the top of the slot: the slot's min-height holds the space below a short card. */
+   * It is not stretched: the slot's min-height keeps the space below a short card. */
   function fit(card, h) {
     if (!h) return;
     ["image", "tagline", "code", "body"].some(function (part) {
