@@ -504,6 +504,58 @@ def test_code_box_shows_one_line_per_code_line(context, stack):
     assert round(lines) == 2
 
 
+# Every text part's colour and the background it is drawn on (the nearest one that is not transparent).
+COLOURS = """c => [...c.querySelectorAll(
+  '.ads-head span, .ads-hook, .ads-title a, .ads-body, .ads-code, .ads-actions a, .ads-fine')].map(e => {
+  let b = e;
+  while (getComputedStyle(b).backgroundColor === 'rgba(0, 0, 0, 0)') b = b.parentElement;
+  return [e.className || e.parentElement.className, getComputedStyle(e).color, getComputedStyle(b).backgroundColor];
+})"""
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio of two opaque `rgb(r, g, b)` colours."""
+
+    def luminance(rgb: str) -> float:
+        c = [int(v) / 255 for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+        r, g, b = (x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_card_text_has_aa_contrast(context, stack, theme):
+    page = open_page(
+        context, stack, f"contrast-{theme}", page_html(stack.base, "tall-topic", attrs=f'data-theme="{theme}"')
+    )
+    settled(page)
+    parts = page.locator("[data-adserver-slot] .ads-card").evaluate(COLOURS)
+    assert len(parts) == 10  # label, by, tagline, hook, title, body, code, two calls to action, fine print
+    low = {part: round(contrast(fg, bg), 2) for part, fg, bg in parts if contrast(fg, bg) < 4.5}
+    assert low == {}  # WCAG AA for text under 18.66 px bold: every part of the card is that small
+
+
+def test_card_links_are_reached_by_keyboard_with_a_visible_focus_ring(context, stack):
+    page = open_page(context, stack, "focus", page_html(stack.base, "tall-topic"), viewport=PHONE)
+    settled(page)
+    focused = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        focused.append(
+            page.locator("[data-adserver-slot]").evaluate(
+                "s => { const a = s.shadowRoot.activeElement, st = getComputedStyle(a);"
+                " return [a.textContent, st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) > 0]; }"
+            )
+        )
+    assert focused == [
+        ["Run your AI side-project on zahid.host", True],
+        ["Get free account →", True],
+        ["Pricing", True],
+    ]
+
+
 # --- theme ----------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@
     ".ads-image{display:block;max-width:100%;height:96px;object-fit:contain}" +
     ".ads-code{background:#111;color:#d6f5d6;padding:8px;border-radius:6px;overflow:auto;font-size:13px}" +
     ".ads-actions a{margin-right:12px;color:#0b57d0}.ads-cta{font-weight:600}" +
-    ".ads-fine{font-size:12px;color:#777}" +
+    ".ads-fine{font-size:12px;color:#666}" +
     ".dark .ads-card{background:#1d1f21;color:#e8e8e3;border-color:#3a3d40}" +
     ".dark .ads-head,.dark .ads-fine{color:#a9aaa5}.dark .ads-actions a{color:#8ab4f8}";
   var live = new WeakMap(); // slot -> {css: its own inline style, box, stop: ends its view watch}
