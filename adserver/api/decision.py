@@ -195,17 +195,17 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     return resp, outcome
 
 
+NOTHING_TO_MATCH_ANSWER = "Nothing to match the article on: give at least one of topic, keywords or title"
+
+
 @blp.route("/decision")
 class DecisionView(MethodView):
     @blp.arguments(DecisionRequestSchema())  # an instance: built once, not per request
     @blp.doc(parameters=[EXPLAIN_PARAMETER])
     @blp.response(200, DecisionResponseSchema)
     @blp.alt_response(204, description=NO_FILL["description"])
-    @blp.alt_response(
-        400,
-        schema=ErrorSchema,
-        description="Invalid article context; `fields` names each bad field",
-    )
+    @blp.alt_response(400, schema=ErrorSchema, description="Invalid article context; `fields` names each bad field")
+    @blp.alt_response(422, schema=ErrorSchema, description=NOTHING_TO_MATCH_ANSWER)
     @blp.alt_response(401, schema=ErrorSchema, description=EXPLAIN_UNAUTHORIZED)
     @blp.alt_response(403, schema=ErrorSchema, description=EXPLAIN_FORBIDDEN)
     @blp.alt_response(413, schema=ErrorSchema, description="Body larger than 16 KiB")
@@ -219,11 +219,8 @@ class DecisionView(MethodView):
     @blp.arguments(DecisionQuerySchema(), location="query", as_kwargs=True)
     @blp.alt_response(200, schema=DecisionResponseSchema, success=True, description="The chosen sponsor card")
     @blp.alt_response(204, description=NO_FILL["description"])
-    @blp.alt_response(
-        400,
-        schema=ErrorSchema,
-        description="Invalid article context; `fields` names each bad field",
-    )
+    @blp.alt_response(400, schema=ErrorSchema, description="Invalid article context; `fields` names each bad field")
+    @blp.alt_response(422, schema=ErrorSchema, description=NOTHING_TO_MATCH_ANSWER)
     @blp.alt_response(401, schema=ErrorSchema, description=EXPLAIN_UNAUTHORIZED)
     @blp.alt_response(403, schema=ErrorSchema, description=EXPLAIN_FORBIDDEN)
     @blp.alt_response(414, schema=ErrorSchema, description=QUERY_TOO_LONG)

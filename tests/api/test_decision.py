@@ -68,7 +68,6 @@ def test_empty_catalog_is_204(client):
         ({"keywords": [f"k{i}" for i in range(51)]}, "article.keywords"),
         ({"topic": "ai", "sentiment": "furious"}, "article.sentiment"),
         ({"topic": "ai", "url": "javascript:alert(1)"}, "article.url"),
-        ({"summary": "no topic, keywords or title"}, "article"),
     ],
 )
 def test_bad_article_field_is_400_naming_the_field(client, example_catalog, article, field):
@@ -77,6 +76,19 @@ def test_bad_article_field_is_400_naming_the_field(client, example_catalog, arti
     err = r.get_json()["error"]
     assert err["code"] == "invalid_request"
     assert field in err["fields"]
+
+
+def test_an_article_with_nothing_to_match_is_a_422_both_ways(client, example_catalog):
+    """Well formed, but no topic, keywords or title: 422 (the query string's document cannot state the rule)."""
+    post = decide(client, {"placement": "article-footer", "article": {"summary": "no topic, keywords or title"}})
+    get = client.get("/v1/decision", query_string={"summary": "no topic, keywords or title", "keywords": " , "})
+    for r in (post, get):
+        assert r.status_code == 422
+        assert r.get_json()["error"]["code"] == "nothing_to_match"
+    assert set(post.get_json()["error"]["fields"]) == {"article"}
+    both = decide(client, {"placement": "article-footer", "article": {"summary": "x", "sentiment": "furious"}})
+    assert both.status_code == 400  # with a bad field as well, the bad field's 400
+    assert set(both.get_json()["error"]["fields"]) == {"article.sentiment"}
 
 
 def test_both_ways_of_asking_take_the_same_summary_limit(client, example_catalog):

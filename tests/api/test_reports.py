@@ -119,10 +119,15 @@ def test_guesses_from_a_blocked_address_ask_nothing_of_sql(client, db, zahid_tok
     assert statements == []
 
 
-def test_range_over_366_days_is_a_400_naming_the_field(client, zahid_token):
-    r = get(client, zahid_token, **{"from": "2025-01-01", "to": "2026-11-30"})
-    assert r.status_code == 400
-    assert "to" in r.get_json()["error"]["fields"]
+def test_a_range_the_document_cannot_refuse_is_a_422_naming_the_field(client, zahid_token):
+    for dates in ({"from": "2025-01-01", "to": "2026-11-30"}, {"from": "2026-11-30", "to": "2026-11-01"}):
+        r = get(client, zahid_token, **dates)
+        assert r.status_code == 422
+        assert r.get_json()["error"]["fields"].keys() == {"to"}
+    twice = get(client, zahid_token, **{"from": "2026-11-01", "to": "2026-11-30", "group_by": "day,day"})
+    assert twice.status_code == 422 and "group_by" in twice.get_json()["error"]["fields"]
+    unknown = get(client, zahid_token, **{"from": "2026-11-01", "to": "2026-11-30", "group_by": "day,colour"})
+    assert unknown.status_code == 400 and "group_by" in unknown.get_json()["error"]["fields"]
 
 
 def test_bad_date_is_a_400(client, zahid_token):
