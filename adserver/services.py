@@ -24,8 +24,8 @@ from .infra.keys import SINGLE, KeySpace
 from .infra.poller import Stoppable
 from .infra.storage import Database
 from .serving.budget import BudgetGate, Unlimited
+from .serving.matching import DeclaredTopics, TopicReader
 from .serving.ranking import OverlapRanker, Ranker
-from .serving.targeting import DeclaredTopics, TopicReader
 from .settings import Settings, load_settings
 
 

@@ -31,8 +31,8 @@ from adserver.model.reader import ModelReader
 from adserver.model.service import serving_ranker
 from adserver.serving.context import ArticleContext
 from adserver.serving.decision import decide
+from adserver.serving.matching import MIN_RELEVANCE
 from adserver.serving.snapshot import CatalogSnapshot
-from adserver.serving.targeting import MIN_RELEVANCE
 from adserver.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,6 +17,7 @@ from ..infra import metrics
 from ..serving.context import ArticleContext
 from ..serving.decision import Decision, Outcome, decide
 from ..serving.decision import explanation as core_explanation
+from ..serving.eligibility import targeting_index
 from ..serving.rendering import (
     CLICK_URL,
     DECISION_ID,
@@ -29,7 +30,6 @@ from ..serving.rendering import (
     response_template,
 )
 from ..serving.snapshot import CatalogSnapshot
-from ..serving.targeting import targeting_index
 from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
 from .auth import operator

@@ -14,6 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from ..catalog import files, urls
 from ..errors import Refusal
 from ..infra import counters
+from ..serving.matching import How
 from ..serving.snapshot import SENTIMENTS
 
 MAX_KEYWORDS = 50
@@ -226,12 +227,7 @@ class MatchSchema(Schema):
     """Whether a campaign's targeting matches the article, and why: what an operator tunes `min_relevance` by."""
 
     eligible = fields.Boolean(required=True)
-    how = fields.String(
-        required=True,
-        metadata={
-            "description": "publisher topic, read from text, keyword, keyword meaning, run of site, house or no match"
-        },
-    )
+    how = fields.Enum(How, by_value=True, required=True, metadata={"description": "How it matched, or did not"})
     topic = fields.String(required=True, metadata={"description": "The targeted topic or keyword that matched best"})
     confidence = fields.Float(required=True, metadata={"description": "How sure the match is, 0..1"})
     floor = fields.Float(

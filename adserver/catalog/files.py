@@ -93,7 +93,7 @@ class TargetingSchema(Strict):
         load_default=list,
     )
     # How sure the topic read from an article's text must be (0..1) before a campaign with `topics` may serve
-    # there; a publisher's own topic that matches needs no floor. Default: `targeting.MIN_RELEVANCE`.
+    # there; a publisher's own topic that matches needs no floor. Default: `serving.matching.MIN_RELEVANCE`.
     min_relevance = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1))
     # The reader's device, from the User-Agent (`adserver.audience.devices`); empty: every device.
     devices = fields.List(fields.String(validate=validate.OneOf(DEVICES)), load_default=list)

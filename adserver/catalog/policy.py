@@ -15,7 +15,7 @@ from functools import cache
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from ..serving.targeting import MIN_RELEVANCE
+from ..serving.matching import MIN_RELEVANCE
 from ..serving.text import normalize_term, term_words
 from ..settings import Settings
 

@@ -19,9 +19,9 @@ from ..errors import AdserverError
 from ..infra.progress import SILENT, Progress
 from ..serving.context import ArticleContext
 from ..serving.decision import decide
+from ..serving.matching import Fit, How, TopicReader
 from ..serving.ranking import OverlapRanker, PlainRanker, Ranker, Scored
 from ..serving.snapshot import CatalogSnapshot
-from ..serving.targeting import Fit, TopicReader
 from .catalogs import snapshot_from_file
 from .train import Article
 
@@ -134,7 +134,7 @@ class _EveryCampaign:
         return ctx
 
     def fits(self, ctx, campaigns, misses: bool = True) -> list[Fit | None]:
-        return [Fit(True, "run of site")] * len(campaigns)
+        return [Fit(True, How.RUN_OF_SITE)] * len(campaigns)
 
 
 EVERY_CAMPAIGN = _EveryCampaign()

@@ -21,8 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from ..infra.memo import LRU
 from ..serving import safety
 from ..serving.context import ArticleContext
+from ..serving.matching import Fit, TopicTargets, fit
 from ..serving.snapshot import Campaign
-from ..serving.targeting import Fit, TopicTargets, fit
 from ..serving.taxonomy import Taxonomy, taxonomy
 from ..serving.text import normalize_term
 from .encoder import NAME as ENCODER

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 from .budget import BudgetGate, Unlimited
 from .context import ArticleContext
+from .eligibility import Rejection, reader_reason, split_eligible, targeting_index
+from .matching import DeclaredTopics, Fit, TopicReader
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
 from .safety import CATEGORY_FLOOR
 from .snapshot import Campaign, CatalogSnapshot, Creative
-from .targeting import DeclaredTopics, Fit, Rejection, TopicReader, reader_reason, split_eligible, targeting_index
 from .taxonomy import reported_topic
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from adserver.catalog.files import read_file
-from adserver.serving.targeting import MIN_RELEVANCE
+from adserver.serving.matching import MIN_RELEVANCE
 from tests.builders import AI_ARTICLE
 from tests.builders import post_decision as decide
 from tests.conftest import EXAMPLE_CATALOG
