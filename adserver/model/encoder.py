@@ -71,6 +71,17 @@ class Encoder:
         ids = self._tokenizer.encode(text[:MAX_CHARS], add_special_tokens=False).ids
         if self._unk is not None:
             ids = [i for i in ids if i != self._unk]
+        return self._mean(ids)
+
+    def embed_head(self, text: str, head: int) -> tuple[np.ndarray, np.ndarray]:
+        """`embed_one(text)` and the embedding of its first `head` characters (an article's title), from one
+        tokenisation: the tone reader reads the headline apart, where a lead's other words do not dilute it."""
+        got = self._tokenizer.encode(text[:MAX_CHARS], add_special_tokens=False)
+        pairs = [(i, end) for i, (_, end) in zip(got.ids, got.offsets, strict=True) if i != self._unk]
+        ids = [i for i, _ in pairs]
+        return self._mean(ids), self._mean([i for i, end in pairs if end <= head])
+
+    def _mean(self, ids: list[int]) -> np.ndarray:
         if not ids:
             return np.zeros(self.dim, dtype=np.float32)
         v = self._table[ids].mean(axis=0)

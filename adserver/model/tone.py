@@ -1,0 +1,125 @@
+"""`ToneReader`: how sure the text is that an article's news is negative, neutral or positive (`safety.annotate`).
+
+"negative" is news of harm, loss, danger or distress to people, not dark words (`data/tone.yaml` says it in
+full): VADER's lexicon alone read a recipe's "mistakes" and a striker who "terrorises defences" as negative, and a
+rate rise that sank markets as positive. Here one multinomial logistic regression reads three things: the
+article's sentence embedding, its headline's (from the same tokenisation, `Encoder.embed_head`: a lead's other
+words dilute the headline's news) and VADER's compound score as one feature among them. It is fitted at
+start-up on the project's own text only (each tone's description and example headlines, and the examples of the
+harmful sensitive categories of `data/sensitive.yaml` as negative): deterministic, well under a second. The
+article is embedded once per plan for the topic, safety and tone readings (`ModelReader`). Research data may
+evaluate it (bench/tone.py), never train it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import yaml
+from sklearn.linear_model import LogisticRegression
+
+from ..serving import safety
+from .encoder import Encoder, load_encoder
+
+TONES = ("negative", "neutral", "positive")
+# Sensitive categories whose examples are all news of harm (news of arms, drugs or adult content need not be).
+HARMFUL = ("crime", "disasters", "death-and-tragedy", "war-and-conflict", "terrorism")
+# Inverse regularisation and the weight of VADER's score beside the two embeddings: chosen on the floor part of
+# bench/data/tone_labelled.tsv (bench/tone.py); 1 to 4 and 0.3 to 2 read alike there.
+C = 2.0
+LEXICON_WEIGHT = 1.0
+VADER_CHARS = 1000  # VADER reads the start of the text: bounded work per article, as the encoder does
+
+
+@lru_cache(maxsize=1)
+def tones() -> dict[str, dict]:
+    """tone -> {description, examples}."""
+    path = resources.files("adserver.model").joinpath("data/tone.yaml")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def lexicon_score(text: str) -> float:
+    """VADER's compound score (-1..1) of the text's start: offline, rule-based."""
+    return _vader().polarity_scores(text[:VADER_CHARS])["compound"]
+
+
+def lexicon_tone(text: str) -> str:
+    """What VADER alone says, on its own thresholds (the estimate before this reader; bench/tone.py compares)."""
+    score = lexicon_score(text)
+    return "positive" if score >= 0.05 else "negative" if score <= -0.05 else "neutral"
+
+
+class ToneReader:
+    def __init__(self, encoder: Encoder | None = None):
+        self._encoder = encoder
+        self._fit: tuple[np.ndarray, np.ndarray] | None = None
+
+    def fitted(self) -> tuple[np.ndarray, np.ndarray]:
+        f = self._fit
+        if f is None:
+            f = self._fit = _fitted(self._encoder or load_encoder())
+        return f
+
+    def warm(self) -> None:
+        self.fitted()
+        _vader()
+
+    def read(self, vector: np.ndarray, headline: np.ndarray, text: str) -> dict[str, float]:
+        """Tone -> probability (they sum to 1), from the article's embedding, its headline's (the article's when
+        it has none) and its title and summary (`text`, for VADER); {} for a text without known words."""
+        if not vector.any():
+            return {}
+        if not headline.any():
+            headline = vector
+        coef, intercept = self.fitted()
+        x = np.concatenate((vector, headline, np.float32([LEXICON_WEIGHT * lexicon_score(text)])))
+        z = (coef @ x + intercept).tolist()  # three classes: the softmax in plain floats
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        total = sum(e)
+        return {t: v / total for t, v in zip(TONES, e, strict=True)}
+
+
+_lock = threading.Lock()
+
+
+def training_text() -> tuple[list[str], list[str]]:
+    """(texts, tones): the project's own writing only. An example is a headline, or "Headline. Its lead."."""
+    texts, labels = [], []
+    for tone, entry in tones().items():
+        for t in (entry["description"], *entry["examples"]):
+            texts.append(t)
+            labels.append(tone)
+    cats = safety.categories()
+    for name in HARMFUL:
+        texts += cats[name]["examples"]
+        labels += ["negative"] * len(cats[name]["examples"])
+    return texts, labels
+
+
+def features(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """(len(texts), 2 * dim + 1): what `ToneReader.read` reads, for texts written as "Headline. Its lead."."""
+    heads = [t.split(". ", 1)[0] for t in texts]
+    lexicon = np.float32([[LEXICON_WEIGHT * lexicon_score(t)] for t in texts])
+    return np.hstack((encoder.embed(texts), encoder.embed(heads), lexicon))
+
+
+@lru_cache(maxsize=2)
+def _fitted(encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
+    """(coefficients, intercepts), one row per tone in `TONES` order: fitted once per process and encoder."""
+    with _lock:
+        texts, labels = training_text()
+        clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(features(encoder, texts), labels)
+        order = [list(clf.classes_).index(t) for t in TONES]
+        return clf.coef_[order].astype(np.float32), clf.intercept_[order].astype(np.float32)
