@@ -221,7 +221,7 @@ class ArticleReadSchema(Schema):
     """The article and its reader as the targeting rules saw them."""
 
     sentiment = fields.String(
-        required=True, metadata={"description": "positive, neutral, negative or '' (none sent, or read below the floor)"}
+        required=True, metadata={"description": "positive, neutral, negative or '' (none, or read below the floor)"}
     )
     sentiment_source = fields.String(
         required=True, metadata={"description": "sent (by the publisher), read (estimated from the text) or none"}
