@@ -4,7 +4,8 @@
 full): VADER's lexicon alone read a recipe's "mistakes" and a striker who "terrorises defences" as negative, and a
 rate rise that sank markets as positive. Here one multinomial logistic regression reads three things: the
 article's sentence embedding, its headline's (from the same tokenisation, `Encoder.embed_head`: a lead's other
-words dilute the headline's news) and VADER's compound score as one feature among them. It is fitted at
+words dilute the headline's news) and the negative side of VADER's compound score (its positive words are the
+trap in news: "raises", "record", "soar"), one feature among the others. It is fitted at
 start-up on the project's own text only (each tone's description and example headlines, and the examples of the
 harmful sensitive categories of `data/sensitive.yaml` as negative): deterministic, well under a second. The
 article is embedded once per plan for the topic, safety and tone readings (`ModelReader`). Research data may
@@ -29,7 +30,7 @@ TONES = ("negative", "neutral", "positive")
 # Sensitive categories whose examples are all news of harm (news of arms, drugs or adult content need not be).
 HARMFUL = ("crime", "disasters", "death-and-tragedy", "war-and-conflict", "terrorism")
 # Inverse regularisation and the weight of VADER's score beside the two embeddings: chosen on the floor part of
-# bench/data/tone_labelled.tsv (bench/tone.py); 1 to 4 and 0.3 to 2 read alike there.
+# bench/data/tone_labelled.tsv (bench/tone.py); 1 to 4 and 0.5 to 2 read alike there.
 C = 2.0
 LEXICON_WEIGHT = 1.0
 VADER_CHARS = 1000  # VADER reads the start of the text: bounded work per article, as the encoder does
@@ -52,6 +53,11 @@ def _vader():
 def lexicon_score(text: str) -> float:
     """VADER's compound score (-1..1) of the text's start: offline, rule-based."""
     return _vader().polarity_scores(text[:VADER_CHARS])["compound"]
+
+
+def lexicon_feature(text: str) -> float:
+    """What the reader takes from VADER: how negative its words are (0 when they are not)."""
+    return LEXICON_WEIGHT * min(0.0, lexicon_score(text))
 
 
 def lexicon_tone(text: str) -> str:
@@ -83,7 +89,7 @@ class ToneReader:
         if not headline.any():
             headline = vector
         coef, intercept = self.fitted()
-        x = np.concatenate((vector, headline, np.float32([LEXICON_WEIGHT * lexicon_score(text)])))
+        x = np.concatenate((vector, headline, np.float32([lexicon_feature(text)])))
         z = (coef @ x + intercept).tolist()  # three classes: the softmax in plain floats
         top = max(z)
         e = [math.exp(v - top) for v in z]
@@ -111,7 +117,7 @@ def training_text() -> tuple[list[str], list[str]]:
 def features(encoder: Encoder, texts: list[str]) -> np.ndarray:
     """(len(texts), 2 * dim + 1): what `ToneReader.read` reads, for texts written as "Headline. Its lead."."""
     heads = [t.split(". ", 1)[0] for t in texts]
-    lexicon = np.float32([[LEXICON_WEIGHT * lexicon_score(t)] for t in texts])
+    lexicon = np.float32([[lexicon_feature(t)] for t in texts])
     return np.hstack((encoder.embed(texts), encoder.embed(heads), lexicon))
 
 

@@ -30,7 +30,7 @@ CATEGORY_FLOOR = 0.45
 # How sure the tone reader must be of an article's tone before campaigns excluding that tone skip it: chosen on the
 # floor part of the project's labelled headlines (bench/tone.py sweeps it; the other part and research data only
 # report). Below it the tone is unknown: a wrong "negative" costs a campaign a third of its inventory.
-TONE_FLOOR = 0.45
+TONE_FLOOR = 0.5
 
 
 @lru_cache(maxsize=1)
