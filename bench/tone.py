@@ -107,8 +107,10 @@ def main() -> None:
         rows.append([part, f"{n['negative']} / {len(of_part) - n['negative']}", pct(b_fp), pct(a_fp), "<= 5%"])
         rows.append(["", "", pct(b_found), pct(a_found), ">= 80%"])
         rows.append(["", "", "", f"unknown {pct(unknown)}", ""])
-    print(f"\nThe project's labelled headlines, at the shipped floor {safety.TONE_FLOOR} (rows: calm read negative, "
-          "negative found, tone unknown):\n")
+    print(
+        f"\nThe project's labelled headlines, at the shipped floor {safety.TONE_FLOOR} (rows: calm read negative, "
+        "negative found, tone unknown):\n"
+    )
     print(tabulate(rows, headers=["part", "negative / calm", "VADER", "tone reader", "target"], tablefmt="github"))
 
     print("\nIssue 21's examples:\n")
