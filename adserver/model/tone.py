@@ -2,10 +2,12 @@
 
 "negative" is news of harm, loss, danger or distress to people, not dark words (`data/tone.yaml` says it in
 full): VADER's lexicon alone read a recipe's "mistakes" and a striker who "terrorises defences" as negative, and a
-rate rise that sank markets as positive. Here one multinomial logistic regression reads three things: the
+rate rise that sank markets as positive. Here one multinomial logistic regression reads four things: the
 article's sentence embedding, its headline's (from the same tokenisation, `Encoder.embed_head`: a lead's other
-words dilute the headline's news) and the negative side of VADER's compound score (its positive words are the
-trap in news: "raises", "record", "soar"), one feature among the others. It is fitted at
+words dilute the headline's news), the negative side of VADER's compound score (its positive words are the
+trap in news: "raises", "record", "soar") and how many of the project's harm terms the title and summary use
+in their plain sense (`harm` in `data/tone.yaml`: "laid off", "outbreak", "prices soar", which a mean of word
+vectors dilutes and VADER does not know). It is fitted at
 start-up on the project's own text only (each tone's description and example headlines, and the examples of the
 harmful sensitive categories of `data/sensitive.yaml` as negative): deterministic, well under a second. The
 article is embedded once per plan for the topic, safety and tone readings (`ModelReader`). Research data may
@@ -24,7 +26,9 @@ import yaml
 from sklearn.linear_model import LogisticRegression
 
 from ..serving import safety
+from ..serving.text import words
 from .encoder import Encoder, load_encoder
+from .sensitive import NEGATION_WINDOW, NEGATIONS, everyday
 
 TONES = ("negative", "neutral", "positive")
 # Sensitive categories whose examples are all news of harm (news of arms, drugs or adult content need not be).
@@ -33,14 +37,65 @@ HARMFUL = ("crime", "disasters", "death-and-tragedy", "war-and-conflict", "terro
 # bench/data/tone_labelled.tsv (bench/tone.py); 1 to 4 and 0.5 to 2 read alike there.
 C = 2.0
 LEXICON_WEIGHT = 1.0
+HARM_WEIGHT = 1.0
+HARM_COUNTED = 3  # harm terms beyond this many say nothing more
 VADER_CHARS = 1000  # VADER reads the start of the text: bounded work per article, as the encoder does
 
 
 @lru_cache(maxsize=1)
-def tones() -> dict[str, dict]:
-    """tone -> {description, examples}."""
+def _data() -> dict:
     path = resources.files("adserver.model").joinpath("data/tone.yaml")
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def tones() -> dict[str, dict]:
+    """tone -> {description, examples}."""
+    return {t: _data()[t] for t in TONES}
+
+
+@lru_cache(maxsize=1)
+def _harm_index() -> tuple[dict[str, list[tuple[str, ...]]], dict[str, list[tuple[str, ...]]]]:
+    """(first word -> [harm phrase], first word -> [everyday phrase]), as `words` splits them."""
+    index: tuple[dict, dict] = ({}, {})
+    for table, terms in zip(index, (_data()["harm"], everyday()), strict=True):
+        for term in terms:
+            phrase = tuple(words(term))
+            table.setdefault(phrase[0], []).append(phrase)
+    return index
+
+
+def harm_terms(text: str) -> int:
+    """How many harm terms the text uses in their plain sense: not inside an everyday phrase ("dead heat") nor
+    within `NEGATION_WINDOW` words after a negation ("no one was hurt")."""
+    harm, everyday = _harm_index()
+    tokens = words(text)
+    if harm.keys().isdisjoint(tokens):
+        return 0
+    masked = set()
+    for i, w in enumerate(tokens):
+        for phrase in everyday.get(w, ()):
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                masked.update(range(i, i + len(phrase)))
+    found = 0
+    for i, w in enumerate(tokens):
+        for phrase in harm.get(w, ()):
+            if (
+                tuple(tokens[i : i + len(phrase)]) == phrase
+                and masked.isdisjoint(range(i, i + len(phrase)))
+                and NEGATIONS.isdisjoint(tokens[max(0, i - NEGATION_WINDOW) : i])
+            ):
+                found += 1
+                break
+    return found
+
+
+def text_features(text: str) -> list[float]:
+    """What the reader takes from the words themselves: how negative VADER finds them (0 when it does not) and
+    the share of `HARM_COUNTED` harm terms used."""
+    return [
+        LEXICON_WEIGHT * min(0.0, lexicon_score(text)),
+        HARM_WEIGHT * min(harm_terms(text), HARM_COUNTED) / HARM_COUNTED,
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -53,11 +108,6 @@ def _vader():
 def lexicon_score(text: str) -> float:
     """VADER's compound score (-1..1) of the text's start: offline, rule-based."""
     return _vader().polarity_scores(text[:VADER_CHARS])["compound"]
-
-
-def lexicon_feature(text: str) -> float:
-    """What the reader takes from VADER: how negative its words are (0 when they are not)."""
-    return LEXICON_WEIGHT * min(0.0, lexicon_score(text))
 
 
 def lexicon_tone(text: str) -> str:
@@ -89,7 +139,7 @@ class ToneReader:
         if not headline.any():
             headline = vector
         coef, intercept = self.fitted()
-        x = np.concatenate((vector, headline, np.float32([lexicon_feature(text)])))
+        x = np.concatenate((vector, headline, np.float32(text_features(text))))
         z = (coef @ x + intercept).tolist()  # three classes: the softmax in plain floats
         top = max(z)
         e = [math.exp(v - top) for v in z]
@@ -115,9 +165,9 @@ def training_text() -> tuple[list[str], list[str]]:
 
 
 def features(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    """(len(texts), 2 * dim + 1): what `ToneReader.read` reads, for texts written as "Headline. Its lead."."""
+    """(len(texts), 2 * dim + 2): what `ToneReader.read` reads, for texts written as "Headline. Its lead."."""
     heads = [t.split(". ", 1)[0] for t in texts]
-    lexicon = np.float32([[lexicon_feature(t)] for t in texts])
+    lexicon = np.float32([text_features(t) for t in texts])
     return np.hstack((encoder.embed(texts), encoder.embed(heads), lexicon))
 
 
