@@ -69,21 +69,21 @@ def harm_terms(text: str) -> int:
     within `NEGATION_WINDOW` words after a negation ("no one was hurt")."""
     harm, everyday = _harm_index()
     tokens = words(text)
-    if harm.keys().isdisjoint(tokens):
+    starts = [i for i, w in enumerate(tokens) if w in harm]
+    if not starts:  # most articles: no harm term at all
         return 0
     masked = set()
-    for i, w in enumerate(tokens):
-        for phrase in everyday.get(w, ()):
-            if tuple(tokens[i : i + len(phrase)]) == phrase:
-                masked.update(range(i, i + len(phrase)))
+    if not everyday.keys().isdisjoint(tokens):
+        for i, w in enumerate(tokens):
+            for phrase in everyday.get(w, ()):
+                if tuple(tokens[i : i + len(phrase)]) == phrase:
+                    masked.update(range(i, i + len(phrase)))
     found = 0
-    for i, w in enumerate(tokens):
-        for phrase in harm.get(w, ()):
-            if (
-                tuple(tokens[i : i + len(phrase)]) == phrase
-                and masked.isdisjoint(range(i, i + len(phrase)))
-                and NEGATIONS.isdisjoint(tokens[max(0, i - NEGATION_WINDOW) : i])
-            ):
+    for i in starts:
+        if not NEGATIONS.isdisjoint(tokens[max(0, i - NEGATION_WINDOW) : i]):
+            continue
+        for phrase in harm[tokens[i]]:
+            if tuple(tokens[i : i + len(phrase)]) == phrase and masked.isdisjoint(range(i, i + len(phrase))):
                 found += 1
                 break
     return found

@@ -17,6 +17,10 @@ OUTBREAK = {  # written for this test: harm to people, on a food page
     "title": "Food poisoning outbreak at a wedding leaves sixty guests in hospital",
     "summary": "Health inspectors have closed the caterer's kitchen while samples are tested.",
 }
+CENTRAL_BANK = {
+    "title": "Central bank raises interest rates again as inflation bites",
+    "summary": "Markets fell after the announcement.",
+}
 FOOD_CARDS = {"pantry-recipe-boxes", "briefing-morning-newsletter"}  # the food sponsor, else the house card
 
 
@@ -69,3 +73,11 @@ def test_news_of_harm_excludes_the_campaigns_that_exclude_negative_tone(client, 
         assert rejected["pantry-recipe-boxes"] == "excludes negative sentiment (read from the text)"
     plain = decide(client, article, explain=False)
     assert plain.status_code == 204 or plain.get_json()["campaign"]["id"] not in FOOD_CARDS
+
+
+def test_the_central_bank_article_keeps_off_the_cards_that_exclude_negative_tone(client, example_catalog):
+    body = decide(client, {**CENTRAL_BANK, "topic": "business"}).get_json()
+    assert body["explain"]["article"]["sentiment"] == "negative"
+    rejected = sentiment_rejections(body)
+    assert {"ledgerly-index-investing", "briefing-morning-newsletter"} <= rejected.keys()
+    assert body["campaign"] is None or body["campaign"]["id"] not in rejected

@@ -47,6 +47,15 @@ BAD_NEWS = [
 ]
 
 
+# Bad news in words VADER reads as good (+0.46): "raises", and a fall it does not count. The harm terms carry it
+# ("inflation bites", "markets fell"): a mean of word vectors does not see which way rates move.
+CENTRAL_BANK = (
+    "Central bank raises interest rates again as inflation bites",
+    "Markets fell after the announcement.",
+    "business",
+)
+
+
 @pytest.fixture(scope="module")
 def reader():
     r = ModelReader()
@@ -74,6 +83,13 @@ def test_news_of_harm_reads_negative_with_its_confidence(reader, title, summary,
     confidence = dict(ctx.sentiment_confidence)
     assert ctx.sentiment == "negative" and confidence["negative"] >= safety.TONE_FLOOR, confidence
     assert abs(sum(confidence.values()) - 1.0) < 1e-3
+
+
+@pytest.mark.parametrize("with_topic", [True, False])
+def test_the_central_bank_article_reads_negative(reader, with_topic):
+    title, summary, topic = CENTRAL_BANK
+    assert tone.lexicon_tone(f"{title} . {summary}") == "positive"
+    assert read(reader, title, summary, topic if with_topic else "").sentiment == "negative"
 
 
 def test_vader_reads_the_findings_wrong_and_the_reader_reads_them_right(reader):
