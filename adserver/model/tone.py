@@ -7,11 +7,11 @@ article's sentence embedding, its headline's (from the same tokenisation, `Encod
 words dilute the headline's news), the negative side of VADER's compound score (its positive words are the
 trap in news: "raises", "record", "soar") and how many of the project's harm terms the title and summary use
 in their plain sense (`harm` in `data/tone.yaml`: "laid off", "outbreak", "prices soar", which a mean of word
-vectors dilutes and VADER does not know). It is fitted at
-start-up on the project's own text only (each tone's description and example headlines, and the examples of the
-harmful sensitive categories of `data/sensitive.yaml` as negative): deterministic, well under a second. The
-article is embedded once per plan for the topic, safety and tone readings (`ModelReader`). Research data may
-evaluate it (bench/tone.py), never train it.
+vectors dilutes and VADER does not know). It is fitted at start-up on the project's own text only (each
+tone's description and example headlines, and the examples of the harmful sensitive categories of
+`data/sensitive.yaml` as negative): deterministic, well under a second. The article is embedded once per plan
+for the topic, safety and tone readings (`ModelReader`). Research data may evaluate it (bench/tone.py), never
+train it. Known limit: word vectors do not see which way a number moves ("lifts rates", "cuts rates").
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ from .sensitive import NEGATION_WINDOW, NEGATIONS, everyday
 TONES = ("negative", "neutral", "positive")
 # Sensitive categories whose examples are all news of harm (news of arms, drugs or adult content need not be).
 HARMFUL = ("crime", "disasters", "death-and-tragedy", "war-and-conflict", "terrorism")
-# Inverse regularisation and the weight of VADER's score beside the two embeddings: chosen on the floor part of
-# bench/data/tone_labelled.tsv (bench/tone.py); 1 to 4 and 0.5 to 2 read alike there.
+# Inverse regularisation and the weights of VADER's score and the harm-term count beside the two embeddings:
+# chosen on the floor part of bench/data/tone_labelled.tsv (bench/tone.py); C 1 to 4, VADER's weight 0.5 to 2
+# and the harm terms' 1 to 4 read alike there.
 C = 2.0
 LEXICON_WEIGHT = 1.0
 HARM_WEIGHT = 1.0
@@ -133,7 +134,8 @@ class ToneReader:
 
     def read(self, vector: np.ndarray, headline: np.ndarray, text: str) -> dict[str, float]:
         """Tone -> probability (they sum to 1), from the article's embedding, its headline's (the article's when
-        it has none) and its title and summary (`text`, for VADER); {} for a text without known words."""
+        the headline has no known word) and its title and summary (`text`, for the words themselves); {} for a
+        text without known words."""
         if not vector.any():
             return {}
         if not headline.any():
