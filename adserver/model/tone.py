@@ -176,7 +176,10 @@ def features(encoder: Encoder, texts: list[str]) -> np.ndarray:
 @lru_cache(maxsize=2)
 def _fitted(encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
     """(coefficients, intercepts), one row per tone in `TONES` order: fitted once per process and encoder."""
-    with _lock:
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: the fit is small, and BLAS threads contending for busy cores made it 30x slower.
+    with _lock, threadpool_limits(limits=1):
         texts, labels = training_text()
         clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(features(encoder, texts), labels)
         order = [list(clf.classes_).index(t) for t in TONES]
