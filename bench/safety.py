@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tabulate import tabulate  # noqa: E402
 
+from adserver.model import tone  # noqa: E402
 from adserver.model.evaluate import ag_news_path, bbc_articles  # noqa: E402
 from adserver.model.reader import ModelReader  # noqa: E402
 from adserver.serving import safety  # noqa: E402
@@ -152,13 +153,17 @@ def main() -> None:
         f"\nHand-written items: safe read at most {highest:.3f}, sensitive at least {lowest:.3f}; the floor in the "
         f"middle of that gap: {(lowest + highest) / 2:.3f} (shipped: {safety.CATEGORY_FLOOR})"
     )
-    sentiments = Counter((label, safety.estimate_sentiment(f"{c.title} . {c.summary}")) for c, label in ag)
     labelled = Counter(label for _, label in ag)
-    negative = {k: sentiments[k, "negative"] / labelled[k] for k in ("sensitive", "safe")}
-    print(
-        f"\nVADER on the same AG News items: sensitive read as negative {negative['sensitive']:.1%}, "
-        f"safe read as negative {negative['safe']:.1%}"
-    )
+    for name, tone_of in (
+        ("VADER", lambda c: tone.lexicon_tone(f"{c.title} . {c.summary}")),
+        ("the tone reader", lambda c: reader.annotate(c, True, False).sentiment),
+    ):
+        sentiments = Counter((label, tone_of(c)) for c, label in ag)
+        negative = {k: sentiments[k, "negative"] / labelled[k] for k in ("sensitive", "safe")}
+        print(
+            f"\n{name} on the same AG News items: sensitive read as negative {negative['sensitive']:.1%}, "
+            f"safe read as negative {negative['safe']:.1%}"
+        )
     print(f"\n{len(ag) + len(news)} decisions in {decide_seconds:.1f} s, encoder {reader.encoder.name}")
 
 

@@ -258,9 +258,20 @@ class RejectedSchema(Schema):
 class ArticleReadSchema(Schema):
     """The article and its reader as the targeting rules saw them."""
 
-    sentiment = fields.String(required=True, metadata={"description": "positive, neutral, negative or ''"})
+    sentiment = fields.String(
+        required=True, metadata={"description": "positive, neutral, negative or '' (none, or read below the floor)"}
+    )
     sentiment_source = fields.String(
         required=True, metadata={"description": "sent (by the publisher), read (estimated from the text) or none"}
+    )
+    sentiment_confidence = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "How sure the text reads as each tone, 0..1 (empty unless read)"},
+    )
+    sentiment_floor = fields.Float(
+        required=True, metadata={"description": "Below it the read tone is unknown and excludes nothing"}
     )
     categories = fields.List(
         fields.String(), required=True, metadata={"description": "Sensitive categories: sent, or read at the floor"}

@@ -18,7 +18,7 @@ from .eligibility import Rejection, reader_reason, split_eligible, targeting_ind
 from .matching import DeclaredTopics, Fit, TopicReader
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
-from .safety import CATEGORY_FLOOR
+from .safety import CATEGORY_FLOOR, TONE_FLOOR
 from .snapshot import Campaign, CatalogSnapshot, Creative
 from .taxonomy import reported_topic
 
@@ -309,6 +309,8 @@ def _article_dict(a: ArticleContext | None) -> dict:
     return {
         "sentiment": a.sentiment,
         "sentiment_source": "read" if a.sentiment_read else "sent" if a.sentiment else "none",
+        "sentiment_confidence": dict(a.sentiment_confidence),
+        "sentiment_floor": TONE_FLOOR,
         "categories": list(a.categories),
         "category_confidence": dict(a.category_confidence),
         "category_floor": CATEGORY_FLOOR,

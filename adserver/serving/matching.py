@@ -127,7 +127,7 @@ class DeclaredTopics:
         pass
 
     def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
-        # No model here: only the publisher's categories count; the sentiment lexicon needs none.
+        # No model here: only the publisher's categories and sentiment count (the tone is read by the model).
         return safety.annotate(ctx, sentiment)
 
     def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign], misses: bool = True) -> list[Fit | None]:

@@ -97,15 +97,18 @@ def test_one_text_embeds_as_in_a_batch():
         assert float(enc.embed_one(text) @ row) > 0.999
 
 
-def test_a_new_article_is_embedded_once_for_its_safety_and_its_topic_reading(monkeypatch):
+def test_a_new_article_is_embedded_once_for_its_safety_tone_and_topic_readings(monkeypatch):
     reader = ModelReader()
     reader.warm()
     encoder = reader.encoder
     calls = []
-    embed_one = encoder.embed_one
+    embed_one, embed_head = encoder.embed_one, encoder.embed_head
     monkeypatch.setattr(encoder, "embed_one", lambda text: calls.append(text) or embed_one(text))
+    monkeypatch.setattr(encoder, "embed_head", lambda text, head: calls.append(text) or embed_head(text, head))
     rules = {"topics": ["technology"], "exclude_categories": ["crime"], "exclude_sentiments": ["negative"]}
     brand_safe = snapshot(campaign("safe", targeting=rules))  # read for its safety, then for its topic
     ctx = ArticleContext.create("article-footer", title="Chipmaker unveils a faster processor", topic="technology")
     assert decide(ctx, brand_safe, reader=reader).decision is not None
     assert len(calls) == 1
+    again = reader.annotate(ctx, True, True)  # what the plan read: the tone and categories, on the kept embedding
+    assert again.sentiment_read and again.sentiment_confidence and again.category_confidence and len(calls) == 1
