@@ -12,8 +12,8 @@ import redis
 from redis.cluster import RedisCluster
 
 from .audience import geo
+from .catalog.api_tokens import LiveTokens
 from .catalog.store import CatalogHolder
-from .catalog.tokens import LiveTokens
 from .events.heartbeat import Heartbeat
 from .events.pacing import RedisBudget
 from .events.sink import EventSink

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from adserver import create_app
-from adserver.catalog import tokens
+from adserver.catalog import api_tokens
 from adserver.catalog.files import import_catalog
 from adserver.infra import keys
 from tests.builders import CHROMIUM, CHROMIUM_ARGS
@@ -804,7 +804,7 @@ def report(stack, token: str, **params) -> dict:
 
 
 def test_click_opens_the_landing_page_counts_once_and_the_report_shows_it(context, stack):
-    token = tokens.create(stack.services.db, "charlie")
+    token = api_tokens.create(stack.services.db, "charlie")
     before = report(stack, token)["totals"]
     page = open_page(context, stack, "click", page_html(stack.base, "charlie-topic"))
     settled(page)
@@ -856,7 +856,7 @@ def report_data(stack):
                         spend=(scale + i) / 500,
                     )
                 )
-    return {adv: tokens.create(stack.services.db, adv) for adv in ("alpha", "bravo")}
+    return {adv: api_tokens.create(stack.services.db, adv) for adv in ("alpha", "bravo")}
 
 
 def open_reports(context, stack, token: str, group_by: str = "day"):
@@ -1007,7 +1007,7 @@ def test_report_page_explains_errors_in_words(context, stack, report_data):
 
 
 def test_report_page_lets_an_operator_pick_an_advertiser_by_name(context, stack, report_data):
-    page = open_reports(context, stack, tokens.create(stack.services.db, None), "campaign")
+    page = open_reports(context, stack, api_tokens.create(stack.services.db, None), "campaign")
     assert page.inner_text("#who") == "Reports for every advertiser (operator token)"
     page.wait_for_selector("#pick:not([hidden])")
     names = page.locator("#advertiser option").all_inner_texts()
@@ -1045,7 +1045,7 @@ def echo(stack):
     import_catalog(db, {"advertisers": [sponsor("echo", ["echo-topic"])]})
     stack.services.catalog.refresh(force=True)
     self_service.set_limits(db, "echo", max_total_budget=3000, max_daily_budget=300, min_cpm=1, min_cpc=0.1)
-    return tokens.create(db, "echo")
+    return api_tokens.create(db, "echo")
 
 
 def open_advertiser(context, stack, token: str):
@@ -1175,7 +1175,7 @@ def test_advertiser_page_wrong_token_leaves_the_field_to_try_again(context, stac
 
 
 def test_advertiser_page_lets_an_operator_act_for_an_advertiser(context, stack, echo):
-    page = open_advertiser(context, stack, tokens.create(stack.services.db, None))
+    page = open_advertiser(context, stack, api_tokens.create(stack.services.db, None))
     page.wait_for_selector("#pick:not([hidden])")
     page.evaluate("document.body.removeAttribute('data-loaded')")
     page.select_option("#advertiser", "echo")
@@ -1186,7 +1186,7 @@ def test_advertiser_page_lets_an_operator_act_for_an_advertiser(context, stack, 
     page.wait_for_selector("#status:has-text('Campaign echo-main paused.')")
     row(page, "echo-main").get_by_role("button", name="Resume").click()
     page.wait_for_selector("#status:has-text('Campaign echo-main resumed.')")
-    assert api_get(stack, tokens.create(stack.services.db, "echo"), "/v1/campaigns/echo-main")["status"] == "active"
+    assert api_get(stack, api_tokens.create(stack.services.db, "echo"), "/v1/campaigns/echo-main")["status"] == "active"
 
 
 def test_advertiser_page_edits_an_operators_flat_deal_without_touching_its_pricing(context, stack, echo):

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from adserver.catalog import review, self_service, tokens
+from adserver.catalog import api_tokens, review, self_service
 from adserver.catalog.files import validate_catalog
 from adserver.errors import CatalogError
 
@@ -55,17 +55,17 @@ def catalog(load_catalog, db):
 
 @pytest.fixture
 def alpha(db, catalog):
-    return {"Authorization": f"Bearer {tokens.create(db, 'alpha')}"}
+    return {"Authorization": f"Bearer {api_tokens.create(db, 'alpha')}"}
 
 
 @pytest.fixture
 def bravo(db, catalog):
-    return {"Authorization": f"Bearer {tokens.create(db, 'bravo')}"}
+    return {"Authorization": f"Bearer {api_tokens.create(db, 'bravo')}"}
 
 
 @pytest.fixture
 def operator(db, catalog):
-    return {"Authorization": f"Bearer {tokens.create(db, None)}"}
+    return {"Authorization": f"Bearer {api_tokens.create(db, None)}"}
 
 
 def served(client, topic: str) -> str | None:

@@ -67,11 +67,11 @@ def test_operation_conforms_to_the_openapi_document(app, example_catalog, method
 @pytest.mark.parametrize("who", ["advertiser", "operator"])
 @pytest.mark.parametrize(("method", "path"), SELF_SERVICE)
 def test_self_service_operation_conforms_to_the_openapi_document(app, db, example_catalog, method, path, who):
-    from adserver.catalog import self_service, tokens
+    from adserver.catalog import api_tokens, self_service
 
     advertiser = "zahid-host"  # the example catalog's first advertiser, with limits to change things within
     self_service.set_limits(db, advertiser, max_total_budget=100000, max_daily_budget=10000, min_cpm=1, min_cpc=0.1)
-    auth = {"Authorization": f"Bearer {tokens.create(db, advertiser if who == 'advertiser' else None)}"}
+    auth = {"Authorization": f"Bearer {api_tokens.create(db, advertiser if who == 'advertiser' else None)}"}
     operation = load_schema(app)[path][method]
 
     @given(case=operation.as_strategy())
