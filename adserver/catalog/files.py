@@ -26,6 +26,7 @@ from ..infra.progress import SILENT, Progress
 from ..serving.safety import categories
 from ..serving.schedule import DAYS, parse_span
 from ..serving.snapshot import CREATIVE_STATUSES, PACING, PRICING_MODELS, SENTIMENTS, STATUSES
+from . import sites
 from .urls import BIDI_CONTROLS, NO_BIDI, WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
@@ -108,6 +109,9 @@ class TargetingSchema(Strict):
     exclude_categories = fields.List(
         fields.String(validate=_category, metadata={"enum": list(categories())}), load_default=list
     )
+    # Site ids (`catalog.sites`): where it may serve (empty: every site), and where not. Checked per request.
+    sites = fields.List(fields.String(validate=SLUG), load_default=list)
+    exclude_sites = fields.List(fields.String(validate=SLUG), load_default=list)
 
 
 # Prices and budgets in the advertiser's currency, to 4 places: bounded so that every amount the document allows
@@ -214,11 +218,13 @@ class AdvertiserSchema(Strict):
 
 class CatalogFileSchema(Strict):
     advertisers = fields.List(fields.Nested(AdvertiserSchema), required=True)
+    # Left out: the sites in SQL stay as they are (none at all: the implicit `default` site, every page).
+    sites = fields.List(fields.Nested(lambda: sites.site_schema()), load_default=None)
 
     @validates_schema
     def _unique_ids(self, data, **kwargs):
         errors: dict[str, list[str]] = {}
-        seen: dict[str, dict[str, str]] = {"advertiser": {}, "campaign": {}, "creative": {}}
+        seen: dict[str, dict[str, str]] = {"advertiser": {}, "campaign": {}, "creative": {}, "site": {}}
 
         def check(kind: str, ident: str, path: str) -> None:
             if ident in seen[kind]:
@@ -226,6 +232,8 @@ class CatalogFileSchema(Strict):
             else:
                 seen[kind][ident] = path
 
+        for s_i, site in enumerate(data.get("sites") or []):
+            check("site", site["id"], f"sites.{s_i}.id")
         for a_i, adv in enumerate(data.get("advertisers", [])):
             check("advertiser", adv["id"], f"advertisers.{a_i}.id")
             for c_i, camp in enumerate(adv.get("campaigns", [])):
@@ -346,6 +354,16 @@ def insert(s: Session, model, ident: str, values: dict) -> None:
 def upsert(s: Session, data: dict, progress: Progress = SILENT) -> dict[str, int]:
     """Insert or update everything in a validated catalog; returns counts of created/updated rows."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for site in data.get("sites") or ():
+        counts[put(s, storage.Site, site["id"], sites.values(site))] += 1
+    s.flush()
+    named = sites.site_ids(s)
+    for a_i, adv in enumerate(data["advertisers"]):
+        for c_i, camp in enumerate(adv["campaigns"]):
+            bad = sites.unknown_sites(camp["targeting"], named)
+            if bad:
+                where = f"advertisers.{a_i}.campaigns.{c_i}."
+                raise CatalogError("catalog names an unknown site", {where + k: v for k, v in bad.items()})
     progress.start(sum(len(adv["campaigns"]) for adv in data["advertisers"]), "importing campaigns")
     for adv in data["advertisers"]:
         values = {"name": adv["name"], "domain": adv["domain"], "currency": adv["currency"]}
@@ -422,6 +440,7 @@ def export_catalog(db: storage.Database) -> dict:
             .options(selectinload(storage.Advertiser.campaigns).selectinload(storage.Campaign.creatives))
             .order_by(storage.Advertiser.id)
         ).all()
+        site_rows = s.scalars(select(storage.Site).order_by(storage.Site.id)).all()
         out = [
             {
                 "id": a.id,
@@ -432,7 +451,10 @@ def export_catalog(db: storage.Database) -> dict:
             }
             for a in advertisers
         ]
-    return {"advertisers": out}
+    doc: dict = {"advertisers": out}
+    if site_rows:
+        doc["sites"] = [sites.document(r) for r in site_rows]
+    return doc
 
 
 def set_status(db: storage.Database, campaign_id: str, status: str) -> None:

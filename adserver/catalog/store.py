@@ -18,6 +18,7 @@ from ..infra import storage
 from ..infra.poller import Poller
 from ..serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
 from ..serving.text import normalize_term
+from . import sites
 from .review import approved
 from .urls import public_web_url
 
@@ -98,7 +99,9 @@ def load_snapshot(db: storage.Database) -> CatalogSnapshot:
             .order_by(storage.Campaign.id)
         ).all()
         campaigns = tuple(campaign_from_row(r) for r in rows if approved(r))  # a new one serves once reviewed
-        return CatalogSnapshot.build(meta.version if meta else 0, campaigns)
+        # Archived sites are left out: their pages are unknown pages, never billed.
+        site_rows = s.scalars(select(storage.Site).where(storage.Site.status == "active").order_by(storage.Site.id))
+        return CatalogSnapshot.build(meta.version if meta else 0, campaigns, tuple(map(sites.from_row, site_rows)))
 
 
 class CatalogHolder:

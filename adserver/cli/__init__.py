@@ -18,7 +18,22 @@ from .. import __version__
 from ..errors import AdserverError
 from ..infra import migrate, redis_client
 from ..settings import SettingsError
-from . import advertisers, campaigns, catalog, db, decide, dev, events, model, report, review, spend, tokens, worker
+from . import (
+    advertisers,
+    campaigns,
+    catalog,
+    db,
+    decide,
+    dev,
+    events,
+    model,
+    report,
+    review,
+    sites,
+    spend,
+    tokens,
+    worker,
+)
 from .context import Context
 
 
@@ -95,6 +110,7 @@ main.add_command(catalog.group)
 main.add_command(advertisers.group)
 main.add_command(campaigns.group)
 main.add_command(review.group)
+main.add_command(sites.group)
 main.add_command(tokens.group)
 main.add_command(decide.command)
 main.add_command(dev.command)

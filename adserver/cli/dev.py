@@ -13,12 +13,13 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from ..catalog import files
+from ..catalog import files, sites
 from ..infra import migrate, redis_server, storage
 from ..settings import ROOT
 from .context import Context, pass_ctx
 
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
+DEMO_SITE = ROOT / "config" / "sites.dev.yaml"  # the demo page's site: this server's own hosts
 
 
 def seed(db: storage.Database, path: str | None) -> str:
@@ -30,6 +31,8 @@ def seed(db: storage.Database, path: str | None) -> str:
         if advertisers:
             return f"{advertisers} advertisers kept as they are (the example is imported only into an empty catalog)"
         path = str(EXAMPLE_CATALOG)
+        with sites.local_domains(True):
+            files.import_catalog(db, files.read_file(DEMO_SITE))
     counts = files.import_catalog(db, files.read_file(path))
     return f"imported {Path(path).name}: {counts}"
 

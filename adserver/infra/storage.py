@@ -135,6 +135,21 @@ class Creative(Reviewed, Base):
     campaign: Mapped[Campaign] = relationship(back_populates="creatives")
 
 
+class Site(Base):
+    """A news site the deployment serves (`catalog.sites`): only its domains' pages bill."""
+
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    domains: Mapped[list] = mapped_column(JSON, default=list)  # hosts, punycode; `*.x` for x's subdomains
+    placements: Mapped[list] = mapped_column(JSON, default=list)  # empty: every placement
+    blocked_advertisers: Mapped[list] = mapped_column(JSON, default=list)
+    exclude_categories: Mapped[list] = mapped_column(JSON, default=list)
+    revenue_share: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=0)  # the publisher's part of spend
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | archived
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiToken(Base):
     """An API token; only its SHA-256 is stored. advertiser_id NULL means an operator token."""
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from ..audience.geo import countries_of
 from .schedule import Schedule
+from .sites import Site
 from .text import normalize_term
 
 STATUSES = ("active", "paused", "archived")
@@ -39,6 +40,8 @@ class Targeting:
     exclude_countries: frozenset[str] = frozenset()
     schedule: Schedule | None = None  # None: every hour of every day
     exclude_categories: frozenset[str] = frozenset()  # sensitive categories (`safety`), sent or read
+    sites: frozenset[str] = frozenset()  # site ids (`sites.Site`); empty: every site
+    exclude_sites: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Targeting:
@@ -59,6 +62,8 @@ class Targeting:
             exclude_countries=frozenset(str(x).upper() for x in d.get("exclude_countries") or ()),
             schedule=Schedule.from_dict(d["schedule"]) if d.get("schedule") else None,
             exclude_categories=frozenset(d.get("exclude_categories") or ()),
+            sites=frozenset(d.get("sites") or ()),
+            exclude_sites=frozenset(d.get("exclude_sites") or ()),
         )
 
     @cached_property
@@ -141,16 +146,18 @@ class CatalogSnapshot:
     loaded_at: datetime
     creatives: Mapping[str, Creative] = field(default_factory=dict)
     by_id: Mapping[str, Campaign] = field(default_factory=dict)
+    sites: Mapping[str, Site] = field(default_factory=dict)  # active sites by id; empty: the implicit `default`
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def build(cls, version: int, campaigns: tuple[Campaign, ...]) -> CatalogSnapshot:
+    def build(cls, version: int, campaigns: tuple[Campaign, ...], sites: tuple[Site, ...] = ()) -> CatalogSnapshot:
         return cls(
             version=version,
             campaigns=campaigns,
             loaded_at=datetime.now(UTC),
             creatives={cr.id: cr for c in campaigns for cr in (*c.creatives, *c.paused_creatives)},
             by_id={c.id: c for c in campaigns},
+            sites={x.id: x for x in sites},
         )
 
     def derived(self, factory: Callable[[CatalogSnapshot], T]) -> T:

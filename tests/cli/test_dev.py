@@ -58,3 +58,11 @@ def test_dev_with_an_explicit_catalog_imports_it_every_time(db):
     set_status(db, "zahid-ai-side-projects", "paused")
     assert "'updated': 1" in seed(db, str(EXAMPLE_CATALOG))
     assert {c.id: c.status for c in load_snapshot(db).campaigns}["zahid-ai-side-projects"] == "active"
+
+
+def test_seed_adds_the_demo_site_on_the_dev_servers_hosts(db):
+    from adserver.catalog.store import load_snapshot
+
+    seed(db, None)
+    demo = load_snapshot(db).sites["demo"]
+    assert demo.serves("127.0.0.1") and demo.serves("localhost") and not demo.serves("news.example")

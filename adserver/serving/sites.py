@@ -1,0 +1,97 @@
+"""Sites: the news sites a deployment serves, and the rules that hold per request on one of them.
+
+A page is *known* when its host is one of its site's domains (`news.example`, or any subdomain under
+`*.news.example`); only known pages bill (`events.event.UNKNOWN_ORIGIN`). A site's own rules (placements,
+blocked advertisers, excluded categories) and a campaign's `targeting.sites` / `exclude_sites` depend on the
+request's site, not the article: `decide` applies them after the article's cached plan, as the reader's rules.
+Pure values, no I/O: `catalog.sites` loads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import idna
+
+if TYPE_CHECKING:
+    from .context import ArticleContext
+    from .snapshot import Campaign
+
+DEFAULT = "default"  # the one implicit site of a catalog without sites: every page, billed as ever
+UNKNOWN = "unknown"  # what events and reports call a site id that is no site of the catalog
+SITE_STATUSES = ("active", "archived")
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str = ""
+    domains: frozenset[str] = frozenset()  # hosts, in lower case and punycode; `*.x` for x's subdomains
+    placements: frozenset[str] = frozenset()  # empty: every placement
+    blocked_advertisers: frozenset[str] = frozenset()
+    exclude_categories: frozenset[str] = frozenset()
+    revenue_share: float = 0.0  # the publisher's part of the spend on its pages (0..1)
+    status: str = "active"
+    any_page: bool = False  # the implicit `default` site: every page is its own
+
+    def serves(self, host: str) -> bool:
+        """Whether a page on `host` is this site's: a domain, or a subdomain under a `*.` domain."""
+        if self.any_page:
+            return True
+        if not host:
+            return False
+        if host in self.domains:
+            return True
+        dot = host.find(".")
+        while dot != -1:  # a.b.news.example under *.news.example
+            if "*" + host[dot:] in self.domains:
+                return True
+            dot = host.find(".", dot + 1)
+        return False
+
+
+ANY = Site(DEFAULT, "every page", any_page=True)
+
+
+def page_host(origin: str | None, referer: str | None, url: str | None) -> str:
+    """The host of the page asking: its `Origin` (a browser sends it on the snippet's cross-origin request),
+    else its `Referer`, else the article's URL; lower case and punycode, '' when none says."""
+    for raw in (origin, referer, url):
+        if raw and raw != "null":  # an opaque origin (sandboxed frame, file:) says nothing
+            return host_of(raw)
+    return ""
+
+
+def host_of(url: str) -> str:
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError:
+        return ""
+
+
+def site_reason(campaign: Campaign, ctx: ArticleContext, site: Site | None) -> str | None:
+    """Why `campaign` may not serve on this request's site (`ctx.site`), or None when it may. `site` is that
+    site when the catalog knows it (None for an unknown site id: its page bills nothing, and it has no rules)."""
+    t = campaign.targeting
+    if t.sites and ctx.site not in t.sites:
+        return f"site {ctx.site} not targeted"
+    if ctx.site in t.exclude_sites:
+        return f"site {ctx.site} excluded"
+    if site is None:
+        return None
+    if site.placements and ctx.placement not in site.placements:
+        return f"site {site.id} has no placement {ctx.placement}"
+    if campaign.advertiser_id in site.blocked_advertisers:
+        return f"site {site.id} blocks advertiser {campaign.advertiser_id}"
+    category = next((x for x in ctx.categories if x in site.exclude_categories), None)
+    if category:
+        return f"site {site.id} excludes the category {category}"
+    return None
