@@ -46,6 +46,7 @@ class Settings:
     event_batch_size: int = 500
     beacon_rate_limit: int = 120
     impression_rate_limit: int = 300
+    unknown_pages: str = "serve-unbilled"  # or refuse: for a page not on its site's domains (`serving.sites`)
     impression_replay_window: int = 3600
     trusted_proxy_hops: int = 0
     country_header: str = ""  # a CDN's header with the reader's country (CF-IPCountry); empty: look the address up
@@ -125,6 +126,7 @@ def load_settings(overrides: dict | None = None, env: dict | None = None) -> Set
 
 DEFAULT_CLUSTER_SHARDS = 16
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # config/defaults.toml: public, so never served outside development
+UNKNOWN_PAGES = ("serve-unbilled", "refuse")  # what a page that is none of its site's gets: a card never billed, or 204
 RELAXED_ENVIRONMENTS = ("development", "test")  # chosen explicitly; the default environment is production
 SECRET_KEY_MIN_CHARS = 32
 SECRET_KEY_MIN_BITS = 85  # length x entropy of its own character frequencies (32 random hex digits: 89+)
@@ -186,6 +188,8 @@ def _validate(s: Settings) -> None:
         )
     if not s.placements:
         raise SettingsError("setting PLACEMENTS is empty")
+    if s.unknown_pages not in UNKNOWN_PAGES:
+        raise SettingsError(f"setting UNKNOWN_PAGES={s.unknown_pages!r}: use {' or '.join(UNKNOWN_PAGES)}")
     if s.public_url and not (urlparse(s.public_url).scheme in ("http", "https") and urlparse(s.public_url).hostname):
         raise SettingsError(f"setting PUBLIC_URL={s.public_url!r}: use the service's origin, https://host[:port]")
     if s.environment not in RELAXED_ENVIRONMENTS and not (s.public_url or s.allowed_hosts):

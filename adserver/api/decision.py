@@ -14,6 +14,7 @@ from ..audience.devices import DEVICES
 from ..errors import InvalidContext
 from ..events.event import from_decision
 from ..infra import metrics
+from ..serving import sites
 from ..serving.context import ArticleContext
 from ..serving.decision import Decision, Outcome, decide
 from ..serving.decision import explanation as core_explanation
@@ -29,6 +30,7 @@ from ..serving.rendering import (
     response_body,
     response_template,
 )
+from ..serving.sites import page_host
 from ..serving.snapshot import CatalogSnapshot
 from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
@@ -139,10 +141,10 @@ def explain_allowed() -> None:
         operator()
 
 
-def run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str] = frozenset()):
+def run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str] = frozenset(), site: str = ""):
     start = time.perf_counter()
     try:
-        resp, outcome = _run_decision(placement, article, explain, exclude)
+        resp, outcome = _run_decision(placement, article, explain, exclude, site)
     except (InvalidContext, ApiError):  # the request's fault: no decision was made
         raise
     except Exception:
@@ -152,7 +154,7 @@ def run_decision(placement: str, article: dict, explain: bool, exclude: frozense
     return resp
 
 
-def _run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str]):
+def _run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str], site: str):
     """(the response, the decision `Outcome`)."""
     svc = services()
     if explain:
@@ -162,6 +164,14 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     snapshot = svc.catalog.get()
+    page = None
+    if snapshot.sites:  # else every page is the implicit `default` site's, billed
+        headers = request.headers
+        host = page_host(headers.get("Origin"), headers.get("Referer"), ctx.url)
+        page = sites.page(snapshot.sites, site, host)
+        if page.unknown and svc.settings.unknown_pages == "refuse":
+            return _refused(ctx, page, explain)
+        ctx = replace(ctx, site=page.site, unknown_page=page.unknown)
     who = client()
     if explain or snapshot.derived(targeting_index).per_reader:  # else nothing reads the reader's device or country
         ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=who[3])
@@ -177,22 +187,43 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     )
     if outcome.decision is None:
         if explain:  # "why no ad": a 204 cannot carry the reasons
-            body = dict.fromkeys(("decision_id", "campaign", "card", "html", "tracking", "score"))
-            body.update(placement=ctx.placement, explain=explanation(outcome))
-            resp = jsonify(body)
-            resp.headers["Cache-Control"] = "no-store"
-            return resp, outcome
+            return _why_no_card(ctx, outcome, page), outcome
         return ("", 204, {"Cache-Control": "no-store"}), outcome
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
         svc.events.emit(from_decision(outcome.decision, *who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     if explain or current_app.debug:  # the explanation, or the debug provider's pretty JSON
-        resp = jsonify(serialize(outcome, explain, snapshot))
+        body = serialize(outcome, explain, snapshot)
+        if explain:
+            body["explain"]["page"] = _page_dict(page)
+        resp = jsonify(body)
     else:
         resp = current_app.response_class(answer(outcome.decision, snapshot), mimetype="application/json")
     resp.headers["Cache-Control"] = "no-store"
     return resp, outcome
+
+
+def _page_dict(page: sites.Page | None) -> dict:
+    page = page or sites.Page(sites.DEFAULT, "", True)
+    return {"site": page.site, "host": page.host, "billed": page.known, "reason": page.why}
+
+
+def _why_no_card(ctx: ArticleContext, outcome: Outcome, page: sites.Page | None):
+    body = dict.fromkeys(("decision_id", "campaign", "card", "html", "tracking", "score"))
+    body.update(placement=ctx.placement, explain=explanation(outcome) | {"page": _page_dict(page)})
+    resp = jsonify(body)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _refused(ctx: ArticleContext, page: sites.Page, explain: bool):
+    """UNKNOWN_PAGES=refuse: no card for a page that is none of its site's (explain says why)."""
+    outcome = Outcome(None)
+    if explain:
+        why = f"UNKNOWN_PAGES=refuse: {page.why}"
+        return _why_no_card(ctx, outcome, replace(page, why=why)), outcome
+    return ("", 204, {"Cache-Control": "no-store"}), outcome
 
 
 NOTHING_TO_MATCH_ANSWER = "Nothing to match the article on: give at least one of topic, keywords or title"
@@ -214,7 +245,7 @@ class DecisionView(MethodView):
         """Choose the sponsor card for an article."""
         # `explain` is read directly: one query flag is not worth a second schema pass per request.
         explain = request.args.get("explain") in TRUTHY
-        return run_decision(body["placement"], body["article"], explain, frozenset(body["exclude"]))
+        return run_decision(body["placement"], body["article"], explain, frozenset(body["exclude"]), body["site"])
 
     @blp.arguments(DecisionQuerySchema(), location="query", as_kwargs=True)
     @blp.alt_response(200, schema=DecisionResponseSchema, success=True, description="The chosen sponsor card")
@@ -224,8 +255,8 @@ class DecisionView(MethodView):
     @blp.alt_response(401, schema=ErrorSchema, description=EXPLAIN_UNAUTHORIZED)
     @blp.alt_response(403, schema=ErrorSchema, description=EXPLAIN_FORBIDDEN)
     @blp.alt_response(414, schema=ErrorSchema, description=QUERY_TOO_LONG)
-    def get(self, placement, explain=False, keywords="", exclude="", **article):
+    def get(self, placement, explain=False, keywords="", exclude="", site="", **article):
         """The same decision from query parameters, for simple embeds (`keywords=a,b`, `exclude=adv1,adv2`)."""
         query_lists(article, keywords)
         skip = frozenset(a.strip() for a in exclude.split(",") if a.strip())
-        return run_decision(placement, article, bool(explain), skip)
+        return run_decision(placement, article, bool(explain), skip, site)

@@ -20,14 +20,14 @@ class DecisionsView(MethodView):
         400, schema=ErrorSchema, description="Invalid article context or an unknown placement; `fields` names it"
     )
     @blp.alt_response(422, schema=ErrorSchema, description=NOTHING_TO_MATCH_ANSWER)
-    def get(self, placements, placement=None, explain=False, keywords="", exclude="", **article):
+    def get(self, placements, placement=None, explain=False, keywords="", exclude="", site="", **article):
         """`GET /v1/decision` for each placement in turn, each excluding the advertisers chosen before it."""
         query_lists(article, keywords)
         seen = {a.strip() for a in exclude.split(",") if a.strip()}
         decisions = []
         for p in (p.strip() for p in placements.split(",") if p.strip()):
             # The single-slot view's own path (validation, impression, budget), so the rules live in one place.
-            answer = run_decision(p, article, bool(explain), frozenset(seen))
+            answer = run_decision(p, article, bool(explain), frozenset(seen), site)
             body = answer.get_json() if not isinstance(answer, tuple) else None  # a 204 is ("", 204, headers)
             if body is not None and body["campaign"] is not None:
                 seen.add(body["campaign"]["advertiser_id"])

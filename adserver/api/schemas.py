@@ -123,11 +123,21 @@ class ArticleSchema(ArticleFieldsSchema):
         _needs_something_to_match(data, data.get("keywords"))
 
 
+SITE = {
+    "description": "The publisher's site id (`adserver sites list`). Only a page whose host (from `Origin`, else "
+    "`Referer`, else `article.url`) is one of that site's domains is billed; another page gets a card that is never "
+    "billed (or, with UNKNOWN_PAGES=refuse, a 204). Without it, the site whose domains hold the page's host. A "
+    "server calling on a reader's behalf sends no `Origin`: it must send `article.url`.",
+    "example": "regional-north",
+}
+
+
 class DecisionRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     placement = Placement(required=True, metadata={"example": "article-footer"})
+    site = fields.String(validate=validate.Length(max=64), load_default="", metadata=SITE)
     article = fields.Nested(ArticleSchema, required=True)
     exclude = fields.List(
         fields.String(validate=validate.Length(max=64)),
@@ -149,6 +159,7 @@ class DecisionQuerySchema(ArticleFieldsSchema):
     PER_REQUEST = ("reader",)  # differs between readers of one page: not part of the parse memo's key
 
     placement = Placement(load_default="article-footer")
+    site = fields.String(validate=validate.Length(max=64), load_default="", metadata=SITE)
     keywords = fields.String(
         validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
         metadata={
@@ -287,12 +298,22 @@ class ArticleReadSchema(Schema):
     device = fields.String(required=True, metadata={"description": "mobile, tablet, desktop or '' when unknown"})
 
 
+class PageSchema(Schema):
+    """The page as billing saw it (`serving.sites.page`)."""
+
+    site = fields.String(required=True, metadata={"description": "Its site: a catalog site, default or unknown"})
+    host = fields.String(required=True, metadata={"description": "From Origin, else Referer, else article.url"})
+    billed = fields.Boolean(required=True, metadata={"description": "Whether its events bill (its host is its site's)"})
+    reason = fields.String(required=True, metadata={"description": "Why it is not billed ('' when it is)"})
+
+
 class ExplainSchema(Schema):
     ranker = fields.String(required=True)
     catalog_version = fields.Integer(required=True)
     article = fields.Nested(ArticleReadSchema, required=True)
     candidates = fields.List(fields.Nested(CandidateSchema), required=True)
     rejected = fields.List(fields.Nested(RejectedSchema), required=True)
+    page = fields.Nested(PageSchema)
 
 
 NO_CARD = " null only in the answer to `?explain=1` when no card fits (without explain that is a 204)."

@@ -36,7 +36,7 @@ def command(ctx: Context, advertiser: str, start, end, group_by: str, as_csv: bo
     else:  # within 100 columns: billable figures, then the traffic not billed with shorter headers
         billable = [*q.group_by, *reporting.METRICS[: -len(reporting.APART)]]
         click.echo(_table(rows, billable, ["\n".join(c.rsplit("_", 1)) for c in billable], wide))
-        click.echo("\nnot billed (known bots, prefetch/prerender, beacons refused by the rate limit):")
+        click.echo("\nnot billed (known bots, prefetch/prerender, unknown pages, beacons refused by the rate limit):")
         click.echo(_apart(rows, q.group_by))
     click.echo(f"spend in {report.currency or 'mixed currencies'}")
     click.echo(f"data as of {report.data_as_of.isoformat() if report.data_as_of else 'never (no events yet)'}")
@@ -57,7 +57,7 @@ def _apart(rows: list[dict], group_by: list[str]) -> str:
     (one,) = tables([list(reporting.APART)])
     if max(len(line) for line in one.splitlines()) <= WIDTH:
         return one
-    causes = dict.fromkeys(c.rsplit("_", 1)[0] for c in reporting.APART)  # bot, prefetch, rate_limited
+    causes = dict.fromkeys(c.rsplit("_", 1)[0] for c in reporting.APART)  # bot, prefetch, unknown_origin, rate_limited
     return "\n\n".join(tables([[c for c in reporting.APART if c.rsplit("_", 1)[0] == k] for k in causes]))
 
 

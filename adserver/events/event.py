@@ -33,6 +33,7 @@ class Event:
     keywords: tuple[str, ...] = ()
     decided_on: str = ""  # UTC day of the decision (views, clicks: their link's); '' for an impression: its own
     country: str = ""  # the reader's (ISO 3166-1 alpha-2, `geo.country`), '' unknown; never the address
+    site: str = ""  # the page's site (`serving.sites`); '' (and every event from before sites): `default`
 
     @property
     def day(self) -> str:
@@ -53,6 +54,7 @@ class Event:
             self.topic,
             counters.country_of(self.country),
             counters.device_of(self.ua_class),
+            counters.site_of(self.site),
         )
 
     def to_json(self) -> str:
@@ -63,10 +65,11 @@ class Event:
     def from_json(cls, raw: str | bytes) -> Event:
         d = json.loads(raw)
         d["keywords"] = tuple(d.get("keywords") or ())
-        return cls(**d)
+        return cls(**{k: v for k, v in d.items() if k in _NAMES})  # a field added later is no reason to fail
 
 
 _FIELDS = tuple(f.name for f in fields(Event))
+_NAMES = frozenset(_FIELDS)
 
 
 def counts_field(event: Event) -> str:
@@ -89,6 +92,7 @@ def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -
 HOUSE = "house"  # every event on a house card (the publisher's own)
 OVER_BUDGET = "over_budget"  # a CPC click, or a replayed impression, that came after the budget was spent
 RATE_LIMITED = "rate_limited"  # served past its address's impression rate; also a refused beacon's outcome
+UNKNOWN_ORIGIN = "unknown-origin"  # on a page that is none of its site's (`serving.sites.Page`)
 
 
 def rate_limited_field(event: Event) -> str:
@@ -103,7 +107,7 @@ def rate_limited_field(event: Event) -> str:
 def from_decision(decision, reason: str, ip_h: str, ua_cls: str, country: str = "") -> Event:
     """The impression of a served decision (`decision.Decision`)."""
     c = decision.campaign
-    reason = reason or (HOUSE if c.house else "")
+    reason = reason or (UNKNOWN_ORIGIN if decision.context.unknown_page else HOUSE if c.house else "")
     billable = not reason
     return Event(
         decision_id=decision.id,
@@ -122,12 +126,15 @@ def from_decision(decision, reason: str, ip_h: str, ua_cls: str, country: str = 
         ua_class=ua_cls,
         keywords=decision.context.keywords[:20],
         country=country,
+        site=decision.context.site,
     )
 
 
 def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str, country: str = "") -> Event:
     """A view or click from a verified tracking token (`tracking.TrackedEvent`) and its campaign."""
-    reason = reason or (HOUSE if campaign is not None and campaign.house else "")
+    reason = reason or (
+        UNKNOWN_ORIGIN if tracked.unknown_page else HOUSE if campaign is not None and campaign.house else ""
+    )
     billable = not reason
     return Event(
         decision_id=tracked.decision_id,
@@ -145,4 +152,5 @@ def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str, countr
         ua_class=ua_cls,
         decided_on=datetime.fromtimestamp(tracked.issued_at, UTC).date().isoformat() if tracked.issued_at else "",
         country=country,
+        site=tracked.site,
     )

@@ -207,7 +207,10 @@ class RedisBudget:
             seen = ks_.seen(event.decision_id, event.event_type, shard) if event else none
             ks += [*ks_.spend(c.id, day), self.cap_key(c.id, reader) if capped else none, seen]
             args += [
-                int(round(c.price * MICROS / 1000)) if c.pricing_model == "cpm" and budgeted and not c.house else 0,
+                # An impression stored as not billed (a bot's, an unknown page's) books nothing either.
+                int(round(c.price * MICROS / 1000))
+                if c.pricing_model == "cpm" and budgeted and not c.house and (event is None or event.billable)
+                else 0,
                 *serving_limits(c),
                 self.rng.random() if pacing and c.pacing == "even" and c.daily_budget else -1,
                 c.frequency_cap or 0,

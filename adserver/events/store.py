@@ -75,6 +75,7 @@ def _write_generic(conn: Connection, events: list[Event]) -> int:
             "ua_class": e.ua_class,
             "keywords": list(e.keywords),
             "country": e.country,
+            "site": counters.site_of(e.site),
         }
         for e in events
     ]
@@ -151,21 +152,24 @@ WITH src AS (
   LATERAL jsonb_to_record(l.line::jsonb) AS r(
     decision_id text, event_type text, campaign_id text, creative_id text, advertiser_id text,
     placement text, topic text, hook_variant text, score float8, billable boolean, reason text,
-    cost numeric, occurred_at timestamptz, ip_hash text, ua_class text, keywords jsonb, decided_on text, country text)
+    cost numeric, occurred_at timestamptz, ip_hash text, ua_class text, keywords jsonb, decided_on text, country text,
+    site text)
 ), ins AS (
   INSERT INTO events (decision_id, event_type, decided_on, campaign_id, creative_id, advertiser_id, placement, topic,
-                      hook_variant, score, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords, country)
+                      hook_variant, score, billable, reason, cost, occurred_at, ip_hash, ua_class, keywords, country,
+                      site)
   SELECT decision_id, event_type, coalesce(nullif(decided_on, '')::date, (occurred_at AT TIME ZONE 'UTC')::date),
          campaign_id, creative_id, coalesce(advertiser_id, ''), placement,
          coalesce(topic, ''), coalesce(hook_variant, ''), score, coalesce(billable, true), coalesce(reason, ''),
          coalesce(cost, 0), occurred_at, coalesce(ip_hash, ''), coalesce(ua_class, ''),
-         coalesce(keywords, '[]'::jsonb)::json, coalesce(country, '')
+         coalesce(keywords, '[]'::jsonb)::json, coalesce(country, ''),
+         coalesce(nullif(site, ''), '{counters.DEFAULT_SITE}')
   FROM src
   ON CONFLICT (decision_id, event_type, decided_on) DO NOTHING
   RETURNING event_type, campaign_id, creative_id, placement, topic, billable, reason, cost,
             (occurred_at AT TIME ZONE 'UTC')::date AS day,
             coalesce(nullif(country, ''), '{counters.UNKNOWN}') AS country,
-            CASE WHEN ua_class IN ({devices}) THEN ua_class ELSE '{counters.UNKNOWN}' END AS device
+            CASE WHEN ua_class IN ({devices}) THEN ua_class ELSE '{counters.UNKNOWN}' END AS device, site
 ), up AS (
   INSERT INTO daily_rollups AS d ({key}, {", ".join(cols)})
   SELECT {key}, {", ".join(e for _, e in sums)}
@@ -226,8 +230,8 @@ def _fold(conn: redis.Redis, db: storage.Database, ks: KeySpace, fold_id: str, s
     totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for field, n in counts.items():
         day, *rest, kind = json.loads(field)
-        # A field counted before the rollups had a country and a device names neither: unknown.
-        rest += [counters.UNKNOWN] * (len(ROLLUP_KEY) - 1 - len(rest))
+        # A field counted before the rollups had a country, a device or a site names none: their defaults.
+        rest += counters.LATER_DEFAULTS[len(rest) - (len(ROLLUP_KEY) - 1 - len(counters.LATER_DEFAULTS)) :]
         if kind in counters.RATE_LIMITED:
             totals[(date.fromisoformat(day), *rest)][counters.RATE_LIMITED[kind]] += int(n)
     added = 0

@@ -1,7 +1,8 @@
 """Signed, expiring tracking URLs for views and clicks.
 
 A token carries the decision's identity (decision, campaign, creative, placement, topic, hook
-variant) and which link was clicked, never a URL: the redirect target is always looked up in the
+variant), its page's site and whether that page was known (signed: a reader cannot make an unknown page's
+view or click billable), and which link was clicked, never a URL: the redirect target is always looked up in the
 catalog, so only a creative's registered landing URL can ever be a redirect target.
 """
 
@@ -41,6 +42,8 @@ class TrackedEvent:
     hook_variant: str
     target: str = "primary"
     issued_at: float = 0.0
+    site: str = ""  # the page's site ('' in a link signed before sites: `default`)
+    unknown_page: bool = False  # the page was not its site's: the view and click are never billed
 
 
 class _Signer(TimestampSigner):
@@ -87,7 +90,8 @@ class Tracker:
         self.ttl = {"view": view_ttl, "click": click_ttl}
 
     def token(self, event_type: str, ids: Sequence[str], target: str = "primary") -> str:
-        """`ids`: decision, campaign, creative, placement, topic, hook variant (`Decision.tracking_ids`)."""
+        """`ids`: decision, campaign, creative, placement, topic, hook variant, site, page known ('b') or not ('u')
+        (`Decision.tracking_ids`)."""
         payload = ",".join(ids)
         if event_type == "click":
             payload += "," + target[0]  # "p" / "s"
@@ -116,7 +120,10 @@ class Tracker:
             raise TrackingError(f"{event_type} link signature is not valid") from None
         try:
             decision_id, campaign_id, creative_id, placement, topic, variant, *rest = value.decode().split(",")
-            target = {"p": "primary", "s": "secondary"}[rest[0]] if rest else "primary"
+            target = {"p": "primary", "s": "secondary"}[rest.pop()] if event_type == "click" else "primary"
+            site, page = rest or ("", "b")  # a link signed before sites carries neither
+            if page not in ("b", "u"):
+                raise ValueError(page)
         except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
             raise TrackingError(f"{event_type} link payload is malformed") from None
         return TrackedEvent(
@@ -129,4 +136,6 @@ class Tracker:
             variant,
             target,
             issued.timestamp(),
+            site,
+            page == "u",
         )

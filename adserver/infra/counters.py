@@ -14,17 +14,21 @@ DIMENSIONS = {
     "topic": "topic",
     "country": "country",  # the reader's, ISO 3166-1 alpha-2, or UNKNOWN
     "device": "device",  # DEVICES or UNKNOWN
+    "site": "site",  # the page's site (`serving.sites`): a catalog site, DEFAULT or UNKNOWN
 }
 ROLLUP_KEY = tuple(DIMENSIONS.values())
 DEVICES = ("mobile", "tablet", "desktop")
 UNKNOWN = "unknown"  # a reader's country or device that was not known (and every event from before they were)
+DEFAULT_SITE = "default"  # the implicit site of a catalog without sites (and of every event from before sites)
+# What a rollup key written before a dimension existed has for it: the dimensions after `topic`, in order.
+LATER_DEFAULTS = (UNKNOWN, UNKNOWN, DEFAULT_SITE)
 BEACONS = ("view", "click")  # the events a page sends back through a signed tracking URL
 
 COLUMN = {"impression": "impressions", "view": "views", "click": "clicks"}  # billable, by event type
 NONBILLABLE = {k: f"nonbillable_{c}" for k, c in COLUMN.items()}  # answered, not billed (any reason)
 # Not-billed reasons that are also counted apart, in a column of their own per group and event type.
-REASON_GROUPS = {"bot": "bot", "no_user_agent": "bot", "prefetch": "prefetch"}
-GROUPS = ("bot", "prefetch")
+REASON_GROUPS = {"bot": "bot", "no_user_agent": "bot", "prefetch": "prefetch", "unknown-origin": "unknown_origin"}
+GROUPS = ("bot", "prefetch", "unknown_origin")
 BY_GROUP = {(g, k): f"{g}_{c}" for g in GROUPS for k, c in COLUMN.items()}
 # Beacons refused by the per-address rate limit (429): no raw row, folded from a Redis aggregate.
 RATE_LIMITED = {"view": "rate_limited_views", "click": "rate_limited_clicks"}
@@ -41,7 +45,11 @@ TRAFFIC = {
     **{(k, "rate_limited"): c for k, c in RATE_LIMITED.items()},
 }
 
-_GROUP_WORDS = {"bot": "known bots and crawlers, or no user agent", "prefetch": "prefetch or prerender requests"}
+_GROUP_WORDS = {
+    "bot": "known bots and crawlers, or no user agent",
+    "prefetch": "prefetch or prerender requests",
+    "unknown_origin": "pages that are none of their site's domains",
+}
 _KIND_WORDS = {"impression": "impressions", "view": "view beacons", "click": "clicks"}
 DESCRIPTIONS = {
     **{c: f"Not billed ({_GROUP_WORDS[g]}): {_KIND_WORDS[k]}" for (g, k), c in BY_GROUP.items()},
@@ -57,6 +65,11 @@ def device_of(ua_class: str) -> str:
 def country_of(country: str) -> str:
     """The rollup's country of an event's ('' when the reader's was not known)."""
     return country or UNKNOWN
+
+
+def site_of(site: str) -> str:
+    """The rollup's site of an event's ('' in events from before sites: the implicit `default`)."""
+    return site or DEFAULT_SITE
 
 
 def reason_group(reason: str) -> str | None:

@@ -271,6 +271,7 @@ class Event(Base):
     ua_class: Mapped[str] = mapped_column(String(16), default="")
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     country: Mapped[str] = mapped_column(String(8), server_default="")  # the reader's, '' unknown
+    site: Mapped[str] = mapped_column(String(64), server_default=counters.DEFAULT_SITE)  # the page's (`sites`)
 
 
 # One count column per `counters.ROLLUP` name (billable, not billable, not billed by reason, refused).
@@ -287,7 +288,7 @@ _RollupCounters = type(
 
 
 class DailyRollup(_RollupCounters, Base):
-    """Counts per `counters.DIMENSIONS` (day x campaign x creative x placement x topic x country x device),
+    """Counts per `counters.DIMENSIONS` (day x campaign x creative x placement x topic x country x device x site),
     from the raw events."""
 
     __tablename__ = "daily_rollups"
@@ -299,6 +300,7 @@ class DailyRollup(_RollupCounters, Base):
     topic: Mapped[str] = mapped_column(String(100), primary_key=True)
     country: Mapped[str] = mapped_column(String(8), primary_key=True, server_default=counters.UNKNOWN)
     device: Mapped[str] = mapped_column(String(8), primary_key=True, server_default=counters.UNKNOWN)
+    site: Mapped[str] = mapped_column(String(64), primary_key=True, server_default=counters.DEFAULT_SITE)
     spend: Mapped[Decimal] = mapped_column(Numeric(16, 6), default=0)
 
 

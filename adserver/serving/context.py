@@ -24,6 +24,8 @@ class ArticleContext:
     # Per request, from the reader's request (not the article): never part of `content_key`.
     device: str = ""  # mobile | tablet | desktop ('' unknown), from the User-Agent
     country: str = ""  # ISO 3166-1 alpha-2 ('' unknown), from `geo.country`
+    site: str = ""  # the page's site id (`sites.page`); '' the implicit `default`
+    unknown_page: bool = False  # its host is none of its site's domains: served, never billed
     # Sensitive categories (`safety`): the publisher's; once the article is read, also those read from its text.
     categories: tuple[str, ...] = ()
     # Filled by reading the article (`safety.annotate`), with its plan: derived from the content, not in its key.

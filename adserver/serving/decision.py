@@ -19,6 +19,7 @@ from .matching import DeclaredTopics, Fit, TopicReader
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
 from .safety import CATEGORY_FLOOR, TONE_FLOOR
+from .sites import site_reason
 from .snapshot import Campaign, CatalogSnapshot, Creative
 from .taxonomy import reported_topic
 
@@ -52,6 +53,8 @@ class Decision:
             self.context.placement,
             self.context.topic,
             self.hook_variant,
+            self.context.site,
+            "u" if self.context.unknown_page else "b",  # signed: the page's events stay unbilled
         )
 
 
@@ -121,6 +124,7 @@ def decide(
     if explain:
         shown = read = reader.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
         eligible, rejected = split_eligible(snapshot.campaigns, read, day, now)
+        eligible = [c for c in eligible if _on_site(c, read, snapshot, rejected)]
         if exclude_advertisers:
             eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
         fits = {c.id: f for c, f in zip(eligible, reader.fits(read, eligible), strict=True)}
@@ -140,8 +144,12 @@ def decide(
         if ranked is not seen:  # the order varies per reader only while a CTR term explores
             contenders = _contenders(ranked, matched)
             plan.contenders = (ranked, contenders)
-        if snapshot.derived(targeting_index).per_reader:  # explain applied them with the rest
+        index = snapshot.derived(targeting_index)
+        if index.per_reader:  # explain applied them with the rest
             contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
+        if index.per_site:  # the site's rules and sites targeted: per request, in no plan either
+            on = ctx if not ctx.categories and not plan.ctx.categories else replace(ctx, categories=plan.ctx.categories)
+            contenders = [s for s in contenders if _on_site(s.campaign, on, snapshot, rejected)]
     if not contenders:
         return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
     if plan is None:
@@ -173,13 +181,21 @@ def _read(ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader) -
     when some campaign excludes them (once per article: with its plan)."""
     index = snapshot.derived(targeting_index)
     sentiment = bool(index.excluding_sentiment) and not ctx.sentiment
-    categories = bool(index.excluding_category)
+    categories = bool(index.excluding_category) or index.sites_exclude_categories
     return reader.annotate(ctx, sentiment, categories) if sentiment or categories else ctx
 
 
 def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[Rejection]) -> bool:
     """The rules on the reader (device, country, schedule), applied per request: they are in no plan."""
     why = reader_reason(c, ctx, now) if c.targeting.per_reader else None
+    if why is not None:
+        rejected.append(Rejection(c.id, why))
+    return why is None
+
+
+def _on_site(c: Campaign, ctx: ArticleContext, snapshot: CatalogSnapshot, rejected: list[Rejection]) -> bool:
+    """The page's site's rules and the campaign's sites (`sites.site_reason`), applied per request."""
+    why = site_reason(c, ctx, snapshot.sites.get(ctx.site))
     if why is not None:
         rejected.append(Rejection(c.id, why))
     return why is None

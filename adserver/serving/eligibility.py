@@ -12,6 +12,7 @@ from datetime import date, datetime
 from .budget import starts_spent
 from .context import ArticleContext
 from .safety import CATEGORY_FLOOR
+from .sites import Site
 from .snapshot import Campaign, CatalogSnapshot
 from .text import phrase_index, phrases_in
 
@@ -104,7 +105,7 @@ def split_eligible(
 
 def targeting_index(snapshot: CatalogSnapshot) -> TargetingIndex:
     """`snapshot.derived(targeting_index)`: the snapshot's eligibility index."""
-    return TargetingIndex(snapshot.campaigns)
+    return TargetingIndex(snapshot.campaigns, tuple(snapshot.sites.values()))
 
 
 class TargetingIndex:
@@ -114,7 +115,7 @@ class TargetingIndex:
     a few set operations instead of a loop over the whole catalog.
     """
 
-    def __init__(self, campaigns: tuple[Campaign, ...]):
+    def __init__(self, campaigns: tuple[Campaign, ...], sites: tuple[Site, ...] = ()):
         self.campaigns = campaigns
         self.all = frozenset(range(len(campaigns)))
         self._serving: dict[date, frozenset[int]] = {}
@@ -127,6 +128,11 @@ class TargetingIndex:
         self.exclusion_by_term: dict[str, set[int]] = {}  # the campaigns excluding each term
         # Whether any campaign has rules on the reader (`reader_reason`): without, `decide` skips them.
         self.per_reader = any(c.targeting.per_reader for c in campaigns)
+        # Whether a site has rules or a campaign names sites (`sites.site_reason`): without, `decide` skips them.
+        self.per_site = any(x.rules for x in sites) or any(
+            c.targeting.sites or c.targeting.exclude_sites for c in campaigns
+        )
+        self.sites_exclude_categories = any(x.exclude_categories for x in sites)  # read the article's, then
         for i, c in enumerate(campaigns):
             t = c.targeting
             _file(self.placement_free, self.by_placement, i, t.placements)

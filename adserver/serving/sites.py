@@ -9,6 +9,7 @@ Pure values, no I/O: `catalog.sites` loads them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -34,12 +35,14 @@ class Site:
     exclude_categories: frozenset[str] = frozenset()
     revenue_share: float = 0.0  # the publisher's part of the spend on its pages (0..1)
     status: str = "active"
-    any_page: bool = False  # the implicit `default` site: every page is its own
+
+    @property
+    def rules(self) -> bool:
+        """Whether it restricts what serves on it (else nothing per request need look at it)."""
+        return bool(self.placements or self.blocked_advertisers or self.exclude_categories)
 
     def serves(self, host: str) -> bool:
         """Whether a page on `host` is this site's: a domain, or a subdomain under a `*.` domain."""
-        if self.any_page:
-            return True
         if not host:
             return False
         if host in self.domains:
@@ -52,7 +55,45 @@ class Site:
         return False
 
 
-ANY = Site(DEFAULT, "every page", any_page=True)
+@dataclass(frozen=True)
+class Page:
+    """The page asking for a card, as billing sees it: whose it is and whether it is known."""
+
+    site: str  # the id its events carry: a catalog site, DEFAULT (no sites at all) or UNKNOWN (no such site)
+    host: str
+    known: bool  # its host is one of its site's domains (or the catalog has no sites): its events bill
+    why: str = ""  # why it is not known, for explain
+
+    @property
+    def unknown(self) -> bool:
+        return not self.known
+
+
+def page(sites: Mapping[str, Site], site_id: str, host: str) -> Page:
+    """The page on `host` claiming `site_id` ('' for none: the site whose domains hold `host`, if one does)."""
+    if not sites:
+        return Page(DEFAULT, host, True)
+    if not site_id:
+        site_id = next((x.id for x in sites.values() if x.serves(host)), "")
+        if not site_id:
+            return Page(UNKNOWN, host, False, _no_site(host))
+    site = sites.get(site_id)
+    if site is None:
+        return Page(UNKNOWN, host, False, f"no site {site_id} in the catalog")
+    if not site.serves(host):
+        return Page(
+            site.id,
+            host,
+            False,
+            f"the page's host {host} is not one of site {site.id}'s domains"
+            if host
+            else "no Origin, Referer or article.url names the page's host",
+        )
+    return Page(site.id, host, True)
+
+
+def _no_site(host: str) -> str:
+    return f"no site lists the page's host {host}" if host else "no Origin, Referer or article.url names the page"
 
 
 def page_host(origin: str | None, referer: str | None, url: str | None) -> str:

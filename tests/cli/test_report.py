@@ -40,10 +40,18 @@ def test_report_for_an_unknown_advertiser_is_one_clear_error(cli):
 
 def test_report_table_shows_traffic_not_billed_apart(cli, rollups):  # noqa: F811
     out = cli("report", ZAHID, "--from", "2026-11-01", "--to", "2026-11-30", "--wide").output.splitlines()
-    assert out[0].split()[-4:] == ["prefetch", "prefetch", "rate_limited", "rate_limited"]
+    assert out[0].split()[-6:] == [
+        "prefetch",
+        "unknown_origin",
+        "unknown_origin",
+        "unknown_origin",
+        "rate_limited",
+        "rate_limited",
+    ]
     assert out[1].split()[-4:] == ["views", "clicks", "views", "clicks"]
     total = [line for line in out if line.startswith("total")][0].split()
-    assert total[-8:] == ["5", "4", "1", "2", "0", "0", "9", "6"]  # bot i/v/c, prefetch i/v/c, rate-limited v/c
+    # bot i/v/c, prefetch i/v/c, unknown pages i/v/c, rate-limited v/c
+    assert total[-11:] == ["5", "4", "1", "2", "0", "0", "0", "0", "0", "9", "6"]
 
 
 def test_report_fits_100_columns_with_traffic_not_billed_in_a_second_table(cli, rollups):  # noqa: F811
@@ -52,7 +60,7 @@ def test_report_fits_100_columns_with_traffic_not_billed_in_a_second_table(cli, 
     billable, apart = out.split("not billed")
     totals = [line.split() for line in billable.splitlines() + apart.splitlines() if line.startswith("total")]
     assert totals[0][1] == "160"
-    assert totals[1][1:] == ["5", "4", "1", "2", "0", "0", "9", "6"]
+    assert [n for t in totals[1:] for n in t[1:]] == ["5", "4", "1", "2", "0", "0", "0", "0", "0", "9", "6"]
 
 
 def test_report_takes_the_advertisers_name_too(cli, rollups):  # noqa: F811
@@ -66,4 +74,4 @@ def test_report_by_three_groups_still_fits_100_columns_one_table_per_cause_not_b
     assert max(len(line) for line in out.splitlines()) <= 100
     apart = out.split("not billed")[1]
     totals = [line.split()[1:] for line in apart.splitlines() if line.startswith("total")]
-    assert totals == [["5", "4", "1"], ["2", "0", "0"], ["9", "6"]]  # bots, prefetch, rate-limited
+    assert totals == [["5", "4", "1"], ["2", "0", "0"], ["0", "0", "0"], ["9", "6"]]  # bots, prefetch, unknown, 429

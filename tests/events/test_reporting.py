@@ -38,6 +38,9 @@ def test_totals_carry_rates_spend_and_nonbillable_traffic_apart(db, rollups):
         "prefetch_impressions": 2,
         "prefetch_views": 0,
         "prefetch_clicks": 0,
+        "unknown_origin_impressions": 0,
+        "unknown_origin_views": 0,
+        "unknown_origin_clicks": 0,
         "rate_limited_views": 9,
         "rate_limited_clicks": 6,
     }
@@ -105,7 +108,8 @@ def test_csv_has_a_header_and_a_total_row_with_crlf(db, rollups):
     lines = text.split("\r\n")
     assert lines[0] == (
         "day,impressions,viewable_impressions,view_rate,clicks,ctr,spend,bot_impressions,bot_views,bot_clicks,"
-        "prefetch_impressions,prefetch_views,prefetch_clicks,rate_limited_views,rate_limited_clicks"
+        "prefetch_impressions,prefetch_views,prefetch_clicks,unknown_origin_impressions,unknown_origin_views,"
+        "unknown_origin_clicks,rate_limited_views,rate_limited_clicks"
     )
     assert lines[-2].startswith("total,160,85")
 
