@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import CatalogError, NotFound
 from ..infra import storage
+from . import sites
 from .files import (
     campaign_document,
     campaign_values,
@@ -83,7 +84,9 @@ def stage(row: Row, live_before: dict, after: dict, trusted: bool) -> Staged:
         return Staged(after, None)
     fields = reviewed(row)
     live = {**after, **{k: live_before[k] for k in fields}}
-    pending = {k: after[k] for k in fields if after[k] != live_before[k]}  # targeting and card texts: JSON as is
+    if "targeting" in fields:  # fewer sites is no new audience: it serves now
+        live["targeting"] = {**live["targeting"], **sites.narrowing(live_before["targeting"], after["targeting"])}
+    pending = {k: after[k] for k in fields if after[k] != live[k]}  # targeting and card texts: JSON as is
     return Staged(live, pending or None)
 
 

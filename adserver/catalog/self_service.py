@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import CatalogError, Conflict, NotFound, Refused
 from ..infra import storage
 from ..serving.rendering import render_preview
-from . import review
+from . import review, sites
 from .files import (
     campaign_document,
     campaign_values,
@@ -364,6 +364,7 @@ def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict
     limits, today = _limits(adv), date.today()
     floor = None if limits.min_relevance is None else float(limits.min_relevance)
     errors = policy.problems(before, after, floor)
+    errors.update(sites.unknown_sites(after["targeting"], sites.site_ids(s)))  # restricting to sites is theirs
     if before is not None and before["status"] == "archived":
         errors["status"] = ["Archived by the operator: ask them to bring it back."]
     elif after["status"] not in SELF_STATUSES:

@@ -145,6 +145,18 @@ def unknown_sites(targeting: dict, known: set[str]) -> dict[str, list[str]]:
     return out
 
 
+def narrowing(before: dict, after: dict) -> dict:
+    """The site keys of `after`'s targeting that only restrict `before`'s (fewer sites, more excluded): an
+    advertiser's restriction serves at once, unreviewed (`review.stage`); a widening waits like any targeting."""
+    out = {}
+    was, now = set(before.get("sites") or ()), set(after.get("sites") or ())
+    if now and (not was or now <= was):
+        out["sites"] = after["sites"]
+    if set(after.get("exclude_sites") or ()) >= set(before.get("exclude_sites") or ()):
+        out["exclude_sites"] = after.get("exclude_sites") or []
+    return out
+
+
 def check_targeting(s: Session, targeting: dict, also: set[str] = frozenset(), prefix: str = "") -> None:
     """CatalogError naming each unknown site a campaign's targeting names (`also`: sites the same change adds)."""
     if not (targeting.get("sites") or targeting.get("exclude_sites")):

@@ -52,6 +52,7 @@
         .filter(function (k, i, all) { return k && all.indexOf(k) === i; }).slice(0, 50).join(","),
       title: (attr(slot, "data-title") || metas("og:title")[0] || (h1 ? h1.textContent : "")).trim().slice(0, 500),
       id: attr(slot, "data-article-id"),
+      site: attr(slot, "data-site"),
       reader: attr(slot, "data-reader") /* the publisher's own anonymous id, for frequency caps */
     };
     var q = new URLSearchParams();
@@ -234,8 +235,7 @@
     if (mq.addEventListener) mq.addEventListener("change", theme);
   }
 
-  /* For single-page sites: after a route change, re-read the context and refill every slot. */
-  /* preview(el, html): /advertiser's card preview, counting nothing. */
+  /* reload(): after a single-page site's route change, refill every slot. preview(el, html): counts nothing. */
   window.adserver = { reload: function () { return fill(true); }, preview: paint };
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", start);
   else start();

@@ -136,3 +136,41 @@ def test_the_cli_lists_shows_approves_and_rejects(cli, client, alpha):
     assert cli("review", "reject", "alpha-extra").exit_code != 0  # a reason is required
     assert cli("review", "reject", "alpha-extra", "--reason", "Say what it is.").exit_code == 0
     assert "nothing waits for review" in cli("review", "list").output
+
+
+SITES = [{"id": x, "name": x.title(), "domains": [f"{x}.example"]} for x in ("north", "south")]
+
+
+@pytest.fixture
+def alpha_on_sites(load_catalog, db):
+    load_catalog(copy.deepcopy(CATALOG) | {"sites": copy.deepcopy(SITES)})
+    self_service.set_limits(db, "alpha", max_total_budget=5000, max_daily_budget=500, min_cpm=1, min_cpc=0.2)
+    return {"Authorization": f"Bearer {api_tokens.create(db, 'alpha')}"}
+
+
+def test_an_advertiser_restricting_its_sites_serves_at_once_and_widening_them_waits(services, client, alpha_on_sites):
+    def live() -> tuple:
+        services.catalog.refresh()
+        t = services.catalog.get().by_id["alpha-main"].targeting
+        return set(t.sites), set(t.exclude_sites)
+
+    r = client.patch("/v1/campaigns/alpha-main", json={"targeting": {"sites": ["north"]}}, headers=alpha_on_sites)
+    assert r.status_code == 200 and r.get_json()["review"]["fields"] == []
+    assert live() == ({"north"}, set())
+    r = client.patch(
+        "/v1/campaigns/alpha-main", json={"targeting": {"exclude_sites": ["south"]}}, headers=alpha_on_sites
+    )
+    assert r.get_json()["review"]["fields"] == [] and live() == ({"north"}, {"south"})
+    r = client.patch(
+        "/v1/campaigns/alpha-main", json={"targeting": {"sites": ["north", "south"]}}, headers=alpha_on_sites
+    )
+    assert r.get_json()["review"]["fields"] == ["targeting"]  # more sites: a new audience, reviewed
+    assert live() == ({"north"}, {"south"})
+    review.approve(services.db, "alpha-main")
+    assert live() == ({"north", "south"}, {"south"})
+
+
+def test_an_advertiser_naming_an_unknown_site_is_refused_at_the_field(client, alpha_on_sites):
+    r = client.patch("/v1/campaigns/alpha-main", json={"targeting": {"sites": ["nowhere"]}}, headers=alpha_on_sites)
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {"targeting.sites": ["No site 'nowhere' in the catalog."]}
