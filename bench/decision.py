@@ -209,6 +209,17 @@ RULES = {
 }
 
 
+# The site check (issue 22): the catalog gets a site with rules of its own, every paid campaign targets it, and
+# every request comes from one of its pages (a `*.` subdomain: the longest match) naming it.
+BENCH_SITE = {
+    "id": "bench-news",
+    "name": "Bench News",
+    "domains": ["news.example", "*.news.example"],
+    "blocked_advertisers": ["nobody"],  # a rule of its own, so the per-request site rules run
+}  # no exclude_categories: reading the article's categories is brand safety's cost, measured there
+SITE_TARGET = 1.05  # the site check may cost at most 5% of a decision
+
+
 def rules_catalog(rules: dict) -> dict:
     """The example catalog with budgets that never run out (every variant takes the same path) and no sentiment
     exclusions (they belong to brand safety), each paid campaign given `rules` (all of which the benchmark's
@@ -223,6 +234,8 @@ def rules_catalog(rules: dict) -> dict:
                 c["targeting"].update(copy.deepcopy(rules))
                 if "exclude_categories" in rules:
                     c["targeting"]["exclude_sentiments"] = ["negative"]
+    if "sites" in rules:
+        data["sites"] = [copy.deepcopy(BENCH_SITE)]
     return data
 
 
@@ -236,7 +249,10 @@ def rule_costs(args) -> None:
         "baseline": {},
         **{k: v for k, v in RULES.items()},
         "all four": {k: v for r in RULES.values() for k, v in r.items()},
+        "site": {"sites": [BENCH_SITE["id"]]},
     }
+    if args.only:
+        variants = {k: v for k, v in variants.items() if k == "baseline" or k in args.only.split(",")}
     redis = start_local()
     tmp = Path(tempfile.mkdtemp(prefix="adserver-rules-"))
     apps = {}
@@ -248,14 +264,15 @@ def rule_costs(args) -> None:
             article = {k: v for k, v in BODY["article"].items() if k != "sentiment"}
             if i is not None:  # a new article: its own title, so no plan or parse is reused
                 article["title"] = f"{article['title']}, part {i}"
-            return {"placement": "article-footer", "article": article}
+            # The site is named and the page's Origin sent on every variant: without sites they are not read.
+            return {"placement": "article-footer", "article": article, "site": BENCH_SITE["id"]}
 
         def environ(payload: dict) -> dict:
             b = EnvironBuilder(
                 path="/v1/decision",
                 method="POST",
                 json=payload,
-                headers={"User-Agent": DESKTOP},
+                headers={"User-Agent": DESKTOP, "Origin": "https://www.news.example"},
                 environ_base={"REMOTE_ADDR": GERMAN_READER},
             )
             return b.get_environ()
@@ -307,18 +324,52 @@ def rule_costs(args) -> None:
                     flag = ""
                 elif name == "all four":  # the target is per rule class; four classes add up
                     flag = "  (no target: the four classes together)"
+                elif name == "site":
+                    ok = statistics.median(ratios) <= SITE_TARGET
+                    flag = "  OK" if ok else f"  MISS (target <= {SITE_TARGET:.2f}x: the site check)"
                 else:
                     flag = "  OK" if statistics.median(ratios) <= 1.10 else "  MISS (target <= 1.10x per class)"
                 print(
                     f"  {name:<14} {statistics.median(values):8.0f} us   {statistics.median(ratios):.3f}x"
                     f"   [rounds: {', '.join(f'{x:.2f}' for x in ratios)}]{flag}"
                 )
+        if "site" in apps:
+            baseline = statistics.median(times["one article"]["baseline"])
+            site_check_costs(apps["site"].extensions["adserver"].catalog.get(), baseline, args.rounds)
         reading_costs(next(iter(apps.values())).extensions["adserver"].reader, args.rounds)
     finally:
         for app in apps.values():
             app.extensions["adserver"].close()
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def site_check_costs(snapshot, baseline_us: float, rounds: int, n: int = 20_000) -> None:
+    """The site check's own work per request, timed alone (the ratios above move more than it costs): the
+    page's host from its Origin, its site (a `*.` domain: the longest match), and the site's and campaigns'
+    rules on every paid campaign (an upper bound: a decision checks only its
+    contenders). Best of rounds; its share of the baseline decision's median CPU time above."""
+    from adserver.serving import sites
+    from adserver.serving.context import ArticleContext
+
+    on = ArticleContext.create("article-footer", BENCH_SITE["id"], **BODY["article"])
+    paid = [c for c in snapshot.campaigns if not c.house]
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.thread_time()
+        for _ in range(n):
+            host = sites.page_host("https://www.news.example", None, on.url)
+            page = sites.page(snapshot.sites, BENCH_SITE["id"], host)
+            site = snapshot.sites.get(page.site)
+            for c in paid:
+                sites.site_reason(c, on, site)
+        best = min(best, (time.thread_time() - t) / n * 1e6)
+    share = best / baseline_us
+    flag = "OK" if 1 + share <= SITE_TARGET else f"MISS (target <= {SITE_TARGET - 1:.0%})"
+    print(
+        f"\nthe site check alone, per request ({len(paid)} campaigns checked): {best:.1f} us, "
+        f"{share:.1%} of the baseline decision ({baseline_us:.0f} us)  {flag}"
+    )
 
 
 def reading_costs(reader, rounds: int, batch: int = 50) -> None:
@@ -368,6 +419,7 @@ def main() -> None:
     ap.add_argument("--tcp", action="store_true", help="reach Redis over TCP loopback instead of its Unix socket")
     ap.add_argument("--rules", action="store_true", help="cost per targeting rule class, in-process (issue 15)")
     ap.add_argument("--requests", type=int, default=2000, help="--rules: requests per variant and round")
+    ap.add_argument("--only", default="", help="--rules: these classes (comma-separated) beside the baseline")
     args = ap.parse_args()
     if args.rules:
         rule_costs(args)

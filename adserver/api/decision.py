@@ -159,19 +159,22 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     svc = services()
     if explain:
         explain_allowed()
-    # `article` is shared by identical requests (see `parser.Parser`): read it, never write to it.
-    ctx = ArticleContext.create(placement, **article)
-    if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf
-        ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     snapshot = svc.catalog.get()
     page = None
     if snapshot.sites:  # else every page is the implicit `default` site's, billed
         headers = request.headers
-        host = page_host(headers.get("Origin"), headers.get("Referer"), ctx.url)
-        page = sites.page(snapshot.sites, site, host)
+        page = sites.page(
+            snapshot.sites, site, page_host(headers.get("Origin"), headers.get("Referer"), article.get("url"))
+        )
         if page.unknown and svc.settings.unknown_pages == "refuse":
-            return _refused(ctx, page, explain)
-        ctx = replace(ctx, site=page.site, unknown_page=page.unknown)
+            return _refused(placement, page, explain)
+    # `article` is shared by identical requests (see `parser.Parser`): read it, never write to it.
+    if page is None:
+        ctx = ArticleContext.create(placement, **article)
+    else:  # the page's site is built in, not replaced in (a copy of every field)
+        ctx = ArticleContext.create(placement, page.site, page.unknown, **article)
+    if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf
+        ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     who = client()
     if explain or snapshot.derived(targeting_index).per_reader:  # else nothing reads the reader's device or country
         ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=who[3])
@@ -187,7 +190,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     )
     if outcome.decision is None:
         if explain:  # "why no ad": a 204 cannot carry the reasons
-            return _why_no_card(ctx, outcome, page), outcome
+            return _why_no_card(ctx.placement, outcome, page), outcome
         return ("", 204, {"Cache-Control": "no-store"}), outcome
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
         svc.events.emit(from_decision(outcome.decision, *who))
@@ -209,20 +212,20 @@ def _page_dict(page: sites.Page | None) -> dict:
     return {"site": page.site, "host": page.host, "billed": page.known, "reason": page.why}
 
 
-def _why_no_card(ctx: ArticleContext, outcome: Outcome, page: sites.Page | None):
+def _why_no_card(placement: str, outcome: Outcome, page: sites.Page | None):
     body = dict.fromkeys(("decision_id", "campaign", "card", "html", "tracking", "score"))
-    body.update(placement=ctx.placement, explain=explanation(outcome) | {"page": _page_dict(page)})
+    body.update(placement=placement, explain=explanation(outcome) | {"page": _page_dict(page)})
     resp = jsonify(body)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
-def _refused(ctx: ArticleContext, page: sites.Page, explain: bool):
+def _refused(placement: str, page: sites.Page, explain: bool):
     """UNKNOWN_PAGES=refuse: no card for a page that is none of its site's (explain says why)."""
     outcome = Outcome(None)
     if explain:
         why = f"UNKNOWN_PAGES=refuse: {page.why}"
-        return _why_no_card(ctx, outcome, replace(page, why=why)), outcome
+        return _why_no_card(placement, outcome, replace(page, why=why)), outcome
     return ("", 204, {"Cache-Control": "no-store"}), outcome
 
 

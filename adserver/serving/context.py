@@ -34,7 +34,7 @@ class ArticleContext:
     category_confidence: tuple[tuple[str, float], ...] = ()  # how sure the reading is of each category
 
     @classmethod
-    def create(cls, placement: str, **article) -> ArticleContext:
+    def create(cls, placement: str, site: str = "", unknown_page: bool = False, **article) -> ArticleContext:
         seen: dict[str, None] = {}
         for k in article.get("keywords") or ():
             t = normalize_term(k)
@@ -54,6 +54,8 @@ class ArticleContext:
             url=article.get("url") or "",
             reader=article.get("reader") or "",
             categories=tuple(categories),
+            site=site,
+            unknown_page=unknown_page,
         )
 
     @property
