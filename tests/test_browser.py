@@ -1202,3 +1202,65 @@ def test_advertiser_page_edits_an_operators_flat_deal_without_touching_its_prici
     page.wait_for_selector("#status:has-text('Campaign echo-deal saved.')")
     saved = api_get(stack, echo, "/v1/campaigns/echo-deal")
     assert (saved["name"], saved["pricing"]) == ("Deal, renamed", {"model": "flat", "price": 500})
+
+
+# --- sites: only a page on its site's domains bills (issue 22) --------------------------------------
+
+
+def to_publisher(port: int):
+    """A route handler sending a request for another host to the publisher's server on this machine: a page
+    served from a loopback address may ask our loopback server (Chromium's private network rules)."""
+    return lambda route: route.continue_(url=f"http://127.0.0.1:{port}{urlsplit(route.request.url).path}")
+
+
+def test_the_snippet_on_two_sites_bills_their_pages_and_an_unlisted_hosts_never(context, stack):
+    """Two sites on the two local names of one machine and a third, unlisted host, each embedding the snippet
+    with its `data-site`: all three get a card; only the two sites' impressions bill."""
+    from sqlalchemy import delete, select
+
+    from adserver.catalog import sites
+    from adserver.infra import storage
+
+    svc, port = stack.services, urlsplit(stack.publisher).port
+    with sites.local_domains(True):  # loopback names are site domains in tests and development only
+        two = [
+            {"id": f"site-{x}", "name": x, "domains": [host]} for x, host in (("a", "localhost"), ("b", "127.0.0.1"))
+        ]
+        import_catalog(svc.db, {"advertisers": [], "sites": two})
+    svc.catalog.refresh(force=True)
+    pages = {
+        f"http://localhost:{port}/a": "site-a",
+        f"http://127.0.0.1:{port}/b": "site-b",
+        f"http://unlisted.example:{port}/c": "site-a",  # claims site-a from a host it does not list
+    }
+    try:
+        decided = {}
+        for url, site in pages.items():
+            stack.pages[urlsplit(url).path] = page_html(stack.base, "alpha-topic", attrs=f'data-site="{site}"')
+            context.route(url, to_publisher(port))
+            page = watched(context.new_page())
+            page.goto(url)
+            settled(page)
+            slot = page.locator("[data-adserver-slot]")
+            assert slot.get_attribute("data-adserver-state") == "filled" and page.console_errors == []
+            decided[slot.get_attribute("data-adserver-decision")] = urlsplit(url).hostname
+        e = storage.Event
+        stored = []
+        while len(stored) < len(decided):  # the worker persists them: wait on SQL's state, not a clock
+            with svc.db.sessionmaker() as s:
+                rows = s.execute(
+                    select(e.decision_id, e.billable, e.reason, e.site).where(
+                        e.decision_id.in_(decided), e.event_type == "impression"
+                    )
+                ).all()
+            stored = {decided[d]: (billable, reason, site) for d, billable, reason, site in rows}
+        assert stored == {
+            "localhost": (True, "", "site-a"),
+            "127.0.0.1": (True, "", "site-b"),
+            "unlisted.example": (False, "unknown-origin", "site-a"),
+        }
+    finally:
+        with svc.db.session() as s:  # the other tests' pages are no site's: back to the implicit `default`
+            s.execute(delete(storage.Site))
+            svc.db.bump_catalog_version(s)
+        svc.catalog.refresh(force=True)
