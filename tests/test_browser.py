@@ -889,7 +889,8 @@ def test_report_page_draws_the_chart_and_the_table(context, stack, report_data):
 def test_report_page_keeps_traffic_not_billed_in_its_own_columns(context, stack, report_data):
     page = open_reports(context, stack, report_data["alpha"])
     sections = page.locator("#table thead tr").first.inner_text()
-    assert all(s in sections for s in ("Billable", "Bots, not billed", "Prefetch, not billed", "Rate-limited (429)"))
+    kinds = ("Billable", "Bots, not billed", "Prefetch, not billed", "Unknown pages, not billed", "Rate-limited (429)")
+    assert all(s in sections for s in kinds)
     body = report(stack, report_data["alpha"], group_by="day", **{"from": page.input_value("#from"),
                                                                   "to": page.input_value("#to")})  # fmt: skip
     total = page.locator("#table tfoot td").all_inner_texts()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..catalog import sites
+from ..serving.sites import SITE_STATUSES
 from ..settings import RELAXED_ENVIRONMENTS
 from .context import Context, pass_ctx
 from .tables import table, wide_option
@@ -28,6 +29,7 @@ def _options(f):
             click.option("--block", "blocked_advertisers", help="Comma-separated advertiser ids never shown on it."),
             click.option("--exclude-categories", help="Comma-separated sensitive categories its cards never sit on."),
             click.option("--revenue-share", type=float, help="The publisher's part of the spend, 0 to 1."),
+            click.option("--status", type=click.Choice(SITE_STATUSES), help="archived: its pages are unknown pages."),
         ]
     ):
         f = option(f)
@@ -35,7 +37,12 @@ def _options(f):
 
 
 def _save(ctx: Context, site_id: str, create: bool, **options) -> None:
-    data = {"id": site_id, "name": options["name"], "revenue_share": options["revenue_share"]}
+    data = {
+        "id": site_id,
+        "name": options["name"],
+        "revenue_share": options["revenue_share"],
+        "status": options["status"],
+    }
     for key in ("domains", "placements", "blocked_advertisers", "exclude_categories"):
         data[key] = _csv(options[key])
     if create:

@@ -10,12 +10,15 @@
     { title: "Billable", metrics: ["impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend"] },
     { title: "Bots, not billed", metrics: ["bot_impressions", "bot_views", "bot_clicks"] },
     { title: "Prefetch, not billed", metrics: ["prefetch_impressions", "prefetch_views", "prefetch_clicks"] },
+    { title: "Unknown pages, not billed",
+      metrics: ["unknown_origin_impressions", "unknown_origin_views", "unknown_origin_clicks"] },
     { title: "Rate-limited (429)", metrics: ["rate_limited_views", "rate_limited_clicks"] }
   ];
   var METRICS = [].concat.apply([], SECTIONS.map(function (s) { return s.metrics; }));
-  var LABELS = { viewable_impressions: "views", bot_impressions: "impr.", prefetch_impressions: "impr." };
+  var LABELS = { viewable_impressions: "views", bot_impressions: "impr.", prefetch_impressions: "impr.",
+    unknown_origin_impressions: "impr." };
   function label(metric) {
-    return LABELS[metric] || metric.replace(/^(bot|prefetch|rate_limited)_/, "").replace("_", " ");
+    return LABELS[metric] || metric.replace(/^(bot|prefetch|unknown_origin|rate_limited)_/, "").replace("_", " ");
   }
 
   var RATES = { view_rate: 1, ctr: 1 };

@@ -112,6 +112,8 @@ def test_cli_adds_lists_changes_and_archives_a_site(cli, db):
     assert cli("sites", "archive", "regional-north").exit_code == 0
     assert load_snapshot(db).sites == {}
     assert "archived" in cli("sites", "list").stdout
+    assert cli("sites", "set", "regional-north", "--status", "active").exit_code == 0
+    assert set(load_snapshot(db).sites) == {"regional-north"}
     assert cli("sites", "archive", "nowhere").exit_code == 1
 
 
