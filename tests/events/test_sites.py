@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from adserver.events import store
+from adserver.events import reconcile, store
 from adserver.events.reporting import ReportQuery, run_report
 from adserver.infra import keys, storage
 from tests.api.test_sites import NORTH, SOUTH, ask, sites_catalog, view_and_click
 from tests.builders import ZAHID, rollup, zahid_event
 
 
-def test_rollups_by_site_add_up_to_the_totals(client, db, persist, load_catalog):
+def test_rollups_by_site_add_up_to_the_totals_and_reconcile_stays_equal(client, db, services, persist, load_catalog):
     load_catalog(sites_catalog(NORTH, SOUTH))
     for origin, site in [
         ("https://north.example", "regional-north"),
@@ -38,6 +38,7 @@ def test_rollups_by_site_add_up_to_the_totals(client, db, persist, load_catalog)
         assert sum(r[metric] for r in by_site.rows) == total[metric] == by_site.totals[metric]
     assert total["impressions"] == 3 and total["unknown_origin_clicks"] == 2
     assert rollup(db)["nb_impressions"] == 2  # unknown pages are in the "not billed" columns too
+    assert reconcile.differences(db, services.redis, today, services.keys) == []  # raw, rollups and Redis agree
 
 
 def test_an_event_queued_before_sites_is_stored_as_the_default_sites(services, db, persist, example_catalog):
