@@ -313,7 +313,7 @@ def rule_costs(args) -> None:
                     f"  {name:<14} {statistics.median(values):8.0f} us   {statistics.median(ratios):.3f}x"
                     f"   [rounds: {', '.join(f'{x:.2f}' for x in ratios)}]{flag}"
                 )
-        reading_costs(next(iter(apps.values())).extensions["adserver"].reader, args.rounds)
+        reading_costs(next(iter(apps.values())).extensions["adserver"].matcher, args.rounds)
     finally:
         for app in apps.values():
             app.extensions["adserver"].close()
@@ -321,7 +321,7 @@ def rule_costs(args) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def reading_costs(reader, rounds: int, batch: int = 50) -> None:
+def reading_costs(matcher, rounds: int, batch: int = 50) -> None:
     """What brand safety adds to a new article's reading, measured apart (on a busy machine the per-request
     ratios above move more than that): per article, its embedding, the topic reading on it, the sensitive
     categories on the same embedding, the tone on it (and, for comparison, VADER alone: the estimate before the
@@ -329,11 +329,11 @@ def reading_costs(reader, rounds: int, batch: int = 50) -> None:
     later parts find it as the plan does), interleaved; the CPU time of the best round, per article."""
     article = {k: v for k, v in BODY["article"].items() if k != "sentiment"}
     parts = {
-        "embedding": lambda c: reader.embed(article_text(c)),
-        "embedding, no headline (before)": lambda c: reader.encoder.embed_one(article_text(c)),
-        "topic reading": reader.read,
-        "sensitive categories": lambda c: reader.annotate(c, False, True),
-        "tone": lambda c: reader.annotate(c, True, False),
+        "embedding": lambda c: matcher.embed(article_text(c)),
+        "embedding, no headline (before)": lambda c: matcher.encoder.embed_one(article_text(c)),
+        "topic reading": matcher.read,
+        "sensitive categories": lambda c: matcher.annotate(c, False, True),
+        "tone": lambda c: matcher.annotate(c, True, False),
         "VADER alone (before)": lambda c: tone.lexicon_tone(f"{c.title} . {c.summary}"),
     }
     best = dict.fromkeys(parts, float("inf"))
@@ -345,7 +345,7 @@ def reading_costs(reader, rounds: int, batch: int = 50) -> None:
             ]
             if not name.startswith("embedding"):
                 for c in fresh:
-                    reader.embed(article_text(c))
+                    matcher.embed(article_text(c))
             t = time.thread_time()
             for c in fresh:
                 part(c)

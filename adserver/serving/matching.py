@@ -1,4 +1,4 @@
-"""Matching: is the article about what the campaign targets? `fit` holds the rules; a `TopicReader` reads the
+"""Matching: is the article about what the campaign targets? `fit` holds the rules; a `Matcher` reads the
 text (`DeclaredTopics` reads none: only the publisher's topic and keywords count)."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def keyword_hit(campaign: Campaign, ctx: ArticleContext, text_words: set[str]) -
     return min(hits) if hits else ""
 
 
-class TopicReader(Protocol):
+class Matcher(Protocol):
     """Reads what an article is about and says, per campaign, whether its targeting matches."""
 
     def fits(self, ctx: ArticleContext, campaigns: Sequence[Campaign], misses: bool = True) -> list[Fit | None]:
@@ -114,9 +114,9 @@ class TopicReader(Protocol):
 
 
 class DeclaredTopics:
-    """The reader that reads no text: only the publisher's topic (through the taxonomy) and keywords match.
+    """The matcher that reads no text: only the publisher's topic (through the taxonomy) and keywords match.
 
-    The serving reader (`adserver.model.reader.ModelReader`) adds what the text says; this one is what a
+    The serving matcher (`adserver.model.matcher.ModelMatcher`) adds what the text says; this one is what a
     decision falls back to without it, and the shared rules both apply.
     """
 

@@ -312,7 +312,7 @@ def test_the_answer_spliced_into_its_rendered_template_is_byte_for_byte_the_seri
     with app.test_request_context("/v1/decision", method="POST", base_url="https://ads.example:8443"):
         snapshot = svc.catalog.get()
         ctx = ArticleContext.create("article-footer", **AI_ARTICLE["article"])
-        outcome = core_decide(ctx, snapshot, ranker=svc.ranker, reader=svc.reader)
+        outcome = core_decide(ctx, snapshot, ranker=svc.ranker, matcher=svc.matcher)
         assert outcome.decision is not None
         assert (outcome.decision.creative.secondary_cta_text is not None) == secondary
         for _ in range(2):  # rendered, then from the cache

@@ -32,17 +32,17 @@ def test_keyword_only_campaign_needs_a_keyword_in_the_article():
 
 
 def test_min_relevance_is_the_floor_for_topics_read_from_the_text():
-    from adserver.model.reader import ModelReader
+    from adserver.model.matcher import ModelMatcher
 
-    reader = ModelReader(None)
+    matcher = ModelMatcher(None)
     title = "Striker scores twice as the champions win the cup final"
     strict = campaign("strict", targeting={"topics": ["sport"], "min_relevance": 1.0})
     lenient = campaign("lenient", targeting={"topics": ["sport"], "min_relevance": 0.05})
-    out = decide(article(title=title), snapshot(strict, lenient), today=TODAY, reader=reader, explain=True)
+    out = decide(article(title=title), snapshot(strict, lenient), today=TODAY, matcher=matcher, explain=True)
     assert out.decision.campaign.id == "lenient"
     assert not out.fits["strict"].eligible and out.fits["strict"].floor == 1.0
     # what the publisher says needs no floor
-    assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, reader=reader).decision
+    assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, matcher=matcher).decision
 
 
 @pytest.mark.parametrize(
