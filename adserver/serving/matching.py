@@ -40,11 +40,13 @@ class Fit:
     confidence: float = 1.0  # how sure the match is (1 for what the publisher said), 0..1
     floor: float = 0.0  # the confidence it needed
     said: str = ""  # the publisher's topic, as normalised
+    own_floor: bool = False  # the floor is the campaign's `min_relevance` (else the default for its kind)
 
     @property
     def reason(self) -> str:
         """The fit in words, built only when someone reads it (explain), not on every decision."""
         c, f = self.confidence, self.floor
+        which = "its own floor" if self.own_floor else "the default floor"
         if self.how is How.HOUSE:
             return "house card: fills only when no paid campaign is eligible"
         if self.how is How.RUN_OF_SITE:
@@ -52,17 +54,17 @@ class Fit:
         if self.how is How.PUBLISHER_TOPIC:
             return f"publisher topic '{self.said}' is '{self.topic}'"
         if self.how is How.READ_FROM_TEXT:
-            return f"the text reads as '{self.topic}' ({c:.2f} >= {f:.2f})"
+            return f"the text reads as '{self.topic}' ({c:.2f} >= {f:.2f}, {which})"
         if self.how is How.KEYWORD:
             return f"keyword '{self.topic}' in the article"
         if self.how is How.KEYWORD_MEANING:
-            return f"text close to its keywords ({c:.2f})"
+            return f"text close to its keywords ({c:.2f} >= {f:.2f}, {which})"
         if f == 0.0:  # nothing read the text: only the publisher's topic counted
             said = f"publisher topic '{self.said}'" if self.said else "no publisher topic"
             return f"{said}; targets {self.topic}"
         if self.topic:
-            return f"the text reads as '{self.topic}' only {c:.2f} (< {f:.2f})"
-        return f"no keyword in the article (meaning {c:.2f} < {f:.2f})"
+            return f"the text reads as '{self.topic}' only {c:.2f} (< {f:.2f}, {which})"
+        return f"no keyword in the article (meaning {c:.2f} < {f:.2f}, {which})"
 
 
 @dataclass(frozen=True)
@@ -161,22 +163,24 @@ def fit(
                 else next(x for x, n in zip(tt.topics, tt.nodes, strict=True) if n and declared in taxonomy().below(n))
             )
             return Fit(True, How.PUBLISHER_TOPIC, topic, said=ctx.topic)
-        floor = MIN_RELEVANCE if t.min_relevance is None else t.min_relevance
+        own = t.min_relevance is not None
+        floor = t.min_relevance if own else MIN_RELEVANCE
         if read is None:
             return Fit(False, How.NO_MATCH, ", ".join(tt.topics), 0.0, said=ctx.topic) if misses else None
         topic, p = read(c, tt)
         if p >= floor:
-            return Fit(True, How.READ_FROM_TEXT, topic, p, floor, ctx.topic)
-        return Fit(False, How.NO_MATCH, topic, p, floor, ctx.topic) if misses else None
+            return Fit(True, How.READ_FROM_TEXT, topic, p, floor, ctx.topic, own)
+        return Fit(False, How.NO_MATCH, topic, p, floor, ctx.topic, own) if misses else None
     if t.keywords:
         hit = keyword_hit(c, ctx, text_words)
         if hit:
             return Fit(True, How.KEYWORD, hit, said=ctx.topic)
-        floor = KEYWORD_MEANING if t.min_relevance is None else t.min_relevance
+        own = t.min_relevance is not None
+        floor = t.min_relevance if own else KEYWORD_MEANING
         near = closeness(c) if closeness is not None else 0.0
         if near >= floor:
-            return Fit(True, How.KEYWORD_MEANING, "", near, floor, ctx.topic)
-        return Fit(False, How.NO_MATCH, "", near, floor, ctx.topic) if misses else None
+            return Fit(True, How.KEYWORD_MEANING, "", near, floor, ctx.topic, own)
+        return Fit(False, How.NO_MATCH, "", near, floor, ctx.topic, own) if misses else None
     return Fit(True, How.RUN_OF_SITE, confidence=0.0)
 
 

@@ -252,6 +252,7 @@ def test_why_no_ad_answers_200_with_each_campaigns_reason(client, example_catalo
     margin = reasons["margin-nonfiction"]["match"]
     assert margin["eligible"] is False and margin["how"] == "no match"
     assert margin["confidence"] < margin["floor"] == MIN_RELEVANCE
+    assert margin["floor_source"] in ("campaign", "default") and "floor" in margin["reason"]
 
 
 def test_house_card_fills_when_nothing_paid_matches(client, example_catalog):

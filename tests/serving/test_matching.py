@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adserver.serving.decision import decide
-from adserver.serving.matching import DeclaredTopics, How
+from adserver.serving.matching import MIN_RELEVANCE, DeclaredTopics, How
 from adserver.serving.text import phrase_index, phrases_in
 from tests.builders import TODAY, article, campaign, snapshot
 
@@ -41,6 +41,16 @@ def test_min_relevance_is_the_floor_for_topics_read_from_the_text():
     out = decide(article(title=title), snapshot(strict, lenient), today=TODAY, matcher=matcher, explain=True)
     assert out.decision.campaign.id == "lenient"
     assert not out.fits["strict"].eligible and out.fits["strict"].floor == 1.0
+    # explain names whose floor it was: the campaign's own, or the default for a topic read from the text
+    assert out.fits["strict"].own_floor and "its own floor" in out.fits["strict"].reason
+    default = decide(
+        article(title=title),
+        snapshot(campaign("plain", targeting={"topics": ["sport"]})),
+        today=TODAY,
+        matcher=matcher,
+        explain=True,
+    ).fits["plain"]
+    assert (default.floor, default.own_floor) == (MIN_RELEVANCE, False) and "the default floor" in default.reason
     # what the publisher says needs no floor
     assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, matcher=matcher).decision
 
