@@ -279,4 +279,5 @@ class ModelMatcher:
                 self._keywords.put(key, v)
             return float(v @ reading.vector)
 
-        return [fit(c, ctx, reading.declared, text_words, read, closeness, misses) for c in campaigns]
+        top = reading.best(names) if misses else ("", 0.0)  # explain: a miss names what the article is about
+        return [fit(c, ctx, reading.declared, text_words, read, closeness, misses, top) for c in campaigns]

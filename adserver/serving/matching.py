@@ -41,6 +41,7 @@ class Fit:
     floor: float = 0.0  # the confidence it needed
     said: str = ""  # the publisher's topic, as normalised
     own_floor: bool = False  # the floor is the campaign's `min_relevance` (else the default for its kind)
+    reads_as: tuple[str, float] = ("", 0.0)  # a miss read from the text: what the article is about, for explain
 
     @property
     def reason(self) -> str:
@@ -63,6 +64,9 @@ class Fit:
             said = f"publisher topic '{self.said}'" if self.said else "no publisher topic"
             return f"{said}; targets {self.topic}"
         if self.topic:
+            about, p = self.reads_as
+            if about and about != self.topic:  # name what the article is about, then the campaign's own topic
+                return f"the text reads as '{about}' ({p:.2f}); as '{self.topic}' only {c:.2f} (< {f:.2f}, {which})"
             return f"the text reads as '{self.topic}' only {c:.2f} (< {f:.2f}, {which})"
         return f"no keyword in the article (meaning {c:.2f} < {f:.2f}, {which})"
 
@@ -146,11 +150,13 @@ def fit(
     read: Callable[[Campaign, TopicTargets], tuple[str, float]] | None = None,
     closeness: Callable[[Campaign], float] | None = None,
     misses: bool = True,
+    reads_as: tuple[str, float] = ("", 0.0),
 ) -> Fit | None:
     """The targeting rules, in one place. `declared` is the taxonomy node of the publisher's topic; `read(c, tt)`
     gives the campaign's best topic and how sure the text is about it; `closeness(c)` how close the text is in
     meaning to its keywords (both absent when nothing reads the text). Without `misses`, a campaign that does
-    not match gets None instead of its Fit (a decision needs only the matches; explain needs all)."""
+    not match gets None instead of its Fit (a decision needs only the matches; explain needs all), and
+    `reads_as` (the article's best node and its confidence) lets a miss say what the article is about."""
     t = c.targeting
     if c.house:
         return Fit(True, How.HOUSE)
@@ -170,7 +176,7 @@ def fit(
         topic, p = read(c, tt)
         if p >= floor:
             return Fit(True, How.READ_FROM_TEXT, topic, p, floor, ctx.topic, own)
-        return Fit(False, How.NO_MATCH, topic, p, floor, ctx.topic, own) if misses else None
+        return Fit(False, How.NO_MATCH, topic, p, floor, ctx.topic, own, reads_as) if misses else None
     if t.keywords:
         hit = keyword_hit(c, ctx, text_words)
         if hit:

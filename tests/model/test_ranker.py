@@ -188,3 +188,6 @@ def test_reasons_in_words_are_built_only_when_explaining(ranker, snapshot, match
     assert all(not s.reasons for s in decide(article, snapshot, ranker=ranker, matcher=matcher).ranked)
     explained = decide(article, snapshot, ranker=ranker, matcher=matcher, explain=True).ranked
     assert explained[0].reasons and explained[0].parts == ranker.rank(article, snapshot.campaigns, snapshot)[0].parts
+    # One number per match: the ranker names its own label without a second topic confidence beside the match's.
+    assert not any("%)" in r and "labels it" in r for s in explained for r in s.reasons)
+    assert any("the ranking model labels it" in r for r in explained[0].reasons)

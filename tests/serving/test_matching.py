@@ -93,3 +93,17 @@ def test_each_fit_says_how_it_matched(ctx, targeting, how):
     fit = DeclaredTopics().fits(article(**ctx), [campaign("c", targeting=targeting)])[0]
     assert fit.how is how and fit.eligible == (how is not How.NO_MATCH)
     assert fit.reason  # every kind of fit has its words
+
+
+def test_a_miss_read_from_the_text_names_what_the_article_is_about():
+    from adserver.model.matcher import ModelMatcher
+
+    matcher = ModelMatcher(None)
+    title = "Shares tumble as the central bank raises interest rates; bond markets sell off"
+    cycling = campaign("cycling", targeting={"topics": ["cycling"]})
+    miss = decide(article(title=title), snapshot(cycling), today=TODAY, matcher=matcher, explain=True).fits["cycling"]
+    about, p = miss.reads_as
+    assert not miss.eligible and about not in ("", "cycling") and p > miss.confidence
+    assert miss.reason.startswith(f"the text reads as '{about}' ({p:.2f}); as 'cycling' only")
+    # a decision (no explain) keeps no such words: misses are not even built
+    assert "cycling" not in decide(article(title=title), snapshot(cycling), today=TODAY, matcher=matcher).fits
