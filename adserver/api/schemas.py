@@ -233,10 +233,11 @@ class MatchSchema(Schema):
     floor = fields.Float(required=True, metadata={"description": "The confidence it needed"})
     floor_source = fields.String(
         required=True,
-        validate=validate.OneOf(["campaign", "default"]),
+        validate=validate.OneOf(["campaign", "default", "publisher"]),
         metadata={
             "description": "campaign: its own `min_relevance` (self-service may set it no lower than the "
-            "operator's floor, `GET /v1/limits`); default: the serving default for how it matched"
+            "operator's floor, `GET /v1/limits`); default: the serving default for how it matched; publisher: "
+            "the publisher's topic is in another section, so a reading must be surer (0.6)"
         },
     )
     reason = fields.String(required=True)

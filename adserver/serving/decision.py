@@ -328,6 +328,6 @@ def _fit_dict(f: Fit | None) -> dict | None:
         "topic": f.topic,
         "confidence": round(f.confidence, 4),
         "floor": f.floor,
-        "floor_source": "campaign" if f.own_floor else "default",
+        "floor_source": f.floor_from,
         "reason": f.reason,
     }

@@ -16,6 +16,14 @@ from .taxonomy import taxonomy
 from .text import phrase_index, phrases_in
 
 MIN_RELEVANCE = 0.4  # default floor for a topic read from the text (chosen with bench/relevance.py)
+# The floor for a topic read from the text when the publisher's own topic is in another section: the publisher
+# knows its article, so a reading that disagrees must be surer than one that fills in for a missing topic.
+AGAINST_PUBLISHER = 0.6
+FLOOR_WORDS = {
+    "campaign": "its own floor",
+    "default": "the default floor",
+    "publisher": "the floor against the publisher's topic",
+}
 
 
 class How(StrEnum):
@@ -40,14 +48,14 @@ class Fit:
     confidence: float = 1.0  # how sure the match is (1 for what the publisher said), 0..1
     floor: float = 0.0  # the confidence it needed
     said: str = ""  # the publisher's topic, as normalised
-    own_floor: bool = False  # the floor is the campaign's `min_relevance` (else the default for its kind)
+    floor_from: str = "default"  # whose floor: the campaign's `min_relevance`, the default, or AGAINST_PUBLISHER
     reads_as: tuple[str, float] = ("", 0.0)  # a miss read from the text: what the article is about, for explain
 
     @property
     def reason(self) -> str:
         """The fit in words, built only when someone reads it (explain), not on every decision."""
         c, f = self.confidence, self.floor
-        which = "its own floor" if self.own_floor else "the default floor"
+        which = FLOOR_WORDS[self.floor_from]
         if self.how is How.HOUSE:
             return "house card: fills only when no paid campaign is eligible"
         if self.how is How.RUN_OF_SITE:
@@ -169,8 +177,10 @@ def fit(
                 else next(x for x, n in zip(tt.topics, tt.nodes, strict=True) if n and declared in taxonomy().below(n))
             )
             return Fit(True, How.PUBLISHER_TOPIC, topic, said=ctx.topic)
-        own = t.min_relevance is not None
-        floor = t.min_relevance if own else MIN_RELEVANCE
+        own = "campaign" if t.min_relevance is not None else "default"
+        floor = MIN_RELEVANCE if t.min_relevance is None else t.min_relevance
+        if declared and floor < AGAINST_PUBLISHER:  # the publisher named another section
+            own, floor = "publisher", AGAINST_PUBLISHER
         if read is None:
             return Fit(False, How.NO_MATCH, ", ".join(tt.topics), 0.0, said=ctx.topic) if misses else None
         topic, p = read(c, tt)
@@ -181,8 +191,8 @@ def fit(
         hit = keyword_hit(c, ctx, text_words)
         if hit:
             return Fit(True, How.KEYWORD, hit, said=ctx.topic)
-        own = t.min_relevance is not None
-        floor = t.min_relevance if own else KEYWORD_MEANING
+        own = "campaign" if t.min_relevance is not None else "default"
+        floor = KEYWORD_MEANING if t.min_relevance is None else t.min_relevance
         near = closeness(c) if closeness is not None else 0.0
         if near >= floor:
             return Fit(True, How.KEYWORD_MEANING, "", near, floor, ctx.topic, own)

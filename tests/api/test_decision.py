@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from adserver.catalog.files import read_file
-from adserver.serving.matching import MIN_RELEVANCE
+from adserver.serving.matching import AGAINST_PUBLISHER
 from tests.builders import AI_ARTICLE
 from tests.builders import post_decision as decide
 from tests.conftest import EXAMPLE_CATALOG
@@ -251,8 +251,9 @@ def test_why_no_ad_answers_200_with_each_campaigns_reason(client, example_catalo
     assert zahid["reason"] == "excludes negative sentiment"  # refused before its topics were read
     margin = reasons["margin-nonfiction"]["match"]
     assert margin["eligible"] is False and margin["how"] == "no match"
-    assert margin["confidence"] < margin["floor"] == MIN_RELEVANCE
-    assert margin["floor_source"] in ("campaign", "default") and "floor" in margin["reason"]
+    # the publisher said religion: a reading of the campaign's own section needs the higher floor
+    assert margin["confidence"] < margin["floor"] == AGAINST_PUBLISHER
+    assert margin["floor_source"] == "publisher" and "against the publisher's topic" in margin["reason"]
 
 
 def test_house_card_fills_when_nothing_paid_matches(client, example_catalog):

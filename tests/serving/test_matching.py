@@ -42,7 +42,7 @@ def test_min_relevance_is_the_floor_for_topics_read_from_the_text():
     assert out.decision.campaign.id == "lenient"
     assert not out.fits["strict"].eligible and out.fits["strict"].floor == 1.0
     # explain names whose floor it was: the campaign's own, or the default for a topic read from the text
-    assert out.fits["strict"].own_floor and "its own floor" in out.fits["strict"].reason
+    assert out.fits["strict"].floor_from == "campaign" and "its own floor" in out.fits["strict"].reason
     default = decide(
         article(title=title),
         snapshot(campaign("plain", targeting={"topics": ["sport"]})),
@@ -50,7 +50,7 @@ def test_min_relevance_is_the_floor_for_topics_read_from_the_text():
         matcher=matcher,
         explain=True,
     ).fits["plain"]
-    assert (default.floor, default.own_floor) == (MIN_RELEVANCE, False) and "the default floor" in default.reason
+    assert (default.floor, default.floor_from) == (MIN_RELEVANCE, "default") and "the default floor" in default.reason
     # what the publisher says needs no floor
     assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, matcher=matcher).decision
 
@@ -107,3 +107,21 @@ def test_a_miss_read_from_the_text_names_what_the_article_is_about():
     assert miss.reason.startswith(f"the text reads as '{about}' ({p:.2f}); as 'cycling' only")
     # a decision (no explain) keeps no such words: misses are not even built
     assert "cycling" not in decide(article(title=title), snapshot(cycling), today=TODAY, matcher=matcher).fits
+
+
+def test_a_reading_against_the_publishers_section_needs_the_higher_floor():
+    from adserver.model.matcher import ModelMatcher
+    from adserver.serving.matching import AGAINST_PUBLISHER
+
+    matcher = ModelMatcher(None)
+    title = "Shares tumble as the central bank raises interest rates; bond markets sell off"
+    business = campaign("business", targeting={"topics": ["business"]})
+    unsaid = decide(article(title=title), snapshot(business), today=TODAY, matcher=matcher, explain=True)
+    said = decide(
+        article(title=title, topic="football"), snapshot(business), today=TODAY, matcher=matcher, explain=True
+    )
+    free, against = unsaid.fits["business"], said.fits["business"]
+    assert (free.floor, free.floor_from) == (MIN_RELEVANCE, "default")
+    assert (against.floor, against.floor_from) == (AGAINST_PUBLISHER, "publisher")
+    assert against.eligible == (against.confidence >= AGAINST_PUBLISHER)
+    assert "against the publisher's topic" in against.reason
