@@ -1,21 +1,21 @@
-# The service's image, for docker and podman: `make image` (BASE=... to choose the base). A build may not
-# reach a package registry, so `make image` first builds a wheelhouse on the host (var/wheelhouse: the
-# adserver wheel and every dependency) and the image installs from it alone. Settings come from the
-# environment (config/defaults.toml holds only the public defaults); SECRET_KEY and PUBLIC_URL or
-# ALLOWED_HOSTS must be set, as everywhere in production.
+# The service's image, for docker and podman. Settings come from the environment only (config/defaults.toml
+# holds the public defaults); SECRET_KEY and PUBLIC_URL or ALLOWED_HOSTS must be set, as everywhere in production.
 #   web (default):  gunicorn -c config/gunicorn.conf.py 'adserver:create_app()'   (the Procfile's web line)
 #   worker:         adserver worker
 #   anything else:  adserver db upgrade, adserver tokens create ..., adserver --help
+# Dependencies come from a wheelhouse when there is one (`make image` builds var/wheelhouse on the host, for
+# builders that cannot reach a package registry), else from the registry (`docker compose up --build`).
 ARG BASE=python:3.11-slim-bookworm
 
 FROM ${BASE} AS build
-COPY var/wheelhouse /wheelhouse
+COPY . /src
 # The service's venv gets no pip or setuptools (a throwaway venv's pip installs into it), no test suites of
 # its libraries, and bytecode only for the modules the web and worker processes import (the rest would be
-# about 80 MB of .pyc never read): what serving needs, about 200 MB less.
+# about 80 MB of .pyc never read).
 RUN python3 -m venv /opt/pip && python3 -m venv --without-pip /opt/adserver \
- && /opt/pip/bin/pip --python /opt/adserver/bin/python install --quiet --no-index --find-links /wheelhouse \
-      --no-compile 'adserver[postgres]' \
+ && if ls /src/var/wheelhouse/adserver-*.whl >/dev/null 2>&1; \
+    then set -- --no-index --find-links /src/var/wheelhouse 'adserver[postgres]'; else set -- '/src[postgres]'; fi \
+ && /opt/pip/bin/pip --python /opt/adserver/bin/python install --quiet --no-cache-dir --no-compile "$@" \
  && find /opt/adserver -depth -type d -name tests -exec rm -rf {} + \
  && /opt/adserver/bin/python -c 'import adserver.app, adserver.cli, adserver.model.encoder, adserver.model.ranker, \
       adserver.model.reader, gunicorn.app.wsgiapp, gunicorn.workers.gthread, psycopg, model2vec, rq.worker, \

@@ -102,7 +102,7 @@ def stack(image, redis_url):
             for name in names:
                 logs = podman("logs", name, check=False)
                 print(f"--- {name}\n{logs.stdout[-2000:]}{logs.stderr[-4000:]}")
-                podman("rm", "--force", "--time=10", name, check=False)
+                podman("rm", "--force", "--volumes", "--time=10", name, check=False)
 
 
 def running(name: str) -> bool:

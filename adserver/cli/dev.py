@@ -11,11 +11,11 @@ import urllib.request
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
 
 from ..catalog import files
 from ..infra import migrate, redis_server, storage
 from ..settings import ROOT
+from .catalog import advertisers
 from .context import Context, pass_ctx
 
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
@@ -25,10 +25,8 @@ def seed(db: storage.Database, path: str | None) -> str:
     """Import `path`, or the example catalog when the catalog is empty: a restart must not undo what the
     operator changed since (a pause, an edit)."""
     if path is None:
-        with db.sessionmaker() as s:
-            advertisers = s.scalar(select(func.count()).select_from(storage.Advertiser))
-        if advertisers:
-            return f"{advertisers} advertisers kept as they are (the example is imported only into an empty catalog)"
+        if count := advertisers(db):
+            return f"{count} advertisers kept as they are (the example is imported only into an empty catalog)"
         path = str(EXAMPLE_CATALOG)
     counts = files.import_catalog(db, files.read_file(path))
     return f"imported {Path(path).name}: {counts}"
