@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import click
 from ..catalog import files
 from ..infra import migrate, redis_server, storage
 from ..settings import ROOT
+from . import devenv
 from .catalog import advertisers
 from .context import Context, pass_ctx
 
@@ -32,12 +34,33 @@ def seed(db: storage.Database, path: str | None) -> str:
     return f"imported {Path(path).name}: {counts}"
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether another process listens on host:port (gunicorn binds with SO_REUSEADDR, so this does too)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+# How a child ends when it was asked to stop (Ctrl-C reaches the whole terminal's process group, and gunicorn
+# and rq exit 0 on SIGINT and SIGTERM): a requested stop, not a failure.
+STOPPED = (0, -signal.SIGINT, -signal.SIGTERM)
+
+
+def _name(p: subprocess.Popen) -> str:
+    return "gunicorn" if "gunicorn" in p.args else "the worker"
+
+
 def _wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for p in procs:
             if p.poll() is not None:
-                raise click.ClickException(f"{p.args[2] if len(p.args) > 2 else p.args} exited with {p.returncode}")
+                raise click.ClickException(f"{_name(p)} exited with {p.returncode}")
         try:
             with urllib.request.urlopen(url + "/readyz", timeout=2) as r:
                 if r.status == 200:
@@ -62,6 +85,11 @@ def _wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 60) ->
 @pass_ctx
 def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str | None, check: bool) -> None:
     """Migrate, import the example catalog into an empty catalog, start Redis if needed, gunicorn and an rq worker."""
+    if port_taken(host, port):  # else another server would answer our readiness check, then gunicorn exit
+        raise click.ClickException(
+            f"port {port} on {host} is taken (another server listens there): stop it, or pick another port: "
+            f"make dev PORT={port + 1}  (or adserver dev --port {port + 1})"
+        )
     ctx.overrides["environment"] = "development"  # the explicit development mode: the public default key is fine
     settings = ctx.settings
     redis_url, local = redis_server.ensure(settings.redis_url)
@@ -74,6 +102,7 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
     migrate.upgrade(db)
     click.echo(f"sql: {db.engine.url.render_as_string(hide_password=True)} migrated; catalog: {seed(db, catalog_path)}")
 
+    devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url})
     env = dict(
         os.environ,
         REDIS_URL=redis_url,
@@ -110,8 +139,11 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
                 p.kill()
         if local:
             local.stop()
+            # Its socket is gone: the CLI falls back to REDIS_URL (and says so when nothing answers there).
+            devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url})
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # asked to stop, or the terminal closed: stop ours, Redis last
+        signal.signal(sig, lambda *_: (stop(), sys.exit(0)))
     base = f"http://{host}:{port}"
     try:
         _wait_ready(base, procs)
@@ -129,7 +161,10 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
             return
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
-        raise click.ClickException("a child process exited; stopping")
+        failed = [p for p in procs if p.poll() not in (None, *STOPPED)]
+        if failed:
+            raise click.ClickException(f"{_name(failed[0])} exited with {failed[0].returncode}; stopping")
+        click.echo("stopping")  # our children were told to stop (SIGINT or SIGTERM to the process group)
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:
