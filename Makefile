@@ -41,7 +41,7 @@ image: install
 	@# async-timeout: redis needs it below Python 3.11.3 (Debian bookworm's is 3.11.2), so pip here may skip it.
 	$(BIN)/pip wheel -q --wheel-dir var/wheelhouse '.[postgres]' 'async-timeout>=4.0.3'
 	rm -rf build  # setuptools' in-tree build of the adserver wheel
-	$(CONTAINER) build $(if $(findstring podman,$(CONTAINER)),--format docker) --build-arg BASE=$(BASE) -t $(IMAGE) .
+	$(CONTAINER) build $(if $(findstring podman,$(CONTAINER)),--format docker --layers=false) --build-arg BASE=$(BASE) -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
