@@ -1,8 +1,8 @@
 """The container image as an operator runs it: built by `make image` from a base made of Debian's packages
 (scripts/base-image), its web and worker containers on the test's PostgreSQL and Redis (host network).
 
-One build per run: the test runs in the PostgreSQL pass only (scripts/test runs the suite twice), and is
-skipped, saying why, where podman cannot run containers."""
+One build per run: a single test (pytest-xdist spreads tests, not builds, over its workers), in the PostgreSQL
+pass only (scripts/test runs the suite twice), skipped, saying why, where podman cannot run containers."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def podman_problem() -> str:
     return ""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def image():
     if BACKEND != "postgresql":
         pytest.skip("the image is built and run once, in the PostgreSQL pass")
@@ -132,7 +132,7 @@ def fetch(port: int, path: str, method: str = "GET", headers: dict | None = None
         return None, b""
 
 
-def test_the_image_serves_a_decision_and_stores_its_view_once(stack, redis_url):
+def serves_a_decision_and_stores_its_view_once(stack, redis_url):
     port, web = stack["port"], stack["web"]
     containers = [web, stack["worker"]]
     wait_for(lambda: fetch(port, "/healthz")[0] == 200, "answer on /healthz", [web])
@@ -172,7 +172,7 @@ def test_the_image_serves_a_decision_and_stores_its_view_once(stack, redis_url):
     assert podman("exec", web, "id", "-un").stdout.strip() == "adserver"
 
 
-def test_the_image_refuses_to_start_without_a_secret_key(image):
+def refuses_to_start_without_a_secret_key(image):
     env = [f"--env=PUBLIC_URL=http://127.0.0.1:{free_port()}", f"--env=PORT={free_port()}", "--env=WEB_CONCURRENCY=1"]
     run = podman("run", "--rm", *env, image, timeout=180, check=False)  # the default command: the web server
     assert run.returncode != 0
@@ -181,7 +181,7 @@ def test_the_image_refuses_to_start_without_a_secret_key(image):
     assert cli.returncode == 2 and "SECRET_KEY" in cli.stderr
 
 
-def test_the_image_holds_no_tests_compilers_or_dev_tools(image):
+def holds_no_tests_compilers_or_dev_tools(image):
     listing = podman("run", "--rm", image, "sh", "-c", "ls /app; command -v gcc cc pip pytest ruff || true").stdout
     assert listing.split() == ["config", "models", "var"]
     has = podman(
@@ -202,3 +202,9 @@ def test_the_image_holds_no_tests_compilers_or_dev_tools(image):
         "from adserver.model.encoder import Encoder; print(Encoder().embed_one('a robot arm').shape)",
     ).stdout.strip()
     assert encoder == "(256,)"  # the topic reader's encoder is in the image, its sha256 checked on load
+
+
+def test_the_image_as_an_operator_runs_it(image, stack, redis_url):
+    serves_a_decision_and_stores_its_view_once(stack, redis_url)
+    refuses_to_start_without_a_secret_key(image)
+    holds_no_tests_compilers_or_dev_tools(image)
