@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+import yaml
 from rq import Queue
 from rq.registry import StartedJobRegistry
 from sqlalchemy import create_engine, text
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.image]
 PODMAN = str(ROOT / "scripts" / "podman")
 IMAGE = "localhost/adserver:test"
 SECRET = "image-test-" + uuid.uuid4().hex  # 43 random-enough characters: accepted in production
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())  # the containers run here run its commands
 
 
 def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
@@ -89,11 +91,10 @@ def stack(image, redis_url):
             "WEB_CONCURRENCY": "1",
         }
         flags = [f"--env={k}={v}" for k, v in env.items()]
-        podman("run", "--rm", *flags, image, "adserver", "db", "upgrade")
-        podman("run", "--rm", *flags, image, "adserver", "catalog", "import", "config/catalog.example.yaml")
+        podman("run", "--rm", *flags, image, *COMPOSE["services"]["migrate"]["command"])
         redis.Redis.from_url(redis_url).flushdb()
         try:
-            for role, command in (("web", []), ("worker", ["adserver", "worker"])):
+            for role, command in (("web", []), ("worker", COMPOSE["services"]["worker"]["command"])):
                 name = f"adserver-test-{role}-{uuid.uuid4().hex[:8]}"
                 podman("run", "--detach", f"--name={name}", *flags, image, *command)
                 names.append(name)
@@ -208,3 +209,18 @@ def test_the_image_as_an_operator_runs_it(image, stack, redis_url):
     serves_a_decision_and_stores_its_view_once(stack, redis_url)
     refuses_to_start_without_a_secret_key(image)
     holds_no_tests_compilers_or_dev_tools(image)
+
+
+def test_compose_starts_web_and_worker_once_migrated_on_healthy_stores():
+    services = COMPOSE["services"]
+    assert set(services) == {"migrate", "web", "worker", "postgres", "redis"}
+    for store in ("postgres", "redis"):
+        assert services[store]["healthcheck"]["test"][0] == "CMD"
+        assert services["migrate"]["depends_on"][store] == {"condition": "service_healthy"}
+    for role in ("web", "worker"):
+        assert services[role]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert services[role]["image"] == services["migrate"]["image"] == "localhost/adserver:latest"
+    assert "command" not in services["web"] and "healthcheck" not in services["web"]  # the image's own
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]
+    assert services["migrate"]["restart"] == "no"
+    assert "SECRET_KEY:?" in (ROOT / "compose.yaml").read_text()  # no default secret: compose refuses to start
