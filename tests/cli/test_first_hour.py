@@ -70,7 +70,9 @@ class Terminal:
                         return self.screen
                     raise AssertionError(f"the terminal closed before {text!r}:\n{self.screen[-3000:]}")
                 self.screen += chunk.decode(errors="replace")
-        if text is not None and text not in self.screen:
+        if text is None:
+            raise AssertionError(f"the terminal is still open after {timeout:.0f} s:\n{self.screen[-3000:]}")
+        if text not in self.screen:
             raise AssertionError(f"no {text!r} within {timeout:.0f} s:\n{self.screen[-3000:]}")
         return self.screen
 
