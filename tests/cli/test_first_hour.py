@@ -18,7 +18,10 @@ import pytest
 from adserver import settings
 from adserver.cli import devenv
 from adserver.infra.redis_server import free_port
-from tests.conftest import ROOT
+from tests.conftest import BACKEND, ROOT
+
+# `make dev` here runs on SQLite whatever the suite's backend: once is enough (scripts/test runs the suite twice).
+make_dev = pytest.mark.skipif(BACKEND != "sqlite", reason="make dev runs on SQLite: tested in the SQLite pass")
 
 
 @pytest.fixture
@@ -115,6 +118,7 @@ def terminal(checkout, tmp_path):
 
 
 @pytest.mark.slow
+@make_dev
 def test_the_cli_beside_make_dev_uses_its_settings_and_ctrl_c_stops_it_quietly(terminal, checkout):
     t = terminal()
     t.read_until("adserver is running: open http://127.0.0.1:")
@@ -141,6 +145,7 @@ def test_the_cli_beside_make_dev_uses_its_settings_and_ctrl_c_stops_it_quietly(t
 
 
 @pytest.mark.slow
+@make_dev
 def test_a_stop_that_reaches_only_the_children_is_a_requested_stop(terminal):
     """Started with Ctrl-C ignored (as a launcher may leave make), only gunicorn and the worker act on it:
     adserver dev sees them stop as asked and exits 0, so make reports no error."""
