@@ -10,6 +10,11 @@ from typing import IO
 
 from tqdm import tqdm
 
+# Steps of unequal length (a model fit is a minute, reading a file a second): no rate, no time left, which the
+# short steps would make promise too little. The clock runs.
+STEPS = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+COUNT = "{desc}: {n_fmt} [{elapsed}{postfix}]"
+
 
 class Bar:
     """A `Progress` drawn by tqdm; each `start` begins a new bar (one line, cleared when done). While a long step
@@ -26,7 +31,15 @@ class Bar:
 
     def start(self, total: int | None, what: str) -> None:
         self.close()
-        self._bar = tqdm(total=total, desc=what, file=self.file, disable=self.disable, leave=False, dynamic_ncols=True)
+        self._bar = tqdm(
+            total=total,
+            desc=what,
+            file=self.file,
+            disable=self.disable,
+            leave=False,
+            dynamic_ncols=True,
+            bar_format=STEPS if total is not None else COUNT,
+        )
         if not self._bar.disable:
             self._stop = threading.Event()
             self._ticker = threading.Thread(target=self._tick, args=(self._bar, self._stop), daemon=True)
