@@ -138,6 +138,7 @@ def serves_a_decision_and_stores_its_view_once(stack, redis_url):
     containers = [web, stack["worker"]]
     wait_for(lambda: fetch(port, "/healthz")[0] == 200, "answer on /healthz", [web])
     wait_for(lambda: fetch(port, "/readyz")[0] == 200, "readiness (/readyz)", [web])
+    assert podman("healthcheck", "run", web, check=False).returncode == 0  # the image's own HEALTHCHECK
 
     status, body = fetch(port, "/v1/decision?topic=artificial-intelligence&title=agents", headers=BROWSER)
     assert status == 200, body
