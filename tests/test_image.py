@@ -72,6 +72,7 @@ def image():
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-3000:]
     size = int(podman("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout)
     print(f"image {IMAGE}: {size / 1e6:.0f} MB, built in {time.monotonic() - started:.0f} s")
+    assert size < 600e6, f"the image grew to {size / 1e6:.0f} MB (549 MB measured; README, Production)"
     yield IMAGE
     podman("rmi", "--force", IMAGE, check=False)
 
