@@ -102,7 +102,8 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
     migrate.upgrade(db)
     click.echo(f"sql: {db.engine.url.render_as_string(hide_password=True)} migrated; catalog: {seed(db, catalog_path)}")
 
-    devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url})
+    if not check:  # a check is over before anyone could type in a second terminal
+        devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url})
     env = dict(
         os.environ,
         REDIS_URL=redis_url,
@@ -139,8 +140,8 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
                 p.kill()
         if local:
             local.stop()
-            # Its socket is gone: the CLI falls back to REDIS_URL (and says so when nothing answers there).
-            devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url})
+            if not check:  # its socket is gone: the CLI falls back to REDIS_URL (and says so if nothing answers)
+                devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url})
 
     for sig in (signal.SIGTERM, signal.SIGHUP):  # asked to stop, or the terminal closed: stop ours, Redis last
         signal.signal(sig, lambda *_: (stop(), sys.exit(0)))
