@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
 from .api import advertisers, campaigns, decision, decisions, embed, errors, health, metrics, pages, reports, track
-from .api.schemas import ErrorSchema, numeric_bounds, schema_name
+from .api.schemas import ErrorSchema, document_rules, document_schema_rules, numeric_bounds, schema_name
 from .audience import devices
 from .audience.bots import is_bot
 from .events.heartbeat import Heartbeat
@@ -55,7 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         TRUSTED_HOSTS=list(settings.allowed_hosts) or None,  # Flask answers 400 to any other Host header
         API_TITLE="adserver",
         API_VERSION=__version__,
-        OPENAPI_VERSION="3.0.3",
+        OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_REDOC_PATH="/docs",
@@ -67,7 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Compile the bot list now, not inside some reader's first decision.
     is_bot("Mozilla/5.0")
     devices.warm()  # ua-parser's rules, likewise
-    services.reader.warm()  # the topic reader's encoder, likewise
+    services.matcher.warm()  # the matcher's encoder, likewise
     services.heartbeat = Heartbeat(services.redis, services.events.spool).start()  # in this (forked) process
     app.extensions["adserver"] = services
     logs.configure(settings)
@@ -81,9 +81,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         },
     )
     api.ma_plugin.converter.add_attribute_function(numeric_bounds)
+    api.ma_plugin.converter.add_attribute_function(document_rules(settings.placements))
     errors.register(app)
     for module in (decision, decisions, track, reports, advertisers, campaigns, health):
         api.register_blueprint(module.blp)
+    document_schema_rules(api.spec)
     app.register_blueprint(pages.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(metrics.bp)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+class Refusal(str):
+    """A validation message for a well-formed value that a rule across fields refuses (a daily budget above the
+    total, an article with nothing to match): the document cannot state it, so the API answers 422, not 400."""
+
+
 class AdserverError(Exception):
     """Base of the domain's errors."""
 
@@ -25,6 +30,11 @@ class CatalogError(AdserverError):
 
 class Conflict(CatalogError):
     """A change would create an id that is already in use (ids are unique across the catalog)."""
+
+
+class Refused(CatalogError):
+    """A well-formed change that this deployment does not allow: the operator's relevance policy or limits, the
+    advertiser's caps, an archived campaign. The API answers 422: the document cannot know these rules."""
 
 
 class NotFound(AdserverError):

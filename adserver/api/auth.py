@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import request
 
 from ..audience.client import ip_hash
-from ..catalog import tokens
+from ..catalog import api_tokens
 from . import services
 from .errors import ApiError
 
 AUTH_FAILURES_PER_MINUTE = 10
 
 
-def owner() -> tokens.TokenOwner:
+def owner() -> api_tokens.TokenOwner:
     """The token's owner; 401 on a bad token, 429 after too many bad tokens from the address.
 
     Failures are counted per address. Past AUTH_FAILURES_PER_MINUTE the address gets 429 for every token that
@@ -24,7 +24,7 @@ def owner() -> tokens.TokenOwner:
     address_key = svc.keys.auth_failures(ip_hash(request.remote_addr or "", svc.settings.secret_key))
     if int(svc.redis.get(address_key) or 0) >= AUTH_FAILURES_PER_MINUTE and token not in svc.live_tokens:
         raise _too_many()
-    found = tokens.authenticate(svc.db, token)
+    found = api_tokens.authenticate(svc.db, token)
     if found is None:
         pipe = svc.redis.pipeline(transaction=True)  # one key: one slot, even in a cluster
         pipe.incr(address_key)
@@ -38,7 +38,7 @@ def _too_many() -> ApiError:
     return ApiError(429, "rate_limited", "too many failed authentications; try again in a minute")
 
 
-def operator() -> tokens.TokenOwner:
+def operator() -> api_tokens.TokenOwner:
     """An operator token's owner; 401 as `owner`, 403 for an advertiser's token."""
     who = owner()
     if not who.is_operator:

@@ -61,11 +61,22 @@ CREATIVE_PATCH = _body(
     CreativeSchema(partial=True, exclude=("id",)), "A JSON merge patch (RFC 7396) of the creative (not its `id`)"
 )
 ERRORS = (
-    (400, "A bad field, or one the operator's limits do not allow; `fields` names each"),
+    (400, "A field the document refuses (or a body that is not a JSON object); `fields` names each"),
     (401, "Missing, unknown or revoked token"),
     (404, "No such campaign or creative (or not yours)"),
     (429, "Too many failed authentications; for a change, more than 60 changes a minute by one advertiser's token"),
 )
+
+
+# A change the document cannot judge: it depends on this deployment's settings and the advertiser's limits.
+REFUSED = (
+    422,
+    "Well formed, but not allowed here: the operator's relevance policy or your limits (`GET /v1/limits`), or an "
+    "archived campaign; `fields` names each",
+)
+JSON_BODY = (415, "Body is not application/json")
+TOO_LARGE = (413, "Body larger than the server's limit (MAX_BODY_BYTES, 16 KiB by default)")
+TAKEN = (409, "An id already in use")
 
 
 def documented_errors(*extra: tuple[int, str]):
@@ -88,7 +99,8 @@ def acting_for(advertiser: str | None, required: bool = False) -> str | None:
     if not who.is_operator:
         return who.advertiser_id
     if required and not advertiser:
-        raise ApiError(400, "invalid_request", "an operator token names the advertiser", {"advertiser": ["Required."]})
+        # 422: the document cannot say that `advertiser` is required of operators only
+        raise ApiError(422, "refused", "an operator token names the advertiser", {"advertiser": ["Required."]})
     return advertiser
 
 
@@ -138,7 +150,7 @@ class Campaigns(MethodView):
     @blp.arguments(ActingForSchema, location="query", as_kwargs=True)
     @blp.doc(**NEW_CAMPAIGN)
     @blp.alt_response(201, schema=OwnCampaignSchema, success=True, description="The new campaign")
-    @documented_errors((409, "An id already in use"), (415, "Body is not application/json"))
+    @documented_errors(TAKEN, JSON_BODY, TOO_LARGE, REFUSED)
     def post(self, advertiser=None):
         """Create a campaign (with its creatives)."""
         result = self_service.create_campaign(db(), writing(advertiser, required=True), json_body(), policy())
@@ -155,7 +167,7 @@ class Campaign(MethodView):
 
     @blp.doc(**CAMPAIGN_PATCH)
     @blp.alt_response(200, schema=OwnCampaignSchema, success=True, description="The campaign as changed")
-    @documented_errors((415, "Body is not application/json"))
+    @documented_errors(JSON_BODY, TOO_LARGE, REFUSED)
     def patch(self, campaign_id):
         """Change a campaign: name, dates, pricing, budget, pacing, frequency cap, targeting, status."""
         return changed(self_service.update_campaign(db(), writing(), campaign_id, json_body(), policy()))
@@ -168,7 +180,7 @@ def _status_route(kind: str, status: str, verb: str):
 
     class StatusView(MethodView):
         @blp.alt_response(200, schema=schema, success=True, description=f"The {kind} as changed")
-        @documented_errors()
+        @documented_errors(REFUSED)
         def post(self, **path):
             (ident,) = path.values()
             return changed(setter(db(), writing(), ident, status))
@@ -191,7 +203,7 @@ for _kind in ("campaign", "creative"):
 class Creatives(MethodView):
     @blp.doc(**NEW_CREATIVE)
     @blp.alt_response(201, schema=OwnCampaignSchema, success=True, description="The campaign with the new creative")
-    @documented_errors((409, "An id already in use"), (415, "Body is not application/json"))
+    @documented_errors(TAKEN, JSON_BODY, TOO_LARGE, REFUSED)
     def post(self, campaign_id):
         """Add a creative to a campaign."""
         result = self_service.create_creative(db(), writing(), campaign_id, json_body())
@@ -208,7 +220,7 @@ class Creative(MethodView):
 
     @blp.doc(**CREATIVE_PATCH)
     @blp.alt_response(200, schema=OwnCreativeSchema, success=True, description="The creative as changed")
-    @documented_errors((415, "Body is not application/json"))
+    @documented_errors(JSON_BODY, TOO_LARGE, REFUSED)
     def patch(self, creative_id):
         """Change a creative (its texts, calls to action, image, hook variants, status)."""
         return changed(self_service.update_creative(db(), writing(), creative_id, json_body()))

@@ -17,6 +17,7 @@ from ..infra import metrics
 from ..serving.context import ArticleContext
 from ..serving.decision import Decision, Outcome, decide
 from ..serving.decision import explanation as core_explanation
+from ..serving.eligibility import targeting_index
 from ..serving.rendering import (
     CLICK_URL,
     DECISION_ID,
@@ -29,7 +30,6 @@ from ..serving.rendering import (
     response_template,
 )
 from ..serving.snapshot import CatalogSnapshot
-from ..serving.targeting import targeting_index
 from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
 from .auth import operator
@@ -169,7 +169,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         ctx,
         snapshot,
         ranker=svc.ranker,
-        reader=svc.reader,
+        matcher=svc.matcher,
         budget=svc.budget,
         explain=explain,
         exclude_advertisers=exclude,
@@ -195,17 +195,17 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
     return resp, outcome
 
 
+NOTHING_TO_MATCH_ANSWER = "Nothing to match the article on: give at least one of topic, keywords or title"
+
+
 @blp.route("/decision")
 class DecisionView(MethodView):
     @blp.arguments(DecisionRequestSchema())  # an instance: built once, not per request
     @blp.doc(parameters=[EXPLAIN_PARAMETER])
     @blp.response(200, DecisionResponseSchema)
     @blp.alt_response(204, description=NO_FILL["description"])
-    @blp.alt_response(
-        400,
-        schema=ErrorSchema,
-        description="Invalid article context; `fields` names each bad field",
-    )
+    @blp.alt_response(400, schema=ErrorSchema, description="Invalid article context; `fields` names each bad field")
+    @blp.alt_response(422, schema=ErrorSchema, description=NOTHING_TO_MATCH_ANSWER)
     @blp.alt_response(401, schema=ErrorSchema, description=EXPLAIN_UNAUTHORIZED)
     @blp.alt_response(403, schema=ErrorSchema, description=EXPLAIN_FORBIDDEN)
     @blp.alt_response(413, schema=ErrorSchema, description="Body larger than 16 KiB")
@@ -219,11 +219,8 @@ class DecisionView(MethodView):
     @blp.arguments(DecisionQuerySchema(), location="query", as_kwargs=True)
     @blp.alt_response(200, schema=DecisionResponseSchema, success=True, description="The chosen sponsor card")
     @blp.alt_response(204, description=NO_FILL["description"])
-    @blp.alt_response(
-        400,
-        schema=ErrorSchema,
-        description="Invalid article context; `fields` names each bad field",
-    )
+    @blp.alt_response(400, schema=ErrorSchema, description="Invalid article context; `fields` names each bad field")
+    @blp.alt_response(422, schema=ErrorSchema, description=NOTHING_TO_MATCH_ANSWER)
     @blp.alt_response(401, schema=ErrorSchema, description=EXPLAIN_UNAUTHORIZED)
     @blp.alt_response(403, schema=ErrorSchema, description=EXPLAIN_FORBIDDEN)
     @blp.alt_response(414, schema=ErrorSchema, description=QUERY_TOO_LONG)

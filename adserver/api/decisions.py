@@ -6,7 +6,7 @@ from flask import jsonify
 from flask.views import MethodView
 
 from . import Blueprint
-from .decision import query_lists, run_decision
+from .decision import NOTHING_TO_MATCH_ANSWER, query_lists, run_decision
 from .schemas import DecisionsQuerySchema, DecisionsResponseSchema, ErrorSchema
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Sponsor cards for several slots at once")
@@ -19,6 +19,7 @@ class DecisionsView(MethodView):
     @blp.alt_response(
         400, schema=ErrorSchema, description="Invalid article context or an unknown placement; `fields` names it"
     )
+    @blp.alt_response(422, schema=ErrorSchema, description=NOTHING_TO_MATCH_ANSWER)
     def get(self, placements, placement=None, explain=False, keywords="", exclude="", **article):
         """`GET /v1/decision` for each placement in turn, each excluding the advertisers chosen before it."""
         query_lists(article, keywords)

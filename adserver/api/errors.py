@@ -8,7 +8,7 @@ from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import CatalogError, Conflict, InvalidContext, NotFound, flatten_messages
+from ..errors import CatalogError, Conflict, InvalidContext, NotFound, Refusal, Refused, flatten_messages
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,18 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InvalidContext)
     def _invalid_context(e: InvalidContext):
+        if e.fields and all(isinstance(m, Refusal) for ms in e.fields.values() for m in ms):
+            return jsonify(error_body("refused", field_message(e.fields), e.fields)), 422
         return jsonify(error_body("invalid_request", str(e), e.fields)), 400
 
     @app.errorhandler(CatalogError)
     def _catalog(e: CatalogError):
-        status, code = (409, "conflict") if isinstance(e, Conflict) else (400, "invalid_request")
+        if isinstance(e, Conflict):
+            status, code = 409, "conflict"
+        elif isinstance(e, Refused):
+            status, code = 422, "refused"
+        else:
+            status, code = 400, "invalid_request"
         message = field_message(e.fields) if e.fields else str(e)
         return jsonify(error_body(code, message, e.fields)), status
 

@@ -12,17 +12,18 @@ import orjson
 from marshmallow import Schema, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ..errors import flatten_messages
+from ..errors import Refusal, flatten_messages
 from ..infra.memo import LRU
 from .errors import ApiError, field_message
-from .schemas import placements_allowed
+from .schemas import NOTHING_TO_MATCH, placements_allowed
 
 MEMO_MAX_BYTES = 4096  # bodies and query strings up to this size are remembered once valid
 MEMO_SIZE = 1024
 
 
 class Parser(FlaskParser):
-    """webargs parser whose validation errors become our 400, with dotted field paths.
+    """webargs parser whose validation errors become our 400 with dotted field paths (422 for an article
+    with nothing to match, which the document cannot say of query parameters).
 
     Only successful parses are remembered; callers must treat the parsed arguments as read-only, since
     the same object answers every identical request."""
@@ -78,6 +79,10 @@ class Parser(FlaskParser):
         if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in ("json", "query"):
             messages = next(iter(messages.values()))
         fields = flatten_messages(messages)
+        if all(m == NOTHING_TO_MATCH for ms in fields.values() for m in ms):  # well formed, nothing to read
+            raise ApiError(422, "nothing_to_match", NOTHING_TO_MATCH, fields)
+        if all(isinstance(m, Refusal) for ms in fields.values() for m in ms):
+            raise ApiError(422, "refused", field_message(fields), fields)
         raise ApiError(400, "invalid_request", field_message(fields), fields)
 
     def _raw_load_json(self, req):

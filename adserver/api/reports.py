@@ -30,7 +30,10 @@ class Reports(MethodView):
             }
         }
     )
-    @blp.alt_response(400, schema=ErrorSchema, description="Bad dates, range over 366 days, unknown grouping")
+    @blp.alt_response(400, schema=ErrorSchema, description="A bad date or an unknown grouping; `fields` names it")
+    @blp.alt_response(
+        422, schema=ErrorSchema, description="`to` before `from`, a range over 366 days, or a grouping named twice"
+    )
     @blp.alt_response(401, schema=ErrorSchema, description="Missing, unknown or revoked token")
     @blp.alt_response(404, schema=ErrorSchema, description="No such campaign (or not yours)")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed authentications")

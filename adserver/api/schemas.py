@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -10,8 +11,10 @@ from decimal import Decimal
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..catalog import files
+from ..catalog import files, urls
+from ..errors import Refusal
 from ..infra import counters
+from ..serving.matching import How
 from ..serving.snapshot import SENTIMENTS
 
 MAX_KEYWORDS = 50
@@ -46,7 +49,15 @@ def known_placement(value: str, field_name: str = "_schema") -> None:
         raise ValidationError(f"Must be one of: {', '.join(allowed)}.", field_name=field_name)
 
 
-PLACEMENT = [validate.Length(min=1, max=64), known_placement]
+class Placement(fields.String):
+    """One of this deployment's placements (settings): the document lists them (`document_rules`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=[validate.Length(min=1, max=64), known_placement], **kwargs)
+
+
+class PlacementList(fields.String):
+    """Comma-separated placements, each one of this deployment's, at most MAX_SLOTS."""
 
 
 class ArticleFieldsSchema(Schema):
@@ -58,7 +69,7 @@ class ArticleFieldsSchema(Schema):
         unknown = EXCLUDE  # publishers send what their CMS has; extra fields are ignored
 
     id = fields.String(validate=validate.Length(max=200), metadata={"description": "Publisher's article id"})
-    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
+    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000), metadata={"pattern": urls.PATTERN})
     title = fields.String(validate=validate.Length(max=500), metadata={"example": "Japan's race for physical AI"})
     topic = fields.String(validate=validate.Length(max=100), metadata={"example": "artificial-intelligence"})
     summary = fields.String(validate=validate.Length(max=MAX_SUMMARY_LENGTH))
@@ -76,12 +87,26 @@ class ArticleFieldsSchema(Schema):
     )
 
 
+NOTHING_TO_MATCH = Refusal("Give at least one of topic, keywords or title.")
+# The rule above as the document states it for a JSON article (query parameters cannot say "one of").
+SOMETHING_TO_MATCH = {
+    "anyOf": [
+        {"required": ["topic"], "properties": {"topic": {"pattern": r"\S"}}},
+        {"required": ["title"], "properties": {"title": {"pattern": r"\S"}}},
+        {"required": ["keywords"], "properties": {"keywords": {"minItems": 1}}},
+    ]
+}
+
+
 def _needs_something_to_match(data: dict, keywords: list) -> None:
+    """Well formed but nothing to read: the API answers 422 (`Parser.handle_error`), the CLI names it."""
     if not ((data.get("topic") or "").strip() or (data.get("title") or "").strip() or keywords):
-        raise ValidationError("Give at least one of topic, keywords or title.", field_name="_schema")
+        raise ValidationError(NOTHING_TO_MATCH, field_name="_schema")
 
 
 class ArticleSchema(ArticleFieldsSchema):
+    OPENAPI = SOMETHING_TO_MATCH
+
     keywords = fields.List(
         fields.String(validate=validate.Length(max=MAX_KEYWORD_LENGTH)),
         validate=validate.Length(max=MAX_KEYWORDS),
@@ -102,7 +127,7 @@ class DecisionRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    placement = fields.String(required=True, validate=PLACEMENT, metadata={"example": "article-footer"})
+    placement = Placement(required=True, metadata={"example": "article-footer"})
     article = fields.Nested(ArticleSchema, required=True)
     exclude = fields.List(
         fields.String(validate=validate.Length(max=64)),
@@ -112,25 +137,43 @@ class DecisionRequestSchema(Schema):
     )
 
 
+def comma_list(items: int, length: int | None = None) -> str:
+    """The document's pattern for a comma-separated parameter of at most `items` items (blank ones included)."""
+    item = "[^,]*" if length is None else f"[^,]{{0,{length}}}"
+    return f"^{item}(?:,{item}){{0,{items - 1}}}$"
+
+
 class DecisionQuerySchema(ArticleFieldsSchema):
     """`GET /v1/decision` for simple embeds: the same context as flat query parameters."""
 
     PER_REQUEST = ("reader",)  # differs between readers of one page: not part of the parse memo's key
 
-    placement = fields.String(load_default="article-footer", validate=PLACEMENT)
+    placement = Placement(load_default="article-footer")
     keywords = fields.String(
         validate=validate.Length(max=MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)),
-        metadata={"description": "Comma-separated keywords", "example": "robotics,japan"},
+        metadata={
+            "description": "Comma-separated keywords",
+            "example": "robotics,japan",
+            "pattern": comma_list(MAX_KEYWORDS, MAX_KEYWORD_LENGTH),
+        },
     )
     categories = fields.String(
         validate=validate.Length(max=MAX_CATEGORIES * (MAX_KEYWORD_LENGTH + 1)),
-        metadata={"description": "Comma-separated: " + CATEGORIES_DESCRIPTION, "example": "crime"},
+        metadata={
+            "description": "Comma-separated: " + CATEGORIES_DESCRIPTION,
+            "example": "crime",
+            "pattern": comma_list(MAX_CATEGORIES, MAX_KEYWORD_LENGTH),
+        },
     )
     explain = fields.Boolean(load_default=False, metadata={"description": "Add the score's parts per candidate"})
     exclude = fields.String(
         load_default="",
         validate=validate.Length(max=MAX_EXCLUDE * 65),
-        metadata={"description": "Comma-separated advertiser ids already shown on this page", "example": "acme"},
+        metadata={
+            "description": "Comma-separated advertiser ids already shown on this page",
+            "example": "acme",
+            "pattern": comma_list(MAX_EXCLUDE),
+        },
     )
 
     @validates_schema
@@ -184,16 +227,17 @@ class MatchSchema(Schema):
     """Whether a campaign's targeting matches the article, and why: what an operator tunes `min_relevance` by."""
 
     eligible = fields.Boolean(required=True)
-    how = fields.String(
-        required=True,
-        metadata={
-            "description": "publisher topic, read from text, keyword, keyword meaning, run of site, house or no match"
-        },
-    )
+    how = fields.Enum(How, by_value=True, required=True, metadata={"description": "How it matched, or did not"})
     topic = fields.String(required=True, metadata={"description": "The targeted topic or keyword that matched best"})
     confidence = fields.Float(required=True, metadata={"description": "How sure the match is, 0..1"})
-    floor = fields.Float(
-        required=True, metadata={"description": "The confidence it needed (the campaign's min_relevance)"}
+    floor = fields.Float(required=True, metadata={"description": "The confidence it needed"})
+    floor_source = fields.String(
+        required=True,
+        validate=validate.OneOf(["campaign", "default"]),
+        metadata={
+            "description": "campaign: its own `min_relevance` (self-service may set it no lower than the "
+            "operator's floor, `GET /v1/limits`); default: the serving default for how it matched"
+        },
     )
     reason = fields.String(required=True)
 
@@ -220,9 +264,20 @@ class RejectedSchema(Schema):
 class ArticleReadSchema(Schema):
     """The article and its reader as the targeting rules saw them."""
 
-    sentiment = fields.String(required=True, metadata={"description": "positive, neutral, negative or ''"})
+    sentiment = fields.String(
+        required=True, metadata={"description": "positive, neutral, negative or '' (none, or read below the floor)"}
+    )
     sentiment_source = fields.String(
         required=True, metadata={"description": "sent (by the publisher), read (estimated from the text) or none"}
+    )
+    sentiment_confidence = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "How sure the text reads as each tone, 0..1 (empty unless read)"},
+    )
+    sentiment_floor = fields.Float(
+        required=True, metadata={"description": "Below it the read tone is unknown and excludes nothing"}
     )
     categories = fields.List(
         fields.String(), required=True, metadata={"description": "Sensitive categories: sent, or read at the floor"}
@@ -282,6 +337,9 @@ class HealthSchema(Schema):
     checks = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+GROUP = "|".join(counters.DIMENSIONS)
+
+
 class ReportQuerySchema(Schema):
     """`GET /v1/reports`: a UTC date range (inclusive, at most 366 days) and the grouping."""
 
@@ -293,7 +351,11 @@ class ReportQuerySchema(Schema):
     group_by = fields.String(
         load_default="day",
         validate=validate.Length(max=100),
-        metadata={"description": f"Comma-separated, any of {', '.join(counters.DIMENSIONS)}", "example": "day,country"},
+        metadata={
+            "description": f"Comma-separated, any of {', '.join(counters.DIMENSIONS)}, each at most once",
+            "example": "day,country",
+            "pattern": f"^(?: *(?:{GROUP}) *(?:, *(?:{GROUP}) *)*)?$",
+        },
     )
     campaign = fields.String(validate=validate.Length(max=64), metadata={"description": "Only this campaign"})
     advertiser = fields.String(validate=validate.Length(max=64), metadata={"description": "Operator tokens only"})
@@ -361,7 +423,7 @@ MAX_SLOTS = 10
 class DecisionsQuerySchema(DecisionQuerySchema):
     """`GET /v1/decisions`: the slots of one page in one request (the article context once)."""
 
-    placements = fields.String(
+    placements = PlacementList(
         required=True,
         validate=validate.Length(min=1, max=MAX_SLOTS * 65),
         metadata={"description": "Comma-separated placements in the page's order", "example": "article-footer,sidebar"},
@@ -406,6 +468,31 @@ def schema_name(schema) -> str:
     if isinstance(schema, Schema) and schema.partial:  # a merge patch's body: every field optional
         name += "Patch"
     return f"Catalog{name}" if cls.__module__ == files.__name__ else name
+
+
+def document_rules(placements: Sequence[str]) -> Callable[..., dict]:
+    """An apispec attribute function: this deployment's placements, and each field class's own `OPENAPI`
+    rules (a URL's or a card text's pattern), so that what the document calls valid the server takes."""
+    choice = "|".join(re.escape(p) for p in placements)
+    one, many = {"enum": list(placements)}, {"pattern": f"^ *(?:{choice}) *(?:, *(?:{choice}) *){{0,{MAX_SLOTS - 1}}}$"}
+
+    def rules(converter, field, ret: dict, **kwargs) -> dict:
+        if isinstance(field, Placement):
+            return one
+        if isinstance(field, PlacementList):
+            return many
+        if isinstance(field, fields.Dict) and field.key_field is not None:  # the keys' own limits (OpenAPI 3.1)
+            key = converter.field2property(field.key_field)
+            return {"propertyNames": {k: v for k, v in key.items() if k in ("minLength", "maxLength", "pattern")}}
+        return dict(getattr(field, "OPENAPI", {}))
+
+    return rules
+
+
+def document_schema_rules(spec) -> None:
+    """What a whole schema promises beyond its fields (`OPENAPI`), written into its component."""
+    for cls in (ArticleSchema,):
+        spec.components.schemas[schema_name(cls)].update(cls.OPENAPI)
 
 
 def numeric_bounds(converter, field, ret: dict, **kwargs) -> dict:

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..audience.devices import DEVICES
 from ..audience.geo import COUNTRIES, REGIONS
-from ..errors import CatalogError, flatten_messages
+from ..errors import CatalogError, Refusal, Refused, flatten_messages
 from ..infra import storage
 from ..infra.progress import SILENT, Progress
 from ..serving.safety import categories
 from ..serving.schedule import DAYS, parse_span
 from ..serving.snapshot import CREATIVE_STATUSES, PACING, PRICING_MODELS, SENTIMENTS, STATUSES
-from .urls import BIDI_CONTROLS, WebUrl
+from .urls import BIDI_CONTROLS, NO_BIDI, WebUrl
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
 
@@ -51,6 +51,22 @@ def _zone(value: str) -> None:
         raise ValidationError("Not an IANA time zone, like 'Europe/Berlin' or 'UTC'.")
 
 
+# '07-10' as the document states it: two-digit hours from 00 to 24, the start before the end.
+SPAN_PATTERN = "^(?:" + "|".join(f"{a:02d}-(?:{'|'.join(f'{b:02d}' for b in range(a + 1, 25))})" for a in range(24))
+SPAN_PATTERN += ")$"
+
+
+class WholeNumber(fields.Integer):
+    """An integer as JSON Schema has it: 5 or 5.0, never "5", 5.5 or true."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE  # a typo in a catalog file is an error, not a silently ignored key
@@ -60,8 +76,10 @@ class ScheduleSchema(Strict):
     """When the campaign runs, on its own clock (`adserver.serving.schedule`)."""
 
     days = fields.List(fields.String(validate=validate.OneOf(DAYS)), load_default=list)  # empty: every day
-    hours = fields.List(fields.String(validate=_span), load_default=list)  # '07-10' (end exclusive); empty: all day
-    timezone = fields.String(load_default="UTC", validate=_zone)
+    hours = fields.List(  # '07-10' (end exclusive); empty: all day
+        fields.String(validate=_span, metadata={"pattern": SPAN_PATTERN}), load_default=list
+    )
+    timezone = fields.String(load_default="UTC", validate=_zone, metadata={"enum": sorted(available_timezones())})
 
 
 class TargetingSchema(Strict):
@@ -75,7 +93,7 @@ class TargetingSchema(Strict):
         load_default=list,
     )
     # How sure the topic read from an article's text must be (0..1) before a campaign with `topics` may serve
-    # there; a publisher's own topic that matches needs no floor. Default: `targeting.MIN_RELEVANCE`.
+    # there; a publisher's own topic that matches needs no floor. Default: `serving.matching.MIN_RELEVANCE`.
     min_relevance = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1))
     # The reader's device, from the User-Agent (`adserver.audience.devices`); empty: every device.
     devices = fields.List(fields.String(validate=validate.OneOf(DEVICES)), load_default=list)
@@ -87,32 +105,41 @@ class TargetingSchema(Strict):
     schedule = fields.Nested(ScheduleSchema, load_default=None, allow_none=True)  # none: every hour of every day
     # Brand safety: sensitive categories (`serving.safety`) the campaign never appears on, whether the publisher
     # tags the article with one or the text reads as one.
-    exclude_categories = fields.List(fields.String(validate=_category), load_default=list)
+    exclude_categories = fields.List(
+        fields.String(validate=_category, metadata={"enum": list(categories())}), load_default=list
+    )
+
+
+# Prices and budgets in the advertiser's currency, to 4 places: bounded so that every amount the document allows
+# is one the database's NUMERIC columns and Decimal's 28 digits hold.
+MONEY = validate.Range(min=0, max=10**12)
 
 
 class PricingSchema(Strict):
     model = fields.String(required=True, validate=validate.OneOf(PRICING_MODELS))
-    price = fields.Decimal(required=True, places=4, validate=validate.Range(min=0))
+    price = fields.Decimal(required=True, places=4, validate=MONEY)
 
 
 class BudgetSchema(Strict):
-    total = fields.Decimal(load_default=None, allow_none=True, places=4, validate=validate.Range(min=0))
-    daily = fields.Decimal(load_default=None, allow_none=True, places=4, validate=validate.Range(min=0))
+    total = fields.Decimal(load_default=None, allow_none=True, places=4, validate=MONEY)
+    daily = fields.Decimal(load_default=None, allow_none=True, places=4, validate=MONEY)
 
     @validates_schema
     def _daily_within_total(self, data, **kwargs):
         if data.get("total") is not None and data.get("daily") is not None and data["daily"] > data["total"]:
-            raise ValidationError("The daily budget exceeds the total budget.", field_name="daily")
+            raise ValidationError(Refusal("The daily budget exceeds the total budget."), field_name="daily")
 
 
 class FrequencyCapSchema(Strict):
-    impressions = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
-    hours = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=24 * 30))
+    impressions = WholeNumber(required=True, validate=validate.Range(min=1, max=1000))
+    hours = WholeNumber(load_default=24, validate=validate.Range(min=1, max=24 * 30))
 
 
 class CardText(fields.String):
     """Text the card shows: no bidirectional control characters, which reorder how it reads (U+202E turns
     "brought to you by" into whatever an advertiser spells backwards)."""
+
+    OPENAPI = {"pattern": f"^[^{NO_BIDI}]*$"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -157,7 +184,7 @@ class CampaignSchema(Strict):
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
     starts_on = fields.Date(load_default=None, allow_none=True)
     ends_on = fields.Date(load_default=None, allow_none=True)
-    priority = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100), strict=True)
+    priority = WholeNumber(load_default=0, validate=validate.Range(min=0, max=100))
     # A house campaign (the publisher's own newsletter, say) fills a slot only when nothing paid is eligible.
     house = fields.Boolean(load_default=False)
     pricing = fields.Nested(PricingSchema, required=True)
@@ -171,7 +198,7 @@ class CampaignSchema(Strict):
     @validates_schema
     def _dates_in_order(self, data, **kwargs):
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
-            raise ValidationError("ends_on is before starts_on.", field_name="ends_on")
+            raise ValidationError(Refusal("ends_on is before starts_on."), field_name="ends_on")
 
 
 class AdvertiserSchema(Strict):
@@ -281,7 +308,8 @@ def _load(schema: Schema, data: Any, what: str) -> dict:
         return schema.load(data if data is not None else {})
     except ValidationError as e:
         fields_ = flatten_messages(e.messages)
-        raise CatalogError(f"{what} has {len(fields_)} invalid field(s)", fields_) from None
+        refused = all(isinstance(m, Refusal) for ms in fields_.values() for m in ms)
+        raise (Refused if refused else CatalogError)(f"{what} has {len(fields_)} invalid field(s)", fields_) from None
 
 
 def validate_campaign(data: Any) -> dict:

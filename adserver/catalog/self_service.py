@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from ..errors import CatalogError, Conflict, NotFound
+from ..errors import CatalogError, Conflict, NotFound, Refused
 from ..infra import storage
 from ..serving.rendering import render_preview
 from . import review
@@ -331,12 +331,12 @@ def _no_conflicts(taken: dict[str, list]) -> None:
 
 def _room(count: int, limit: int, field: str, what: str) -> None:
     if count > limit:
-        raise CatalogError(f"at most {limit} {what}", {field: [f"At most {limit} {what}: ask the operator for more."]})
+        raise Refused(f"at most {limit} {what}", {field: [f"At most {limit} {what}: ask the operator for more."]})
 
 
 def _not_archived(row: storage.Campaign) -> None:
     if row.status == "archived":
-        raise CatalogError(
+        raise Refused(
             f"campaign {row.id!r} is archived", {"status": ["Archived by the operator: ask them to bring it back."]}
         )
 
@@ -399,4 +399,4 @@ def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict
                 f"Your campaigns' {key} budgets may add up to {_money(cap)} {adv.currency}; this makes {_money(total)}."
             ]
     if errors:
-        raise CatalogError("the change is not allowed", errors)
+        raise Refused("the change is not allowed", errors)

@@ -20,6 +20,19 @@ from marshmallow import ValidationError, fields
 # LRM, RLM, ALM, the embeddings and overrides (LRE..RLO), the isolates (LRI..PDI).
 BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
+_PORT = r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+# The bidi controls as a regular expression's class members, escaped (`\u202e`): JavaScript and Python read both.
+NO_BIDI = "".join(f"\\u{ord(c):04x}" for c in sorted(BIDI_CONTROLS))
+# What the OpenAPI document promises: an http(s) URL on a dotted ASCII name with a letter TLD, an optional
+# port, no spaces or bidi controls. Narrower than `public_web_url` (which also takes IDN and public addresses);
+# all it matches passes that, but a name under LOCAL_NAMES.
+PATTERN = (
+    r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    + _PORT
+    + r"(?:/|[/?#][^\s\x1c-\x1f\x85"  # the spaces of Python's \s that JavaScript's lacks
+    + NO_BIDI
+    + r"]+)?$"
+)
 
 
 def public_web_url(value: str) -> str:
@@ -82,6 +95,8 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 class WebUrl(fields.Url):
     """An http(s) URL that `public_web_url` accepts, loaded with its host in punycode."""
+
+    OPENAPI = {"pattern": PATTERN}
 
     def __init__(self, **kwargs):
         super().__init__(schemes={"http", "https"}, require_tld=False, **kwargs)

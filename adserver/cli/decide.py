@@ -148,7 +148,7 @@ def command(
     context = replace(context, country=(country or "").upper(), device=device or "")
     snapshot = load_snapshot(svc.db)
     outcome = decide(
-        context, snapshot, ranker=svc.ranker, reader=svc.reader, budget=DryRun(svc.budget), explain=explain
+        context, snapshot, ranker=svc.ranker, matcher=svc.matcher, budget=DryRun(svc.budget), explain=explain
     )
     if as_json_:
         click.echo(json.dumps(as_json(outcome, snapshot, explain), indent=2, ensure_ascii=False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from tabulate import tabulate
 
-from ..catalog import tokens
+from ..catalog import api_tokens
 from .context import Context, pass_ctx
 
 
@@ -29,7 +29,7 @@ def _owner(advertiser: str | None, operator: bool) -> str | None:
 @pass_ctx
 def create(ctx: Context, advertiser: str | None, operator: bool, label: str) -> None:
     """Create a token for ADVERTISER (or --operator) and print it once."""
-    plaintext = tokens.create(ctx.services.db, _owner(advertiser, operator), label)
+    plaintext = api_tokens.create(ctx.services.db, _owner(advertiser, operator), label)
     click.echo(plaintext)
     whose = f"advertiser {advertiser}" if advertiser else "the operator"
     click.echo(f"token for {whose} created; store it now, it cannot be shown again", err=True)
@@ -49,7 +49,7 @@ def list_(ctx: Context, advertiser: str | None, operator: bool) -> None:
             t.created_at.strftime("%Y-%m-%d %H:%M"),
             "active" if t.active else f"revoked {t.revoked_at:%Y-%m-%d %H:%M}",
         ]
-        for t in tokens.list_tokens(ctx.services.db, advertiser, operator)
+        for t in api_tokens.list_tokens(ctx.services.db, advertiser, operator)
     ]
     if not rows:
         click.echo("no tokens")
@@ -68,5 +68,5 @@ def revoke(ctx: Context, advertiser: str | None, operator: bool, prefix: str | N
     owner = _owner(advertiser, operator)
     if bool(prefix) == all_:
         raise click.UsageError("give exactly one of --prefix P or --all")
-    n = tokens.revoke(ctx.services.db, owner, prefix.rstrip("…") if prefix else None)
+    n = api_tokens.revoke(ctx.services.db, owner, prefix.rstrip("…") if prefix else None)
     click.echo(f"revoked {n} token{'s' if n != 1 else ''}")

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from ..errors import InvalidContext, NotFound
+from ..errors import InvalidContext, NotFound, Refusal
 from ..infra import counters, storage
 
 GROUPS = tuple(counters.DIMENSIONS)  # day, campaign, creative, placement, topic, country, device
@@ -38,14 +38,14 @@ class ReportQuery:
     def __post_init__(self) -> None:
         fields: dict[str, list[str]] = {}
         if self.end < self.start:
-            fields["to"] = ["Must not be before `from`."]
+            fields["to"] = [Refusal("Must not be before `from`.")]
         elif (self.end - self.start).days + 1 > MAX_DAYS:
-            fields["to"] = [f"The range is at most {MAX_DAYS} days."]
+            fields["to"] = [Refusal(f"The range is at most {MAX_DAYS} days.")]
         bad = [g for g in self.group_by if g not in GROUPS]
         if bad:
             fields["group_by"] = [f"Unknown {', '.join(bad)}; use any of: {', '.join(GROUPS)}."]
         elif len(set(self.group_by)) != len(self.group_by):
-            fields["group_by"] = ["Each grouping at most once."]
+            fields["group_by"] = [Refusal("Each grouping at most once.")]
         if fields:
             raise InvalidContext("invalid report query", fields)
 

@@ -19,9 +19,9 @@ from ..errors import AdserverError
 from ..infra.progress import SILENT, Progress
 from ..serving.context import ArticleContext
 from ..serving.decision import decide
+from ..serving.matching import Fit, How, Matcher
 from ..serving.ranking import OverlapRanker, PlainRanker, Ranker, Scored
 from ..serving.snapshot import CatalogSnapshot
-from ..serving.targeting import Fit, TopicReader
 from .catalogs import snapshot_from_file
 from .train import Article
 
@@ -125,7 +125,7 @@ class Score:
 
 
 class _EveryCampaign:
-    """A reader that admits every campaign: this evaluation measures ranking among the eligible; what is
+    """A matcher that admits every campaign: this evaluation measures ranking among the eligible; what is
     eligible is `bench/relevance.py`'s to measure."""
 
     def plan_key(self) -> tuple:
@@ -138,7 +138,7 @@ class _EveryCampaign:
         return ctx
 
     def fits(self, ctx, campaigns, misses: bool = True) -> list[Fit | None]:
-        return [Fit(True, "run of site")] * len(campaigns)
+        return [Fit(True, How.RUN_OF_SITE)] * len(campaigns)
 
 
 EVERY_CAMPAIGN = _EveryCampaign()
@@ -149,14 +149,14 @@ def top1(
     snapshot: CatalogSnapshot,
     articles: Sequence[Article],
     seed: int = 0,
-    reader: TopicReader | None = None,
+    matcher: Matcher | None = None,
 ) -> Score:
     """Decide on each article (title + summary, no topic); right when the winner targets its topic."""
     rng = random.Random(seed)
     right = no_fill = 0
     for a in articles:
         ctx = ArticleContext.create("article-footer", title=a.title, summary=a.summary)
-        out = decide(ctx, snapshot, ranker=ranker, rng=rng, reader=reader or EVERY_CAMPAIGN)
+        out = decide(ctx, snapshot, ranker=ranker, rng=rng, matcher=matcher or EVERY_CAMPAIGN)
         if out.decision is None:
             no_fill += 1
         elif a.topic in out.decision.campaign.targeting.topics:
@@ -193,8 +193,8 @@ def run_benchmark(
     from dataclasses import replace
 
     from . import embedding as dense
+    from .matcher import ModelMatcher
     from .ranker import ModelRanker
-    from .reader import ModelReader
     from .train import fit
 
     if embedding is None:
@@ -228,14 +228,14 @@ def run_benchmark(
     catalog_only = fit(snapshot.campaigns, (), embedding=embedding)
     progress.advance(1)
     models = [("catalog + BBC train split", with_corpus.model), ("catalog only", catalog_only.model)]
-    rankers: list[tuple[str, Ranker, TopicReader]] = []
+    rankers: list[tuple[str, Ranker, Matcher]] = []
     for data, model in models:
         plain = replace(model, embedding=None)
         rankers.append((f"model ({data})", ModelRanker(plain), EVERY_CAMPAIGN))
         if embedding:
             rankers.append((f"model + embedding ({data})", ModelRanker(model), EVERY_CAMPAIGN))
-        # The serving order: the topic reader's confidence (encoder + this TF-IDF model) beside the score.
-        rankers.append((f"model + topic reader ({data})", ModelRanker(plain), ModelReader(plain)))
+        # The serving order: the matcher's confidence (encoder + this TF-IDF model) beside the score.
+        rankers.append((f"model + topic matcher ({data})", ModelRanker(plain), ModelMatcher(plain)))
     rankers += [(name, r, EVERY_CAMPAIGN) for name, r in baselines().items()]
     # Floor 0: every campaign stays eligible, so this measures the order among them (eligibility is
     # bench/relevance.py's to measure).
@@ -244,12 +244,12 @@ def run_benchmark(
         tuple(replace(c, targeting=replace(c.targeting, min_relevance=0.0)) for c in snapshot.campaigns),
     )
     rows = []
-    for name, ranker, reader in rankers:
+    for name, ranker, matcher in rankers:
         progress.advance(0, f"scoring {name}")
-        rows.append((name, "BBC held out", top1(ranker, ranked_all, test, seed, reader)))
+        rows.append((name, "BBC held out", top1(ranker, ranked_all, test, seed, matcher)))
         if ag:
-            rows.append((name, "AG News (sport/business/tech)", top1(ranker, ranked_all, ag, seed, reader)))
+            rows.append((name, "AG News (sport/business/tech)", top1(ranker, ranked_all, ag, seed, matcher)))
         if "catalog only" in name:
-            rows.append((name, "BBC all", top1(ranker, ranked_all, bbc, seed, reader)))
+            rows.append((name, "BBC all", top1(ranker, ranked_all, bbc, seed, matcher)))
         progress.advance(1)
     return rows, info

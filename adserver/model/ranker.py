@@ -29,7 +29,7 @@ W_TEXT = 0.5  # cosine similarity of article and campaign text (0..1, typically 
 W_KEYWORDS = 0.25  # share of up to MAX_HITS campaign keywords found in the article
 MAX_HITS = 3
 _ID = attrgetter("id")
-MIN_RELEVANCE = 0.02  # below this a targeted campaign counts as unrelated (the decision skips it)
+UNRELATED_SCORE = 0.02  # below this a targeted campaign counts as unrelated (the decision skips it)
 EXPLAIN_TOP = 10  # reasons in words for the best candidates; the rest carry their parts only
 VARIANT_MIN_FIT = 0.1  # a hook variant must fit the article at least this well, else the default hook
 MAX_RANKED = 100  # candidates handed back (best by priority tier, then score)
@@ -286,7 +286,7 @@ class ModelRanker:
         rows = idx.rows(campaigns)
         topic, text, kw = topic[rows], text[rows], kw[rows]
         rel = topic + text + kw
-        rel = np.where(idx.targeted[rows] & (rel < MIN_RELEVANCE), 0.0, rel)
+        rel = np.where(idx.targeted[rows] & (rel < UNRELATED_SCORE), 0.0, rel)
         return Prepared(ctx, campaigns, idx, view, rows, topic, text, kw, rel)
 
     def finish(self, prepared, explain: bool = False) -> list[Scored]:

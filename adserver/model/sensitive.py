@@ -85,6 +85,11 @@ def lookalikes() -> dict[str, list[str]]:
     return _lookalikes()["headlines"]
 
 
+def everyday() -> list[str]:
+    """Phrases in which a word of harm has its everyday sense ("sudden death", "made a killing")."""
+    return _lookalikes()["everyday"]
+
+
 @lru_cache(maxsize=1)
 def _seed_index() -> tuple[dict[str, list[tuple[tuple[str, ...], str]]], dict[str, list[tuple[str, ...]]]]:
     """(first word -> [(seed phrase, category)], first word -> [everyday phrase]), as `words` splits them."""

@@ -27,7 +27,8 @@ class ArticleContext:
     # Sensitive categories (`safety`): the publisher's; once the article is read, also those read from its text.
     categories: tuple[str, ...] = ()
     # Filled by reading the article (`safety.annotate`), with its plan: derived from the content, not in its key.
-    sentiment_read: bool = False  # `sentiment` was estimated from the text, not sent
+    sentiment_read: bool = False  # the sentiment was read from the text (`sentiment` '' when below the floor)
+    sentiment_confidence: tuple[tuple[str, float], ...] = ()  # how sure the reading is of each tone
     category_confidence: tuple[tuple[str, float], ...] = ()  # how sure the reading is of each category
 
     @classmethod

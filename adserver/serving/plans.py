@@ -17,9 +17,9 @@ from typing import Any
 
 from ..infra.memo import LRU
 from .context import ArticleContext
+from .matching import Fit
 from .ranking import Scored
 from .snapshot import Campaign, CatalogSnapshot
-from .targeting import Fit
 
 PLAN_CACHE_SIZE = 2048  # articles per process and catalog version: a news site's hot set
 # Plans grow with their eligible campaigns, so memory is bounded by rows (eligible campaigns over all

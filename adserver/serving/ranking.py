@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from .context import ArticleContext
 from .snapshot import Campaign, CatalogSnapshot
-from .text import term_words
+from .text import Phrases, phrase_index, phrases_in, term_words
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class _Terms:
     topics: frozenset[str]
     topic_words: frozenset[str]
     keywords: frozenset[str]
-    phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (term, its words) for keywords and topics
+    phrases: Phrases  # its keywords and topics, for `phrases_in`
 
 
 def overlap_index(snapshot: CatalogSnapshot) -> OverlapIndex:
@@ -113,9 +113,11 @@ class OverlapIndex:
         self.terms: dict[str, _Terms] = {}
         for c in campaigns:
             t = c.targeting
-            phrases = tuple((term, tuple(term_words(term))) for term in sorted(t.keywords | t.topics))
             self.terms[c.id] = _Terms(
-                t.topics, frozenset(w for x in t.topics for w in term_words(x)), t.keywords, phrases
+                t.topics,
+                frozenset(w for x in t.topics for w in term_words(x)),
+                t.keywords,
+                phrase_index(t.keywords | t.topics),
             )
 
 
@@ -151,11 +153,7 @@ class OverlapRanker(PlainRanker):
             if kw_hits:
                 parts["keywords"] = KEYWORD_WEIGHT * len(kw_hits)
                 reasons.append("keywords hit: " + ", ".join(kw_hits))
-            text_hits = [
-                term
-                for term, words in t.phrases
-                if term not in ctx_keywords and words and all(w in text_words for w in words)
-            ][:MAX_KEYWORD_HITS]
+            text_hits = sorted(x for x in phrases_in(t.phrases, text_words) if x not in ctx_keywords)[:MAX_KEYWORD_HITS]
             if text_hits:
                 parts["text"] = TEXT_WEIGHT * len(text_hits)
                 reasons.append("title/summary mention: " + ", ".join(text_hits))

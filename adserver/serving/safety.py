@@ -4,7 +4,8 @@ The categories (crime, disasters, war and conflict, ...) are the project's own t
 `adserver/model/data/sensitive.yaml`, each standing for IAB Content Taxonomy 3.0 sensitive nodes. An article is
 in a category when its publisher says so (`article.categories`, by name or alias) or when the safety reader
 (`adserver.model.sensitive`) reads it from the text with at least `CATEGORY_FLOOR` confidence. Its sentiment is
-the publisher's, else VADER's reading of the title and summary. Both are read once per article (with its plan).
+the publisher's, else the tone reader's (`adserver.model.tone`) when it is at least `TONE_FLOOR` sure; below
+that the tone is unknown and excludes nothing. Both are read once per article (with its plan).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ if TYPE_CHECKING:  # the context normalises the publisher's categories with `cat
 # article: the middle of the gap between the project's hand-written safe and sensitive items (bench/safety.py
 # prints it; research data only reports). Lower keeps more cards off sensitive news, and off more safe news.
 CATEGORY_FLOOR = 0.45
-SENTIMENT_CHARS = 1000  # VADER reads the start of the text: bounded work per article, as the encoder does
-POSITIVE, NEGATIVE = 0.05, -0.05  # VADER's own thresholds on its compound score
+# How sure the tone reader must be of an article's tone before campaigns excluding that tone skip it: chosen on the
+# floor part of the project's labelled headlines (bench/tone.py sweeps it; the other part and research data only
+# report). Below it the tone is unknown: a wrong "negative" costs a campaign a third of its inventory.
+TONE_FLOOR = 0.5
 
 
 @lru_cache(maxsize=1)
@@ -52,35 +55,24 @@ def category_of(term: str) -> str:
     return _names().get(normalize_term(term), "")
 
 
-@lru_cache(maxsize=1)
-def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
-def warm() -> None:
-    _vader()
-
-
-def estimate_sentiment(text: str) -> str:
-    """positive | neutral | negative, from VADER's lexicon (offline, rule-based)."""
-    score = _vader().polarity_scores(text[:SENTIMENT_CHARS])["compound"]
-    return "positive" if score >= POSITIVE else "negative" if score <= NEGATIVE else "neutral"
-
-
 def annotate(
     ctx: ArticleContext,
     sentiment: bool,
     read: Callable[[ArticleContext], Mapping[str, float]] | None = None,
+    tone: Callable[[ArticleContext], Mapping[str, float]] | None = None,
 ) -> ArticleContext:
-    """The article as the exclusion rules see it: without a sent sentiment (and `sentiment`), the estimated one;
-    with `read` (the article's text -> confidence per category), every category read at or above the floor
-    added to the publisher's."""
+    """The article as the exclusion rules see it: without a sent sentiment (and `sentiment`), the one `tone` reads
+    (the article -> probability per tone) at or above the floor, else none; with `read` (the article -> confidence
+    per category), every category read at or above the floor added to the publisher's."""
     read_now: dict = {}  # one copy of the context for both readings
-    if sentiment and not ctx.sentiment:
-        text = " . ".join(x for x in (ctx.title, ctx.summary) if x)
-        read_now.update(sentiment=estimate_sentiment(text), sentiment_read=True)
+    if sentiment and not ctx.sentiment and tone is not None:
+        p = tone(ctx)
+        best = max(p, key=p.__getitem__, default="")
+        read_now.update(
+            sentiment=best if best and p[best] >= TONE_FLOOR else "",
+            sentiment_read=True,
+            sentiment_confidence=tuple(sorted((t, round(x, 4)) for t, x in p.items())),
+        )
     if read is not None:
         confidence = read(ctx)
         found = {c for c, p in confidence.items() if p >= CATEGORY_FLOOR}

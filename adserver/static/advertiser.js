@@ -22,7 +22,8 @@
     return label ? label.firstChild.textContent.trim() : path;
   }
 
-  /* What went wrong, in words; a 400 names each refused field by its label and marks its input. */
+  /* What went wrong, in words; a 400 (a bad field) or 422 (one the operator's rules refuse) names each field by
+     its label and marks its input. */
   function problem(status, body, form) {
     var fields = (body && body.error && body.error.fields) || {};
     var e = new Error(
@@ -30,7 +31,7 @@
       status === 429 ? "Too many tries with a wrong token from here. Wait a minute, then try again." :
       status === 404 ? "There is no such campaign or creative among yours." :
       status === 409 ? "That id is already taken: choose another." :
-      status === 400 ? Object.keys(fields).map(function (f) {
+      status === 400 || status === 422 ? Object.keys(fields).map(function (f) {
         var input = form && form.querySelector('[name="' + f + '"]');
         if (input) input.setAttribute("aria-invalid", "true");
         return fieldLabel(form, f) + ": " + fields[f].join(" ");

@@ -17,8 +17,8 @@
     ".ads-title a{color:inherit;text-decoration:none}" +
     ".ads-image{display:block;max-width:100%;height:96px;object-fit:contain}" +
     ".ads-code{background:#111;color:#d6f5d6;padding:8px;border-radius:6px;overflow:auto;font-size:13px}" +
-    ".ads-actions{margin-top:auto}.ads-actions a{margin-right:12px;color:#0b57d0}.ads-cta{font-weight:600}" +
-    ".ads-fine{font-size:12px;color:#777}" +
+    ".ads-actions a{margin-right:12px;color:#0b57d0}.ads-cta{font-weight:600}" +
+    ".ads-fine{font-size:12px;color:#666}" +
     ".dark .ads-card{background:#1d1f21;color:#e8e8e3;border-color:#3a3d40}" +
     ".dark .ads-head,.dark .ads-fine{color:#a9aaa5}.dark .ads-actions a{color:#8ab4f8}";
   var live = new WeakMap(); // slot -> {css: its own inline style, box, stop: ends its view watch}
@@ -146,7 +146,8 @@
     return stop;
   }
 
-  /* The card keeps to its reserved space (no layout shift): parts go, least needed first, until it fits. */
+  /* The card keeps to its reserved space (no layout shift): parts go, least needed first, until it fits.
+   * It is not stretched: the slot's min-height keeps the space below a short card. */
   function fit(card, h) {
     if (!h) return;
     ["image", "tagline", "code", "body"].some(function (part) {
@@ -154,7 +155,6 @@
       var e = card.querySelector(".ads-" + part);
       if (e) e.remove();
     });
-    card.style.minHeight = h + "px";
   }
 
   function paint(el, html) {

@@ -47,7 +47,7 @@
       status === 401 ? "That token was not accepted. Check that you pasted all of it, or ask for a new one." :
       status === 429 ? "Too many tries with a wrong token from here. Wait a minute, then try again." :
       status === 404 ? "There is no such campaign among yours." :
-      status === 400 ? Object.keys((body.error && body.error.fields) || {}).map(function (f) {
+      status === 400 || status === 422 ? Object.keys((body.error && body.error.fields) || {}).map(function (f) {
         return (FIELDS[f] || f) + ": " + body.error.fields[f].join(" ");
       }).join(" ") || "Those dates or that grouping cannot be reported." :
       status ? "Something went wrong on our side (error " + status + "). Please try again in a minute." :

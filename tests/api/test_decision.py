@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from adserver.catalog.files import read_file
-from adserver.serving.targeting import MIN_RELEVANCE
+from adserver.serving.matching import MIN_RELEVANCE
 from tests.builders import AI_ARTICLE
 from tests.builders import post_decision as decide
 from tests.conftest import EXAMPLE_CATALOG
@@ -68,7 +68,6 @@ def test_empty_catalog_is_204(client):
         ({"keywords": [f"k{i}" for i in range(51)]}, "article.keywords"),
         ({"topic": "ai", "sentiment": "furious"}, "article.sentiment"),
         ({"topic": "ai", "url": "javascript:alert(1)"}, "article.url"),
-        ({"summary": "no topic, keywords or title"}, "article"),
     ],
 )
 def test_bad_article_field_is_400_naming_the_field(client, example_catalog, article, field):
@@ -77,6 +76,19 @@ def test_bad_article_field_is_400_naming_the_field(client, example_catalog, arti
     err = r.get_json()["error"]
     assert err["code"] == "invalid_request"
     assert field in err["fields"]
+
+
+def test_an_article_with_nothing_to_match_is_a_422_both_ways(client, example_catalog):
+    """Well formed, but no topic, keywords or title: 422 (the query string's document cannot state the rule)."""
+    post = decide(client, {"placement": "article-footer", "article": {"summary": "no topic, keywords or title"}})
+    get = client.get("/v1/decision", query_string={"summary": "no topic, keywords or title", "keywords": " , "})
+    for r in (post, get):
+        assert r.status_code == 422
+        assert r.get_json()["error"]["code"] == "nothing_to_match"
+    assert set(post.get_json()["error"]["fields"]) == {"article"}
+    both = decide(client, {"placement": "article-footer", "article": {"summary": "x", "sentiment": "furious"}})
+    assert both.status_code == 400  # with a bad field as well, the bad field's 400
+    assert set(both.get_json()["error"]["fields"]) == {"article.sentiment"}
 
 
 def test_both_ways_of_asking_take_the_same_summary_limit(client, example_catalog):
@@ -240,6 +252,7 @@ def test_why_no_ad_answers_200_with_each_campaigns_reason(client, example_catalo
     margin = reasons["margin-nonfiction"]["match"]
     assert margin["eligible"] is False and margin["how"] == "no match"
     assert margin["confidence"] < margin["floor"] == MIN_RELEVANCE
+    assert margin["floor_source"] in ("campaign", "default") and "floor" in margin["reason"]
 
 
 def test_house_card_fills_when_nothing_paid_matches(client, example_catalog):
@@ -300,7 +313,7 @@ def test_the_answer_spliced_into_its_rendered_template_is_byte_for_byte_the_seri
     with app.test_request_context("/v1/decision", method="POST", base_url="https://ads.example:8443"):
         snapshot = svc.catalog.get()
         ctx = ArticleContext.create("article-footer", **AI_ARTICLE["article"])
-        outcome = core_decide(ctx, snapshot, ranker=svc.ranker, reader=svc.reader)
+        outcome = core_decide(ctx, snapshot, ranker=svc.ranker, matcher=svc.matcher)
         assert outcome.decision is not None
         assert (outcome.decision.creative.secondary_cta_text is not None) == secondary
         for _ in range(2):  # rendered, then from the cache

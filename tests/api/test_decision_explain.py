@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adserver import create_app
-from adserver.catalog import tokens
+from adserver.catalog import api_tokens
 from tests.builders import ZAHID
 
 AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence"}}
@@ -37,12 +37,12 @@ def test_explain_without_an_operator_token_is_refused_in_production(production):
 
 
 def test_an_advertisers_token_cannot_explain(production, db):
-    r = production.test_client().post("/v1/decision?explain=1", json=AI, headers=bearer(tokens.create(db, ZAHID)))
+    r = production.test_client().post("/v1/decision?explain=1", json=AI, headers=bearer(api_tokens.create(db, ZAHID)))
     assert r.status_code == 403
 
 
 def test_an_operator_token_explains_in_production(production, db):
-    r = production.test_client().post("/v1/decision?explain=1", json=AI, headers=bearer(tokens.create(db, None)))
+    r = production.test_client().post("/v1/decision?explain=1", json=AI, headers=bearer(api_tokens.create(db, None)))
     assert r.status_code == 200 and "candidates" in r.get_json()["explain"]
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adserver.api.auth import AUTH_FAILURES_PER_MINUTE
-from adserver.catalog import tokens
+from adserver.catalog import api_tokens
 from adserver.catalog.files import import_catalog, read_file
 from tests.builders import BROWSER, GOOGLEBOT, LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN, path, serve
 from tests.conftest import EXAMPLE_CATALOG
@@ -23,7 +23,7 @@ def get(client, token, **params):
 
 @pytest.fixture
 def zahid_token(db, rollups):  # noqa: F811
-    return tokens.create(db, ZAHID)
+    return api_tokens.create(db, ZAHID)
 
 
 def test_advertiser_sees_only_its_own_campaigns(client, zahid_token):
@@ -47,7 +47,7 @@ def test_json_names_the_range_and_grouping(client, zahid_token):
 
 
 def test_operator_sees_every_advertiser(client, db, rollups):  # noqa: F811
-    body = get(client, tokens.create(db, None), group_by="campaign").get_json()
+    body = get(client, api_tokens.create(db, None), group_by="campaign").get_json()
     assert {r["campaign"] for r in body["rows"]} == {ZAHID_CAMPAIGN, LEDGERLY_CAMPAIGN}
 
 
@@ -65,7 +65,7 @@ def test_missing_token_is_401_in_the_error_shape(client, rollups):  # noqa: F811
 
 
 def test_revoked_token_is_refused(client, db, zahid_token):
-    tokens.revoke(db, ZAHID)
+    api_tokens.revoke(db, ZAHID)
     assert get(client, zahid_token).status_code == 401
 
 
@@ -83,8 +83,8 @@ def test_a_valid_token_still_works_from_an_address_that_sent_many_bad_ones(clien
 
 
 def test_guessing_the_secret_behind_a_known_prefix_is_rate_limited_too(client, db, zahid_token):
-    ledgerly_token = tokens.create(db, LEDGERLY)
-    guess = zahid_token[: tokens.PREFIX_LENGTH] + "x" * 40
+    ledgerly_token = api_tokens.create(db, LEDGERLY)
+    guess = zahid_token[: api_tokens.PREFIX_LENGTH] + "x" * 40
     for _ in range(AUTH_FAILURES_PER_MINUTE):
         assert get(client, guess).status_code == 401
     assert get(client, guess).status_code == 429
@@ -94,7 +94,7 @@ def test_guessing_the_secret_behind_a_known_prefix_is_rate_limited_too(client, d
 def test_a_blocked_address_gets_the_same_answer_for_a_live_prefix_and_an_unknown_one(client, zahid_token):
     for _ in range(AUTH_FAILURES_PER_MINUTE):
         get(client, "ads_wrong")
-    live_prefix = zahid_token[: tokens.PREFIX_LENGTH] + "x" * 40
+    live_prefix = zahid_token[: api_tokens.PREFIX_LENGTH] + "x" * 40
     unknown_prefix = "ads_" + "y" * 48
     answers = [get(client, t) for t in (live_prefix, unknown_prefix)]
     assert [(r.status_code, r.get_json()) for r in answers] == [(429, answers[0].get_json())] * 2
@@ -119,10 +119,15 @@ def test_guesses_from_a_blocked_address_ask_nothing_of_sql(client, db, zahid_tok
     assert statements == []
 
 
-def test_range_over_366_days_is_a_400_naming_the_field(client, zahid_token):
-    r = get(client, zahid_token, **{"from": "2025-01-01", "to": "2026-11-30"})
-    assert r.status_code == 400
-    assert "to" in r.get_json()["error"]["fields"]
+def test_a_range_the_document_cannot_refuse_is_a_422_naming_the_field(client, zahid_token):
+    for dates in ({"from": "2025-01-01", "to": "2026-11-30"}, {"from": "2026-11-30", "to": "2026-11-01"}):
+        r = get(client, zahid_token, **dates)
+        assert r.status_code == 422
+        assert r.get_json()["error"]["fields"].keys() == {"to"}
+    twice = get(client, zahid_token, **{"from": "2026-11-01", "to": "2026-11-30", "group_by": "day,day"})
+    assert twice.status_code == 422 and "group_by" in twice.get_json()["error"]["fields"]
+    unknown = get(client, zahid_token, **{"from": "2026-11-01", "to": "2026-11-30", "group_by": "day,colour"})
+    assert unknown.status_code == 400 and "group_by" in unknown.get_json()["error"]["fields"]
 
 
 def test_bad_date_is_a_400(client, zahid_token):
@@ -161,7 +166,7 @@ def test_bot_prefetch_and_rate_limited_traffic_reach_the_report_apart(client, db
     assert client.get(path(person["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # still sent on
     persist()
     today = datetime.now(UTC).date().isoformat()
-    token = tokens.create(db, ZAHID)
+    token = api_tokens.create(db, ZAHID)
     body = get(client, token, **{"from": today, "to": today, "group_by": "campaign"}).get_json()
     (row,) = body["rows"]
     assert {k: v for k, v in row.items() if v and k != "campaign"} == {
@@ -187,7 +192,7 @@ def test_report_names_the_advertiser_and_gives_data_as_of_in_utc(client, db, ser
     services.catalog.refresh(force=True)
     serve(client)
     persist()
-    body = get(client, tokens.create(db, ZAHID)).get_json()
+    body = get(client, api_tokens.create(db, ZAHID)).get_json()
     assert (body["advertiser"], body["advertiser_name"]) == (ZAHID, "zahid.host")
     as_of = datetime.fromisoformat(body["data_as_of"])
     assert as_of.utcoffset().total_seconds() == 0
@@ -195,12 +200,12 @@ def test_report_names_the_advertiser_and_gives_data_as_of_in_utc(client, db, ser
 
 
 def test_operator_report_names_no_advertiser(client, db, rollups):  # noqa: F811
-    body = get(client, tokens.create(db, None)).get_json()
+    body = get(client, api_tokens.create(db, None)).get_json()
     assert (body["advertiser"], body["advertiser_name"]) == (None, None)
 
 
 def test_operator_token_lists_every_advertiser_by_name(client, db, rollups):  # noqa: F811
-    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {tokens.create(db, None)}"})
+    r = client.get("/v1/advertisers", headers={"Authorization": f"Bearer {api_tokens.create(db, None)}"})
     listed = r.get_json()["advertisers"]
     assert r.get_json()["operator"] is True
     assert len(listed) == 14  # the example catalog's
@@ -224,6 +229,6 @@ def test_spend_comes_with_the_advertisers_currency(client, db, zahid_token):
     data["advertisers"][1]["currency"] = "USD"  # ledgerly pays in dollars
     import_catalog(db, data)
     assert get(client, zahid_token).get_json()["currency"] == "EUR"
-    operator = tokens.create(db, None)
+    operator = api_tokens.create(db, None)
     assert get(client, operator, advertiser=LEDGERLY).get_json()["currency"] == "USD"
     assert get(client, operator).get_json()["currency"] is None  # euros and dollars: no one currency

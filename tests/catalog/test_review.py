@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from adserver.catalog import review, self_service, tokens
+from adserver.catalog import api_tokens, review, self_service
 from adserver.errors import CatalogError
 from tests.api.test_campaigns import BROWSER, CATALOG, campaign, creative
 
@@ -16,7 +16,7 @@ from tests.api.test_campaigns import BROWSER, CATALOG, campaign, creative
 def alpha(load_catalog, db):
     load_catalog(copy.deepcopy(CATALOG))
     self_service.set_limits(db, "alpha", max_total_budget=5000, max_daily_budget=500, min_cpm=1, min_cpc=0.2)
-    return {"Authorization": f"Bearer {tokens.create(db, 'alpha')}"}
+    return {"Authorization": f"Bearer {api_tokens.create(db, 'alpha')}"}
 
 
 def card(client, services, topic: str) -> dict | None:

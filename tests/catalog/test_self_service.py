@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from adserver.catalog import self_service, tokens
+from adserver.catalog import api_tokens, self_service
 from adserver.errors import Conflict
 from tests.api.test_campaigns import CATALOG, campaign, creative
 
@@ -18,7 +18,7 @@ def two_advertisers(load_catalog, db):
     load_catalog(copy.deepcopy(CATALOG))
     for adv in ("alpha", "bravo"):
         self_service.set_limits(db, adv, max_total_budget=5000, max_daily_budget=500, min_cpm=1, min_cpc=0.2)
-    return {adv: {"Authorization": f"Bearer {tokens.create(db, adv)}"} for adv in ("alpha", "bravo")}
+    return {adv: {"Authorization": f"Bearer {api_tokens.create(db, adv)}"} for adv in ("alpha", "bravo")}
 
 
 def test_two_advertisers_racing_for_one_campaign_id_get_one_201_and_one_409(app, two_advertisers):

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from adserver.catalog import tokens
+from adserver.catalog import api_tokens
 
 
 def test_tokens_create_prints_only_the_token_on_stdout(cli, db, imported):
     r = cli("tokens", "create", "zahid-host", "--label", "reports")
     assert r.exit_code == 0
     token = r.stdout.strip()
-    assert tokens.authenticate(db, token).advertiser_id == "zahid-host"
+    assert api_tokens.authenticate(db, token).advertiser_id == "zahid-host"
     assert "cannot be shown again" in r.stderr
 
 
 def test_tokens_create_operator(cli, db):
     token = cli("tokens", "create", "--operator").stdout.strip()
-    assert tokens.authenticate(db, token).is_operator
+    assert api_tokens.authenticate(db, token).is_operator
 
 
 def test_tokens_create_for_unknown_advertiser_exits_1(cli):
@@ -32,22 +32,22 @@ def test_tokens_list_shows_prefixes_never_tokens(cli, imported):
     token = cli("tokens", "create", "zahid-host", "--label", "reports").stdout.strip()
     r = cli("tokens", "list", "zahid-host")
     assert r.exit_code == 0
-    assert token[: tokens.PREFIX_LENGTH] + "…" in r.stdout
+    assert token[: api_tokens.PREFIX_LENGTH] + "…" in r.stdout
     assert token not in r.stdout
     assert "reports" in r.stdout
 
 
 def test_tokens_revoke_by_prefix_refuses_the_token(cli, db, imported):
     token = cli("tokens", "create", "zahid-host").stdout.strip()
-    r = cli("tokens", "revoke", "zahid-host", "--prefix", token[: tokens.PREFIX_LENGTH])
+    r = cli("tokens", "revoke", "zahid-host", "--prefix", token[: api_tokens.PREFIX_LENGTH])
     assert (r.exit_code, r.stdout) == (0, "revoked 1 token\n")
-    assert tokens.authenticate(db, token) is None
+    assert api_tokens.authenticate(db, token) is None
 
 
 def test_tokens_revoke_all_revokes_every_token_of_the_advertiser(cli, db, imported):
     made = [cli("tokens", "create", "zahid-host").stdout.strip() for _ in range(2)]
     assert cli("tokens", "revoke", "zahid-host", "--all").stdout == "revoked 2 tokens\n"
-    assert [tokens.authenticate(db, t) for t in made] == [None, None]
+    assert [api_tokens.authenticate(db, t) for t in made] == [None, None]
 
 
 def test_tokens_revoke_needs_prefix_or_all(cli, imported):
@@ -64,4 +64,4 @@ def test_tokens_revoke_unknown_prefix_exits_1(cli, imported):
 def test_tokens_revoke_operator_tokens(cli, db):
     token = cli("tokens", "create", "--operator").stdout.strip()
     assert cli("tokens", "revoke", "--operator", "--all").stdout == "revoked 1 token\n"
-    assert tokens.authenticate(db, token) is None
+    assert api_tokens.authenticate(db, token) is None

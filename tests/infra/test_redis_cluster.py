@@ -221,12 +221,12 @@ def test_bad_report_tokens_are_counted_per_address_on_a_cluster(app_on_cluster):
     live token from it (made before the limit was reached: web processes re-read them every few seconds)
     still gets in."""
     from adserver.api.auth import AUTH_FAILURES_PER_MINUTE
-    from adserver.catalog import tokens
+    from adserver.catalog import api_tokens
 
     client, svc = app_on_cluster.test_client(), app_on_cluster.extensions["adserver"]
-    good = tokens.create(svc.db, "zahid-host")
-    other = tokens.create(svc.db, "ledgerly")
-    guess = good[: tokens.PREFIX_LENGTH] + "x" * 40
+    good = api_tokens.create(svc.db, "zahid-host")
+    other = api_tokens.create(svc.db, "ledgerly")
+    guess = good[: api_tokens.PREFIX_LENGTH] + "x" * 40
 
     def get(token):
         query = {"from": "2026-11-01", "to": "2026-11-30"}

@@ -1,4 +1,5 @@
-"""Brand safety: sensitive categories read from the text (or sent), and the sentiment estimated when not sent."""
+"""Brand safety: sensitive categories read from the text (or sent), and the sentiment read when not sent (the tone
+reader itself: tests/model/test_tone.py)."""
 
 from __future__ import annotations
 
@@ -74,25 +75,6 @@ def test_publishers_categories_are_ours_by_name_or_alias_and_others_are_dropped(
     assert ctx.categories == ("crime", "death-and-tragedy", "war-and-conflict")
 
 
-@pytest.mark.parametrize(
-    "text,sentiment",
-    [
-        ("Earthquake kills hundreds and destroys the old town", "negative"),
-        ("Local team celebrates a wonderful, joyful victory", "positive"),
-        ("The committee meets on Tuesday", "neutral"),
-    ],
-)
-def test_the_sentiment_is_estimated_from_the_text(text, sentiment):
-    assert safety.estimate_sentiment(text) == sentiment
-
-
-def test_a_sent_sentiment_is_kept_and_a_missing_one_is_read():
-    sent = safety.annotate(ArticleContext.create("x", title="Earthquake kills hundreds", sentiment="neutral"), True)
-    assert (sent.sentiment, sent.sentiment_read) == ("neutral", False)
-    read = safety.annotate(ArticleContext.create("x", title="Earthquake kills hundreds"), True)
-    assert (read.sentiment, read.sentiment_read) == ("negative", True)
-
-
 def decide(client, article: dict):
     r = client.post("/v1/decision?explain=1", json={"placement": "article-footer", "article": article})
     return r.get_json()
@@ -134,7 +116,9 @@ def test_without_a_sent_sentiment_the_read_one_is_excluded_and_explain_says_so(c
     article = {"topic": "artificial-intelligence", "title": "AI agents blamed for a terrible, deadly failure"}
     body = decide(client, article)
     assert rejection(body) == "excludes negative sentiment (read from the text)"
-    assert body["explain"]["article"]["sentiment_source"] == "read"
+    read = body["explain"]["article"]
+    assert read["sentiment_source"] == "read" and read["sentiment"] == "negative"
+    assert read["sentiment_confidence"]["negative"] >= read["sentiment_floor"] == safety.TONE_FLOOR
     sent = decide(client, {**article, "sentiment": "neutral"})
     assert sent["campaign"]["id"] == ZAHID_CAMPAIGN and sent["explain"]["article"]["sentiment_source"] == "sent"
     plain = client.post("/v1/decision", json={"placement": "article-footer", "article": article})

@@ -1,4 +1,4 @@
-"""`ModelReader`: what an article is about, read from its text, on the taxonomy's nodes.
+"""`ModelMatcher`: what an article is about, read from its text, on the taxonomy's nodes.
 
 The sentence encoder (`encoder.py`) embeds the article once. A logistic regression fitted on the taxonomy's
 own descriptions and example headlines gives P(news section); the cosine to each node's centroid (its
@@ -21,8 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from ..infra.memo import LRU
 from ..serving import safety
 from ..serving.context import ArticleContext
+from ..serving.matching import Fit, TopicTargets, fit
 from ..serving.snapshot import Campaign
-from ..serving.targeting import Fit, TopicTargets, fit
 from ..serving.taxonomy import Taxonomy, taxonomy
 from ..serving.text import normalize_term
 from .encoder import NAME as ENCODER
@@ -30,12 +30,13 @@ from .encoder import Encoder, load_encoder
 from .features import article_text, iab_nodes, label_of, primer
 from .relevance import RelevanceModel
 from .sensitive import SensitiveReader
+from .tone import ToneReader
 
 SHARPNESS = 20.0  # softmax(SHARPNESS x cosine to each node's centroid), within its section
 SECTION_C = 2.0  # the section classifier's inverse regularisation (1 to 4 read alike on the evaluation)
 TERM_MEANING = 0.55  # an unknown topic string maps to the node whose description it is this close to
 TERMS_CACHED = 10_000
-EMBEDDED_CACHED = 64  # articles: only the last few are read again (safety, then topic, within one plan)
+EMBEDDED_CACHED = 64  # articles: only the last few are read again (safety and tone, then topic, within one plan)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ class _Vectors:
     intercept: np.ndarray  # (sections,)
 
 
-class ModelReader:
-    """The serving `TopicReader`: the taxonomy, the encoder and (optionally) the active TF-IDF model."""
+class ModelMatcher:
+    """The serving `Matcher`: the taxonomy, the encoder and (optionally) the active TF-IDF model."""
 
     def __init__(self, models=None, encoder: Encoder | None = None, tax: Taxonomy | None = None):
         self.models = models  # ModelHolder (anything with .get()), a RelevanceModel, or None
@@ -78,18 +79,25 @@ class ModelReader:
         self._label_maps: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
         self.sensitive = SensitiveReader(encoder)
-        self._embedded: LRU[str, np.ndarray] = LRU(EMBEDDED_CACHED)  # an article's text, read twice per plan
+        self.tone = ToneReader(encoder)
+        # An article's text -> its embedding and its headline's: read up to three times per plan.
+        self._embedded: LRU[str, tuple[np.ndarray, np.ndarray]] = LRU(EMBEDDED_CACHED)
 
     def warm(self) -> None:
-        """Load the encoder, embed the taxonomy, fit the safety reader and load the active model (from SQL or
-        the models directory) now, not in some reader's first decision."""
+        """Load the encoder, embed the taxonomy, fit the safety and tone readers and load the active model (from
+        SQL or the models directory) now, not in some reader's first decision."""
         self.vectors()
         self.model()
         self.sensitive.warm()
-        safety.warm()
+        self.tone.warm()
 
     def annotate(self, ctx: ArticleContext, sentiment: bool, categories: bool) -> ArticleContext:
-        return safety.annotate(ctx, sentiment, self.read_categories if categories else None)
+        return safety.annotate(ctx, sentiment, self.read_categories if categories else None, self.read_tone)
+
+    def read_tone(self, ctx: ArticleContext) -> dict[str, float]:
+        """Tone -> probability, from the article's embedding and its headline's (shared with its other readings)."""
+        vector, headline = self._embedding(article_text(ctx))
+        return self.tone.read(vector, headline, " . ".join(x for x in (ctx.title, ctx.summary) if x))
 
     def read_categories(self, ctx: ArticleContext) -> dict[str, float]:
         """Sensitive category -> confidence, from the article's embedding (shared with its topic reading)."""
@@ -97,12 +105,16 @@ class ModelReader:
         return self.sensitive.read(self.embed(text), text)
 
     def embed(self, text: str) -> np.ndarray:
-        """The article's embedding: the safety reading and the topic reading of one plan share it."""
-        v = self._embedded.get(text)
-        if v is None:
-            v = self.vectors().encoder.embed_one(text)
-            self._embedded.put(text, v)
-        return v
+        """The article's embedding: the safety, tone and topic readings of one plan share it."""
+        return self._embedding(text)[0]
+
+    def _embedding(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        got = self._embedded.get(text)
+        if got is None:
+            head = text.find(" . ")  # `article_text` puts the title first, then " . " before the summary
+            got = self.vectors().encoder.embed_head(text, head if head >= 0 else len(text))
+            self._embedded.put(text, got)
+        return got
 
     def vectors(self) -> _Vectors:
         v = self._vectors

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from adserver.catalog import tokens
+from adserver.catalog import api_tokens
 from adserver.catalog.files import import_catalog
 from adserver.errors import AdserverError, NotFound
 from adserver.infra import storage
@@ -22,29 +22,29 @@ def acme(db):
 
 
 def test_token_has_the_ads_prefix_and_enough_randomness(db, acme):
-    token = tokens.create(db, acme)
+    token = api_tokens.create(db, acme)
     assert token.startswith("ads_")
     assert len(token) >= 40
 
 
 def test_tokens_are_unique(db, acme):
-    assert tokens.create(db, acme) != tokens.create(db, acme)
+    assert api_tokens.create(db, acme) != api_tokens.create(db, acme)
 
 
 def test_advertiser_token_authenticates_as_that_advertiser(db, acme):
-    owner = tokens.authenticate(db, tokens.create(db, acme, "reports"))
-    assert owner == tokens.TokenOwner("acme")
+    owner = api_tokens.authenticate(db, api_tokens.create(db, acme, "reports"))
+    assert owner == api_tokens.TokenOwner("acme")
     assert owner.is_operator is False
 
 
 def test_operator_token_authenticates_as_operator(db):
-    owner = tokens.authenticate(db, tokens.create(db, None))
+    owner = api_tokens.authenticate(db, api_tokens.create(db, None))
     assert owner.advertiser_id is None
     assert owner.is_operator is True
 
 
 def test_plaintext_is_not_stored_only_its_sha256(db, acme):
-    token = tokens.create(db, acme, "reports")
+    token = api_tokens.create(db, acme, "reports")
     with db.engine.connect() as conn:
         rows = conn.execute(select(storage.ApiToken.__table__)).all()
     assert len(rows) == 1
@@ -53,66 +53,66 @@ def test_plaintext_is_not_stored_only_its_sha256(db, acme):
 
 
 def test_listing_shows_the_prefix_not_the_token(db, acme):
-    token = tokens.create(db, acme, "reports")
-    [info] = tokens.list_tokens(db, acme)
+    token = api_tokens.create(db, acme, "reports")
+    [info] = api_tokens.list_tokens(db, acme)
     assert token.startswith(info.prefix)
     assert len(info.prefix) < 16
     assert info.label == "reports"
 
 
 def test_revoked_token_is_refused(db, acme):
-    token = tokens.create(db, acme)
-    assert tokens.revoke(db, acme) == 1
-    assert tokens.authenticate(db, token) is None
+    token = api_tokens.create(db, acme)
+    assert api_tokens.revoke(db, acme) == 1
+    assert api_tokens.authenticate(db, token) is None
 
 
 def test_revoking_by_prefix_keeps_the_other_tokens(db, acme):
-    kept, revoked = tokens.create(db, acme), tokens.create(db, acme)
-    tokens.revoke(db, acme, revoked[: tokens.PREFIX_LENGTH])
-    assert tokens.authenticate(db, revoked) is None
-    assert tokens.authenticate(db, kept).advertiser_id == "acme"
+    kept, revoked = api_tokens.create(db, acme), api_tokens.create(db, acme)
+    api_tokens.revoke(db, acme, revoked[: api_tokens.PREFIX_LENGTH])
+    assert api_tokens.authenticate(db, revoked) is None
+    assert api_tokens.authenticate(db, kept).advertiser_id == "acme"
 
 
 def test_revoking_an_advertisers_tokens_leaves_operator_tokens(db, acme):
-    operator = tokens.create(db, None)
-    tokens.revoke(db, acme)
-    assert tokens.authenticate(db, operator).is_operator
+    operator = api_tokens.create(db, None)
+    api_tokens.revoke(db, acme)
+    assert api_tokens.authenticate(db, operator).is_operator
 
 
 def test_revoking_all_of_one_advertiser_leaves_other_advertisers(db, acme):
     rival = _rival(db)
-    mine, theirs = tokens.create(db, acme), tokens.create(db, rival)
-    tokens.revoke(db, acme)
-    assert tokens.authenticate(db, mine) is None
-    assert tokens.authenticate(db, theirs) == tokens.TokenOwner("rival")
+    mine, theirs = api_tokens.create(db, acme), api_tokens.create(db, rival)
+    api_tokens.revoke(db, acme)
+    assert api_tokens.authenticate(db, mine) is None
+    assert api_tokens.authenticate(db, theirs) == api_tokens.TokenOwner("rival")
 
 
 def test_revoking_by_the_full_token_works(db, acme):
-    token = tokens.create(db, acme)
-    assert tokens.revoke(db, acme, token) == 1
+    token = api_tokens.create(db, acme)
+    assert api_tokens.revoke(db, acme, token) == 1
 
 
 def test_revoking_with_a_too_short_prefix_is_refused(db, acme):
-    token = tokens.create(db, acme)
+    token = api_tokens.create(db, acme)
     with pytest.raises(AdserverError, match="too short"):
-        tokens.revoke(db, acme, "ads_")
-    assert tokens.authenticate(db, token) is not None
+        api_tokens.revoke(db, acme, "ads_")
+    assert api_tokens.authenticate(db, token) is not None
 
 
 def test_revoking_with_an_ambiguous_prefix_revokes_nothing(db, acme):
-    first, second = tokens.create(db, acme), tokens.create(db, acme)
+    first, second = api_tokens.create(db, acme), api_tokens.create(db, acme)
     with db.session() as s:  # force a prefix collision, as a short prefix could produce
         for row in s.scalars(select(storage.ApiToken)):
             row.prefix = "ads_same0000"
     with pytest.raises(AdserverError, match="matches 2 tokens"):
-        tokens.revoke(db, acme, "ads_same")
-    assert tokens.authenticate(db, first) and tokens.authenticate(db, second)
+        api_tokens.revoke(db, acme, "ads_same")
+    assert api_tokens.authenticate(db, first) and api_tokens.authenticate(db, second)
 
 
 def test_revoking_an_unknown_prefix_is_not_found(db, acme):
-    tokens.create(db, acme)
+    api_tokens.create(db, acme)
     with pytest.raises(NotFound):
-        tokens.revoke(db, acme, "ads_nothere")
+        api_tokens.revoke(db, acme, "ads_nothere")
 
 
 def _rival(db) -> str:
@@ -124,24 +124,24 @@ def _rival(db) -> str:
 
 
 def test_revoking_another_advertisers_prefix_is_not_found(db, acme):
-    token = tokens.create(db, _rival(db))
+    token = api_tokens.create(db, _rival(db))
     with pytest.raises(NotFound):
-        tokens.revoke(db, acme, token[: tokens.PREFIX_LENGTH])
-    assert tokens.authenticate(db, token).advertiser_id == "rival"
+        api_tokens.revoke(db, acme, token[: api_tokens.PREFIX_LENGTH])
+    assert api_tokens.authenticate(db, token).advertiser_id == "rival"
 
 
 def test_token_for_unknown_advertiser_is_not_found(db):
     with pytest.raises(NotFound):
-        tokens.create(db, "nobody")
+        api_tokens.create(db, "nobody")
 
 
 @pytest.mark.parametrize("bad", ["", "ads_", "not-a-token", "Bearer something", "ads_" + "x" * 43])
 def test_unknown_or_malformed_token_is_refused(db, acme, bad):
-    tokens.create(db, acme)
-    assert tokens.authenticate(db, bad) is None
+    api_tokens.create(db, acme)
+    assert api_tokens.authenticate(db, bad) is None
 
 
 def test_token_with_one_character_changed_is_refused(db, acme):
-    token = tokens.create(db, acme)
+    token = api_tokens.create(db, acme)
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
-    assert tokens.authenticate(db, tampered) is None
+    assert api_tokens.authenticate(db, tampered) is None

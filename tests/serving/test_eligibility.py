@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from adserver.serving.decision import decide
-from adserver.serving.targeting import rejection_reason, split_eligible
+from adserver.serving.eligibility import rejection_reason, split_eligible
 from tests.builders import TODAY, article, campaign, snapshot
 
 SPORT = {"topics": ["sport"]}
@@ -168,55 +168,3 @@ def test_events_on_a_house_card_are_never_billed():
     snap = snapshot(campaign("house", house=True, pricing_model="cpm", price=50.0, targeting={}))
     event = from_decision(decide(article(topic="food"), snap, today=TODAY).decision, "", "ip", "browser")
     assert (event.billable, event.reason, event.cost) == (False, HOUSE, 0.0)
-
-
-def test_priority_orders_only_campaigns_about_the_article():
-    ai = campaign("ai", priority=5, targeting={"topics": ["artificial-intelligence"], "keywords": ["ai"]})
-    food = campaign("food", priority=0, targeting={"topics": ["food"]})
-    out = decide(article(topic="food", title="Ten pasta recipes for winter"), snapshot(ai, food), today=TODAY)
-    assert out.decision.campaign.id == "food"
-
-
-def test_publisher_topic_below_a_targeted_topic_matches_through_the_taxonomy():
-    sport = campaign("sport", targeting={"topics": ["sport"]})
-    for said in ("football", "Sports", "premier-league"):
-        assert decide(article(topic=said), snapshot(sport), today=TODAY).decision.campaign.id == "sport", said
-    assert decide(article(topic="politics"), snapshot(sport), today=TODAY).decision is None
-
-
-def test_keyword_only_campaign_needs_a_keyword_in_the_article():
-    c = campaign("kw", targeting={"keywords": ["night-train"]})
-    assert decide(article(title="Europe by night train", topic="travel"), snapshot(c), today=TODAY).decision
-    assert decide(article(title="Parliament votes", topic="politics"), snapshot(c), today=TODAY).decision is None
-
-
-def test_min_relevance_is_the_floor_for_topics_read_from_the_text():
-    from adserver.model.reader import ModelReader
-
-    reader = ModelReader(None)
-    title = "Striker scores twice as the champions win the cup final"
-    strict = campaign("strict", targeting={"topics": ["sport"], "min_relevance": 1.0})
-    lenient = campaign("lenient", targeting={"topics": ["sport"], "min_relevance": 0.05})
-    out = decide(article(title=title), snapshot(strict, lenient), today=TODAY, reader=reader, explain=True)
-    assert out.decision.campaign.id == "lenient"
-    assert not out.fits["strict"].eligible and out.fits["strict"].floor == 1.0
-    # what the publisher says needs no floor
-    assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, reader=reader).decision
-
-
-@pytest.mark.parametrize(
-    ("keywords", "title", "hit"),
-    [
-        (["robotics", "agents", "physical ai"], "Physical AI agents and robotics in Japan", "agents"),
-        (["physical ai"], "AI that is physical", "physical-ai"),  # its words in another order: still a hit
-        (["machine learning"], "A machine for learning French", "machine-learning"),
-        (["machine learning"], "A learning machine", "machine-learning"),
-        (["quantum computing"], "Quantum leaps in cooking", ""),
-        (["nvidia"], "Chips", "nvidia"),  # sent by the publisher as one of the article's keywords
-    ],
-)
-def test_a_keyword_matches_when_all_its_words_are_in_the_text_or_the_publisher_sends_it(keywords, title, hit):
-    from adserver.serving.targeting import keyword_hit
-
-    ctx = article(title=title, keywords=("nvidia",))
-    assert keyword_hit(campaign(targeting={"keywords": keywords}), ctx, ctx.text_words()) == hit
