@@ -20,6 +20,7 @@ from ..infra import migrate, redis_client
 from ..settings import SettingsError
 from . import advertisers, campaigns, catalog, db, decide, dev, events, model, report, review, spend, tokens, worker
 from .context import Context
+from .devenv import apply as apply_dev_env
 
 
 def sql_problem(obj: Context | None, error: sqlalchemy.exc.DBAPIError) -> str | None:
@@ -85,6 +86,7 @@ class Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None, redis_url: str | None) -> None:
     """adserver: contextual sponsor cards for news sites."""
+    apply_dev_env(ctx.invoked_subcommand)  # in a checkout `make dev` runs in: the settings it runs with
     overrides = {k: v for k, v in {"database_url": database_url, "redis_url": redis_url}.items() if v}
     ctx.obj = Context(overrides)
     ctx.call_on_close(ctx.obj.close)

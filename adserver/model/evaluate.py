@@ -73,7 +73,11 @@ def ag_news_articles(path: Path | None = None) -> list[Article]:
     """AG News test rows of Sports, Business and Sci/Tech as (title, summary) articles."""
     path = path or ag_news_path()
     if path is None:
-        raise DataUnavailable("AG News test CSV not found in " + " or ".join(str(d) for d in DATA_DIRS))
+        where = " or ".join(str(d) for d in DATA_DIRS)
+        raise DataUnavailable(
+            f"AG News test CSV (ag_news_test.csv) not found in {where}: "
+            "name it with `adserver model evaluate --ag-news PATH` or set RESEARCH_DATA_DIR"
+        )
     with open(path, encoding="utf-8") as f:
         return [
             Article(title=row[1], text=row[2].replace("\\", " "), topic=AG_CLASSES[row[0]])
@@ -195,16 +199,21 @@ def run_benchmark(
 
     if embedding is None:
         embedding = dense.available()
+    # One bar whose length is known from the start: four preparing steps, then one step per ranker. The fit on
+    # the BBC split takes most of the time (a minute on a loaded machine); the bar's clock runs meanwhile.
+    per_model = 3 if embedding else 2
+    progress.start(4 + 2 * per_model + len(baselines()), "evaluating")
+    progress.advance(0, "reading BBC News")
     snapshot = eval_catalog()
     bbc = bbc_articles()
     train, test = split(bbc, seed=seed)
+    progress.advance(1, "reading AG News")
     try:
         ag = ag_news_articles(ag_path)
     except DataUnavailable as e:
         echo(f"skipping AG News: {e}")
         ag = []
-    progress.start(None, "evaluating")  # the number of rankers is known once the models are fitted
-    progress.advance(0, "fitting on the BBC train split")
+    progress.advance(1, f"fitting on the BBC train split ({len(train)} articles)")
     started = time.perf_counter()
     with_corpus = fit(snapshot.campaigns, train, embedding=embedding)
     info = {
@@ -215,8 +224,9 @@ def run_benchmark(
         "train_seconds": round(time.perf_counter() - started, 2),
         "embedding": with_corpus.info["embedding"],
     }
-    progress.advance(0, "fitting on the catalog only")
+    progress.advance(1, "fitting on the catalog only")
     catalog_only = fit(snapshot.campaigns, (), embedding=embedding)
+    progress.advance(1)
     models = [("catalog + BBC train split", with_corpus.model), ("catalog only", catalog_only.model)]
     rankers: list[tuple[str, Ranker, Matcher]] = []
     for data, model in models:
@@ -234,9 +244,8 @@ def run_benchmark(
         tuple(replace(c, targeting=replace(c.targeting, min_relevance=0.0)) for c in snapshot.campaigns),
     )
     rows = []
-    progress.start(len(rankers), "scoring rankers")
     for name, ranker, matcher in rankers:
-        progress.advance(0, name)
+        progress.advance(0, f"scoring {name}")
         rows.append((name, "BBC held out", top1(ranker, ranked_all, test, seed, matcher)))
         if ag:
             rows.append((name, "AG News (sport/business/tech)", top1(ranker, ranked_all, ag, seed, matcher)))
