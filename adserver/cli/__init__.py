@@ -7,7 +7,6 @@ share, `Context`, lives in `cli/context.py`.
 from __future__ import annotations
 
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 import redis
@@ -40,14 +39,6 @@ def sql_problem(obj: Context | None, error: sqlalchemy.exc.DBAPIError) -> str | 
 
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
-def _redacted(url: str) -> str:
-    """A Redis URL without its password."""
-    parts = urlsplit(url)
-    if parts.password:
-        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
-    return urlunsplit(parts)
 
 
 class Group(click.Group):
