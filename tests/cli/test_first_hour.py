@@ -169,7 +169,9 @@ def test_a_taken_port_is_named_with_how_to_pick_another(checkout, tmp_path):
 
 
 def test_make_dev_passes_port_through():
-    run = subprocess.run(["make", "-n", "dev", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    # --no-print-directory: under `make test` (a make inside make) the nested one would name its directory last
+    make = ["make", "--no-print-directory", "-n", "dev", "PORT=8123"]
+    run = subprocess.run(make, cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1].endswith("adserver dev --port 8123")
 
