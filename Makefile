@@ -2,8 +2,15 @@
 VENV   ?= .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 BIN     = $(VENV)/bin
+PORT   ?= 8000
+# The container image: its base (localhost/debian-py:bookworm is made by scripts/base-image, from Debian's
+# packages alone), its name, and the builder: podman when installed (scripts/podman adds this kind of
+# machine's flags), else docker.
+BASE   ?= python:3.11-slim-bookworm
+IMAGE  ?= localhost/adserver:latest
+CONTAINER ?= $(if $(shell command -v podman),scripts/podman,docker)
 
-.PHONY: dev test lint bench install clean
+.PHONY: dev test lint bench install clean image
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +22,7 @@ install: $(BIN)/.installed
 
 ## Install, migrate, load the example catalog, start Redis (if none), web and worker; open /demo.
 dev: install
-	$(BIN)/adserver dev
+	$(BIN)/adserver dev --port $(PORT)
 
 ## Lint, then the whole suite on SQLite and on PostgreSQL (started or installed if missing).
 test: install
@@ -27,6 +34,14 @@ lint: install
 bench: install
 	$(BIN)/python bench/decision.py
 	$(BIN)/python bench/embed.py
+
+## The container image (Dockerfile): the wheelhouse it installs from (var/wheelhouse), then the build.
+image: install
+	rm -rf var/wheelhouse
+	@# async-timeout: redis needs it below Python 3.11.3 (Debian bookworm's is 3.11.2), so pip here may skip it.
+	$(BIN)/pip wheel -q --wheel-dir var/wheelhouse '.[postgres]' 'async-timeout>=4.0.3'
+	rm -rf build  # setuptools' in-tree build of the adserver wheel
+	$(CONTAINER) build $(if $(findstring podman,$(CONTAINER)),--format docker --layers=false) --build-arg BASE=$(BASE) -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -67,7 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Compile the bot list now, not inside some reader's first decision.
     is_bot("Mozilla/5.0")
     devices.warm()  # ua-parser's rules, likewise
-    services.reader.warm()  # the topic reader's encoder, likewise
+    services.matcher.warm()  # the matcher's encoder, likewise
     services.heartbeat = Heartbeat(services.redis, services.events.spool).start()  # in this (forked) process
     app.extensions["adserver"] = services
     logs.configure(settings)

@@ -24,7 +24,7 @@ from .infra.keys import SINGLE, KeySpace
 from .infra.poller import Stoppable
 from .infra.storage import Database
 from .serving.budget import BudgetGate, Unlimited
-from .serving.matching import DeclaredTopics, TopicReader
+from .serving.matching import DeclaredTopics, Matcher
 from .serving.ranking import OverlapRanker, Ranker
 from .settings import Settings, load_settings
 
@@ -39,7 +39,7 @@ class Services:
     events: EventSink
     ranker: Ranker = field(default_factory=OverlapRanker)
     budget: BudgetGate = field(default_factory=Unlimited)
-    reader: TopicReader = field(default_factory=DeclaredTopics)  # what each article is about
+    matcher: Matcher = field(default_factory=DeclaredTopics)  # what each article is about
     heartbeat: Heartbeat | None = None  # web processes: this host's spool depth, beaten into Redis
     background: tuple[Stoppable, ...] = ()  # what refreshes itself in a thread (catalog, model, click counts)
     countries: geo.Countries = field(default_factory=geo.RegistryCountries)  # an address -> its country
@@ -90,7 +90,7 @@ class Services:
             catalog=catalog,
             tracker=Tracker(settings.secret_key, settings.view_url_ttl, settings.click_url_ttl),
             ranker=ranker,
-            reader=_serving_reader(ranker) if ranking else DeclaredTopics(),
+            matcher=_serving_matcher(ranker) if ranking else DeclaredTopics(),
             events=sink,
             background=(catalog, *polled),
             countries=geo.address_lookup(settings.geoip_db),
@@ -116,10 +116,10 @@ def _serving_ranker(settings: Settings, db: Database) -> tuple[Ranker, tuple[Sto
     return serving_ranker(settings, db)
 
 
-def _serving_reader(ranker: Ranker) -> TopicReader:
-    from .model.service import serving_reader  # the encoder: only where decisions are made
+def _serving_matcher(ranker: Ranker) -> Matcher:
+    from .model.service import serving_matcher  # the encoder: only where decisions are made
 
-    return serving_reader(ranker)
+    return serving_matcher(ranker)
 
 
 def build(overrides: dict | None = None, ranking: bool = True) -> Services:

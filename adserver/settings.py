@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout; installed from a wheel (the container image), ADSERVER_ROOT names the folder with config/ and models/.
+ROOT = Path(os.environ.get("ADSERVER_ROOT") or Path(__file__).resolve().parent.parent)
 CONFIG_DIR = Path(os.environ.get("ADSERVER_CONFIG_DIR", ROOT / "config"))
 
 

@@ -336,7 +336,7 @@ def rule_costs(args) -> None:
         if "site" in apps:
             baseline = statistics.median(times["one article"]["baseline"])
             site_check_costs(apps["site"].extensions["adserver"].catalog.get(), baseline, args.rounds)
-        reading_costs(next(iter(apps.values())).extensions["adserver"].reader, args.rounds)
+        reading_costs(next(iter(apps.values())).extensions["adserver"].matcher, args.rounds)
     finally:
         for app in apps.values():
             app.extensions["adserver"].close()
@@ -372,7 +372,7 @@ def site_check_costs(snapshot, baseline_us: float, rounds: int, n: int = 20_000)
     )
 
 
-def reading_costs(reader, rounds: int, batch: int = 50) -> None:
+def reading_costs(matcher, rounds: int, batch: int = 50) -> None:
     """What brand safety adds to a new article's reading, measured apart (on a busy machine the per-request
     ratios above move more than that): per article, its embedding, the topic reading on it, the sensitive
     categories on the same embedding, the tone on it (and, for comparison, VADER alone: the estimate before the
@@ -380,11 +380,11 @@ def reading_costs(reader, rounds: int, batch: int = 50) -> None:
     later parts find it as the plan does), interleaved; the CPU time of the best round, per article."""
     article = {k: v for k, v in BODY["article"].items() if k != "sentiment"}
     parts = {
-        "embedding": lambda c: reader.embed(article_text(c)),
-        "embedding, no headline (before)": lambda c: reader.encoder.embed_one(article_text(c)),
-        "topic reading": reader.read,
-        "sensitive categories": lambda c: reader.annotate(c, False, True),
-        "tone": lambda c: reader.annotate(c, True, False),
+        "embedding": lambda c: matcher.embed(article_text(c)),
+        "embedding, no headline (before)": lambda c: matcher.encoder.embed_one(article_text(c)),
+        "topic reading": matcher.read,
+        "sensitive categories": lambda c: matcher.annotate(c, False, True),
+        "tone": lambda c: matcher.annotate(c, True, False),
         "VADER alone (before)": lambda c: tone.lexicon_tone(f"{c.title} . {c.summary}"),
     }
     best = dict.fromkeys(parts, float("inf"))
@@ -396,7 +396,7 @@ def reading_costs(reader, rounds: int, batch: int = 50) -> None:
             ]
             if not name.startswith("embedding"):
                 for c in fresh:
-                    reader.embed(article_text(c))
+                    matcher.embed(article_text(c))
             t = time.thread_time()
             for c in fresh:
                 part(c)

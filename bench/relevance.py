@@ -27,7 +27,7 @@ from tabulate import tabulate
 
 from adserver.model.catalogs import snapshot_from_file
 from adserver.model.evaluate import ag_news_path, bbc_articles
-from adserver.model.reader import ModelReader
+from adserver.model.matcher import ModelMatcher
 from adserver.model.service import serving_ranker
 from adserver.serving.context import ArticleContext
 from adserver.serving.decision import decide
@@ -63,19 +63,19 @@ def with_floor(snap: CatalogSnapshot, floor: float) -> CatalogSnapshot:
     return CatalogSnapshot.build(snap.version + 1, campaigns)
 
 
-def run(rows, snap, ranker, reader, send_label: bool) -> dict[str, Counter]:
-    tax = reader.tax
+def run(rows, snap, ranker, matcher, send_label: bool) -> dict[str, Counter]:
+    tax = matcher.tax
     by_class: dict[str, Counter] = defaultdict(Counter)
     rng = random.Random(0)
     for title, summary, cls, label in rows:
         ctx = ArticleContext.create("article-footer", title=title, summary=summary, topic=label if send_label else "")
-        d = decide(ctx, snap, ranker=ranker, reader=reader, rng=rng).decision
+        d = decide(ctx, snap, ranker=ranker, matcher=matcher, rng=rng).decision
         if d is None:
             by_class[cls]["no fill"] += 1
         elif d.campaign.house:
             by_class[cls]["house"] += 1
         else:
-            sections = {tax.section(n) for n in map(reader.node_of, d.campaign.targeting.topics) if n}
+            sections = {tax.section(n) for n in map(matcher.node_of, d.campaign.targeting.topics) if n}
             ok = sections & SECTIONS.get(cls, {cls})
             by_class[cls]["on-topic" if ok else "off-topic"] += 1
             by_class[cls][f"served:{d.campaign.id}"] += 1
@@ -94,7 +94,7 @@ def main() -> None:
     args = ap.parse_args()
     settings = load_settings({"models_dir": str(ROOT / "models"), "environment": "development"})
     ranker, _ = serving_ranker(settings)
-    reader = ModelReader(None if args.encoder_only else getattr(ranker, "models", None))
+    matcher = ModelMatcher(None if args.encoder_only else getattr(ranker, "models", None))
     snap = snapshot_from_file(ROOT / "config" / "catalog.example.yaml")
     data = {"AG News": ag_news(), "BBC": bbc()}
     if args.limit:
@@ -103,7 +103,7 @@ def main() -> None:
     started = time.perf_counter()
     for name, rows in data.items():
         for send_label in (False, True):
-            res = run(rows, snap, ranker, reader, send_label)
+            res = run(rows, snap, ranker, matcher, send_label)
             mode = "label as topic" if send_label else "text"
             table.append(
                 [name, mode, f"default {MIN_RELEVANCE}"] + [f"{macro(res, k):.3f}" for k in KEYS] + [len(rows)]
@@ -115,13 +115,13 @@ def main() -> None:
         for floor in (float(x) for x in args.floors.split(",") if x):
             if floor == MIN_RELEVANCE:
                 continue
-            res = run(rows, with_floor(snap, floor), ranker, reader, False)
+            res = run(rows, with_floor(snap, floor), ranker, matcher, False)
             table.append([name, "text", f"{floor}"] + [f"{macro(res, k):.3f}" for k in KEYS] + [len(rows)])
     print(tabulate(table, headers=["data", "sent", "floor", *KEYS, "articles"], tablefmt="github"))
     print()
     print(tabulate(per_class, headers=["data", "sent", "class", "n", *KEYS, "served most"], tablefmt="github"))
     print(
-        f"\nmodel {getattr(reader.model(), 'version', None)}, encoder {reader.encoder.name}, "
+        f"\nmodel {getattr(matcher.model(), 'version', None)}, encoder {matcher.encoder.name}, "
         f"{time.perf_counter() - started:.0f} s"
     )
 

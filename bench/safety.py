@@ -7,7 +7,7 @@ and how often a safe article is wrongly kept from it. Research data only, never 
   news, so the share excluded there is an upper bound of wrongly excluded safe articles (a few are sensitive:
   a sport star's death, a fraud trial).
 
-Every article goes through `decide` with the serving reader, as a publisher sends it (no `categories`, no
+Every article goes through `decide` with the serving matcher, as a publisher sends it (no `categories`, no
 `sentiment`), against one run-of-site campaign that excludes all sensitive categories: "card on sensitive" is a
 decision on a sensitive article, "safe excluded" no decision on a safe one. The floor sweep reads the same
 articles once and shows what `safety.CATEGORY_FLOOR` trades.
@@ -34,7 +34,7 @@ from tabulate import tabulate  # noqa: E402
 
 from adserver.model import tone  # noqa: E402
 from adserver.model.evaluate import ag_news_path, bbc_articles  # noqa: E402
-from adserver.model.reader import ModelReader  # noqa: E402
+from adserver.model.matcher import ModelMatcher  # noqa: E402
 from adserver.serving import safety  # noqa: E402
 from adserver.serving.context import ArticleContext  # noqa: E402
 from adserver.serving.decision import decide  # noqa: E402
@@ -77,14 +77,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--floors", default="0.3,0.35,0.4,0.45,0.5,0.55,0.6")
     args = ap.parse_args()
-    reader = ModelReader()
-    reader.warm()
+    matcher = ModelMatcher()
+    matcher.warm()
     brand_safe = snapshot(campaign("brand-safe", targeting={"exclude_categories": list(safety.categories())}))
     ag, news = labelled_ag_news(), bbc()
     started = time.perf_counter()
 
     def served(ctx: ArticleContext) -> bool:
-        return decide(ctx, brand_safe, reader=reader).decision is not None
+        return decide(ctx, brand_safe, matcher=matcher).decision is not None
 
     counts = Counter()
     for ctx, label in ag:
@@ -116,13 +116,13 @@ def main() -> None:
     for cls in sorted(bbc_total):
         target = "< 5%" if cls in SAFE_BBC else "(not all safe)"
         rows.append([f"BBC {cls}", "excluded", f"{bbc_excluded[cls] / bbc_total[cls]:.1%}", target, bbc_total[cls]])
-    print(f"At the shipped floor {safety.CATEGORY_FLOOR} (decide with the serving reader):\n")
+    print(f"At the shipped floor {safety.CATEGORY_FLOOR} (decide with the serving matcher):\n")
     print(tabulate(rows, headers=["data", "rate", "value", "target", "articles"], tablefmt="github"))
 
     # The sweep: each article read once, the floor applied afterwards.
-    ag_max = [(max(reader.read_categories(ctx).values()), label) for ctx, label in ag if label != "unsure"]
-    bbc_max = [(max(reader.read_categories(ctx).values()), cls) for ctx, cls in news if cls in SAFE_BBC]
-    own_max = [(max(reader.read_categories(ctx).values()), label) for ctx, label in hand_written()]
+    ag_max = [(max(matcher.read_categories(ctx).values()), label) for ctx, label in ag if label != "unsure"]
+    bbc_max = [(max(matcher.read_categories(ctx).values()), cls) for ctx, cls in news if cls in SAFE_BBC]
+    own_max = [(max(matcher.read_categories(ctx).values()), label) for ctx, label in hand_written()]
 
     def missed(maxima: list[tuple[float, str]], floor: float) -> str:
         sens = [p for p, label in maxima if label == "sensitive"]
@@ -156,7 +156,7 @@ def main() -> None:
     labelled = Counter(label for _, label in ag)
     for name, tone_of in (
         ("VADER", lambda c: tone.lexicon_tone(f"{c.title} . {c.summary}")),
-        ("the tone reader", lambda c: reader.annotate(c, True, False).sentiment),
+        ("the tone reader", lambda c: matcher.annotate(c, True, False).sentiment),
     ):
         sentiments = Counter((label, tone_of(c)) for c, label in ag)
         negative = {k: sentiments[k, "negative"] / labelled[k] for k in ("sensitive", "safe")}
@@ -164,7 +164,7 @@ def main() -> None:
             f"\n{name} on the same AG News items: sensitive read as negative {negative['sensitive']:.1%}, "
             f"safe read as negative {negative['safe']:.1%}"
         )
-    print(f"\n{len(ag) + len(news)} decisions in {decide_seconds:.1f} s, encoder {reader.encoder.name}")
+    print(f"\n{len(ag) + len(news)} decisions in {decide_seconds:.1f} s, encoder {matcher.encoder.name}")
 
 
 if __name__ == "__main__":

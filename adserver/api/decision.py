@@ -182,7 +182,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         ctx,
         snapshot,
         ranker=svc.ranker,
-        reader=svc.reader,
+        matcher=svc.matcher,
         budget=svc.budget,
         explain=explain,
         exclude_advertisers=exclude,

@@ -241,8 +241,15 @@ class MatchSchema(Schema):
     how = fields.Enum(How, by_value=True, required=True, metadata={"description": "How it matched, or did not"})
     topic = fields.String(required=True, metadata={"description": "The targeted topic or keyword that matched best"})
     confidence = fields.Float(required=True, metadata={"description": "How sure the match is, 0..1"})
-    floor = fields.Float(
-        required=True, metadata={"description": "The confidence it needed (the campaign's min_relevance)"}
+    floor = fields.Float(required=True, metadata={"description": "The confidence it needed"})
+    floor_source = fields.String(
+        required=True,
+        validate=validate.OneOf(["campaign", "default", "publisher"]),
+        metadata={
+            "description": "campaign: its own `min_relevance` (self-service may set it no lower than the "
+            "operator's floor, `GET /v1/limits`); default: the serving default for how it matched; publisher: "
+            "the publisher's topic is in another section, so a reading must be surer (0.6)"
+        },
     )
     reason = fields.String(required=True)
 

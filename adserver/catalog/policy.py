@@ -44,6 +44,7 @@ class RelevancePolicy:
     def problems(self, before: dict | None, after: dict, floor: float | None = None) -> dict[str, list[str]]:
         """What the change from `before` (None: a new campaign) to `after` breaks, by field; `floor` is the
         advertiser's own lowest min_relevance where the operator set one (else the policy's)."""
+        whose = "the floor the operator set for you" if floor is not None else "the operator's floor for all"
         floor = self.min_relevance if floor is None else floor
         t, was = after["targeting"], before["targeting"] if before else None
         errors: dict[str, list[str]] = {}
@@ -60,7 +61,7 @@ class RelevancePolicy:
         chosen = MIN_RELEVANCE if t["min_relevance"] is None else t["min_relevance"]
         changed = was is None or t["min_relevance"] != was["min_relevance"]
         if changed and chosen < floor:
-            errors["targeting.min_relevance"] = [f"At least {floor:g}: the operator's floor."]
+            errors["targeting.min_relevance"] = [f"At least {floor:g}: {whose} (`GET /v1/limits`)."]
         return errors
 
     def weak_keyword(self, keyword: str, languages: Iterable[str] = ()) -> bool:

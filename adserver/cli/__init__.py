@@ -7,7 +7,6 @@ share, `Context`, lives in `cli/context.py`.
 from __future__ import annotations
 
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 import redis
@@ -35,6 +34,7 @@ from . import (
     worker,
 )
 from .context import Context
+from .devenv import apply as apply_dev_env
 
 
 def sql_problem(obj: Context | None, error: sqlalchemy.exc.DBAPIError) -> str | None:
@@ -54,14 +54,6 @@ def sql_problem(obj: Context | None, error: sqlalchemy.exc.DBAPIError) -> str | 
 
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
-def _redacted(url: str) -> str:
-    """A Redis URL without its password."""
-    parts = urlsplit(url)
-    if parts.password:
-        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
-    return urlunsplit(parts)
 
 
 class Group(click.Group):
@@ -100,6 +92,7 @@ class Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None, redis_url: str | None) -> None:
     """adserver: contextual sponsor cards for news sites."""
+    apply_dev_env(ctx.invoked_subcommand)  # in a checkout `make dev` runs in: the settings it runs with
     overrides = {k: v for k, v in {"database_url": database_url, "redis_url": redis_url}.items() if v}
     ctx.obj = Context(overrides)
     ctx.call_on_close(ctx.obj.close)

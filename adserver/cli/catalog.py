@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 import yaml
+from sqlalchemy import func, select
 
 from ..catalog import files
+from ..infra import storage
 from .context import Context, pass_ctx
 from .progress import progress_bar
 
@@ -26,11 +28,24 @@ def _summary(data: dict) -> str:
     return f"{len(data['advertisers'])} advertisers, {len(campaigns)} campaigns, {creatives} creatives"
 
 
+def advertisers(db: storage.Database) -> int:
+    with db.sessionmaker() as s:
+        return s.scalar(select(func.count()).select_from(storage.Advertiser))
+
+
 @group.command("import")
 @click.argument("file", type=FILE)
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Only into an empty catalog: a demo's first start imports it, a restart keeps what the operator changed.",
+)
 @pass_ctx
-def import_(ctx: Context, file: Path) -> None:
+def import_(ctx: Context, file: Path, if_empty: bool) -> None:
     """Validate FILE and upsert it (idempotent); nothing is imported when any field is bad."""
+    if if_empty and (count := advertisers(ctx.services.db)):
+        click.echo(f"{count} advertisers kept as they are ({file.name} is imported only into an empty catalog)")
+        return
     with progress_bar() as bar:
         counts = files.import_catalog(ctx.services.db, files.read_file(file), bar)
     line = f"imported {file.name}: {counts['created']} created, {counts['updated']} updated, "

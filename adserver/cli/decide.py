@@ -60,6 +60,16 @@ def print_card(outcome: Outcome) -> None:
     click.echo(tabulate(rows, tablefmt="plain"))
 
 
+def matched(match: dict | None) -> str:
+    """How a candidate matched, with the one number its rule used: 'read from text 0.61 >= 0.40'."""
+    if not match:
+        return "-"
+    if match["how"] in ("read from text", "keyword meaning", "no match") and match["floor"]:
+        sign = ">=" if match["eligible"] else "<"
+        return f"{match['how']} {match['confidence']:.2f} {sign} {match['floor']:.2f}"
+    return match["how"]
+
+
 def print_explanation(info: dict, wide: bool = False) -> None:
     click.echo(f"\ncandidates (ranker {info['ranker']}, catalog version {info['catalog_version']}):")
     refused = {r["campaign"] for r in info["rejected"]}
@@ -72,7 +82,7 @@ def print_explanation(info: dict, wide: bool = False) -> None:
                 c["priority"],
                 f"{c['score']:g}",
                 " ".join(f"{k}={v:g}" for k, v in c["parts"].items()) or "-",
-                "; ".join(c["reasons"]) or "-",
+                "; ".join([f"matched: {matched(c['match'])}", *c["reasons"]]),
             ]
             for c in candidates
         ]
@@ -148,7 +158,7 @@ def command(
     context = replace(context, country=(country or "").upper(), device=device or "")
     snapshot = load_snapshot(svc.db)
     outcome = decide(
-        context, snapshot, ranker=svc.ranker, reader=svc.reader, budget=DryRun(svc.budget), explain=explain
+        context, snapshot, ranker=svc.ranker, matcher=svc.matcher, budget=DryRun(svc.budget), explain=explain
     )
     if as_json_:
         click.echo(json.dumps(as_json(outcome, snapshot, explain), indent=2, ensure_ascii=False))

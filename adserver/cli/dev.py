@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,11 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
 
 from ..catalog import files, sites
 from ..infra import migrate, redis_server, storage
 from ..settings import ROOT
+from . import devenv
+from .catalog import advertisers
 from .context import Context, pass_ctx
 
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.example.yaml"
@@ -26,10 +28,8 @@ def seed(db: storage.Database, path: str | None) -> str:
     """Import `path`, or the example catalog when the catalog is empty: a restart must not undo what the
     operator changed since (a pause, an edit)."""
     if path is None:
-        with db.sessionmaker() as s:
-            advertisers = s.scalar(select(func.count()).select_from(storage.Advertiser))
-        if advertisers:
-            return f"{advertisers} advertisers kept as they are (the example is imported only into an empty catalog)"
+        if count := advertisers(db):
+            return f"{count} advertisers kept as they are (the example is imported only into an empty catalog)"
         path = str(EXAMPLE_CATALOG)
         with sites.local_domains(True):
             files.import_catalog(db, files.read_file(DEMO_SITE))
@@ -37,12 +37,33 @@ def seed(db: storage.Database, path: str | None) -> str:
     return f"imported {Path(path).name}: {counts}"
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether another process listens on host:port (gunicorn binds with SO_REUSEADDR, so this does too)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+# How a child ends when it was asked to stop (Ctrl-C reaches the whole terminal's process group, and gunicorn
+# and rq exit 0 on SIGINT and SIGTERM): a requested stop, not a failure.
+STOPPED = (0, -signal.SIGINT, -signal.SIGTERM)
+
+
+def _name(p: subprocess.Popen) -> str:
+    return "gunicorn" if "gunicorn" in p.args else "the worker"
+
+
 def _wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for p in procs:
             if p.poll() is not None:
-                raise click.ClickException(f"{p.args[2] if len(p.args) > 2 else p.args} exited with {p.returncode}")
+                raise click.ClickException(f"{_name(p)} exited with {p.returncode}")
         try:
             with urllib.request.urlopen(url + "/readyz", timeout=2) as r:
                 if r.status == 200:
@@ -67,6 +88,11 @@ def _wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 60) ->
 @pass_ctx
 def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str | None, check: bool) -> None:
     """Migrate, import the example catalog into an empty catalog, start Redis if needed, gunicorn and an rq worker."""
+    if port_taken(host, port):  # else another server would answer our readiness check, then gunicorn exit
+        raise click.ClickException(
+            f"port {port} on {host} is taken (another server listens there): stop it, or pick another port: "
+            f"make dev PORT={port + 1}  (or adserver dev --port {port + 1})"
+        )
     ctx.overrides["environment"] = "development"  # the explicit development mode: the public default key is fine
     settings = ctx.settings
     redis_url, local = redis_server.ensure(settings.redis_url)
@@ -79,6 +105,8 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
     migrate.upgrade(db)
     click.echo(f"sql: {db.engine.url.render_as_string(hide_password=True)} migrated; catalog: {seed(db, catalog_path)}")
 
+    if not check:  # a check is over before anyone could type in a second terminal
+        devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url})
     env = dict(
         os.environ,
         REDIS_URL=redis_url,
@@ -115,8 +143,11 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
                 p.kill()
         if local:
             local.stop()
+            if not check:  # its socket is gone: the CLI falls back to REDIS_URL (and says so if nothing answers)
+                devenv.write({"ENVIRONMENT": "development", "DATABASE_URL": settings.database_url})
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # asked to stop, or the terminal closed: stop ours, Redis last
+        signal.signal(sig, lambda *_: (stop(), sys.exit(0)))
     base = f"http://{host}:{port}"
     try:
         _wait_ready(base, procs)
@@ -134,7 +165,10 @@ def command(ctx: Context, host: str, port: int, workers: int, catalog_path: str 
             return
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
-        raise click.ClickException("a child process exited; stopping")
+        failed = [p for p in procs if p.poll() not in (None, *STOPPED)]
+        if failed:
+            raise click.ClickException(f"{_name(failed[0])} exited with {failed[0].returncode}; stopping")
+        click.echo("stopping")  # our children were told to stop (SIGINT or SIGTERM to the process group)
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:

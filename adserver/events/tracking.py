@@ -20,8 +20,6 @@ from itsdangerous.encoding import int_to_bytes
 
 from ..infra.counters import BEACONS
 
-TARGETS = ("primary", "secondary")
-
 
 class TrackingError(Exception):
     """A tracking token is forged, tampered with, expired, or for another event type."""

@@ -142,7 +142,6 @@ BATCHES = SINGLE.batches()
 RATE_LIMITED = SINGLE.rate_limited()
 FOLD_PREFIX = SINGLE.fold_prefix()
 FOLDS_PENDING = SINGLE.folds_pending()
-PERSISTED = SINGLE.persisted()
 batch, fold, counts, seen = SINGLE.batch, SINGLE.fold, SINGLE.counts, SINGLE.seen
 beacon_rate, impression_rate, spend = SINGLE.beacon_rate, SINGLE.impression_rate, SINGLE.spend
 frequency_cap, auth_failures = SINGLE.frequency_cap, SINGLE.auth_failures

@@ -82,7 +82,9 @@ class LocalRedis:
             "--loglevel",
             "warning",
         ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # A process group of its own: a Ctrl-C in the terminal stops the processes using it (`adserver dev`'s
+        # gunicorn and worker) without stopping it under them; its owner stops it after them.
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, process_group=0)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if answers(self.url, 0.2):

@@ -19,7 +19,7 @@ from ..errors import AdserverError
 from ..infra.progress import SILENT, Progress
 from ..serving.context import ArticleContext
 from ..serving.decision import decide
-from ..serving.matching import Fit, How, TopicReader
+from ..serving.matching import Fit, How, Matcher
 from ..serving.ranking import OverlapRanker, PlainRanker, Ranker, Scored
 from ..serving.snapshot import CatalogSnapshot
 from .catalogs import snapshot_from_file
@@ -73,7 +73,11 @@ def ag_news_articles(path: Path | None = None) -> list[Article]:
     """AG News test rows of Sports, Business and Sci/Tech as (title, summary) articles."""
     path = path or ag_news_path()
     if path is None:
-        raise DataUnavailable("AG News test CSV not found in " + " or ".join(str(d) for d in DATA_DIRS))
+        where = " or ".join(str(d) for d in DATA_DIRS)
+        raise DataUnavailable(
+            f"AG News test CSV (ag_news_test.csv) not found in {where}: "
+            "name it with `adserver model evaluate --ag-news PATH` or set RESEARCH_DATA_DIR"
+        )
     with open(path, encoding="utf-8") as f:
         return [
             Article(title=row[1], text=row[2].replace("\\", " "), topic=AG_CLASSES[row[0]])
@@ -121,7 +125,7 @@ class Score:
 
 
 class _EveryCampaign:
-    """A reader that admits every campaign: this evaluation measures ranking among the eligible; what is
+    """A matcher that admits every campaign: this evaluation measures ranking among the eligible; what is
     eligible is `bench/relevance.py`'s to measure."""
 
     def plan_key(self) -> tuple:
@@ -145,14 +149,14 @@ def top1(
     snapshot: CatalogSnapshot,
     articles: Sequence[Article],
     seed: int = 0,
-    reader: TopicReader | None = None,
+    matcher: Matcher | None = None,
 ) -> Score:
     """Decide on each article (title + summary, no topic); right when the winner targets its topic."""
     rng = random.Random(seed)
     right = no_fill = 0
     for a in articles:
         ctx = ArticleContext.create("article-footer", title=a.title, summary=a.summary)
-        out = decide(ctx, snapshot, ranker=ranker, rng=rng, reader=reader or EVERY_CAMPAIGN)
+        out = decide(ctx, snapshot, ranker=ranker, rng=rng, matcher=matcher or EVERY_CAMPAIGN)
         if out.decision is None:
             no_fill += 1
         elif a.topic in out.decision.campaign.targeting.topics:
@@ -189,22 +193,27 @@ def run_benchmark(
     from dataclasses import replace
 
     from . import embedding as dense
+    from .matcher import ModelMatcher
     from .ranker import ModelRanker
-    from .reader import ModelReader
     from .train import fit
 
     if embedding is None:
         embedding = dense.available()
+    # One bar whose length is known from the start: four preparing steps, then one step per ranker. The fit on
+    # the BBC split takes most of the time (a minute on a loaded machine); the bar's clock runs meanwhile.
+    per_model = 3 if embedding else 2
+    progress.start(4 + 2 * per_model + len(baselines()), "evaluating")
+    progress.advance(0, "reading BBC News")
     snapshot = eval_catalog()
     bbc = bbc_articles()
     train, test = split(bbc, seed=seed)
+    progress.advance(1, "reading AG News")
     try:
         ag = ag_news_articles(ag_path)
     except DataUnavailable as e:
         echo(f"skipping AG News: {e}")
         ag = []
-    progress.start(None, "evaluating")  # the number of rankers is known once the models are fitted
-    progress.advance(0, "fitting on the BBC train split")
+    progress.advance(1, f"fitting on the BBC train split ({len(train)} articles)")
     started = time.perf_counter()
     with_corpus = fit(snapshot.campaigns, train, embedding=embedding)
     info = {
@@ -215,17 +224,18 @@ def run_benchmark(
         "train_seconds": round(time.perf_counter() - started, 2),
         "embedding": with_corpus.info["embedding"],
     }
-    progress.advance(0, "fitting on the catalog only")
+    progress.advance(1, "fitting on the catalog only")
     catalog_only = fit(snapshot.campaigns, (), embedding=embedding)
+    progress.advance(1)
     models = [("catalog + BBC train split", with_corpus.model), ("catalog only", catalog_only.model)]
-    rankers: list[tuple[str, Ranker, TopicReader]] = []
+    rankers: list[tuple[str, Ranker, Matcher]] = []
     for data, model in models:
         plain = replace(model, embedding=None)
         rankers.append((f"model ({data})", ModelRanker(plain), EVERY_CAMPAIGN))
         if embedding:
             rankers.append((f"model + embedding ({data})", ModelRanker(model), EVERY_CAMPAIGN))
-        # The serving order: the topic reader's confidence (encoder + this TF-IDF model) beside the score.
-        rankers.append((f"model + topic reader ({data})", ModelRanker(plain), ModelReader(plain)))
+        # The serving order: the matcher's confidence (encoder + this TF-IDF model) beside the score.
+        rankers.append((f"model + topic matcher ({data})", ModelRanker(plain), ModelMatcher(plain)))
     rankers += [(name, r, EVERY_CAMPAIGN) for name, r in baselines().items()]
     # Floor 0: every campaign stays eligible, so this measures the order among them (eligibility is
     # bench/relevance.py's to measure).
@@ -234,13 +244,12 @@ def run_benchmark(
         tuple(replace(c, targeting=replace(c.targeting, min_relevance=0.0)) for c in snapshot.campaigns),
     )
     rows = []
-    progress.start(len(rankers), "scoring rankers")
-    for name, ranker, reader in rankers:
-        progress.advance(0, name)
-        rows.append((name, "BBC held out", top1(ranker, ranked_all, test, seed, reader)))
+    for name, ranker, matcher in rankers:
+        progress.advance(0, f"scoring {name}")
+        rows.append((name, "BBC held out", top1(ranker, ranked_all, test, seed, matcher)))
         if ag:
-            rows.append((name, "AG News (sport/business/tech)", top1(ranker, ranked_all, ag, seed, reader)))
+            rows.append((name, "AG News (sport/business/tech)", top1(ranker, ranked_all, ag, seed, matcher)))
         if "catalog only" in name:
-            rows.append((name, "BBC all", top1(ranker, ranked_all, bbc, seed, reader)))
+            rows.append((name, "BBC all", top1(ranker, ranked_all, bbc, seed, matcher)))
         progress.advance(1)
     return rows, info

@@ -337,7 +337,8 @@ class ModelRanker:
 
     def _reasons(self, c, parts, view, ctx, counts, theta, j, rows) -> tuple[str, ...]:
         r = []
-        read = f"the article reads as '{view.label}' ({view.label_p:.0%})"
+        # The ranking model's own label, named as such: the match's confidence is the matcher's (one number each).
+        read = f"the ranking model labels it '{view.label}'"
         if ctx.topic:
             read = f"publisher topic '{ctx.topic}'; " + read
         if parts["topic"] > 0:

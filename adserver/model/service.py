@@ -109,9 +109,9 @@ def serving_ranker(settings, db=None) -> tuple[Ranker, tuple[Stoppable, ...]]:
     return ModelRanker(holder, click_stats=stats), (holder, stats) if stats is not None else (holder,)
 
 
-def serving_reader(ranker: Ranker):
-    """The topic reader decisions use: the shipped encoder, with the active TF-IDF model when there is one."""
+def serving_matcher(ranker: Ranker):
+    """The matcher decisions use: the shipped encoder, with the active TF-IDF model when there is one."""
+    from .matcher import ModelMatcher
     from .ranker import ModelRanker
-    from .reader import ModelReader
 
-    return ModelReader(ranker.models if isinstance(ranker, ModelRanker) else None)
+    return ModelMatcher(ranker.models if isinstance(ranker, ModelRanker) else None)

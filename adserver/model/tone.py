@@ -10,7 +10,7 @@ in their plain sense (`harm` in `data/tone.yaml`: "laid off", "outbreak", "price
 vectors dilutes and VADER does not know). It is fitted at start-up on the project's own text only (each
 tone's description and example headlines, and the examples of the harmful sensitive categories of
 `data/sensitive.yaml` as negative): deterministic, well under a second. The article is embedded once per plan
-for the topic, safety and tone readings (`ModelReader`). Research data may evaluate it (bench/tone.py), never
+for the topic, safety and tone readings (`ModelMatcher`). Research data may evaluate it (bench/tone.py), never
 train it. Known limit: word vectors do not see which way a number moves ("lifts rates", "cuts rates").
 """
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .budget import BudgetGate, Unlimited
 from .context import ArticleContext
 from .eligibility import Rejection, reader_reason, split_eligible, targeting_index
-from .matching import DeclaredTopics, Fit, TopicReader
+from .matching import DeclaredTopics, Fit, Matcher
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
 from .safety import CATEGORY_FLOOR, TONE_FLOOR
@@ -98,7 +98,7 @@ def decide(
     explain: bool = False,
     exclude_advertisers: frozenset[str] = frozenset(),
     impression: Callable[[Decision], Event] | None = None,
-    reader: TopicReader | None = None,
+    matcher: Matcher | None = None,
     now: datetime | None = None,
 ) -> Outcome:
     """Choose the card for `ctx`. With `explain`, every campaign is checked so that each
@@ -110,10 +110,10 @@ def decide(
     impression event of a candidate decision, which a gate that can (`RedisBudget`) queues in the same
     round trip as it books the winner, saying so in `Outcome.recorded`.
 
-    `reader` says which campaigns the article is about (`targeting.fit`'s rules); without one only the
+    `matcher` says which campaigns the article is about (`matching.fit`'s rules); without one only the
     publisher's topic and keywords match."""
     ranker = ranker or _OVERLAP
-    reader = reader or _DECLARED
+    matcher = matcher or _DECLARED
     budget = budget or _UNLIMITED
     rng = rng or _RNG
     now = now or datetime.now(UTC)  # the reader's time: a campaign's schedule is checked against it
@@ -122,12 +122,12 @@ def decide(
     fits: dict[str, Fit] = {}
     shown = None  # with explain: the article as read
     if explain:
-        shown = read = reader.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
+        shown = read = matcher.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
         eligible, rejected = split_eligible(snapshot.campaigns, read, day, now)
         eligible = [c for c in eligible if _on_site(c, read, snapshot, rejected)]
         if exclude_advertisers:
             eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
-        fits = {c.id: f for c, f in zip(eligible, reader.fits(read, eligible), strict=True)}
+        fits = {c.id: f for c, f in zip(eligible, matcher.fits(read, eligible), strict=True)}
         rejected += [
             Rejection(c.id, "not about its targeting: " + fits[c.id].reason)
             for c in eligible
@@ -137,7 +137,7 @@ def decide(
         ranked = ranker.rank(ctx, eligible, snapshot, explain=True) if eligible else []
         contenders = _contenders(ranked, matched)
     else:
-        plan = _plan(ctx, snapshot, ranker, reader, day, exclude_advertisers)
+        plan = _plan(ctx, snapshot, ranker, matcher, day, exclude_advertisers)
         rejected, matched = [], plan.fits
         ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
         seen, contenders = plan.contenders
@@ -176,13 +176,13 @@ _UNLIMITED = Unlimited()
 _DECLARED = DeclaredTopics()
 
 
-def _read(ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader) -> ArticleContext:
+def _read(ctx: ArticleContext, snapshot: CatalogSnapshot, matcher: Matcher) -> ArticleContext:
     """The article as its exclusion rules see it: the sentiment and sensitive categories read from its text,
     when some campaign excludes them (once per article: with its plan)."""
     index = snapshot.derived(targeting_index)
     sentiment = bool(index.excluding_sentiment) and not ctx.sentiment
     categories = bool(index.excluding_category) or index.sites_exclude_categories
-    return reader.annotate(ctx, sentiment, categories) if sentiment or categories else ctx
+    return matcher.annotate(ctx, sentiment, categories) if sentiment or categories else ctx
 
 
 def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[Rejection]) -> bool:
@@ -202,7 +202,7 @@ def _on_site(c: Campaign, ctx: ArticleContext, snapshot: CatalogSnapshot, reject
 
 
 def _eligible(
-    ctx: ArticleContext, snapshot: CatalogSnapshot, reader: TopicReader, day: date, exclude: frozenset[str]
+    ctx: ArticleContext, snapshot: CatalogSnapshot, matcher: Matcher, day: date, exclude: frozenset[str]
 ) -> tuple[list[Campaign], dict[str, Fit]]:
     """The hard rules (`TargetingIndex`), then whether the article is about what each campaign targets:
     the campaigns that match, and how."""
@@ -210,7 +210,7 @@ def _eligible(
     eligible = [snapshot.campaigns[i] for i in sorted(ids)]
     if exclude:  # sponsors already on this page (several slots, one page)
         eligible = [c for c in eligible if c.advertiser_id not in exclude]
-    matched = [(c, f) for c, f in zip(eligible, reader.fits(ctx, eligible, misses=False), strict=True) if f]
+    matched = [(c, f) for c, f in zip(eligible, matcher.fits(ctx, eligible, misses=False), strict=True) if f]
     return [c for c, _ in matched], {c.id: f for c, f in matched}
 
 
@@ -218,16 +218,16 @@ def _plan(
     ctx: ArticleContext,
     snapshot: CatalogSnapshot,
     ranker: Ranker,
-    reader: TopicReader,
+    matcher: Matcher,
     day: date,
     exclude: frozenset[str],
 ) -> Plan:
-    key = (ctx.content_key, day, exclude, ranker.plan_key(), reader.plan_key())
+    key = (ctx.content_key, day, exclude, ranker.plan_key(), matcher.plan_key())
     plans = snapshot.derived(plan_cache)
     plan = plans.get(key)
     if plan is None:
-        read = _read(ctx, snapshot, reader)
-        eligible, matched = _eligible(read, snapshot, reader, day, exclude)
+        read = _read(ctx, snapshot, matcher)
+        eligible, matched = _eligible(read, snapshot, matcher, day, exclude)
         prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
         plan = Plan(read, eligible, prepared, counted_context(ctx, ranker).topic, matched)
         plans.put(key, plan)
@@ -240,7 +240,7 @@ MATCH_WEIGHT = 1.0  # how much the reader's confidence counts beside the ranker'
 def _contenders(ranked: list[Scored], matched: dict[str, Fit]) -> list[Scored]:
     # Every ranked campaign is eligible (it matches the article). Paid before house; then priority tiers
     # order the eligible, and relevance decides within a tier: the ranker's score (text, keywords, CTR)
-    # plus how sure the reader is that the article is about what the campaign targets.
+    # plus how sure the matcher is that the article is about what the campaign targets.
     def key(s: Scored) -> tuple:
         f = matched.get(s.campaign.id)
         match = f.confidence if f is not None else 0.0
@@ -344,5 +344,6 @@ def _fit_dict(f: Fit | None) -> dict | None:
         "topic": f.topic,
         "confidence": round(f.confidence, 4),
         "floor": f.floor,
+        "floor_source": f.floor_from,
         "reason": f.reason,
     }

@@ -2,7 +2,7 @@
 
 A publisher's section name and a campaign's targeted topic both land on a node: by name, by alias
 ("uk-politics" and "elections" are politics, "Sports" and "football" reach sport) or, for a string the table
-does not know, by meaning (`adserver.model.reader`). A campaign that targets a node matches an article about
+does not know, by meaning (`adserver.model.matcher`). A campaign that targets a node matches an article about
 that node or anything below it: `football` articles are `sport` articles, not the other way round.
 """
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from adserver.catalog.files import read_file
-from adserver.serving.matching import MIN_RELEVANCE
+from adserver.serving.matching import AGAINST_PUBLISHER
 from tests.builders import AI_ARTICLE
 from tests.builders import post_decision as decide
 from tests.conftest import EXAMPLE_CATALOG
@@ -251,7 +251,9 @@ def test_why_no_ad_answers_200_with_each_campaigns_reason(client, example_catalo
     assert zahid["reason"] == "excludes negative sentiment"  # refused before its topics were read
     margin = reasons["margin-nonfiction"]["match"]
     assert margin["eligible"] is False and margin["how"] == "no match"
-    assert margin["confidence"] < margin["floor"] == MIN_RELEVANCE
+    # the publisher said religion: a reading of the campaign's own section needs the higher floor
+    assert margin["confidence"] < margin["floor"] == AGAINST_PUBLISHER
+    assert margin["floor_source"] == "publisher" and "against the publisher's topic" in margin["reason"]
 
 
 def test_house_card_fills_when_nothing_paid_matches(client, example_catalog):
@@ -312,7 +314,7 @@ def test_the_answer_spliced_into_its_rendered_template_is_byte_for_byte_the_seri
     with app.test_request_context("/v1/decision", method="POST", base_url="https://ads.example:8443"):
         snapshot = svc.catalog.get()
         ctx = ArticleContext.create("article-footer", **AI_ARTICLE["article"])
-        outcome = core_decide(ctx, snapshot, ranker=svc.ranker, reader=svc.reader)
+        outcome = core_decide(ctx, snapshot, ranker=svc.ranker, matcher=svc.matcher)
         assert outcome.decision is not None
         assert (outcome.decision.creative.secondary_cta_text is not None) == secondary
         for _ in range(2):  # rendered, then from the cache

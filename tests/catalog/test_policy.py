@@ -47,6 +47,15 @@ def test_the_floor_counts_the_default_when_none_is_set():
     assert strict.problems(None, targeting(topics=["sport"]), floor=0.3) == {}
 
 
+def test_a_refused_floor_names_which_limit_applied():
+    (everyone,) = POLICY.problems(None, targeting(topics=["sport"], min_relevance=0.1))["targeting.min_relevance"]
+    (yours,) = POLICY.problems(None, targeting(topics=["sport"], min_relevance=0.1), floor=0.2)[
+        "targeting.min_relevance"
+    ]
+    assert everyone.startswith("At least 0.4: the operator's floor for all")
+    assert yours.startswith("At least 0.2: the floor the operator set for you")
+
+
 def test_a_campaign_that_was_run_of_site_may_stay_so():
     assert "targeting" in POLICY.problems(None, targeting())
     assert POLICY.problems(targeting(), targeting()) == {}

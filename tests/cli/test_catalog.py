@@ -86,3 +86,18 @@ def test_catalog_export_format_option_overrides_the_extension(cli, imported, tmp
     out = tmp_path / "catalog.txt"
     cli("catalog", "export", "-o", str(out), "--format", "json")
     assert json.loads(out.read_text())["advertisers"]
+
+
+def test_catalog_import_if_empty_imports_once_and_keeps_the_operators_changes(cli, db):
+    """compose.yaml's migrate service runs it on every `up`: the first start has the demo catalog, a restart
+    does not undo a paused campaign."""
+    from adserver.catalog.files import set_status
+    from adserver.catalog.store import load_snapshot
+
+    first = cli("catalog", "import", "--if-empty", str(EXAMPLE_CATALOG))
+    assert first.exit_code == 0 and first.output.startswith("imported catalog.example.yaml: 46 created")
+    set_status(db, "zahid-ai-side-projects", "paused")
+    again = cli("catalog", "import", "--if-empty", str(EXAMPLE_CATALOG))
+    assert again.exit_code == 0
+    assert again.output.startswith("14 advertisers kept as they are (catalog.example.yaml is imported only into")
+    assert {c.id: c.status for c in load_snapshot(db).campaigns}["zahid-ai-side-projects"] == "paused"

@@ -36,6 +36,8 @@ def test_decide_explain_shows_score_parts_and_rejections(cli, imported):
     assert r.exit_code == 0
     assert "topic=3 keywords=2" in r.stdout
     assert "targets topic 'artificial-intelligence'" in r.stdout
+    winner = next(line for line in r.stdout.splitlines() if line.startswith("*"))
+    assert "matched: publisher topic;" in winner  # how each candidate matched, first among its reasons
     rejected = rejected_reasons(r.stdout)
     assert rejected["encore-comedy-tour"] == "status is paused"
     assert rejected["voltdrive-winter-tyres"] == "outside its flight dates"

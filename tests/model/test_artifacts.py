@@ -16,8 +16,8 @@ from adserver.infra.storage import Database
 from adserver.model import artifacts, store
 from adserver.model.artifacts import ModelError, ModelHolder
 from adserver.model.evaluate import eval_catalog
+from adserver.model.matcher import ModelMatcher
 from adserver.model.ranker import ModelRanker
-from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from adserver.serving.context import ArticleContext
 from adserver.serving.decision import decide
@@ -100,15 +100,15 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
     save(tmp_path, trained, "v2")
     artifacts.activate(tmp_path, "v1")
     holder = ModelHolder(tmp_path, poll_seconds=0.05)
-    ranker, reader = ModelRanker(holder), ModelReader(holder)
-    reader.warm()  # as a web process does at start: the swap below must land while decisions run
+    ranker, matcher = ModelRanker(holder), ModelMatcher(holder)
+    matcher.warm()  # as a web process does at start: the swap below must land while decisions run
     errors, served, stop = [], [], threading.Event()
 
     def worker():
         ctx = ArticleContext.create("article-footer", title="Striker scores in the cup final")
         while not stop.is_set():
             try:
-                out = decide(ctx, snap, ranker=ranker, reader=reader)
+                out = decide(ctx, snap, ranker=ranker, matcher=matcher)
                 served.append((holder.version, out.decision.campaign.id))
             except Exception as e:  # the assertion below reports it
                 errors.append(e)

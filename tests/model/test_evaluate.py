@@ -96,3 +96,63 @@ def test_corpus_line_without_topic_is_refused_with_its_line_number(tmp_path):
     p.write_text('{"title": "a", "text": "b", "topic": "sport"}\n{"title": "no topic"}\n')
     with pytest.raises(TrainingError, match="corpus.jsonl:2"):
         read_corpus(p)
+
+
+def test_without_ag_news_the_message_names_the_option(tmp_path, monkeypatch):
+    from adserver.model import evaluate
+
+    monkeypatch.setattr(evaluate, "DATA_DIRS", (tmp_path,))
+    with pytest.raises(evaluate.DataUnavailable, match="--ag-news PATH"):
+        ag_news_articles()
+
+
+class Recorder:
+    """A `Progress` that keeps what it was told, in order."""
+
+    def __init__(self):
+        self.events: list[tuple] = []
+
+    def start(self, total, what):
+        self.events.append(("start", total, what))
+
+    def advance(self, n=1, note=""):
+        self.events.append(("advance", n, note))
+
+
+def test_the_benchmark_shows_its_length_and_each_step_before_the_long_fit(monkeypatch):
+    """The fit on the BBC split takes a minute: by then the bar has its length and says what runs (it sat on
+    'evaluating: 0it' before). The fits here are the fast catalog-only one, to keep the test short."""
+    from adserver.model import evaluate, train
+
+    progress, seen_at_fit = Recorder(), []
+    real_fit = train.fit
+
+    def quick_fit(campaigns, articles=(), embedding=False, **kw):
+        seen_at_fit.append(list(progress.events))
+        return real_fit(campaigns, (), embedding=False)
+
+    monkeypatch.setattr(train, "fit", quick_fit)
+    monkeypatch.setattr(evaluate, "DATA_DIRS", ())
+    evaluate.run_benchmark(None, embedding=False, echo=lambda line: None, progress=progress)
+    kind, total, what = progress.events[0]
+    assert (kind, what) == ("start", "evaluating") and total == 10  # 4 steps, 2 + 2 model rankers, 2 baselines
+    assert [e for e in progress.events if e[0] == "start"] == [progress.events[0]]  # one bar, start to end
+    assert seen_at_fit[0][-1][2].startswith("fitting on the BBC train split")
+    assert sum(e[1] for e in progress.events if e[0] == "advance") == total
+
+
+def test_a_bar_clock_runs_while_a_step_takes_long():
+    import io
+    import time
+
+    from adserver.cli.progress import Bar
+
+    out = io.StringIO()
+    bar = Bar(out, enabled=True)
+    bar.start(10, "evaluating")
+    bar.advance(0, "fitting on the BBC train split")
+    deadline = time.monotonic() + 30
+    while "00:01" not in out.getvalue() and time.monotonic() < deadline:  # no advance meanwhile
+        time.sleep(0.1)
+    bar.close()
+    assert "00:01" in out.getvalue()

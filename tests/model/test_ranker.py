@@ -10,8 +10,8 @@ import pytest
 
 from adserver.model.catalogs import snapshot_from_file
 from adserver.model.evaluate import eval_catalog
+from adserver.model.matcher import ModelMatcher
 from adserver.model.ranker import MAX_RANKED, ModelRanker
-from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from adserver.serving.context import ArticleContext
 from adserver.serving.decision import decide
@@ -36,8 +36,8 @@ def ranker(model):
 
 
 @pytest.fixture(scope="module")
-def reader(model):
-    return ModelReader(model)
+def matcher(model):
+    return ModelMatcher(model)
 
 
 def ctx(**article) -> ArticleContext:
@@ -119,11 +119,11 @@ def test_parts_sum_to_the_score_and_reasons_name_them(ranker, snapshot):
 def test_hook_variant_fits_an_article_without_a_topic_field():
     snap = snapshot_from_file(EXAMPLE_CATALOG)
     r = ModelRanker(fit(snap.campaigns).model)
-    reader = ModelReader(r.models)
+    matcher = ModelMatcher(r.models)
     article = ctx(
         title="Humanoid robots learn to walk with a new robot brain", summary="Robotics start-up shows a robot."
     )
-    out = decide(article, snap, ranker=r, reader=reader, rng=random.Random(0))
+    out = decide(article, snap, ranker=r, matcher=matcher, rng=random.Random(0))
     assert out.decision.hook_variant == "robotics"
     assert out.decision.hook.startswith("building the brain for a robot?")
 
@@ -159,9 +159,9 @@ def test_new_catalog_snapshot_rebuilds_the_campaign_index(model, snapshot):
     assert r._index.key[0] == 2
 
 
-def test_impression_of_a_topic_less_article_is_counted_under_the_topic_the_model_reads(ranker, snapshot, reader):
+def test_impression_of_a_topic_less_article_is_counted_under_the_topic_the_model_reads(ranker, snapshot, matcher):
     out = decide(
-        ctx(title="Striker scores twice as United win the league cup final"), snapshot, ranker=ranker, reader=reader
+        ctx(title="Striker scores twice as United win the league cup final"), snapshot, ranker=ranker, matcher=matcher
     )
     assert out.decision.context.topic == "sport"
     assert out.decision.context.title.startswith("Striker")
@@ -172,19 +172,22 @@ def test_impression_of_a_topic_less_article_is_counted_under_the_topic_the_model
     [("football", "football"), ("uk-politics", "politics"), ("+1+1", "other"), ("made-up-section", "other")],
 )
 def test_an_impression_is_counted_under_the_taxonomy_node_of_the_publishers_topic(
-    ranker, snapshot, reader, sent, counted
+    ranker, snapshot, matcher, sent, counted
 ):
-    out = decide(ctx(title="Striker scores twice", topic=sent), snapshot, ranker=ranker, reader=reader)
+    out = decide(ctx(title="Striker scores twice", topic=sent), snapshot, ranker=ranker, matcher=matcher)
     assert out.decision.context.topic == counted  # no free text from the public reaches a report
 
 
-def test_without_a_publisher_topic_an_impression_is_counted_under_what_the_model_reads(ranker, snapshot, reader):
-    out = decide(ctx(title="Striker scores twice in the cup final"), snapshot, ranker=ranker, reader=reader)
+def test_without_a_publisher_topic_an_impression_is_counted_under_what_the_model_reads(ranker, snapshot, matcher):
+    out = decide(ctx(title="Striker scores twice in the cup final"), snapshot, ranker=ranker, matcher=matcher)
     assert out.decision.context.topic in {"sport", "football"}
 
 
-def test_reasons_in_words_are_built_only_when_explaining(ranker, snapshot, reader):
+def test_reasons_in_words_are_built_only_when_explaining(ranker, snapshot, matcher):
     article = ctx(title="Album tops the charts")
-    assert all(not s.reasons for s in decide(article, snapshot, ranker=ranker, reader=reader).ranked)
-    explained = decide(article, snapshot, ranker=ranker, reader=reader, explain=True).ranked
+    assert all(not s.reasons for s in decide(article, snapshot, ranker=ranker, matcher=matcher).ranked)
+    explained = decide(article, snapshot, ranker=ranker, matcher=matcher, explain=True).ranked
     assert explained[0].reasons and explained[0].parts == ranker.rank(article, snapshot.campaigns, snapshot)[0].parts
+    # One number per match: the ranker names its own label without a second topic confidence beside the match's.
+    assert not any("%)" in r and "labels it" in r for s in explained for r in s.reasons)
+    assert any("the ranking model labels it" in r for r in explained[0].reasons)

@@ -10,7 +10,7 @@ import pytest
 
 from adserver.model import tone
 from adserver.model.encoder import load_encoder
-from adserver.model.reader import ModelReader
+from adserver.model.matcher import ModelMatcher
 from adserver.serving import safety
 from adserver.serving.context import ArticleContext
 from adserver.serving.eligibility import rejection_reason
@@ -57,46 +57,46 @@ CENTRAL_BANK = (
 
 
 @pytest.fixture(scope="module")
-def reader():
-    r = ModelReader()
+def matcher():
+    r = ModelMatcher()
     r.warm()
     return r
 
 
-def read(reader: ModelReader, title: str, summary: str, topic: str) -> ArticleContext:
-    return reader.annotate(
+def read(matcher: ModelMatcher, title: str, summary: str, topic: str) -> ArticleContext:
+    return matcher.annotate(
         ArticleContext.create("article-footer", title=title, summary=summary, topic=topic), True, False
     )
 
 
 @pytest.mark.parametrize("with_topic", [True, False])
 @pytest.mark.parametrize(("title", "summary", "topic"), NOT_BAD_NEWS)
-def test_dark_words_in_ordinary_news_do_not_read_negative(reader, title, summary, topic, with_topic):
-    ctx = read(reader, title, summary, topic if with_topic else "")
+def test_dark_words_in_ordinary_news_do_not_read_negative(matcher, title, summary, topic, with_topic):
+    ctx = read(matcher, title, summary, topic if with_topic else "")
     assert ctx.sentiment_read and ctx.sentiment != "negative", ctx.sentiment_confidence
 
 
 @pytest.mark.parametrize("with_topic", [True, False])
 @pytest.mark.parametrize(("title", "summary", "topic"), BAD_NEWS)
-def test_news_of_harm_reads_negative_with_its_confidence(reader, title, summary, topic, with_topic):
-    ctx = read(reader, title, summary, topic if with_topic else "")
+def test_news_of_harm_reads_negative_with_its_confidence(matcher, title, summary, topic, with_topic):
+    ctx = read(matcher, title, summary, topic if with_topic else "")
     confidence = dict(ctx.sentiment_confidence)
     assert ctx.sentiment == "negative" and confidence["negative"] >= safety.TONE_FLOOR, confidence
     assert abs(sum(confidence.values()) - 1.0) < 1e-3
 
 
 @pytest.mark.parametrize("with_topic", [True, False])
-def test_the_central_bank_article_reads_negative(reader, with_topic):
+def test_the_central_bank_article_reads_negative(matcher, with_topic):
     title, summary, topic = CENTRAL_BANK
     assert tone.lexicon_tone(f"{title} . {summary}") == "positive"
-    assert read(reader, title, summary, topic if with_topic else "").sentiment == "negative"
+    assert read(matcher, title, summary, topic if with_topic else "").sentiment == "negative"
 
 
-def test_vader_reads_the_findings_wrong_and_the_reader_reads_them_right(reader):
+def test_vader_reads_the_findings_wrong_and_the_reader_reads_them_right(matcher):
     # The reason for this reader: the lexicon reads dark words, not news.
     text = "Why your sourdough fails, and the fix . Dense loaves and flat crumbs come from three common mistakes."
     assert tone.lexicon_tone(text) == "negative"
-    assert read(reader, *NOT_BAD_NEWS[0]).sentiment != "negative"
+    assert read(matcher, *NOT_BAD_NEWS[0]).sentiment != "negative"
 
 
 def fake_tone(negative: float):
@@ -123,8 +123,8 @@ def test_a_sent_sentiment_is_kept_and_without_a_tone_reader_none_is_read():
     assert (unread.sentiment, unread.sentiment_read) == ("", False)
 
 
-def test_an_article_without_text_has_no_tone(reader):
-    ctx = reader.annotate(ArticleContext.create("x", keywords=["   "]), True, False)
+def test_an_article_without_text_has_no_tone(matcher):
+    ctx = matcher.annotate(ArticleContext.create("x", keywords=["   "]), True, False)
     assert ctx.sentiment == "" and ctx.sentiment_confidence == ()
 
 

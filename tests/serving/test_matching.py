@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adserver.serving.decision import decide
-from adserver.serving.matching import DeclaredTopics, How
+from adserver.serving.matching import MIN_RELEVANCE, DeclaredTopics, How
 from adserver.serving.text import phrase_index, phrases_in
 from tests.builders import TODAY, article, campaign, snapshot
 
@@ -32,17 +32,27 @@ def test_keyword_only_campaign_needs_a_keyword_in_the_article():
 
 
 def test_min_relevance_is_the_floor_for_topics_read_from_the_text():
-    from adserver.model.reader import ModelReader
+    from adserver.model.matcher import ModelMatcher
 
-    reader = ModelReader(None)
+    matcher = ModelMatcher(None)
     title = "Striker scores twice as the champions win the cup final"
     strict = campaign("strict", targeting={"topics": ["sport"], "min_relevance": 1.0})
     lenient = campaign("lenient", targeting={"topics": ["sport"], "min_relevance": 0.05})
-    out = decide(article(title=title), snapshot(strict, lenient), today=TODAY, reader=reader, explain=True)
+    out = decide(article(title=title), snapshot(strict, lenient), today=TODAY, matcher=matcher, explain=True)
     assert out.decision.campaign.id == "lenient"
     assert not out.fits["strict"].eligible and out.fits["strict"].floor == 1.0
+    # explain names whose floor it was: the campaign's own, or the default for a topic read from the text
+    assert out.fits["strict"].floor_from == "campaign" and "its own floor" in out.fits["strict"].reason
+    default = decide(
+        article(title=title),
+        snapshot(campaign("plain", targeting={"topics": ["sport"]})),
+        today=TODAY,
+        matcher=matcher,
+        explain=True,
+    ).fits["plain"]
+    assert (default.floor, default.floor_from) == (MIN_RELEVANCE, "default") and "the default floor" in default.reason
     # what the publisher says needs no floor
-    assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, reader=reader).decision
+    assert decide(article(title=title, topic="sport"), snapshot(strict), today=TODAY, matcher=matcher).decision
 
 
 @pytest.mark.parametrize(
@@ -83,3 +93,35 @@ def test_each_fit_says_how_it_matched(ctx, targeting, how):
     fit = DeclaredTopics().fits(article(**ctx), [campaign("c", targeting=targeting)])[0]
     assert fit.how is how and fit.eligible == (how is not How.NO_MATCH)
     assert fit.reason  # every kind of fit has its words
+
+
+def test_a_miss_read_from_the_text_names_what_the_article_is_about():
+    from adserver.model.matcher import ModelMatcher
+
+    matcher = ModelMatcher(None)
+    title = "Shares tumble as the central bank raises interest rates; bond markets sell off"
+    cycling = campaign("cycling", targeting={"topics": ["cycling"]})
+    miss = decide(article(title=title), snapshot(cycling), today=TODAY, matcher=matcher, explain=True).fits["cycling"]
+    about, p = miss.reads_as
+    assert not miss.eligible and about not in ("", "cycling") and p > miss.confidence
+    assert miss.reason.startswith(f"the text reads as '{about}' ({p:.2f}); as 'cycling' only")
+    # a decision (no explain) keeps no such words: misses are not even built
+    assert "cycling" not in decide(article(title=title), snapshot(cycling), today=TODAY, matcher=matcher).fits
+
+
+def test_a_reading_against_the_publishers_section_needs_the_higher_floor():
+    from adserver.model.matcher import ModelMatcher
+    from adserver.serving.matching import AGAINST_PUBLISHER
+
+    matcher = ModelMatcher(None)
+    title = "Shares tumble as the central bank raises interest rates; bond markets sell off"
+    business = campaign("business", targeting={"topics": ["business"]})
+    unsaid = decide(article(title=title), snapshot(business), today=TODAY, matcher=matcher, explain=True)
+    said = decide(
+        article(title=title, topic="football"), snapshot(business), today=TODAY, matcher=matcher, explain=True
+    )
+    free, against = unsaid.fits["business"], said.fits["business"]
+    assert (free.floor, free.floor_from) == (MIN_RELEVANCE, "default")
+    assert (against.floor, against.floor_from) == (AGAINST_PUBLISHER, "publisher")
+    assert against.eligible == (against.confidence >= AGAINST_PUBLISHER)
+    assert "against the publisher's topic" in against.reason

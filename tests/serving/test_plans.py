@@ -9,8 +9,8 @@ import redis as redis_lib
 
 from adserver.events.pacing import RedisBudget
 from adserver.model.feedback import MemoryClickStats
+from adserver.model.matcher import ModelMatcher
 from adserver.model.ranker import ModelRanker
-from adserver.model.reader import ModelReader
 from adserver.model.train import fit
 from adserver.serving.context import ArticleContext
 from adserver.serving.decision import decide
@@ -64,15 +64,15 @@ def test_a_newly_activated_model_is_not_served_a_stale_plan(redis_url):
             return holder["model"]
 
     ranker, budget = ModelRanker(Holder()), gate(redis_url)
-    reader = ModelReader(Holder())
+    matcher = ModelMatcher(Holder())
     ctx = ArticleContext.create("article-footer", title="Striker scores twice in the cup final")
-    assert decide(ctx, snap, ranker=ranker, reader=reader, budget=budget, today=TODAY).decision.campaign.id == "sport"
+    assert decide(ctx, snap, ranker=ranker, matcher=matcher, budget=budget, today=TODAY).decision.campaign.id == "sport"
     # A model that reads everything as technology: the plan built for the old model must not answer.
     swapped = fit((campaign("sport", targeting={"topics": ["technology"]}), tech)).model
     swapped.version = "other"
     holder["model"] = swapped
     plan_keys_before = len(snap.derived(plan_cache))
-    decide(ctx, snap, ranker=ranker, reader=reader, budget=budget, today=TODAY)
+    decide(ctx, snap, ranker=ranker, matcher=matcher, budget=budget, today=TODAY)
     assert len(snap.derived(plan_cache)) == plan_keys_before + 1
 
 

@@ -8,15 +8,15 @@ import shutil
 import pytest
 
 from adserver.model.encoder import Encoder, EncoderUnavailable, default_path, load_encoder
-from adserver.model.reader import ModelReader
+from adserver.model.matcher import ModelMatcher
 from adserver.serving.context import ArticleContext
 from adserver.serving.decision import decide
 from tests.builders import campaign, snapshot
 
 
 @pytest.fixture(scope="module")
-def reader():
-    return ModelReader(None)
+def matcher():
+    return ModelMatcher(None)
 
 
 def test_the_encoder_loads_offline_from_the_package(monkeypatch, tmp_path):
@@ -50,10 +50,10 @@ def test_similar_texts_are_closer_than_unrelated_ones():
 @pytest.mark.parametrize(
     "said, section", [("soccer-news", "sport"), ("markets-news", "business"), ("gibberish-xq", "")]
 )
-def test_a_topic_string_the_table_does_not_know_is_mapped_by_meaning(reader, said, section):
-    assert reader.tax.resolve(said) == ""
-    node = reader.node_of(said)
-    assert (reader.tax.section(node) if node else "") == section
+def test_a_topic_string_the_table_does_not_know_is_mapped_by_meaning(matcher, said, section):
+    assert matcher.tax.resolve(said) == ""
+    node = matcher.node_of(said)
+    assert (matcher.tax.section(node) if node else "") == section
 
 
 @pytest.mark.parametrize(
@@ -65,26 +65,26 @@ def test_a_topic_string_the_table_does_not_know_is_mapped_by_meaning(reader, sai
         ("Ten pasta recipes for winter", "food"),
     ],
 )
-def test_the_text_of_an_article_reads_as_its_section(reader, title, section):
-    r = reader.read(ArticleContext.create("article-footer", title=title))
-    best, _ = r.best(reader.tax.names)
-    assert reader.tax.section(best) == section
+def test_the_text_of_an_article_reads_as_its_section(matcher, title, section):
+    r = matcher.read(ArticleContext.create("article-footer", title=title))
+    best, _ = r.best(matcher.tax.names)
+    assert matcher.tax.section(best) == section
 
 
-def test_a_campaigns_fit_names_the_topic_and_the_confidence(reader):
+def test_a_campaigns_fit_names_the_topic_and_the_confidence(matcher):
     sport = campaign("sport", targeting={"topics": ["sport"]})
     food = campaign("food", targeting={"topics": ["food"]})
     ctx = ArticleContext.create("article-footer", title="Striker scores twice as the champions win the cup final")
-    fit_sport, fit_food = reader.fits(ctx, [sport, food])
+    fit_sport, fit_food = matcher.fits(ctx, [sport, food])
     assert fit_sport.eligible and fit_sport.how == "read from text" and fit_sport.topic == "sport"
     assert not fit_food.eligible and fit_food.confidence < fit_food.floor
 
 
-def test_a_keyword_only_campaign_matches_by_meaning_without_the_word(reader):
+def test_a_keyword_only_campaign_matches_by_meaning_without_the_word(matcher):
     c = campaign("pasta", targeting={"keywords": ["pasta", "recipes", "cooking"]})
-    hit = reader.fits(ArticleContext.create("article-footer", title="Ten pasta recipes for winter"), [c])[0]
-    near = reader.fits(ArticleContext.create("article-footer", title="How to cook spaghetti and lasagne"), [c])[0]
-    far = reader.fits(ArticleContext.create("article-footer", title="Parliament votes on the budget"), [c])[0]
+    hit = matcher.fits(ArticleContext.create("article-footer", title="Ten pasta recipes for winter"), [c])[0]
+    near = matcher.fits(ArticleContext.create("article-footer", title="How to cook spaghetti and lasagne"), [c])[0]
+    far = matcher.fits(ArticleContext.create("article-footer", title="Parliament votes on the budget"), [c])[0]
     assert (hit.eligible, hit.how) == (True, "keyword")
     assert (near.eligible, near.how) == (True, "keyword meaning")
     assert not far.eligible
@@ -98,9 +98,9 @@ def test_one_text_embeds_as_in_a_batch():
 
 
 def test_a_new_article_is_embedded_once_for_its_safety_tone_and_topic_readings(monkeypatch):
-    reader = ModelReader()
-    reader.warm()
-    encoder = reader.encoder
+    matcher = ModelMatcher()
+    matcher.warm()
+    encoder = matcher.encoder
     calls = []
     embed_one, embed_head = encoder.embed_one, encoder.embed_head
     monkeypatch.setattr(encoder, "embed_one", lambda text: calls.append(text) or embed_one(text))
@@ -108,7 +108,7 @@ def test_a_new_article_is_embedded_once_for_its_safety_tone_and_topic_readings(m
     rules = {"topics": ["technology"], "exclude_categories": ["crime"], "exclude_sentiments": ["negative"]}
     brand_safe = snapshot(campaign("safe", targeting=rules))  # read for its safety, then for its topic
     ctx = ArticleContext.create("article-footer", title="Chipmaker unveils a faster processor", topic="technology")
-    assert decide(ctx, brand_safe, reader=reader).decision is not None
+    assert decide(ctx, brand_safe, matcher=matcher).decision is not None
     assert len(calls) == 1
-    again = reader.annotate(ctx, True, True)  # what the plan read: the tone and categories, on the kept embedding
+    again = matcher.annotate(ctx, True, True)  # what the plan read: the tone and categories, on the kept embedding
     assert again.sentiment_read and again.sentiment_confidence and again.category_confidence and len(calls) == 1

@@ -1,4 +1,4 @@
-"""`ModelReader`: what an article is about, read from its text, on the taxonomy's nodes.
+"""`ModelMatcher`: what an article is about, read from its text, on the taxonomy's nodes.
 
 The sentence encoder (`encoder.py`) embeds the article once. A logistic regression fitted on the taxonomy's
 own descriptions and example headlines gives P(news section); the cosine to each node's centroid (its
@@ -66,8 +66,8 @@ class _Vectors:
     intercept: np.ndarray  # (sections,)
 
 
-class ModelReader:
-    """The serving `TopicReader`: the taxonomy, the encoder and (optionally) the active TF-IDF model."""
+class ModelMatcher:
+    """The serving `Matcher`: the taxonomy, the encoder and (optionally) the active TF-IDF model."""
 
     def __init__(self, models=None, encoder: Encoder | None = None, tax: Taxonomy | None = None):
         self.models = models  # ModelHolder (anything with .get()), a RelevanceModel, or None
@@ -279,4 +279,5 @@ class ModelReader:
                 self._keywords.put(key, v)
             return float(v @ reading.vector)
 
-        return [fit(c, ctx, reading.declared, text_words, read, closeness, misses) for c in campaigns]
+        top = reading.best(names) if misses else ("", 0.0)  # explain: a miss names what the article is about
+        return [fit(c, ctx, reading.declared, text_words, read, closeness, misses, top) for c in campaigns]
