@@ -349,7 +349,7 @@ def site_check_costs(snapshot, baseline_us: float, rounds: int, n: int = 20_000)
     page's host from its Origin, its site (a `*.` domain: the longest match), and the site's and campaigns'
     rules on every paid campaign (an upper bound: a decision checks only its
     contenders). Best of rounds; its share of the baseline decision's median CPU time above."""
-    from adserver.serving import sites
+    from adserver.serving import eligibility, sites
     from adserver.serving.context import ArticleContext
 
     on = ArticleContext.create("article-footer", BENCH_SITE["id"], **BODY["article"])
@@ -362,7 +362,7 @@ def site_check_costs(snapshot, baseline_us: float, rounds: int, n: int = 20_000)
             page = sites.page(snapshot.sites, BENCH_SITE["id"], host)
             site = snapshot.sites.get(page.site)
             for c in paid:
-                sites.site_reason(c, on, site)
+                eligibility.site_reason(c, on, site)
         best = min(best, (time.thread_time() - t) / n * 1e6)
     share = best / baseline_us
     flag = "OK" if 1 + share <= SITE_TARGET else f"MISS (target <= {SITE_TARGET - 1:.0%})"

@@ -35,7 +35,7 @@ from tabulate import tabulate  # noqa: E402
 from adserver.model import tone  # noqa: E402
 from adserver.model.evaluate import ag_news_path, bbc_articles  # noqa: E402
 from adserver.model.matcher import ModelMatcher  # noqa: E402
-from adserver.serving import safety  # noqa: E402
+from adserver.serving import categories, safety  # noqa: E402
 from adserver.serving.context import ArticleContext  # noqa: E402
 from adserver.serving.decision import decide  # noqa: E402
 from tests.builders import campaign, snapshot  # noqa: E402
@@ -79,7 +79,7 @@ def main() -> None:
     args = ap.parse_args()
     matcher = ModelMatcher()
     matcher.warm()
-    brand_safe = snapshot(campaign("brand-safe", targeting={"exclude_categories": list(safety.categories())}))
+    brand_safe = snapshot(campaign("brand-safe", targeting={"exclude_categories": list(categories.categories())}))
     ag, news = labelled_ag_news(), bbc()
     started = time.perf_counter()
 

@@ -14,23 +14,21 @@ from typing import Any
 from zoneinfo import available_timezones
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..audience.devices import DEVICES
 from ..audience.geo import COUNTRIES, REGIONS
-from ..errors import CatalogError, Refusal, Refused, flatten_messages
+from ..errors import CatalogError, Refusal
 from ..infra import storage
 from ..infra.progress import SILENT, Progress
-from ..serving.safety import categories
+from ..serving.categories import categories
 from ..serving.schedule import DAYS, parse_span
 from ..serving.snapshot import CREATIVE_STATUSES, PACING, PRICING_MODELS, SENTIMENTS, STATUSES
 from . import sites
 from .urls import BIDI_CONTROLS, NO_BIDI, WebUrl
-
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
-
+from .validation import SLUG, Strict, WholeNumber, load
 
 COUNTRY = validate.OneOf(sorted(COUNTRIES), error="Not an ISO 3166-1 alpha-2 country code in capitals, like 'DE'.")
 
@@ -55,22 +53,6 @@ def _zone(value: str) -> None:
 # '07-10' as the document states it: two-digit hours from 00 to 24, the start before the end.
 SPAN_PATTERN = "^(?:" + "|".join(f"{a:02d}-(?:{'|'.join(f'{b:02d}' for b in range(a + 1, 25))})" for a in range(24))
 SPAN_PATTERN += ")$"
-
-
-class WholeNumber(fields.Integer):
-    """An integer as JSON Schema has it: 5 or 5.0, never "5", 5.5 or true."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE  # a typo in a catalog file is an error, not a silently ignored key
 
 
 class ScheduleSchema(Strict):
@@ -260,7 +242,7 @@ def read_file(path: str | Path) -> Any:
 
 def validate_catalog(data: Any) -> dict:
     """The file's data, validated; CatalogError lists every bad field by its dotted path."""
-    return _load(CatalogFileSchema(), data, "catalog")
+    return load(CatalogFileSchema(), data, "catalog")
 
 
 def _money(v: Decimal | None) -> Decimal | None:
@@ -311,23 +293,14 @@ def creative_values(campaign_id: str, cr: dict) -> dict:
     }
 
 
-def _load(schema: Schema, data: Any, what: str) -> dict:
-    try:
-        return schema.load(data if data is not None else {})
-    except ValidationError as e:
-        fields_ = flatten_messages(e.messages)
-        refused = all(isinstance(m, Refusal) for ms in fields_.values() for m in ms)
-        raise (Refused if refused else CatalogError)(f"{what} has {len(fields_)} invalid field(s)", fields_) from None
-
-
 def validate_campaign(data: Any) -> dict:
     """One campaign (with its creatives) as the catalog file has it, validated by the file's own schema."""
-    return _load(CampaignSchema(), data, "campaign")
+    return load(CampaignSchema(), data, "campaign")
 
 
 def validate_creative(data: Any) -> dict:
     """One creative as the catalog file has it, validated by the file's own schema."""
-    return _load(CreativeSchema(), data, "creative")
+    return load(CreativeSchema(), data, "creative")
 
 
 def put(s: Session, model, ident: str, values: dict) -> str:

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import CatalogError, NotFound, Refusal
 from ..infra import storage
-from ..serving.safety import categories
+from ..serving.categories import categories
 from ..serving.sites import SITE_STATUSES, UNKNOWN, Site
 from .urls import _address, public_web_url
+from .validation import SLUG, Strict, load
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 _LOCAL = ContextVar("local_domains", default=False)
@@ -75,7 +76,6 @@ def _not_reserved(value: str) -> None:
 @cache
 def site_schema():
     """The file's site, built once on first use (`files` imports this module; its schema base lives there)."""
-    from .files import SLUG, Strict
 
     class SiteSchema(Strict):
         id = fields.String(required=True, validate=[SLUG, _not_reserved])
@@ -183,9 +183,8 @@ def save(db: storage.Database, data: dict, create: bool) -> str:
         if not create and row is None:
             raise NotFound(f"no site {data['id']!r}")
         merged = data if create else document(row) | {k: v for k, v in data.items() if v is not None}
-        from .files import _load
 
-        valid = _load(site_schema(), merged, "site")
+        valid = load(site_schema(), merged, "site")
         if row is None:
             s.add(storage.Site(id=valid["id"], **values(valid)))
         else:

@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from ..serving import safety
+from ..serving import categories
 from ..serving.context import ArticleContext
 from ..serving.taxonomy import taxonomy
 from ..serving.text import words
@@ -94,7 +94,7 @@ def everyday() -> list[str]:
 def _seed_index() -> tuple[dict[str, list[tuple[tuple[str, ...], str]]], dict[str, list[tuple[str, ...]]]]:
     """(first word -> [(seed phrase, category)], first word -> [everyday phrase]), as `words` splits them."""
     seeds: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for name, entry in safety.categories().items():
+    for name, entry in categories.categories().items():
         for term in entry.get("seeds") or ():
             phrase = tuple(words(term))
             seeds.setdefault(phrase[0], []).append((phrase, name))
@@ -141,7 +141,7 @@ def _fitted(encoder: Encoder) -> tuple[Encoder, tuple[str, ...], np.ndarray, np.
 def _fit(encoder: Encoder) -> tuple[Encoder, tuple[str, ...], np.ndarray, np.ndarray]:
     """(encoder, category names, coefficients, intercepts): one row per class, the categories first."""
     tax = taxonomy()
-    cats = safety.categories()
+    cats = categories.categories()
     names = tuple(cats)
     texts, labels = [], []
     for n in names:

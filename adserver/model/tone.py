@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from ..serving import safety
+from ..serving import categories
 from ..serving.text import words
 from .encoder import Encoder, load_encoder
 from .sensitive import NEGATION_WINDOW, NEGATIONS, everyday
@@ -159,7 +159,7 @@ def training_text() -> tuple[list[str], list[str]]:
         for t in (entry["description"], *entry["examples"]):
             texts.append(t)
             labels.append(tone)
-    cats = safety.categories()
+    cats = categories.categories()
     for name in HARMFUL:
         texts += cats[name]["examples"]
         labels += ["negative"] * len(cats[name]["examples"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .safety import category_of
+from .categories import category_of
 from .text import normalize_term, words
 
 

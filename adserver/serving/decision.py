@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 
 from .budget import BudgetGate, Unlimited
 from .context import ArticleContext
-from .eligibility import Rejection, reader_reason, split_eligible, targeting_index
+from .eligibility import Rejection, reader_reason, site_reason, split_eligible, targeting_index
 from .matching import DeclaredTopics, Fit, Matcher
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
 from .safety import CATEGORY_FLOOR, TONE_FLOOR
-from .sites import site_reason
 from .snapshot import Campaign, CatalogSnapshot, Creative
 from .taxonomy import reported_topic
 
@@ -194,7 +193,7 @@ def _for_reader(c: Campaign, ctx: ArticleContext, now: datetime, rejected: list[
 
 
 def _on_site(c: Campaign, ctx: ArticleContext, snapshot: CatalogSnapshot, rejected: list[Rejection]) -> bool:
-    """The page's site's rules and the campaign's sites (`sites.site_reason`), applied per request."""
+    """The page's site's rules and the campaign's sites (`eligibility.site_reason`), applied per request."""
     why = site_reason(c, ctx, snapshot.sites.get(ctx.site))
     if why is not None:
         rejected.append(Rejection(c.id, why))

@@ -128,7 +128,7 @@ class TargetingIndex:
         self.exclusion_by_term: dict[str, set[int]] = {}  # the campaigns excluding each term
         # Whether any campaign has rules on the reader (`reader_reason`): without, `decide` skips them.
         self.per_reader = any(c.targeting.per_reader for c in campaigns)
-        # Whether a site has rules or a campaign names sites (`sites.site_reason`): without, `decide` skips them.
+        # Whether a site has rules or a campaign names sites (`site_reason`): without, `decide` skips them.
         self.per_site = any(x.rules for x in sites) or any(
             c.targeting.sites or c.targeting.exclude_sites for c in campaigns
         )
@@ -177,3 +177,23 @@ def _file(free: set[int], by_value: dict[str, set[int]], i: int, values: frozens
         free.add(i)
     for v in values:
         by_value.setdefault(v, set()).add(i)
+
+
+def site_reason(campaign: Campaign, ctx: ArticleContext, site: Site | None) -> str | None:
+    """Why `campaign` may not serve on this request's site (`ctx.site`), or None when it may. `site` is that
+    site when the catalog knows it (None for an unknown site id: its page bills nothing, and it has no rules)."""
+    t = campaign.targeting
+    if t.sites and ctx.site not in t.sites:
+        return f"site {ctx.site} not targeted"
+    if ctx.site in t.exclude_sites:
+        return f"site {ctx.site} excluded"
+    if site is None:
+        return None
+    if site.placements and ctx.placement not in site.placements:
+        return f"site {site.id} has no placement {ctx.placement}"
+    if campaign.advertiser_id in site.blocked_advertisers:
+        return f"site {site.id} blocks advertiser {campaign.advertiser_id}"
+    category = next((x for x in ctx.categories if x in site.exclude_categories), None)
+    if category:
+        return f"site {site.id} excludes the category {category}"
+    return None

@@ -1,6 +1,6 @@
 """Brand safety: the sensitive categories a campaign may exclude, and an article's sentiment when none is sent.
 
-The categories (crime, disasters, war and conflict, ...) are the project's own table,
+The categories (crime, disasters, war and conflict, ...) are `categories`: the project's own table,
 `adserver/model/data/sensitive.yaml`, each standing for IAB Content Taxonomy 3.0 sensitive nodes. An article is
 in a category when its publisher says so (`article.categories`, by name or alias) or when the safety reader
 (`adserver.model.sensitive`) reads it from the text with at least `CATEGORY_FLOOR` confidence. Its sentiment is
@@ -12,13 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING
-
-import yaml
-
-from .text import normalize_term
 
 if TYPE_CHECKING:  # the context normalises the publisher's categories with `category_of`
     from .context import ArticleContext
@@ -31,28 +25,6 @@ CATEGORY_FLOOR = 0.45
 # floor part of the project's labelled headlines (bench/tone.py sweeps it; the other part and research data only
 # report). Below it the tone is unknown: a wrong "negative" costs a campaign a third of its inventory.
 TONE_FLOOR = 0.5
-
-
-@lru_cache(maxsize=1)
-def categories() -> dict[str, dict]:
-    """name -> {iab, aliases, description, examples}."""
-    path = resources.files("adserver.model").joinpath("data/sensitive.yaml")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=1)
-def _names() -> dict[str, str]:
-    out = {}
-    for name, entry in categories().items():
-        out[name] = name
-        for alias in entry.get("aliases") or ():
-            out.setdefault(normalize_term(alias), name)
-    return out
-
-
-def category_of(term: str) -> str:
-    """A publisher's category ('War', 'obituaries') as one of ours, or '' when it is none of them."""
-    return _names().get(normalize_term(term), "")
 
 
 def annotate(

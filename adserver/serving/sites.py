@@ -11,14 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import idna
-
-if TYPE_CHECKING:
-    from .context import ArticleContext
-    from .snapshot import Campaign
 
 DEFAULT = "default"  # the one implicit site of a catalog without sites: every page, billed as ever
 UNKNOWN = "unknown"  # what events and reports call a site id that is no site of the catalog
@@ -116,23 +111,3 @@ def host_of(url: str) -> str:
         return idna.encode(host, uts46=True, transitional=False).decode("ascii")
     except idna.IDNAError:
         return ""
-
-
-def site_reason(campaign: Campaign, ctx: ArticleContext, site: Site | None) -> str | None:
-    """Why `campaign` may not serve on this request's site (`ctx.site`), or None when it may. `site` is that
-    site when the catalog knows it (None for an unknown site id: its page bills nothing, and it has no rules)."""
-    t = campaign.targeting
-    if t.sites and ctx.site not in t.sites:
-        return f"site {ctx.site} not targeted"
-    if ctx.site in t.exclude_sites:
-        return f"site {ctx.site} excluded"
-    if site is None:
-        return None
-    if site.placements and ctx.placement not in site.placements:
-        return f"site {site.id} has no placement {ctx.placement}"
-    if campaign.advertiser_id in site.blocked_advertisers:
-        return f"site {site.id} blocks advertiser {campaign.advertiser_id}"
-    category = next((x for x in ctx.categories if x in site.exclude_categories), None)
-    if category:
-        return f"site {site.id} excludes the category {category}"
-    return None
