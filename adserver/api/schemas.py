@@ -12,6 +12,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..catalog import files, urls
+from ..catalog.validation import SLUG
 from ..errors import Refusal
 from ..infra import counters
 from ..serving.matching import How
@@ -379,8 +380,8 @@ class ReportQuerySchema(Schema):
             "pattern": f"^(?: *(?:{GROUP}) *(?:, *(?:{GROUP}) *)*)?$",
         },
     )
-    campaign = fields.String(validate=validate.Length(max=64), metadata={"description": "Only this campaign"})
-    advertiser = fields.String(validate=validate.Length(max=64), metadata={"description": "Operator tokens only"})
+    campaign = fields.String(validate=SLUG, metadata={"description": "Only this campaign"})
+    advertiser = fields.String(validate=SLUG, metadata={"description": "Operator tokens only"})
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
@@ -566,7 +567,7 @@ class ActingForSchema(Schema):
         unknown = EXCLUDE
 
     advertiser = fields.String(
-        validate=validate.Length(min=1, max=64),
+        validate=SLUG,
         metadata={"description": "Operator tokens: the advertiser acted for (advertisers' own tokens ignore it)"},
     )
 

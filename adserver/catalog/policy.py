@@ -26,7 +26,17 @@ def _wordfreq():
     not by every web process at start."""
     import wordfreq
 
-    return wordfreq, frozenset(wordfreq.available_languages())
+    return wordfreq, frozenset(lang for lang in wordfreq.available_languages() if _reads(wordfreq, lang))
+
+
+def _reads(wordfreq, lang: str) -> bool:
+    """Whether wordfreq can look words up in `lang` here: Chinese, Japanese and Korean need tokenizers that are
+    optional extras (jieba, MeCab); without them a campaign in that language is checked on the English list."""
+    try:
+        wordfreq.zipf_frequency("test", lang)
+    except Exception:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from .files import (
 )
 from .policy import DEFAULT_POLICY, RelevancePolicy
 from .store import campaign_from_row, creative_from_row
+from .validation import is_slug
 
 SELF_STATUSES = ("active", "paused")  # archiving is the operator's
 # Priority tiers and unbilled house cards are the operator's levers: an advertiser keeps what the operator set.
@@ -113,7 +114,7 @@ def _advertiser(s: Session, advertiser_id: str, lock: bool = False) -> storage.A
 
 
 def _campaign_row(s: Session, owner: str | None, campaign_id: str, lock: bool = False) -> storage.Campaign:
-    row = s.get(storage.Campaign, campaign_id)
+    row = s.get(storage.Campaign, campaign_id) if is_slug(campaign_id) else None
     if row is None or owner not in (None, row.advertiser_id):
         raise NotFound(f"no campaign {campaign_id!r}")
     if lock:  # then read it again: a change that held the lock before may have changed it
@@ -123,7 +124,7 @@ def _campaign_row(s: Session, owner: str | None, campaign_id: str, lock: bool = 
 
 
 def _creative_row(s: Session, owner: str | None, creative_id: str, lock: bool = False) -> storage.Creative:
-    row = s.get(storage.Creative, creative_id)
+    row = s.get(storage.Creative, creative_id) if is_slug(creative_id) else None
     if row is None or owner not in (None, row.campaign.advertiser_id):
         raise NotFound(f"no creative {creative_id!r}")
     if lock:

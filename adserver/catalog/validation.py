@@ -12,6 +12,12 @@ from ..errors import CatalogError, Refusal, Refused, flatten_messages
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
 
 
+def is_slug(ident: str) -> bool:
+    """Whether `ident` can be an id at all: one that cannot is no campaign of anyone's (and never reaches SQL,
+    which refuses a NUL byte with an error, not an empty answer)."""
+    return SLUG.regex.match(ident) is not None
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE  # a typo in a catalog file is an error, not a silently ignored key

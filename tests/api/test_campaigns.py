@@ -510,3 +510,10 @@ def test_concurrent_creations_of_one_id_are_one_201_and_409s(app, alpha):
     with ThreadPoolExecutor(6) as pool:
         codes = list(pool.map(create, range(6)))
     assert sorted(codes) == [201] + [409] * 5
+
+
+def test_an_id_that_cannot_be_one_is_a_404_on_both_databases(client, alpha):
+    """A NUL byte never reaches SQL (PostgreSQL refuses it with an error, not an empty answer)."""
+    for path in ("/v1/campaigns/a%00b", "/v1/creatives/a%00b", "/v1/creatives/a%00b/preview"):
+        assert client.get(path, headers=alpha).status_code == 404
+    assert client.get("/v1/campaigns?advertiser=a%00b", headers=alpha).status_code == 400

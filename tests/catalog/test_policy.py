@@ -59,3 +59,9 @@ def test_a_refused_floor_names_which_limit_applied():
 def test_a_campaign_that_was_run_of_site_may_stay_so():
     assert "targeting" in POLICY.problems(None, targeting())
     assert POLICY.problems(targeting(), targeting()) == {}
+
+
+def test_a_language_wordfreq_cannot_read_here_is_checked_on_the_english_list():
+    """Japanese, Chinese and Korean need optional tokenizers: a campaign in one is checked, never a 500."""
+    for lang in ("ja", "zh", "ko"):
+        assert POLICY.weak_keyword("the", [lang]) and not POLICY.weak_keyword("sourdough", [lang])
