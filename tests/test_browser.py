@@ -30,12 +30,18 @@ from adserver.catalog.files import import_catalog
 from adserver.events import jobs
 from adserver.infra import keys
 from tests.builders import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import ROOT, _reset
+from tests.conftest import BACKEND, ROOT, _reset
 from tests.processes import stop
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# The pages in a real browser, once: in the SQLite pass. What they read from SQL (events, rollups, reports,
+# self-service) is tested on both databases by the API tests; running these again doubled CI's browser time.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(BACKEND != "sqlite", reason="browser tests run in the SQLite pass (SQL: the API tests)"),
+]
 
 # Readers use a normal Chrome; the headless UA would (rightly) be classed as a bot and not billed.
 READER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"

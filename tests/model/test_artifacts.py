@@ -113,15 +113,17 @@ def test_hot_swap_under_concurrent_decisions_drops_no_request(tmp_path, trained)
             except Exception as e:  # the assertion below reports it
                 errors.append(e)
 
+    def until(done) -> None:  # waits on state; the deadline only bounds a failure
+        deadline = time.monotonic() + 60
+        while not done() and not errors and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.3)
+    until(lambda: any(v == "v1" for v, _ in served))  # decisions are running on v1
     artifacts.activate(tmp_path, "v2")
-    deadline = time.time() + 5
-    while holder.version != "v2" and time.time() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.2)
+    until(lambda: any(v == "v2" for v, _ in served[-50:]))  # and go on running once v2 is in
     stop.set()
     for t in threads:
         t.join()
