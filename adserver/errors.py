@@ -8,6 +8,11 @@ class Refusal(str):
     total, an article with nothing to match): the document cannot state it, so the API answers 422, not 400."""
 
 
+def refusals_only(fields: dict[str, list[str]]) -> bool:
+    """Whether every message is a `Refusal`: a well-formed request that only rules refuse (the API's 422)."""
+    return bool(fields) and all(isinstance(m, Refusal) for ms in fields.values() for m in ms)
+
+
 class AdserverError(Exception):
     """Base of the domain's errors."""
 

@@ -8,7 +8,7 @@ from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import CatalogError, Conflict, InvalidContext, NotFound, Refusal, Refused, flatten_messages
+from ..errors import CatalogError, Conflict, InvalidContext, NotFound, Refused, flatten_messages, refusals_only
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InvalidContext)
     def _invalid_context(e: InvalidContext):
-        if e.fields and all(isinstance(m, Refusal) for ms in e.fields.values() for m in ms):
+        if refusals_only(e.fields):
             return jsonify(error_body("refused", field_message(e.fields), e.fields)), 422
         return jsonify(error_body("invalid_request", str(e), e.fields)), 400
 

@@ -12,7 +12,7 @@ import orjson
 from marshmallow import Schema, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ..errors import Refusal, flatten_messages
+from ..errors import flatten_messages, refusals_only
 from ..infra.memo import LRU
 from .errors import ApiError, field_message
 from .schemas import NOTHING_TO_MATCH, placements_allowed
@@ -81,7 +81,7 @@ class Parser(FlaskParser):
         fields = flatten_messages(messages)
         if all(m == NOTHING_TO_MATCH for ms in fields.values() for m in ms):  # well formed, nothing to read
             raise ApiError(422, "nothing_to_match", NOTHING_TO_MATCH, fields)
-        if all(isinstance(m, Refusal) for ms in fields.values() for m in ms):
+        if refusals_only(fields):
             raise ApiError(422, "refused", field_message(fields), fields)
         raise ApiError(400, "invalid_request", field_message(fields), fields)
 

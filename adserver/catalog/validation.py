@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from ..errors import CatalogError, Refusal, Refused, flatten_messages
+from ..errors import CatalogError, Refused, flatten_messages, refusals_only
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
 
@@ -41,5 +41,5 @@ def load(schema: Schema, data: Any, what: str) -> dict:
         return schema.load(data if data is not None else {})
     except ValidationError as e:
         fields_ = flatten_messages(e.messages)
-        refused = all(isinstance(m, Refusal) for ms in fields_.values() for m in ms)
-        raise (Refused if refused else CatalogError)(f"{what} has {len(fields_)} invalid field(s)", fields_) from None
+        error = Refused if refusals_only(fields_) else CatalogError
+        raise error(f"{what} has {len(fields_)} invalid field(s)", fields_) from None
