@@ -18,7 +18,6 @@ from .eligibility import Rejection, reader_reason, site_reason, split_eligible, 
 from .matching import DeclaredTopics, Fit, Matcher
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
-from .safety import CATEGORY_FLOOR, TONE_FLOOR
 from .snapshot import Campaign, CatalogSnapshot, Creative
 from .taxonomy import reported_topic
 
@@ -286,60 +285,3 @@ def _decision(
         created_at=now,
         match=fit,
     )
-
-
-def explanation(outcome: Outcome, catalog_version: int) -> dict:
-    """Every ranked candidate with its score parts, and every refused campaign with its reason
-    (the API's `?explain=1` and `adserver decide --explain/--json` show the same thing)."""
-    chosen = outcome.decision.campaign.id if outcome.decision else None
-    return {
-        "ranker": outcome.ranker,
-        "catalog_version": catalog_version,
-        "article": _article_dict(outcome.article),
-        "candidates": [
-            {
-                "campaign": s.campaign.id,
-                "priority": s.campaign.priority,
-                "house": s.campaign.house,
-                "score": s.score,
-                "parts": s.parts,
-                "reasons": list(s.reasons),
-                "chosen": s.campaign.id == chosen,
-                "match": _fit_dict(outcome.fits.get(s.campaign.id)),
-            }
-            for s in outcome.ranked
-        ],
-        "rejected": [
-            {"campaign": r.campaign_id, "reason": r.reason, "match": _fit_dict(outcome.fits.get(r.campaign_id))}
-            for r in outcome.rejected
-        ],
-    }
-
-
-def _article_dict(a: ArticleContext | None) -> dict:
-    a = a or ArticleContext("")
-    return {
-        "sentiment": a.sentiment,
-        "sentiment_source": "read" if a.sentiment_read else "sent" if a.sentiment else "none",
-        "sentiment_confidence": dict(a.sentiment_confidence),
-        "sentiment_floor": TONE_FLOOR,
-        "categories": list(a.categories),
-        "category_confidence": dict(a.category_confidence),
-        "category_floor": CATEGORY_FLOOR,
-        "country": a.country,
-        "device": a.device,
-    }
-
-
-def _fit_dict(f: Fit | None) -> dict | None:
-    if f is None:
-        return None
-    return {
-        "eligible": f.eligible,
-        "how": f.how,
-        "topic": f.topic,
-        "confidence": round(f.confidence, 4),
-        "floor": f.floor,
-        "floor_source": f.floor_from,
-        "reason": f.reason,
-    }
