@@ -178,7 +178,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     who = client()
     if explain or snapshot.derived(targeting_index).per_reader:  # else nothing reads the reader's device or country
-        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=who[3])
+        ctx = replace(ctx, device=who.device if who.device in DEVICES else "", country=who.country)
     outcome = decide(
         ctx,
         snapshot,
@@ -187,14 +187,14 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         budget=svc.budget,
         explain=explain,
         exclude_advertisers=exclude,
-        impression=lambda d: from_decision(d, *who),
+        impression=lambda d: from_decision(d, who),
     )
     if outcome.decision is None:
         if explain:  # "why no ad": a 204 cannot carry the reasons
             return _why_no_card(ctx.placement, outcome, page), outcome
-        return ("", 204, {"Cache-Control": "no-store"}), outcome
+        return _no_card(), outcome
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
-        svc.events.emit(from_decision(outcome.decision, *who))
+        svc.events.emit(from_decision(outcome.decision, who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     if explain or current_app.debug:  # the explanation, or the debug provider's pretty JSON
@@ -203,6 +203,11 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         resp = current_app.response_class(answer(outcome.decision, snapshot), mimetype="application/json")
     resp.headers["Cache-Control"] = "no-store"
     return resp, outcome
+
+
+def _no_card():
+    """The 204 of a slot no card fits."""
+    return current_app.response_class(status=204, headers={"Cache-Control": "no-store"})
 
 
 def _why_no_card(placement: str, outcome: Outcome, page: sites.Page | None):
@@ -219,7 +224,7 @@ def _refused(placement: str, page: sites.Page, explain: bool):
     if explain:
         why = f"UNKNOWN_PAGES=refuse: {page.why}"
         return _why_no_card(placement, outcome, replace(page, why=why)), outcome
-    return ("", 204, {"Cache-Control": "no-store"}), outcome
+    return _no_card(), outcome
 
 
 NOTHING_TO_MATCH_ANSWER = "Nothing to match the article on: give at least one of topic, keywords or title"
