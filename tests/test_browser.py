@@ -9,6 +9,7 @@ Playwright routing, so no request leaves the machine.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -18,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -263,6 +265,34 @@ def open_page(context, stack, name: str, html: str, viewport: dict | None = None
     return page
 
 
+# axe-core, vendored for these tests only (tests/vendor/fetch-axe pins and fetches it).
+AXE = ROOT / "tests" / "vendor" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # axe-core 4.14.1
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@cache
+def axe_script() -> str:
+    script = AXE.read_bytes()
+    assert hashlib.sha256(script).hexdigest() == AXE_SHA256, "tests/vendor/axe.min.js is not the pinned axe-core"
+    return script.decode()
+
+
+def assert_accessible(page, stack) -> None:
+    """axe-core's rules (WCAG 2 A/AA and best practice) find nothing serious or critical on the page as shown,
+    at desktop width. axe is served from the page's own origin by a test route: the page's CSP stays as it is."""
+    page.set_viewport_size(DESKTOP)
+    url = f"{stack.base}/__axe.min.js"
+    page.route(url, lambda r: r.fulfill(body=axe_script(), content_type="text/javascript"))
+    page.add_script_tag(url=url)
+    found = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
+        " ({rule: v.id, impact: v.impact, help: v.help, where: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, "\n".join(f"{v['rule']} ({v['impact']}): {v['help']}, at {v['where']}" for v in serious)
+
+
 def settled(page, n: int = 1):
     page.wait_for_function(
         f"document.querySelectorAll('[data-adserver-state=filled],[data-adserver-state=empty]').length >= {n}"
@@ -299,6 +329,7 @@ def test_demo_page_uses_the_snippet_and_shows_a_card(context, stack):
     page.goto(f"{stack.base}/demo")
     page.wait_for_selector("[data-adserver-state=filled]", state="attached")
     assert page.locator("#sponsor .ads-card").is_visible()
+    assert_accessible(page, stack)
     assert errors == []
 
 
@@ -975,6 +1006,37 @@ def test_click_opens_the_landing_page_counts_once_and_the_report_shows_it(contex
     assert stack.landings.count("https://landing.charlie.example/offer") == 1
 
 
+# --- adserver's own pages: accessible, and worked by keyboard -------------------------------------------
+
+
+def test_front_page_passes_the_accessibility_check(context, stack):
+    page = context.new_page()
+    page.goto(f"{stack.base}/")
+    assert_accessible(page, stack)
+
+
+# The focused element: its name, and whether its focus ring is solid, 2px or wider and 3:1 against the page.
+FOCUSED = """() => { const e = document.activeElement, s = getComputedStyle(e);
+  return [e.id || e.textContent.trim(), s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor,
+          getComputedStyle(document.body).backgroundColor]; }"""
+
+
+def test_token_page_is_worked_by_keyboard_in_order_with_a_visible_focus_ring(context, stack, report_data):
+    page = context.new_page()
+    page.goto(f"{stack.base}/reports")
+    order = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        name, style, width, ring, ground = page.evaluate(FOCUSED)
+        assert style == "solid" and width >= 2 and contrast(ring, ground) >= 3, (name, style, width, ring)
+        order.append(name)
+    assert order == ["Skip to content", "adserver", "Campaigns", "Reports", "Demo", "API docs", "token", "Use token"]
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type(report_data["alpha"])
+    page.keyboard.press("Enter")  # the form is sent from the keyboard
+    page.wait_for_selector("body[data-loaded]", state="attached")
+
+
 # --- the report page ----------------------------------------------------------------------------
 
 
@@ -1033,6 +1095,24 @@ def test_report_page_draws_the_chart_and_the_table(context, stack, report_data):
     assert "Data as of" in page.locator("#freshness").inner_text() or "No events" in page.inner_text("#freshness")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+    assert_accessible(page, stack)
+
+
+def test_report_chart_legend_shows_the_ranges_totals_and_a_days_figures_under_the_pointer(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    body = report(stack, report_data["alpha"], group_by="day", **{"from": page.input_value("#from"),
+                                                                  "to": page.input_value("#to")})  # fmt: skip
+    legend = page.locator("#chart .u-legend .u-value")
+    totals = [f"{body['totals'][m]:,}" for m in ("impressions", "viewable_impressions", "clicks")]
+    assert legend.all_inner_texts() == ["all 30 days", *totals]  # before any hover: no "--"
+    box = page.locator("#chart .u-over").bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)  # the first day
+    first = body["rows"][0]
+    assert first["day"] == page.input_value("#from")
+    day = [f"{first[m]:,}" for m in ("impressions", "viewable_impressions", "clicks")]
+    assert legend.all_inner_texts() == [first["day"], *day]
+    page.mouse.move(0, 0)
+    assert legend.all_inner_texts() == ["all 30 days", *totals]
 
 
 def test_report_page_keeps_traffic_not_billed_in_its_own_columns(context, stack, report_data):
@@ -1055,7 +1135,9 @@ def test_report_page_keeps_the_token_out_of_storage_and_cookies(context, stack, 
 
 
 def test_report_page_isolates_advertisers(context, stack, report_data):
-    alpha = open_reports(context, stack, report_data["alpha"], "campaign").inner_text("#table tbody")
+    page = open_reports(context, stack, report_data["alpha"], "campaign")
+    alpha = page.inner_text("#table tbody")
+    assert page.inner_text("#status") == "1 row."
     bravo = open_reports(context, stack, report_data["bravo"], "campaign").inner_text("#table tbody")
     assert "alpha-main" in alpha and "bravo-main" not in alpha
     assert "bravo-main" in bravo and "alpha-main" not in bravo
@@ -1134,6 +1216,7 @@ def submit_a_wrong_token(context, stack, path: str):
 def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
     page = submit_a_wrong_token(context, stack, "/reports")
     assert "Bearer" not in page.inner_text("#status")
+    assert_accessible(page, stack)  # the token page, with its error
     assert page.locator("#token").is_visible() and page.locator("#query").is_hidden()
     assert page.input_value("#token") == "ads_wrong-token"  # to correct, not to retype
     page.fill("#token", report_data["alpha"])
@@ -1230,6 +1313,7 @@ def test_advertiser_page_shows_only_the_tokens_campaigns_and_keeps_the_token_out
     page = open_advertiser(context, stack, echo)
     assert page.inner_text("#who") == "Campaigns of Echo (echo)"
     assert page.locator("#campaigns tbody tr[data-campaign]").count() == 1
+    assert page.inner_text("#status") == "1 campaign."
     assert row(page, "echo-main").is_visible() and page.locator('tr[data-campaign="alpha-main"]').count() == 0
     assert "3,000" in page.inner_text("#limits") and "CPC from" in page.inner_text("#limits")
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
@@ -1292,6 +1376,7 @@ def test_advertiser_page_names_the_field_the_operators_limits_refuse(context, st
     assert page.inner_text("#status").startswith("Total budget: Your campaigns' total budgets may add up to 3000 EUR")
     assert page.get_attribute('#campaign-form [name="budget.total"]', "aria-invalid") == "true"
     assert api_get(stack, echo, "/v1/campaigns/echo-main")["budget"]["total"] == 1000  # nothing changed
+    assert_accessible(page, stack)  # the campaigns, and the form with its error
 
 
 def counted(stack) -> tuple[set, dict]:
