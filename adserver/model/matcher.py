@@ -279,5 +279,5 @@ class ModelMatcher:
                 self._keywords.put(key, v)
             return float(v @ reading.vector)
 
-        top = reading.best(names) if misses else ("", 0.0)  # explain: a miss names what the article is about
+        top = reading.best(names)  # what the article is about: a miss names it, a keyword beside topics defers to it
         return [fit(c, ctx, reading.declared, text_words, read, closeness, misses, top) for c in campaigns]

@@ -48,7 +48,8 @@ class MatchSchema(Schema):
         metadata={
             "description": "campaign: its own `min_relevance` (self-service may set it no lower than the "
             "operator's floor, `GET /v1/limits`); default: the serving default for how it matched; publisher: "
-            "the publisher's topic is in another section, so a reading must be surer (0.6)"
+            "the publisher's topic is in another section, so a reading must be surer (0.6); keyword: one of its "
+            "keywords is in the article, so a reading of its topics needs only 3/4 of its floor"
         },
     )
     reason = fields.String(required=True)

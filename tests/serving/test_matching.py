@@ -127,14 +127,38 @@ def test_a_reading_against_the_publishers_section_needs_the_higher_floor():
     assert "against the publisher's topic" in against.reason
 
 
-def test_a_campaign_with_topics_also_matches_on_its_own_keywords():
+def test_a_campaign_with_topics_also_matches_on_its_own_keywords_where_the_text_leans_its_way():
+    from adserver.model.matcher import ModelMatcher
+    from adserver.serving.matching import KEYWORD_SUPPORT
+
+    matcher = ModelMatcher(None)
+    pasta = campaign("pasta", targeting={"topics": ["food", "cooking"], "keywords": ["pasta", "carbonara", "recipe"]})
+    title = "Our food writer shows how to make a silky Roman pasta"
+    lead = "Carbonara needs only eggs, cheese, pork and pepper, and a pan off the heat."
+    out = decide(article(title=title, summary=lead), snapshot(pasta), today=TODAY, matcher=matcher, explain=True)
+    fit = out.fits["pasta"]
+    assert out.decision.campaign.id == "pasta" and fit.how is How.KEYWORD and fit.topic in ("carbonara", "pasta")
+    assert fit.floor_from == "keyword" and fit.floor == pytest.approx(MIN_RELEVANCE * KEYWORD_SUPPORT)
+    assert fit.floor <= fit.confidence < MIN_RELEVANCE
+    assert fit.reason.startswith(f"keyword '{fit.topic}' in the article, which reads as ")
+    # the publisher's section says it at once
+    assert decide(article(title=title, topic="food"), snapshot(pasta), today=TODAY, matcher=matcher).decision
+    # the headline alone reads as cooking too faintly (about 0.2): a keyword does not carry so faint a lean
+    assert decide(article(title=title), snapshot(pasta), today=TODAY, matcher=matcher).decision is None
+    # neither a topic nor one of its keywords: no match
+    other = "Parliament votes on the budget after a long night of debate"
+    assert decide(article(title=other), snapshot(pasta), today=TODAY, matcher=matcher).decision is None
+
+
+def test_a_keyword_beside_topics_does_not_override_what_the_article_is_about():
     from adserver.model.matcher import ModelMatcher
 
-    pasta = campaign("pasta", targeting={"topics": ["food", "cooking"], "keywords": ["pasta", "carbonara", "recipe"]})
-    title = "Our food writer shows how to make a silky Roman pasta with four ingredients"
-    out = decide(article(title=title), snapshot(pasta), today=TODAY, matcher=ModelMatcher(None), explain=True)
-    assert out.decision.campaign.id == "pasta"
-    assert (out.fits["pasta"].how, out.fits["pasta"].topic) == (How.KEYWORD, "pasta")
-    # neither a topic nor one of its keywords: still no match
-    other = "Parliament votes on the budget after a long night of debate"
-    assert decide(article(title=other), snapshot(pasta), today=TODAY, matcher=ModelMatcher(None)).decision is None
+    matcher = ModelMatcher(None)
+    games = campaign("games", targeting={"topics": ["gaming"], "keywords": ["game", "xbox"]})
+    # the publisher says it is sport: "game" is a match, not a video game
+    said = article(title="Late goal settles the game as the home side reach the cup final", topic="football")
+    assert decide(said, snapshot(games), today=TODAY, matcher=matcher).decision is None
+    # nothing said, and the text reads as something else first: the keyword alone does not carry it
+    text = "The central bank raises interest rates again; a game changer for mortgages, markets say"
+    fit = decide(article(title=text), snapshot(games), today=TODAY, matcher=matcher, explain=True).fits["games"]
+    assert fit.how is not How.KEYWORD and not fit.eligible
