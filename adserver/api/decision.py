@@ -50,7 +50,7 @@ QUERY_TOO_LONG = (
     "aside): send the article as a POST body"
 )
 EXPLAIN_UNAUTHORIZED = "`explain` without a valid operator token (outside development)"
-EXPLAIN_FORBIDDEN = "`explain` with an advertiser's token: operators only"
+EXPLAIN_FORBIDDEN = "`explain` with an advertiser's or a publisher's token: operators only"
 TRUTHY = {"1", "true", "True", "yes", "on"}
 EXPLAIN_PARAMETER = {
     "in": "query",
