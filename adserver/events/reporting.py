@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..errors import InvalidContext, NotFound, Refusal
 from ..infra import counters, storage
@@ -158,55 +158,33 @@ def _check_scope(s, q: ReportQuery) -> None:
 
 def run_report(db: storage.Database, q: ReportQuery) -> Report:
     """The grouped rows and the totals for `q`; a campaign, advertiser or site not visible to the viewer is
-    NotFound. Earnings are each site's revenue share (as the catalog has it now) of the spend on its pages, in
-    each advertiser's currency: rows are read per currency and never added across currencies."""
-    keys = [_COLUMNS[g].label(g) for g in q.group_by]
-    share = func.coalesce(storage.Site.revenue_share, 0)  # `default` and `unknown` pages earn no publisher
-    sums = [
-        func.coalesce(func.sum(c), 0)
-        for c in (_R.impressions, _R.views, _R.clicks, _R.spend, *(getattr(_R, k) for k in APART), _R.spend * share)
-    ]
-    stmt = (
-        select(*keys, storage.Advertiser.currency, *sums)
-        .join(storage.Campaign, storage.Campaign.id == _R.campaign_id)
-        .join(storage.Advertiser, storage.Advertiser.id == storage.Campaign.advertiser_id)
-        .outerjoin(storage.Site, storage.Site.id == _R.site)
-        .where(_R.day >= q.start, _R.day <= q.end)
-    )
-    if q.advertiser_id is not None:
-        stmt = stmt.where(storage.Campaign.advertiser_id == q.advertiser_id)
-    if q.campaign_id is not None:
-        stmt = stmt.where(_R.campaign_id == q.campaign_id)
-    if q.site_id is not None:
-        stmt = stmt.where(_R.site == q.site_id)
-    columns = [_COLUMNS[g] for g in q.group_by]
-    stmt = stmt.group_by(*columns, storage.Advertiser.currency).order_by(*columns, storage.Advertiser.currency)
+    NotFound. Earnings are each site's revenue share (as the catalog has it now) of the spend on its pages, summed
+    per advertiser currency in columns of their own (one `CASE` each: cheaper than grouping by currency), never
+    added across currencies."""
     with db.sessionmaker() as s:
         _check_scope(s, q)
-        result = s.execute(stmt).all()
-        as_of = s.scalar(_as_of(q))
-        name = s.scalar(select(storage.Advertiser.name).where(storage.Advertiser.id == q.advertiser_id))
-        site_name = s.scalar(select(storage.Site.name).where(storage.Site.id == q.site_id))
-        scope = select(storage.Advertiser.currency).distinct()
+        scope = select(storage.Advertiser.currency).distinct().order_by(storage.Advertiser.currency)
         if q.advertiser_id is not None:
             scope = scope.where(storage.Advertiser.id == q.advertiser_id)
         in_scope = s.scalars(scope).all()
-    n = len(keys)
-    seen = sorted({r[n] for r in result})
-    # A site's report is in the currencies of what served on it; else in those of the advertisers in scope.
-    currencies = seen if q.site_id is not None and q.advertiser_id is None else in_scope
-    earned_in = tuple(seen or (currencies if len(currencies) == 1 else ()))
-    groups: dict[tuple, dict] = {}
-    for r in result:  # one row per group and currency: the counts add up, the money stays per currency
-        counts = [int(x) for x in r[n + 1 : n + 4]] + [r[n + 4]] + [int(x) for x in r[n + 5 : -1]]
-        g = groups.setdefault(tuple(r[:n]), {"sums": [0] * len(counts), "earnings": dict.fromkeys(earned_in, 0)})
-        g["sums"] = [a + b for a, b in zip(g["sums"], counts, strict=True)]
-        g["earnings"][r[n]] += r[-1]
+        earns = in_scope if "earnings" in q.metrics else []
+        result = s.execute(_statement(q, earns)).all()
+        as_of = s.scalar(_as_of(q))
+        name = s.scalar(select(storage.Advertiser.name).where(storage.Advertiser.id == q.advertiser_id))
+        site_name = s.scalar(select(storage.Site.name).where(storage.Site.id == q.site_id))
+    n, m = len(q.group_by), 4 + len(APART)
+    # Which currencies the report's rows are in: what served (a site's report), else the advertisers in scope.
+    seen = [c for i, c in enumerate(earns) if any(r[n + m + 2 * i + 1] for r in result)]
+    currencies = seen if q.site_id is not None and q.advertiser_id is None and earns else in_scope
+    earned_in = tuple(seen or (earns if len(earns) == 1 else ()))
     rows = []
-    for key, g in groups.items():
-        group = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in zip(q.group_by, key, strict=True)}
-        imp, views, clicks, spend, *apart = g["sums"]
-        rows.append(group | _metrics(imp, views, clicks, spend, dict(zip(APART, apart, strict=True)), g["earnings"]))
+    for r in result:
+        if not n and not any(r[: m + 2 * len(earns)]):  # no grouping and nothing in range: no row, zero totals
+            continue
+        group = {g: (v.isoformat() if isinstance(v, date) else v) for g, v in zip(q.group_by, r[:n], strict=True)}
+        apart = dict(zip(APART, (int(x) for x in r[n + 4 : n + m]), strict=True))
+        earnings = {c: r[n + m + 2 * earns.index(c)] for c in earned_in}
+        rows.append(group | _metrics(*(int(x) for x in r[n : n + 3]), r[n + 3], apart, earnings))
     totals = _metrics(
         *(sum(row[k] for row in rows) for k in ("impressions", "viewable_impressions", "clicks", "spend")),
         {k: sum(row[k] for row in rows) for k in APART},
@@ -224,6 +202,35 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
         site_name,
         earned_in,
     )
+
+
+def _statement(q: ReportQuery, currencies: list[str]):
+    """The grouped sums; for each currency, its earnings and how many rollup rows were in it."""
+    keys = [_COLUMNS[g].label(g) for g in q.group_by]
+    sums = [
+        func.coalesce(func.sum(c), 0)
+        for c in (_R.impressions, _R.views, _R.clicks, _R.spend, *(getattr(_R, k) for k in APART))
+    ]
+    stmt = select(*keys, *sums).join(storage.Campaign, storage.Campaign.id == _R.campaign_id)
+    if currencies:
+        share = func.coalesce(storage.Site.revenue_share, 0)  # `default` and `unknown` pages earn no publisher
+        for c in currencies:
+            paid_in = storage.Advertiser.currency == c
+            stmt = stmt.add_columns(func.coalesce(func.sum(case((paid_in, _R.spend * share))), 0))
+            stmt = stmt.add_columns(func.count(case((paid_in, 1))))
+        stmt = stmt.join(storage.Advertiser, storage.Advertiser.id == storage.Campaign.advertiser_id).outerjoin(
+            storage.Site, storage.Site.id == _R.site
+        )
+    stmt = stmt.where(_R.day >= q.start, _R.day <= q.end)
+    if q.advertiser_id is not None:
+        stmt = stmt.where(storage.Campaign.advertiser_id == q.advertiser_id)
+    if q.campaign_id is not None:
+        stmt = stmt.where(_R.campaign_id == q.campaign_id)
+    if q.site_id is not None:
+        stmt = stmt.where(_R.site == q.site_id)
+    if keys:
+        stmt = stmt.group_by(*[_COLUMNS[g] for g in q.group_by]).order_by(*[_COLUMNS[g] for g in q.group_by])
+    return stmt
 
 
 def _as_of(q: ReportQuery):
