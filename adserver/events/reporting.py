@@ -129,7 +129,7 @@ def _shown(q: ReportQuery, row: dict) -> dict:
 
 
 def _on_site(site_id: str, campaigns):
-    """Whether any of `campaigns` (a subquery of ids) has ever been counted on the site, any day."""
+    """Whether any of `campaigns` (ids, or a subquery of them) has ever been counted on the site, any day."""
     return select(_R.campaign_id).where(_R.site == site_id, _R.campaign_id.in_(campaigns)).limit(1)
 
 
@@ -137,19 +137,15 @@ def _check_scope(s, q: ReportQuery) -> None:
     """NotFound for a campaign, advertiser or site the viewer may not name: the same answer as for a missing one."""
     c = storage.Campaign
     if q.campaign_id is not None:
-        owner = s.scalar(select(c.advertiser_id).where(c.id == q.campaign_id))
-        if (
-            owner is None
-            or (q.viewer != "publisher" and q.advertiser_id is not None and owner != q.advertiser_id)
-            or (
-                q.viewer == "publisher"
-                and s.scalar(_on_site(q.site_id, select(c.id).where(c.id == q.campaign_id))) is None
-            )
-        ):
-            raise NotFound(f"no campaign {q.campaign_id!r}")  # the same answer for missing and not yours
+        if q.viewer == "publisher":
+            hidden = s.scalar(_on_site(q.site_id, [q.campaign_id])) is None
+        else:
+            owner = s.scalar(select(c.advertiser_id).where(c.id == q.campaign_id))
+            hidden = owner is None or (q.advertiser_id is not None and owner != q.advertiser_id)
+        if hidden:
+            raise NotFound(f"no campaign {q.campaign_id!r}")
     if q.viewer == "publisher" and q.advertiser_id is not None:
-        theirs = select(c.id).where(c.advertiser_id == q.advertiser_id)
-        if s.scalar(_on_site(q.site_id, theirs)) is None:
+        if s.scalar(_on_site(q.site_id, select(c.id).where(c.advertiser_id == q.advertiser_id))) is None:
             raise NotFound(f"no advertiser {q.advertiser_id!r}")
     if q.viewer != "publisher" and q.site_id is not None and q.site_id not in SITES_BEYOND_CATALOG:
         if s.get(storage.Site, q.site_id) is None:
