@@ -58,7 +58,7 @@ EXPLAIN_PARAMETER = {
     "schema": {"type": "boolean", "default": False},
     "description": "Add every candidate's score parts and every rejected campaign with its reason. It lists "
     "every campaign with internal reasons (paused, outside its dates), so outside development it needs an "
-    "operator token: `Authorization: Bearer <token>` (401 without one, 403 for an advertiser's)",
+    "operator token: `Authorization: Bearer <token>` (401 without one, 403 for an advertiser's or a publisher's)",
 }
 NO_FILL = {
     "description": "No sponsor is eligible for this article: leave the slot empty (with `?explain=1`: a 200 whose "
