@@ -1085,6 +1085,8 @@ def test_report_page_shows_a_publisher_its_sites_name_and_earnings_only(browser,
             s.execute(delete(storage.DailyRollup).where(storage.DailyRollup.site == "north-news"))
             s.execute(delete(storage.ApiToken).where(storage.ApiToken.site_id == "north-news"))
             s.execute(delete(storage.Site).where(storage.Site.id == "north-news"))
+            db.bump_catalog_version(s)  # a snapshot loaded meanwhile would make every other page an unknown one
+        stack.services.catalog.refresh(force=True)
 
 
 # --- the advertiser page (self-service) ---------------------------------------------------------------------

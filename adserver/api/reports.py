@@ -48,7 +48,13 @@ class Reports(MethodView):
             raise ApiError(404, "not_found", f"no site {site!r}")  # as a missing site: another's is not yours
         scope = advertiser if who.advertiser_id is None else who.advertiser_id
         query = reporting.ReportQuery(
-            from_, to, reporting.parse_group_by(group_by), scope, campaign, who.site_id or site, who.kind
+            from_,
+            to,
+            reporting.parse_group_by(group_by),
+            advertiser_id=scope,
+            campaign_id=campaign,
+            site_id=who.site_id or site,
+            viewer=who.kind,
         )
         try:
             report = reporting.run_report(services().db, query)
