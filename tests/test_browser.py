@@ -9,6 +9,7 @@ Playwright routing, so no request leaves the machine.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -18,8 +19,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
@@ -139,8 +141,9 @@ RESERVED = 320  # what the README tells publishers to reserve, on desktop and on
 def page_html(
     base: str, topic: str, *, slots: int = 1, before: int = 0, after: int = 6, head: str = "", attrs: str = ""
 ) -> str:
+    topic_attr = f'data-topic="{topic}"' if topic else ""  # none: the snippet reads the page's own tags
     slot = (
-        f'<div data-adserver-slot data-placement="article-footer" data-topic="{topic}" {attrs}'
+        f'<div data-adserver-slot data-placement="article-footer" {topic_attr} {attrs}'
         f' style="min-height:{RESERVED}px"></div>'
     )
     para = "<p>" + "Publisher paragraph text that follows the slot. " * 8 + "</p>"
@@ -262,6 +265,34 @@ def open_page(context, stack, name: str, html: str, viewport: dict | None = None
     return page
 
 
+# axe-core, vendored for these tests only (tests/vendor/fetch-axe pins and fetches it).
+AXE = ROOT / "tests" / "vendor" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # axe-core 4.14.1
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@cache
+def axe_script() -> str:
+    script = AXE.read_bytes()
+    assert hashlib.sha256(script).hexdigest() == AXE_SHA256, "tests/vendor/axe.min.js is not the pinned axe-core"
+    return script.decode()
+
+
+def assert_accessible(page, stack) -> None:
+    """axe-core's rules (WCAG 2 A/AA and best practice) find nothing serious or critical on the page as shown,
+    at desktop width. axe is served from the page's own origin by a test route: the page's CSP stays as it is."""
+    page.set_viewport_size(DESKTOP)
+    url = f"{stack.base}/__axe.min.js"
+    page.route(url, lambda r: r.fulfill(body=axe_script(), content_type="text/javascript"))
+    page.add_script_tag(url=url)
+    found = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
+        " ({rule: v.id, impact: v.impact, help: v.help, where: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, "\n".join(f"{v['rule']} ({v['impact']}): {v['help']}, at {v['where']}" for v in serious)
+
+
 def settled(page, n: int = 1):
     page.wait_for_function(
         f"document.querySelectorAll('[data-adserver-state=filled],[data-adserver-state=empty]').length >= {n}"
@@ -298,6 +329,7 @@ def test_demo_page_uses_the_snippet_and_shows_a_card(context, stack):
     page.goto(f"{stack.base}/demo")
     page.wait_for_selector("[data-adserver-state=filled]", state="attached")
     assert page.locator("#sponsor .ads-card").is_visible()
+    assert_accessible(page, stack)
     assert errors == []
 
 
@@ -698,6 +730,141 @@ def test_publisher_can_show_its_own_content_when_nothing_fills(context, stack):
     assert page.evaluate("window.__cls") == 0
 
 
+# --- the article context the snippet reads from the page ------------------------------------------------
+
+
+def json_ld(*blocks) -> str:
+    return "".join(
+        f'<script type="application/ld+json">{b if isinstance(b, str) else json.dumps(b)}</script>' for b in blocks
+    )
+
+
+def meta(name: str, content: str) -> str:
+    return f'<meta {"property" if ":" in name else "name"}="{name}" content="{content}">'
+
+
+def asked_context(context) -> list[dict]:
+    """The query of each decision request the snippet makes in `context`, with the status it got."""
+    asked = []
+    context.on(
+        "response",
+        lambda r: (
+            "/v1/decision" in r.url and asked.append(dict(parse_qsl(urlsplit(r.url).query)) | {"status": r.status})
+        ),
+    )
+    return asked
+
+
+def refill_with(page, change: str, arg=None) -> None:
+    """Runs `change` (a JavaScript function of `arg`) on the page, then the snippet's reload(), to its end."""
+    page.evaluate(f"arg => {{ ({change})(arg); return window.adserver.reload(); }}", arg)
+
+
+SET_JSON_LD = """ld => {
+  const blocks = document.querySelectorAll('script[type="application/ld+json"]');
+  blocks[blocks.length - 1].textContent = ld;
+}"""
+
+ARTICLE = {
+    "@type": ["NewsArticle"],
+    "headline": "Factories hire their first robots",
+    "description": "A lead paragraph about robots on the factory floor.",
+    "articleSection": ["Charlie Topic", "World"],
+    "keywords": ["robots", "factories"],
+}
+
+
+def test_a_page_with_only_news_article_json_ld_gets_the_card_for_its_section(context, stack):
+    asked = asked_context(context)
+    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebPage", "name": "Site"}, ARTICLE]}
+    page = open_page(context, stack, "json-ld", page_html(stack.base, "", head=json_ld(graph)))
+    settled(page)
+    assert page.locator("[data-adserver-slot] .ads-card").get_attribute("data-campaign") == "charlie-main"
+    assert asked == [
+        {
+            "topic": "Charlie Topic",
+            "keywords": "robots,factories",
+            "title": "Factories hire their first robots",
+            "summary": "A lead paragraph about robots on the factory floor.",
+            "placement": "article-footer",
+            "status": 200,
+        }
+    ]
+
+
+def test_malformed_json_ld_is_skipped_and_the_meta_tags_still_fill_the_slot(context, stack):
+    head = json_ld('{"@type": "NewsArticle", "articleSection": "charlie-topic",') + meta(
+        "article:section", "alpha-topic"
+    )
+    page = open_page(context, stack, "json-ld-broken", page_html(stack.base, "", head=head))
+    settled(page)
+    assert page.locator("[data-adserver-slot] .ads-card").get_attribute("data-campaign") == "alpha-main"
+    assert page.console_errors == [] and page.evaluate("window.__errors") == []
+
+
+def test_the_article_is_found_alone_in_an_array_or_in_a_graph_whatever_its_article_type(context, stack):
+    asked = asked_context(context)
+    shapes = [
+        ARTICLE | {"@type": "ReportageNewsArticle"},
+        [{"@type": "BreadcrumbList"}, ARTICLE | {"@type": "BlogPosting", "keywords": "robots, factories"}],
+        {
+            "@graph": [
+                {"@type": "Organization", "name": "Not this"},
+                ARTICLE | {"@type": ["Thing", "OpinionNewsArticle"]},
+            ]
+        },
+    ]
+    head = json_ld({"@type": "WebSite"}, "{}")  # no article in the first block: the next one is read
+    page = open_page(context, stack, "json-ld-shapes", page_html(stack.base, "", head=head))
+    settled(page)
+    for shape in shapes:
+        refill_with(page, SET_JSON_LD, json.dumps(shape))
+    assert [(a.get("topic"), a.get("keywords"), a.get("title")) for a in asked] == [(None, None, "An article")] + [
+        ("Charlie Topic", "robots,factories", "Factories hire their first robots")
+    ] * 3
+
+
+def test_slot_attributes_come_first_then_json_ld_then_meta_tags_field_by_field(context, stack):
+    asked = asked_context(context)
+    ld = {"@type": "NewsArticle", "headline": "From JSON-LD", "articleSection": "bravo-topic", "keywords": "ld one"}
+    head = (
+        json_ld(ld)
+        + meta("article:section", "charlie-topic")
+        + meta("og:title", "From og:title")
+        + meta("news_keywords", "news one, news two")
+        + meta("keywords", "plain")
+        + meta("article:tag", "tagged")
+    )
+    page = open_page(context, stack, "precedence", page_html(stack.base, "", head=head, attrs='data-keywords="own"'))
+    settled(page)
+    refill_with(page, "() => document.querySelector('[data-adserver-slot]').removeAttribute('data-keywords')")
+    refill_with(page, SET_JSON_LD, json.dumps({"@type": "NewsArticle", "headline": "Only a headline"}))
+    refill_with(page, SET_JSON_LD, json.dumps(ld | {"@type": "Event"}))
+    assert [(a["topic"], a["keywords"], a["title"]) for a in asked] == [
+        ("bravo-topic", "own", "From JSON-LD"),
+        ("bravo-topic", "ld one", "From JSON-LD"),
+        ("charlie-topic", "news one,news two,plain,tagged", "Only a headline"),
+        ("charlie-topic", "news one,news two,plain,tagged", "From og:title"),  # no article in it: the meta tags
+    ]
+
+
+def test_what_the_page_carries_is_cut_to_what_the_api_accepts(context, stack):
+    asked = asked_context(context)
+    article = {
+        "@type": "NewsArticle",
+        "articleSection": "s" * 150,
+        "headline": "h" * 700,
+        "description": "d" * 3000,
+        "keywords": ["k" * 150] + [f"kw{i}" for i in range(60)],
+    }
+    page = open_page(context, stack, "json-ld-long", page_html(stack.base, "", head=json_ld(article)))
+    settled(page)
+    (a,) = asked
+    assert a["status"] in (200, 204)
+    assert (len(a["topic"]), len(a["title"]), len(a["summary"])) == (100, 500, 500)
+    assert a["keywords"].split(",") == [f"kw{i}" for i in range(50)]  # the one over 100 characters is left out
+
+
 # --- the docs page --------------------------------------------------------------------------------
 
 
@@ -839,6 +1006,37 @@ def test_click_opens_the_landing_page_counts_once_and_the_report_shows_it(contex
     assert stack.landings.count("https://landing.charlie.example/offer") == 1
 
 
+# --- adserver's own pages: accessible, and worked by keyboard -------------------------------------------
+
+
+def test_front_page_passes_the_accessibility_check(context, stack):
+    page = context.new_page()
+    page.goto(f"{stack.base}/")
+    assert_accessible(page, stack)
+
+
+# The focused element: its name, and whether its focus ring is solid, 2px or wider and 3:1 against the page.
+FOCUSED = """() => { const e = document.activeElement, s = getComputedStyle(e);
+  return [e.id || e.textContent.trim(), s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor,
+          getComputedStyle(document.body).backgroundColor]; }"""
+
+
+def test_token_page_is_worked_by_keyboard_in_order_with_a_visible_focus_ring(context, stack, report_data):
+    page = context.new_page()
+    page.goto(f"{stack.base}/reports")
+    order = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        name, style, width, ring, ground = page.evaluate(FOCUSED)
+        assert style == "solid" and width >= 2 and contrast(ring, ground) >= 3, (name, style, width, ring)
+        order.append(name)
+    assert order == ["Skip to content", "adserver", "Campaigns", "Reports", "Demo", "API docs", "token", "Use token"]
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type(report_data["alpha"])
+    page.keyboard.press("Enter")  # the form is sent from the keyboard
+    page.wait_for_selector("body[data-loaded]", state="attached")
+
+
 # --- the report page ----------------------------------------------------------------------------
 
 
@@ -897,6 +1095,24 @@ def test_report_page_draws_the_chart_and_the_table(context, stack, report_data):
     assert "Data as of" in page.locator("#freshness").inner_text() or "No events" in page.inner_text("#freshness")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+    assert_accessible(page, stack)
+
+
+def test_report_chart_legend_shows_the_ranges_totals_and_a_days_figures_under_the_pointer(context, stack, report_data):
+    page = open_reports(context, stack, report_data["alpha"])
+    body = report(stack, report_data["alpha"], group_by="day", **{"from": page.input_value("#from"),
+                                                                  "to": page.input_value("#to")})  # fmt: skip
+    legend = page.locator("#chart .u-legend .u-value")
+    totals = [f"{body['totals'][m]:,}" for m in ("impressions", "viewable_impressions", "clicks")]
+    assert legend.all_inner_texts() == ["all 30 days", *totals]  # before any hover: no "--"
+    box = page.locator("#chart .u-over").bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)  # the first day
+    first = body["rows"][0]
+    assert first["day"] == page.input_value("#from")
+    day = [f"{first[m]:,}" for m in ("impressions", "viewable_impressions", "clicks")]
+    assert legend.all_inner_texts() == [first["day"], *day]
+    page.mouse.move(0, 0)
+    assert legend.all_inner_texts() == ["all 30 days", *totals]
 
 
 def test_report_page_keeps_traffic_not_billed_in_its_own_columns(context, stack, report_data):
@@ -919,7 +1135,9 @@ def test_report_page_keeps_the_token_out_of_storage_and_cookies(context, stack, 
 
 
 def test_report_page_isolates_advertisers(context, stack, report_data):
-    alpha = open_reports(context, stack, report_data["alpha"], "campaign").inner_text("#table tbody")
+    page = open_reports(context, stack, report_data["alpha"], "campaign")
+    alpha = page.inner_text("#table tbody")
+    assert page.inner_text("#status") == "1 row."
     bravo = open_reports(context, stack, report_data["bravo"], "campaign").inner_text("#table tbody")
     assert "alpha-main" in alpha and "bravo-main" not in alpha
     assert "bravo-main" in bravo and "alpha-main" not in bravo
@@ -998,6 +1216,7 @@ def submit_a_wrong_token(context, stack, path: str):
 def test_report_page_wrong_token_leaves_the_field_to_try_again(context, stack, report_data):
     page = submit_a_wrong_token(context, stack, "/reports")
     assert "Bearer" not in page.inner_text("#status")
+    assert_accessible(page, stack)  # the token page, with its error
     assert page.locator("#token").is_visible() and page.locator("#query").is_hidden()
     assert page.input_value("#token") == "ads_wrong-token"  # to correct, not to retype
     page.fill("#token", report_data["alpha"])
@@ -1136,6 +1355,7 @@ def test_advertiser_page_shows_only_the_tokens_campaigns_and_keeps_the_token_out
     page = open_advertiser(context, stack, echo)
     assert page.inner_text("#who") == "Campaigns of Echo (echo)"
     assert page.locator("#campaigns tbody tr[data-campaign]").count() == 1
+    assert page.inner_text("#status") == "1 campaign."
     assert row(page, "echo-main").is_visible() and page.locator('tr[data-campaign="alpha-main"]').count() == 0
     assert "3,000" in page.inner_text("#limits") and "CPC from" in page.inner_text("#limits")
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
@@ -1198,6 +1418,7 @@ def test_advertiser_page_names_the_field_the_operators_limits_refuse(context, st
     assert page.inner_text("#status").startswith("Total budget: Your campaigns' total budgets may add up to 3000 EUR")
     assert page.get_attribute('#campaign-form [name="budget.total"]', "aria-invalid") == "true"
     assert api_get(stack, echo, "/v1/campaigns/echo-main")["budget"]["total"] == 1000  # nothing changed
+    assert_accessible(page, stack)  # the campaigns, and the form with its error
 
 
 def counted(stack) -> tuple[set, dict]:

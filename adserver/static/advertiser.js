@@ -303,7 +303,7 @@
       $("auth").hidden = true;
       $("workspace").hidden = false;
       whoFor();
-      status(campaigns.length + " campaigns.");
+      status(campaigns.length + (campaigns.length === 1 ? " campaign." : " campaigns."));
     }, function (e) {
       if (e.status === 401 || e.status === 429) {
         token = "";

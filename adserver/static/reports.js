@@ -116,7 +116,7 @@
       if (title) el.title = title;
       row.appendChild(el);
     }
-    if (report.group_by.length) th(sections, "", report.group_by.length);
+    if (report.group_by.length) sections.appendChild(document.createElement("td")).colSpan = report.group_by.length;
     parts.forEach(function (s) { th(sections, s.title, s.metrics.length); });
     report.group_by.forEach(function (g) { th(head, g); });
     metrics.forEach(function (m) { th(head, label(m), 0, m); });
@@ -145,15 +145,26 @@
       var v = byDay[iso(new Date(t))] || [0, 0, 0];
       xs.push(t / 1000); imp.push(v[0]); views.push(v[1]); clicks.push(v[2]);
     }
+    /* The legend shows the range's totals, and a day's figures while the pointer is on that day. */
+    var totals = [null, imp, views, clicks].map(function (ys) {
+      return ys && ys.reduce(function (a, b) { return a + b; }, 0);
+    });
+    var count = new Intl.NumberFormat();
+    function figure(u, v, i, idx) { return count.format(idx == null ? totals[i] : v); }
     var opts = {
-      width: Math.min(960, $("chart").clientWidth || 960), height: 300,
-      series: [{}, { label: "impressions", stroke: "#1a73e8" }, { label: "views", stroke: "#188038" },
-        { label: "clicks", stroke: "#d93025" }],
+      width: $("chart").clientWidth || 960, height: 300,
+      series: [
+        { label: "day", value: function (u, ts) { return ts == null ? "all " + xs.length + " days" : iso(new Date(ts * 1e3)); } },
+        { label: "impressions", stroke: "#1a73e8", value: figure },
+        { label: "views", stroke: "#188038", value: figure },
+        { label: "clicks", stroke: "#d93025", value: figure }
+      ],
       axes: [{}, {}],
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); } // report days are UTC days
     };
     if (plot) plot.destroy();
     plot = new uPlot(opts, [xs, imp, views, clicks], $("chart"));
+    plot.setLegend({ idx: null });
   }
 
   function show() {
@@ -173,7 +184,7 @@
         : report.advertiser
           ? "Reports for " + report.advertiser_name + " (" + report.advertiser + ")"
           : "Reports for every advertiser (operator token)";
-      status(report.rows.length + " rows.");
+      status(report.rows.length + (report.rows.length === 1 ? " row." : " rows."));
       document.body.setAttribute("data-loaded", "");
       return report;
     });

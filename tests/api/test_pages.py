@@ -42,8 +42,8 @@ def test_the_front_page_leads_to_every_page(client):
     assert {"/demo", "/reports", "/advertiser", "/docs"} <= set(page.links)
     assert page.lang == "en" and {"title", "main", "nav", "h1"} <= page.tags
     assert "adserver tokens create" in page.text
-    for link in page.links:
-        assert client.get(link).status_code == 200, link
+    for link in page.links:  # a page, or a place on this one (the skip link)
+        assert link[1:] in page.ids if link.startswith("#") else client.get(link).status_code == 200, link
 
 
 @pytest.mark.parametrize("path", ["/reports", "/advertiser"])
