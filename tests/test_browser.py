@@ -1292,6 +1292,7 @@ def test_report_page_shows_a_publisher_its_sites_name_and_earnings_only(browser,
         headings = page.locator("#table thead tr:last-child th").all_inner_texts()
         assert "spend" not in headings and "earnings EUR" in headings
         assert page.locator("#pick").is_hidden() and page.console_errors == []
+        assert_accessible(page, stack)  # at desktop width, as the screenshot
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "reports-publisher.png"), full_page=True)
         phone = browser.new_context(user_agent=READER_UA, viewport={"width": 390, "height": 844})
