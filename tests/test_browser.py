@@ -1266,6 +1266,49 @@ def test_report_page_shows_spend_with_its_currency(context, stack, report_data):
     )
 
 
+def test_report_page_shows_a_publisher_its_sites_name_and_earnings_only(browser, context, stack, report_data):
+    """A publisher's token: its site named, its earnings in euros, no spend, no advertiser picker; at desktop and
+    phone width."""
+    from sqlalchemy import delete
+
+    from adserver.infra import storage
+
+    db, yesterday = stack.services.db, datetime.now(UTC).date() - timedelta(days=1)
+    with db.session() as s:  # straight into SQL: no catalog change, so no other test's page changes site
+        s.add(storage.Site(id="north-news", name="North News", domains=["north.example"], revenue_share=0.5))
+        s.flush()
+        s.add(storage.DailyRollup(day=yesterday, campaign_id="alpha-main", creative_id="alpha-card",
+                                  placement="sidebar", topic="alpha-topic", site="north-news", impressions=40,
+                                  views=20, clicks=2, nonbillable_impressions=0, nonbillable_views=0,
+                                  nonbillable_clicks=0, spend=3))  # fmt: skip
+    try:
+        token = api_tokens.create(db, None, site_id="north-news")
+        page = watched(open_reports(context, stack, token, "advertiser"))
+        assert page.inner_text("#who") == "Reports for the site North News (north-news)"
+        assert page.inner_text("#table tbody").split("\t")[0] == "alpha"  # alpha's only: bravo is not on it
+        assert total_cell(page, "impressions") == "40"
+        text = total_cell(page, "earnings:EUR")
+        assert "€" in text and float(text.replace("€", "").strip()) == 1.5  # 3 × 0.5
+        headings = page.locator("#table thead tr:last-child th").all_inner_texts()
+        assert "spend" not in headings and "earnings EUR" in headings
+        assert page.locator("#pick").is_hidden() and page.console_errors == []
+        assert_accessible(page, stack)  # at desktop width, as the screenshot
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "reports-publisher.png"), full_page=True)
+        phone = browser.new_context(user_agent=READER_UA, viewport={"width": 390, "height": 844})
+        page = open_reports(phone, stack, token)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+        page.screenshot(path=str(ARTIFACTS / "reports-publisher-phone.png"), full_page=True)
+        phone.close()
+    finally:
+        with db.session() as s:
+            s.execute(delete(storage.DailyRollup).where(storage.DailyRollup.site == "north-news"))
+            s.execute(delete(storage.ApiToken).where(storage.ApiToken.site_id == "north-news"))
+            s.execute(delete(storage.Site).where(storage.Site.id == "north-news"))
+            db.bump_catalog_version(s)  # a snapshot loaded meanwhile would make every other page an unknown one
+        stack.services.catalog.refresh(force=True)
+
+
 # --- the advertiser page (self-service) ---------------------------------------------------------------------
 
 

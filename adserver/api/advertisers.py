@@ -16,6 +16,7 @@ blp = Blueprint("advertisers", __name__, url_prefix="/v1", description="Advertis
 class Advertisers(MethodView):
     @blp.response(200, AdvertisersSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Missing, unknown or revoked token")
+    @blp.alt_response(403, schema=ErrorSchema, description="A publisher's token (it reads its site's reports only)")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed authentications")
     def get(self):
         """Every advertiser for an operator token (each one's `advertiser=ID` for /v1/reports); the token's own

@@ -1,4 +1,5 @@
-"""Who is asking, by Bearer token: an advertiser (its own reports) or an operator (everything, explain)."""
+"""Who is asking, by Bearer token: an advertiser (its own reports and campaigns), a site's publisher (that site's
+reports, nothing else) or an operator (everything, explain)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,18 @@ AUTH_FAILURES_PER_MINUTE = 10
 
 
 def owner() -> api_tokens.TokenOwner:
-    """The token's owner; 401 on a bad token, 429 after too many bad tokens from the address.
+    """An advertiser's or an operator's token's owner; 401 and 429 as `reader`, 403 for a publisher's token.
+
+    Every endpoint but the reports asks this, so a publisher's token reaches nothing it was not made for."""
+    who = reader()
+    if who.is_publisher:
+        raise ApiError(403, "forbidden", "a publisher's token reads its site's reports (`/v1/reports`) only")
+    return who
+
+
+def reader() -> api_tokens.TokenOwner:
+    """Any valid token's owner (publishers too: the reports only); 401 on a bad token, 429 after too many bad
+    tokens from the address.
 
     Failures are counted per address. Past AUTH_FAILURES_PER_MINUTE the address gets 429 for every token that
     is not a live one, whatever its prefix (a live prefix and an unknown one answer alike) and without asking
@@ -39,7 +51,7 @@ def _too_many() -> ApiError:
 
 
 def operator() -> api_tokens.TokenOwner:
-    """An operator token's owner; 401 as `owner`, 403 for an advertiser's token."""
+    """An operator token's owner; 401 as `owner`, 403 for an advertiser's or a publisher's token."""
     who = owner()
     if not who.is_operator:
         raise ApiError(403, "forbidden", "this needs an operator token (`adserver tokens create --operator`)")

@@ -63,6 +63,7 @@ CREATIVE_PATCH = _body(
 ERRORS = (
     (400, "A field the document refuses (or a body that is not a JSON object); `fields` names each"),
     (401, "Missing, unknown or revoked token"),
+    (403, "A publisher's token: it reads its site's reports only"),
     (404, "No such campaign or creative (or not yours)"),
     (429, "Too many failed authentications; for a change, more than 60 changes a minute by one advertiser's token"),
 )

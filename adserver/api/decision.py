@@ -51,7 +51,7 @@ QUERY_TOO_LONG = (
     "aside): send the article as a POST body"
 )
 EXPLAIN_UNAUTHORIZED = "`explain` without a valid operator token (outside development)"
-EXPLAIN_FORBIDDEN = "`explain` with an advertiser's token: operators only"
+EXPLAIN_FORBIDDEN = "`explain` with an advertiser's or a publisher's token: operators only"
 TRUTHY = {"1", "true", "True", "yes", "on"}
 EXPLAIN_PARAMETER = {
     "in": "query",
@@ -59,7 +59,7 @@ EXPLAIN_PARAMETER = {
     "schema": {"type": "boolean", "default": False},
     "description": "Add every candidate's score parts and every rejected campaign with its reason. It lists "
     "every campaign with internal reasons (paused, outside its dates), so outside development it needs an "
-    "operator token: `Authorization: Bearer <token>` (401 without one, 403 for an advertiser's)",
+    "operator token: `Authorization: Bearer <token>` (401 without one, 403 for an advertiser's or a publisher's)",
 }
 NO_FILL = {
     "description": "No sponsor is eligible for this article: leave the slot empty (with `?explain=1`: a 200 whose "

@@ -1,4 +1,5 @@
-"""`GET /v1/reports`: an advertiser's figures (Bearer token; its own campaigns only)."""
+"""`GET /v1/reports`: figures by Bearer token: an advertiser's own campaigns, a publisher's own site, or (an
+operator's) everything."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from flask.views import MethodView
 from ..errors import NotFound
 from ..events import reporting
 from . import Blueprint, services
-from .auth import owner
+from .auth import reader
 from .errors import ApiError
 from .schemas import ErrorSchema, ReportQuerySchema, ReportSchema
 
-blp = Blueprint("reports", __name__, url_prefix="/v1", description="Advertiser reports")
+blp = Blueprint("reports", __name__, url_prefix="/v1", description="Advertiser and publisher reports")
 
 
 @blp.route("/reports")
@@ -35,17 +36,28 @@ class Reports(MethodView):
         422, schema=ErrorSchema, description="`to` before `from`, a range over 366 days, or a grouping named twice"
     )
     @blp.alt_response(401, schema=ErrorSchema, description="Missing, unknown or revoked token")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such campaign (or not yours)")
+    @blp.alt_response(
+        404, schema=ErrorSchema, description="No such campaign, advertiser or site (or, for your token, not yours)"
+    )
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed authentications")
-    def get(self, from_, to, group_by, format, campaign=None, advertiser=None):
-        """Impressions, viewable impressions, clicks and spend of the token's advertiser, grouped."""
-        who = owner()
-        scope = who.advertiser_id if not who.is_operator else advertiser
+    def get(self, from_, to, group_by, format, campaign=None, advertiser=None, site=None):
+        """Impressions, viewable impressions, clicks and spend of the token's advertiser, grouped; with a
+        publisher's token, its site's figures and earnings (all advertisers' on that site, never another site's)."""
+        who = reader()
+        if who.is_publisher and site not in (None, who.site_id):
+            raise ApiError(404, "not_found", f"no site {site!r}")  # as a missing site: another's is not yours
+        scope = advertiser if who.advertiser_id is None else who.advertiser_id
+        query = reporting.ReportQuery(
+            from_,
+            to,
+            reporting.parse_group_by(group_by),
+            advertiser_id=scope,
+            campaign_id=campaign,
+            site_id=who.site_id or site,
+            viewer=who.kind,
+        )
         try:
-            report = reporting.run_report(
-                services().db,
-                reporting.ReportQuery(from_, to, reporting.parse_group_by(group_by), scope, campaign),
-            )
+            report = reporting.run_report(services().db, query)
         except NotFound as e:
             raise ApiError(404, "not_found", str(e)) from None
         if format == "csv":
@@ -56,9 +68,12 @@ class Reports(MethodView):
                 headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
             )
         return {
+            "viewer": who.kind,
             "advertiser": scope,
             "advertiser_name": report.advertiser_name,
             "currency": report.currency,
+            "site": query.site_id,
+            "site_name": report.site_name,
             "group_by": list(report.query.group_by),
             "from_": from_.isoformat(),  # dumped as `from` (ReportSchema.from_)
             "to": to.isoformat(),

@@ -14,6 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from ..catalog import files, urls
 from ..catalog.validation import SLUG
 from ..errors import Refusal
+from ..events import reporting
 from ..infra import counters
 from ..serving.explain import ExplainSchema
 from ..serving.snapshot import SENTIMENTS
@@ -271,7 +272,7 @@ class HealthSchema(Schema):
     checks = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-GROUP = "|".join(counters.DIMENSIONS)
+GROUP = "|".join(reporting.GROUPS)
 
 
 class ReportQuerySchema(Schema):
@@ -286,13 +287,23 @@ class ReportQuerySchema(Schema):
         load_default="day",
         validate=validate.Length(max=100),
         metadata={
-            "description": f"Comma-separated, any of {', '.join(counters.DIMENSIONS)}, each at most once",
+            "description": f"Comma-separated, any of {', '.join(reporting.GROUPS)}, each at most once",
             "example": "day,country",
             "pattern": f"^(?: *(?:{GROUP}) *(?:, *(?:{GROUP}) *)*)?$",
         },
     )
     campaign = fields.String(validate=SLUG, metadata={"description": "Only this campaign"})
-    advertiser = fields.String(validate=SLUG, metadata={"description": "Operator tokens only"})
+    advertiser = fields.String(
+        validate=SLUG,
+        metadata={"description": "Only this advertiser: operator tokens, and publisher tokens (on their site)"},
+    )
+    site = fields.String(
+        validate=SLUG,
+        metadata={
+            "description": f"Only this site (`{counters.DEFAULT_SITE}`, `{counters.UNKNOWN}`: pages of no catalog "
+            "site). A publisher token reads its own site only: another is 404"
+        },
+    )
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
@@ -310,6 +321,10 @@ ReportRowSchema = Schema.from_dict(
         "device": fields.String(
             metadata={"description": f"The reader's: {', '.join(counters.DEVICES)} or `{counters.UNKNOWN}`"}
         ),
+        "site": fields.String(
+            metadata={"description": f"The page's site, `{counters.DEFAULT_SITE}` or `{counters.UNKNOWN}` (no site)"}
+        ),
+        "advertiser": fields.String(metadata={"description": "The campaign's advertiser (its id)"}),
         "impressions": fields.Integer(required=True, metadata={"description": "Billable impressions"}),
         "viewable_impressions": fields.Integer(
             required=True, metadata={"description": "Billable views: 50% visible for 1 s"}
@@ -317,7 +332,18 @@ ReportRowSchema = Schema.from_dict(
         "view_rate": fields.Float(required=True, metadata={"description": "viewable_impressions / impressions"}),
         "clicks": fields.Integer(required=True, metadata={"description": "Billable clicks"}),
         "ctr": fields.Float(required=True, metadata={"description": "clicks / impressions"}),
-        "spend": fields.Float(required=True),
+        "spend": fields.Float(
+            metadata={"description": "In `currency`: advertiser and operator tokens (a publisher's shows earnings)"}
+        ),
+        "earnings": fields.Dict(
+            keys=fields.String(),
+            values=fields.Float(),
+            metadata={
+                "description": "The sites' part of the spend (spend × each site's revenue share), by ISO 4217 "
+                "currency, never added across currencies: publisher and operator tokens",
+                "example": {"EUR": 12.5},
+            },
+        ),
         **{
             column: fields.Integer(required=True, metadata={"description": counters.DESCRIPTIONS[column]})
             for column in counters.APART
@@ -328,17 +354,24 @@ ReportRowSchema = Schema.from_dict(
 
 
 class ReportSchema(Schema):
+    viewer = fields.String(
+        required=True,
+        validate=validate.OneOf(list(reporting.VIEWERS)),
+        metadata={"description": "Whose token asked, which decides the money shown: spend, earnings or both"},
+    )
     advertiser = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
     advertiser_name = fields.String(allow_none=True, required=True, metadata={"description": "null: every advertiser"})
     currency = fields.String(
         allow_none=True,
         required=True,
         metadata={
-            "description": "ISO 4217 currency of `spend` (the advertiser's); null when an operator's report spans "
-            "advertisers paying in different currencies (narrow it with advertiser=ID)",
+            "description": "ISO 4217 currency of `spend` (the advertiser's); null when the report spans "
+            "advertisers paying in different currencies (narrow it with advertiser=ID; `earnings` names each)",
             "example": "EUR",
         },
     )
+    site = fields.String(allow_none=True, required=True, metadata={"description": "null: every site"})
+    site_name = fields.String(allow_none=True, required=True, metadata={"description": "null: every site"})
     group_by = fields.List(fields.String(), required=True)
     from_ = fields.String(required=True, data_key="from")
     to = fields.String(required=True)

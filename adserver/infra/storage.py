@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -151,13 +152,16 @@ class Site(Base):
 
 
 class ApiToken(Base):
-    """An API token; only its SHA-256 is stored. advertiser_id NULL means an operator token."""
+    """An API token; only its SHA-256 is stored. Its owner: an advertiser, a site (a publisher's token) or, with
+    neither, the operator."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("advertiser_id IS NULL OR site_id IS NULL", name="api_tokens_one_owner"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     advertiser_id: Mapped[str | None] = mapped_column(
         ForeignKey("advertisers.id", ondelete="CASCADE"), nullable=True, index=True
     )
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), nullable=True, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(200), default="")

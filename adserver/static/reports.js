@@ -1,35 +1,47 @@
-/* The advertiser's report page. The token is kept in this closure only (no storage, no cookie):
- * closing or reloading the tab forgets it. */
+/* The report page of an advertiser, a publisher (its site) or the operator. The token is kept in this closure
+ * only (no storage, no cookie): closing or reloading the tab forgets it. */
 (function () {
   "use strict";
   var token = "";
   var plot = null;
   var $ = function (id) { return document.getElementById(id); };
   /* Billable figures first, then each kind of traffic that was not billed, apart (headed by its kind). */
-  var SECTIONS = [
-    { title: "Billable", metrics: ["impressions", "viewable_impressions", "view_rate", "clicks", "ctr", "spend"] },
+  var BILLABLE = ["impressions", "viewable_impressions", "view_rate", "clicks", "ctr"];
+  var APART = [
     { title: "Bots, not billed", metrics: ["bot_impressions", "bot_views", "bot_clicks"] },
     { title: "Prefetch, not billed", metrics: ["prefetch_impressions", "prefetch_views", "prefetch_clicks"] },
     { title: "Unknown pages, not billed",
       metrics: ["unknown_origin_impressions", "unknown_origin_views", "unknown_origin_clicks"] },
     { title: "Rate-limited (429)", metrics: ["rate_limited_views", "rate_limited_clicks"] }
   ];
-  var METRICS = [].concat.apply([], SECTIONS.map(function (s) { return s.metrics; }));
+  var EARNINGS = "earnings:";  /* a column per currency: "earnings:EUR" is row.earnings.EUR */
+  /* The money the token may see: an advertiser its spend, a publisher its site's earnings in each currency
+   * (never added together), the operator both. */
+  function columnSections(report) {
+    var money = ("spend" in report.totals ? ["spend"] : []).concat(
+      Object.keys(report.totals.earnings || {}).map(function (c) { return EARNINGS + c; }));
+    return [{ title: "Billable", metrics: BILLABLE.concat(money) }].concat(APART);
+  }
+  function value(row, metric) {
+    return metric.indexOf(EARNINGS) === 0 ? row.earnings[metric.slice(EARNINGS.length)] : row[metric];
+  }
   var LABELS = { viewable_impressions: "views", bot_impressions: "impr.", prefetch_impressions: "impr.",
     unknown_origin_impressions: "impr." };
   function label(metric) {
+    if (metric.indexOf(EARNINGS) === 0) return "earnings " + metric.slice(EARNINGS.length);
     return LABELS[metric] || metric.replace(/^(bot|prefetch|unknown_origin|rate_limited)_/, "").replace("_", " ");
   }
 
   var RATES = { view_rate: 1, ctr: 1 };
   var percent = new Intl.NumberFormat(undefined, { style: "percent", minimumFractionDigits: 2 });
-  /* Rates come as fractions (0.0123) and read as percentages; spend with its cents; counts as they are. */
+  /* Rates come as fractions (0.0123) and read as percentages; money with its cents; counts as they are. */
   var currency = null;  /* the report's, once loaded */
   function shown(metric, v) {
     if (typeof v !== "number") return v;
     if (RATES[metric]) return percent.format(v);
-    if (metric !== "spend") return String(v);
-    return currency ? new Intl.NumberFormat(undefined, { style: "currency", currency: currency }).format(v)
+    var money = metric === "spend" ? currency : metric.indexOf(EARNINGS) === 0 ? metric.slice(EARNINGS.length) : "";
+    if (money === "") return String(v);
+    return money ? new Intl.NumberFormat(undefined, { style: "currency", currency: money }).format(v)
       : v.toFixed(2);
   }
 
@@ -44,7 +56,8 @@
   }
 
   /* What went wrong, in words for the person at the page (the API's own message is for developers). */
-  var FIELDS = { from: "From", to: "To", group_by: "Group by", campaign: "Campaign", advertiser: "Advertiser" };
+  var FIELDS = { from: "From", to: "To", group_by: "Group by", campaign: "Campaign", advertiser: "Advertiser",
+    site: "Site" };
   function problem(status, body) {
     var e = new Error(
       status === 401 ? "That token was not accepted. Check that you pasted all of it, or ask for a new one." :
@@ -92,7 +105,8 @@
   }
 
   function table(report) {
-    var cols = report.group_by.concat(METRICS);
+    var parts = columnSections(report);
+    var metrics = [].concat.apply([], parts.map(function (s) { return s.metrics; }));
     var sections = document.createElement("tr");
     var head = document.createElement("tr");
     function th(row, text, span, title) {
@@ -103,17 +117,19 @@
       row.appendChild(el);
     }
     if (report.group_by.length) sections.appendChild(document.createElement("td")).colSpan = report.group_by.length;
-    SECTIONS.forEach(function (s) { th(sections, s.title, s.metrics.length); });
+    parts.forEach(function (s) { th(sections, s.title, s.metrics.length); });
     report.group_by.forEach(function (g) { th(head, g); });
-    METRICS.forEach(function (m) { th(head, label(m), 0, m); });
+    metrics.forEach(function (m) { th(head, label(m), 0, m); });
     $("table").tHead.replaceChildren(sections, head);
     $("table").tBodies[0].replaceChildren.apply($("table").tBodies[0], report.rows.map(function (r) {
       var tr = document.createElement("tr");
-      cols.forEach(function (c) { cell(tr, shown(c, r[c])); });
+      report.group_by.forEach(function (g) { cell(tr, r[g]); });
+      metrics.forEach(function (m) { cell(tr, shown(m, value(r, m))); });
       return tr;
     }));
     var total = document.createElement("tr");
-    cols.forEach(function (c, i) { cell(total, c in report.totals ? shown(c, report.totals[c]) : (i ? "" : "total")); });
+    report.group_by.forEach(function (g, i) { cell(total, i ? "" : "total"); });
+    metrics.forEach(function (m) { cell(total, shown(m, value(report.totals, m))); });
     $("table").tFoot.replaceChildren(total);
   }
 
@@ -163,9 +179,11 @@
       } else {
         $("freshness").textContent = "No events recorded yet.";
       }
-      $("who").textContent = report.advertiser
-        ? "Reports for " + report.advertiser_name + " (" + report.advertiser + ")"
-        : "Reports for every advertiser (operator token)";
+      $("who").textContent = report.viewer === "publisher"
+        ? "Reports for the site " + report.site_name + " (" + report.site + ")"
+        : report.advertiser
+          ? "Reports for " + report.advertiser_name + " (" + report.advertiser + ")"
+          : "Reports for every advertiser (operator token)";
       status(report.rows.length + (report.rows.length === 1 ? " row." : " rows."));
       document.body.setAttribute("data-loaded", "");
       return report;
@@ -191,7 +209,7 @@
       $("token").value = "";
       $("auth").hidden = true;
       $("query").hidden = false;
-      if (!report.advertiser) return picker();
+      if (report.viewer === "operator") return picker();
     }, function (e) {
       if (e.status === 401 || e.status === 429) {
         token = "";

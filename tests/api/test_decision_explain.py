@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adserver import create_app
-from adserver.catalog import api_tokens
+from adserver.catalog import api_tokens, sites
 from tests.builders import ZAHID
 
 AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligence"}}
@@ -36,8 +36,12 @@ def test_explain_without_an_operator_token_is_refused_in_production(production):
     assert client.post("/v1/decision", json=AI).status_code == 200  # without explain: open to all
 
 
-def test_an_advertisers_token_cannot_explain(production, db):
-    r = production.test_client().post("/v1/decision?explain=1", json=AI, headers=bearer(api_tokens.create(db, ZAHID)))
+@pytest.mark.parametrize("who", ["advertiser", "publisher"])
+def test_an_advertisers_or_a_publishers_token_cannot_explain(production, db, who):
+    if who == "publisher":
+        sites.save(db, {"id": "north", "name": "North", "domains": ["north.example"]}, create=True)
+    token = api_tokens.create(db, ZAHID) if who == "advertiser" else api_tokens.create(db, None, site_id="north")
+    r = production.test_client().post("/v1/decision?explain=1", json=AI, headers=bearer(token))
     assert r.status_code == 403
 
 

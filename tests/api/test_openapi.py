@@ -72,6 +72,19 @@ def test_self_service_operation_conforms_to_the_openapi_document(app, db, exampl
     advertiser = "zahid-host"  # the example catalog's first advertiser, with limits to change things within
     self_service.set_limits(db, advertiser, max_total_budget=100000, max_daily_budget=10000, min_cpm=1, min_cpc=0.1)
     auth = {"Authorization": f"Bearer {api_tokens.create(db, advertiser if who == 'advertiser' else None)}"}
+    fuzz(app, method, path, auth)
+
+
+# A publisher's token: its site's reports, and the 403 every other token-guarded operation documents.
+@pytest.mark.parametrize("path", ["/v1/reports", "/v1/campaigns", "/v1/advertisers"])
+def test_a_publishers_token_gets_what_the_openapi_document_says(app, db, example_catalog, path):
+    from adserver.catalog import api_tokens, sites
+
+    sites.save(db, {"id": "north", "name": "North", "domains": ["north.example"], "revenue_share": 0.5}, create=True)
+    fuzz(app, "GET", path, {"Authorization": f"Bearer {api_tokens.create(db, None, site_id='north')}"})
+
+
+def fuzz(app, method: str, path: str, auth: dict) -> None:
     operation = load_schema(app)[path][method]
 
     @given(case=operation.as_strategy())

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from adserver.api.auth import AUTH_FAILURES_PER_MINUTE
 from adserver.catalog import api_tokens
 from adserver.catalog.files import import_catalog, read_file
-from tests.builders import BROWSER, GOOGLEBOT, LEDGERLY, LEDGERLY_CAMPAIGN, ZAHID, ZAHID_CAMPAIGN, path, serve
+from adserver.events.reporting import GROUPS
+from tests.api.test_sites import NORTH, SOUTH, sites_catalog
+from tests.builders import (
+    BROWSER,
+    GOOGLEBOT,
+    LEDGERLY,
+    LEDGERLY_CAMPAIGN,
+    ZAHID,
+    ZAHID_CAMPAIGN,
+    path,
+    rollup_row,
+    serve,
+)
 from tests.conftest import EXAMPLE_CATALOG
 
 NOV = {"from": "2026-11-01", "to": "2026-11-30"}
@@ -232,3 +244,134 @@ def test_spend_comes_with_the_advertisers_currency(client, db, zahid_token):
     operator = api_tokens.create(db, None)
     assert get(client, operator, advertiser=LEDGERLY).get_json()["currency"] == "USD"
     assert get(client, operator).get_json()["currency"] is None  # euros and dollars: no one currency
+
+
+# --- publishers: one site's figures and earnings --------------------------------------------------------------
+
+SOLAR_CAMPAIGN = "solarcoop-rooftop"  # served on south only
+
+
+@pytest.fixture
+def two_sites(db, load_catalog):
+    """North (60% share) carries zahid.host (EUR) and ledgerly (USD); south (20%) carries zahid.host and solarcoop,
+    with figures far larger than north's, so that any of them leaking into north's report shows."""
+    data = sites_catalog(NORTH, SOUTH | {"revenue_share": 0.2})
+    data["advertisers"][1]["currency"] = "USD"  # ledgerly pays in dollars
+    load_catalog(data)
+    with db.session() as s:
+        s.add_all(
+            [
+                rollup_row(date(2026, 11, 1), ZAHID_CAMPAIGN, 100, 60, 3, "1.5", country="DE", device="mobile",
+                           site="regional-north", bot_impressions=4),
+                rollup_row(date(2026, 11, 2), LEDGERLY_CAMPAIGN, 50, 20, 2, "2", topic="finance",
+                           site="regional-north"),
+                rollup_row(date(2026, 11, 1), ZAHID_CAMPAIGN, 9000, 900, 90, "90", country="FR", device="desktop",
+                           placement="sidebar", site="south", bot_impressions=900),
+                rollup_row(date(2026, 11, 3), SOLAR_CAMPAIGN, 7000, 700, 70, "70", topic="energy", site="south"),
+                rollup_row(date(2026, 11, 3), SOLAR_CAMPAIGN, 5, 1, 0, "0.05", topic="energy", site="unknown"),
+            ]
+        )  # fmt: skip
+
+
+@pytest.fixture
+def north_token(db, two_sites):
+    return api_tokens.create(db, None, site_id="regional-north")
+
+
+@pytest.mark.parametrize("group_by", [*GROUPS, "", "day,advertiser", "country,device"])
+def test_a_publisher_sees_its_sites_figures_only_by_any_grouping(client, north_token, group_by):
+    body = get(client, north_token, group_by=group_by).get_json()
+    assert (body["viewer"], body["site"], body["site_name"]) == ("publisher", "regional-north", "Regional North")
+    assert (body["totals"]["impressions"], body["totals"]["clicks"], body["totals"]["bot_impressions"]) == (150, 5, 4)
+    assert sum(r["impressions"] for r in body["rows"]) == 150
+    assert {r.get("site", "regional-north") for r in body["rows"]} <= {"regional-north"}
+
+
+def test_a_publisher_sees_who_bought_its_pages_and_what_it_earned_in_each_currency(client, north_token):
+    body = get(client, north_token, group_by="advertiser").get_json()
+    assert [(r["advertiser"], r["impressions"], r["earnings"]) for r in body["rows"]] == [
+        (LEDGERLY, 50, {"EUR": 0.0, "USD": 1.2}),  # 2 × 0.6
+        (ZAHID, 100, {"EUR": 0.9, "USD": 0.0}),  # 1.5 × 0.6
+    ]
+    assert body["totals"]["earnings"] == {"EUR": 0.9, "USD": 1.2}  # never one sum of euros and dollars
+    assert body["currency"] is None
+    assert "spend" not in body["totals"] and all("spend" not in r for r in body["rows"])
+
+
+def test_a_publishers_csv_has_one_earnings_column_per_currency_and_no_spend(client, north_token):
+    r = get(client, north_token, group_by="day", format="csv")
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert "spend" not in rows[0]
+    assert [(x["day"], x["earnings_EUR"], x["earnings_USD"]) for x in rows] == [
+        ("2026-11-01", "0.9", "0.0"),
+        ("2026-11-02", "0.0", "1.2"),
+        ("total", "0.9", "1.2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"site": "south"},
+        {"site": "unknown"},
+        {"campaign": SOLAR_CAMPAIGN},  # exists, never on north
+        {"campaign": "nope"},
+        {"advertiser": "solarcoop"},  # exists, never on north
+        {"advertiser": "nope"},
+    ],
+)
+def test_a_publisher_naming_what_is_not_on_its_site_gets_the_404_of_a_missing_one(client, north_token, params):
+    r = get(client, north_token, **params)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_publisher_may_narrow_to_an_advertiser_or_campaign_on_its_site(client, north_token):
+    zahid = get(client, north_token, advertiser=ZAHID).get_json()  # its 9,000 impressions on south are not north's
+    assert (zahid["advertiser_name"], zahid["totals"]["impressions"], zahid["totals"]["earnings"]) == (
+        "zahid.host",
+        100,
+        {"EUR": 0.9},
+    )
+    ledgerly = get(client, north_token, campaign=LEDGERLY_CAMPAIGN, site="regional-north").get_json()
+    assert ledgerly["totals"]["impressions"] == 50
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "/v1/campaigns"),
+        ("POST", "/v1/campaigns"),
+        ("GET", f"/v1/campaigns/{ZAHID_CAMPAIGN}"),
+        ("PATCH", f"/v1/campaigns/{ZAHID_CAMPAIGN}"),
+        ("POST", f"/v1/campaigns/{ZAHID_CAMPAIGN}/pause"),
+        ("GET", "/v1/limits"),
+        ("GET", "/v1/advertisers"),
+    ],
+)
+def test_a_publisher_token_is_refused_beyond_the_reports(client, north_token, method, url):
+    r = client.open(url, method=method, json={}, headers={"Authorization": f"Bearer {north_token}"})
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
+
+
+def test_the_operator_sees_every_site_with_its_earnings_and_may_filter_one(client, db, two_sites):
+    operator = api_tokens.create(db, None)
+    body = get(client, operator, group_by="site").get_json()
+    assert [(r["site"], r["impressions"], r["spend"], r["earnings"]) for r in body["rows"]] == [
+        ("regional-north", 150, 3.5, {"EUR": 0.9, "USD": 1.2}),
+        ("south", 16000, 160.0, {"EUR": 32.0, "USD": 0.0}),  # (90 + 70) × 0.2: zahid and solarcoop pay euros
+        ("unknown", 5, 0.05, {"EUR": 0.0, "USD": 0.0}),  # pages of no site earn no publisher
+    ]
+    one = get(client, operator, site="south").get_json()
+    assert (one["viewer"], one["site_name"], one["totals"]["impressions"]) == ("operator", "South", 16000)
+    assert get(client, operator, site="unknown").get_json()["totals"]["impressions"] == 5
+    assert get(client, operator, site="nowhere").status_code == 404
+
+
+def test_an_advertiser_reads_its_own_figures_by_site_without_the_sites_earnings(client, db, two_sites):
+    body = get(client, api_tokens.create(db, ZAHID), group_by="site").get_json()
+    assert [(r["site"], r["impressions"], r["spend"]) for r in body["rows"]] == [
+        ("regional-north", 100, 1.5),
+        ("south", 9000, 90.0),
+    ]
+    assert "earnings" not in body["totals"] and body["viewer"] == "advertiser"
+    assert get(client, api_tokens.create(db, ZAHID), site="south").get_json()["totals"]["impressions"] == 9000

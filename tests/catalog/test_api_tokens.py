@@ -6,8 +6,9 @@ import hashlib
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from adserver.catalog import api_tokens
+from adserver.catalog import api_tokens, sites
 from adserver.catalog.files import import_catalog
 from adserver.errors import AdserverError, NotFound
 from adserver.infra import storage
@@ -145,3 +146,46 @@ def test_token_with_one_character_changed_is_refused(db, acme):
     token = api_tokens.create(db, acme)
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert api_tokens.authenticate(db, tampered) is None
+
+
+# --- publishers' tokens: one site each ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def north(db, acme):
+    sites.save(db, {"id": "north", "name": "North", "domains": ["north.example"]}, create=True)
+    return "north"
+
+
+def test_a_sites_token_authenticates_as_its_publisher_never_as_an_operator(db, north):
+    owner = api_tokens.authenticate(db, api_tokens.create(db, None, site_id=north))
+    assert owner == api_tokens.TokenOwner(None, "north")
+    assert (owner.is_publisher, owner.is_operator, owner.kind) == (True, False, "publisher")
+
+
+def test_a_token_for_an_unknown_site_is_not_found(db, acme):
+    with pytest.raises(NotFound, match="no site 'nowhere'"):
+        api_tokens.create(db, None, site_id="nowhere")
+
+
+def test_an_archived_site_gets_no_token(db, north):
+    sites.archive(db, north)
+    with pytest.raises(AdserverError, match="archived"):
+        api_tokens.create(db, None, site_id=north)
+
+
+def test_a_token_has_one_owner_even_written_past_the_code(db, north, acme):
+    with pytest.raises(AdserverError, match="not both"):
+        api_tokens.create(db, acme, site_id=north)
+    with pytest.raises(IntegrityError), db.session() as s:  # the table's own check
+        s.add(storage.ApiToken(advertiser_id=acme, site_id=north, token_hash="0" * 64, prefix="ads_x", label=""))
+
+
+def test_operator_tokens_and_a_sites_tokens_are_listed_and_revoked_apart(db, north):
+    operator, publisher = api_tokens.create(db, None), api_tokens.create(db, None, site_id=north, label="north")
+    assert [(t.site_id, t.label) for t in api_tokens.list_tokens(db, site_id=north)] == [("north", "north")]
+    assert [t.site_id for t in api_tokens.list_tokens(db, operator=True)] == [None]
+    assert api_tokens.revoke(db, None) == 1  # the operator's only
+    assert api_tokens.authenticate(db, publisher).is_publisher
+    assert api_tokens.revoke(db, None, publisher[: api_tokens.PREFIX_LENGTH], site_id=north) == 1
+    assert api_tokens.authenticate(db, publisher) is None and api_tokens.authenticate(db, operator) is None

@@ -65,3 +65,30 @@ def test_tokens_revoke_operator_tokens(cli, db):
     token = cli("tokens", "create", "--operator").stdout.strip()
     assert cli("tokens", "revoke", "--operator", "--all").stdout == "revoked 1 token\n"
     assert api_tokens.authenticate(db, token) is None
+
+
+def test_tokens_for_a_site_are_created_listed_and_revoked(cli, db, imported):
+    assert cli("sites", "add", "north", "--name", "North", "--domains", "north.example").exit_code == 0
+    r = cli("tokens", "create", "--site", "north", "--label", "north's reports")
+    assert r.exit_code == 0 and "token for site north created" in r.stderr
+    token = r.stdout.strip()
+    assert api_tokens.authenticate(db, token) == api_tokens.TokenOwner(None, "north")
+    listed = cli("tokens", "list", "--site", "north").stdout
+    assert token[: api_tokens.PREFIX_LENGTH] + "…" in listed and "site north" in listed and token not in listed
+    assert cli("tokens", "list", "--operator").stdout == "no tokens\n"
+    assert cli("tokens", "revoke", "--site", "north", "--all").stdout == "revoked 1 token\n"
+    assert api_tokens.authenticate(db, token) is None
+
+
+def test_tokens_create_for_an_unknown_or_archived_site_exits_1(cli, imported):
+    r = cli("tokens", "create", "--site", "nowhere")
+    assert r.exit_code == 1 and "no site 'nowhere'" in r.stderr
+    cli("sites", "add", "north", "--name", "North", "--domains", "north.example")
+    cli("sites", "archive", "north")
+    r = cli("tokens", "create", "--site", "north")
+    assert r.exit_code == 1 and "archived" in r.stderr
+
+
+def test_tokens_create_takes_one_owner(cli, imported):
+    assert cli("tokens", "create", "zahid-host", "--site", "north").exit_code == 2
+    assert cli("tokens", "create", "--operator", "--site", "north").exit_code == 2

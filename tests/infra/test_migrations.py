@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from adserver.catalog import api_tokens, sites
 from adserver.catalog.files import import_catalog
 from adserver.events.partitions import include_name
 from adserver.infra import migrate
@@ -136,3 +137,13 @@ def test_upgrade_to_0012_keeps_old_rollups_as_unknown_and_downgrade_adds_the_cou
     with empty_db.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT impressions, clicks, spend FROM daily_rollups")).all()
     assert [(int(i), int(c), float(sp)) for i, c, sp in rows] == [(8, 1, 1.5)]
+
+
+def test_downgrade_below_publisher_tokens_removes_them_rather_than_leave_operator_tokens(empty_db):
+    migrate.upgrade(empty_db)
+    sites.save(empty_db, {"id": "north", "name": "North", "domains": ["north.example"]}, create=True)
+    operator, publisher = api_tokens.create(empty_db, None), api_tokens.create(empty_db, None, site_id="north")
+    migrate.downgrade(empty_db, "0016")  # without `site_id`, a publisher's token would read as the operator's
+    with empty_db.engine.connect() as conn:
+        hashes = conn.execute(sa.text("SELECT token_hash FROM api_tokens")).scalars().all()
+    assert hashes == [api_tokens.hash_token(operator)] and api_tokens.hash_token(publisher) not in hashes
