@@ -372,6 +372,40 @@ def test_the_cli_shows_and_sets_an_advertisers_limits(cli, client, db, alpha):
     assert bad.exit_code != 0 and "0 or more" in bad.output
 
 
+# --- every problem in one round -----------------------------------------------------------------------------
+
+
+def test_a_bad_field_and_the_operators_limits_are_named_in_one_round(client, alpha):
+    bad = campaign("alpha-new", "x", budget={"total": 9000, "daily": 100}, pricing={"model": "cpm", "price": 0.5})
+    bad["targeting"] |= {"countries": ["Germany"], "keywords": ["the"]}
+    r = client.post("/v1/campaigns", json=bad, headers=alpha)
+    assert r.status_code == 400  # a shape error makes it a 400, whatever the rules say of the rest
+    fields = error_fields(r)
+    assert set(fields) == {"targeting.countries.0", "budget.total", "pricing.price", "targeting.keywords"}
+    assert fields["budget.total"] == ["Your campaigns' total budgets may add up to 5000 EUR; this makes 10000."]
+    assert client.get("/v1/campaigns/alpha-new", headers=alpha).status_code == 404  # nothing created
+
+
+def test_a_patch_names_its_bad_field_and_its_refused_budget_together(client, alpha):
+    r = client.patch(
+        "/v1/campaigns/alpha-main", json={"pacing": "fast", "budget": {"daily": 600}, "ends_on": "x"}, headers=alpha
+    )
+    assert r.status_code == 400
+    assert set(error_fields(r)) == {"pacing", "ends_on", "budget.daily"}
+
+
+def test_rules_alone_refuse_with_a_422_naming_every_field(client, alpha):
+    body = campaign("alpha-main", "x", budget={"total": 20, "daily": 30}, pricing={"model": "cpm", "price": 0.5})
+    r = client.post("/v1/campaigns", json=body, headers=alpha)
+    assert r.status_code == 422  # an id in use among rules' refusals: not a 409, which would hide them
+    assert set(error_fields(r)) == {"id", "creatives.0.id", "budget.daily", "pricing.price"}
+
+
+def test_a_rule_whose_field_is_malformed_is_not_checked_twice(client, alpha):
+    r = client.post("/v1/campaigns", json=campaign("alpha-new", "x", budget={"total": "lots"}), headers=alpha)
+    assert (r.status_code, error_fields(r)) == (400, {"budget.total": ["Not a valid number."]})
+
+
 # --- the relevance policy -----------------------------------------------------------------------------------
 
 
