@@ -388,10 +388,12 @@ def test_a_bad_field_and_the_operators_limits_are_named_in_one_round(client, alp
 
 def test_a_patch_names_its_bad_field_and_its_refused_budget_together(client, alpha):
     r = client.patch(
-        "/v1/campaigns/alpha-main", json={"pacing": "fast", "budget": {"daily": 600}, "ends_on": "x"}, headers=alpha
+        "/v1/campaigns/alpha-main",
+        json={"pacing": "fast", "budget": {"daily": 600}, "frequency_cap": {"impressions": 0}},
+        headers=alpha,
     )
     assert r.status_code == 400
-    assert set(error_fields(r)) == {"pacing", "ends_on", "budget.daily"}
+    assert set(error_fields(r)) == {"pacing", "frequency_cap.impressions", "budget.daily"}
 
 
 def test_rules_alone_refuse_with_a_422_naming_every_field(client, alpha):
