@@ -404,7 +404,8 @@ def test_rules_alone_refuse_with_a_422_naming_every_field(client, alpha):
 
 
 def test_a_rule_whose_field_is_malformed_is_not_checked_twice(client, alpha):
-    r = client.post("/v1/campaigns", json=campaign("alpha-new", "x", budget={"total": "lots"}), headers=alpha)
+    body = campaign("alpha-new", "x", budget={"total": "lots", "daily": 10})
+    r = client.post("/v1/campaigns", json=body, headers=alpha)
     assert (r.status_code, error_fields(r)) == (400, {"budget.total": ["Not a valid number."]})
 
 
