@@ -37,7 +37,7 @@ from .files import (
     validate_creative,
 )
 from .policy import DEFAULT_POLICY, RelevancePolicy
-from .store import campaign_from_row, creative_from_row
+from .store import creative_from_row
 from .validation import is_slug, load_partly
 
 SELF_STATUSES = ("active", "paused")  # archiving is the operator's
@@ -270,10 +270,21 @@ def preview(db: storage.Database, owner: str | None, creative_id: str, topic: st
     decision, no impression, no tracking URLs (its links go straight to the registered landing URLs)."""
     with db.sessionmaker() as s:
         row = _creative_row(s, owner, creative_id)
-        campaign = campaign_from_row(row.campaign)
         shown = validate_creative(review.proposed(row, creative_document(row)))  # what waits for review, if any
         creative = creative_from_row(storage.Creative(id=row.id, **creative_values(row.campaign_id, shown)))
-    return render_preview(campaign, creative, topic)
+    return render_preview(row.campaign_id, creative, topic)
+
+
+DRAFT = "preview"  # the id a draft is rendered under: whatever id the form holds yet, valid or not
+
+
+def preview_draft(raw: Any, topic: str | None = None) -> dict:
+    """A creative not saved yet (the form as it is typed) rendered as `preview` renders a saved one: validated
+    as the catalog file's creative, bar its id and status; touches no stored data and counts nothing."""
+    draft = {**_without_read_only(_object(raw)), "id": DRAFT}
+    draft.pop("status", None)
+    shown = validate_creative(draft)
+    return render_preview(DRAFT, creative_from_row(storage.Creative(id=DRAFT, **creative_values(DRAFT, shown))), topic)
 
 
 def _edited(row: review.Row, patch: dict, document: Callable, schema: type) -> tuple[dict, dict, dict, dict]:
