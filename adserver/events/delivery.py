@@ -36,6 +36,7 @@ STATES = {
     "no_active_creative": "paused: no active creative",
     "total_budget_spent": "total budget spent",
     "daily_budget_reached": "daily budget reached",
+    "off_schedule": "outside its schedule now",
     "behind": "behind: few matching articles",
     "on_pace": "on pace",
     "serving": "serving (no daily budget to pace)",
@@ -47,11 +48,12 @@ _COUNTS = (_R.impressions, _R.views, _R.clicks, _R.spend)
 @dataclass(frozen=True)
 class Now:
     """Where the campaign stands with the decision path: why it cannot win now ('' if it can, by the CHOOSE
-    script's rule), today's spend, and the share of its (scheduled) day gone."""
+    script's rule), today's spend, the share of its (scheduled) day gone, and whether its schedule runs now."""
 
     refused: str = ""
     spent_today: float = 0.0
     day_share: float = 0.0
+    scheduled: bool = True
 
 
 def state(row: storage.Campaign, now: Now | None, today: date) -> str:
@@ -76,6 +78,8 @@ def state(row: storage.Campaign, now: Now | None, today: date) -> str:
         return "total_budget_spent"
     if now.refused == "daily budget spent":
         return "daily_budget_reached"
+    if not now.scheduled:
+        return "off_schedule"
     if not row.daily_budget:
         return "serving"
     if row.pacing == "even" and now.spent_today / float(row.daily_budget) < now.day_share - BEHIND:
@@ -158,7 +162,16 @@ def _now(gate: RedisBudget, live: list) -> Mapping[str, Now]:
     refused = gate.verdicts(live, pacing=False)
     spent = gate.spend(live)
     _, elapsed = gate.day()
-    return {c.id: Now(refused[c.id], spent[c.id][1] / MICROS, gate.day_share(c, elapsed)) for c in live}
+    at = gate.now()
+    return {
+        c.id: Now(
+            refused[c.id],
+            spent[c.id][1] / MICROS,
+            gate.day_share(c, elapsed),
+            c.targeting.schedule is None or c.targeting.schedule.runs_at(at),
+        )
+        for c in live
+    }
 
 
 def _opt(v) -> float | None:

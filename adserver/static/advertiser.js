@@ -131,8 +131,8 @@
   }
 
   function named(title, id, note) {
-    var out = [el("span", title, "name"), el("small", " " + id, "id")];
-    if (note) out.push(el("small", note, "note"));
+    var out = [el("span", title, "name"), el("br"), el("small", id, "id")];
+    if (note) out.push(el("br"), el("small", note, "note"));
     return out;
   }
 
@@ -141,7 +141,7 @@
     var spend = money(d.total.spend, currency) + (budget && budget.total !== null ? " of " + money(budget.total, currency) : "");
     var spendCell = [el("span", spend)];
     if (budget && budget.daily !== null) {
-      spendCell.push(el("small", money(d.today.spend, currency) + " of " + money(budget.daily, currency) + " today", "note"));
+      spendCell.push(el("br"), el("small", money(d.today.spend, currency) + " of " + money(budget.daily, currency) + " today", "note"));
     }
     return [
       count(d.today.impressions), count(d.last_7_days.impressions), count(d.total.impressions),
@@ -283,6 +283,7 @@
     [].forEach.call(form.querySelectorAll(".hook-variants .rows"), function (rows) { rows.replaceChildren(); });
     var variants = get(doc, form.getAttribute("id") === "campaign-form" ? "creatives.0.hook_variants" : "hook_variants") || {};
     Object.keys(variants).forEach(function (topic) { addHook(form.querySelector(".hook-variants"), topic, variants[topic]); });
+    topicsChanged(form);
     var picked = {};
     fields(form).forEach(function (e) {
       if (e.name.indexOf("hook_variants.") >= 0) return;

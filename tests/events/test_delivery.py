@@ -29,6 +29,7 @@ def row(**kw) -> storage.Campaign:
         (row(daily_budget=None), Now("", 0.0, 0.9), "serving"),
         (row(), Now("daily budget spent", 100.0, 0.5), "daily_budget_reached"),
         (row(), Now("total budget spent", 0.0, 0.5), "total_budget_spent"),
+        (row(), Now("", 0.0, 0.5, scheduled=False), "off_schedule"),  # not behind: its hours are not now
         (row(status="paused"), None, "paused"),
         (row(approved=False), None, "waiting_for_review"),
         (row(approved=False, review_reason="Misleading"), None, "refused_in_review"),
