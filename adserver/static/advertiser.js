@@ -409,13 +409,18 @@
   }
 
   /* The input (or group of choices) the API's path names: that name, else the nearest one holding it
-     ("targeting.countries.2" -> the countries list), else the form itself. */
+     ("targeting.countries.2" -> the countries list), else the first within it ("targeting", run of site ->
+     the topics), else none (the form's own message). */
+  var AT = { targeting: "targeting.topics" }; /* run of site: name topics or keywords */
   function target(form, path) {
-    var best = null;
+    var best = null, within = null;
+    path = AT[path] || path;
     fields(form).concat([].slice.call(form.querySelectorAll("fieldset[data-name]"))).forEach(function (e) {
       var name = e.name || e.getAttribute("data-name");
       if ((path === name || path.indexOf(name + ".") === 0) && (!best || name.length > (best.name || best.getAttribute("data-name")).length)) best = e;
+      if (!within && name.indexOf(path + ".") === 0) within = e;
     });
+    best = best || within;
     if (best && best.type === "checkbox") best = best.closest("fieldset");
     return best;
   }
