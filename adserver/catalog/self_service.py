@@ -38,7 +38,7 @@ from .files import (
 )
 from .policy import DEFAULT_POLICY, RelevancePolicy
 from .store import creative_from_row
-from .validation import is_slug, load_partly
+from .validation import is_slug, load, load_partly
 
 SELF_STATUSES = ("active", "paused")  # archiving is the operator's
 # Priority tiers and unbilled house cards are the operator's levers: an advertiser keeps what the operator set.
@@ -293,7 +293,7 @@ def _edited(row: review.Row, patch: dict, document: Callable, schema: type) -> t
     live = document(row)
     current = review.proposed(row, live)
     after, problems = load_partly(schema(), merge_patch(current, patch))
-    return schema().load(live), schema().load(current), after, problems
+    return load(schema(), live, "stored"), load(schema(), current, "stored"), after, problems
 
 
 def _write(
