@@ -5,7 +5,6 @@ The app factory, the CLI and the benchmarks build one `Services` and pass it dow
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import redis
@@ -124,24 +123,3 @@ def _serving_matcher(ranker: Ranker) -> Matcher:
 
 def build(overrides: dict | None = None, ranking: bool = True) -> Services:
     return Services.from_settings(load_settings(overrides), ranking)
-
-
-_worker_services: Services | None = None
-_worker_pid: int | None = None
-
-
-def set_worker_services(svc: Services) -> None:
-    """The `adserver worker` command registers its services for the jobs it runs."""
-    global _worker_services, _worker_pid
-    _worker_services, _worker_pid = svc, os.getpid()
-
-
-def worker_services() -> Services:
-    """Services for rq jobs: the worker's own (re-pooled after rq forks a work horse), else built."""
-    global _worker_services, _worker_pid
-    if _worker_services is None:
-        set_worker_services(build(ranking=False))
-    elif _worker_pid != os.getpid():
-        _worker_services.db.engine.dispose(close=False)  # never share the parent's SQL connections
-        _worker_pid = os.getpid()
-    return _worker_services

@@ -36,12 +36,11 @@ from common import ROOT, stack  # noqa: E402
 
 from adserver import create_app  # noqa: E402
 from adserver.catalog.files import import_catalog, read_file  # noqa: E402
-from adserver.events.jobs import persist_pending  # noqa: E402
+from adserver.events.jobs import persist_pending, use  # noqa: E402
 from adserver.infra.redis_server import free_port  # noqa: E402
 from adserver.model import artifacts  # noqa: E402
 from adserver.model.catalogs import snapshot_from_file  # noqa: E402
 from adserver.model.train import fit  # noqa: E402
-from adserver.services import set_worker_services  # noqa: E402
 
 CATALOG = ROOT / "bench" / "click_sim_catalog.yaml"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
@@ -92,7 +91,7 @@ class Service:
         self.svc.catalog.refresh(force=True)
         if not feedback:
             self.svc.ranker.click_stats = None  # relevance only: the same service with the CTR term off
-        set_worker_services(self.svc)  # persist_pending writes through this process's SQL and Redis
+        use(self.svc)  # persist_pending writes through this process's SQL and Redis
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
         self.server = make_server("127.0.0.1", free_port(), self.app, threaded=False)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

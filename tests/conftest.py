@@ -23,7 +23,6 @@ from adserver.events import jobs
 from adserver.infra.migrate import upgrade
 from adserver.infra.redis_server import answers, start_local
 from adserver.infra.storage import Database
-from adserver.services import set_worker_services
 from tests.builders import LEDGERLY_CAMPAIGN, ZAHID_CAMPAIGN, rollup_row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,7 +206,7 @@ def cli(app, settings_overrides):
 @pytest.fixture
 def persist(services):
     """Run the worker's job in-process (the same function rq runs)."""
-    set_worker_services(services)
+    jobs.use(services)
 
     def run() -> int:
         return jobs.persist_pending(batch="test")

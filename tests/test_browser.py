@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
@@ -139,8 +139,9 @@ RESERVED = 320  # what the README tells publishers to reserve, on desktop and on
 def page_html(
     base: str, topic: str, *, slots: int = 1, before: int = 0, after: int = 6, head: str = "", attrs: str = ""
 ) -> str:
+    topic_attr = f'data-topic="{topic}"' if topic else ""  # none: the snippet reads the page's own tags
     slot = (
-        f'<div data-adserver-slot data-placement="article-footer" data-topic="{topic}" {attrs}'
+        f'<div data-adserver-slot data-placement="article-footer" {topic_attr} {attrs}'
         f' style="min-height:{RESERVED}px"></div>'
     )
     para = "<p>" + "Publisher paragraph text that follows the slot. " * 8 + "</p>"
@@ -696,6 +697,141 @@ def test_publisher_can_show_its_own_content_when_nothing_fills(context, stack):
     assert page.locator("#house").is_visible()
     assert page.locator("[data-adserver-slot]").evaluate("e => e.getBoundingClientRect().height") == RESERVED
     assert page.evaluate("window.__cls") == 0
+
+
+# --- the article context the snippet reads from the page ------------------------------------------------
+
+
+def json_ld(*blocks) -> str:
+    return "".join(
+        f'<script type="application/ld+json">{b if isinstance(b, str) else json.dumps(b)}</script>' for b in blocks
+    )
+
+
+def meta(name: str, content: str) -> str:
+    return f'<meta {"property" if ":" in name else "name"}="{name}" content="{content}">'
+
+
+def asked_context(context) -> list[dict]:
+    """The query of each decision request the snippet makes in `context`, with the status it got."""
+    asked = []
+    context.on(
+        "response",
+        lambda r: (
+            "/v1/decision" in r.url and asked.append(dict(parse_qsl(urlsplit(r.url).query)) | {"status": r.status})
+        ),
+    )
+    return asked
+
+
+def refill_with(page, change: str, arg=None) -> None:
+    """Runs `change` (a JavaScript function of `arg`) on the page, then the snippet's reload(), to its end."""
+    page.evaluate(f"arg => {{ ({change})(arg); return window.adserver.reload(); }}", arg)
+
+
+SET_JSON_LD = """ld => {
+  const blocks = document.querySelectorAll('script[type="application/ld+json"]');
+  blocks[blocks.length - 1].textContent = ld;
+}"""
+
+ARTICLE = {
+    "@type": ["NewsArticle"],
+    "headline": "Factories hire their first robots",
+    "description": "A lead paragraph about robots on the factory floor.",
+    "articleSection": ["Charlie Topic", "World"],
+    "keywords": ["robots", "factories"],
+}
+
+
+def test_a_page_with_only_news_article_json_ld_gets_the_card_for_its_section(context, stack):
+    asked = asked_context(context)
+    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebPage", "name": "Site"}, ARTICLE]}
+    page = open_page(context, stack, "json-ld", page_html(stack.base, "", head=json_ld(graph)))
+    settled(page)
+    assert page.locator("[data-adserver-slot] .ads-card").get_attribute("data-campaign") == "charlie-main"
+    assert asked == [
+        {
+            "topic": "Charlie Topic",
+            "keywords": "robots,factories",
+            "title": "Factories hire their first robots",
+            "summary": "A lead paragraph about robots on the factory floor.",
+            "placement": "article-footer",
+            "status": 200,
+        }
+    ]
+
+
+def test_malformed_json_ld_is_skipped_and_the_meta_tags_still_fill_the_slot(context, stack):
+    head = json_ld('{"@type": "NewsArticle", "articleSection": "charlie-topic",') + meta(
+        "article:section", "alpha-topic"
+    )
+    page = open_page(context, stack, "json-ld-broken", page_html(stack.base, "", head=head))
+    settled(page)
+    assert page.locator("[data-adserver-slot] .ads-card").get_attribute("data-campaign") == "alpha-main"
+    assert page.console_errors == [] and page.evaluate("window.__errors") == []
+
+
+def test_the_article_is_found_alone_in_an_array_or_in_a_graph_whatever_its_article_type(context, stack):
+    asked = asked_context(context)
+    shapes = [
+        ARTICLE | {"@type": "ReportageNewsArticle"},
+        [{"@type": "BreadcrumbList"}, ARTICLE | {"@type": "BlogPosting", "keywords": "robots, factories"}],
+        {
+            "@graph": [
+                {"@type": "Organization", "name": "Not this"},
+                ARTICLE | {"@type": ["Thing", "OpinionNewsArticle"]},
+            ]
+        },
+    ]
+    head = json_ld({"@type": "WebSite"}, "{}")  # no article in the first block: the next one is read
+    page = open_page(context, stack, "json-ld-shapes", page_html(stack.base, "", head=head))
+    settled(page)
+    for shape in shapes:
+        refill_with(page, SET_JSON_LD, json.dumps(shape))
+    assert [(a.get("topic"), a.get("keywords"), a.get("title")) for a in asked] == [(None, None, "An article")] + [
+        ("Charlie Topic", "robots,factories", "Factories hire their first robots")
+    ] * 3
+
+
+def test_slot_attributes_come_first_then_json_ld_then_meta_tags_field_by_field(context, stack):
+    asked = asked_context(context)
+    ld = {"@type": "NewsArticle", "headline": "From JSON-LD", "articleSection": "bravo-topic", "keywords": "ld one"}
+    head = (
+        json_ld(ld)
+        + meta("article:section", "charlie-topic")
+        + meta("og:title", "From og:title")
+        + meta("news_keywords", "news one, news two")
+        + meta("keywords", "plain")
+        + meta("article:tag", "tagged")
+    )
+    page = open_page(context, stack, "precedence", page_html(stack.base, "", head=head, attrs='data-keywords="own"'))
+    settled(page)
+    refill_with(page, "() => document.querySelector('[data-adserver-slot]').removeAttribute('data-keywords')")
+    refill_with(page, SET_JSON_LD, json.dumps({"@type": "NewsArticle", "headline": "Only a headline"}))
+    refill_with(page, SET_JSON_LD, json.dumps(ld | {"@type": "Event"}))
+    assert [(a["topic"], a["keywords"], a["title"]) for a in asked] == [
+        ("bravo-topic", "own", "From JSON-LD"),
+        ("bravo-topic", "ld one", "From JSON-LD"),
+        ("charlie-topic", "news one,news two,plain,tagged", "Only a headline"),
+        ("charlie-topic", "news one,news two,plain,tagged", "From og:title"),  # no article in it: the meta tags
+    ]
+
+
+def test_what_the_page_carries_is_cut_to_what_the_api_accepts(context, stack):
+    asked = asked_context(context)
+    article = {
+        "@type": "NewsArticle",
+        "articleSection": "s" * 150,
+        "headline": "h" * 700,
+        "description": "d" * 3000,
+        "keywords": ["k" * 150] + [f"kw{i}" for i in range(60)],
+    }
+    page = open_page(context, stack, "json-ld-long", page_html(stack.base, "", head=json_ld(article)))
+    settled(page)
+    (a,) = asked
+    assert a["status"] in (200, 204)
+    assert (len(a["topic"]), len(a["title"]), len(a["summary"])) == (100, 500, 500)
+    assert a["keywords"].split(",") == [f"kw{i}" for i in range(50)]  # the one over 100 characters is left out
 
 
 # --- the docs page --------------------------------------------------------------------------------

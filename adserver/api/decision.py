@@ -17,8 +17,9 @@ from ..infra import metrics
 from ..serving import sites
 from ..serving.context import ArticleContext
 from ..serving.decision import Decision, Outcome, decide
-from ..serving.decision import explanation as core_explanation
 from ..serving.eligibility import targeting_index
+from ..serving.explain import NO_PAGE
+from ..serving.explain import explanation as core_explanation
 from ..serving.rendering import (
     CLICK_URL,
     DECISION_ID,
@@ -101,7 +102,7 @@ def tracking_paths(d: Decision) -> tuple[str, str, str | None]:
     return f"/t/view/{view}", f"/t/click/{click}", f"/t/click/{click2}" if click2 is not None else None
 
 
-def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dict:
+def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot, page: sites.Page | None = None) -> dict:
     d: Decision = outcome.decision
     base = tracking_base()
     view, click, click2 = tracking_paths(d)
@@ -109,7 +110,7 @@ def serialize(outcome: Outcome, explain: bool, snapshot: CatalogSnapshot) -> dic
     html = render_card(d, base + click, secondary, snapshot.derived(card_cache))
     body = response_body(d, html, base + view, base + click, secondary)
     if explain:
-        body["explain"] = explanation(outcome)
+        body["explain"] = explanation(outcome, page)
     return body
 
 
@@ -130,8 +131,8 @@ def answer(d: Decision, snapshot: CatalogSnapshot) -> bytes:
     return template.fill(values)
 
 
-def explanation(outcome: Outcome) -> dict:
-    return core_explanation(outcome, services().catalog.get().version)
+def explanation(outcome: Outcome, page: sites.Page | None = None) -> dict:
+    return core_explanation(outcome, services().catalog.get().version, page or NO_PAGE)
 
 
 def explain_allowed() -> None:
@@ -177,7 +178,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     who = client()
     if explain or snapshot.derived(targeting_index).per_reader:  # else nothing reads the reader's device or country
-        ctx = replace(ctx, device=who[2] if who[2] in DEVICES else "", country=who[3])
+        ctx = replace(ctx, device=who.device if who.device in DEVICES else "", country=who.country)
     outcome = decide(
         ctx,
         snapshot,
@@ -186,35 +187,32 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         budget=svc.budget,
         explain=explain,
         exclude_advertisers=exclude,
-        impression=lambda d: from_decision(d, *who),
+        impression=lambda d: from_decision(d, who),
     )
     if outcome.decision is None:
         if explain:  # "why no ad": a 204 cannot carry the reasons
             return _why_no_card(ctx.placement, outcome, page), outcome
-        return ("", 204, {"Cache-Control": "no-store"}), outcome
+        return _no_card(), outcome
     if not outcome.recorded:  # the budget gate queues it in its own round trip when it can
-        svc.events.emit(from_decision(outcome.decision, *who))
+        svc.events.emit(from_decision(outcome.decision, who))
     # Built to match DecisionResponseSchema (the schemathesis test holds us to it), so it is sent
     # as is instead of being dumped through the schema again on the hot path.
     if explain or current_app.debug:  # the explanation, or the debug provider's pretty JSON
-        body = serialize(outcome, explain, snapshot)
-        if explain:
-            body["explain"]["page"] = _page_dict(page)
-        resp = jsonify(body)
+        resp = jsonify(serialize(outcome, explain, snapshot, page))
     else:
         resp = current_app.response_class(answer(outcome.decision, snapshot), mimetype="application/json")
     resp.headers["Cache-Control"] = "no-store"
     return resp, outcome
 
 
-def _page_dict(page: sites.Page | None) -> dict:
-    page = page or sites.Page(sites.DEFAULT, "", True)
-    return {"site": page.site, "host": page.host, "billed": page.known, "reason": page.why}
+def _no_card():
+    """The 204 of a slot no card fits."""
+    return current_app.response_class(status=204, headers={"Cache-Control": "no-store"})
 
 
 def _why_no_card(placement: str, outcome: Outcome, page: sites.Page | None):
     body = dict.fromkeys(("decision_id", "campaign", "card", "html", "tracking", "score"))
-    body.update(placement=placement, explain=explanation(outcome) | {"page": _page_dict(page)})
+    body.update(placement=placement, explain=explanation(outcome, page))
     resp = jsonify(body)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -226,7 +224,7 @@ def _refused(placement: str, page: sites.Page, explain: bool):
     if explain:
         why = f"UNKNOWN_PAGES=refuse: {page.why}"
         return _why_no_card(placement, outcome, replace(page, why=why)), outcome
-    return ("", 204, {"Cache-Control": "no-store"}), outcome
+    return _no_card(), outcome
 
 
 NOTHING_TO_MATCH_ANSWER = "Nothing to match the article on: give at least one of topic, keywords or title"

@@ -28,7 +28,7 @@ class DecisionsView(MethodView):
         for p in (p.strip() for p in placements.split(",") if p.strip()):
             # The single-slot view's own path (validation, impression, budget), so the rules live in one place.
             answer = run_decision(p, article, bool(explain), frozenset(seen), site)
-            body = answer.get_json() if not isinstance(answer, tuple) else None  # a 204 is ("", 204, headers)
+            body = answer.get_json() if answer.status_code == 200 else None  # 204: no card fits
             if body is not None and body["campaign"] is not None:
                 seen.add(body["campaign"]["advertiser_id"])
             decisions.append(body)

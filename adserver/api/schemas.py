@@ -16,7 +16,7 @@ from ..catalog.validation import SLUG
 from ..errors import Refusal
 from ..events.delivery import STATES
 from ..infra import counters
-from ..serving.matching import How
+from ..serving.explain import ExplainSchema
 from ..serving.snapshot import SENTIMENTS
 
 MAX_KEYWORDS = 50
@@ -234,95 +234,6 @@ class TrackingSchema(Schema):
     view_url = fields.String(required=True, metadata={"description": "Beacon: call once when 50% visible for 1 s"})
     click_url = fields.String(required=True, metadata={"description": "Counts the click, redirects to the landing URL"})
     secondary_click_url = fields.String(allow_none=True, required=True)
-
-
-class MatchSchema(Schema):
-    """Whether a campaign's targeting matches the article, and why: what an operator tunes `min_relevance` by."""
-
-    eligible = fields.Boolean(required=True)
-    how = fields.Enum(How, by_value=True, required=True, metadata={"description": "How it matched, or did not"})
-    topic = fields.String(required=True, metadata={"description": "The targeted topic or keyword that matched best"})
-    confidence = fields.Float(required=True, metadata={"description": "How sure the match is, 0..1"})
-    floor = fields.Float(required=True, metadata={"description": "The confidence it needed"})
-    floor_source = fields.String(
-        required=True,
-        validate=validate.OneOf(["campaign", "default", "publisher"]),
-        metadata={
-            "description": "campaign: its own `min_relevance` (self-service may set it no lower than the "
-            "operator's floor, `GET /v1/limits`); default: the serving default for how it matched; publisher: "
-            "the publisher's topic is in another section, so a reading must be surer (0.6)"
-        },
-    )
-    reason = fields.String(required=True)
-
-
-class CandidateSchema(Schema):
-    campaign = fields.String(required=True)
-    priority = fields.Integer(required=True)
-    house = fields.Boolean(
-        required=True, metadata={"description": "A house card: serves only when nothing paid is eligible"}
-    )
-    score = fields.Float(required=True)
-    parts = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    reasons = fields.List(fields.String(), required=True)
-    chosen = fields.Boolean(required=True)
-    match = fields.Nested(MatchSchema, allow_none=True, required=True)
-
-
-class RejectedSchema(Schema):
-    campaign = fields.String(required=True)
-    reason = fields.String(required=True)
-    match = fields.Nested(MatchSchema, allow_none=True, required=True, metadata={"description": "null: refused before"})
-
-
-class ArticleReadSchema(Schema):
-    """The article and its reader as the targeting rules saw them."""
-
-    sentiment = fields.String(
-        required=True, metadata={"description": "positive, neutral, negative or '' (none, or read below the floor)"}
-    )
-    sentiment_source = fields.String(
-        required=True, metadata={"description": "sent (by the publisher), read (estimated from the text) or none"}
-    )
-    sentiment_confidence = fields.Dict(
-        keys=fields.String(),
-        values=fields.Float(),
-        required=True,
-        metadata={"description": "How sure the text reads as each tone, 0..1 (empty unless read)"},
-    )
-    sentiment_floor = fields.Float(
-        required=True, metadata={"description": "Below it the read tone is unknown and excludes nothing"}
-    )
-    categories = fields.List(
-        fields.String(), required=True, metadata={"description": "Sensitive categories: sent, or read at the floor"}
-    )
-    category_confidence = fields.Dict(
-        keys=fields.String(),
-        values=fields.Float(),
-        required=True,
-        metadata={"description": "How sure the text reads as each sensitive category, 0..1"},
-    )
-    category_floor = fields.Float(required=True)
-    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2, '' when unknown"})
-    device = fields.String(required=True, metadata={"description": "mobile, tablet, desktop or '' when unknown"})
-
-
-class PageSchema(Schema):
-    """The page as billing saw it (`serving.sites.page`)."""
-
-    site = fields.String(required=True, metadata={"description": "Its site: a catalog site, default or unknown"})
-    host = fields.String(required=True, metadata={"description": "From Origin, else Referer, else article.url"})
-    billed = fields.Boolean(required=True, metadata={"description": "Whether its events bill (its host is its site's)"})
-    reason = fields.String(required=True, metadata={"description": "Why it is not billed ('' when it is)"})
-
-
-class ExplainSchema(Schema):
-    ranker = fields.String(required=True)
-    catalog_version = fields.Integer(required=True)
-    article = fields.Nested(ArticleReadSchema, required=True)
-    candidates = fields.List(fields.Nested(CandidateSchema), required=True)
-    rejected = fields.List(fields.Nested(RejectedSchema), required=True)
-    page = fields.Nested(PageSchema)
 
 
 NO_CARD = " null only in the answer to `?explain=1` when no card fits (without explain that is a 204)."

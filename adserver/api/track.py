@@ -28,7 +28,7 @@ def record(event: TrackedEvent) -> str:
     svc = services()
     who = client()
     campaign = svc.catalog.get().by_id.get(event.campaign_id)
-    return svc.events.emit(from_tracking(event, campaign, *who), limit=True, campaign=campaign)
+    return svc.events.emit(from_tracking(event, campaign, who), limit=True, campaign=campaign)
 
 
 def record_view(event: TrackedEvent) -> None:

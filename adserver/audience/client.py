@@ -5,8 +5,19 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import socket
+from dataclasses import dataclass
 
 from .bots import is_bot
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, as its events record it: never the address itself."""
+
+    unbilled: str = ""  # why its events are not billed ('' for a person's request: `non_billable_reason`)
+    ip_hash: str = ""  # the truncated address, salted and hashed (`ip_hash`)
+    device: str = ""  # its user-agent class (`devices.ua_class`): mobile, tablet, desktop, bot, ...
+    country: str = ""  # ISO 3166-1 alpha-2, '' when unknown
 
 
 def is_prefetch(headers) -> bool:

@@ -16,8 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..infra import storage
 from ..infra.poller import Poller
-from ..serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
-from ..serving.text import normalize_term
+from ..serving.snapshot import Campaign, CatalogSnapshot, Creative
 from . import sites
 from .review import approved
 from .urls import public_web_url
@@ -25,28 +24,13 @@ from .urls import public_web_url
 log = logging.getLogger(__name__)
 
 
-def _opt_float(v) -> float | None:
-    return None if v is None else float(v)
+def values_of(row: storage.Base) -> dict:
+    """A row's columns by name: the values `Campaign.from_values` and `Creative.from_values` build from."""
+    return {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs}
 
 
 def creative_from_row(cr: storage.Creative) -> Creative:
-    return Creative(
-        id=cr.id,
-        campaign_id=cr.campaign_id,
-        display_name=cr.display_name,
-        title=cr.title,
-        cta_text=cr.cta_text,
-        landing_url=cr.landing_url,
-        tagline=cr.tagline or "",
-        hook=cr.hook or "",
-        hook_variants={normalize_term(k): v for k, v in (cr.hook_variants or {}).items()},
-        body=cr.body or "",
-        code_lines=tuple(cr.code_lines or ()),
-        secondary_cta_text=cr.secondary_cta_text,
-        secondary_cta_url=cr.secondary_cta_url,
-        fine_print=cr.fine_print or "",
-        image_url=cr.image_url,
-    )
+    return Creative.from_values(cr.id, values_of(cr))
 
 
 def servable(cr: storage.Creative) -> bool:
@@ -65,28 +49,8 @@ def servable(cr: storage.Creative) -> bool:
 
 
 def campaign_from_row(row: storage.Campaign) -> Campaign:
-    return Campaign(
-        id=row.id,
-        advertiser_id=row.advertiser_id,
-        advertiser_name=row.advertiser.name,
-        name=row.name,
-        status=row.status,
-        pricing_model=row.pricing_model,
-        price=float(row.price),
-        priority=row.priority,
-        starts_on=row.starts_on,
-        ends_on=row.ends_on,
-        total_budget=_opt_float(row.total_budget),
-        daily_budget=_opt_float(row.daily_budget),
-        pacing=row.pacing,
-        frequency_cap=row.frequency_cap,
-        frequency_hours=row.frequency_hours or 24,
-        house=bool(row.house),
-        description=row.description or "",
-        targeting=Targeting.from_dict(row.targeting or {}),
-        creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status != "paused" and servable(cr)),
-        paused_creatives=tuple(creative_from_row(cr) for cr in row.creatives if cr.status == "paused" and servable(cr)),
-    )
+    creatives = [(cr.id, values_of(cr)) for cr in row.creatives if servable(cr)]
+    return Campaign.from_values(row.id, values_of(row), row.advertiser.name, creatives)
 
 
 def load_snapshot(db: storage.Database) -> CatalogSnapshot:

@@ -18,7 +18,7 @@ from ..errors import InvalidContext, flatten_messages
 from ..events.pacing import DryRun
 from ..serving.context import ArticleContext
 from ..serving.decision import Outcome, decide
-from ..serving.decision import explanation as core_explanation
+from ..serving.explain import explanation as core_explanation
 from ..serving.rendering import card_fields
 from ..serving.snapshot import SENTIMENTS, CatalogSnapshot
 from .context import Context, pass_ctx

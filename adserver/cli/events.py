@@ -13,7 +13,6 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from tabulate import tabulate
 
 from ..events import heartbeat, jobs, partitions, reconcile, store
-from ..services import set_worker_services
 from .context import Context, pass_ctx
 from .progress import progress_bar
 from .tables import table
@@ -61,7 +60,7 @@ def status(ctx: Context) -> None:
 def replay(ctx: Context) -> None:
     """Replay this machine's spool, requeue failed jobs, and persist batches left by killed workers."""
     svc = ctx.services
-    set_worker_services(svc)  # the persist job below runs here, on this command's database
+    jobs.use(svc)  # the persist job below runs here, on this command's database
     q = Queue(svc.settings.queues[0], connection=svc.rq)
     with progress_bar() as bar:
         bar.start(None, "replaying")

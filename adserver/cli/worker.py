@@ -12,7 +12,6 @@ from rq import Queue, Worker
 
 from ..events import jobs, partitions
 from ..infra import logs, redis_client
-from ..services import set_worker_services
 from .context import Context, pass_ctx
 
 log = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ def command(ctx: Context, burst: bool) -> None:
     """Process queued jobs until stopped."""
     svc = ctx.worker_services()
     logs.configure(svc.settings)  # rq's own lines too: it adds no handler of its own when the root has one
-    set_worker_services(svc)
+    jobs.use(svc)  # the jobs this worker runs write with its services
     queues = [Queue(name, connection=svc.rq) for name in svc.settings.queues]
     click.echo(f"worker on {', '.join(svc.settings.queues)} at {redis_client.describe(svc.settings)}")
     # Batches left by a worker that was killed (its process is gone) are written now, not in a minute.

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from ..audience.client import Requester
 from ..infra import counters
 
 
@@ -104,10 +105,10 @@ def rate_limited_field(event: Event) -> str:
 # --- building events from what the web process knows ---------------------------------------------
 
 
-def from_decision(decision, reason: str, ip_h: str, ua_cls: str, country: str = "") -> Event:
-    """The impression of a served decision (`decision.Decision`)."""
+def from_decision(decision, who: Requester) -> Event:
+    """The impression of a served decision (`decision.Decision`) for `who`."""
     c = decision.campaign
-    reason = reason or (UNKNOWN_ORIGIN if decision.context.unknown_page else HOUSE if c.house else "")
+    reason = who.unbilled or (UNKNOWN_ORIGIN if decision.context.unknown_page else HOUSE if c.house else "")
     billable = not reason
     return Event(
         decision_id=decision.id,
@@ -122,17 +123,17 @@ def from_decision(decision, reason: str, ip_h: str, ua_cls: str, country: str = 
         billable=billable,
         reason=reason,
         cost=cost_of("impression", c.pricing_model, c.price, billable),
-        ip_hash=ip_h,
-        ua_class=ua_cls,
+        ip_hash=who.ip_hash,
+        ua_class=who.device,
         keywords=decision.context.keywords[:20],
-        country=country,
+        country=who.country,
         site=decision.context.site,
     )
 
 
-def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str, country: str = "") -> Event:
-    """A view or click from a verified tracking token (`tracking.TrackedEvent`) and its campaign."""
-    reason = reason or (
+def from_tracking(tracked, campaign, who: Requester) -> Event:
+    """A view or click from a verified tracking token (`tracking.TrackedEvent`) and its campaign, by `who`."""
+    reason = who.unbilled or (
         UNKNOWN_ORIGIN if tracked.unknown_page else HOUSE if campaign is not None and campaign.house else ""
     )
     billable = not reason
@@ -148,9 +149,9 @@ def from_tracking(tracked, campaign, reason: str, ip_h: str, ua_cls: str, countr
         billable=billable,
         reason=reason,
         cost=cost_of(tracked.event_type, campaign.pricing_model, campaign.price, billable) if campaign else 0.0,
-        ip_hash=ip_h,
-        ua_class=ua_cls,
+        ip_hash=who.ip_hash,
+        ua_class=who.device,
         decided_on=datetime.fromtimestamp(tracked.issued_at, UTC).date().isoformat() if tracked.issued_at else "",
-        country=country,
+        country=who.country,
         site=tracked.site,
     )

@@ -11,12 +11,14 @@ found by its age (`tick`) or, at a worker's start, by its owner being gone
 from __future__ import annotations
 
 import logging
+import os
 import random
 import socket
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import orjson
 import redis
@@ -24,25 +26,72 @@ from rq import Queue, Retry, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from ..infra import keys
+from ..infra import keys, redis_client
 from ..infra.keys import KeySpace
 from ..infra.lua import CLAIM_STALE, TAKE
-from ..services import worker_services
+from ..infra.storage import Database
+from ..settings import Settings, load_settings
 from .event import Event
 from .sink import enqueue_persist
 from .spool import process_alive
 from .store import fold_rate_limited, write_lines
 
-if TYPE_CHECKING:
-    from ..services import Services
-
 log = logging.getLogger(__name__)
+
+
+class Stores(Protocol):
+    """What the event jobs work with. A process's `Services` is one; `adserver worker` hands it over (`use`)."""
+
+    settings: Settings
+    db: Database
+    redis: redis.Redis
+    keys: KeySpace
+    rq: redis.Redis
+
+
+@dataclass
+class _Built:
+    settings: Settings
+    db: Database
+    redis: redis.Redis
+    keys: KeySpace
+    rq: redis.Redis
+
+
+def _built(settings: Settings) -> Stores:
+    """The stores of a process that registered none (a plain `rq worker`), from its settings alone."""
+    client = redis_client.from_settings(settings)
+    key_space = redis_client.key_space(settings)
+    redis_client.check_layout(client, key_space)
+    return _Built(settings, Database(settings.database_url), client, key_space, redis_client.for_rq(settings, client))
+
+
+_stores: Stores | None = None
+_pid: int | None = None
+
+
+def use(stores: Stores) -> None:
+    """Run this process's jobs with `stores` (the worker's, or a command's that persists inline)."""
+    global _stores, _pid
+    _stores, _pid = stores, os.getpid()
+
+
+def stores() -> Stores:
+    """The registered stores, re-pooled after rq forks a work horse; else built from the settings."""
+    global _pid
+    if _stores is None:
+        use(_built(load_settings()))
+    elif _pid != os.getpid():
+        _stores.db.engine.dispose(close=False)  # never share the parent's SQL connections
+        _pid = os.getpid()
+    return _stores
+
 
 BATCH_SIZE = 5000  # events a persist job writes to SQL at once (taken from the shards in turn)
 STALE_BATCH_SECONDS = 60  # a batch still there this long after it was taken lost its worker
 
 
-def tick(svc: Services) -> bool:
+def tick(svc: Stores) -> bool:
     """Enqueue a persist job when events (or rate-limited counts) wait on any shard and no tick did so
     in the last second (any worker); and one job per batch left behind by a killed worker."""
     conn, ks, queue_name = svc.redis, svc.keys, svc.settings.queues[0]
@@ -72,7 +121,7 @@ def claim_stale_batches(conn: redis.Redis, ks: KeySpace, older_than: float = STA
 
 def persist_batch(batch_key: str) -> int:
     """Write one batch list left by a killed worker (idempotent: a live owner writing it too is harmless)."""
-    svc = worker_services()
+    svc = stores()
     raw = svc.redis.lrange(batch_key, 0, -1)
     new = write_lines(svc.db, raw) if raw else 0
     _done(svc.redis, svc.keys, batch_key, raw)
@@ -133,7 +182,7 @@ def persist_pending(batch: str | None = None) -> int:
     from a random one, into batch lists named `batch` (default: the job's id), writes them to SQL in
     one go, until no shard had a full share waiting; then folds rate-limited counts. Returns how many
     events were new."""
-    svc = worker_services()
+    svc = stores()
     ks = svc.keys
     job = get_current_job()
     name = batch or (job.id if job else "inline")
@@ -160,13 +209,13 @@ def persist_pending(batch: str | None = None) -> int:
     return total_new
 
 
-def persist_orphaned_batches(svc: Services) -> int:
+def persist_orphaned_batches(svc: Stores) -> int:
     """Batches left by killed workers whose jobs are gone: write them (idempotent) and drop them;
     likewise rate-limited counts whose fold was interrupted."""
     return _write_batches(svc, lambda key: True)
 
 
-def _write_batches(svc: Services, take) -> int:
+def _write_batches(svc: Stores, take) -> int:
     """Write (idempotently) and drop every batch list `take(key)` accepts; then fold interrupted counts."""
     conn, ks = svc.redis, svc.keys
     new = 0
@@ -191,7 +240,7 @@ def live_workers(rq: redis.Redis) -> set[str]:
     return {w.name for w in workers if w.hostname != here or (w.pid is not None and process_alive(w.pid))}
 
 
-def _owner(svc: Services, batch_key: str) -> str | None:
+def _owner(svc: Stores, batch_key: str) -> str | None:
     """The worker whose job took this batch (the batch list is named after the job); None if unknown."""
     try:
         return Job.fetch(svc.keys.batch_name(batch_key), connection=svc.rq).worker_name
@@ -199,7 +248,7 @@ def _owner(svc: Services, batch_key: str) -> str | None:
         return None
 
 
-def persist_batches_of_dead_workers(svc: Services) -> int:
+def persist_batches_of_dead_workers(svc: Stores) -> int:
     """At a worker's start: write (idempotently) and drop every batch whose worker is gone, e.g. SIGKILLed
     a moment ago and restarted by the process manager, instead of leaving it to the stale check (`STALE_BATCH_SECONDS`).
     A dead worker stays registered in rq until its key expires, so liveness is its process, not rq's list.

@@ -73,6 +73,11 @@ class ArticleContext:
             self.categories,
         )
 
+    @property
+    def sentiment_source(self) -> str:
+        """Where its sentiment came from: sent (by the publisher), read (from the text) or none."""
+        return "read" if self.sentiment_read else "sent" if self.sentiment else "none"
+
     def text_words(self) -> set[str]:
         """Words of the title and summary, for phrase checks and text similarity."""
         return set(words(self.title)) | set(words(self.summary))

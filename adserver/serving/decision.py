@@ -18,7 +18,6 @@ from .eligibility import Rejection, reader_reason, site_reason, split_eligible, 
 from .matching import DeclaredTopics, Fit, Matcher
 from .plans import Plan, plan_cache
 from .ranking import OverlapRanker, Ranker, Scored
-from .safety import CATEGORY_FLOOR, TONE_FLOOR
 from .snapshot import Campaign, CatalogSnapshot, Creative
 from .taxonomy import reported_topic
 
@@ -117,57 +116,38 @@ def decide(
     rng = rng or _RNG
     now = now or datetime.now(UTC)  # the reader's time: a campaign's schedule is checked against it
     day = today or now.date()
-    plan = None
-    fits: dict[str, Fit] = {}
-    shown = None  # with explain: the article as read
-    if explain:
-        shown = read = matcher.annotate(ctx, not ctx.sentiment, True)  # everything read, to show it
-        eligible, rejected = split_eligible(snapshot.campaigns, read, day, now)
-        eligible = [c for c in eligible if _on_site(c, read, snapshot, rejected)]
-        if exclude_advertisers:
-            eligible = [c for c in eligible if c.advertiser_id not in exclude_advertisers]
-        fits = {c.id: f for c, f in zip(eligible, matcher.fits(read, eligible), strict=True)}
-        rejected += [
-            Rejection(c.id, "not about its targeting: " + fits[c.id].reason)
-            for c in eligible
-            if not fits[c.id].eligible
-        ]
-        eligible, matched = [c for c in eligible if fits[c.id].eligible], fits
-        ranked = ranker.rank(ctx, eligible, snapshot, explain=True) if eligible else []
-        contenders = _contenders(ranked, matched)
-    else:
-        plan = _plan(ctx, snapshot, ranker, matcher, day, exclude_advertisers)
-        rejected, matched = [], plan.fits
-        ranked = ranker.finish(plan.prepared, False) if plan.prepared is not None else []
-        seen, contenders = plan.contenders
-        if ranked is not seen:  # the order varies per reader only while a CTR term explores
-            contenders = _contenders(ranked, matched)
-            plan.contenders = (ranked, contenders)
-        index = snapshot.derived(targeting_index)
-        if index.per_reader:  # explain applied them with the rest
-            contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
-        if index.per_site:  # the site's rules and sites targeted: per request, in no plan either
-            on = ctx if not ctx.categories and not plan.ctx.categories else replace(ctx, categories=plan.ctx.categories)
-            contenders = [s for s in contenders if _on_site(s.campaign, on, snapshot, rejected)]
+    build = _explain_plan if explain else _plan
+    plan = build(ctx, snapshot, ranker, matcher, day, exclude_advertisers)
+    ranked = ranker.finish(plan.prepared, explain) if plan.prepared is not None else []
+    contenders = plan.contenders(ranked, lambda r: _contenders(r, plan.fits))
+    rejected = list(plan.rejected)
+    # The rules on the reader and on the page's site are per request: in no plan, cached or not.
+    index = snapshot.derived(targeting_index)
+    if index.per_reader:
+        contenders = [s for s in contenders if _for_reader(s.campaign, ctx, now, rejected)]
+    if index.per_site:
+        on = ctx if not ctx.categories and not plan.ctx.categories else replace(ctx, categories=plan.ctx.categories)
+        contenders = [s for s in contenders if _on_site(s.campaign, on, snapshot, rejected)]
+    if explain and len(contenders) < len(ranked):  # a candidate is one the request could have served
+        kept = {s.campaign.id for s in contenders}
+        ranked = [s for s in ranked if s.campaign.id in kept]
+    shown = plan.ctx if explain else None
     if not contenders:
-        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
-    if plan is None:
-        counted = counted_context(ctx, ranker)  # once: every candidate decision records the same context
-    else:
-        counted = ctx if plan.counted_topic == ctx.topic else replace(ctx, topic=plan.counted_topic)
+        return Outcome(None, ranked, rejected, ranker.name, fits=plan.fits, article=shown)
+    counted = ctx if plan.counted_topic == ctx.topic else replace(ctx, topic=plan.counted_topic)
     built: dict[int, Decision] = {}
 
     def candidate(i: int) -> Decision:
         if i not in built:
-            built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan, matched)
+            built[i] = _decision(contenders[i], ctx, counted, ranker, rng, now, plan)
         return built[i]
 
     record = (lambda i: impression(candidate(i))) if impression is not None else None
     winner, refused, recorded = budget.choose([s.campaign for s in contenders], record, ctx.reader)
     rejected += [Rejection(cid, why) for cid, why in refused.items()]
     if winner is None:
-        return Outcome(None, ranked, rejected, ranker.name, fits=fits, article=shown)
-    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, fits, shown)
+        return Outcome(None, ranked, rejected, ranker.name, fits=plan.fits, article=shown)
+    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, plan.fits, shown)
 
 
 _OVERLAP = OverlapRanker()
@@ -221,6 +201,7 @@ def _plan(
     day: date,
     exclude: frozenset[str],
 ) -> Plan:
+    """The article's plan, cached on the snapshot: only what matched, found through the indexes."""
     key = (ctx.content_key, day, exclude, ranker.plan_key(), matcher.plan_key())
     plans = snapshot.derived(plan_cache)
     plan = plans.get(key)
@@ -231,6 +212,28 @@ def _plan(
         plan = Plan(read, eligible, prepared, counted_context(ctx, ranker).topic, matched)
         plans.put(key, plan)
     return plan
+
+
+def _explain_plan(
+    ctx: ArticleContext,
+    snapshot: CatalogSnapshot,
+    ranker: Ranker,
+    matcher: Matcher,
+    day: date,
+    exclude: frozenset[str],
+) -> Plan:
+    """The same plan built the long way, never cached: everything read from the article, every campaign
+    checked in words (`rejection_reason`), every fit kept, so that each refusal and each miss says why."""
+    read = matcher.annotate(ctx, not ctx.sentiment, True)
+    eligible, rejected = split_eligible(snapshot.campaigns, read, day)
+    if exclude:
+        eligible = [c for c in eligible if c.advertiser_id not in exclude]
+    fits = {c.id: f for c, f in zip(eligible, matcher.fits(read, eligible), strict=True)}
+    misses = [c for c in eligible if not fits[c.id].eligible]
+    rejected += [Rejection(c.id, "not about its targeting: " + fits[c.id].reason) for c in misses]
+    eligible = [c for c in eligible if fits[c.id].eligible]
+    prepared = ranker.prepare(ctx, eligible, snapshot) if eligible else None
+    return Plan(read, eligible, prepared, counted_context(ctx, ranker).topic, fits, tuple(rejected))
 
 
 MATCH_WEIGHT = 1.0  # how much the reader's confidence counts beside the ranker's score (bench/model_eval.py)
@@ -255,24 +258,17 @@ def _decision(
     ranker: Ranker,
     rng: random.Random,
     now: datetime,
-    plan: Plan | None = None,
-    matched: dict[str, Fit] | None = None,
+    plan: Plan,
 ) -> Decision:
     # The hook speaks to what the reader just read: the targeted topic the article matched, when a creative
     # has a variant for it; else a ranker that reads the article may name the variant that fits it.
     hook_ctx = ctx
-    fit = (matched or {}).get(best.campaign.id)
+    fit = plan.fits.get(best.campaign.id)
     topic = fit.topic if fit is not None else ctx.topic
     if topic != ctx.topic and any(topic in c.hook_variants for c in best.campaign.creatives):
         hook_ctx = replace(ctx, topic=topic)
     else:
-        campaign = best.campaign
-        if plan is None:
-            topic = ranker.variant_topic(ctx, campaign)
-        else:
-            topic = plan.variants.get(campaign.id)
-            if topic is None:
-                topic = plan.variants[campaign.id] = ranker.variant_topic(plan.ctx, campaign)
+        topic = plan.variant(best.campaign, ranker.variant_topic)
         if topic != ctx.topic:
             hook_ctx = replace(ctx, topic=topic)
     creative = pick_creative(best.campaign, hook_ctx, rng)
@@ -289,60 +285,3 @@ def _decision(
         created_at=now,
         match=fit,
     )
-
-
-def explanation(outcome: Outcome, catalog_version: int) -> dict:
-    """Every ranked candidate with its score parts, and every refused campaign with its reason
-    (the API's `?explain=1` and `adserver decide --explain/--json` show the same thing)."""
-    chosen = outcome.decision.campaign.id if outcome.decision else None
-    return {
-        "ranker": outcome.ranker,
-        "catalog_version": catalog_version,
-        "article": _article_dict(outcome.article),
-        "candidates": [
-            {
-                "campaign": s.campaign.id,
-                "priority": s.campaign.priority,
-                "house": s.campaign.house,
-                "score": s.score,
-                "parts": s.parts,
-                "reasons": list(s.reasons),
-                "chosen": s.campaign.id == chosen,
-                "match": _fit_dict(outcome.fits.get(s.campaign.id)),
-            }
-            for s in outcome.ranked
-        ],
-        "rejected": [
-            {"campaign": r.campaign_id, "reason": r.reason, "match": _fit_dict(outcome.fits.get(r.campaign_id))}
-            for r in outcome.rejected
-        ],
-    }
-
-
-def _article_dict(a: ArticleContext | None) -> dict:
-    a = a or ArticleContext("")
-    return {
-        "sentiment": a.sentiment,
-        "sentiment_source": "read" if a.sentiment_read else "sent" if a.sentiment else "none",
-        "sentiment_confidence": dict(a.sentiment_confidence),
-        "sentiment_floor": TONE_FLOOR,
-        "categories": list(a.categories),
-        "category_confidence": dict(a.category_confidence),
-        "category_floor": CATEGORY_FLOOR,
-        "country": a.country,
-        "device": a.device,
-    }
-
-
-def _fit_dict(f: Fit | None) -> dict | None:
-    if f is None:
-        return None
-    return {
-        "eligible": f.eligible,
-        "how": f.how,
-        "topic": f.topic,
-        "confidence": round(f.confidence, 4),
-        "floor": f.floor,
-        "floor_source": f.floor_from,
-        "reason": f.reason,
-    }

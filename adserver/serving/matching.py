@@ -177,6 +177,10 @@ def fit(
                 else next(x for x, n in zip(tt.topics, tt.nodes, strict=True) if n and declared in taxonomy().below(n))
             )
             return Fit(True, How.PUBLISHER_TOPIC, topic, said=ctx.topic)
+        # Its own keywords count beside its topics: written in the article, they say what it is about.
+        hit = keyword_hit(c, ctx, text_words) if t.keywords else ""
+        if hit:
+            return Fit(True, How.KEYWORD, hit, said=ctx.topic)
         own = "campaign" if t.min_relevance is not None else "default"
         floor = MIN_RELEVANCE if t.min_relevance is None else t.min_relevance
         if declared and floor < AGAINST_PUBLISHER:  # the publisher named another section

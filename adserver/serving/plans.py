@@ -12,11 +12,13 @@ or changing the catalog can never serve a stale ranking.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..infra.memo import LRU
 from .context import ArticleContext
+from .eligibility import Rejection
 from .matching import Fit
 from .ranking import Scored
 from .snapshot import Campaign, CatalogSnapshot
@@ -27,15 +29,36 @@ PLAN_CACHE_SIZE = 2048  # articles per process and catalog version: a news site'
 PLAN_CACHE_ROWS = 200_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    ctx: ArticleContext  # the context the plan was built from (its reader, id and url are not used)
+    """What `decide` knows about one article before it sees the reader. A cached plan keeps only what
+    matched; an explain plan (never cached) also keeps every campaign refused and every miss, with why."""
+
+    ctx: ArticleContext  # the article as read (tone, categories); its reader, id and url are not used
     eligible: list[Campaign]
     prepared: Any  # the ranker's per-article state (`Ranker.prepare`); None when nothing is eligible
     counted_topic: str  # the topic impressions of this article are recorded under
-    fits: dict[str, Fit] = field(default_factory=dict)  # campaign id -> how it matches the article
-    variants: dict[str, str] = field(default_factory=dict)  # campaign id -> hook variant topic
-    contenders: tuple[list[Scored] | None, list[Scored]] = (None, [])  # (ranking, its contenders) last seen
+    fits: dict[str, Fit] = field(default_factory=dict)  # campaign id -> how it matches (with misses: all)
+    rejected: tuple[Rejection, ...] = ()  # explain only: the hard rules' refusals and the misses
+    # Memos, filled as readers come (the plan's data above never changes once built):
+    _variants: dict[str, str] = field(default_factory=dict, repr=False)  # campaign id -> hook variant topic
+    _ordered: list = field(default_factory=lambda: [(None, [])], repr=False)  # [(ranking, its contenders)]
+
+    def variant(self, campaign: Campaign, pick: Callable[[ArticleContext, Campaign], str]) -> str:
+        """The hook variant topic for `campaign` on this article (`Ranker.variant_topic`), once per plan."""
+        topic = self._variants.get(campaign.id)
+        if topic is None:
+            topic = self._variants[campaign.id] = pick(self.ctx, campaign)
+        return topic
+
+    def contenders(self, ranked: list[Scored], order: Callable[[list[Scored]], list[Scored]]) -> list[Scored]:
+        """`order(ranked)`, reused while the ranking is the same one (it varies per reader only while a
+        CTR term explores)."""
+        seen, ordered = self._ordered[0]  # one slot holding a pair: threads swap it whole
+        if ranked is not seen:
+            ordered = order(ranked)
+            self._ordered[0] = (ranked, ordered)
+        return ordered
 
 
 class PlanCache(LRU[tuple, Plan]):

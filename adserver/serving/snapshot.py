@@ -5,7 +5,7 @@ Pure values, no I/O: `catalog.store` builds the snapshot from SQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -102,6 +102,27 @@ class Creative:
     fine_print: str = ""
     image_url: str | None = None
 
+    @classmethod
+    def from_values(cls, id: str, v: Mapping) -> Creative:
+        """A creative from its stored values (`catalog.files.creative_values`: a file's, or its SQL row's)."""
+        return cls(
+            id=id,
+            campaign_id=v["campaign_id"],
+            display_name=v["display_name"],
+            title=v["title"],
+            cta_text=v["cta_text"],
+            landing_url=v["landing_url"],
+            tagline=v.get("tagline") or "",
+            hook=v.get("hook") or "",
+            hook_variants={normalize_term(k): x for k, x in (v.get("hook_variants") or {}).items()},
+            body=v.get("body") or "",
+            code_lines=tuple(v.get("code_lines") or ()),
+            secondary_cta_text=v.get("secondary_cta_text"),
+            secondary_cta_url=v.get("secondary_cta_url"),
+            fine_print=v.get("fine_print") or "",
+            image_url=v.get("image_url"),
+        )
+
     def hook_for(self, topic: str | None) -> tuple[str, str]:
         """(variant key, hook line): the topic's variant when there is one, else the default."""
         if topic:
@@ -135,8 +156,42 @@ class Campaign:
     # Never chosen, kept so that a click on a card served before its pause still finds its landing URL.
     paused_creatives: tuple[Creative, ...] = ()
 
+    @classmethod
+    def from_values(
+        cls, id: str, v: Mapping, advertiser_name: str, creatives: Iterable[tuple[str, Mapping]] = ()
+    ) -> Campaign:
+        """A campaign from its stored values (`catalog.files.campaign_values`: a file's, or its SQL row's) and
+        its servable creatives' (id, values); a paused creative is kept apart, for clicks on cards it served."""
+        cards = [(Creative.from_values(i, x), x.get("status") == "paused") for i, x in creatives]
+        return cls(
+            id=id,
+            advertiser_id=v["advertiser_id"],
+            advertiser_name=advertiser_name,
+            name=v["name"],
+            status=v["status"],
+            pricing_model=v["pricing_model"],
+            price=float(v["price"]),
+            priority=v.get("priority") or 0,
+            starts_on=v.get("starts_on"),
+            ends_on=v.get("ends_on"),
+            total_budget=_money(v.get("total_budget")),
+            daily_budget=_money(v.get("daily_budget")),
+            pacing=v.get("pacing") or "even",
+            frequency_cap=v.get("frequency_cap"),
+            frequency_hours=v.get("frequency_hours") or 24,
+            house=bool(v.get("house")),
+            description=v.get("description") or "",
+            targeting=Targeting.from_dict(v.get("targeting") or {}),
+            creatives=tuple(c for c, paused in cards if not paused),
+            paused_creatives=tuple(c for c, paused in cards if paused),
+        )
+
     def runs_on(self, day: date) -> bool:
         return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
+
+
+def _money(v) -> float | None:
+    return None if v is None else float(v)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from adserver.events import jobs
 from adserver.events.event import cost_of
 from adserver.events.tracking import Tracker
 from adserver.infra import storage
-from adserver.services import set_worker_services
 
 BROWSER = {
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -22,7 +21,7 @@ AI = {"placement": "article-footer", "article": {"topic": "artificial-intelligen
 
 
 def views_stored(services) -> int:
-    set_worker_services(services)
+    jobs.use(services)
     jobs.persist_pending(batch="edges")
     with services.db.sessionmaker() as s:
         return s.scalar(select(func.count()).select_from(storage.Event).where(storage.Event.event_type == "view"))

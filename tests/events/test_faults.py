@@ -84,8 +84,8 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(services, db, setting
 
 def test_redis_outage_spools_and_replays_exactly(settings_overrides, example_catalog, tmp_path):
     from adserver import create_app
+    from adserver.events import jobs as event_jobs
     from adserver.events.jobs import persist_pending
-    from adserver.services import set_worker_services
 
     redis = start_local(durable=True)  # production Redis runs with an append-only file
     app = create_app({**settings_overrides, "redis_url": redis.url, "spool_dir": str(tmp_path / "spool")})
@@ -106,7 +106,7 @@ def test_redis_outage_spools_and_replays_exactly(settings_overrides, example_cat
     while svc.events.spool.files() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert svc.events.spool.files() == []
-    set_worker_services(svc)
+    event_jobs.use(svc)
     persist_pending(batch="outage")
     with svc.db.sessionmaker() as s:
         stored = set(s.scalars(select(storage.Event.decision_id)))

@@ -8,7 +8,6 @@ import subprocess
 
 from adserver.events import jobs
 from adserver.infra import keys, lua
-from adserver.services import set_worker_services
 from tests.builders import raw_count, rollup, serve
 
 
@@ -73,7 +72,7 @@ def test_a_batch_whose_worker_died_is_claimed_once_and_written(client, services,
     services.redis.register_script(lua.TAKE)(keys=[keys.INCOMING, key, keys.BATCHES], args=[100, minute_ago])
     assert jobs.claim_stale_batches(services.redis, services.keys) == [key]
     assert jobs.claim_stale_batches(services.redis, services.keys) == []  # claimed by one tick only
-    set_worker_services(services)
+    jobs.use(services)
     assert jobs.persist_batch(key) == 3
     assert rollup(db)["impressions"] == 3
     assert not services.redis.exists(key) and services.redis.zcard(keys.BATCHES) == 0
@@ -95,7 +94,7 @@ def test_the_job_the_sink_enqueues_runs_in_an_rq_worker(client, db, services, ex
     """The sink names its job by dotted path (it imports none of the worker's code): the path must resolve."""
     from rq import Queue
 
-    set_worker_services(services)
+    jobs.use(services)
     services.redis.flushdb()
     services.events.batch_size = 2
     serve(client), serve(client)  # a full batch: one job
@@ -109,7 +108,7 @@ def test_a_job_queued_under_its_old_path_still_runs(client, db, services, exampl
     """Jobs queued before a deploy moved them (`adserver.jobs.*`) must still run after it."""
     from rq import Queue
 
-    set_worker_services(services)
+    jobs.use(services)
     serve(client)
     queue = Queue(services.settings.queues[0], connection=services.redis)
     queue.enqueue("adserver.jobs.persist_pending")

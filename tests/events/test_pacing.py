@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import redis as redis_lib
 
+from adserver.audience.client import Requester
 from adserver.events.event import Event, from_decision
 from adserver.events.pacing import DryRun, RedisBudget
 from adserver.events.sink import DUPLICATE, EMITTED, EventSink
@@ -331,7 +332,7 @@ def test_a_reply_lost_after_the_script_ran_leaves_the_served_card_as_the_one_rec
     gate = RedisBudget(conn, now=at(3), sink=sink)
     loses_replies(gate)
     snap = CatalogSnapshot.build(1, (paced, filler))
-    served = lambda d: from_decision(d, "", "", "")  # noqa: E731
+    served = lambda d: from_decision(d, Requester())  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
     sink.spool.flush()
     recorded = [Event.from_json(x) for x in conn.lrange(keys.INCOMING, 0, -1)]
@@ -350,7 +351,7 @@ def test_a_replay_after_a_lost_reply_neither_books_nor_counts_the_impression_aga
     gate = RedisBudget(conn, now=at(3), sink=sink)
     loses_replies(gate)
     snap = CatalogSnapshot.build(1, (cpm("c", daily=10.0, price=10.0),))
-    served = lambda d: from_decision(d, "", "", "")  # noqa: E731
+    served = lambda d: from_decision(d, Requester())  # noqa: E731
     out = decide(ctx(topic="sport"), snap, budget=gate, today=TODAY, impression=served)
     sink.spool.flush()
     assert out.recorded and sink.spool.size() == 1

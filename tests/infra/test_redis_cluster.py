@@ -15,7 +15,6 @@ from adserver import create_app
 from adserver.cli import main
 from adserver.events import jobs, reconcile, store
 from adserver.infra import storage
-from adserver.services import set_worker_services
 from adserver.settings import SettingsError, load_settings
 from tests.builders import BROWSER, path, raw_count, rollup, serve, stored_once_after_a_failover
 from tests.conftest import EXAMPLE_CATALOG, _reset
@@ -54,7 +53,7 @@ def cluster_app(overrides: dict, cluster, **more):
     svc.rq.flushdb()
     import_catalog(svc.db, read_file(EXAMPLE_CATALOG))
     svc.catalog.refresh(force=True)
-    set_worker_services(svc)
+    jobs.use(svc)
     return app
 
 

@@ -10,7 +10,6 @@ import redis as redis_lib
 from adserver import create_app
 from adserver.events import jobs
 from adserver.infra import keys
-from adserver.services import set_worker_services
 from adserver.settings import SettingsError, load_settings
 from tests.builders import BROWSER, path, raw_count, serve, stored_once_after_a_failover
 from tests.conftest import EXAMPLE_CATALOG, _reset
@@ -35,7 +34,7 @@ def sentinel_app(settings_overrides, sentinel):
     _reset(svc.db)
     import_catalog(svc.db, read_file(EXAMPLE_CATALOG))
     svc.catalog.refresh(force=True)
-    set_worker_services(svc)
+    jobs.use(svc)
     yield app
     svc.close()
 

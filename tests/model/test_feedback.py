@@ -116,7 +116,6 @@ def test_clicks_on_a_topic_less_article_are_counted_under_the_topic_the_model_re
     from adserver.events import jobs
     from adserver.model import artifacts
     from adserver.model.evaluate import eval_catalog
-    from adserver.services import set_worker_services
     from tests.conftest import ROOT, _reset
 
     result = fit(eval_catalog().campaigns)
@@ -134,7 +133,7 @@ def test_clicks_on_a_topic_less_article_are_counted_under_the_topic_the_model_re
         decision = body.get_json()
         assert decision["campaign"]["id"] == "eval-sport"
         assert client.get(urlsplit(decision["tracking"]["click_url"]).path, headers=ua).status_code == 302
-        set_worker_services(svc)
+        jobs.use(svc)
         assert jobs.persist_pending(batch="model-feedback") == 2
         with svc.db.engine.connect() as c:
             rows = c.execute(text("SELECT topic, impressions, clicks FROM daily_rollups")).all()

@@ -163,8 +163,11 @@ def test_house_card_serves_only_when_no_paid_campaign_is_eligible():
 
 
 def test_events_on_a_house_card_are_never_billed():
+    from adserver.audience.client import Requester
     from adserver.events.event import HOUSE, from_decision
 
     snap = snapshot(campaign("house", house=True, pricing_model="cpm", price=50.0, targeting={}))
-    event = from_decision(decide(article(topic="food"), snap, today=TODAY).decision, "", "ip", "browser")
+    event = from_decision(
+        decide(article(topic="food"), snap, today=TODAY).decision, Requester(ip_hash="ip", device="browser")
+    )
     assert (event.billable, event.reason, event.cost) == (False, HOUSE, 0.0)

@@ -125,3 +125,16 @@ def test_a_reading_against_the_publishers_section_needs_the_higher_floor():
     assert (against.floor, against.floor_from) == (AGAINST_PUBLISHER, "publisher")
     assert against.eligible == (against.confidence >= AGAINST_PUBLISHER)
     assert "against the publisher's topic" in against.reason
+
+
+def test_a_campaign_with_topics_also_matches_on_its_own_keywords():
+    from adserver.model.matcher import ModelMatcher
+
+    pasta = campaign("pasta", targeting={"topics": ["food", "cooking"], "keywords": ["pasta", "carbonara", "recipe"]})
+    title = "Our food writer shows how to make a silky Roman pasta with four ingredients"
+    out = decide(article(title=title), snapshot(pasta), today=TODAY, matcher=ModelMatcher(None), explain=True)
+    assert out.decision.campaign.id == "pasta"
+    assert (out.fits["pasta"].how, out.fits["pasta"].topic) == (How.KEYWORD, "pasta")
+    # neither a topic nor one of its keywords: still no match
+    other = "Parliament votes on the budget after a long night of debate"
+    assert decide(article(title=other), snapshot(pasta), today=TODAY, matcher=ModelMatcher(None)).decision is None
