@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import CatalogError, Conflict, NotFound, Refusal, Taken, change_error
 from ..infra import storage
 from ..serving.rendering import render_preview
+from ..serving.snapshot import Creative
 from . import review, sites
 from .files import (
     CampaignSchema,
@@ -37,7 +38,6 @@ from .files import (
     validate_creative,
 )
 from .policy import DEFAULT_POLICY, RelevancePolicy
-from .store import creative_from_row
 from .validation import is_slug, load, load_partly
 
 SELF_STATUSES = ("active", "paused")  # archiving is the operator's
@@ -271,7 +271,7 @@ def preview(db: storage.Database, owner: str | None, creative_id: str, topic: st
     with db.sessionmaker() as s:
         row = _creative_row(s, owner, creative_id)
         shown = validate_creative(review.proposed(row, creative_document(row)))  # what waits for review, if any
-        creative = creative_from_row(storage.Creative(id=row.id, **creative_values(row.campaign_id, shown)))
+        creative = Creative.from_values(row.id, creative_values(row.campaign_id, shown))
     return render_preview(row.campaign_id, creative, topic)
 
 
@@ -284,7 +284,7 @@ def preview_draft(raw: Any, topic: str | None = None) -> dict:
     draft = {**_without_read_only(_object(raw)), "id": DRAFT}
     draft.pop("status", None)
     shown = validate_creative(draft)
-    return render_preview(DRAFT, creative_from_row(storage.Creative(id=DRAFT, **creative_values(DRAFT, shown))), topic)
+    return render_preview(DRAFT, Creative.from_values(DRAFT, creative_values(DRAFT, shown)), topic)
 
 
 def _edited(row: review.Row, patch: dict, document: Callable, schema: type) -> tuple[dict, dict, dict, dict]:
