@@ -1298,6 +1298,8 @@ def test_advertiser_page_creates_a_campaign_with_its_errors_in_one_round_a_previ
     assert "may add up to 3000 EUR" in page.inner_text("#c-budget-total-error")
     assert page.evaluate("document.activeElement.id") == "c-pricing-price"  # the first, in the form's order
     assert page.inner_text("#status").startswith("3 fields need a change.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#campaign-form").screenshot(path=str(ARTIFACTS / "advertiser-errors.png"))
 
     page.fill("#c-pricing-price", "1.5")
     page.fill("#c-budget-total", "1000")
@@ -1331,7 +1333,6 @@ def test_advertiser_page_creates_a_campaign_with_its_errors_in_one_round_a_previ
     page.click("#new-campaign")
     page.fill("#c-creatives-0-title", "Winter walks")
     sync_api.expect(page.locator("#c-preview .ads-title")).to_have_text("Winter walks")
-    ARTIFACTS.mkdir(exist_ok=True)
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(ARTIFACTS / f"advertiser-{width}.png"), full_page=True)
