@@ -8,9 +8,23 @@ class Refusal(str):
     total, an article with nothing to match): the document cannot state it, so the API answers 422, not 400."""
 
 
+class Taken(Refusal):
+    """A well-formed id that another row already has: alone, the API answers 409."""
+
+
 def refusals_only(fields: dict[str, list[str]]) -> bool:
     """Whether every message is a `Refusal`: a well-formed request that only rules refuse (the API's 422)."""
     return bool(fields) and all(isinstance(m, Refusal) for ms in fields.values() for m in ms)
+
+
+def change_error(message: str, fields: dict[str, list[str]]) -> CatalogError:
+    """The one error for every problem of a change, found in one round: any shape error makes it a
+    CatalogError (400); else only ids in use, a Conflict (409); else rules refuse it, Refused (422)."""
+    if not refusals_only(fields):
+        return CatalogError(message, fields)
+    if all(isinstance(m, Taken) for ms in fields.values() for m in ms):
+        return Conflict(message, fields)
+    return Refused(message, fields)
 
 
 class AdserverError(Exception):

@@ -31,7 +31,7 @@ from adserver.catalog import api_tokens
 from adserver.catalog.files import import_catalog
 from adserver.events import jobs
 from adserver.infra import keys
-from tests.builders import CHROMIUM, CHROMIUM_ARGS
+from tests.builders import CHROMIUM, CHROMIUM_ARGS, rollup_row
 from tests.conftest import BACKEND, ROOT, _reset
 from tests.processes import stop
 
@@ -1376,47 +1376,102 @@ def test_advertiser_page_pauses_and_resumes_a_campaign(context, stack, echo):
     assert decision_for(stack, "echo-topic") == "echo-card"
 
 
-def test_advertiser_page_creates_a_campaign_that_is_served_once_approved(context, stack, echo):
+def test_advertiser_page_creates_a_campaign_with_its_errors_in_one_round_a_preview_and_its_delivery(
+    context, stack, echo
+):
+    """Every part of a campaign on the form: an id made from its name, a hook per topic, a country and a schedule;
+    a bad field and the operator's limits answered together, each at its field; the card previewed as typed;
+    and once saved, approved and delivered, its figures in the list."""
     from adserver.catalog import review
 
     page = open_advertiser(context, stack, echo)
     page.click("#new-campaign")
-    form = page.locator("#campaign-form")
-    for name, value in {
-        "id": "echo-autumn",
-        "name": "Autumn",
-        "pricing.price": "1.5",
-        "budget.total": "1000",
-        "budget.daily": "50",
-        "targeting.topics": "echo-autumn-topic",
-        "creatives.0.id": "echo-autumn-card",
-        "creatives.0.display_name": "Echo",
-        "creatives.0.title": "Autumn for your readers",
-        "creatives.0.cta.text": "See more",
-        "creatives.0.cta.url": "https://landing.echo.example/autumn",
-    }.items():
-        form.locator(f'[name="{name}"]').fill(value)
-    form.get_by_role("button", name="Save campaign").click()
-    page.wait_for_selector("#status:has-text('Campaign echo-autumn created.')")
-    assert "waiting for review" in row(page, "echo-autumn").inner_text()
-    assert decision_for(stack, "echo-autumn-topic") is None
-    review.approve(stack.services.db, "echo-autumn")
+    page.fill("#c-name", "Autumn walks")
+    assert (page.input_value("#c-id"), page.input_value("#c-creatives-0-id")) == (
+        "echo-autumn-walks",
+        "echo-autumn-walks-card",
+    )
+    page.fill("#c-pricing-price", "0.5")  # under the operator's CPM floor of 1
+    page.fill("#c-budget-total", "999999")  # past the operator's cap of 3000
+    page.fill("#c-budget-daily", "50")
+    page.select_option("#c-targeting-topics", ["travel"])
+    page.fill("#c-targeting-topics-other", "echo-autumn-topic")
+    page.click("text=Countries, regions and devices")
+    page.select_option("#c-targeting-countries", ["DE"])
+    page.click("text=Schedule: days, hours and time zone")
+    page.check('#c-targeting-schedule-days input[value="mon"]')
+    page.fill("#c-targeting-schedule-hours", "07-10")
+    page.fill("#c-targeting-schedule-timezone", "Europe/Berlin")
+    page.fill("#c-creatives-0-display_name", "Echo")
+    page.fill("#c-creatives-0-title", "Autumn walks for your readers")
+    page.fill("#c-creatives-0-hook", "Out walking?")
+    page.click("#first-creative .add-hook")
+    page.locator("#first-creative .hook-row select").select_option("travel")
+    page.locator("#first-creative .hook-row input").fill("Planning a trip?")
+    page.fill("#c-creatives-0-cta-text", "See more")
+    page.fill("#c-creatives-0-cta-url", "https://landing.echo.example/autumn")
+    preview = page.locator("#c-preview .ads-card")
+    page.select_option("#c-preview-topic", "travel")
+    sync_api.expect(preview.locator(".ads-hook")).to_have_text("Planning a trip?")  # the topic's own hook
+    assert preview.locator(".ads-title").inner_text() == "Autumn walks for your readers"
+    page.click("text=Code, image, second button and fine print")
+    page.fill("#c-creatives-0-image_url", "not an address")  # a bad field, beside the refused limits
+
+    page.click("#campaign-form .actions button:not([type=button])")
+    page.wait_for_selector("#status.error")
+    for field in ("pricing-price", "budget-total", "creatives-0-image_url"):  # one round: all three at once
+        assert page.get_attribute(f"#c-{field}", "aria-invalid") == "true"
+        assert f"c-{field}-error" in page.get_attribute(f"#c-{field}", "aria-describedby")
+    assert "may add up to 3000 EUR" in page.inner_text("#c-budget-total-error")
+    assert page.evaluate("document.activeElement.id") == "c-pricing-price"  # the first, in the form's order
+    assert page.inner_text("#status").startswith("3 fields need a change.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#campaign-form").screenshot(path=str(ARTIFACTS / "advertiser-errors.png"))
+
+    page.fill("#c-pricing-price", "1.5")
+    page.fill("#c-budget-total", "1000")
+    page.fill("#c-creatives-0-image_url", "")
+    page.click("#campaign-form .actions button:not([type=button])")
+    page.wait_for_selector("#status:has-text('Campaign echo-autumn-walks created.')")
+    saved = api_get(stack, echo, "/v1/campaigns/echo-autumn-walks")
+    assert saved["targeting"]["countries"] == ["DE"]
+    assert saved["targeting"]["topics"] == ["travel", "echo-autumn-topic"]
+    assert saved["targeting"]["schedule"] == {"days": ["mon"], "hours": ["07-10"], "timezone": "Europe/Berlin"}
+    assert saved["creatives"][0]["hook_variants"] == {"travel": "Planning a trip?"}
+    assert "waiting for review" in row(page, "echo-autumn-walks").inner_text()
+
+    review.approve(stack.services.db, "echo-autumn-walks")
     stack.services.catalog.refresh()
-    assert decision_for(stack, "echo-autumn-topic") == "echo-autumn-card"
-    page.reload()
-    page.fill("#token", echo)
-    page.click("#auth button")
-    page.wait_for_selector('tr[data-campaign="echo-autumn"]')
-    assert "review" not in row(page, "echo-autumn").inner_text()
+    today = datetime.now(UTC).date()
+    with stack.services.db.session() as s:
+        s.add(rollup_row(today, "echo-autumn-walks", 1200, 900, 12, "1.8", creative="echo-autumn-walks-card"))
+    page.evaluate("document.body.removeAttribute('data-loaded')")
+    row(page, "echo-main").get_by_role("button", name="Pause").click()  # any change reloads the list
+    page.wait_for_selector("#status:has-text('Campaign echo-main paused.')")
+    cells = row(page, "echo-autumn-walks").locator("td").all_inner_texts()
+    assert cells[2:8] == ["1,200", "1,200", "1,200", "75%", "12 (1%)", cells[7]]
+    assert cells[7].startswith("€1.80 of €1,000") and "of €50 today" in cells[7]
+    assert "waiting for review" not in cells[0]
+    assert row(page, "echo-main").locator("td").first.inner_text() == "paused"
+    row(page, "echo-main").get_by_role("button", name="Resume").click()
+    page.wait_for_selector("#status:has-text('Campaign echo-main resumed.')")
+    # The browser logs each 4xx answer (the refused save, a preview of the bad image); nothing else went wrong.
+    assert [e for e in page.console_errors if "status of 4" not in e] == [] and page.dialogs == []
+    page.click("#new-campaign")
+    page.fill("#c-creatives-0-title", "Winter walks")
+    sync_api.expect(page.locator("#c-preview .ads-title")).to_have_text("Winter walks")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(ARTIFACTS / f"advertiser-{width}.png"), full_page=True)
 
 
 def test_advertiser_page_names_the_field_the_operators_limits_refuse(context, stack, echo):
     page = open_advertiser(context, stack, echo)
     row(page, "echo-main").get_by_role("button", name="Edit").click()
     page.fill('#campaign-form [name="budget.total"]', "999999")
-    page.click("#campaign-form button:not([type=button])")
+    page.click("#campaign-form .actions button:not([type=button])")
     page.wait_for_selector("#status.error")
-    assert page.inner_text("#status").startswith("Total budget: Your campaigns' total budgets may add up to 3000 EUR")
+    assert "Total budget: Your campaigns' total budgets may add up to 3000 EUR" in page.inner_text("#status")
     assert page.get_attribute('#campaign-form [name="budget.total"]', "aria-invalid") == "true"
     assert api_get(stack, echo, "/v1/campaigns/echo-main")["budget"]["total"] == 1000  # nothing changed
     assert_accessible(page, stack)  # the campaigns, and the form with its error

@@ -7,6 +7,7 @@ JSON merge patches. Operator tokens act for any advertiser (`advertiser=ID` to l
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 from flask import request
 from flask.views import MethodView
@@ -15,12 +16,15 @@ from marshmallow import missing
 from ..catalog import self_service
 from ..catalog.files import CampaignSchema, CreativeSchema
 from ..catalog.policy import RelevancePolicy
+from ..events import delivery
+from ..events.pacing import RedisBudget
 from ..infra import keys
 from . import Blueprint, services
 from .auth import owner
 from .errors import ApiError
 from .schemas import (
     ActingForSchema,
+    DeliverySchema,
     ErrorSchema,
     LimitsSchema,
     OwnCampaignSchema,
@@ -52,6 +56,10 @@ def _body(schema, description: str) -> dict:
 
 NEW_CAMPAIGN = _body(CampaignSchema, "A campaign with at least one creative, as in the catalog file")
 NEW_CREATIVE = _body(CreativeSchema, "A creative, as in the catalog file")
+DRAFT_CREATIVE = _body(
+    CreativeSchema(exclude=("id", "status")),
+    "A creative not saved yet, as in the catalog file (an `id` or `status` sent is ignored)",
+)
 CAMPAIGN_PATCH = _body(
     CampaignSchema(partial=True, exclude=("id", "creatives")),
     "A JSON merge patch (RFC 7396) of the campaign: the fields to change; null resets one to its default. "
@@ -237,6 +245,41 @@ class Preview(MethodView):
         (its links go straight to the landing URLs)."""
         result = self_service.preview(db(), acting_for(None), creative_id, topic)
         return result, 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/preview")
+class DraftPreview(MethodView):
+    @blp.arguments(PreviewQuerySchema, location="query", as_kwargs=True)
+    @blp.doc(**DRAFT_CREATIVE)
+    @blp.alt_response(200, schema=PreviewSchema, success=True, description="The card and its HTML")
+    @documented_errors(JSON_BODY, TOO_LARGE)
+    def post(self, topic=None):
+        """A creative not saved yet rendered as the card (the /advertiser form's preview as it is typed), with
+        the same checks and escaping as a saved one's. Stores and counts nothing."""
+        acting_for(None)  # any valid token: it reads no one's data
+        return self_service.preview_draft(json_body(), topic), 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/delivery")
+class Delivery(MethodView):
+    @blp.arguments(ActingForSchema, location="query", as_kwargs=True)
+    @blp.alt_response(200, schema=DeliverySchema, success=True, description="Each campaign's delivery and state")
+    @documented_errors()
+    def get(self, advertiser=None):
+        """Delivery at a glance: per campaign and creative, impressions, viewable rate, clicks, CTR and spend
+        today, over the last 7 days and in total (the reports' daily rollups, billable traffic only), with the
+        budgets, and where each campaign stands now in words (`state`: its review, status, dates, budgets and
+        pacing). The token's own campaigns only (an operator's: `advertiser`'s)."""
+        advertiser_id = acting_for(advertiser, required=True)
+        svc = services()
+        gate = RedisBudget(svc.redis, key_space=svc.keys)  # read only: what the decision path sees
+        today = datetime.now(UTC).date()
+        return {
+            "advertiser_id": advertiser_id,
+            "currency": self_service.currency(db(), advertiser_id),
+            "day": today.isoformat(),
+            "campaigns": delivery.delivery(db(), gate, svc.catalog.get(), advertiser_id, today),
+        }
 
 
 @blp.route("/limits")

@@ -15,6 +15,7 @@ from ..catalog import files, urls
 from ..catalog.validation import SLUG
 from ..errors import Refusal
 from ..events import reporting
+from ..events.delivery import STATES
 from ..infra import counters
 from ..serving.explain import ExplainSchema
 from ..serving.snapshot import SENTIMENTS
@@ -434,6 +435,8 @@ def schema_name(schema) -> str:
     name = cls.__name__.removesuffix("Schema")
     if isinstance(schema, Schema) and schema.partial:  # a merge patch's body: every field optional
         name += "Patch"
+    elif isinstance(schema, Schema) and "id" in schema.exclude:  # a draft: not stored, so without an id
+        name += "Draft"
     return f"Catalog{name}" if cls.__module__ == files.__name__ else name
 
 
@@ -546,3 +549,55 @@ class LimitsSchema(Schema):
         required=True, metadata={"description": "The lowest targeting.min_relevance its campaigns may set"}
     )
     max_keywords = fields.Integer(required=True, metadata={"description": "Keywords a campaign may name"})
+
+
+class FiguresSchema(Schema):
+    """What was delivered in a period (the daily rollups: billable traffic only)."""
+
+    impressions = fields.Integer(required=True)
+    viewable_impressions = fields.Integer(required=True)
+    view_rate = fields.Float(required=True, metadata={"description": "viewable_impressions / impressions (0..1)"})
+    clicks = fields.Integer(required=True)
+    ctr = fields.Float(required=True, metadata={"description": "clicks / impressions (0..1)"})
+    spend = fields.Float(required=True, metadata={"description": "In the advertiser's `currency`"})
+
+
+def _period(text: str) -> fields.Nested:
+    return fields.Nested(FiguresSchema, required=True, metadata={"description": text})
+
+
+TODAY, LAST_7_DAYS, TOTAL = "Today (UTC)", "The last 7 UTC days, today included", "Since the campaign began"
+
+
+class CreativeDeliverySchema(Schema):
+    creative_id = fields.String(required=True)
+    today = _period(TODAY)
+    last_7_days = _period(LAST_7_DAYS)
+    total = _period(TOTAL)
+
+
+class BudgetAmountsSchema(Schema):
+    total = fields.Float(required=True, allow_none=True, metadata={"description": "null: none"})
+    daily = fields.Float(required=True, allow_none=True, metadata={"description": "null: none"})
+
+
+class CampaignDeliverySchema(Schema):
+    campaign_id = fields.String(required=True)
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(list(STATES)),
+        metadata={"description": "Where it stands now: its review, status, dates, budgets and pacing"},
+    )
+    state_text = fields.String(required=True, metadata={"description": "`state` in words, as the page shows it"})
+    budget = fields.Nested(BudgetAmountsSchema, required=True)
+    today = _period(TODAY)
+    last_7_days = _period(LAST_7_DAYS)
+    total = _period(TOTAL)
+    creatives = fields.List(fields.Nested(CreativeDeliverySchema), required=True)
+
+
+class DeliverySchema(Schema):
+    advertiser_id = fields.String(required=True)
+    currency = fields.String(required=True, metadata={"description": "Of every amount (ISO 4217)"})
+    day = fields.Date(required=True, metadata={"description": "Today, as the figures count it (UTC)"})
+    campaigns = fields.List(fields.Nested(CampaignDeliverySchema), required=True)

@@ -110,7 +110,7 @@ class BudgetSchema(Strict):
     total = fields.Decimal(load_default=None, allow_none=True, places=4, validate=MONEY)
     daily = fields.Decimal(load_default=None, allow_none=True, places=4, validate=MONEY)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _daily_within_total(self, data, **kwargs):
         if data.get("total") is not None and data.get("daily") is not None and data["daily"] > data["total"]:
             raise ValidationError(Refusal("The daily budget exceeds the total budget."), field_name="daily")
@@ -181,7 +181,7 @@ class CampaignSchema(Strict):
     targeting = fields.Nested(TargetingSchema, load_default=lambda: TargetingSchema().load({}))
     creatives = fields.List(fields.Nested(CreativeSchema), required=True, validate=validate.Length(min=1))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # in the same round as the other fields' errors
     def _dates_in_order(self, data, **kwargs):
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
             raise ValidationError(Refusal("ends_on is before starts_on."), field_name="ends_on")

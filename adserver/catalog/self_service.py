@@ -21,23 +21,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from ..errors import CatalogError, Conflict, NotFound, Refused
+from ..errors import CatalogError, Conflict, NotFound, Refusal, Taken, change_error
 from ..infra import storage
 from ..serving.rendering import render_preview
+from ..serving.snapshot import Creative
 from . import review, sites
 from .files import (
+    CampaignSchema,
+    CreativeSchema,
     campaign_document,
     campaign_values,
     creative_document,
     creative_values,
     insert,
     put,
-    validate_campaign,
     validate_creative,
 )
 from .policy import DEFAULT_POLICY, RelevancePolicy
-from .store import campaign_from_row, creative_from_row
-from .validation import is_slug
+from .validation import is_slug, load, load_partly
 
 SELF_STATUSES = ("active", "paused")  # archiving is the operator's
 # Priority tiers and unbilled house cards are the operator's levers: an advertiser keeps what the operator set.
@@ -161,20 +162,25 @@ def get_campaign(db: storage.Database, owner: str | None, campaign_id: str) -> d
 def create_campaign(
     db: storage.Database, advertiser_id: str, raw: Any, policy: RelevancePolicy = DEFAULT_POLICY
 ) -> dict:
-    """A new campaign (with at least one creative) for the advertiser, within the operator's `policy`."""
+    """A new campaign (with at least one creative) for the advertiser, within the operator's `policy`. Every
+    problem is found in one round: the schema's, the ids in use and the operator's rules on the valid fields."""
     raw = _without_read_only(raw)
-    if isinstance(raw, dict) and isinstance(raw.get("creatives"), list):
-        raw["creatives"] = [_without_read_only(cr) for cr in raw["creatives"]]
-    data = validate_campaign(raw)
+    creatives = raw.get("creatives") if isinstance(raw, dict) else None
+    if isinstance(creatives, list):
+        raw["creatives"] = creatives = [_without_read_only(cr) for cr in creatives]
+    data, problems = load_partly(CampaignSchema(), raw)
     with _changing(db) as s:
         adv = _advertiser(s, advertiser_id, lock=True)
-        _room(len(adv.campaigns) + 1, MAX_CAMPAIGNS, "_body", "campaigns per advertiser")
-        _room(len(data["creatives"]), MAX_CREATIVES, "creatives", "creatives per campaign")
-        taken = {"id": [s.get(storage.Campaign, data["id"])]} | {
-            f"creatives.{i}.id": [s.get(storage.Creative, cr["id"])] for i, cr in enumerate(data["creatives"])
-        }
-        _no_conflicts(taken)
-        _check(s, adv, None, data, policy)
+        problems = _merged(
+            problems,
+            _room(len(adv.campaigns) + 1, MAX_CAMPAIGNS, "_body", "campaigns per advertiser"),
+            _room(len(data.get("creatives") or ()), MAX_CREATIVES, "creatives", "creatives per campaign"),
+            _taken(s, storage.Campaign, {"id": raw}, problems),
+            _taken(s, storage.Creative, {f"creatives.{i}.id": cr for i, cr in enumerate(creatives or ())}, problems),
+            _refusals(s, adv, None, data, policy, problems),
+        )
+        if problems:
+            raise change_error("the campaign cannot be created", problems)
         unreviewed = {"approved": bool(adv.trusted)}  # a new one serves once an operator approves it
         insert(s, storage.Campaign, data["id"], campaign_values(adv.id, data) | unreviewed)
         for cr in data["creatives"]:
@@ -199,8 +205,10 @@ def update_campaign(
         raise CatalogError("campaign patch is invalid", problems)
     with _changing(db) as s:
         row = _campaign_row(s, owner, campaign_id, lock=True)
-        live, before, after = _edited(row, patch, campaign_document, validate_campaign)
-        _check(s, row.advertiser, before, after, policy)
+        live, before, after, problems = _edited(row, patch, campaign_document, CampaignSchema)
+        problems = _merged(problems, _refusals(s, row.advertiser, before, after, policy, problems))
+        if problems:
+            raise change_error("the change is not allowed", problems)
         _write(db, s, row, live, before, after, row.advertiser.trusted, partial(campaign_values, row.advertiser_id))
     return get_campaign(db, owner, campaign_id)
 
@@ -212,12 +220,18 @@ def set_campaign_status(db: storage.Database, owner: str | None, campaign_id: st
 
 def create_creative(db: storage.Database, owner: str | None, campaign_id: str, raw: Any) -> dict:
     """A new creative in one of the owner's campaigns; returns the campaign."""
-    data = validate_creative(_without_read_only(raw))
+    raw = _without_read_only(raw)
+    data, problems = load_partly(CreativeSchema(), raw)
     with _changing(db) as s:
         row = _campaign_row(s, owner, campaign_id, lock=True)
-        _not_archived(row)
-        _room(len(row.creatives) + 1, MAX_CREATIVES, "_body", "creatives per campaign")
-        _no_conflicts({"id": [s.get(storage.Creative, data["id"])]})
+        problems = _merged(
+            problems,
+            _archived(row),
+            _room(len(row.creatives) + 1, MAX_CREATIVES, "_body", "creatives per campaign"),
+            _taken(s, storage.Creative, {"id": raw}, problems),
+        )
+        if problems:
+            raise change_error("the creative cannot be created", problems)
         unreviewed = {"approved": bool(row.advertiser.trusted)}
         insert(s, storage.Creative, data["id"], creative_values(campaign_id, data) | unreviewed)
         db.bump_catalog_version(s)
@@ -237,8 +251,10 @@ def update_creative(db: storage.Database, owner: str | None, creative_id: str, p
         raise CatalogError("creative patch is invalid", {"id": ["An id cannot change."]})
     with _changing(db) as s:
         row = _creative_row(s, owner, creative_id, lock=True)
-        _not_archived(row.campaign)
-        live, before, after = _edited(row, patch, creative_document, validate_creative)
+        live, before, after, problems = _edited(row, patch, creative_document, CreativeSchema)
+        problems = _merged(_archived(row.campaign), problems)
+        if problems:
+            raise change_error("the change is not allowed", problems)
         trusted = row.campaign.advertiser.trusted
         _write(db, s, row, live, before, after, trusted, partial(creative_values, row.campaign_id))
     return get_creative(db, owner, creative_id)
@@ -254,17 +270,30 @@ def preview(db: storage.Database, owner: str | None, creative_id: str, topic: st
     decision, no impression, no tracking URLs (its links go straight to the registered landing URLs)."""
     with db.sessionmaker() as s:
         row = _creative_row(s, owner, creative_id)
-        campaign = campaign_from_row(row.campaign)
         shown = validate_creative(review.proposed(row, creative_document(row)))  # what waits for review, if any
-        creative = creative_from_row(storage.Creative(id=row.id, **creative_values(row.campaign_id, shown)))
-    return render_preview(campaign, creative, topic)
+        creative = Creative.from_values(row.id, creative_values(row.campaign_id, shown))
+    return render_preview(row.campaign_id, creative, topic)
 
 
-def _edited(row: review.Row, patch: dict, document: Callable, validate: Callable) -> tuple[dict, dict, dict]:
-    """(the approved version, the advertiser's proposal before the patch, after it), validated as the file's."""
+DRAFT = "preview"  # the id a draft is rendered under: whatever id the form holds yet, valid or not
+
+
+def preview_draft(raw: Any, topic: str | None = None) -> dict:
+    """A creative not saved yet (the form as it is typed) rendered as `preview` renders a saved one: validated
+    as the catalog file's creative, bar its id and status; touches no stored data and counts nothing."""
+    draft = {**_without_read_only(_object(raw)), "id": DRAFT}
+    draft.pop("status", None)
+    shown = validate_creative(draft)
+    return render_preview(DRAFT, Creative.from_values(DRAFT, creative_values(DRAFT, shown)), topic)
+
+
+def _edited(row: review.Row, patch: dict, document: Callable, schema: type) -> tuple[dict, dict, dict, dict]:
+    """(the approved version, the advertiser's proposal before the patch, what of it after the patch the file's
+    schema accepts, and that schema's problems with it)."""
     live = document(row)
     current = review.proposed(row, live)
-    return validate(live), validate(current), validate(merge_patch(current, patch))
+    after, problems = load_partly(schema(), merge_patch(current, patch))
+    return load(schema(), live, "stored"), load(schema(), current, "stored"), after, problems
 
 
 def _write(
@@ -324,22 +353,43 @@ def _without_read_only(raw: Any) -> Any:
     return {k: v for k, v in raw.items() if k not in READ_ONLY} if isinstance(raw, dict) else raw
 
 
-def _no_conflicts(taken: dict[str, list]) -> None:
-    used = {path: ["Already in use: ids are unique in the catalog."] for path, (row,) in taken.items() if row}
-    if used:
-        raise Conflict("an id is already in use", used)
+def _merged(*parts: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every problem found, by field, in the order found."""
+    out: dict[str, list[str]] = {}
+    for part in parts:
+        for path, messages in part.items():
+            out.setdefault(path, []).extend(messages)
+    return out
 
 
-def _room(count: int, limit: int, field: str, what: str) -> None:
-    if count > limit:
-        raise Refused(f"at most {limit} {what}", {field: [f"At most {limit} {what}: ask the operator for more."]})
+def _fine(problems: dict[str, list[str]], *paths: str) -> bool:
+    """Whether none of `paths`, nothing within one and nothing holding one is malformed: a rule whose inputs
+    are bad is not checked (its field's own message says what to fix first). A value that only a rule
+    refused (a `Refusal`) is well formed, and checked on."""
+    bad = [p for p, messages in problems.items() if not all(isinstance(m, Refusal) for m in messages)]
+    return "_body" not in bad and not any(
+        p == q or p.startswith(q + ".") or q.startswith(p + ".") for p in bad for q in paths
+    )
 
 
-def _not_archived(row: storage.Campaign) -> None:
+def _taken(s: Session, model, docs: dict[str, Any], problems: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The well-formed ids (by path; `docs`: path -> the raw document holding it) another row already has."""
+    out = {}
+    for path, doc in docs.items():
+        ident = doc.get("id") if isinstance(doc, dict) else None
+        if isinstance(ident, str) and _fine(problems, path) and s.get(model, ident) is not None:
+            out[path] = [Taken("Already in use: ids are unique in the catalog.")]
+    return out
+
+
+def _room(count: int, limit: int, field: str, what: str) -> dict[str, list[str]]:
+    return {field: [Refusal(f"At most {limit} {what}: ask the operator for more.")]} if count > limit else {}
+
+
+def _archived(row: storage.Campaign) -> dict[str, list[str]]:
     if row.status == "archived":
-        raise Refused(
-            f"campaign {row.id!r} is archived", {"status": ["Archived by the operator: ask them to bring it back."]}
-        )
+        return {"status": [Refusal("Archived by the operator: ask them to bring it back.")]}
+    return {}
 
 
 def _spends(doc: dict | None, today: date) -> bool:
@@ -359,26 +409,40 @@ def _money(amount: Decimal) -> str:
     return f"{Decimal(amount).normalize():f}"
 
 
-def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict, policy: RelevancePolicy) -> None:
-    """Refuse, naming each field, what the operator does not allow this advertiser (`before` None: a new
-    campaign). Only changes are checked: what the operator set stays allowed."""
+def _refusals(
+    s: Session,
+    adv: storage.Advertiser,
+    before: dict | None,
+    after: dict,
+    policy: RelevancePolicy,
+    problems: dict[str, list[str]],
+) -> dict[str, list[str]]:
+    """What the operator does not allow this advertiser, by field (`before` None: a new campaign), checked on
+    the fields of `after` the schema accepted (`problems`: those it did not). Only changes are checked: what
+    the operator set stays allowed."""
+    fine = partial(_fine, problems)
     limits, today = _limits(adv), date.today()
     floor = None if limits.min_relevance is None else float(limits.min_relevance)
-    errors = policy.problems(before, after, floor)
-    errors.update(sites.unknown_sites(after["targeting"], sites.site_ids(s)))  # restricting to sites is theirs
+    errors: dict[str, list[str]] = {}
+    targeting = after.get("targeting")
+    read = ("topics", "keywords", "languages", "min_relevance")  # what the relevance policy reads
+    if targeting is not None and fine(*(f"targeting.{k}" for k in read)):
+        errors.update(policy.problems(before, after, floor))
+    if targeting is not None and fine("targeting.sites", "targeting.exclude_sites"):
+        errors.update(sites.unknown_sites(targeting, sites.site_ids(s)))  # restricting to sites is theirs
     if before is not None and before["status"] == "archived":
         errors["status"] = ["Archived by the operator: ask them to bring it back."]
-    elif after["status"] not in SELF_STATUSES:
+    elif after.get("status", SELF_STATUSES[0]) not in SELF_STATUSES:
         errors["status"] = [f"Use one of: {', '.join(SELF_STATUSES)} (archiving is the operator's)."]
     for name, default in OPERATOR_FIELDS.items():
-        if after[name] != (before[name] if before else default):
+        if name in after and after[name] != (before[name] if before else default):
             errors[name] = ["Set by the operator."]
-    pricing = after["pricing"]
-    if before is None or pricing != before["pricing"]:
+    pricing = after.get("pricing") or {}
+    if "model" in pricing and (before is None or pricing != before["pricing"]):
         floor = limits.floor(pricing["model"])
         if floor is None:
             errors["pricing.model"] = [f"{pricing['model']} pricing is not offered to you: ask the operator."]
-        elif pricing["price"] < floor:
+        elif "price" in pricing and pricing["price"] < floor:
             errors["pricing.price"] = [f"At least {_money(floor)} {adv.currency} for {pricing['model']}."]
     others = [
         {"status": c.status, "ends_on": c.ends_on, "budget": {"total": c.total_budget, "daily": c.daily_budget}}
@@ -386,6 +450,8 @@ def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict
         if before is None or c.id != before["id"]
     ]
     for key, cap in (("total", limits.max_total_budget), ("daily", limits.max_daily_budget)):
+        if not fine(f"budget.{key}", "status", "ends_on") or key not in (after.get("budget") or {}):
+            continue  # a bad status, end date or budget: said by its own field
         new, old = _share(after, key, today), _share(before, key, today) if before else Decimal(0)
         if new is None:
             if old is not None:
@@ -400,5 +466,4 @@ def _check(s: Session, adv: storage.Advertiser, before: dict | None, after: dict
             errors[f"budget.{key}"] = [
                 f"Your campaigns' {key} budgets may add up to {_money(cap)} {adv.currency}; this makes {_money(total)}."
             ]
-    if errors:
-        raise Refused("the change is not allowed", errors)
+    return {path: [Refusal(m) for m in messages] for path, messages in errors.items()}

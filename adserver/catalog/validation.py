@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from ..errors import CatalogError, Refused, flatten_messages, refusals_only
+from ..errors import change_error, flatten_messages
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="Use 1-64 characters: a-z, 0-9, '.', '_' or '-'.")
 
@@ -37,9 +37,17 @@ class WholeNumber(fields.Integer):
 def load(schema: Schema, data: Any, what: str) -> dict:
     """`data` loaded by `schema`; CatalogError naming every bad field (Refused when only rules across fields
     refuse it: the API answers 422)."""
+    valid, problems = load_partly(schema, data)
+    if problems:
+        raise change_error(f"{what} has {len(problems)} invalid field(s)", problems)
+    return valid
+
+
+def load_partly(schema: Schema, data: Any) -> tuple[dict, dict[str, list[str]]]:
+    """What of `data` `schema` accepts (a bad field left out, defaults filled in), and every bad field's
+    messages by path: so rules on the valid fields can be checked in the same round."""
     try:
-        return schema.load(data if data is not None else {})
+        return schema.load(data if data is not None else {}), {}
     except ValidationError as e:
-        fields_ = flatten_messages(e.messages)
-        error = Refused if refusals_only(fields_) else CatalogError
-        raise error(f"{what} has {len(fields_)} invalid field(s)", fields_) from None
+        valid = e.valid_data if isinstance(e.valid_data, dict) else {}
+        return valid, flatten_messages(e.messages)

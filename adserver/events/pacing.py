@@ -101,7 +101,7 @@ class RedisBudget:
         elapsed = (now.hour * 3600 + now.minute * 60 + now.second) / 86400
         return now.date().isoformat(), elapsed
 
-    def _elapsed(self, c: Campaign, elapsed: float) -> float:
+    def day_share(self, c: Campaign, elapsed: float) -> float:
         """The share of the day even pacing measures spend against: of its scheduled time, if it has one."""
         schedule = c.targeting.schedule
         return elapsed if schedule is None else schedule.day_share(self.now())
@@ -121,7 +121,7 @@ class RedisBudget:
         day, elapsed = self.day()
         by_clock: dict[tuple[float, int], list[Campaign]] = {}  # a call takes one elapsed share, one shard
         for c in campaigns:
-            by_clock.setdefault((self._elapsed(c, elapsed), self.keys.shard(c.id)), []).append(c)
+            by_clock.setdefault((self.day_share(c, elapsed), self.keys.shard(c.id)), []).append(c)
         out: dict[str, str] = {}
         for (share, _), part in by_clock.items():
             _, _, reasons = self._call(part, None, reader, day, share, dry=True, pacing=pacing)
@@ -161,7 +161,7 @@ class RedisBudget:
             c = campaigns[i]
             events = [impression(i)] if impression is not None and not dry else None
             try:
-                winner, length, reasons = self._call([c], events, reader, day, self._elapsed(c, elapsed), dry)
+                winner, length, reasons = self._call([c], events, reader, day, self.day_share(c, elapsed), dry)
             except redis.RedisError as e:
                 self.unavailable += 1
                 self.outage.warning("budget", UNAVAILABLE, type(e).__name__)

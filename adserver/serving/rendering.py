@@ -17,7 +17,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .decision import Decision
-from .snapshot import Campaign, CatalogSnapshot, Creative
+from .snapshot import CatalogSnapshot, Creative
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +155,7 @@ def response_template(decision: Decision, secondary: bool, cache: dict | None) -
     return template
 
 
-def render_preview(campaign: Campaign, creative: Creative, topic: str | None = None) -> dict:
+def render_preview(campaign_id: str, creative: Creative, topic: str | None = None) -> dict:
     """The card a decision would render for `creative` (with its hook for `topic`), counting nothing: no
     decision id, no signed tracking URLs; its links go straight to the registered landing URLs."""
     variant, hook = creative.hook_for(topic)
@@ -168,7 +168,7 @@ def render_preview(campaign: Campaign, creative: Creative, topic: str | None = N
             click_url=creative.landing_url,
             secondary_click_url=creative.secondary_cta_url if creative.secondary_cta_text else None,
             decision_id="preview",
-            campaign_id=campaign.id,
+            campaign_id=campaign_id,
         )
     )
     return {"card": card, "html": html}

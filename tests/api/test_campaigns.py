@@ -372,6 +372,43 @@ def test_the_cli_shows_and_sets_an_advertisers_limits(cli, client, db, alpha):
     assert bad.exit_code != 0 and "0 or more" in bad.output
 
 
+# --- every problem in one round -----------------------------------------------------------------------------
+
+
+def test_a_bad_field_and_the_operators_limits_are_named_in_one_round(client, alpha):
+    bad = campaign("alpha-new", "x", budget={"total": 9000, "daily": 100}, pricing={"model": "cpm", "price": 0.5})
+    bad["targeting"] |= {"countries": ["Germany"], "keywords": ["the"]}
+    r = client.post("/v1/campaigns", json=bad, headers=alpha)
+    assert r.status_code == 400  # a shape error makes it a 400, whatever the rules say of the rest
+    fields = error_fields(r)
+    assert set(fields) == {"targeting.countries.0", "budget.total", "pricing.price", "targeting.keywords"}
+    assert fields["budget.total"] == ["Your campaigns' total budgets may add up to 5000 EUR; this makes 10000."]
+    assert client.get("/v1/campaigns/alpha-new", headers=alpha).status_code == 404  # nothing created
+
+
+def test_a_patch_names_its_bad_field_and_its_refused_budget_together(client, alpha):
+    r = client.patch(
+        "/v1/campaigns/alpha-main",
+        json={"pacing": "fast", "budget": {"daily": 600}, "frequency_cap": {"impressions": 0}},
+        headers=alpha,
+    )
+    assert r.status_code == 400
+    assert set(error_fields(r)) == {"pacing", "frequency_cap.impressions", "budget.daily"}
+
+
+def test_rules_alone_refuse_with_a_422_naming_every_field(client, alpha):
+    body = campaign("alpha-main", "x", budget={"total": 20, "daily": 30}, pricing={"model": "cpm", "price": 0.5})
+    r = client.post("/v1/campaigns", json=body, headers=alpha)
+    assert r.status_code == 422  # an id in use among rules' refusals: not a 409, which would hide them
+    assert set(error_fields(r)) == {"id", "creatives.0.id", "budget.daily", "pricing.price"}
+
+
+def test_a_rule_whose_field_is_malformed_is_not_checked_twice(client, alpha):
+    body = campaign("alpha-new", "x", budget={"total": "lots", "daily": 10})
+    r = client.post("/v1/campaigns", json=body, headers=alpha)
+    assert (r.status_code, error_fields(r)) == (400, {"budget.total": ["Not a valid number."]})
+
+
 # --- the relevance policy -----------------------------------------------------------------------------------
 
 
@@ -517,3 +554,98 @@ def test_an_id_that_cannot_be_one_is_a_404_on_both_databases(client, alpha):
     for path in ("/v1/campaigns/a%00b", "/v1/creatives/a%00b", "/v1/creatives/a%00b/preview"):
         assert client.get(path, headers=alpha).status_code == 404
     assert client.get("/v1/campaigns?advertiser=a%00b", headers=alpha).status_code == 400
+
+
+# --- the preview of a creative being typed -------------------------------------------------------------------
+
+
+def test_a_draft_previews_as_the_card_escaped_with_its_topics_hook_and_counts_nothing(client, services, alpha):
+    before = services.redis.dbsize()
+    draft = creative("anything", title=HOSTILE, hook="Default", hook_variants={"politics": "Reading politics?"})
+    r = client.post("/v1/preview?topic=politics", json=draft | {"id": "Not A Slug Yet"}, headers=alpha)
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["card"]["hook"] == "Reading politics?" and body["card"]["title"] == HOSTILE
+    assert HOSTILE not in body["html"] and "&lt;img src=x onerror=alert(1)&gt;" in body["html"]
+    assert services.redis.dbsize() == before
+    assert client.get("/v1/campaigns", headers=alpha).get_json()["campaigns"][0]["creatives"][0]["id"] != "preview"
+
+
+def test_a_draft_with_a_bad_field_is_a_400_naming_it_and_needs_a_token(client, alpha):
+    bad = creative("x", cta={"text": "Go", "url": "javascript:alert(1)"})
+    r = client.post("/v1/preview", json=bad, headers=alpha)
+    assert r.status_code == 400 and list(error_fields(r)) == ["cta.url"]
+    assert client.post("/v1/preview", json=creative("x")).status_code == 401
+
+
+# --- delivery at a glance ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def delivered(db, catalog):
+    """Rollups of alpha's card today, 3 and 20 days ago, and bravo's today; the UTC day they count from."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.builders import rollup_row
+
+    today = datetime.now(UTC).date()
+    with db.session() as s:
+        s.add_all(
+            [
+                rollup_row(today, "alpha-main", 100, 60, 4, "0.2", creative="alpha-main-card"),
+                rollup_row(today, "alpha-main", 50, 10, 1, "0.1", creative="alpha-main-card", topic="sport"),
+                rollup_row(today - timedelta(days=3), "alpha-main", 200, 150, 2, "0.4", creative="alpha-main-card"),
+                rollup_row(today - timedelta(days=20), "alpha-main", 1000, 500, 10, "2", creative="alpha-main-card"),
+                rollup_row(today, "bravo-main", 7777, 7777, 77, "77", creative="bravo-main-card"),
+            ]
+        )
+    return today
+
+
+def test_delivery_is_the_rollups_per_period_for_the_advertisers_own_campaigns_only(client, db, alpha, delivered):
+    from datetime import timedelta
+
+    from adserver.events.reporting import ReportQuery, run_report
+
+    body = client.get("/v1/delivery?advertiser=bravo", headers=alpha).get_json()
+    assert (body["advertiser_id"], body["currency"], body["day"]) == ("alpha", "EUR", delivered.isoformat())
+    (main,) = body["campaigns"]
+    assert main["campaign_id"] == "alpha-main" and main["budget"] == {"total": 1000, "daily": 100}
+    assert main["today"] == {
+        "impressions": 150,
+        "viewable_impressions": 70,
+        "view_rate": round(70 / 150, 4),
+        "clicks": 5,
+        "ctr": round(5 / 150, 4),
+        "spend": 0.3,
+    }
+    week = run_report(db, ReportQuery(delivered - timedelta(days=6), delivered, (), "alpha")).totals
+    assert main["last_7_days"] == {k: week[k] for k in main["last_7_days"]}
+    assert (main["total"]["impressions"], main["total"]["spend"]) == (1350, 2.7)
+    assert main["creatives"] == [{"creative_id": "alpha-main-card", **{p: main[p] for p in main if p in PERIODS}}]
+
+
+PERIODS = ("today", "last_7_days", "total")
+
+
+def test_delivery_says_where_each_campaign_stands(client, services, alpha, delivered):
+    from datetime import UTC, datetime
+
+    client.post("/v1/campaigns", json=campaign("alpha-new", "x", budget={"total": 100, "daily": 10}), headers=alpha)
+    states = {
+        c["campaign_id"]: c["state_text"] for c in client.get("/v1/delivery", headers=alpha).get_json()["campaigns"]
+    }
+    assert states["alpha-new"] == "waiting for review"
+    day = datetime.now(UTC).date().isoformat()
+    services.redis.set(services.keys.spend("alpha-main", day)[1], 100 * 1_000_000)  # today's budget, booked
+    got = client.get("/v1/delivery", headers=alpha).get_json()["campaigns"][0]
+    assert (got["state"], got["state_text"]) == ("daily_budget_reached", "daily budget reached")
+    client.post("/v1/campaigns/alpha-main/pause", headers=alpha)
+    assert client.get("/v1/delivery", headers=alpha).get_json()["campaigns"][0]["state_text"] == "paused"
+
+
+def test_the_operator_names_whose_delivery_it_reads(client, operator, delivered):
+    assert client.get("/v1/delivery", headers=operator).status_code == 422
+    body = client.get("/v1/delivery?advertiser=bravo", headers=operator).get_json()
+    assert [c["campaign_id"] for c in body["campaigns"]] == ["bravo-main"]
+    assert body["campaigns"][0]["today"]["impressions"] == 7777

@@ -37,6 +37,8 @@ SELF_SERVICE = [
     ("POST", "/v1/creatives/{creative_id}/pause"),
     ("POST", "/v1/creatives/{creative_id}/resume"),
     ("GET", "/v1/creatives/{creative_id}/preview"),
+    ("POST", "/v1/preview"),
+    ("GET", "/v1/delivery"),
     ("GET", "/v1/limits"),
     ("GET", "/v1/reports"),
     ("GET", "/v1/advertisers"),

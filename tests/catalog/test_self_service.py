@@ -49,17 +49,18 @@ def test_two_advertisers_racing_for_one_campaign_id_get_one_201_and_one_409(app,
 
 def _interleaved(monkeypatch, db, other) -> None:
     """Run `other` (another advertiser's change, committed) between a create's id check and its write."""
-    check, ran = self_service._no_conflicts, []
+    check, ran = self_service._taken, []
 
     def check_then_other(*args, **kwargs):
-        check(*args, **kwargs)
+        taken = check(*args, **kwargs)
         if not ran:
             ran.append(True)
             t = threading.Thread(target=other)
             t.start()
             t.join()
+        return taken
 
-    monkeypatch.setattr(self_service, "_no_conflicts", check_then_other)
+    monkeypatch.setattr(self_service, "_taken", check_then_other)
 
 
 def test_a_campaign_id_taken_between_the_check_and_the_write_is_a_409_not_a_takeover(monkeypatch, db, two_advertisers):
