@@ -17,7 +17,7 @@ from ..infra import storage
 from ..serving.budget import MICROS
 from ..serving.snapshot import CatalogSnapshot
 from .pacing import PACING_SLACK, RedisBudget
-from .reporting import _metrics as metrics
+from .reporting import metrics
 
 WEEK = 7  # days, today included
 PERIODS = ("today", "last_7_days", "total")

@@ -107,9 +107,15 @@ def parse_group_by(raw: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
     return tuple(p.strip() for p in parts if p.strip())
 
 
-def _metrics(
-    imp: int, views: int, clicks: int, spend: Decimal | float, apart: dict[str, int], earnings: dict[str, float]
+def metrics(
+    imp: int,
+    views: int,
+    clicks: int,
+    spend: Decimal | float,
+    apart: dict[str, int],
+    earnings: dict[str, float] | None = None,
 ) -> dict:
+    """One row's figures and the rates derived from them (reports and the advertiser's delivery)."""
     return {
         "impressions": imp,
         "viewable_impressions": views,
@@ -117,7 +123,7 @@ def _metrics(
         "clicks": clicks,
         "ctr": round(clicks / imp, 4) if imp else 0.0,
         "spend": round(float(spend or 0), 4),
-        "earnings": {c: round(float(v or 0), 4) for c, v in earnings.items()},
+        "earnings": {c: round(float(v or 0), 4) for c, v in (earnings or {}).items()},
         **{k: apart.get(k, 0) for k in APART},
     }
 
@@ -180,8 +186,8 @@ def run_report(db: storage.Database, q: ReportQuery) -> Report:
         group = {g: (v.isoformat() if isinstance(v, date) else v) for g, v in zip(q.group_by, r[:n], strict=True)}
         apart = dict(zip(APART, (int(x) for x in r[n + 4 : n + m]), strict=True))
         earnings = {c: r[n + m + 2 * earns.index(c)] for c in earned_in}
-        rows.append(group | _metrics(*(int(x) for x in r[n : n + 3]), r[n + 3], apart, earnings))
-    totals = _metrics(
+        rows.append(group | metrics(*(int(x) for x in r[n : n + 3]), r[n + 3], apart, earnings))
+    totals = metrics(
         *(sum(row[k] for row in rows) for k in ("impressions", "viewable_impressions", "clicks", "spend")),
         {k: sum(row[k] for row in rows) for k in APART},
         {c: sum(row["earnings"][c] for row in rows) for c in earned_in},

@@ -175,7 +175,7 @@
             "Campaign " + c.id + (paused ? " resumed." : " paused."));
         }, (paused ? "Resume " : "Pause ") + c.name),
         button("Edit", function () { openCampaign(c); }, "Edit " + c.name),
-        button("Add creative", function () { openCreative(c, null); }, "Add a creative to " + c.name)
+        button("Add creative", function () { openCreative(c, null); }, "Add creative to " + c.name)
       ]]), "campaign");
       tr.setAttribute("data-campaign", c.id);
       rows.push(tr);
