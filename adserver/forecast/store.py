@@ -61,10 +61,13 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
         folds_t = storage.EventFold.__table__
         with db.engine.begin() as sql:
             now = datetime.now(UTC)
-            new = sql.execute(
-                _insert(folds_t, sql).values(id=fold_id, folded_at=now).on_conflict_do_nothing(index_elements=["id"])
-            ).rowcount
-            if new:
+            first = sql.execute(
+                _insert(folds_t, sql)
+                .values(id=fold_id, folded_at=now)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(folds_t.c.id)
+            ).first()
+            if first is not None:  # not written before
                 _add(sql, storage.ReachAudience.__table__, audience, "decisions")
                 _add(sql, storage.ReachArticleDay.__table__, articles, "decisions")
                 _readings(sql, readings, seen)
