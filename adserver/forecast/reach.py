@@ -83,16 +83,22 @@ def forecast(
         if on_article(a):
             matched[_bucket(a.row)].append(a)
     share = {b: sum(a.row.decisions for a in got) / total[b] for b, got in matched.items()}
-    on_reader = _reader_rule(campaign)
+    on_reader = _reader_rule(campaign) if campaign.targeting.per_reader else None
     per_day = dict.fromkeys(window.days, 0.0)
-    reached: dict[Bucket, list[AudienceRow]] = defaultdict(list)
-    for r in window.audience:
-        b = (r.site, r.placement, r.topic)
-        if b in share and r.day in per_day:
+    reached: dict[Bucket, list[AudienceRow]] = {}
+    for b, s in share.items():
+        rows = window.by_bucket.get(b, [])
+        if on_reader is None:
+            for r in rows:
+                per_day[r.day] += r.decisions * s
+            reached[b] = rows
+            continue
+        reached[b] = got = []
+        for r in rows:
             part = on_reader(r)
             if part:
-                per_day[r.day] += r.decisions * share[b] * part
-                reached[b].append(r)
+                per_day[r.day] += r.decisions * s * part
+                got.append(r)
     days = sorted(per_day.values())
     low, high = _spread(days)
     competing = sum(1 for c in competitors if _competes(c, matched, reached, sites, today))

@@ -9,6 +9,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 import orjson
 import redis
@@ -161,6 +162,14 @@ class Window:
     days: tuple[date, ...]
     audience: tuple[AudienceRow, ...]
     articles: tuple[ArticleRow, ...]
+
+    @cached_property
+    def by_bucket(self) -> dict[tuple[str, str, str], list[AudienceRow]]:
+        """The audience by (site, placement, topic): a forecast reads only the buckets its articles are in."""
+        out: dict[tuple[str, str, str], list[AudienceRow]] = defaultdict(list)
+        for r in self.audience:
+            out[(r.site, r.placement, r.topic)].append(r)
+        return dict(out)
 
 
 def load_window(db: storage.Database, today: date, days: int = WINDOW_DAYS) -> Window:
