@@ -115,3 +115,11 @@ def test_the_worker_tick_folds_the_counts_with_the_events(services, db, example_
     with db.engine.connect() as c:
         assert c.scalar(select(func.sum(storage.ReachAudience.decisions))) == 1
         assert c.scalar(select(func.count()).select_from(storage.ReachArticleDay)) == 1
+
+
+def test_days_past_those_kept_are_forgotten_at_the_next_fold(services, db):
+    conn, now_hour = services.redis, int(time.time() // 3600)
+    for hour, n in ((now_hour - 24 * (store.KEEP_DAYS + 1), 7), (now_hour, 1)):
+        conn.hset(keys.REACH, orjson.dumps([hour, "", "article-footer", "DE", "mobile", "sport", "a"]), n)
+    store.fold(conn, db)
+    assert sum(audience(db).values()) == 1
