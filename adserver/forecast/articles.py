@@ -4,7 +4,7 @@ content only (what the publisher sent and the topic, tone and categories read fr
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import orjson
 
@@ -33,13 +33,11 @@ class Reading:
     def from_dict(cls, d: dict) -> Reading:
         return cls(**{**d, "keywords": tuple(d.get("keywords") or ()), "categories": tuple(d.get("categories") or ())})
 
-    def json(self) -> bytes:
-        return orjson.dumps(asdict(self))
-
-    @property
-    def id(self) -> str:
-        """A digest of the content: one article read the same way is one id in every process."""
-        return hashlib.blake2b(self.json(), digest_size=12).hexdigest()
+    def encoded(self) -> tuple[str, bytes]:
+        """(id, JSON): the id is a digest of the content, so one article read the same way is one id in every
+        process."""
+        raw = orjson.dumps(self)  # a dataclass: its fields, in order
+        return hashlib.blake2b(raw, digest_size=12).hexdigest(), raw
 
     def context(self, site: str, placement: str) -> ArticleContext:
         """The article as the eligibility and matching rules take it. Without the publisher's topic, the topic

@@ -91,5 +91,4 @@ class ReachTally:
 
 def _read(plan: Plan) -> tuple[str, bytes]:
     """The article's id and reading, once per plan (per article and day: they ride on the plan)."""
-    reading = Reading.of(plan.ctx, plan.counted_topic)
-    return reading.id, reading.json()
+    return Reading.of(plan.ctx, plan.counted_topic).encoded()

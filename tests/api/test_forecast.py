@@ -21,7 +21,7 @@ def window(db, days: int = 28) -> list[date]:
     today = datetime.now(UTC).date()
     span = [today - timedelta(days=i) for i in range(days, 0, -1)]
     with db.session() as s:
-        s.add_all(storage.ReachArticle(id=r.id, reading=r.__dict__, seen_on=span[-1]) for r in (AI, CUP))
+        s.add_all(storage.ReachArticle(id=r.encoded()[0], reading=r.__dict__, seen_on=span[-1]) for r in (AI, CUP))
         for day in span:
             weekend = 2 if day.weekday() >= 5 else 1
             for hour, country, device, topic, n in (
@@ -32,7 +32,7 @@ def window(db, days: int = 28) -> list[date]:
                 s.add(storage.ReachAudience(day=day, hour=hour, site="", placement="article-footer", country=country,
                                             device=device, topic=topic, decisions=n))  # fmt: skip
             for article, n in ((AI, 100 * weekend), (CUP, 50)):
-                s.add(storage.ReachArticleDay(day=day, site="", placement="article-footer", article=article.id,
+                s.add(storage.ReachArticleDay(day=day, site="", placement="article-footer", article=article.encoded()[0],
                                               decisions=n))  # fmt: skip
     return span
 
