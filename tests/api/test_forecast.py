@@ -32,8 +32,8 @@ def window(db, days: int = 28) -> list[date]:
                 s.add(storage.ReachAudience(day=day, hour=hour, site="", placement="article-footer", country=country,
                                             device=device, topic=topic, decisions=n))  # fmt: skip
             for article, n in ((AI, 100 * weekend), (CUP, 50)):
-                s.add(storage.ReachArticleDay(day=day, site="", placement="article-footer", article=article.encoded()[0],
-                                              decisions=n))  # fmt: skip
+                s.add(storage.ReachArticleDay(day=day, site="", placement="article-footer",
+                                              article=article.encoded()[0], decisions=n))  # fmt: skip
     return span
 
 
