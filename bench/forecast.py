@@ -36,7 +36,7 @@ from adserver.serving.context import ArticleContext  # noqa: E402
 from adserver.serving.eligibility import reader_reason, rejection_reason  # noqa: E402
 from adserver.serving.matching import DeclaredTopics  # noqa: E402
 from adserver.serving.plans import Plan  # noqa: E402
-from adserver.serving.snapshot import Campaign, Creative, Targeting  # noqa: E402
+from adserver.serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting  # noqa: E402
 from adserver.serving.taxonomy import reported_topic  # noqa: E402
 
 DAYS, TRAIN = 35, 28
@@ -189,7 +189,8 @@ def main() -> None:
         today = datetime.now(UTC).date()
         window = store.load_window(s["db"], today)
         t1 = time.perf_counter()
-        results = {c.id: forecast(c, window, (), {}, today) for c in everyone}
+        catalog = CatalogSnapshot.build(0, ())
+        results = {c.id: forecast(c, window, catalog, today) for c in everyone}
         per_forecast = (time.perf_counter() - t1) / len(everyone)
         conn.close()
     print(f"{DAYS} days simulated ({counted} decisions counted over {TRAIN} days through the aggregate, {fed:.0f} s);")

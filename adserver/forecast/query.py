@@ -15,7 +15,7 @@ from ..catalog.validation import SLUG, Strict, load
 from ..errors import Refusal, Refused
 from ..infra import storage
 from ..serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
-from .reach import forecast, rivals
+from .reach import forecast
 from .store import Window
 
 
@@ -61,7 +61,7 @@ def ask(
         raise Refused("the targeting is not allowed", problems)
     campaign = _campaign(advertiser_id, data, before)
     first = max(today, data["starts_on"] or today)
-    result = forecast(campaign, window, rivals(campaign, snapshot.campaigns), dict(snapshot.sites), first)
+    result = forecast(campaign, window, snapshot, first)
     per_day = {"expected": result.expected, "low": result.low, "high": result.high}
     flight = None
     if data["starts_on"] and data["ends_on"]:

@@ -1,28 +1,35 @@
 """The forecast itself: a campaign matched against the window of recorded decisions with the serving rules.
 
 Articles are matched one by one, as a decision would (`eligibility.rejection_reason`, `eligibility.site_reason`,
-`matching.fit`); the readers' rules (`eligibility.schedule_reason`, `device_reason`, `country_reason`) are applied
-to the audience counted per hour, country and device. The two meet per site, placement and topic: within one,
-the readers of the matching articles are taken to be spread as that topic's readers are.
+`matching.fit`); the readers' rules (`eligibility.device_reason`, `country_reason` and the schedule's own table)
+are applied to the audience counted per hour, country and device, a bucket at a time. The two meet per site,
+placement and topic: within one, the readers of the matching articles are taken to be spread as its readers are.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
-from ..serving.context import ArticleContext
-from ..serving.eligibility import country_reason, device_reason, rejection_reason, schedule_reason, site_reason
+import numpy as np
+
+from ..serving.eligibility import (
+    country_reason,
+    device_reason,
+    rejection_reason,
+    site_reason,
+    targeting_index,
+)
 from ..serving.matching import fit
-from ..serving.sites import Site
-from ..serving.snapshot import Campaign
-from ..serving.taxonomy import taxonomy
-from .store import ArticleRow, AudienceRow, Window
+from ..serving.snapshot import Campaign, CatalogSnapshot
+from .store import Article, Columns, Window
 
 Bucket = tuple[str, str, str]  # (site, placement, counted topic)
+# The competition is looked for on this many of the matching articles, the most read first: a campaign that
+# shares none of them shares too little to count, and a catalog of a thousand campaigns stays quick to check.
+COMPETITION_ARTICLES = 300
 
 # What the figure leaves out or simplifies, said to whoever reads it (by the targeting they apply to).
 ALWAYS = (
@@ -56,52 +63,28 @@ class Forecast:
     approximations: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Article:
-    row: ArticleRow
-    ctx: ArticleContext
-    declared: str
-    words: set[str]
-
-
-def forecast(
-    campaign: Campaign,
-    window: Window,
-    competitors: tuple[Campaign, ...],
-    sites: dict[str, Site],
-    today: date,
-) -> Forecast:
-    """`campaign`'s matching impressions per day over `window`, and how many of `competitors` (paid campaigns at
-    its tier or above) are eligible on some of the same articles and readers on `today`."""
-    articles = [_article(a) for a in window.articles]
+def forecast(campaign: Campaign, window: Window, snapshot: CatalogSnapshot, today: date) -> Forecast:
+    """`campaign`'s matching impressions per day over `window`, and how many of the snapshot's paid campaigns at
+    its tier or above (`rivals`) are eligible on `today` on some of the same articles and readers."""
     total: dict[Bucket, int] = defaultdict(int)
-    for a in articles:
-        total[_bucket(a.row)] += a.row.decisions
-    on_article = _article_rule(campaign, sites, today)
-    matched: dict[Bucket, list[_Article]] = defaultdict(list)
-    for a in articles:
-        if on_article(a):
-            matched[_bucket(a.row)].append(a)
-    share = {b: sum(a.row.decisions for a in got) / total[b] for b, got in matched.items()}
-    on_reader = _reader_rule(campaign) if campaign.targeting.per_reader else None
-    per_day = dict.fromkeys(window.days, 0.0)
-    reached: dict[Bucket, list[AudienceRow]] = {}
-    for b, s in share.items():
-        rows = window.by_bucket.get(b, [])
-        if on_reader is None:
-            for r in rows:
-                per_day[r.day] += r.decisions * s
-            reached[b] = rows
+    matched: dict[Bucket, list[Article]] = defaultdict(list)
+    for a in window.read:
+        total[a.bucket] += a.row.decisions
+        if _on_article(campaign, a, snapshot, today):
+            matched[a.bucket].append(a)
+    reader = _ReaderShare(campaign, window)
+    per_day = np.zeros(len(window.days))
+    reached: dict[Bucket, np.ndarray] = {}  # per bucket, which of its rows the campaign may serve
+    for b, got in matched.items():
+        rows = window.by_bucket.get(b)
+        if rows is None:
             continue
-        reached[b] = got = []
-        for r in rows:
-            part = on_reader(r)
-            if part:
-                per_day[r.day] += r.decisions * s * part
-                got.append(r)
-    days = sorted(per_day.values())
+        share = sum(a.row.decisions for a in got) / total[b]
+        part = reader.of(rows)
+        per_day += np.bincount(rows.day, weights=rows.decisions * share * part, minlength=len(window.days))
+        reached[b] = part > 0
+    days = sorted(per_day.tolist())
     low, high = _spread(days)
-    competing = sum(1 for c in competitors if _competes(c, matched, reached, sites, today))
     return Forecast(
         expected=round(statistics.fmean(days)) if days else 0,
         low=round(low),
@@ -109,77 +92,78 @@ def forecast(
         days=len(days),
         first_day=window.days[0] if window.days else None,
         last_day=window.days[-1] if window.days else None,
-        competing=competing,
+        competing=_competing(campaign, window, snapshot, today, matched, reached),
         approximations=_approximations(campaign),
     )
 
 
-def rivals(campaign: Campaign, campaigns: tuple[Campaign, ...]) -> tuple[Campaign, ...]:
-    """The campaigns that take an article before `campaign` or with it: paid ones at its priority or above."""
-    return tuple(c for c in campaigns if c.id != campaign.id and not c.house and c.priority >= campaign.priority)
+def rivals(campaign: Campaign, campaigns: tuple[Campaign, ...]) -> set[int]:
+    """Indexes of the campaigns that take an article before `campaign` or with it: paid ones at its priority or
+    above (itself, when it is one being edited, aside)."""
+    return {
+        i for i, c in enumerate(campaigns) if c.id != campaign.id and not c.house and c.priority >= campaign.priority
+    }
 
 
-def _article(row: ArticleRow) -> _Article:
-    ctx = row.reading.context(row.site, row.placement)
-    return _Article(row, ctx, taxonomy().resolve(ctx.topic), ctx.text_words())
-
-
-def _bucket(row: ArticleRow) -> Bucket:
-    return (row.site, row.placement, row.reading.counted)
-
-
-def _article_rule(c: Campaign, sites: dict[str, Site], today: date) -> Callable[[_Article], bool]:
+def _on_article(c: Campaign, a: Article, snapshot: CatalogSnapshot, today: date) -> bool:
     """Whether `c` may serve on an article and is about it: the hard rules, the site's, then the match."""
-
-    def ok(a: _Article) -> bool:
-        if rejection_reason(c, a.ctx, today, a.words) is not None:
-            return False
-        if site_reason(c, a.ctx, sites.get(a.ctx.site)) is not None:
-            return False
-        f = fit(c, a.ctx, a.declared, a.words, misses=False)
-        return f is not None and f.eligible
-
-    return ok
+    if rejection_reason(c, a.ctx, today, a.words) is not None:
+        return False
+    if site_reason(c, a.ctx, snapshot.sites.get(a.ctx.site)) is not None:
+        return False
+    f = fit(c, a.ctx, a.declared, a.words, misses=False)
+    return f is not None and f.eligible
 
 
-def _reader_rule(c: Campaign) -> Callable[[AudienceRow], float]:
-    """The share of an audience row's decisions `c` may serve: 0 or 1 by device and country, and by schedule the
+class _ReaderShare:
+    """The share of each audience row a campaign may serve: 0 or 1 by device and country, and by schedule the
     share of the hour's quarters it runs in (its own clock may be offset by a half or a quarter of an hour)."""
-    schedule = c.targeting.schedule
-    who: dict[tuple[str, str], bool] = {}
-    when: dict[tuple[date, int], float] = {}
 
-    def share(r: AudienceRow) -> float:
-        ok = who.get((r.country, r.device))
-        if ok is None:
-            ok = who[(r.country, r.device)] = not device_reason(c, r.device) and not country_reason(c, r.country)
-        if not ok:
-            return 0.0
+    def __init__(self, c: Campaign, window: Window):
+        self.by_country = np.array([not country_reason(c, x) for x in window.countries], dtype=float)
+        self.by_device = np.array([not device_reason(c, x) for x in window.devices], dtype=float)
+        schedule = c.targeting.schedule
         if schedule is None:
-            return 1.0
-        part = when.get((r.day, r.hour))
-        if part is None:
-            start = datetime(r.day.year, r.day.month, r.day.day, r.hour, tzinfo=UTC)
-            quarters = (start + timedelta(minutes=15 * q) for q in range(4))
-            part = when[(r.day, r.hour)] = sum(schedule_reason(c, t) is None for t in quarters) / 4
-        return part
+            self.by_hour = np.ones((len(window.days), 24))
+        else:  # the table `schedule_reason` looks its minute up in (`Schedule.runs_at`), a UTC day at a time
+            steps = np.array([schedule.quarters(d) for d in window.days], dtype=float).reshape(len(window.days), 24, -1)
+            self.by_hour = steps.mean(axis=2) if window.days else np.ones((0, 24))
 
-    return share
+    def of(self, rows: Columns) -> np.ndarray:
+        return self.by_country[rows.country] * self.by_device[rows.device] * self.by_hour[rows.day, rows.hour]
 
 
-def _competes(
-    other: Campaign,
-    matched: dict[Bucket, list[_Article]],
-    reached: dict[Bucket, list[AudienceRow]],
-    sites: dict[str, Site],
+def _competing(
+    campaign: Campaign,
+    window: Window,
+    snapshot: CatalogSnapshot,
     today: date,
-) -> bool:
-    """Whether `other` is eligible on one of the articles matched and for some of the readers reached."""
-    on_article, on_reader = _article_rule(other, sites, today), _reader_rule(other)
-    for b, rows in reached.items():
-        if any(on_article(a) for a in matched[b]) and any(on_reader(r) for r in rows):
-            return True
-    return False
+    matched: dict[Bucket, list[Article]],
+    reached: dict[Bucket, np.ndarray],
+) -> int:
+    """How many rivals are eligible on one of the most read matching articles, for some of the readers the
+    campaign reaches there. The hard rules go by the serving index (set algebra), the rest one by one."""
+    left = rivals(campaign, snapshot.campaigns)
+    found = 0
+    index = snapshot.derived(targeting_index)
+    shown = [a for b, got in matched.items() if b in reached and reached[b].any() for a in got]
+    shown.sort(key=lambda a: -a.row.decisions)
+    readers: dict[int, _ReaderShare] = {}
+    for a in shown[:COMPETITION_ARTICLES]:
+        if not left:
+            break
+        rows, ours = window.by_bucket[a.bucket], reached[a.bucket]
+        for i in sorted(index.eligible(a.ctx, today, a.words) & left):
+            c = snapshot.campaigns[i]
+            if not _on_article(c, a, snapshot, today):
+                continue
+            theirs = readers.get(i)
+            if theirs is None:
+                theirs = readers[i] = _ReaderShare(c, window)
+            if (ours & (theirs.of(rows) > 0)).any():
+                left.discard(i)
+                found += 1
+    return found
 
 
 def _spread(days: list[float]) -> tuple[float, float]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
+import numpy as np
 import orjson
 import redis
 from sqlalchemy import Table, func, select, update
@@ -20,6 +21,8 @@ from sqlalchemy.engine import Connection
 from ..infra import storage
 from ..infra.keys import REACH, REACH_ARTICLES, REACH_FOLDED, REACH_FOLDS, reach_fold
 from ..infra.lua import TAKE_REACH
+from ..serving.context import ArticleContext
+from ..serving.taxonomy import taxonomy
 from .articles import Reading
 
 WINDOW_DAYS = 28  # the days a forecast reads: four whole weeks, so every weekday weighs the same
@@ -164,12 +167,57 @@ class Window:
     articles: tuple[ArticleRow, ...]
 
     @cached_property
-    def by_bucket(self) -> dict[tuple[str, str, str], list[AudienceRow]]:
-        """The audience by (site, placement, topic): a forecast reads only the buckets its articles are in."""
-        out: dict[tuple[str, str, str], list[AudienceRow]] = defaultdict(list)
+    def countries(self) -> tuple[str, ...]:
+        return tuple(sorted({r.country for r in self.audience}))
+
+    @cached_property
+    def devices(self) -> tuple[str, ...]:
+        return tuple(sorted({r.device for r in self.audience}))
+
+    @cached_property
+    def by_bucket(self) -> dict[tuple[str, str, str], Columns]:
+        """The audience by (site, placement, topic), as columns: a forecast reads only the buckets its articles
+        are in, and applies the readers' rules to a whole bucket at once."""
+        day = {d: i for i, d in enumerate(self.days)}
+        country = {c: i for i, c in enumerate(self.countries)}
+        device = {d: i for i, d in enumerate(self.devices)}
+        rows: dict[tuple[str, str, str], list[tuple[int, int, int, int, int]]] = defaultdict(list)
         for r in self.audience:
-            out[(r.site, r.placement, r.topic)].append(r)
-        return dict(out)
+            if r.day in day:
+                rows[(r.site, r.placement, r.topic)].append(
+                    (day[r.day], r.hour, country[r.country], device[r.device], r.decisions)
+                )
+        return {b: Columns(*np.array(got, dtype=np.int64).T) for b, got in rows.items()}
+
+    @cached_property
+    def read(self) -> tuple[Article, ...]:
+        """Each article as the rules take it, read once per window (not once per forecast)."""
+        out = []
+        for a in self.articles:
+            ctx = a.reading.context(a.site, a.placement)
+            out.append(Article(a, (a.site, a.placement, a.reading.counted), ctx, taxonomy().resolve(ctx.topic),
+                               ctx.text_words()))  # fmt: skip
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """One bucket's audience rows, column by column (indexes into `Window.days`, `countries`, `devices`)."""
+
+    day: np.ndarray
+    hour: np.ndarray
+    country: np.ndarray
+    device: np.ndarray
+    decisions: np.ndarray
+
+
+@dataclass(frozen=True)
+class Article:
+    row: ArticleRow
+    bucket: tuple[str, str, str]  # (site, placement, counted topic): where its readers are counted
+    ctx: ArticleContext
+    declared: str  # the taxonomy node of its topic
+    words: set[str]
 
 
 def load_window(db: storage.Database, today: date, days: int = WINDOW_DAYS) -> Window:
@@ -201,10 +249,10 @@ def load_window(db: storage.Database, today: date, days: int = WINDOW_DAYS) -> W
 
 
 class WindowCache:
-    """This process's window, read again when the day changes or after `seconds` (a fold may still add to
-    yesterday shortly after midnight)."""
+    """This process's window, read again when the day changes, and after `seconds` (a fold a minute after midnight
+    may still add to yesterday)."""
 
-    def __init__(self, db: storage.Database, seconds: float = 300.0):
+    def __init__(self, db: storage.Database, seconds: float = 3600.0):
         self.db, self.seconds = db, seconds
         self._held: tuple[date, float, Window] | None = None
 
