@@ -14,7 +14,7 @@ from ..catalog.policy import RelevancePolicy
 from ..catalog.validation import SLUG, Strict, load
 from ..errors import Refusal, Refused
 from ..infra import storage
-from ..serving.snapshot import Campaign, CatalogSnapshot, Creative, Targeting
+from ..serving.snapshot import Campaign, CatalogSnapshot
 from .reach import forecast
 from .store import Window
 
@@ -82,19 +82,18 @@ def ask(
 def _campaign(advertiser_id: str, data: dict, before: dict | None) -> Campaign:
     """The campaign the targeting makes: serving now, without dates or budget (a forecast counts what matches;
     what a budget buys is said apart), at the edited campaign's tier (priority is the operator's: 0 for a new one)."""
-    card = Creative("forecast", "forecast", "", "", "", "")
-    return Campaign(
-        id=before["id"] if before else "",
-        advertiser_id=advertiser_id,
-        advertiser_name="",
-        name="",
-        status="active",
-        pricing_model="cpm",
-        price=0.0,
-        priority=before["priority"] if before else 0,
-        targeting=Targeting.from_dict(data["targeting"]),
-        creatives=(card,),
-    )
+    cid = before["id"] if before else ""
+    values = {
+        "advertiser_id": advertiser_id,
+        "name": "",
+        "status": "active",
+        "pricing_model": "cpm",
+        "price": 0,
+        "priority": before["priority"] if before else 0,
+        "targeting": data["targeting"],
+    }
+    card = {"campaign_id": cid, "display_name": "", "title": "", "cta_text": "", "landing_url": ""}
+    return Campaign.from_values(cid, values, "", [("forecast", card)])
 
 
 def _affordable(data: dict) -> int | None:
