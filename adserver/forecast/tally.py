@@ -23,10 +23,12 @@ from .articles import Reading
 
 log = logging.getLogger(__name__)
 
-MAX_HELD = 200_000  # distinct keys kept while Redis is away; past it the oldest counts are dropped
+MAX_HELD = 200_000  # distinct keys held while Redis is away; past it what is held is dropped (and logged)
 
 
 class ReachTally:
+    """One process's counts of its decisions, sent to Redis a pipeline at a time (`Services.reach`)."""
+
     def __init__(self, conn: redis.Redis, interval: float = 1.0, clock: Callable[[], float] = time.time):
         self.conn = conn
         self.interval = interval
