@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adserver.catalog import api_tokens, self_service
-from adserver.forecast.articles import Reading
-from adserver.infra import storage
-
-AI = Reading("artificial-intelligence", "artificial-intelligence", ("agents",), "Agents at work", "", "en")
-CUP = Reading("sport", "sport", (), "Cup final tonight", "", "en")
-
-
-def window(db, days: int = 28) -> list[date]:
-    """`days` of recorded decisions before today: the AI article read 100 times a weekday (60 in Germany on desktops
-    at 10:00 UTC, 40 in France on phones at 20:00), twice that at weekends; the cup final 50 times a day on phones
-    in Germany at 18:00."""
-    today = datetime.now(UTC).date()
-    span = [today - timedelta(days=i) for i in range(days, 0, -1)]
-    with db.session() as s:
-        s.add_all(storage.ReachArticle(id=r.encoded()[0], reading=r.__dict__, seen_on=span[-1]) for r in (AI, CUP))
-        for day in span:
-            weekend = 2 if day.weekday() >= 5 else 1
-            for hour, country, device, topic, n in (
-                (10, "DE", "desktop", "artificial-intelligence", 60 * weekend),
-                (20, "FR", "mobile", "artificial-intelligence", 40 * weekend),
-                (18, "DE", "mobile", "sport", 50),
-            ):
-                s.add(storage.ReachAudience(day=day, hour=hour, site="", placement="article-footer", country=country,
-                                            device=device, topic=topic, decisions=n))  # fmt: skip
-            for article, n in ((AI, 100 * weekend), (CUP, 50)):
-                s.add(storage.ReachArticleDay(day=day, site="", placement="article-footer",
-                                              article=article.encoded()[0], decisions=n))  # fmt: skip
-    return span
+from tests.builders import recorded_decisions
 
 
 @pytest.fixture
@@ -53,7 +26,7 @@ def per_day(client, headers, **targeting) -> dict:
 
 
 def test_a_topic_forecasts_its_articles_readers_per_day_with_the_weeks_spread(client, db, token):
-    window(db)
+    recorded_decisions(db)
     body = ask(client, token, targeting={"topics": ["artificial-intelligence"]}).get_json()
     assert body["per_day"] == {"expected": round((5 * 100 + 2 * 200) / 7), "low": 100, "high": 200}
     assert body["days"] == 28
@@ -61,7 +34,7 @@ def test_a_topic_forecasts_its_articles_readers_per_day_with_the_weeks_spread(cl
 
 
 def test_countries_devices_and_schedule_take_their_share_of_the_readers(client, db, token):
-    window(db)
+    recorded_decisions(db)
     ai = ["artificial-intelligence"]
     assert per_day(client, token, topics=ai, countries=["FR"])["low"] == 40
     assert per_day(client, token, topics=ai, devices=["desktop"])["low"] == 60
@@ -75,7 +48,7 @@ def test_countries_devices_and_schedule_take_their_share_of_the_readers(client, 
 
 
 def test_keywords_match_where_the_article_names_them(client, db, token):
-    window(db)
+    recorded_decisions(db)
     assert per_day(client, token, keywords=["cup final"])["expected"] == 50  # in the title
     assert per_day(client, token, keywords=["agents"])["low"] == 100  # among the article's keywords
     assert per_day(client, token, keywords=["tennis"])["expected"] == 0
@@ -84,7 +57,7 @@ def test_keywords_match_where_the_article_names_them(client, db, token):
 
 
 def test_the_competition_is_a_count_of_other_campaigns_at_the_tier_or_above(client, db, token):
-    window(db)
+    recorded_decisions(db)
     body = ask(client, token, targeting={"topics": ["artificial-intelligence"]}).get_json()
     assert body["competing"] == 2  # zahid.host's AI campaign and TunnelGuard's on technology (AI is under it)
     assert ask(client, token, targeting={"topics": ["sport"]}).get_json()["competing"] == 1  # Matchday TV's
@@ -94,7 +67,7 @@ def test_the_competition_is_a_count_of_other_campaigns_at_the_tier_or_above(clie
 
 
 def test_a_forecast_names_no_other_advertiser_nor_their_figures(client, db, token, services):
-    window(db)
+    recorded_decisions(db)
     text = ask(client, token, targeting={"topics": ["artificial-intelligence", "sport"]}).get_data(as_text=True)
     for c in services.catalog.get().campaigns:
         if c.advertiser_id != "ledgerly":
@@ -104,13 +77,13 @@ def test_a_forecast_names_no_other_advertiser_nor_their_figures(client, db, toke
 
 
 def test_another_advertisers_campaign_is_not_found(client, db, token):
-    window(db)
+    recorded_decisions(db)
     r = ask(client, token, campaign="zahid-ai-side-projects", targeting={"topics": ["programming"]})
     assert r.status_code == 404
 
 
 def test_an_edited_campaign_is_out_of_its_own_competition_and_keeps_its_tier(client, db, example_catalog):
-    window(db)
+    recorded_decisions(db)
     zahid = {"Authorization": f"Bearer {api_tokens.create(db, 'zahid-host')}"}
     r = ask(client, zahid, campaign="zahid-ai-side-projects", targeting={"topics": ["artificial-intelligence"]})
     assert r.status_code == 200 and r.get_json()["competing"] == 0  # TunnelGuard's is a tier below (priority 0)
@@ -119,7 +92,7 @@ def test_an_edited_campaign_is_out_of_its_own_competition_and_keeps_its_tier(cli
 
 
 def test_an_operator_forecasts_for_the_advertiser_it_names(client, db, example_catalog):
-    window(db)
+    recorded_decisions(db)
     operator = {"Authorization": f"Bearer {api_tokens.create(db, None)}"}
     r = ask(client, operator, targeting={"topics": ["sport"]})
     assert r.status_code == 422 and "advertiser" in r.get_json()["error"]["fields"]
@@ -127,7 +100,7 @@ def test_an_operator_forecasts_for_the_advertiser_it_names(client, db, example_c
 
 
 def test_price_budget_and_dates_say_what_the_budget_buys_and_the_flight_holds(client, db, token):
-    window(db)
+    recorded_decisions(db)
     start = datetime.now(UTC).date() + timedelta(days=7)
     body = ask(
         client,
@@ -148,7 +121,7 @@ def test_without_recorded_decisions_the_forecast_says_so(client, token):
 
 
 def test_counting_began_lately_reads_the_days_since(client, db, token):
-    window(db, days=3)
+    recorded_decisions(db, days=3)
     body = ask(client, token, targeting={"topics": ["sport"]}).get_json()
     assert body["days"] == 3 and body["per_day"]["expected"] == 50
 

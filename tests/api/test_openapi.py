@@ -12,6 +12,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.builders import recorded_decisions
+
 OPERATIONS = [
     ("POST", "/v1/decision"),
     ("GET", "/v1/decision"),
@@ -74,9 +76,7 @@ def test_self_service_operation_conforms_to_the_openapi_document(app, db, exampl
     self_service.set_limits(db, advertiser, max_total_budget=100000, max_daily_budget=10000, min_cpm=1, min_cpc=0.1)
     auth = {"Authorization": f"Bearer {api_tokens.create(db, advertiser if who == 'advertiser' else None)}"}
     if path == "/v1/forecast":  # recorded decisions to match every targeting the document allows against
-        from tests.api.test_forecast import window
-
-        window(db)
+        recorded_decisions(db)
     operation = load_schema(app)[path][method]
 
     @given(case=operation.as_strategy())
