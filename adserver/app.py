@@ -10,7 +10,20 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
-from .api import advertisers, campaigns, decision, decisions, embed, errors, health, metrics, pages, reports, track
+from .api import (
+    advertisers,
+    campaigns,
+    decision,
+    decisions,
+    embed,
+    errors,
+    forecast,
+    health,
+    metrics,
+    pages,
+    reports,
+    track,
+)
 from .api.schemas import ErrorSchema, document_rules, document_schema_rules, numeric_bounds, schema_name
 from .audience import devices
 from .audience.bots import is_bot
@@ -83,7 +96,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.ma_plugin.converter.add_attribute_function(numeric_bounds)
     api.ma_plugin.converter.add_attribute_function(document_rules(settings.placements))
     errors.register(app)
-    for module in (decision, decisions, track, reports, advertisers, campaigns, health):
+    for module in (decision, decisions, track, reports, advertisers, campaigns, forecast, health):
         api.register_blueprint(module.blp)
     document_schema_rules(api.spec)
     app.register_blueprint(pages.bp)

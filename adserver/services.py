@@ -18,6 +18,8 @@ from .events.pacing import RedisBudget
 from .events.sink import EventSink
 from .events.spool import Spool
 from .events.tracking import Tracker
+from .forecast.store import WindowCache
+from .forecast.tally import ReachTally
 from .infra import redis_client
 from .infra.keys import SINGLE, KeySpace
 from .infra.poller import Stoppable
@@ -45,12 +47,16 @@ class Services:
     keys: KeySpace = SINGLE  # how the keys are laid out over the shards
     rq: redis.Redis | None = None  # rq's queues: a plain Redis (None: `redis`)
     live_tokens: LiveTokens | None = None  # the unrevoked API tokens' hashes (None: read from `db`)
+    reach: ReachTally | None = None  # web processes: every decision counted for the reach forecast
+    forecast_window: WindowCache | None = None  # the recorded decisions a forecast reads (None: read from `db`)
 
     def __post_init__(self):
         if self.rq is None:
             self.rq = self.redis
         if self.live_tokens is None:
             self.live_tokens = LiveTokens(self.db)
+        if self.forecast_window is None:
+            self.forecast_window = WindowCache(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings, ranking: bool = True) -> Services:
@@ -95,9 +101,12 @@ class Services:
             countries=geo.address_lookup(settings.geoip_db),
             keys=key_space,
             rq=rq,
+            reach=ReachTally(client) if ranking and settings.reach_counting else None,
         )
 
     def close(self) -> None:
+        if self.reach is not None:
+            self.reach.flush()
         for part in self.background:
             part.stop()
         self.countries.close()

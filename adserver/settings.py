@@ -56,6 +56,7 @@ class Settings:
     log_format: str = ""  # json | text; empty: json in production, text in development and tests
     log_level: str = "info"
     access_log: bool = True
+    reach_counting: bool = True  # count every decision for the reach forecast (`adserver.forecast.tally`)
     # The relevance policy for advertisers' own campaigns (`catalog.policy`).
     self_service_min_relevance: float = 0.4
     common_word_zipf: float = 5.8

@@ -97,7 +97,7 @@ def import_catalog(db: Database, data: dict) -> None:
     files.import_catalog(db, data)
 
 
-def inprocess_app(tmp: Path, n: int, catalog: dict, redis_url: str):
+def inprocess_app(tmp: Path, n: int, catalog: dict, redis_url: str, overrides: dict | None = None):
     """An app on its own SQLite catalog (`tmp/n.sqlite3`) and the shared Redis, called as WSGI in-process:
     budgets and rate limits out of the way, no polling, no access log, its snapshot loaded."""
     from adserver import create_app
@@ -118,6 +118,7 @@ def inprocess_app(tmp: Path, n: int, catalog: dict, redis_url: str):
             "log_level": "warning",
             "access_log": False,
             "spool_dir": str(tmp / f"spool-{n}"),
+            **(overrides or {}),
         }
     )
     app.extensions["adserver"].catalog.refresh(force=True)

@@ -2,6 +2,7 @@
 
     python bench/decision.py [--seconds 8] [--rounds 3] [--workers 2] [--no-rq-worker] [--tcp]
     python bench/decision.py --rules [--rounds 5]     # request-path cost per targeting rule class, in-process
+    python bench/decision.py --reach [--rounds 7]     # the reach forecast's counting, on against off, in-process
 
 Targets (issue 2): decision >= 0.6x bare with 12 campaigns, >= 0.4x with 1,000; p99 < 15 ms at
 half of the measured peak. Issue 10: decision >= 0.6x of the floor (bare + one Redis round trip) at both.
@@ -218,6 +219,7 @@ BENCH_SITE = {
     "blocked_advertisers": ["nobody"],  # a rule of its own, so the per-request site rules run
 }  # no exclude_categories: reading the article's categories is brand safety's cost, measured there
 SITE_TARGET = 1.05  # the site check may cost at most 5% of a decision
+REACH_TARGET = 1.03  # counting a decision for the reach forecast (issue 23): at most 3% of it
 
 
 def rules_catalog(rules: dict) -> dict:
@@ -253,12 +255,16 @@ def rule_costs(args) -> None:
     }
     if args.only:
         variants = {k: v for k, v in variants.items() if k == "baseline" or k in args.only.split(",")}
+    overrides: dict[str, dict] = {}
+    if args.reach:  # the same catalog twice: the baseline without the reach forecast's counting, then with it
+        variants = {"baseline": {}, "reach counting": {}}
+        overrides = {"baseline": {"reach_counting": False}}
     redis = start_local()
     tmp = Path(tempfile.mkdtemp(prefix="adserver-rules-"))
     apps = {}
     try:
         for name, rules in variants.items():
-            apps[name] = inprocess_app(tmp, len(apps), rules_catalog(rules), redis.url)
+            apps[name] = inprocess_app(tmp, len(apps), rules_catalog(rules), redis.url, overrides.get(name))
 
         def body(i: int | None) -> dict:
             article = {k: v for k, v in BODY["article"].items() if k != "sentiment"}
@@ -324,6 +330,9 @@ def rule_costs(args) -> None:
                     flag = ""
                 elif name == "all four":  # the target is per rule class; four classes add up
                     flag = "  (no target: the four classes together)"
+                elif name == "reach counting":
+                    ok = statistics.median(ratios) <= REACH_TARGET
+                    flag = "  OK" if ok else f"  MISS (target <= {REACH_TARGET:.2f}x)"
                 elif name == "site":
                     ok = statistics.median(ratios) <= SITE_TARGET
                     flag = "  OK" if ok else f"  MISS (target <= {SITE_TARGET:.2f}x: the site check)"
@@ -336,12 +345,45 @@ def rule_costs(args) -> None:
         if "site" in apps:
             baseline = statistics.median(times["one article"]["baseline"])
             site_check_costs(apps["site"].extensions["adserver"].catalog.get(), baseline, args.rounds)
-        reading_costs(next(iter(apps.values())).extensions["adserver"].matcher, args.rounds)
+        if args.reach:
+            baseline = statistics.median(times["one article"]["baseline"])
+            count_costs(apps["reach counting"].extensions["adserver"].reach, baseline, args.rounds)
+        else:
+            reading_costs(next(iter(apps.values())).extensions["adserver"].matcher, args.rounds)
     finally:
         for app in apps.values():
             app.extensions["adserver"].close()
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def count_costs(tally, baseline_us: float, rounds: int, n: int = 50_000) -> None:
+    """The reach forecast's counting alone (the ratios above move more than it costs): a decision counted on an
+    article already read, and the reading of a new article (once per plan); its sends to Redis (once a second)
+    included. Best of rounds; its share of the baseline decision's median CPU time above."""
+    from adserver.serving.context import ArticleContext
+    from adserver.serving.plans import Plan
+
+    ctx = ArticleContext.create("article-footer", **BODY["article"])
+    plan = Plan(ctx, [], None, "artificial-intelligence")
+    best, first = float("inf"), float("inf")
+    for _ in range(rounds):
+        t = time.thread_time()
+        for _ in range(n):
+            tally.count(plan, "", "desktop", "DE")
+        best = min(best, (time.thread_time() - t) / n * 1e6)
+        plans = [Plan(ctx, [], None, "artificial-intelligence") for _ in range(n // 10)]
+        t = time.thread_time()
+        for p in plans:
+            tally.count(p, "", "desktop", "DE")
+        first = min(first, (time.thread_time() - t) / len(plans) * 1e6)
+    tally.flush()
+    share = best / baseline_us
+    flag = "OK" if 1 + share <= REACH_TARGET else f"MISS (target <= {REACH_TARGET - 1:.0%})"
+    print(
+        f"\ncounting alone, per decision: {best:.2f} us ({share:.2%} of the baseline decision's {baseline_us:.0f} us)"
+        f"  {flag}; a new article's first count (its reading and id): {first:.1f} us"
+    )
 
 
 def site_check_costs(snapshot, baseline_us: float, rounds: int, n: int = 20_000) -> None:
@@ -420,8 +462,9 @@ def main() -> None:
     ap.add_argument("--rules", action="store_true", help="cost per targeting rule class, in-process (issue 15)")
     ap.add_argument("--requests", type=int, default=2000, help="--rules: requests per variant and round")
     ap.add_argument("--only", default="", help="--rules: these classes (comma-separated) beside the baseline")
+    ap.add_argument("--reach", action="store_true", help="the reach forecast's counting, on against off (issue 23)")
     args = ap.parse_args()
-    if args.rules:
+    if args.rules or args.reach:
         rule_costs(args)
         return
     threads = os.environ.get("WEB_THREADS", "64")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +15,7 @@ from adserver.catalog.files import read_file, validate_catalog
 from adserver.errors import CatalogError
 from adserver.events import jobs
 from adserver.events.event import Event
+from adserver.forecast.articles import Reading
 from adserver.infra import counters, storage
 from adserver.serving.context import ArticleContext
 from adserver.serving.ranking import OverlapRanker
@@ -312,3 +313,33 @@ def example_with(**targeting) -> dict:
             if c["id"] == ZAHID_CAMPAIGN:
                 c["targeting"].update(targeting)
     return data
+
+
+# --- the reach forecast's recorded decisions ---------------------------------------------------------------
+
+AI_READING = Reading("artificial-intelligence", "artificial-intelligence", ("agents",), "Agents at work", "", "en")
+CUP_READING = Reading("sport", "sport", (), "Cup final tonight", "", "en")
+
+
+def recorded_decisions(db, days: int = 28) -> list[date]:
+    """`days` of recorded decisions before today: the AI article read 100 times a weekday (60 in Germany on desktops
+    at 10:00 UTC, 40 in France on phones at 20:00), twice that at weekends; the cup final 50 times a day on phones
+    in Germany at 18:00."""
+    today = datetime.now(UTC).date()
+    span = [today - timedelta(days=i) for i in range(days, 0, -1)]
+    with db.session() as s:
+        readings = (AI_READING, CUP_READING)
+        s.add_all(storage.ReachArticle(id=r.encoded()[0], reading=r.__dict__, seen_on=span[-1]) for r in readings)
+        for day in span:
+            weekend = 2 if day.weekday() >= 5 else 1
+            for hour, country, device, topic, n in (
+                (10, "DE", "desktop", "artificial-intelligence", 60 * weekend),
+                (20, "FR", "mobile", "artificial-intelligence", 40 * weekend),
+                (18, "DE", "mobile", "sport", 50),
+            ):
+                s.add(storage.ReachAudience(day=day, hour=hour, site="", placement="article-footer", country=country,
+                                            device=device, topic=topic, decisions=n))  # fmt: skip
+            for article, n in ((AI_READING, 100 * weekend), (CUP_READING, 50)):
+                s.add(storage.ReachArticleDay(day=day, site="", placement="article-footer",
+                                              article=article.encoded()[0], decisions=n))  # fmt: skip
+    return span

@@ -44,7 +44,7 @@ blp = Blueprint(
 )
 
 
-def _body(schema, description: str) -> dict:
+def request_body(schema, description: str) -> dict:
     return {
         "requestBody": {
             "required": True,
@@ -54,18 +54,18 @@ def _body(schema, description: str) -> dict:
     }
 
 
-NEW_CAMPAIGN = _body(CampaignSchema, "A campaign with at least one creative, as in the catalog file")
-NEW_CREATIVE = _body(CreativeSchema, "A creative, as in the catalog file")
-DRAFT_CREATIVE = _body(
+NEW_CAMPAIGN = request_body(CampaignSchema, "A campaign with at least one creative, as in the catalog file")
+NEW_CREATIVE = request_body(CreativeSchema, "A creative, as in the catalog file")
+DRAFT_CREATIVE = request_body(
     CreativeSchema(exclude=("id", "status")),
     "A creative not saved yet, as in the catalog file (an `id` or `status` sent is ignored)",
 )
-CAMPAIGN_PATCH = _body(
+CAMPAIGN_PATCH = request_body(
     CampaignSchema(partial=True, exclude=("id", "creatives")),
     "A JSON merge patch (RFC 7396) of the campaign: the fields to change; null resets one to its default. "
     "Not `creatives` (change those one by one) nor `id`. `priority` and `house` are the operator's.",
 )
-CREATIVE_PATCH = _body(
+CREATIVE_PATCH = request_body(
     CreativeSchema(partial=True, exclude=("id",)), "A JSON merge patch (RFC 7396) of the creative (not its `id`)"
 )
 ERRORS = (

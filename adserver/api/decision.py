@@ -189,6 +189,9 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         exclude_advertisers=exclude,
         impression=lambda d: from_decision(d, who),
     )
+    if svc.reach is not None and not explain and not who.unbilled and not ctx.unknown_page:
+        # Every billable decision, whoever won or none (an operator's look with explain counts nothing).
+        svc.reach.count(outcome.plan, ctx.site, who.device if who.device in DEVICES else "", who.country)
     if outcome.decision is None:
         if explain:  # "why no ad": a 204 cannot carry the reasons
             return _why_no_card(ctx.placement, outcome, page), outcome

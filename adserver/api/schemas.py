@@ -601,3 +601,34 @@ class DeliverySchema(Schema):
     currency = fields.String(required=True, metadata={"description": "Of every amount (ISO 4217)"})
     day = fields.Date(required=True, metadata={"description": "Today, as the figures count it (UTC)"})
     campaigns = fields.List(fields.Nested(CampaignDeliverySchema), required=True)
+
+
+class ForecastPerDaySchema(Schema):
+    expected = fields.Integer(required=True, metadata={"description": "Matching impressions a day: the window's mean"})
+    low = fields.Integer(required=True, metadata={"description": "The 10th percentile of the window's days"})
+    high = fields.Integer(required=True, metadata={"description": "The 90th percentile of the window's days"})
+
+
+class ForecastFlightSchema(Schema):
+    days = fields.Integer(required=True, metadata={"description": "Days from starts_on to ends_on"})
+    expected = fields.Integer(required=True, metadata={"description": "per_day.expected over those days"})
+
+
+class ForecastSchema(Schema):
+    per_day = fields.Nested(ForecastPerDaySchema, required=True)
+    competing = fields.Integer(
+        required=True,
+        metadata={"description": "Other campaigns eligible on the same articles and readers, at the tier or above"},
+    )
+    days = fields.Integer(required=True, metadata={"description": "Days of recorded decisions read (0: none yet)"})
+    first_day = fields.Date(required=True, allow_none=True)
+    last_day = fields.Date(required=True, allow_none=True)
+    flight = fields.Nested(ForecastFlightSchema, required=True, allow_none=True)
+    daily_budget_buys = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Impressions a day the daily budget pays for at the CPM price (null: not CPM)"},
+    )
+    approximations = fields.List(
+        fields.String(), required=True, metadata={"description": "Where the figure simplifies, in words"}
+    )

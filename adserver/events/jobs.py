@@ -26,6 +26,7 @@ from rq import Queue, Retry, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from ..forecast import store as reach_store
 from ..infra import keys, redis_client
 from ..infra.keys import KeySpace
 from ..infra.lua import CLAIM_STALE, TAKE
@@ -92,7 +93,7 @@ STALE_BATCH_SECONDS = 60  # a batch still there this long after it was taken los
 
 
 def tick(svc: Stores) -> bool:
-    """Enqueue a persist job when events (or rate-limited counts) wait on any shard and no tick did so
+    """Enqueue a persist job when events (or rate-limited or reach counts) wait on any shard and no tick did so
     in the last second (any worker); and one job per batch left behind by a killed worker."""
     conn, ks, queue_name = svc.redis, svc.keys, svc.settings.queues[0]
     pipe = conn.pipeline(transaction=False)
@@ -100,7 +101,10 @@ def tick(svc: Stores) -> bool:
         pipe.llen(ks.incoming(shard))
         pipe.exists(ks.rate_limited(shard))
         pipe.scard(ks.folds_pending(shard))
-    waiting = any(pipe.execute())
+    pipe.exists(keys.REACH)
+    pipe.exists(keys.REACH_FOLDED)
+    *events, reach, folded = pipe.execute()
+    waiting = any(events) or (reach and not folded)  # the reach counts: folded at most once a minute
     for key in claim_stale_batches(conn, ks):
         Queue(queue_name, connection=svc.rq).enqueue(
             persist_batch, key, job_timeout=300, retry=Retry(max=10, interval=[1, 2, 5, 10]), failure_ttl=7 * 86400
@@ -206,6 +210,7 @@ def persist_pending(batch: str | None = None) -> int:
         if not full:
             break
     fold_rate_limited(svc.redis, svc.db, ks)
+    reach_store.fold_due(svc.redis, svc.db)
     return total_new
 
 
@@ -229,6 +234,7 @@ def _write_batches(svc: Stores, take) -> int:
                 new += write_lines(svc.db, raw)
             _done(conn, ks, key, raw)
     fold_rate_limited(conn, svc.db, ks)
+    reach_store.fold(conn, svc.db)  # and a fold of the reach counts a dead worker left
     return new
 
 

@@ -23,6 +23,19 @@ SPOOLS = PREFIX + "events:spools"  # hash: host name -> its spool's depth and wh
 LAYOUT = PREFIX + "keys:layout"  # the KeySpace every process of this deployment must use (`KeySpace.name`)
 
 
+# The reach forecast's counts (`adserver.forecast`): whole-deployment keys in one slot ({reach}), so one script
+# takes them together even in a cluster.
+REACH = PREFIX + "{reach}:counts"  # hash: [hour since the epoch, site, placement, country, device, topic, article] -> n
+REACH_ARTICLES = PREFIX + "{reach}:articles"  # hash: article id -> its reading (JSON), sent once per process and day
+REACH_FOLDS = PREFIX + "{reach}:folds"  # set of fold ids taken and not yet confirmed written to SQL
+REACH_FOLDED = PREFIX + "{reach}:folded"  # set for a while after a fold: the next one waits
+
+
+def reach_fold(fold_id: str) -> tuple[str, str]:
+    """(counts, articles) of one fold of the reach counts into SQL."""
+    return f"{PREFIX}{{reach}}:fold:{fold_id}:counts", f"{PREFIX}{{reach}}:fold:{fold_id}:articles"
+
+
 def self_service_writes(advertiser_id: str) -> str:
     """Changes an advertiser made through the self-service API in the current minute."""
     return f"{PREFIX}selfservice:writes:{advertiser_id}"

@@ -251,3 +251,15 @@ redis.call('RENAME', KEYS[1], KEYS[2])
 redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 """
+
+
+# Take the reach forecast's counts for folding into SQL: rename them (and the article readings sent with them)
+# to the fold's keys and remember the fold id; new decisions start fresh hashes.
+# KEYS: counts, articles, the fold's counts, the fold's articles, pending folds; ARGV: fold id
+TAKE_REACH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[3])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4]) end
+redis.call('SADD', KEYS[5], ARGV[1])
+return 1
+"""

@@ -316,6 +316,42 @@ class EventFold(Base):
     folded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+class ReachAudience(Base):
+    """Billable decisions per UTC day and hour x site x placement x reader's country and device x the article's
+    counted topic, whoever won (or nothing): the forecast's audience (`adserver.forecast`). No reader, no address."""
+
+    __tablename__ = "reach_audience"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)  # UTC, 0..23
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    placement: Mapped[str] = mapped_column(String(64), primary_key=True)
+    country: Mapped[str] = mapped_column(String(8), primary_key=True)  # '' unknown
+    device: Mapped[str] = mapped_column(String(8), primary_key=True)  # '' unknown
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)  # `taxonomy.reported_topic`
+    decisions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class ReachArticle(Base):
+    """An article as decisions read it (its content, never its readers), by a digest of that content: what a
+    forecast matches a campaign's topics, keywords and exclusions against."""
+
+    __tablename__ = "reach_articles"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reading: Mapped[dict] = mapped_column(JSON)  # `forecast.articles.Reading` as a dict
+    seen_on: Mapped[date] = mapped_column(Date, index=True)  # the last day it was counted
+
+
+class ReachArticleDay(Base):
+    """Billable decisions per UTC day x site x placement x article (`ReachArticle`)."""
+
+    __tablename__ = "reach_article_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    placement: Mapped[str] = mapped_column(String(64), primary_key=True)
+    article: Mapped[str] = mapped_column(String(32), primary_key=True)
+    decisions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class ModelVersion(Base):
     """A trained relevance model shared by every host: the artifact's bytes, its metadata and sha256."""
 

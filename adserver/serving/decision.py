@@ -67,6 +67,7 @@ class Outcome:
     recorded: bool = False  # the budget gate already queued the impression event (one round trip)
     fits: dict[str, Fit] = field(default_factory=dict)  # with explain: each campaign's targeting match
     article: ArticleContext | None = None  # with explain: the article with what was read from it (`_read`)
+    plan: Plan | None = None  # the article's plan (the reach forecast counts a decision under it)
 
 
 def pick_creative(campaign: Campaign, ctx: ArticleContext, rng: random.Random) -> Creative:
@@ -133,7 +134,7 @@ def decide(
         ranked = [s for s in ranked if s.campaign.id in kept]
     shown = plan.ctx if explain else None
     if not contenders:
-        return Outcome(None, ranked, rejected, ranker.name, fits=plan.fits, article=shown)
+        return Outcome(None, ranked, rejected, ranker.name, fits=plan.fits, article=shown, plan=plan)
     counted = ctx if plan.counted_topic == ctx.topic else replace(ctx, topic=plan.counted_topic)
     built: dict[int, Decision] = {}
 
@@ -146,8 +147,8 @@ def decide(
     winner, refused, recorded = budget.choose([s.campaign for s in contenders], record, ctx.reader)
     rejected += [Rejection(cid, why) for cid, why in refused.items()]
     if winner is None:
-        return Outcome(None, ranked, rejected, ranker.name, fits=plan.fits, article=shown)
-    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, plan.fits, shown)
+        return Outcome(None, ranked, rejected, ranker.name, fits=plan.fits, article=shown, plan=plan)
+    return Outcome(candidate(winner), ranked, rejected, ranker.name, recorded, plan.fits, shown, plan)
 
 
 _OVERLAP = OverlapRanker()

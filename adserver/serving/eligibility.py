@@ -38,18 +38,36 @@ def _excluded_term(campaign: Campaign, ctx: ArticleContext, text_words: set[str]
 def reader_reason(campaign: Campaign, ctx: ArticleContext, now: datetime) -> str | None:
     """Why this campaign may not serve this reader now (device, country, schedule), or None when it may.
     These rules depend on the request, not the article: `decide` applies them after the article's plan."""
+    return (
+        schedule_reason(campaign, now) or device_reason(campaign, ctx.device) or country_reason(campaign, ctx.country)
+    )
+
+
+# The three rules on the reader, one by one: the forecast (`adserver.forecast.reach`) applies each to its own
+# dimension of the recorded decisions.
+def schedule_reason(campaign: Campaign, now: datetime) -> str | None:
     t = campaign.targeting
     if t.schedule is not None and not t.schedule.runs_at(now):
         return f"outside its schedule ({t.schedule.local(now)})"
-    if t.devices and ctx.device not in t.devices:
-        return f"device {ctx.device or 'unknown'} not targeted"
+    return None
+
+
+def device_reason(campaign: Campaign, device: str) -> str | None:
+    t = campaign.targeting
+    if t.devices and device not in t.devices:
+        return f"device {device or 'unknown'} not targeted"
+    return None
+
+
+def country_reason(campaign: Campaign, country: str) -> str | None:
+    t = campaign.targeting
     if t.geo:
-        if not ctx.country:
+        if not country:
             return "the reader's country is unknown (no header, private or unlisted address): geo-targeted"
-        if ctx.country in t.exclude_countries:
-            return f"country {ctx.country} excluded"
-        if t.in_countries and ctx.country not in t.in_countries:
-            return f"country {ctx.country} not targeted"
+        if country in t.exclude_countries:
+            return f"country {country} excluded"
+        if t.in_countries and country not in t.in_countries:
+            return f"country {country} not targeted"
     return None
 
 

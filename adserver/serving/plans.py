@@ -43,6 +43,7 @@ class Plan:
     # Memos, filled as readers come (the plan's data above never changes once built):
     _variants: dict[str, str] = field(default_factory=dict, repr=False)  # campaign id -> hook variant topic
     _ordered: list = field(default_factory=lambda: [(None, [])], repr=False)  # [(ranking, its contenders)]
+    _reach: list = field(default_factory=lambda: [None], repr=False)  # [the article in the reach forecast]
 
     def variant(self, campaign: Campaign, pick: Callable[[ArticleContext, Campaign], str]) -> str:
         """The hook variant topic for `campaign` on this article (`Ranker.variant_topic`), once per plan."""
@@ -50,6 +51,13 @@ class Plan:
         if topic is None:
             topic = self._variants[campaign.id] = pick(self.ctx, campaign)
         return topic
+
+    def reach(self, read: Callable[[Plan], tuple[str, bytes]]) -> tuple[str, bytes]:
+        """The article's (id, reading) in the reach forecast's counts (`forecast.tally`), read once per plan."""
+        got = self._reach[0]
+        if got is None:
+            got = self._reach[0] = read(self)
+        return got
 
     def contenders(self, ranked: list[Scored], order: Callable[[list[Scored]], list[Scored]]) -> list[Scored]:
         """`order(ranked)`, reused while the ranking is the same one (it varies per reader only while a

@@ -45,6 +45,10 @@ class Schedule:
         local = instant.astimezone(self.tz)
         return (local.weekday(), local.hour) in self.hours
 
+    def quarters(self, day: date) -> tuple[int, ...]:
+        """For each STEP minutes of the UTC day `day`, 1 where it runs (`runs_at`'s table; the forecast's hours)."""
+        return _steps(self, day)
+
     def local(self, now: datetime) -> str:
         """The campaign's own clock, for explain: 'mon 22:15 America/New_York'."""
         local = now.astimezone(self.tz)

@@ -12,6 +12,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.builders import recorded_decisions
+
 OPERATIONS = [
     ("POST", "/v1/decision"),
     ("GET", "/v1/decision"),
@@ -40,6 +42,7 @@ SELF_SERVICE = [
     ("POST", "/v1/preview"),
     ("GET", "/v1/delivery"),
     ("GET", "/v1/limits"),
+    ("POST", "/v1/forecast"),
     ("GET", "/v1/reports"),
     ("GET", "/v1/advertisers"),
 ]
@@ -74,6 +77,8 @@ def test_self_service_operation_conforms_to_the_openapi_document(app, db, exampl
     advertiser = "zahid-host"  # the example catalog's first advertiser, with limits to change things within
     self_service.set_limits(db, advertiser, max_total_budget=100000, max_daily_budget=10000, min_cpm=1, min_cpc=0.1)
     auth = {"Authorization": f"Bearer {api_tokens.create(db, advertiser if who == 'advertiser' else None)}"}
+    if path == "/v1/forecast":  # recorded decisions to match every targeting the document allows against
+        recorded_decisions(db)
     fuzz(app, method, path, auth)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis as redis_lib
@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from adserver import create_app
 from adserver.cli import main
 from adserver.events import jobs, reconcile, store
+from adserver.forecast import store as reach_store
 from adserver.infra import storage
 from adserver.settings import SettingsError, load_settings
 from tests.builders import BROWSER, path, raw_count, rollup, serve, stored_once_after_a_failover
@@ -83,8 +84,11 @@ def test_decisions_views_and_clicks_are_counted_through_the_cluster_and_stored_o
         assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302
         assert client.get(path(d["tracking"]["click_url"]), headers=BROWSER).status_code == 302  # a replay
     no_redis_failure(svc)
+    svc.reach.flush()  # the reach forecast's counts: their own slot, taken by their own script
     assert jobs.waiting(svc.redis, svc.keys) == 60
     assert persist() == 60
+    assert reach_store.pending(svc.redis) == 0
+    assert reach_store.load_window(svc.db, datetime.now(UTC).date() + timedelta(days=1)).audience[0].decisions == 20
     assert persist() == 0
     assert raw_count(svc.db) == 60
     assert reconcile.differences(svc.db, svc.redis, datetime.now(UTC).date(), svc.keys) == []
