@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -1402,6 +1403,10 @@ def test_advertiser_page_creates_a_campaign_with_its_errors_in_one_round_a_previ
     page.check('#c-targeting-schedule-days input[value="mon"]')
     page.fill("#c-targeting-schedule-hours", "07-10")
     page.fill("#c-targeting-schedule-timezone", "Europe/Berlin")
+    # the reach forecast follows the targeting as it is edited (its figures: tests/api/test_forecast.py)
+    sync_api.expect(page.locator("#forecast")).to_contain_text(
+        re.compile(r"matching impressions a day|No articles recorded yet")
+    )
     page.fill("#c-creatives-0-display_name", "Echo")
     page.fill("#c-creatives-0-title", "Autumn walks for your readers")
     page.fill("#c-creatives-0-hook", "Out walking?")

@@ -123,11 +123,11 @@ class _ReaderShare:
         self.by_country = np.array([not country_reason(c, x) for x in window.countries], dtype=float)
         self.by_device = np.array([not device_reason(c, x) for x in window.devices], dtype=float)
         schedule = c.targeting.schedule
-        if schedule is None:
+        if schedule is None or not window.days:  # no days recorded yet: nothing to share out
             self.by_hour = np.ones((len(window.days), 24))
         else:  # the table `schedule_reason` looks its minute up in (`Schedule.runs_at`), a UTC day at a time
             steps = np.array([schedule.quarters(d) for d in window.days], dtype=float).reshape(len(window.days), 24, -1)
-            self.by_hour = steps.mean(axis=2) if window.days else np.ones((0, 24))
+            self.by_hour = steps.mean(axis=2)
 
     def of(self, rows: Columns) -> np.ndarray:
         return self.by_country[rows.country] * self.by_device[rows.device] * self.by_hour[rows.day, rows.hour]

@@ -484,6 +484,7 @@
     $("campaign-title").textContent = c ? "Edit " + c.name : "New campaign";
     $("campaign-editor").hidden = false;
     if (!c) previewSoon(form);
+    forecastSoon();
     form.elements.name.focus();
   }
 
@@ -578,10 +579,60 @@
     });
   }
 
+  /* --- the reach forecast, while the targeting, price, budget and dates are edited (POST /v1/forecast) ------ */
+
+  var FORECAST = /^(targeting\.|pricing\.|budget\.|starts_on$|ends_on$)/;
+  var forecastTimer = null, forecastAsked = 0;
+  function forecastSoon() {
+    clearTimeout(forecastTimer);
+    forecastTimer = setTimeout(forecast, PREVIEW_DELAY);
+  }
+
+  function forecast() {
+    var doc = read($("campaign-form")), box = $("forecast");
+    var body = { targeting: doc.targeting || {}, starts_on: doc.starts_on || null, ends_on: doc.ends_on || null };
+    if (editing && editing.kind === "campaign" && editing.id) body.campaign = editing.id;
+    if (doc.pricing && typeof doc.pricing.price === "number") body.pricing = doc.pricing;
+    if (doc.budget && typeof doc.budget.total === "number") body.budget = doc.budget;
+    var n = ++forecastAsked;
+    box.hidden = false;
+    api("POST", "/v1/forecast", body).then(function (f) {
+      if (n !== forecastAsked) return;
+      box.replaceChildren(el("h3", "Reach forecast"));
+      if (!f.days) {
+        box.appendChild(el("p", "No articles recorded yet: the forecast starts once the site has served for a day."));
+        return;
+      }
+      var d = f.per_day, lines = [
+        "About " + count(d.expected) + " matching impressions a day (" + count(d.low) + " to " + count(d.high) +
+          " on most days), from the last " + plural(f.days, "day", "days") + " of articles.",
+        f.competing ? plural(f.competing, "other campaign competes", "other campaigns compete") + " for the same articles at your tier or above."
+          : "No other campaign competes for these articles at your tier or above."
+      ];
+      if (f.daily_budget_buys !== null) lines.push("Your daily budget pays for about " + count(f.daily_budget_buys) + " impressions a day.");
+      if (f.flight) lines.push("Over your " + plural(f.flight.days, "day", "days") + ": about " + count(f.flight.expected) + ".");
+      lines.forEach(function (t) { box.appendChild(el("p", t)); });
+      var why = el("details");
+      why.appendChild(el("summary", "What the forecast simplifies"));
+      var list = el("ul");
+      f.approximations.forEach(function (t) { list.appendChild(el("li", t)); });
+      why.appendChild(list);
+      box.appendChild(why);
+    }, function (e) {
+      if (n !== forecastAsked) return;
+      var form = $("campaign-form");
+      box.replaceChildren(el("h3", "Reach forecast"), el("p", "The forecast waits for: " + (Object.keys(e.fields || {}).map(function (path) {
+        var t = target(form, path);
+        return (t ? labelOf(t) : path) + ": " + e.fields[path].join(" ");
+      }).join(" ") || e.message)));
+    });
+  }
+
   ["campaign-form", "creative-form"].forEach(function (id) {
     var form = $(id);
     var watch = function (ev) {
       if (ev.target.closest("#first-creative, #creative-form") || ev.target.classList.contains("preview-topic")) previewSoon(form);
+      else if (id === "campaign-form" && FORECAST.test(ev.target.name || ev.target.closest("[data-name]") && ev.target.closest("[data-name]").getAttribute("data-name") || "")) forecastSoon();
     };
     form.addEventListener("input", watch);
     form.addEventListener("change", watch);

@@ -115,9 +115,12 @@ def test_price_budget_and_dates_say_what_the_budget_buys_and_the_flight_holds(cl
     assert body["flight"] == {"days": 10, "expected": 500}
 
 
-def test_without_recorded_decisions_the_forecast_says_so(client, token):
-    body = ask(client, token, targeting={"topics": ["sport"]}).get_json()
-    assert body["days"] == 0 and body["per_day"] == {"expected": 0, "low": 0, "high": 0}
+@pytest.mark.parametrize("schedule", [None, {"days": ["mon"], "hours": ["07-10"], "timezone": "Europe/Berlin"}])
+def test_without_recorded_decisions_the_forecast_says_so(client, token, schedule):
+    targeting = {"topics": ["sport"]} | ({"schedule": schedule} if schedule else {})
+    r = ask(client, token, targeting=targeting)
+    assert r.status_code == 200, r.get_json()  # a schedule had no days to share out: a 500 before
+    assert r.get_json()["days"] == 0 and r.get_json()["per_day"] == {"expected": 0, "low": 0, "high": 0}
 
 
 def test_counting_began_lately_reads_the_days_since(client, db, token):
