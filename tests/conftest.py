@@ -49,6 +49,24 @@ def throwaway_postgres(prefix: str, server: str = PG_URL):
         admin.dispose()
 
 
+# The fixtures through which a test reaches SQL. The PostgreSQL pass runs only the tests that use one (and those
+# marked `postgresql`, which reach it another way): a test of pure code, the model or parsing gave its answer in
+# the SQLite pass, and running it twice spent a third of CI's time.
+SQL_FIXTURES = frozenset({"sql_server", "empty_database_url"})
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND != "postgresql":
+        return
+    kept, dropped = [], []
+    for item in items:
+        sql = SQL_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("postgresql")
+        (kept if sql else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_report_header(config):
     return f"adserver SQL backend: {BACKEND}"
 

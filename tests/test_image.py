@@ -26,7 +26,7 @@ from adserver.infra.redis_server import free_port
 from tests.builders import BROWSER
 from tests.conftest import BACKEND, ROOT, throwaway_postgres
 
-pytestmark = [pytest.mark.slow, pytest.mark.image]
+pytestmark = [pytest.mark.slow, pytest.mark.image, pytest.mark.postgresql]  # built once, in that pass
 
 PODMAN = str(ROOT / "scripts" / "podman")
 IMAGE = "localhost/adserver:test"
