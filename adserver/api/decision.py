@@ -232,7 +232,7 @@ NOTHING_TO_MATCH_ANSWER = "Nothing to match the article on: give at least one of
 
 @blp.route("/decision")
 class DecisionView(MethodView):
-    @blp.arguments(DecisionRequestSchema())  # an instance: built once, not per request
+    @blp.body_arguments(DecisionRequestSchema())  # an instance: built once, not per request
     @blp.doc(parameters=[EXPLAIN_PARAMETER])
     @blp.response(200, DecisionResponseSchema)
     @blp.alt_response(204, description=NO_FILL["description"])
