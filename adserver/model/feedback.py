@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import text
@@ -104,7 +105,7 @@ class TopicCounts:
     clicks: np.ndarray
     topic_ctr: float  # smoothed average CTR of the topic
 
-    @property
+    @cached_property  # once per topic and click-count refresh, not per decision (the counts never change)
     def any(self) -> bool:
         return bool(self.impressions.sum() > 0)
 
