@@ -173,7 +173,11 @@ def decision_server(s: dict, catalog: dict, args, also: dict | None = None) -> I
             yield base + "/v1/decision"
     finally:
         worker.terminate()
-        worker.wait(30)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:  # rq's pubsub thread can sleep out its 60-second poll before exiting
+            worker.kill()
+            worker.wait()
 
 
 def stack_env(s: dict, args) -> dict:
