@@ -115,17 +115,30 @@ def _headers(resp):
     """Publisher pages call us cross-origin without credentials; we never set cookies."""
     from flask import request
 
+    # One pass over the headers a view set, then one extend: werkzeug's `set`/`setdefault` scan them all per call.
+    headers = resp.headers
+    given = {k.lower() for k in headers.keys()}
+    new = []
     if request.path.startswith(("/v1/decision", "/t/", "/embed.js")):
-        resp.headers["Access-Control-Allow-Origin"] = "*"
-        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        resp.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Reader-Id"
-        resp.headers["Access-Control-Max-Age"] = "86400"
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        for k, v in CORS:
+            if k.lower() in given:
+                headers[k] = v  # the view's own value is replaced, in its place
+            else:
+                new.append((k, v))
+    new += [(k, v) for k, v in SECURITY if k.lower() not in given]
     if resp.mimetype == "text/html":  # /demo, /reports, /docs, /: our own pages, never framed by others
-        resp.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        resp.headers.setdefault("X-Frame-Options", "DENY")
+        new += [(k, v) for k, v in OWN_PAGES if k.lower() not in given]
+    headers.extend(new)
     return resp
+
+
+CORS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Content-Type, X-Reader-Id"),
+    ("Access-Control-Max-Age", "86400"),
+)
+SECURITY = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin"))  # unless set
 
 
 # Scripts only from this origin (the pages, embed.js, vendored ReDoc and uPlot have no inline script);
@@ -145,3 +158,4 @@ PAGE_CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+OWN_PAGES = (("Content-Security-Policy", PAGE_CSP), ("X-Frame-Options", "DENY"))  # unless set

@@ -14,6 +14,7 @@ from ..audience.devices import DEVICES
 from ..errors import InvalidContext
 from ..events.event import from_decision
 from ..infra import metrics
+from ..infra.memo import LRU
 from ..serving import sites
 from ..serving.context import ArticleContext
 from ..serving.decision import Decision, Outcome, decide
@@ -37,6 +38,7 @@ from ..settings import RELAXED_ENVIRONMENTS
 from . import Blueprint, client, services
 from .auth import operator
 from .errors import MAX_QUERY_BYTES, ApiError
+from .parser import MEMO_SIZE
 from .schemas import (
     DecisionQuerySchema,
     DecisionRequestSchema,
@@ -142,6 +144,24 @@ def explain_allowed() -> None:
         operator()
 
 
+# Contexts of the article bodies seen recently, by the parsed body's identity: the parser hands every identical
+# request one object (`parser.Parser`), kept alive here beside its context so that its id is not reused.
+_CONTEXTS: LRU[tuple, tuple[dict, ArticleContext]] = LRU(MEMO_SIZE)
+
+
+def article_context(placement: str, article: dict, page: sites.Page | None) -> ArticleContext:
+    """The request's `ArticleContext`, normalised once per article page rather than once per reader. The page's
+    site is built in, not replaced in (a copy of every field)."""
+    site, unknown = (page.site, page.unknown) if page is not None else ("", False)
+    key = (id(article), placement, site, unknown)
+    seen = _CONTEXTS.get(key)
+    if seen is not None and seen[0] is article:
+        return seen[1]
+    ctx = ArticleContext.create(placement, site, unknown, **article)
+    _CONTEXTS.put(key, (article, ctx))
+    return ctx
+
+
 def run_decision(placement: str, article: dict, explain: bool, exclude: frozenset[str] = frozenset(), site: str = ""):
     start = time.perf_counter()
     try:
@@ -170,10 +190,7 @@ def _run_decision(placement: str, article: dict, explain: bool, exclude: frozens
         if page.unknown and svc.settings.unknown_pages == "refuse":
             return _refused(placement, page, explain)
     # `article` is shared by identical requests (see `parser.Parser`): read it, never write to it.
-    if page is None:
-        ctx = ArticleContext.create(placement, **article)
-    else:  # the page's site is built in, not replaced in (a copy of every field)
-        ctx = ArticleContext.create(placement, page.site, page.unknown, **article)
+    ctx = article_context(placement, article, page)
     if not ctx.reader and "X-Reader-Id" in request.headers:  # servers calling on the reader's behalf
         ctx = replace(ctx, reader=request.headers["X-Reader-Id"][:128])
     who = client()
@@ -235,7 +252,7 @@ NOTHING_TO_MATCH_ANSWER = "Nothing to match the article on: give at least one of
 
 @blp.route("/decision")
 class DecisionView(MethodView):
-    @blp.arguments(DecisionRequestSchema())  # an instance: built once, not per request
+    @blp.body_arguments(DecisionRequestSchema())  # an instance: built once, not per request
     @blp.doc(parameters=[EXPLAIN_PARAMETER])
     @blp.response(200, DecisionResponseSchema)
     @blp.alt_response(204, description=NO_FILL["description"])
@@ -247,8 +264,9 @@ class DecisionView(MethodView):
     @blp.alt_response(415, schema=ErrorSchema, description="Body is not application/json")
     def post(self, body):
         """Choose the sponsor card for an article."""
-        # `explain` is read directly: one query flag is not worth a second schema pass per request.
-        explain = request.args.get("explain") in TRUTHY
+        # `explain` is read directly: one query flag is not worth a second schema pass per request (nor, without
+        # a query string, parsing one).
+        explain = bool(request.query_string) and request.args.get("explain") in TRUTHY
         return run_decision(body["placement"], body["article"], explain, frozenset(body["exclude"]), body["site"])
 
     @blp.arguments(DecisionQuerySchema(), location="query", as_kwargs=True)

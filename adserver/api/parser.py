@@ -37,10 +37,6 @@ class Parser(FlaskParser):
 
     def parse(self, argmap, req=None, *, location=None, **kwargs):
         allowed = self.placements()
-        with placements_allowed(allowed):
-            return self._parse(argmap, req, allowed, location=location, **kwargs)
-
-    def _parse(self, argmap, req, allowed: tuple[str, ...], *, location, **kwargs):
         req = req if req is not None else self.get_default_request()
         raw = None
         if isinstance(argmap, Schema):
@@ -49,7 +45,7 @@ class Parser(FlaskParser):
             elif location == "query":
                 raw = req.query_string
         if raw is None or len(raw) > MEMO_MAX_BYTES:
-            return super().parse(argmap, req, location=location, **kwargs)
+            return self._load(argmap, req, allowed, location=location, **kwargs)
         own: dict = {}
         if location == "query":
             # Fields that differ per reader of one page (the schema's PER_REQUEST, e.g. the snippet's
@@ -60,18 +56,23 @@ class Parser(FlaskParser):
                     try:
                         own[name] = argmap.fields[name].deserialize(value)
                     except ValidationError:
-                        return super().parse(argmap, req, location=location, **kwargs)  # the schema says why
+                        return self._load(argmap, req, allowed, location=location, **kwargs)  # the schema says why
             if own:
                 prefixes = tuple(f"{name}=".encode() for name in own)
                 raw = b"&".join(p for p in raw.split(b"&") if not p.startswith(prefixes))
         key = (id(argmap), location, raw, allowed)
         data = self.memo.get(key)
         if data is None:
-            data = super().parse(argmap, req, location=location, **kwargs)
+            data = self._load(argmap, req, allowed, location=location, **kwargs)
             if own:
                 data = {k: v for k, v in data.items() if k not in own}
             self.memo.put(key, data)
         return {**data, **own} if own else data
+
+    def _load(self, argmap, req, allowed: tuple[str, ...], *, location, **kwargs):
+        """webargs' parse and validation, with this app's placements (a remembered answer needs neither)."""
+        with placements_allowed(allowed):
+            return super().parse(argmap, req, location=location, **kwargs)
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages

@@ -58,9 +58,14 @@ class Event:
             counters.site_of(self.site),
         )
 
-    def to_json(self) -> str:
+    def to_json(self, **changes) -> str:
+        """The event as stored; with `changes`, the same event with those fields changed (as
+        `dataclasses.replace(...).to_json()` gives it, without building that event on the hot path)."""
         # Flat fields only, so a plain dict beats dataclasses.asdict's recursive copy on the hot path.
-        return orjson.dumps({f: getattr(self, f) for f in _FIELDS}).decode()
+        values = {f: getattr(self, f) for f in _FIELDS}
+        if changes:
+            values.update(changes)
+        return orjson.dumps(values).decode()
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
@@ -73,9 +78,11 @@ _FIELDS = tuple(f.name for f in fields(Event))
 _NAMES = frozenset(_FIELDS)
 
 
-def counts_field(event: Event) -> str:
-    """Field of the per-day counts hash (`adserver events reconcile` compares it with SQL)."""
-    return f"{event.campaign_id}:{event.event_type}:{'b' if event.billable else 'n'}"
+def counts_field(event: Event, billable: bool | None = None) -> str:
+    """Field of the per-day counts hash (`adserver events reconcile` compares it with SQL); `billable`: of the
+    same event stored as billable or not."""
+    billable = event.billable if billable is None else billable
+    return f"{event.campaign_id}:{event.event_type}:{'b' if billable else 'n'}"
 
 
 def cost_of(event_type: str, pricing_model: str, price: float, billable: bool) -> float:

@@ -28,7 +28,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -60,12 +59,15 @@ MAX_CALLS = 6
 SPENT_HINT_SECONDS = 30.0  # a campaign found out of budget is skipped locally this long
 
 
-def _rate_limited(event, reason: str, counts_field) -> tuple[str, str]:
-    """The impression as stored past the address's rate: answered, not billed, nothing booked."""
+def _stored(event: Event | None) -> tuple[str, str, str, str]:
+    """(json, counts field) of the impression as stored, then of the same impression past the address's rate:
+    answered, not billed (`RATE_LIMITED`, unless it was unbilled already), nothing booked."""
     if event is None:
-        return "", ""
-    limited = event if not event.billable else replace(event, billable=False, reason=reason, cost=0.0)
-    return limited.to_json(), counts_field(limited)
+        return "", "", "", ""
+    stored, field = event.to_json(), counts_field(event)
+    if not event.billable:
+        return stored, field, stored, field
+    return stored, field, event.to_json(billable=False, reason=RATE_LIMITED, cost=0.0), counts_field(event, False)
 
 
 class RedisBudget:
@@ -175,7 +177,7 @@ class RedisBudget:
             if winner is not None:
                 if events is not None and self.sink is not None:
                     self.sink.pushed(length)
-                    metrics.EVENTS.labels("impression", "emitted").inc()
+                    metrics.labelled(metrics.EVENTS, "impression", "emitted").inc()
                 return Choice(i, refused, events is not None)
             refused[c.id] = why = reasons[0]
             if why.endswith("budget spent"):
@@ -215,9 +217,7 @@ class RedisBudget:
                 self.rng.random() if pacing and c.pacing == "even" and c.daily_budget else -1,
                 c.frequency_cap or 0,
                 c.frequency_hours * 3600,
-                event.to_json() if event is not None else "",
-                counts_field(event) if event is not None else "",
-                *_rate_limited(event, RATE_LIMITED, counts_field),
+                *_stored(event),
             ]
         winner, length, *reasons = self._choose(keys=ks, args=[*args, none])
         return (int(winner) - 1 if winner else None), int(length), [r.decode() for r in reasons]

@@ -7,12 +7,12 @@ import logging
 import re
 import sys
 import time
-import uuid
 
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from ..settings import Settings
+from .ids import random_id
 
 ACCESS = logging.getLogger("adserver.access")
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -66,7 +66,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _start() -> None:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if _VALID_ID.fullmatch(given) else uuid.uuid4().hex
+        g.request_id = given if given and _VALID_ID.fullmatch(given) else random_id()
         g.started = time.perf_counter()
 
     @app.after_request
@@ -75,7 +75,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         if rid is None:  # a request refused before `_start` ran
             return resp
         resp.headers[REQUEST_ID_HEADER] = rid
-        if access:
+        if access and ACCESS.isEnabledFor(logging.INFO):  # else the line's fields are not even gathered
             ACCESS.info(
                 "%s %s %s",
                 request.method,

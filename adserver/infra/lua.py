@@ -17,10 +17,11 @@ import os
 import threading
 from collections.abc import Sequence
 
+import hiredis
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.exceptions import MovedError, NoScriptError, RedisClusterException
+from redis.exceptions import DataError, MovedError, NoScriptError, RedisClusterException
 from redis.retry import Retry
 
 NO_RETRY = Retry(NoBackoff(), 0)
@@ -84,14 +85,25 @@ class LuaScript:
                 raise
 
     def _run(self, conn, keys: Sequence, args: Sequence):
+        command = _pack(("EVALSHA", self.sha, len(keys), *keys, *args))
         try:
-            conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            conn.send_packed_command(command)
             return conn.read_response()
         except NoScriptError:
             conn.send_command("SCRIPT", "LOAD", self.source)
             conn.read_response()
-            conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            conn.send_packed_command(command)
             return conn.read_response()
+
+
+def _pack(command: tuple) -> list[bytes]:
+    """The command as redis-py's hiredis packer sends it, byte for byte, without its per-argument encoder (a
+    decision's call has some 30 arguments): hiredis encodes str as UTF-8 and numbers by their repr, as
+    redis-py does, and refuses what redis-py refuses (a bool, None)."""
+    try:
+        return [hiredis.pack_command(command)]
+    except TypeError as e:
+        raise DataError(str(e)) from e
 
 
 # --- the scripts (each KEYS/ARGV comment is the script's contract with its caller) ---------------

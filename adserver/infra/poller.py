@@ -45,11 +45,11 @@ class Poller:
         _pollers.add(self)
 
     def ensure(self) -> None:
-        """Load and start polling unless this process already has."""
-        if self._pid == os.getpid():
+        """Load and start polling unless this process already has (a forked child has not: `_after_fork`)."""
+        if self._pid is not None:  # checked without a getpid() system call: a decision asks several holders
             return
         with self._lock:
-            if self._pid != os.getpid():
+            if self._pid is None:
                 self.first()
                 self._pid = os.getpid()
                 if self.seconds > 0 and not self._stop.is_set():

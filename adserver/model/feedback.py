@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import text
@@ -104,7 +105,7 @@ class TopicCounts:
     clicks: np.ndarray
     topic_ctr: float  # smoothed average CTR of the topic
 
-    @property
+    @cached_property  # once per topic and click-count refresh, not per decision (the counts never change)
     def any(self) -> bool:
         return bool(self.impressions.sum() > 0)
 
@@ -125,19 +126,36 @@ def topic_counts(stats: Mapping[tuple[str, str], tuple[int, int]], topic: str, i
     return TopicCounts(imps, clicks, float(ctr))
 
 
-def thompson_scores(
-    relevance: np.ndarray, counts: TopicCounts, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """(final scores, sampled CTRs). Prior mean CTR = topic CTR x relevance share; clicks update it (Beta)."""
+@dataclass(frozen=True)
+class ThompsonPrior:
+    """Each contender's Beta distribution of its CTR for one article and one refresh of the counts: everything
+    but the draw, which is per reader (`draw`). `a` is None when no contender is related (nothing to draw)."""
+
+    a: np.ndarray | None
+    b: np.ndarray | None
+    top: float  # the best relevance
+    ctr: float  # the topic's CTR (the prior's mean at the best relevance)
+    related: np.ndarray
+
+
+def thompson_prior(relevance: np.ndarray, counts: TopicCounts) -> ThompsonPrior:
+    """Prior mean CTR = topic CTR x relevance share; clicks update it (Beta)."""
     top = float(relevance.max()) if relevance.size else 0.0
     if top <= 0:
-        return relevance, np.zeros_like(relevance)
+        return ThompsonPrior(None, None, top, counts.topic_ctr, relevance > 0)
     m = counts.topic_ctr
     share = np.clip(relevance / top, MIN_RELEVANCE_SHARE, 1.0)
     prior = m * share
     strength = max(MIN_PRIOR_STRENGTH, 2.0 / m)
     a = prior * strength + counts.clicks
     b = (1.0 - prior) * strength + np.maximum(counts.impressions - counts.clicks, 0)
-    theta = rng.beta(a, b)
-    scores = np.where(relevance > 0, top * theta / m, 0.0)
+    return ThompsonPrior(a, b, top, m, relevance > 0)
+
+
+def draw(prior: ThompsonPrior, relevance: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(final scores, sampled CTRs): one Thompson draw from `prior` (of `relevance`)."""
+    if prior.a is None:
+        return relevance, np.zeros_like(relevance)
+    theta = rng.beta(prior.a, prior.b)
+    scores = np.where(prior.related, prior.top * theta / prior.ctr, 0.0)
     return scores, theta

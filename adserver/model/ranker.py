@@ -21,7 +21,7 @@ from ..serving.snapshot import Campaign, CatalogSnapshot
 from ..serving.taxonomy import reported_topic
 from ..serving.text import words
 from .features import article_text, campaign_text
-from .feedback import ClickStats, TopicCounts, thompson_scores, topic_counts
+from .feedback import ClickStats, ThompsonPrior, TopicCounts, draw, thompson_prior, topic_counts
 from .relevance import RelevanceModel
 
 W_TOPIC = 1.0  # the article is about a topic the campaign targets (probability, 0..1)
@@ -169,6 +169,24 @@ class Prepared:
     kw: np.ndarray
     rel: np.ndarray
     plain: list[Scored] | None = None  # the finished plain-decision list while no CTR term applies
+    # Per-reader work done once: the CTR prior for one refresh of the click counts, and the score parts rounded.
+    _prior: tuple[TopicCounts, ThompsonPrior] | None = None
+    _parts: np.ndarray | None = None
+
+    def prior(self, counts: TopicCounts) -> ThompsonPrior:
+        """The contenders' CTR prior (`feedback.thompson_prior`) while `counts` are the current ones."""
+        memo = self._prior
+        if memo is None or memo[0] is not counts:
+            sub = TopicCounts(counts.impressions[self.rows], counts.clicks[self.rows], counts.topic_ctr)
+            memo = self._prior = (counts, thompson_prior(self.rel, sub))
+        return memo[1]
+
+    def parts(self) -> np.ndarray:
+        """Rows topic, text and keywords of each campaign (0 where unrelated), rounded as answers show them."""
+        if self._parts is None:
+            related = self.rel > 0
+            self._parts = np.round(np.stack((self.topic * related, self.text * related, self.kw * related)), 4)
+        return self._parts
 
 
 class ModelRanker:
@@ -298,27 +316,20 @@ class ModelRanker:
         final, theta = p.rel, None
         counts = self._topic_counts(p.idx, p.view.topic)
         if counts is not None and counts.any:
-            sub = TopicCounts(counts.impressions[p.rows], counts.clicks[p.rows], counts.topic_ctr)
-            final, theta = thompson_scores(p.rel, sub, self._rng())
+            final, theta = draw(p.prior(counts), p.rel, self._rng())
         elif not explain and p.plain is not None:
             return p.plain
-        rows, topic, text, kw, rel = p.rows, p.topic, p.text, p.kw, p.rel
+        rows, rel = p.rows, p.rel
         limit = MAX_RANKED if explain else DECISION_RANKED
         if len(rows) > limit:  # keep the best of each priority tier first, then order by score
             keep = np.lexsort((rows, -final, -p.idx.priority[rows]))[:limit]
             keep = keep[np.lexsort((rows[keep], -final[keep]))]
         else:
             keep = np.lexsort((rows, -final))
-        related = rel[keep] > 0
-        # One rounding pass over all parts: topic, text, keywords, final score, CTR term.
-        table = np.round(
-            np.stack(
-                (topic[keep] * related, text[keep] * related, kw[keep] * related, final[keep], final[keep] - rel[keep])
-            ),
-            4,
-        )
-        table[3] = np.maximum(table[3], 0.0)
-        t_, x_, k_, f_, c_ = table.tolist()
+        # Rounded as the parts are: the final score (never below 0) and the CTR term.
+        t_, x_, k_ = p.parts()[:, keep].tolist()
+        f_ = np.maximum(np.round(final[keep], 4), 0.0).tolist()
+        c_ = np.round(final[keep] - rel[keep], 4).tolist()
         out = []
         for pos, j in enumerate(keep.tolist()):
             c = p.campaigns[j]

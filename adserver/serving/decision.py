@@ -6,12 +6,12 @@ The API, the CLI's `decide` and the benchmarks all call `decide`.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from ..infra.ids import random_id
 from .budget import BudgetGate, Unlimited
 from .context import ArticleContext
 from .eligibility import Rejection, reader_reason, site_reason, split_eligible, targeting_index
@@ -275,7 +275,7 @@ def _decision(
     creative = pick_creative(best.campaign, hook_ctx, rng)
     variant, hook = creative.hook_for(hook_ctx.topic)
     return Decision(
-        id=uuid.uuid4().hex,
+        id=random_id(),
         context=counted,
         campaign=best.campaign,
         creative=creative,
