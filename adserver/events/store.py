@@ -52,6 +52,28 @@ def _insert(table: Table, dialect: str):
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
+def insert(table: Table, sql: Connection):
+    """The dialect's INSERT for `table` (its upserts: ON CONFLICT)."""
+    return _insert(table, sql.dialect.name)
+
+
+def first_fold(sql: Connection, fold_id: str) -> datetime | None:
+    """Record `fold_id` in this transaction: its time the first time (fold its counts now), None when it was
+    folded before (a retried fold adds nothing). Fold ids older than FOLD_LOG_DAYS are forgotten."""
+    folds_t = storage.EventFold.__table__
+    now = datetime.now(UTC)
+    first = sql.execute(
+        insert(folds_t, sql)
+        .values(id=fold_id, folded_at=now)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(folds_t.c.id)
+    ).first()
+    if first is None:
+        return None
+    sql.execute(folds_t.delete().where(folds_t.c.folded_at < now - timedelta(days=FOLD_LOG_DAYS)))
+    return now
+
+
 def _write_generic(conn: Connection, events: list[Event]) -> int:
     dialect = conn.dialect.name
     events_t = storage.Event.__table__
@@ -236,16 +258,8 @@ def _fold(conn: redis.Redis, db: storage.Database, ks: KeySpace, fold_id: str, s
             totals[(date.fromisoformat(day), *rest)][counters.RATE_LIMITED[kind]] += int(n)
     added = 0
     if totals:
-        folds_t = storage.EventFold.__table__
         with db.engine.begin() as sql:
-            now = datetime.now(UTC)
-            first = sql.execute(
-                _insert(folds_t, sql.dialect.name)
-                .values(id=fold_id, folded_at=now)
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(folds_t.c.id)
-            ).first()
-            if first is not None:  # not written before
+            if first_fold(sql, fold_id) is not None:  # not written before
                 columns = list(counters.RATE_LIMITED.values())
                 _add_to_rollups(
                     sql,
@@ -256,7 +270,6 @@ def _fold(conn: redis.Redis, db: storage.Database, ks: KeySpace, fold_id: str, s
                     columns,
                 )
                 added = sum(sum(v.values()) for v in totals.values())
-                sql.execute(folds_t.delete().where(folds_t.c.folded_at < now - timedelta(days=FOLD_LOG_DAYS)))
     pipe = conn.pipeline(transaction=True)  # one shard: one slot
     pipe.delete(key)
     pipe.srem(ks.folds_pending(shard), fold_id)

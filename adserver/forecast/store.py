@@ -8,16 +8,16 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
 import orjson
 import redis
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from ..events.store import first_fold, insert
 from ..infra import storage
 from ..infra.keys import REACH, REACH_ARTICLES, REACH_FOLDED, REACH_FOLDS, reach_fold
 from ..infra.lua import TAKE_REACH
@@ -28,7 +28,6 @@ from .articles import Reading
 WINDOW_DAYS = 28  # the days a forecast reads: four whole weeks, so every weekday weighs the same
 KEEP_DAYS = 35  # the days kept in SQL: the window and a week to spare
 FOLD_SECONDS = 60  # the worker folds the counts at most this often (the forecast reads whole past days)
-FOLD_LOG_DAYS = 30  # as `events.store`: how long a fold id is remembered
 
 
 # --- from Redis to SQL ------------------------------------------------------------------------------------
@@ -62,21 +61,13 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
     readings = {k.decode(): orjson.loads(v) for k, v in conn.hgetall(articles_key).items()}
     added = 0
     if audience:
-        folds_t = storage.EventFold.__table__
         with db.engine.begin() as sql:
-            now = datetime.now(UTC)
-            first = sql.execute(
-                _insert(folds_t, sql)
-                .values(id=fold_id, folded_at=now)
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(folds_t.c.id)
-            ).first()
-            if first is not None:  # not written before
+            now = first_fold(sql, fold_id)
+            if now is not None:  # not written before
                 _add(sql, storage.ReachAudience.__table__, audience, "decisions")
                 _add(sql, storage.ReachArticleDay.__table__, articles, "decisions")
                 _readings(sql, readings, seen)
                 _forget(sql, now.date() - timedelta(days=KEEP_DAYS))
-                sql.execute(folds_t.delete().where(folds_t.c.folded_at < now - timedelta(days=FOLD_LOG_DAYS)))
                 added = sum(audience.values())
     pipe = conn.pipeline(transaction=True)  # one slot
     pipe.delete(counts_key, articles_key)
@@ -85,15 +76,11 @@ def _fold(conn: redis.Redis, db: storage.Database, fold_id: str) -> int:
     return added
 
 
-def _insert(table: Table, sql: Connection):
-    return (postgresql.insert if sql.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 def _add(sql: Connection, table: Table, counts: dict[tuple, int], column: str) -> None:
     """Upsert `counts` (primary key -> n), adding n to what the row holds; in key order, so two writers lock
     rows in one order."""
     key = [c.name for c in table.primary_key.columns]
-    ins = _insert(table, sql)
+    ins = insert(table, sql)
     sql.execute(
         ins.on_conflict_do_update(index_elements=key, set_={column: table.c[column] + ins.excluded[column]}),
         [dict(zip(key, k, strict=True)) | {column: n} for k, n in sorted(counts.items())],
@@ -105,7 +92,7 @@ def _readings(sql: Connection, readings: dict[str, dict], seen: dict[str, date])
     table = storage.ReachArticle.__table__
     today = max(seen.values())
     if readings:
-        ins = _insert(table, sql)
+        ins = insert(table, sql)
         sql.execute(
             ins.on_conflict_do_nothing(index_elements=["id"]),
             [{"id": k, "reading": v, "seen_on": seen.get(k, today)} for k, v in sorted(readings.items())],
